@@ -1,0 +1,120 @@
+"""TrainConfig: every fine-tuning setting, frozen and self-validating."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TEXT_TASK = "text-classification"
+TOKEN_TASK = "token-classification"
+TASKS = (TEXT_TASK, TOKEN_TASK)
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+# Field help shared by the CLI (--help) and the app (one line under each widget).
+HELP: dict[str, str] = {
+    "model": "The pretrained model to start from: 'default' (all-MiniLM-L6-v2, English), "
+    "a local model folder, or a Hugging Face Hub id (needs internet).",
+    "epochs": "How many times the model reads the whole training set. More can fit better "
+    "but takes longer; early stopping ends sooner when validation stops improving.",
+    "batch_size": "How many examples the model learns from at once. Lower it if you run out of memory.",
+    "learning_rate": "How big each learning step is. The default suits this kind of model; "
+    "too high makes training unstable, too low makes it slow.",
+    "max_length": "The longest text, in tokens, the model reads; longer texts are cut. "
+    "Leave empty to choose from your data.",
+    "lora": "Train small adapter matrices instead of the whole model (LoRA): lighter on memory, "
+    "usually a little less accurate on small models.",
+    "class_weights": "Give rare classes more weight in the loss, so the model does not ignore them "
+    "when the labels are imbalanced.",
+    "early_stopping_patience": "Stop after this many evaluations without improvement on the "
+    "validation set and keep the best model (0 turns it off).",
+    "seed": "The random seed: the same seed and data give the same split and the same model.",
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one fine-tuning run. Derive variants with `dataclasses.replace`."""
+
+    model: str = "default"
+    task: str = TEXT_TASK
+    epochs: float = 5.0
+    batch_size: int = 16
+    learning_rate: float = 1e-4
+    max_length: int | None = None
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    gradient_accumulation_steps: int = 1
+    class_weights: bool = False
+    early_stopping_patience: int = 2
+    lora: bool = False
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.1
+    seed: int = 42
+    val_fraction: float = 0.1
+    test_fraction: float = 0.1
+    max_steps: int | None = None
+    eval_batch_size: int = 64
+    device: str = "auto"
+    text_column: str | None = None
+    label_column: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        problems = list(self._problems())
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def _problems(self):
+        if not isinstance(self.model, str) or not self.model.strip():
+            yield "model must be 'default', a folder or a hub id"
+        if self.task not in TASKS:
+            yield f"task must be one of {', '.join(TASKS)}, not {self.task!r}"
+        if not 0 < self.epochs <= 100:
+            yield f"epochs must be between 0 and 100, not {self.epochs}"
+        if not 1 <= self.batch_size <= 4096:
+            yield f"batch size must be between 1 and 4096, not {self.batch_size}"
+        if not 0 < self.learning_rate < 1:
+            yield f"learning rate must be between 0 and 1 (e.g. 5e-5), not {self.learning_rate}"
+        if self.max_length is not None and not 8 <= self.max_length <= 8192:
+            yield f"max length must be between 8 and 8192 tokens, not {self.max_length}"
+        if not 0 <= self.weight_decay < 1:
+            yield f"weight decay must be between 0 and 1, not {self.weight_decay}"
+        if not 0 <= self.warmup_ratio < 1:
+            yield f"warmup ratio must be between 0 and 1, not {self.warmup_ratio}"
+        if self.gradient_accumulation_steps < 1:
+            yield "gradient accumulation steps must be at least 1"
+        if self.early_stopping_patience < 0:
+            yield "early stopping patience must be 0 (off) or more"
+        if self.lora_r < 1 or self.lora_alpha < 1 or not 0 <= self.lora_dropout < 1:
+            yield "LoRA rank and alpha must be positive and dropout between 0 and 1"
+        if not (0 <= self.val_fraction < 0.5 and 0 <= self.test_fraction < 0.5):
+            yield "validation and test fractions must each be between 0 and 0.5"
+        if self.max_steps is not None and self.max_steps < 1:
+            yield "max steps must be at least 1 when given"
+        if self.eval_batch_size < 1:
+            yield "eval batch size must be at least 1"
+        if self.device not in DEVICES:
+            yield f"device must be one of {', '.join(DEVICES)}, not {self.device!r}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Build from a dict, ignoring keys this version does not know."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def save(self, path: Path) -> None:
+        """Write as pretty JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> TrainConfig:
+        """Read a config.json written by `save`."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))

