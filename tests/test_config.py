@@ -1,0 +1,39 @@
+import dataclasses
+
+import pytest
+
+from trainer.config import TrainConfig
+
+
+def test_defaults_are_valid_and_frozen():
+    config = TrainConfig()
+    assert config.model == "default"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.epochs = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("epochs", 0, "epochs"),
+        ("batch_size", 0, "batch size"),
+        ("learning_rate", 5, "learning rate"),
+        ("max_length", 4, "max length"),
+        ("task", "regression", "task"),
+        ("device", "tpu", "device"),
+        ("val_fraction", 0.7, "fractions"),
+    ],
+)
+def test_out_of_range_values_are_refused_with_a_plain_message(field, value, words):
+    with pytest.raises(ValueError, match=words):
+        TrainConfig(**{field: value})
+
+
+def test_round_trip_through_json(tmp_path):
+    config = dataclasses.replace(TrainConfig(), epochs=2.0, lora=True, max_length=64)
+    config.save(tmp_path / "config.json")
+    assert TrainConfig.load(tmp_path / "config.json") == config
+
+
+def test_from_dict_ignores_unknown_keys():
+    assert TrainConfig.from_dict({"epochs": 3, "resolved_max_length": 40}).epochs == 3
