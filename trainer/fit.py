@@ -249,6 +249,7 @@ def training_arguments(config: TrainConfig, run_dir: Path, device: Any, has_eval
         bf16=device.precision == "bf16",
         fp16=device.precision == "fp16",
         dataloader_num_workers=0,
+        train_sampling_strategy="group_by_length",  # batches of similar length: less padding, faster
     )
 
 

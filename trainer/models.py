@@ -82,6 +82,7 @@ def load_tokenizer(name: str | None) -> Any:
 
 def load_model(name: str | None, task: str, labels: list[str]) -> Any:
     """The backbone with a fresh classification head for `labels` (safetensors only)."""
+    import torch
     from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
 
     auto = {TEXT_TASK: AutoModelForSequenceClassification, TOKEN_TASK: AutoModelForTokenClassification}
@@ -94,6 +95,7 @@ def load_model(name: str | None, task: str, labels: list[str]) -> Any:
             label2id={label: i for i, label in enumerate(labels)},
             use_safetensors=True,
             trust_remote_code=False,
+            dtype=torch.float32,  # fp32 master weights even from an fp16 checkpoint; AMP casts per op
         )
     except Exception as exc:  # noqa: BLE001
         raise _load_error(path, exc) from exc

@@ -1,0 +1,79 @@
+"""The command line: exit codes, one-line errors, and the fit -> predict -> runs round trip."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from trainer.cli import main
+from tests.test_fit import sentiment_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args, cwd=ROOT):
+    """Run `python -m trainer` as a user would; returns (code, stdout, stderr)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "trainer", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=600)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_check_prints_the_report_and_exits_0(tmp_path):
+    code, out, err = cli("check", sentiment_csv(tmp_path / "ok.csv"))
+    assert code == 0, err
+    assert "90" in out and "positive" in out
+
+
+def test_check_on_a_file_with_no_text_column_exits_2_with_one_line(tmp_path):
+    path = tmp_path / "numbers.csv"
+    pd.DataFrame({"a": [1, 2, 3, 4], "b": [5, 6, 7, 8]}).to_csv(path, index=False)
+    code, out, err = cli("check", path)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["check", "no_such_file.csv"], "not found"),
+        (["fit", "{csv}", "--epochs", "-1"], "epochs"),
+        (["fit", "{csv}", "--text-column", "nope"], "nope"),
+        (["fit", "{csv}", "--model", "./missing-model"], "No model folder"),
+        (["predict", "no-such-run", "{csv}"], "No run called"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_error_line_and_exit_2(tmp_path, capsys, args, words):
+    csv = sentiment_csv(tmp_path / "ok.csv")
+    code = main([a.replace("{csv}", str(csv)) for a in args] + ["--runs-dir", str(tmp_path)]
+                if args[0] in ("fit", "predict") else [a.replace("{csv}", str(csv)) for a in args])
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("error:") and words.lower() in lines[-1].lower(), err
+    assert "Traceback" not in err
+
+
+def test_fit_predict_runs_round_trip(tmp_path, tiny_model_dir):
+    csv = sentiment_csv(tmp_path / "train.csv")
+    runs_dir = tmp_path / "runs"
+    code, out, err = cli("fit", csv, "--model", tiny_model_dir, "--epochs", "1", "--batch-size", "16",
+                         "--runs-dir", runs_dir, "--name", "cli run")
+    assert code == 0, err
+    run_dir = Path(out.strip().splitlines()[-1])
+    assert run_dir.parent == runs_dir and (run_dir / "model" / "config.json").exists()
+    assert "test: macro-F1" in err
+
+    code, out, err = cli("predict", run_dir, csv, "--out", tmp_path / "pred.csv")
+    assert code == 0, err
+    pred = pd.read_csv(tmp_path / "pred.csv")
+    assert len(pred) == 90 and {"text", "gold", "predicted", "confidence", "p_positive"} <= set(pred.columns)
+
+    code, out, err = cli("runs", "--runs-dir", runs_dir)
+    assert code == 0 and run_dir.name in out and "finished" in out and "macro-F1" in out

@@ -1,0 +1,119 @@
+"""Fine-tuning end to end on a tiny random BERT (fast) and once on the real bundled model."""
+
+import json
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trainer.config import TrainConfig
+from trainer.data import prepare
+from trainer.fit import Cancelled, class_weights, fit
+from trainer.models import load_tokenizer
+from trainer.runs import create_run
+
+POSITIVE = ["great", "love", "excellent", "wonderful", "perfect", "happy", "fantastic", "superb"]
+NEGATIVE = ["awful", "hate", "terrible", "broken", "refund", "angry", "worst", "useless"]
+
+
+def sentiment_csv(path, n=90, seed=0):
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        label = ["positive", "negative", "neutral"][i % 3]
+        words = {"positive": POSITIVE, "negative": NEGATIVE, "neutral": ["the", "box", "arrived", "today"]}[label]
+        text = f"{rng.choice(words)} {rng.choice(words)} item number {i} {rng.choice(words)}"
+        rows.append({"text": text, "label": label})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def tiny_data(tmp_path, tiny_model_dir):
+    return prepare(sentiment_csv(tmp_path / "s.csv"), tokenizer=load_tokenizer(str(tiny_model_dir)))
+
+
+def test_fit_writes_a_complete_run_and_events_in_order(tmp_path, tiny_model_dir, tiny_data):
+    events = []
+    run_dir = create_run(tmp_path, "tiny")
+    config = TrainConfig(model=str(tiny_model_dir), epochs=2, batch_size=8, learning_rate=1e-3)
+    result = fit(config, tiny_data, run_dir, on_event=events.append)
+
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "end"
+    assert kinds.count("eval") == 2, "one validation pass per epoch"
+    steps = [e.step for e in events if e.kind == "step"]
+    assert steps == sorted(steps) and steps[-1] == events[0].max_steps
+    assert all(e.loss > 0 for e in events if e.kind == "log")
+    assert any(e.samples_per_second for e in events if e.kind == "step")
+
+    test = result.metrics["test"]
+    assert set(test["per_class"]) == {"negative", "neutral", "positive"}
+    assert np.array(test["confusion_matrix"]["matrix"]).sum() == len(tiny_data.test)
+    for key in ("accuracy", "macro_f1", "micro_f1", "weighted_f1"):
+        assert 0 <= test[key] <= 1
+    assert result.metrics["validation"]["n"] == len(tiny_data.validation)
+    assert len(result.metrics["history"]) == 2
+
+    predictions = pd.read_csv(run_dir / "predictions.csv")
+    assert list(predictions.columns[:4]) == ["text", "gold", "predicted", "confidence"]
+    assert {"p_negative", "p_neutral", "p_positive"} <= set(predictions.columns)
+    assert np.allclose(predictions[["p_negative", "p_neutral", "p_positive"]].sum(axis=1), 1, atol=1e-3)
+    saved = json.loads((run_dir / "config.json").read_text())
+    assert saved["resolved_max_length"] >= 8
+    assert not (run_dir / "checkpoints").exists(), "checkpoints are cleaned up"
+
+
+def test_saved_model_loads_in_a_pipeline_with_the_users_label_names(tmp_path, tiny_model_dir, tiny_data):
+    from transformers import pipeline
+
+    run_dir = create_run(tmp_path, "pipe")
+    fit(TrainConfig(model=str(tiny_model_dir), epochs=1, batch_size=16), tiny_data, run_dir)
+    classify = pipeline("text-classification", model=str(run_dir / "model"))
+    (out,) = classify("I love it, excellent")
+    assert out["label"] in {"negative", "neutral", "positive"}
+
+
+def test_cancel_is_honoured_within_one_step(tmp_path, tiny_model_dir, tiny_data):
+    steps_after_request = []
+    asked = {"at": None}
+
+    def on_event(event):
+        if event.kind == "step":
+            if asked["at"] is None and event.step >= 2:
+                asked["at"] = event.step
+            elif asked["at"] is not None:
+                steps_after_request.append(event.step)
+
+    run_dir = create_run(tmp_path, "cancel")
+    config = TrainConfig(model=str(tiny_model_dir), epochs=50, batch_size=4)
+    with pytest.raises(Cancelled):
+        fit(config, tiny_data, run_dir, on_event=on_event, should_stop=lambda: asked["at"] is not None)
+    assert asked["at"] == 2 and steps_after_request == []
+    assert not (run_dir / "model").exists()
+    assert (run_dir / "history.json").exists(), "what was logged before the cancel is kept"
+
+
+def test_lora_run_is_saved_as_a_plain_model(tmp_path, tiny_model_dir, tiny_data):
+    from transformers import AutoModelForSequenceClassification
+
+    run_dir = create_run(tmp_path, "lora")
+    config = TrainConfig(model=str(tiny_model_dir), epochs=1, batch_size=16, lora=True, class_weights=True)
+    fit(config, tiny_data, run_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(run_dir / "model")
+    assert not any("lora" in name for name, _ in model.named_parameters())
+    assert model.config.id2label[0] == "negative"
+
+
+def test_class_weights_favour_rare_classes():
+    weights = class_weights(["a"] * 8 + ["b"] * 2, ["a", "b"])
+    assert weights[1] == pytest.approx(4 * weights[0])
+    assert weights.mean() == pytest.approx(1.0)
+
+
+def test_the_real_model_learns_well_above_chance(tmp_path, real_model_dir):
+    data = prepare(sentiment_csv(tmp_path / "s.csv", n=150), tokenizer=load_tokenizer("default"))
+    run_dir = create_run(tmp_path, "real")
+    result = fit(TrainConfig(epochs=2, batch_size=16, early_stopping_patience=0), data, run_dir)
+    assert result.metrics["test"]["macro_f1"] > 0.6, "three classes: chance is about 0.33"
