@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import sentiment_csv
 
 from trainer.cli import main
-from tests.test_fit import sentiment_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 

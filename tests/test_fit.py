@@ -1,33 +1,18 @@
 """Fine-tuning end to end on a tiny random BERT (fast) and once on the real bundled model."""
 
 import json
-import random
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from helpers import sentiment_csv
 
 from trainer.config import TrainConfig
 from trainer.data import prepare
 from trainer.fit import Cancelled, class_weights, fit
 from trainer.models import load_tokenizer
 from trainer.runs import create_run
-
-POSITIVE = ["great", "love", "excellent", "wonderful", "perfect", "happy", "fantastic", "superb"]
-NEGATIVE = ["awful", "hate", "terrible", "broken", "refund", "angry", "worst", "useless"]
-
-
-def sentiment_csv(path, n=90, seed=0):
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        label = ["positive", "negative", "neutral"][i % 3]
-        words = {"positive": POSITIVE, "negative": NEGATIVE, "neutral": ["the", "box", "arrived", "today"]}[label]
-        text = f"{rng.choice(words)} {rng.choice(words)} item number {i} {rng.choice(words)}"
-        rows.append({"text": text, "label": label})
-    pd.DataFrame(rows).to_csv(path, index=False)
-    return path
-
 
 @pytest.fixture
 def tiny_data(tmp_path, tiny_model_dir):

@@ -1,0 +1,55 @@
+"""Small datasets written by the tests themselves (importable as `helpers` from test modules)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pandas as pd
+
+POSITIVE = ["great", "love", "excellent", "wonderful", "perfect", "happy", "fantastic", "superb"]
+NEGATIVE = ["awful", "hate", "terrible", "broken", "refund", "angry", "worst", "useless"]
+NEUTRAL = ["the", "box", "arrived", "today"]
+
+
+def sentiment_csv(path: Path, n: int = 90, seed: int = 0) -> Path:
+    """A 3-class sentiment CSV (text,label) whose classes are separable by their words."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        label = ["positive", "negative", "neutral"][i % 3]
+        words = {"positive": POSITIVE, "negative": NEGATIVE, "neutral": NEUTRAL}[label]
+        text = f"{rng.choice(words)} {rng.choice(words)} item number {i} {rng.choice(words)}"
+        rows.append({"text": text, "label": label})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+PEOPLE = [["Anna", "Berg"], ["Tom", "Okafor"], ["Lise"], ["Marco", "de", "Luca"], ["Priya", "Raman"]]
+ORGS = [["Nordwind", "Bank"], ["Acme"], ["Helios", "Energy", "Group"], ["Tarn", "Labs"]]
+PLACES = [["Oslo"], ["New", "York"], ["Lagos"], ["Buenos", "Aires"], ["Kyoto"]]
+FRAMES = [
+    ["{PER}", "joined", "{ORG}", "in", "{LOC}", "."],
+    ["{ORG}", "opened", "an", "office", "in", "{LOC}", "last", "week", "."],
+    ["{PER}", "met", "{PER}", "at", "the", "{ORG}", "summit", "."],
+    ["Shares", "of", "{ORG}", "rose", "after", "{PER}", "spoke", "."],
+    ["Rain", "is", "expected", "in", "{LOC}", "tomorrow", "."],
+]
+
+
+def conll_file(path: Path, n: int = 60, seed: int = 0) -> Path:
+    """A CoNLL file (token TAG per line, blank line between sentences) with PER/ORG/LOC entities."""
+    rng = random.Random(seed)
+    pools = {"PER": PEOPLE, "ORG": ORGS, "LOC": PLACES}
+    lines = ["-DOCSTART- O", ""]
+    for _ in range(n):
+        for slot in rng.choice(FRAMES):
+            if slot.startswith("{"):
+                kind = slot[1:-1]
+                for j, word in enumerate(rng.choice(pools[kind])):
+                    lines.append(f"{word} {'B' if j == 0 else 'I'}-{kind}")
+            else:
+                lines.append(f"{slot} O")
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
