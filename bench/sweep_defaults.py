@@ -48,13 +48,14 @@ def main() -> None:
             grid = itertools.product(map(float, args.lrs.split(",")), map(int, args.batches.split(",")),
                                      map(float, args.epochs.split(",")))
             for lr, batch, epochs in grid:
-                config = TrainConfig(model=args.model, learning_rate=lr, batch_size=batch, epochs=epochs, seed=seed)
+                config = TrainConfig(model=args.model, task=data.task, learning_rate=lr, batch_size=batch, epochs=epochs, seed=seed)
                 with tempfile.TemporaryDirectory() as tmp:
                     start = time.time()
                     m = fit(config, data, create_run(Path(tmp), "sweep")).metrics
                     wall = time.time() - start
+                key = "f1" if data.task == "token-classification" else "macro_f1"
                 print(f"| {Path(path).name} | {lr:g} | {batch} | {epochs:g} | {seed} | {m['summary']['epochs_run']} | "
-                      f"{m['validation']['macro_f1']:.3f} | {m['test']['macro_f1']:.3f} | "
+                      f"{m['validation'][key]:.3f} | {m['test'][key]:.3f} | "
                       f"{m['test']['accuracy']:.3f} | {wall:.1f} |", flush=True)
 
 

@@ -249,8 +249,18 @@ def training_arguments(config: TrainConfig, run_dir: Path, device: Any, has_eval
         bf16=device.precision == "bf16",
         fp16=device.precision == "fp16",
         dataloader_num_workers=0,
-        train_sampling_strategy="group_by_length",  # batches of similar length: less padding, faster
+        **_length_grouping(TrainingArguments),
     )
+
+
+def _length_grouping(arguments_class: Any) -> dict[str, Any]:
+    """Batches of similar length (less padding, faster), by whichever name this transformers uses."""
+    import inspect
+
+    params = inspect.signature(arguments_class.__init__).parameters
+    if "train_sampling_strategy" in params:
+        return {"train_sampling_strategy": "group_by_length"}
+    return {"group_by_length": True} if "group_by_length" in params else {}
 
 
 def fit(
