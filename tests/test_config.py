@@ -37,3 +37,13 @@ def test_round_trip_through_json(tmp_path):
 
 def test_from_dict_ignores_unknown_keys():
     assert TrainConfig.from_dict({"epochs": 3, "resolved_max_length": 40}).epochs == 3
+
+
+def test_epochs_left_empty_are_chosen_from_the_data_size():
+    from trainer.config import auto_epochs
+
+    assert TrainConfig().epochs is None
+    assert auto_epochs(400, 16) == 10, "a few hundred rows get ten passes"
+    assert auto_epochs(7000, 16) == 3, "thousands of rows converge in three"
+    assert 3 < auto_epochs(3000, 16) < 10
+    assert TrainConfig(epochs=2).resolved_epochs(400) == 2

@@ -17,8 +17,9 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 HELP: dict[str, str] = {
     "model": "The pretrained model to start from: 'default' (all-MiniLM-L6-v2, English), "
     "a local model folder, or a Hugging Face Hub id (needs internet).",
-    "epochs": "How many times the model reads the whole training set. More can fit better "
-    "but takes longer; early stopping ends sooner when validation stops improving.",
+    "epochs": "How many times the model reads the whole training set. Leave empty to choose "
+    "from the data size (small sets get more passes); early stopping ends sooner when "
+    "validation stops improving.",
     "batch_size": "How many examples the model learns from at once. Lower it if you run out of memory.",
     "learning_rate": "How big each learning step is. The default suits this kind of model; "
     "too high makes training unstable, too low makes it slow.",
@@ -34,13 +35,26 @@ HELP: dict[str, str] = {
 }
 
 
+MIN_STEPS, MIN_EPOCHS, MAX_EPOCHS = 600, 3, 10
+
+
+def auto_epochs(n_train: int, samples_per_step: int) -> float:
+    """Enough passes for about MIN_STEPS optimisation steps, between 3 and 10 epochs.
+
+    Measured (bench/RESULTS.md, "Choosing the defaults"): small sets (a few hundred rows) need
+    ~10 epochs, above all for entities; large sets converge in 3, so they don't pay for more.
+    """
+    steps_per_epoch = max(1, -(-max(1, n_train) // max(1, samples_per_step)))
+    return float(min(MAX_EPOCHS, max(MIN_EPOCHS, -(-MIN_STEPS // steps_per_epoch))))
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Settings of one fine-tuning run. Derive variants with `dataclasses.replace`."""
 
     model: str = "default"
     task: str = TEXT_TASK
-    epochs: float = 5.0
+    epochs: float | None = None  # None: chosen from the data size, see `auto_epochs`
     batch_size: int = 16
     learning_rate: float = 1e-4
     max_length: int | None = None
@@ -73,7 +87,7 @@ class TrainConfig:
             yield "model must be 'default', a folder or a hub id"
         if self.task not in TASKS:
             yield f"task must be one of {', '.join(TASKS)}, not {self.task!r}"
-        if not 0 < self.epochs <= 100:
+        if self.epochs is not None and not 0 < self.epochs <= 100:
             yield f"epochs must be between 0 and 100, not {self.epochs}"
         if not 1 <= self.batch_size <= 4096:
             yield f"batch size must be between 1 and 4096, not {self.batch_size}"
@@ -99,6 +113,12 @@ class TrainConfig:
             yield "eval batch size must be at least 1"
         if self.device not in DEVICES:
             yield f"device must be one of {', '.join(DEVICES)}, not {self.device!r}"
+
+    def resolved_epochs(self, n_train: int) -> float:
+        """The epochs to run: the user's, or `auto_epochs` for this many training examples."""
+        if self.epochs is not None:
+            return float(self.epochs)
+        return auto_epochs(n_train, self.batch_size * self.gradient_accumulation_steps)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of every field."""

@@ -217,13 +217,14 @@ def training_arguments(config: TrainConfig, run_dir: Path, device: Any, has_eval
     """TrainingArguments for `config`: linear warmup/decay AdamW, epoch evals, best model restored."""
     from transformers import TrainingArguments
 
+    epochs = config.resolved_epochs(n_train)
     steps_per_epoch = max(1, math.ceil(n_train / (config.batch_size * config.gradient_accumulation_steps)))
-    total = config.max_steps or math.ceil(steps_per_epoch * config.epochs)
+    total = config.max_steps or math.ceil(steps_per_epoch * epochs)
     early = has_eval and config.early_stopping_patience > 0
     strategy = "epoch" if has_eval else "no"
     return TrainingArguments(
         output_dir=str(run_dir / "checkpoints"),
-        num_train_epochs=config.epochs,
+        num_train_epochs=epochs,
         max_steps=config.max_steps or -1,
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.eval_batch_size,
@@ -299,8 +300,9 @@ def fit(
     tokenizer = load_tokenizer(config.model)
     model = load_model(config.model, data.task, labels)
     max_length = resolve_max_length(config, data, tokenizer, model.config)
-    write_json(run_dir / "config.json", {**config.to_dict(), "task": data.task,
-                                          "resolved_max_length": max_length, "device": device.label})
+    write_json(run_dir / "config.json", {**config.to_dict(), "task": data.task, "resolved_max_length": max_length,
+                                          "resolved_epochs": config.resolved_epochs(len(data.train)),
+                                          "device": device.label})
     if config.lora:
         model = add_lora(model, data.task, config.lora_r, config.lora_alpha, config.lora_dropout)
     train_features, eval_features = _encode(data, tokenizer, max_length, label2id)
