@@ -77,3 +77,39 @@ def test_fit_predict_runs_round_trip(tmp_path, tiny_model_dir):
 
     code, out, err = cli("runs", "--runs-dir", runs_dir)
     assert code == 0 and run_dir.name in out and "finished" in out and "macro-F1" in out
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, tiny_model_dir):
+    tmp = tmp_path_factory.mktemp("explain")
+    csv = sentiment_csv(tmp / "train.csv")
+    code = main(["fit", str(csv), "--model", str(tiny_model_dir), "--epochs", "3", "--learning-rate", "1e-3",
+                 "--runs-dir", str(tmp / "runs"), "--quiet"])
+    assert code == 0
+    (run_dir,) = (tmp / "runs").iterdir()
+    return run_dir
+
+
+def test_explain_json_has_one_complete_object_per_text(trained_run):
+    import json
+
+    code, out, err = cli("explain", trained_run, "--text", "I love it, excellent!", "--text", "awful <b>thing</b>",
+                         "--json", "--target", "positive")
+    assert code == 0, err
+    records = [json.loads(line) for line in out.strip().splitlines()]
+    assert len(records) == 2
+    keys = {"text", "predicted", "probabilities", "target", "words", "scores", "delta", "comprehensiveness",
+            "sufficiency"}
+    for record, text in zip(records, ["I love it, excellent!", "awful <b>thing</b>"], strict=True):
+        assert keys <= set(record)
+        assert record["text"] == text and record["target"] == "positive"
+        assert "".join(record["words"]) == text.replace(" ", ""), "words are the user's own characters"
+        assert len(record["scores"]) == len(record["words"])
+        assert abs(sum(record["probabilities"].values()) - 1) < 1e-4
+        assert record["predicted"] == max(record["probabilities"], key=record["probabilities"].get)
+
+
+def test_explain_with_an_unknown_target_lists_the_labels(trained_run, capsys):
+    code = main(["explain", str(trained_run), "--text", "hi", "--target", "joy"])
+    err = capsys.readouterr().err
+    assert code == 2 and "negative, neutral, positive" in err

@@ -1,0 +1,121 @@
+"""PCA / t-SNE / UMAP of (N, H) embeddings to (N, 2), computed once per content and kept in a cache.
+
+Small inputs are handled: N < 3 gives zeros (N = 0, 1) or PCA (N = 2), t-SNE's perplexity is kept
+below N, UMAP's n_neighbors below N (UMAP falls back to PCA when N < 4), and constant input gives zeros.
+umap and sklearn.manifold are imported only when a projection needs them (importing umap takes seconds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+METHODS = ("pca", "tsne", "umap")
+
+# One re-entrant lock for the cache AND the computation: UMAP (numba) code is not thread-safe, and two
+# Streamlit sessions (each its own thread) may ask for the same or different projections at once.
+# Holding the lock while computing also means the second asker of a projection finds it cached.
+_LOCK = threading.RLock()
+_CACHE: dict[str, np.ndarray] = {}
+_CACHE_MAX = 64
+
+
+def cache_key(embeddings: np.ndarray, method: str, seed: int, params: dict[str, Any]) -> str:
+    """Content hash of the array (shape, dtype, bytes) plus method, seed and parameters."""
+    h = hashlib.sha256()
+    arr = np.ascontiguousarray(embeddings)
+    h.update(str((arr.shape, arr.dtype.str)).encode())
+    h.update(arr.tobytes())
+    h.update(json.dumps([method, seed, params], sort_keys=True, default=str).encode())
+    return h.hexdigest()[:32]
+
+
+def _pca(x: np.ndarray, seed: int) -> np.ndarray:
+    from sklearn.decomposition import PCA
+
+    n_comp = min(2, x.shape[0], x.shape[1])
+    out = np.zeros((x.shape[0], 2))
+    out[:, :n_comp] = PCA(n_components=n_comp, random_state=seed).fit_transform(x)
+    return out
+
+
+def _tsne(x: np.ndarray, seed: int, perplexity: float) -> np.ndarray:
+    from sklearn.manifold import TSNE
+
+    perplexity = min(perplexity, max(1.0, (x.shape[0] - 1) / 3))  # must be < N
+    init = "pca" if x.shape[1] >= 2 else "random"
+    return TSNE(n_components=2, perplexity=perplexity, init=init, random_state=seed).fit_transform(x)
+
+
+def _umap(x: np.ndarray, seed: int, n_neighbors: int, min_dist: float) -> np.ndarray:
+    import umap
+
+    n_neighbors = max(2, min(n_neighbors, x.shape[0] - 1))  # must be < N
+    init = "spectral" if x.shape[0] > n_neighbors + 2 else "random"
+    reducer = umap.UMAP(
+        n_components=2, n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed, init=init, n_jobs=1
+    )
+    return reducer.fit_transform(x)
+
+
+def compute_projection(
+    embeddings: np.ndarray, method: str = "pca", seed: int = 0, **params: Any
+) -> np.ndarray:
+    """(N, H) -> (N, 2) float32, uncached. Params: perplexity (t-SNE), n_neighbors, min_dist (UMAP)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    x = np.asarray(embeddings, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"embeddings must be a 2-D (N, H) array, got shape {x.shape}")
+    n = x.shape[0]
+    if n < 2 or x.shape[1] == 0 or np.ptp(x, axis=0).max() == 0:
+        return np.zeros((n, 2), dtype=np.float32)
+    if method == "pca" or n == 2 or (method == "umap" and n < 4):
+        out = _pca(x, seed)
+    elif method == "tsne":
+        out = _tsne(x, seed, float(params.get("perplexity", 30.0)))
+    else:
+        out = _umap(x, seed, int(params.get("n_neighbors", 15)), float(params.get("min_dist", 0.1)))
+    return np.nan_to_num(np.asarray(out, dtype=np.float32))
+
+
+def project(
+    embeddings: np.ndarray,
+    method: str = "pca",
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+    **params: Any,
+) -> np.ndarray:
+    """(N, H) -> (N, 2), computed once per (content, method, seed, params); optional disk cache.
+
+    With cache_dir (e.g. `<run>/projections`), results are saved as `<key>.npy` so a restart reuses them.
+    """
+    key = cache_key(embeddings, method, seed, params)
+    with _LOCK:
+        if key in _CACHE:
+            return _CACHE[key].copy()
+        path = Path(cache_dir) / f"{method}-{key}.npy" if cache_dir is not None else None
+        if path is not None and path.exists():
+            out = np.load(path)
+        else:
+            out = compute_projection(embeddings, method, seed, **params)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp.npy")
+                np.save(tmp, out)
+                tmp.replace(path)
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = out
+        return out.copy()
+
+
+def clear_cache() -> None:
+    """Forget every in-memory projection (the disk cache stays)."""
+    with _LOCK:
+        _CACHE.clear()
