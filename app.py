@@ -1,0 +1,22 @@
+"""Insight: fine-tune a BERT-family model on your labeled text and understand the result."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Insight", page_icon=":material/insights:", layout="wide")
+
+pages = {
+    "Build": [
+        st.Page("insight_ui/pages/data.py", title="Data", icon=":material/table_view:", default=True),
+        st.Page("insight_ui/pages/train.py", title="Train", icon=":material/model_training:"),
+    ],
+    "Understand": [
+        st.Page("insight_ui/pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
+        st.Page("insight_ui/pages/explain.py", title="Explain", icon=":material/lightbulb:"),
+        st.Page("insight_ui/pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
+    ],
+    "Share": [
+        st.Page("insight_ui/pages/export.py", title="Export", icon=":material/download:"),
+    ],
+}
+
+st.navigation(pages, expanded=True).run()

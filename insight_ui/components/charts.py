@@ -1,0 +1,202 @@
+"""Plotly figures: label distribution, training curves, confusion matrix, probabilities, top words.
+
+Every piece of user text (labels, texts) goes through `safe.plot_label`/`plot_text`: Plotly reads a
+subset of HTML in labels and hover boxes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from insight_ui.safe import plot_label
+
+ACCENT = "#4f46e5"
+GOOD, BAD = "#16a34a", "#dc2626"
+
+
+def _tidy(fig: go.Figure, height: int = 320, title: str | None = None) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        title={"text": title} if title else None,
+        showlegend=fig.layout.showlegend,
+    )
+    return fig
+
+
+def label_distribution(counts: dict[str, int], title: str = "Examples per label") -> go.Figure:
+    """Horizontal bars, largest class on top."""
+    items = sorted(counts.items(), key=lambda kv: kv[1])
+    fig = go.Figure(
+        go.Bar(
+            x=[v for _, v in items],
+            y=[plot_label(k) for k, _ in items],
+            orientation="h",
+            marker_color=ACCENT,
+            text=[v for _, v in items],
+            textposition="auto",
+            hovertemplate="%{y}: %{x}<extra></extra>",
+        )
+    )
+    fig.update_layout(xaxis_title="examples", yaxis={"type": "category"})
+    return _tidy(fig, height=max(180, 26 * len(items) + 60), title=title)
+
+
+def loss_curve(history: Sequence[dict]) -> go.Figure | None:
+    """Training loss by step (None until the first logged loss)."""
+    points = [(e["step"], e["loss"]) for e in history if e.get("kind") == "log" and e.get("loss") is not None]
+    if not points:
+        return None
+    fig = go.Figure(
+        go.Scatter(
+            x=[s for s, _ in points], y=[v for _, v in points], mode="lines+markers", line_color=ACCENT
+        )
+    )
+    fig.update_layout(xaxis_title="step", yaxis_title="loss")
+    return _tidy(fig, 280, "Training loss (lower is better)")
+
+
+def eval_curves(history: Sequence[dict]) -> go.Figure | None:
+    """Validation scores per evaluation (None until the first evaluation)."""
+    evals = [e for e in history if e.get("kind") == "eval" and e.get("metrics")]
+    if not evals:
+        return None
+    fig = go.Figure()
+    for key, name in (("macro_f1", "macro-F1"), ("f1", "entity F1"), ("accuracy", "accuracy")):
+        ys = [e["metrics"].get(key) for e in evals]
+        if any(y is not None for y in ys):
+            fig.add_trace(
+                go.Scatter(
+                    x=[round(e.get("epoch", 0), 2) for e in evals], y=ys, mode="lines+markers", name=name
+                )
+            )
+    fig.update_layout(xaxis_title="epoch", yaxis={"range": [0, 1.02], "title": "score"}, showlegend=True)
+    return _tidy(fig, 280, "Validation scores (higher is better)")
+
+
+def confusion_matrix(
+    labels: Sequence[str], matrix: Sequence[Sequence[int]], normalise: bool = False
+) -> go.Figure:
+    """Rows are the true labels, columns the predictions; each cell can be clicked."""
+    names = [plot_label(x, 24) for x in labels]
+    values = [list(map(float, row)) for row in matrix]
+    if normalise:
+        values = [[v / (sum(row) or 1) for v in row] for row in values]
+    text = [[f"{v:.0%}" if normalise else f"{int(v)}" for v in row] for row in values]
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=names,
+            y=names,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+            hoverinfo="skip",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    # Plotly selects points, not heatmap cells: an invisible square marker on each cell takes the click.
+    cells = [(i, j) for i in range(len(names)) for j in range(len(names))]
+    fig.add_trace(
+        go.Scatter(
+            x=[names[j] for _, j in cells],
+            y=[names[i] for i, _ in cells],
+            customdata=[[i, j] for i, j in cells],
+            text=[text[i][j] for i, j in cells],
+            mode="markers",
+            marker={"symbol": "square", "size": max(12, min(56, 420 // max(1, len(names)))), "opacity": 0},
+            hovertemplate="true: %{y}<br>predicted: %{x}<br>%{text}<extra>click to list</extra>",
+            showlegend=False,
+        )
+    )
+    fig.update_layout(
+        xaxis={"title": "predicted label", "side": "top", "type": "category"},
+        yaxis={"title": "true label", "autorange": "reversed", "type": "category"},
+    )
+    return _tidy(fig, min(max(320, 70 * len(labels) + 140), 900))
+
+
+def probability_bars(
+    labels: Sequence[str], probabilities: Sequence[float], highlight: str | None = None
+) -> go.Figure:
+    """Class probabilities as horizontal bars, the highlighted class in the accent colour."""
+    order = sorted(range(len(labels)), key=lambda i: probabilities[i])
+    fig = go.Figure(
+        go.Bar(
+            x=[float(probabilities[i]) for i in order],
+            y=[plot_label(labels[i]) for i in order],
+            orientation="h",
+            marker_color=[ACCENT if labels[i] == highlight else "#c7c9d9" for i in order],
+            text=[f"{probabilities[i]:.0%}" for i in order],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(xaxis={"range": [0, 1], "title": "probability"}, yaxis={"type": "category"})
+    return _tidy(fig, max(160, 30 * len(labels) + 50))
+
+
+def top_words(words: Sequence[str], scores: Sequence[float], title: str) -> go.Figure:
+    """The words that push most toward one class."""
+    pairs = sorted(zip(words, scores, strict=True), key=lambda p: p[1])
+    fig = go.Figure(
+        go.Bar(
+            x=[s for _, s in pairs],
+            y=[plot_label(w, 30) for w, _ in pairs],
+            orientation="h",
+            marker_color=["#dc2626" if s >= 0 else "#2563eb" for _, s in pairs],
+            hovertemplate="%{y}: %{x:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(xaxis_title="mean attribution", yaxis={"type": "category"})
+    return _tidy(fig, max(220, 22 * len(pairs) + 60), title)
+
+
+def scatter(frame: Any, color: str, title: str, continuous: bool) -> go.Figure:
+    """A 2-D projection: one point per example, `frame` has x, y, hover, idx and the colour column."""
+    fig = go.Figure()
+    if continuous:
+        fig.add_trace(
+            go.Scatter(
+                x=frame["x"],
+                y=frame["y"],
+                mode="markers",
+                customdata=frame["idx"],
+                hovertext=frame["hover"],
+                hoverinfo="text",
+                marker={
+                    "color": frame[color],
+                    "colorscale": "Viridis",
+                    "showscale": True,
+                    "size": 8,
+                    "colorbar": {"title": {"text": color}},
+                },
+            )
+        )
+    else:
+        for value, part in frame.groupby(color, sort=True):
+            fig.add_trace(
+                go.Scatter(
+                    x=part["x"],
+                    y=part["y"],
+                    mode="markers",
+                    name=plot_label(value, 30),
+                    customdata=part["idx"],
+                    hovertext=part["hover"],
+                    hoverinfo="text",
+                    marker={"size": 8},
+                )
+            )
+    fig.update_layout(
+        showlegend=not continuous,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        dragmode="pan",
+        legend={"orientation": "h", "y": -0.05},
+    )
+    return _tidy(fig, 460, title)

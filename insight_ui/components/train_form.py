@@ -1,0 +1,155 @@
+"""The training settings form: a function that returns a TrainConfig (or raises ValueError)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import streamlit as st
+
+from insight_ui import state
+from trainer.config import HELP, TrainConfig, auto_epochs
+
+DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
+MODEL_HINT = (
+    " Type a local folder (e.g. /models/bert-base-chinese) or a Hugging Face id (e.g. bert-base-uncased, "
+    "needs internet)."
+)
+
+
+def _optional_int(text: str, what: str) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return int(float(text))
+    except ValueError:
+        raise ValueError(f"{what} must be a whole number (or empty), not {text!r}") from None
+
+
+def _optional_float(text: str, what: str, example: str = "3") -> float | None:
+    text = (text or "").strip()
+    return _float(text, what, example) if text else None
+
+
+def _float(text: str, what: str, example: str) -> float:
+    try:
+        return float((text or "").strip())
+    except ValueError:
+        raise ValueError(f"{what} must be a number like {example}, not {text!r}") from None
+
+
+def _fmt(value: object) -> str:
+    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def train_form(
+    task: str, text_column: str | None, label_column: str | None, n_train: int | None = None
+) -> TrainConfig:
+    """Draw the settings; returns the TrainConfig they describe. Raises ValueError with a plain message.
+
+    `n_train` (training examples) lets the Epochs box say what 'auto' will choose.
+    """
+    keys = state.FORM_KEYS
+    model = st.text_input(
+        "Backbone model",
+        value=DEFAULTS["model"],
+        key=state.BACKBONE,
+        persist_state="session",
+        help=HELP["model"] + MODEL_HINT,
+    )
+    st.caption(
+        "`default` is all-MiniLM-L6-v2 (small, English). For other languages, give a local model folder."
+    )
+    c1, c2, c3, c4 = st.columns(4)
+    batch = st.session_state.get(keys["batch_size"], DEFAULTS["batch_size"])
+    auto = f"auto ({auto_epochs(n_train, int(batch)):g})" if n_train else "auto"
+    epochs = c1.text_input(
+        "Epochs",
+        value=_fmt(DEFAULTS["epochs"]),
+        placeholder=auto,
+        key=keys["epochs"],
+        persist_state="session",
+        help=HELP["epochs"],
+    )
+    batch_size = c2.number_input(
+        "Batch size",
+        min_value=1,
+        max_value=4096,
+        value=int(DEFAULTS["batch_size"]),
+        step=8,
+        key=keys["batch_size"],
+        persist_state="session",
+        help=HELP["batch_size"],
+    )
+    learning_rate = c3.text_input(
+        "Learning rate",
+        value=_fmt(DEFAULTS["learning_rate"]),
+        key=keys["learning_rate"],
+        persist_state="session",
+        help=HELP["learning_rate"],
+    )
+    max_length = c4.text_input(
+        "Max length (tokens)",
+        value=_fmt(DEFAULTS["max_length"]),
+        placeholder="auto",
+        key=keys["max_length"],
+        persist_state="session",
+        help=HELP["max_length"],
+    )
+    with st.expander("Advanced settings"):
+        a1, a2, a3, a4 = st.columns(4)
+        lora = a1.checkbox(
+            "LoRA adapters",
+            value=DEFAULTS["lora"],
+            key=keys["lora"],
+            persist_state="session",
+            help=HELP["lora"],
+        )
+        class_weights = a1.checkbox(
+            "Class weights",
+            value=DEFAULTS["class_weights"],
+            key=keys["class_weights"],
+            persist_state="session",
+            help=HELP["class_weights"],
+        )
+        patience = a2.number_input(
+            "Early stopping patience",
+            min_value=0,
+            max_value=100,
+            value=int(DEFAULTS["early_stopping_patience"]),
+            key=keys["early_stopping_patience"],
+            persist_state="session",
+            help=HELP["early_stopping_patience"],
+        )
+        seed = a3.number_input(
+            "Seed",
+            min_value=0,
+            max_value=2**31 - 1,
+            value=int(DEFAULTS["seed"]),
+            key=keys["seed"],
+            persist_state="session",
+            help=HELP["seed"],
+        )
+        max_steps = a4.text_input(
+            "Max steps",
+            value="",
+            placeholder="no limit",
+            key=keys["max_steps"],
+            persist_state="session",
+            help="Stop after this many training steps, whatever the epochs say (handy for a quick try).",
+        )
+    return TrainConfig(
+        model=(model or "").strip() or DEFAULTS["model"],
+        task=task,
+        epochs=_optional_float(epochs, "epochs", "3 (or empty for auto)"),
+        batch_size=int(batch_size),
+        learning_rate=_float(learning_rate, "learning rate", "5e-5 or 0.0001"),
+        max_length=_optional_int(max_length, "max length"),
+        lora=bool(lora),
+        class_weights=bool(class_weights),
+        early_stopping_patience=int(patience),
+        seed=int(seed),
+        max_steps=_optional_int(max_steps, "max steps"),
+        text_column=text_column,
+        label_column=label_column,
+    )

@@ -1,0 +1,156 @@
+"""The current dataset: accepting files, the samples, and cached reading/validation.
+
+Light imports only (pandas, trainer.data): the Data page must not import torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from insight_ui import state
+from trainer.data import DataError, PreparedData, ValidationReport, prepare, propose_columns, read_table
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_EXTENSIONS = (".csv", ".tsv", ".jsonl", ".json", ".conll", ".bio", ".iob")
+SAMPLE_TITLES = {
+    "product_sentiment.csv": "Product reviews",
+    "support_intents.csv": "Support intents",
+    "chinese_reviews.csv": "Chinese reviews",
+    "news_entities.conll": "News entities",
+}
+SAMPLE_NOTES = {
+    "product_sentiment.csv": "Product reviews labeled positive, negative or neutral.",
+    "support_intents.csv": "Customer-support messages labeled by intent.",
+    "chinese_reviews.csv": "Chinese reviews: needs a Chinese or multilingual model (see the warning).",
+    "news_entities.conll": "News sentences with people, places and organisations tagged (named entities).",
+}
+
+
+def samples() -> list[Path]:
+    """The sample files shipped in sample_data/, known ones first."""
+    if not SAMPLE_DIR.is_dir():
+        return []
+    files = [p for p in SAMPLE_DIR.iterdir() if p.is_file() and p.suffix.lower() in SAMPLE_EXTENSIONS]
+    return sorted(files, key=lambda p: (p.name not in SAMPLE_NOTES, p.name))
+
+
+def accept(name: str, raw: bytes, origin: str) -> bool:
+    """Make a file the current dataset if it can be read; otherwise keep the old one and say why."""
+    try:
+        read_frame(name, raw)
+    except DataError as exc:
+        state.put(state.DATA_MESSAGE, f"{name} was not loaded: {exc}")
+        return False
+    state.set_dataset(name, raw, origin)
+    return True
+
+
+def take_incoming() -> None:
+    """Handle a file the uploader (or a test) put into session state."""
+    incoming = state.get(state.INCOMING)
+    if incoming:
+        state.put(state.INCOMING, None)
+        accept(incoming[0], incoming[1], "upload")
+
+
+def on_upload() -> None:
+    """file_uploader callback: copy the file into session state as (name, bytes)."""
+    uploaded = st.session_state.get("uploader")
+    if uploaded is not None:
+        state.put(state.INCOMING, (uploaded.name, uploaded.getvalue()))
+
+
+def load_sample(path: str) -> None:
+    """Button callback: load one of the samples."""
+    accept(Path(path).name, Path(path).read_bytes(), "sample")
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def read_frame(name: str, raw: bytes) -> pd.DataFrame:
+    """The file as a table (CoNLL: tokens, tags). Raises DataError."""
+    return read_table((name, raw))
+
+
+def proposal(frame: pd.DataFrame, task: str) -> tuple[str | None, str | None]:
+    """The proposed (text, label) columns for `task`."""
+    try:
+        return propose_columns(frame, task)
+    except TypeError:  # an older propose_columns without the task argument
+        return propose_columns(frame)
+
+
+def propose_task(name: str, raw: bytes, frame: pd.DataFrame) -> str:
+    """Named entities for CoNLL and token/tag tables, text classification otherwise."""
+    from trainer import data
+
+    try:
+        return (
+            data.propose_task(frame)
+            if Path(name).suffix.lower() not in data.CONLL_EXTENSIONS
+            else data.TOKEN_TASK
+        )
+    except (AttributeError, DataError):
+        return data.TEXT_TASK
+
+
+@dataclass
+class Prepared:
+    """The outcome of validation: data to train on, or the message and what was found so far."""
+
+    data: PreparedData | None
+    error: str | None
+    report: ValidationReport | None
+    tokenizer_problem: str | None = None
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def prepared(
+    name: str,
+    raw: bytes,
+    task: str,
+    text_column: str | None,
+    label_column: str | None,
+    backbone: str,
+    seed: int = 42,
+    max_length: int | None = None,
+) -> Prepared:
+    """Validate and split the dataset, with the backbone's tokenizer checks when it loads."""
+    tokenizer: Any = None
+    problem = None
+    try:
+        tokenizer = state.tokenizer_for(backbone.strip() or "default")
+    except (ValueError, OSError) as exc:
+        problem = str(exc)
+    try:
+        data = prepare(
+            (name, raw),
+            task=task,
+            text_column=text_column,
+            label_column=label_column,
+            tokenizer=tokenizer,
+            max_length=max_length,
+            seed=seed,
+        )
+    except DataError as exc:
+        return Prepared(None, str(exc), getattr(exc, "report", None), problem)
+    return Prepared(data, None, data.report, problem)
+
+
+def current_prepared(seed: int = 42, max_length: int | None = None) -> Prepared | None:
+    """The current dataset validated with the current column choices (None when nothing is loaded)."""
+    dataset = state.get(state.DATASET)
+    if not dataset:
+        return None
+    name, raw = dataset
+    frame = read_frame(name, raw)
+    task = st.session_state.get(state.TASK_CHOICE) or propose_task(name, raw, frame)
+    guess = proposal(frame, task)
+    text_column = st.session_state.get(state.TEXT_COLUMN) or guess[0]
+    label_column = st.session_state.get(state.LABEL_COLUMN) or guess[1]
+    backbone = st.session_state.get(state.BACKBONE) or "default"
+    return prepared(name, raw, task, text_column, label_column, backbone, seed, max_length)

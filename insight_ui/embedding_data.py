@@ -1,0 +1,140 @@
+"""Embeddings of a run's examples before and after fine-tuning, cached as .npy under the run folder.
+
+Computed by a background task (TaskRegistry): the worker never touches Streamlit. Projections go
+through trainer.projection.project, which caches in memory and under `<run>/projections`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insight_ui import analysis
+from trainer.runs import Run
+
+SUBSETS = {"test": "Test split", "all": "All examples"}
+METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+
+
+def folder(run_path: str | Path) -> Path:
+    return Path(run_path) / "embeddings"
+
+
+def files(run_path: str | Path, subset: str) -> dict[str, Path]:
+    base = folder(run_path)
+    return {
+        "after": base / f"{subset}-finetuned.npy",
+        "before": base / f"{subset}-backbone.npy",
+        "before_error": base / f"{subset}-backbone-error.txt",
+        "frame": base / f"{subset}-examples.csv",
+    }
+
+
+def examples(run: Run, subset: str) -> pd.DataFrame | None:
+    """text, gold, split (+ predicted, confidence when known) for the chosen subset."""
+    preds = analysis.predictions(run)
+    if subset == "test" and preds is not None:
+        column = analysis.text_column(preds)
+        frame = preds[[column, "gold", "predicted", "confidence"]].rename(columns={column: "text"})
+        frame["split"] = "test"
+        return frame.reset_index(drop=True)
+    parts = []
+    for split in ("train", "validation", "test"):
+        part = run.split(split)
+        if part is None or part.empty:
+            continue
+        part = part.rename(columns={"tokens": "text", "tags": "label"})
+        parts.append(
+            pd.DataFrame(
+                {"text": part["text"].astype(str), "gold": part["label"].astype(str), "split": split}
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def ready(run_path: str | Path, subset: str) -> bool:
+    f = files(run_path, subset)
+    return f["after"].exists() and f["frame"].exists()
+
+
+def compute(model: Any, run: Run, subset: str, progress: Any = None, should_stop: Any = None) -> None:
+    """Background task: embeddings after (and before) fine-tuning, and predictions, saved to disk."""
+    from trainer.predict import backbone_embeddings
+
+    frame = examples(run, subset)
+    if frame is None or frame.empty:
+        raise ValueError("This run has no examples to embed.")
+    texts = frame["text"].astype(str).tolist()
+    n = len(texts)
+    f = files(run.path, subset)
+    f["after"].parent.mkdir(exist_ok=True)
+
+    def step(offset: int):
+        return (lambda done, total: progress(offset + done, 2 * n)) if progress else None
+
+    if progress:
+        progress(0, 2 * n)
+    after = model.embed(texts, progress=step(0))
+    if "predicted" not in frame.columns and not model.task.startswith("token"):
+        preds = model.predict(texts)
+        frame["predicted"], frame["confidence"] = preds.labels, np.round(preds.confidence, 6)
+    if should_stop and should_stop():
+        return
+    try:
+        before = backbone_embeddings(
+            run.config.get("model") or "default", texts, model.max_length, progress=step(n)
+        )
+        np.save(f["before"], before)
+        f["before_error"].unlink(missing_ok=True)
+    except Exception as exc:  # noqa: BLE001 - the 'after' view is still useful without the 'before' one
+        f["before_error"].write_text(str(exc) or type(exc).__name__, encoding="utf-8")
+    np.save(f["after"], after)
+    frame.to_csv(f["frame"], index=False)
+
+
+def load(run_path: str | Path, subset: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None, str | None]:
+    """(examples, after (N, H), before (N, H) or None, why before is missing)."""
+    f = files(run_path, subset)
+    frame = pd.read_csv(f["frame"], keep_default_na=False)
+    before = np.load(f["before"]) if f["before"].exists() else None
+    error = f["before_error"].read_text(encoding="utf-8") if f["before_error"].exists() else None
+    return frame, np.load(f["after"]), before, error
+
+
+def projected(embeddings: np.ndarray, method: str, run_path: str | Path) -> np.ndarray:
+    """(N, 2), cached by trainer.projection (memory and `<run>/projections`)."""
+    from trainer.projection import project
+
+    return project(embeddings, method, cache_dir=Path(run_path) / "projections")
+
+
+def project_both(
+    after: np.ndarray,
+    before: np.ndarray | None,
+    method: str,
+    run_path: str,
+    progress: Any = None,
+    should_stop: Any = None,
+) -> None:
+    """Background task for the slow projections (t-SNE, UMAP); the results land in the caches."""
+    total = 1 + (before is not None)
+    if progress:
+        progress(0, total)
+    projected(after, method, run_path)
+    if before is not None and not (should_stop and should_stop()):
+        if progress:
+            progress(1, total)
+        projected(before, method, run_path)
+    if progress:
+        progress(total, total)
+
+
+def has_projection(embeddings: np.ndarray, method: str, run_path: str | Path) -> bool:
+    """Whether `projected` would answer from its disk cache."""
+    from trainer.projection import cache_key
+
+    key = cache_key(embeddings, method, 0, {})
+    return (Path(run_path) / "projections" / f"{method}-{key}.npy").exists()

@@ -1,0 +1,105 @@
+"""The frame every page shares: title and intro, the sidebar summary, and friendly errors."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from insight_ui import state
+
+log = logging.getLogger("insight_ui")
+
+PAGES = {
+    "data": "insight_ui/pages/data.py",
+    "train": "insight_ui/pages/train.py",
+    "evaluate": "insight_ui/pages/evaluate.py",
+    "explain": "insight_ui/pages/explain.py",
+    "embeddings": "insight_ui/pages/embeddings.py",
+    "export": "insight_ui/pages/export.py",
+}
+
+# Errors whose message is already written for a person (DataError, ModelError, config ValueErrors...).
+PLAIN = (ValueError, FileNotFoundError, PermissionError)
+
+
+def friendly(exc: BaseException) -> str:
+    """One readable sentence for an exception."""
+    text = str(exc).strip()
+    if isinstance(exc, PLAIN) and text:
+        return text
+    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
+        return "The computer ran out of memory. Try fewer examples, a smaller batch or a shorter max length."
+    return (
+        f"Something unexpected went wrong ({type(exc).__name__}: {text or 'no details'}). "
+        "The full details are in the server log; try again, or go back a step."
+    )
+
+
+def show_error(exc: BaseException, where: str) -> None:
+    """Log the traceback for the person running the server; show the visitor plain text."""
+    log.error("%s failed", where, exc_info=exc)
+    st.error(friendly(exc), icon=":material/error:")
+
+
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run `fn`, turning any exception into a readable message (Streamlit's reruns pass through)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - a page never shows a traceback
+            show_error(exc, fn.__qualname__)
+            return None
+
+    return wrapper
+
+
+def page(title: str, intro: str, body: Callable[[], None]) -> None:
+    """Render one page: title, a short explanation, the sidebar summary, then `body` (guarded)."""
+    state.init()
+    st.title(title)
+    st.markdown(intro)
+    guarded(body)()
+    guarded(sidebar_summary)()  # after the body, so it shows what the body just loaded
+
+
+def sidebar_summary() -> None:
+    """What is loaded right now: the dataset, the current run, a running job."""
+    with st.sidebar:
+        dataset = state.get(state.DATASET)
+        st.caption("Dataset")
+        st.text(dataset[0] if dataset else "none yet")
+        current = state.get(state.CURRENT_RUN)
+        st.caption("Current run")
+        st.text(Path(current).name if current else "none yet")
+        if state.job_manager().active():
+            training_now()
+
+
+@st.fragment(run_every=2.0)
+def training_now() -> None:
+    """A small live progress bar in the sidebar while a job runs (on every page)."""
+    active = state.job_manager().active()
+    st.caption("Training now")
+    if not active:
+        st.text("done: see the Train page")
+        return
+    job = active[0]
+    st.progress(job.progress, text=f"{job.name}: {job.status}, {job.progress:.0%}")
+
+
+def empty_state(message: str, page_key: str, label: str, icon: str = ":material/arrow_forward:") -> None:
+    """A friendly 'nothing here yet' with a link to the page that fixes it."""
+    st.info(message, icon=":material/info:")
+    st.page_link(PAGES[page_key], label=label, icon=icon)
+
+
+def go(page_key: str) -> None:
+    """Switch to another page of the app."""
+    st.switch_page(PAGES[page_key])

@@ -1,0 +1,162 @@
+"""Data (landing page): upload or pick a sample, map the columns, read the validation report.
+
+Never imports torch: the tokenizer checks use a light tokenizer for local model folders.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from insight_ui import datasets, layout, state, tasks
+from insight_ui.components.heatmap import entity_spans_html
+from insight_ui.components.report_view import report_view
+from insight_ui.safe import md
+from trainer.config import HELP, TASKS
+
+INTRO = (
+    "Start here. Upload a spreadsheet of **labeled text** (CSV, TSV, JSON Lines) or a **CoNLL** file of "
+    "tagged words, or try a sample. Insight checks it the way a careful colleague would and tells you "
+    "what it will train on."
+)
+UPLOAD_HELP = (
+    "One row per example: a column with the text and a column with its label. CoNLL: one word and its "
+    "tag per line, a blank line between sentences."
+)
+
+
+def source_section() -> None:
+    """The uploader and the one-click samples."""
+    upload, sample = st.columns([1, 1], gap="large")
+    with upload:
+        st.file_uploader(
+            "Upload a labeled file",
+            key="uploader",
+            on_change=datasets.on_upload,
+            help=UPLOAD_HELP,
+            type=None,
+        )
+        st.caption("CSV, TSV or JSON Lines with a text and a label column; CoNLL for named entities.")
+        datasets.take_incoming()
+    with sample:
+        st.markdown("**…or try a sample** (one click)")
+        files = datasets.samples()
+        if not files:
+            st.caption("No sample files found in sample_data/.")
+        for path in files:
+            button, note = st.columns([2, 3], vertical_alignment="center")
+            button.button(
+                datasets.SAMPLE_TITLES.get(path.name, path.stem),
+                key=f"sample_{path.name}",
+                on_click=datasets.load_sample,
+                args=(str(path),),
+                width="stretch",
+                help=path.name,
+            )
+            note.caption(md(datasets.SAMPLE_NOTES.get(path.name, path.name)))
+
+
+def mapping_section(name: str, raw: bytes) -> tuple[str, str | None, str | None]:
+    """Task and columns, with the proposed ones preselected; returns (task, text column, label column)."""
+    frame = datasets.read_frame(name, raw)
+    proposed_task = datasets.propose_task(name, raw, frame)
+    columns = list(frame.columns)
+    with st.container(border=True):
+        st.markdown("**What should the model learn?**")
+        task_col, text_col, label_col = st.columns([2, 1, 1])
+        task = task_col.radio(
+            "Task",
+            list(TASKS),
+            index=list(TASKS).index(proposed_task),
+            format_func=tasks.TASK_NAMES.get,
+            key=state.TASK_CHOICE,
+            persist_state="session",
+            on_change=state.forget_columns,
+        )
+        guess_text, guess_label = datasets.proposal(frame, task)
+        text_name, label_name = tasks.column_labels(task)
+        text = text_col.selectbox(
+            text_name,
+            columns,
+            index=columns.index(guess_text) if guess_text in columns else 0,
+            key=state.TEXT_COLUMN,
+            persist_state="session",
+            help="Proposed from the column names and contents.",
+        )
+        label = label_col.selectbox(
+            label_name,
+            columns,
+            index=columns.index(guess_label) if guess_label in columns else min(1, len(columns) - 1),
+            key=state.LABEL_COLUMN,
+            persist_state="session",
+            help="What the model should predict.",
+        )
+    return task, text, label
+
+
+def preview_section(name: str, raw: bytes) -> None:
+    frame = datasets.read_frame(name, raw)
+    origin = {"sample": "sample", "corrected": "corrected dataset", "upload": "uploaded file"}.get(
+        state.get(state.DATASET_ORIGIN) or "", "file"
+    )
+    st.subheader("Preview")
+    st.caption(md(f"{name} ({origin}): {len(frame):,} rows, {len(frame.columns)} columns. First 100 rows:"))
+    st.dataframe(frame.head(100), hide_index=True, height=260)
+    if {"tokens", "tags"} <= set(frame.columns):
+        with st.expander("The first sentences with their entities marked"):
+            for _, row in frame.head(5).iterrows():
+                st.html(entity_spans_html(str(row["tokens"]).split(), str(row["tags"]).split()))
+
+
+def report_section() -> None:
+    st.subheader("Data check")
+    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    left.text_input(
+        "Model to check against",
+        value="default",
+        key=state.BACKBONE,
+        persist_state="session",
+        help=HELP["model"] + " Its tokenizer measures text lengths and unknown words.",
+    )
+    right.caption(
+        "The model's tokenizer measures how long your texts are and how many words it does not "
+        "know. Change the model here or on the Train page."
+    )
+    with st.spinner("Checking the data…"):
+        outcome = datasets.current_prepared()
+    if outcome is None:
+        return
+    if outcome.tokenizer_problem:
+        st.warning(md(f"Length and vocabulary checks skipped: {outcome.tokenizer_problem}"))
+    if outcome.error and not outcome.report:
+        st.error(md(outcome.error), icon=":material/error:")
+        return
+    if outcome.error and outcome.error not in (outcome.report.errors or []):
+        st.error(md(outcome.error), icon=":material/error:")
+    report_view(outcome.report)
+    if outcome.data is not None and st.button(
+        "Next: choose settings and train", type="primary", icon=":material/arrow_forward:", key="to_train"
+    ):
+        layout.go("train")
+
+
+def render() -> None:
+    source_section()
+    message = state.get(state.DATA_MESSAGE)
+    if message:
+        st.error(md(message), icon=":material/error:")
+    dataset = state.get(state.DATASET)
+    if not dataset:
+        st.info(
+            "No data loaded yet. Upload a file above, or click a sample to see how it works.",
+            icon=":material/upload_file:",
+        )
+        return
+    name, raw = dataset
+    if message:
+        st.caption(md(f"Still using the previous data: {name}."))
+    preview_section(name, raw)
+    mapping_section(name, raw)
+    report_section()
+
+
+layout.page("Data", INTRO, render)

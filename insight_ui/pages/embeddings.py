@@ -1,0 +1,200 @@
+"""Embeddings: how the model places examples in its space, before and after fine-tuning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from insight_ui import embedding_data as emb
+from insight_ui import layout, state, tasks
+from insight_ui.components import charts
+from insight_ui.components.runs import run_selector
+from insight_ui.safe import md, plot_text
+from trainer.runs import Run
+
+INTRO = (
+    "Each dot is one example, placed by the model's internal representation of it: nearby dots look "
+    "alike to the model. After fine-tuning, examples of the same label should form clearer groups. "
+    "Click a dot to explain it."
+)
+COLOURS = {
+    "gold": "True label",
+    "predicted": "Prediction",
+    "outcome": "Right / wrong",
+    "confidence": "Confidence",
+}
+
+
+def controls(task: str) -> tuple[str, str, str]:
+    a, b, c = st.columns(3)
+    subset = a.segmented_control(
+        "Examples",
+        list(emb.SUBSETS),
+        format_func=emb.SUBSETS.get,
+        default="test",
+        key="emb_subset",
+        required=True,
+    )
+    method = b.segmented_control(
+        "Projection",
+        list(emb.METHODS),
+        format_func=emb.METHODS.get,
+        default="pca",
+        key="emb_method",
+        required=True,
+        help="PCA is instant and keeps global distances; t-SNE and UMAP show local groups better (seconds to compute).",
+    )
+    colour = c.selectbox(
+        "Colour by", tasks.embedding_colours(task), format_func=COLOURS.get, key="emb_colour"
+    )
+    return subset, method, colour
+
+
+def background(key: str, label: str, start) -> bool:
+    """Run `start()` as a background task under `key` unless done; True when its result is ready."""
+    registry = state.task_registry()
+    job = registry.get(key)
+    if job is None:
+        start()
+        st.rerun()
+    if job.running:
+
+        @st.fragment(run_every=1.0)
+        @layout.guarded
+        def live() -> None:
+            task = registry.get(key)
+            if task is None or not task.running:
+                st.rerun()
+            st.progress(task.progress, text=label)
+
+        live()
+        return False
+    if job.error:
+        st.error(md(job.error), icon=":material/error:")
+        if st.button("Try again", key=f"retry_{key}", icon=":material/refresh:"):
+            registry.drop(key)
+            st.rerun()
+        return False
+    return True
+
+
+def plot_frame(frame: pd.DataFrame, xy: np.ndarray, colour: str) -> pd.DataFrame:
+    out = frame.copy()
+    out["x"], out["y"], out["idx"] = xy[:, 0], xy[:, 1], np.arange(len(frame))
+    if "predicted" in out.columns:
+        out["outcome"] = np.where(out["gold"].astype(str) == out["predicted"].astype(str), "right", "wrong")
+    out["hover"] = [
+        f"{plot_text(t)}<br><b>true:</b> {plot_text(g, 40)}"
+        + (f" · <b>predicted:</b> {plot_text(p, 40)} ({c:.0%})" if "predicted" in out.columns else "")
+        for t, g, p, c in zip(
+            out["text"],
+            out["gold"],
+            out.get("predicted", out["gold"]),
+            out.get("confidence", pd.Series(1.0, index=out.index)),
+            strict=True,
+        )
+    ]
+    if colour not in out.columns:
+        colour = "gold"
+    out[colour] = out[colour] if colour == "confidence" else out[colour].astype(str)
+    return out
+
+
+def open_clicked(event: object, frame: pd.DataFrame) -> None:
+    """A clicked dot opens that example on the Explain page."""
+    points = getattr(getattr(event, "selection", None), "points", None) or []
+    if not points:
+        return
+    point = points[0]
+    idx = point.get("customdata")
+    if isinstance(idx, list):
+        idx = idx[0] if idx else None
+    if idx is None:
+        return
+    row = frame.iloc[int(idx)]
+    state.open_in_explain(str(row["text"]), f"the dot you clicked (true label {row['gold']})")
+    layout.go("explain")
+
+
+def scatter(frame: pd.DataFrame, xy: np.ndarray, colour: str, title: str, key: str) -> None:
+    data = plot_frame(frame, xy, colour)
+    colour = colour if colour in data.columns else "gold"
+    fig = charts.scatter(data, colour, title, continuous=colour == "confidence")
+    event = st.plotly_chart(
+        fig,
+        on_select="rerun",
+        selection_mode="points",
+        key=key,
+        config={"displayModeBar": False, "scrollZoom": True},
+    )
+    open_clicked(event, frame)
+
+
+def render() -> None:
+    run = run_selector("embeddings_run")
+    if run is None:
+        layout.empty_state(
+            "No trained model yet. Train one first to see how it organises your examples.",
+            "train",
+            "Go to Train",
+        )
+        return
+    subset, method, colour = controls(run.task)
+    if tasks.is_token(run.task):
+        st.caption("Named-entity run: each dot is a whole sentence (the mean of its word vectors).")
+    show(run, subset or "test", method or "pca", colour)
+
+
+def show(run: Run, subset: str, method: str, colour: str) -> None:
+    registry = state.task_registry()
+    path = str(run.path)
+    if not emb.ready(path, subset):
+        key = f"embed|{path}|{subset}"
+        job = registry.get(key)
+        if job is not None and not job.running and not job.error:
+            registry.drop(key)  # it finished, yet its files are gone: compute again
+        background(
+            key,
+            "Reading every example with the model, before and after fine-tuning…",
+            lambda: registry.start(key, emb.compute, state.run_model(path), run, subset),
+        )
+        return
+    frame, after, before, before_error = emb.load(path, subset)
+    if method != "pca" and not emb.has_projection(after, method, path):
+        key = f"project|{path}|{subset}|{method}"
+        done = background(
+            key,
+            f"Computing the {emb.METHODS[method]} map (a few seconds)…",
+            lambda: registry.start(key, emb.project_both, after, before, method, path),
+        )
+        if not done:
+            return
+    left, right = st.columns(2)
+    with left:
+        if before is not None:
+            scatter(
+                frame,
+                emb.projected(before, method, path),
+                colour,
+                "Before fine-tuning (pretrained model)",
+                "emb_before",
+            )
+        else:
+            st.info(
+                md(f"The before-fine-tuning map is not available: {before_error or 'no backbone'}"),
+                icon=":material/info:",
+            )
+    with right:
+        scatter(
+            frame, emb.projected(after, method, path), colour, "After fine-tuning (your model)", "emb_after"
+        )
+    st.caption(
+        md(
+            f"{len(frame)} examples, {emb.METHODS[method]}. Hover a dot to read it; click it to explain it. "
+            "Scroll to zoom, drag to pan."
+        )
+    )
+
+
+layout.page("Embeddings", INTRO, render)

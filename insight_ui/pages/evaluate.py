@@ -1,0 +1,271 @@
+"""Evaluate: scores, per-class table, clickable confusion matrix, mistakes, likely label issues."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from insight_ui import analysis, layout, state, tasks
+from insight_ui.components import charts
+from insight_ui.components.runs import run_selector
+from insight_ui.safe import md, plot_label, trim
+from trainer.runs import Run
+
+INTRO = (
+    "How good is the model, and where does it go wrong? Scores are measured on the **test split**: "
+    "examples the model never saw while training."
+)
+CM_TRUE, CM_PRED, CM_CLICK = "cm_true", "cm_pred", "cm_last_click"
+
+
+def score_cards(run: Run, split: str, metrics: dict) -> None:
+    cards = tasks.headline_metrics(run.task)
+    cols = st.columns(len(cards) + 1)
+    for col, (key, title, help_text) in zip(cols, cards, strict=False):
+        value = metrics.get(key)
+        col.metric(title, "–" if value is None else f"{value:.1%}", help=help_text, border=True)
+    cols[-1].metric(
+        f"{split.capitalize()} {tasks.unit(run.task)}",
+        f"{metrics.get('n', 0):,}",
+        border=True,
+        help="How many examples these scores are measured on. Few examples: noisy scores.",
+    )
+
+
+def per_class_table(run: Run, metrics: dict) -> None:
+    frame = analysis.per_class_frame(metrics)
+    if frame.empty:
+        return
+    st.subheader(f"Per {tasks.class_word(run.task).lower()}")
+    st.caption(
+        "Precision: of the examples predicted as this class, how many are right. Recall: of the "
+        "examples of this class, how many the model finds. F1 balances the two."
+    )
+    bar = {"min_value": 0.0, "max_value": 1.0, "format": "percent"}
+    st.dataframe(
+        frame.sort_values("f1"),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "class": st.column_config.TextColumn(tasks.class_word(run.task)),
+            "precision": st.column_config.ProgressColumn("Precision", **bar),
+            "recall": st.column_config.ProgressColumn("Recall", **bar),
+            "f1": st.column_config.ProgressColumn("F1", **bar),
+            "support": st.column_config.NumberColumn("Examples"),
+        },
+    )
+
+
+def apply_click(event: object, labels: list[str]) -> None:
+    """A clicked heatmap cell selects (true, predicted) in the two selectboxes below it."""
+    points = getattr(getattr(event, "selection", None), "points", None) or []
+    if not points:
+        return
+    point = points[0]
+    cell = point.get("customdata")
+    if isinstance(cell, list) and len(cell) == 2:
+        gold, predicted = labels[int(cell[0])], labels[int(cell[1])]
+    else:
+        names = [plot_label(x, 24) for x in labels]
+        if point.get("x") not in names or point.get("y") not in names:
+            return
+        gold, predicted = labels[names.index(point["y"])], labels[names.index(point["x"])]
+    if st.session_state.get(CM_CLICK) != (gold, predicted):
+        st.session_state[CM_CLICK] = (gold, predicted)
+        st.session_state[CM_TRUE], st.session_state[CM_PRED] = gold, predicted
+
+
+def open_button(frame: pd.DataFrame, selected: list[int], key: str, origin: str) -> None:
+    """'Explain this example' for the selected row of `frame`."""
+    if not selected:
+        st.caption("Select a row to explain it.")
+        return
+    row = frame.iloc[selected[0]]
+    text = str(row[analysis.text_column(frame)])
+    if st.button("Explain this example", icon=":material/lightbulb:", key=key):
+        state.open_in_explain(text, f"{origin}: true label {row['gold']}, predicted {row['predicted']}")
+        layout.go("explain")
+
+
+def example_table(frame: pd.DataFrame, key: str, labels: list[str]) -> list[int]:
+    """A selectable table of examples; returns the selected row positions."""
+    column = analysis.text_column(frame)
+    shown = [column, "gold", "predicted", "confidence"]
+    event = st.dataframe(
+        frame[shown],
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key=key,
+        height=min(400, 38 + 35 * max(1, len(frame))),
+        column_config={
+            column: st.column_config.TextColumn(column.capitalize(), width="large"),
+            "gold": "True label",
+            "predicted": "Predicted",
+            "confidence": st.column_config.ProgressColumn(
+                "Confidence", min_value=0.0, max_value=1.0, format="percent"
+            ),
+        },
+    )
+    return list(event.selection.rows) if event is not None else []
+
+
+def confusion_section(run: Run, metrics: dict, frame: pd.DataFrame | None) -> None:
+    cm = metrics.get("confusion_matrix") or {}
+    labels, matrix = cm.get("labels") or [], cm.get("matrix") or []
+    if not labels:
+        return
+    st.subheader("Confusion matrix")
+    st.caption(
+        "Rows are the true labels, columns what the model predicted; the diagonal is right. "
+        "Click a cell (or pick it below) to list those examples."
+    )
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        normalise = st.toggle("Show shares of each true label", key="cm_normalise")
+        event = st.plotly_chart(
+            charts.confusion_matrix(labels, matrix, normalise),
+            on_select="rerun",
+            selection_mode="points",
+            key="confusion_matrix",
+            config={"displayModeBar": False},
+        )
+        apply_click(event, labels)
+    with right:
+        if CM_TRUE not in st.session_state or st.session_state[CM_TRUE] not in labels:
+            st.session_state[CM_TRUE], st.session_state[CM_PRED] = analysis.biggest_confusion(labels, matrix)
+        gold = st.selectbox("True label", labels, key=CM_TRUE)
+        predicted = st.selectbox("Predicted label", labels, key=CM_PRED)
+    if frame is None:
+        return
+    rows = analysis.cell_examples(frame, run.task, gold, predicted)
+    st.markdown(
+        f"**{len(rows)} test {tasks.unit(run.task, len(rows) != 1)}** with true label "
+        f"“{md(trim(gold, 40))}” predicted as “{md(trim(predicted, 40))}”"
+    )
+    if len(rows):
+        selected = example_table(rows, "cell_table", labels)
+        open_button(rows, selected, "explain_cell", "Confusion matrix")
+
+
+def mistakes_section(run: Run, frame: pd.DataFrame | None) -> None:
+    if frame is None:
+        return
+    wrong = analysis.misclassified(frame)
+    st.subheader("Mistakes, most confident first")
+    if wrong.empty:
+        st.success("The model gets every test example right.", icon=":material/check_circle:")
+        return
+    st.caption(
+        "A confident mistake is worth a look: the model may have learned a shortcut — or the label may be wrong."
+    )
+    selected = example_table(wrong, "mistakes_table", run.labels)
+    open_button(wrong, selected, "explain_mistake", "Mistake")
+
+
+def issues_section(run: Run, frame: pd.DataFrame | None) -> None:
+    st.subheader("Likely label issues")
+    if not tasks.supports_label_issues(run.task) or frame is None:
+        st.caption("Label issues are found for text classification runs.")
+        return
+    if analysis.label_issues_module() is None:
+        st.caption("Label-issue detection is not installed in this version.")
+        return
+    issues = cached_issues(str(run.path), frame, run.labels)
+    if issues is None or issues.empty:
+        st.success("No test example looks mislabeled.", icon=":material/check_circle:")
+        return
+    st.caption(
+        "Test examples whose label disagrees most with what the model confidently predicts. Decide what "
+        "to do with each, then download the corrected data or load it to train again."
+    )
+    saved = state.get(state.ISSUE_ACTIONS).get(str(run.path), {})
+    table = issues.copy()
+    table["action"] = [saved.get(int(r), "keep").split(":")[0] for r in table["row"]]
+    table["new label"] = [
+        saved.get(int(r), "").split(":", 1)[1] if saved.get(int(r), "").startswith("relabel:") else s
+        for r, s in zip(table["row"], table["suggested label"], strict=True)
+    ]
+    edited = st.data_editor(
+        table,
+        hide_index=True,
+        width="stretch",
+        key=f"issues_{run.path.name}",
+        disabled=["row", "text", "given label", "suggested label", "label quality"],
+        column_config={
+            "row": None,
+            "text": st.column_config.TextColumn("Text", width="large"),
+            "given label": "Given label",
+            "suggested label": "Model suggests",
+            "label quality": st.column_config.ProgressColumn(
+                "Label quality",
+                min_value=0.0,
+                max_value=1.0,
+                format="percent",
+                help="How much the model believes the given label (lower: more suspicious).",
+            ),
+            "action": st.column_config.SelectboxColumn(
+                "Action",
+                options=list(analysis.ACTIONS),
+                required=True,
+                help="keep, drop, or relabel to the new label",
+            ),
+            "new label": st.column_config.SelectboxColumn(
+                "New label", options=run.labels, help="Used by relabel."
+            ),
+        },
+    )
+    actions = {
+        int(r): ("relabel:" + str(n) if a == "relabel" else str(a))
+        for r, a, n in zip(edited["row"], edited["action"], edited["new label"], strict=True)
+        if a in ("drop", "relabel")
+    }
+    all_actions = state.get(state.ISSUE_ACTIONS)
+    all_actions[str(run.path)] = actions
+    state.put(state.ISSUE_ACTIONS, all_actions)
+    corrected = analysis.corrected_dataset(run, actions)
+    drops = sum(a == "drop" for a in actions.values())
+    st.caption(
+        f"{drops} to drop, {len(actions) - drops} to relabel; the corrected dataset has {len(corrected)} rows."
+    )
+    left, right = st.columns(2)
+    data = analysis.to_csv_bytes(corrected)
+    left.download_button(
+        "Download corrected CSV",
+        data,
+        file_name=f"{run.path.name}-corrected.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    if right.button("Use it as the current dataset", icon=":material/restart_alt:", key="use_corrected"):
+        state.set_dataset(f"{run.path.name}-corrected.csv", data, "corrected")
+        layout.go("data")
+
+
+@st.cache_data(show_spinner="Looking for likely label issues…", max_entries=8)
+def cached_issues(run_path: str, frame: pd.DataFrame, labels: list[str]) -> pd.DataFrame | None:
+    return analysis.find_issues(frame, labels)
+
+
+def render() -> None:
+    run = run_selector("evaluate_run")
+    if run is None:
+        layout.empty_state(
+            "No trained model yet. Train one first; its scores appear here.", "train", "Go to Train"
+        )
+        return
+    split, metrics = analysis.scores_of(run)
+    if not metrics:
+        st.warning("This run has no scores (it has no validation or test split).", icon=":material/warning:")
+        return
+    frame = analysis.predictions(run)
+    score_cards(run, split, metrics)
+    per_class_table(run, metrics)
+    confusion_section(run, metrics, frame)
+    mistakes_section(run, frame)
+    issues_section(run, frame)
+
+
+layout.page("Evaluate", INTRO, render)

@@ -1,0 +1,281 @@
+"""Explain: why did the model decide this? Word attributions (integrated gradients) and trust."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from insight_ui import analysis, explaining, layout, state, tasks
+from insight_ui.components import charts
+from insight_ui.components.heatmap import entity_spans_html, legend_html, token_heatmap_html
+from insight_ui.components.runs import run_selector
+from insight_ui.safe import md, trim
+from trainer.runs import Run
+
+INTRO = (
+    "Pick an example or type your own text. Insight shows what the model predicts and which words "
+    "pushed it there, measured with *integrated gradients*, plus how far that explanation can be trusted."
+)
+TRUST_BADGE = {
+    "good": ("green", ":material/verified:"),
+    "fair": ("orange", ":material/info:"),
+    "poor": ("red", ":material/warning:"),
+}
+MODES = {"test": "An example from the test split", "own": "My own text"}
+
+
+def choose_text(run: Run, frame: pd.DataFrame | None) -> tuple[str, str]:
+    """(text, where it came from) picked by the visitor."""
+    if frame is None or frame.empty:
+        st.session_state[state.EXPLAIN_MODE] = "own"
+    if state.EXPLAIN_MODE not in st.session_state:
+        st.session_state[state.EXPLAIN_MODE] = "test"
+    mode = st.segmented_control(
+        "Explain", list(MODES), format_func=MODES.get, key=state.EXPLAIN_MODE, required=True
+    )
+    if mode == "test" and frame is not None and not frame.empty:
+        column = analysis.text_column(frame)
+        options = list(range(len(frame)))
+
+        def label(i: int) -> str:
+            row = frame.iloc[i]
+            mark = "✓" if str(row["gold"]) == str(row["predicted"]) else "✗"
+            if tasks.is_token(run.task):
+                return f"{mark} {trim(row[column], 100)}"
+            return f"{mark} {trim(row['gold'], 20)} → {trim(row['predicted'], 20)} · {trim(row[column], 90)}"
+
+        index = st.selectbox(
+            "Test example (✓ right, ✗ wrong; true → predicted)",
+            options,
+            format_func=label,
+            key=f"test_example_{run.path.name}",
+        )
+        return str(frame.iloc[index][column]), f"test example #{index + 1}"
+    text = st.text_area(
+        "Your text",
+        key=state.OWN_TEXT,
+        persist_state="session",
+        height=110,
+        placeholder="Type or paste a text, e.g. a review or a support message.",
+    )
+    origin = state.get(state.EXPLAIN_ORIGIN) if text == state.get(state.EXPLAIN_TEXT) else "your text"
+    return text, origin or "your text"
+
+
+def trust_box(exp) -> None:
+    colour, icon = TRUST_BADGE.get(exp.trust, ("gray", ":material/help:"))
+    st.badge(f"Explanation trust: {exp.trust}", color=colour, icon=icon)
+    st.caption(
+        md(
+            f"{exp.trust_reason} Delta (how far the word scores miss the model's score change): "
+            f"{exp.delta:+.4f} logits, {exp.relative_delta:.1%} of the change."
+        )
+    )
+
+
+def attribution_view(exp, heading: str) -> None:
+    """Heatmap, legend, trust and faithfulness for one explanation."""
+    st.markdown(f"**{heading}**")
+    st.html(token_heatmap_html(exp.text, exp.words, exp.scores, exp.word_spans))
+    st.html(legend_html(exp.target))
+    trust_box(exp)
+    sentence = explaining.faithfulness_sentence(exp)
+    if sentence:
+        st.markdown(":material/science: " + md(sentence))
+    if exp.truncated:
+        st.caption("Only the start of this text was read: it is longer than the model's max length.")
+    with st.expander("Token-level view"):
+        st.caption("The model reads subword tokens; each word's score is the sum of its tokens' scores.")
+        st.dataframe(
+            explaining.token_frame(exp),
+            hide_index=True,
+            width="stretch",
+            column_config={"score": st.column_config.NumberColumn(format="%+.4f")},
+        )
+
+
+def explain_text_task(run: Run, text: str) -> None:
+    with st.spinner("Reading the text with the model and computing word attributions…"):
+        first = explaining.explain_text(str(run.path), text, None)
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        st.markdown("**Prediction**")
+        st.metric(
+            "Predicted label",
+            trim(first.predicted, 40),
+            border=True,
+            help=f"Probability {first.probabilities[first.predicted]:.1%}; all labels below.",
+        )
+        labels = list(first.probabilities)
+        st.plotly_chart(
+            charts.probability_bars(labels, [first.probabilities[x] for x in labels], first.predicted),
+            config={"displayModeBar": False},
+            key="probabilities",
+        )
+        target = st.selectbox(
+            "Explain the decision toward",
+            labels,
+            index=labels.index(first.predicted),
+            key=f"target_{hash(text)}",
+            help="By default the predicted label; pick another to see what speaks for or against it.",
+        )
+    exp = first
+    if target != first.target:
+        with st.spinner("Computing word attributions…"):
+            exp = explaining.explain_text(str(run.path), text, target)
+    with right:
+        attribution_view(exp, f"Which words pushed toward “{trim(target, 40)}”")
+
+
+def explain_token_task(run: Run, text: str) -> None:
+    tokens = tuple(text.split())
+    if not tokens:
+        return
+    with st.spinner("Tagging the sentence…"):
+        tags, confidence = explaining.predict_tags(str(run.path), tokens)
+    st.markdown("**Entities the model finds**")
+    st.html(entity_spans_html(list(tokens), tags))
+    options = list(range(len(tokens)))
+    default = next((i for i, t in enumerate(tags) if t != "O"), 0)
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        word = st.selectbox(
+            "Word to explain",
+            options,
+            index=default,
+            key=f"word_{hash(tokens)}",
+            format_func=lambda i: f"{tokens[i]} → {tags[i]} ({confidence[i]:.0%})",
+        )
+        target = st.selectbox(
+            "Explain the tag",
+            run.labels,
+            index=run.labels.index(tags[word]) if tags[word] in run.labels else 0,
+            key=f"tag_{hash(tokens)}_{word}",
+        )
+    with st.spinner("Computing word attributions…"):
+        exp = explaining.explain_word(str(run.path), tokens, word, target)
+    with left:
+        st.plotly_chart(
+            charts.probability_bars(list(exp.probabilities), list(exp.probabilities.values()), exp.predicted),
+            config={"displayModeBar": False},
+            key="tag_probabilities",
+        )
+    with right:
+        attribution_view(exp, f"Which words made “{trim(tokens[word], 30)}” {trim(target, 20)}")
+
+
+def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
+    """The words that push most toward each class, over the whole test split (a background task)."""
+    st.divider()
+    st.subheader("Across the test split")
+    if not tasks.supports_attribution(run.task) or frame is None or frame.empty:
+        st.caption("Dataset-wide word rankings are computed for text classification runs with a test split.")
+        return
+    saved = explaining.saved_top_words(str(run.path))
+    if saved is not None:
+        top_words_view(run, saved)
+        return
+    registry = state.task_registry()
+    key = explaining.dataset_key(str(run.path))
+    job = registry.get(key)
+    texts = [str(t) for t in frame[analysis.text_column(frame)]]
+    if job is None or (not job.running and job.error):
+        if job is not None and job.error:
+            st.error(md(job.error), icon=":material/error:")
+        st.caption(
+            f"Explain all {len(texts)} test texts in the background (about a second each on a CPU) "
+            "and rank the words that push the model toward each label."
+        )
+        if st.button("Find the words that matter", icon=":material/travel_explore:", key="start_top_words"):
+            model = state.run_model(str(run.path))
+            registry.start(key, explaining.top_words_job, model, texts)
+            st.rerun()
+        return
+    progress_fragment(run, key)
+
+
+def progress_fragment(run: Run, key: str) -> None:
+    job = state.task_registry().get(key)
+
+    @st.fragment(run_every=1.0 if job is not None and job.running else None)
+    @layout.guarded
+    def live() -> None:
+        task = state.task_registry().get(key)
+        if task is None:
+            return
+        if task.running:
+            st.progress(
+                task.progress, text=f"Explaining the test split: {task.done_count} of {task.total or '…'}"
+            )
+            if st.button("Stop", key="stop_top_words", icon=":material/stop_circle:"):
+                task.stop.set()
+            return
+        if task.error:
+            st.error(md(task.error), icon=":material/error:")
+            return
+        explaining.save_top_words(str(run.path), task.result)
+        state.task_registry().drop(key)
+        st.rerun()
+
+    live()
+
+
+def top_words_view(run: Run, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        st.info(
+            "No word stands out: too few test texts, or each word appears only once.", icon=":material/info:"
+        )
+    else:
+        st.caption(
+            "Mean attribution of each word toward the label the model predicted, over the test texts "
+            "(words seen at least twice). Red bars push toward the label."
+        )
+        labels = [x for x in run.labels if x in set(frame["class"])]
+        for start in range(0, len(labels), 2):
+            cols = st.columns(2)
+            for col, label in zip(cols, labels[start : start + 2], strict=False):
+                part = frame[frame["class"] == label].head(10)
+                col.plotly_chart(
+                    charts.top_words(
+                        list(part["word"]), list(part["mean attribution"]), f"Toward “{trim(label, 30)}”"
+                    ),
+                    config={"displayModeBar": False},
+                    key=f"top_words_{label}",
+                )
+    left, right = st.columns([1, 3])
+    left.download_button(
+        "Download as CSV",
+        analysis.to_csv_bytes(frame),
+        file_name=f"{run.path.name}-top-words.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    if right.button("Compute again", key="recompute_top_words", icon=":material/refresh:"):
+        (run.path / explaining.TOP_WORDS_FILE).unlink(missing_ok=True)
+        st.rerun()
+
+
+def render() -> None:
+    run = run_selector("explain_run")
+    if run is None:
+        layout.empty_state(
+            "No trained model yet. Train one first, then come back to see why it decides.",
+            "train",
+            "Go to Train",
+        )
+        return
+    frame = analysis.predictions(run)
+    text, origin = choose_text(run, frame)
+    if not text or not text.strip():
+        st.info("Type a text above to see the model's prediction and why.", icon=":material/edit:")
+    else:
+        st.caption(md(f"Explaining {origin}."))
+        if tasks.is_token(run.task):
+            explain_token_task(run, text)
+        else:
+            explain_text_task(run, text)
+    dataset_section(run, frame)
+
+
+layout.page("Explain", INTRO, render)

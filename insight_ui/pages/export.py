@@ -1,0 +1,108 @@
+"""Export: take the model, its predictions, its scores and a shareable report away."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from insight_ui import layout, report, tasks
+from insight_ui.components.runs import run_selector
+
+INTRO = (
+    "Take your work with you: the fine-tuned model (loadable with the `transformers` library), "
+    "its predictions on the test split, its scores, and a short report to share."
+)
+
+
+def downloads(run) -> None:
+    name = run.path.name
+    a, b = st.columns(2, gap="large")
+    with a, st.container(border=True):
+        st.markdown("**The model**")
+        st.caption("A zip of the model folder: weights, configuration and tokenizer.")
+        st.download_button(
+            "Download model (.zip)",
+            lambda: report.model_zip(run.path),
+            file_name=f"{name}-model.zip",
+            mime="application/zip",
+            icon=":material/deployed_code:",
+            key="dl_model",
+            on_click="ignore",
+        )
+    with b, st.container(border=True):
+        st.markdown("**Predictions**")
+        st.caption("The test split: text, true label, prediction, confidence and each label's probability.")
+        path = run.path / "predictions.csv"
+        st.download_button(
+            "Download predictions (.csv)",
+            path.read_bytes() if path.exists() else b"",
+            file_name=f"{name}-predictions.csv",
+            mime="text/csv",
+            icon=":material/table:",
+            disabled=not path.exists(),
+            key="dl_predictions",
+            on_click="ignore",
+        )
+    c, d = st.columns(2, gap="large")
+    with c, st.container(border=True):
+        st.markdown("**Scores**")
+        st.caption(
+            "Every metric on validation and test, per class, the confusion matrix and the training history."
+        )
+        path = run.path / "metrics.json"
+        st.download_button(
+            "Download metrics (.json)",
+            path.read_bytes() if path.exists() else b"",
+            file_name=f"{name}-metrics.json",
+            mime="application/json",
+            icon=":material/data_object:",
+            disabled=not path.exists(),
+            key="dl_metrics",
+            on_click="ignore",
+        )
+    with d, st.container(border=True):
+        st.markdown("**Report**")
+        st.caption("Headline scores, the per-class table, the settings and the data check, on one page.")
+        row = st.container(horizontal=True)
+        row.download_button(
+            "HTML",
+            report.html_report(run),
+            file_name=f"{name}-report.html",
+            mime="text/html",
+            icon=":material/description:",
+            key="dl_report_html",
+            on_click="ignore",
+        )
+        row.download_button(
+            "Markdown",
+            report.markdown_report(run),
+            file_name=f"{name}-report.md",
+            mime="text/markdown",
+            icon=":material/article:",
+            key="dl_report_md",
+            on_click="ignore",
+        )
+
+
+def usage(run) -> None:
+    st.subheader("Use the model in Python")
+    st.caption("Unzip the model, then:")
+    st.code(
+        "from transformers import pipeline\n\n"
+        f'model = pipeline("{tasks.pipeline_name(run.task)}", model="model")  # the unzipped folder\n'
+        'print(model("Your text here"))',
+        language="python",
+    )
+    with st.expander("Preview the report (Markdown)"):
+        st.code(report.markdown_report(run), language="markdown")
+
+
+def render() -> None:
+    run = run_selector("export_run")
+    if run is None:
+        layout.empty_state("No trained model to export yet. Train one first.", "train", "Go to Train")
+        return
+    downloads(run)
+    usage(run)
+
+
+layout.page("Export", INTRO, render)

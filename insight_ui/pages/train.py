@@ -1,0 +1,160 @@
+"""Train: settings, start a background job, live progress, and the list of runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from insight_ui import datasets, layout, state, tasks
+from insight_ui.components.progress import progress_panel
+from insight_ui.components.runs import model_name, runs_table
+from insight_ui.components.train_form import train_form
+from insight_ui.safe import md
+from trainer import runs as run_store
+from trainer.jobs import JobSnapshot
+
+INTRO = (
+    "Fine-tune a pretrained language model on your data. Training runs in the background: you can "
+    "look at other pages, refresh or close the browser, and come back — it keeps going."
+)
+
+
+def shown_job() -> JobSnapshot | None:
+    """The job this visitor started, else the newest job of this server (so a refresh finds it)."""
+    manager = state.job_manager()
+    job_id = state.get(state.CURRENT_JOB)
+    snap = manager.snapshot(job_id) if job_id else None
+    if snap is None:
+        jobs = manager.jobs()
+        snap = next((j for j in jobs if j.active), jobs[0] if jobs else None)
+    return snap
+
+
+def job_section(job: JobSnapshot) -> None:
+    """Live progress, refreshed every second by a fragment while the job is active."""
+
+    @st.fragment(run_every=1.0 if job.active else None)
+    @layout.guarded
+    def live() -> None:
+        manager = state.job_manager()
+        snap = manager.snapshot(job.id) or job
+        if progress_panel(snap, None):
+            manager.cancel(snap.id)
+            st.toast("Cancelling: the job stops after the current step.", icon=":material/stop_circle:")
+        if snap.active:
+            state.put(state.JOB_SEEN_ACTIVE, snap.id)
+            return
+        if snap.status == run_store.FINISHED:
+            if state.get(state.JOB_SEEN_ACTIVE) == snap.id:
+                state.set_current_run(snap.run_dir)
+            scores = ", ".join(f"{k.replace('_', '-')} {v:.3f}" for k, v in snap.metrics.items())
+            st.success(
+                md(f"Training finished. Test scores: {scores or 'see Evaluate'}."),
+                icon=":material/check_circle:",
+            )
+            if st.button("See the results", type="primary", icon=":material/fact_check:", key="see_results"):
+                state.set_current_run(snap.run_dir)
+                layout.go("evaluate")
+        if state.get(state.JOB_SEEN_ACTIVE) == snap.id:
+            state.put(state.JOB_SEEN_ACTIVE, None)
+            st.rerun()  # once, at the end: refresh the run list and stop polling
+
+    live()
+
+
+def form_section() -> None:
+    """The settings and the Start button (or what to do first)."""
+    outcome = datasets.current_prepared()
+    if outcome is None:
+        layout.empty_state("Load a dataset first: upload a file or pick a sample.", "data", "Go to Data")
+        return
+    name = state.get(state.DATASET)[0]
+    data = outcome.data
+    task = data.task if data else st.session_state.get(state.TASK_CHOICE)
+    st.markdown(
+        md(f"Dataset: {name}")
+        + (
+            f" · {len(data.train)} to train on, {len(data.validation)} to validate, {len(data.test)} to test"
+            f" · {tasks.SHORT_NAMES.get(data.task, data.task)} with {len(data.labels)} labels"
+            if data
+            else ""
+        )
+    )
+    try:
+        config = train_form(
+            task,
+            data.text_column if data else None,
+            data.label_column if data else None,
+            len(data.train) if data else None,
+        )
+        problem = None
+    except ValueError as exc:
+        config, problem = None, str(exc)
+    if problem:
+        st.error(md(problem), icon=":material/error:")
+    if data is None:
+        st.error(md(f"The data cannot be trained on yet: {outcome.error}"), icon=":material/error:")
+        st.page_link(layout.PAGES["data"], label="Fix it on the Data page", icon=":material/table_view:")
+    run_name = st.text_input(
+        "Run name (optional)",
+        key=state.FORM_KEYS["name"],
+        persist_state="session",
+        placeholder="e.g. first try",
+    )
+    start, where = st.columns([1, 3], vertical_alignment="center")
+    clicked = start.button(
+        "Start training",
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=config is None or data is None,
+        key="start_training",
+    )
+    where.caption(md(f"Runs on: {state.device_label()}"))
+    if clicked and config is not None:
+        start_job(config, run_name)
+
+
+def start_job(config, run_name: str) -> None:
+    """Validate with the run's seed and max length, then queue the job."""
+    outcome = datasets.current_prepared(seed=config.seed, max_length=config.max_length)
+    if outcome is None or outcome.data is None:
+        st.error(md(outcome.error if outcome else "No data loaded."), icon=":material/error:")
+        return
+    dataset = Path(state.get(state.DATASET)[0]).stem
+    name = run_name.strip() or f"{model_name(config.model)} on {dataset}"
+    job_id = state.job_manager().submit(config, outcome.data, name)
+    state.put(state.CURRENT_JOB, job_id)
+    st.rerun()
+
+
+def runs_section() -> None:
+    st.subheader("Runs")
+    items = run_store.list_runs(state.runs_dir())
+    if not items:
+        st.caption("No runs yet. Your first run will appear here.")
+        return
+    st.caption("Select a run to open it on the Evaluate, Explain, Embeddings and Export pages.")
+    picked = runs_table(items)
+    if picked is None:
+        return
+    if picked.error:
+        st.error(md(f"{picked.name}: {picked.error}"), icon=":material/error:")
+    if (picked.path / "model" / "config.json").exists():
+        state.set_current_run(picked.path)
+        st.success(md(f"Opened {picked.name}."), icon=":material/check_circle:")
+        st.page_link(layout.PAGES["evaluate"], label="Go to Evaluate", icon=":material/fact_check:")
+    elif not picked.error:
+        st.info(md(f"{picked.name} is {picked.status}: it has no model to open."), icon=":material/info:")
+
+
+def render() -> None:
+    job = shown_job()
+    if job is not None:
+        job_section(job)
+    st.subheader("New run")
+    form_section()
+    runs_section()
+
+
+layout.page("Train", INTRO, render)

@@ -1,0 +1,157 @@
+"""Every st.session_state key and its default, in one place; process-wide cached resources.
+
+Per-visitor things (what was uploaded, the chosen columns, the current run) live in session state.
+Process-wide things (the JobManager, background tasks, loaded models) are `st.cache_resource`, so a
+job survives a browser refresh and a second tab sees the same runs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from trainer.jobs import JobManager, TaskRegistry
+
+# ---------------------------------------------------------------- session keys
+
+DATASET = "dataset"  # (file name, raw bytes) of the current dataset, or None
+DATASET_ORIGIN = "dataset_origin"  # "upload", "sample" or "corrected": where it came from
+DATA_MESSAGE = "data_message"  # the plain message of the last rejected file, or None
+INCOMING = "incoming"  # (file name, raw bytes) just uploaded, not yet checked; the Data page takes it
+LAST_UPLOAD = "last_upload"  # file_id of the last upload handled, so a rerun does not redo it
+TASK_CHOICE = "task_choice"  # widget key: text-classification / token-classification, per dataset
+TEXT_COLUMN = "text_column"  # widget key: the chosen text (or tokens) column
+LABEL_COLUMN = "label_column"  # widget key: the chosen label (or tags) column
+BACKBONE = "backbone"  # widget key: the model to fine-tune (and whose tokenizer checks the data)
+CURRENT_RUN = "current_run"  # path (str) of the run the analysis pages show, or None
+CURRENT_JOB = "current_job"  # id of the job this visitor started last, or None
+JOB_SEEN_ACTIVE = "job_seen_active"  # job id the progress panel last saw running (to refresh at its end)
+EXPLAIN_TEXT = "explain_text"  # the text to explain, set by any page, or None
+EXPLAIN_ORIGIN = "explain_origin"  # a short description of where EXPLAIN_TEXT came from
+EXPLAIN_MODE = "explain_mode"  # widget key: "test" (an example of the test split) or "own" (typed)
+OWN_TEXT = "own_text"  # widget key: the text typed on the Explain page
+ISSUE_ACTIONS = "issue_actions"  # {run path: {row index: "keep" | "drop" | "relabel:<label>"}}
+
+# Train form widgets: kept for the whole session, so leaving the page does not reset them.
+FORM_KEYS = {
+    "epochs": "form_epochs",
+    "batch_size": "form_batch_size",
+    "learning_rate": "form_learning_rate",
+    "max_length": "form_max_length",
+    "lora": "form_lora",
+    "class_weights": "form_class_weights",
+    "early_stopping_patience": "form_patience",
+    "seed": "form_seed",
+    "max_steps": "form_max_steps",
+    "name": "form_run_name",
+}
+
+DEFAULTS: dict[str, Any] = {
+    DATASET: None,
+    DATASET_ORIGIN: None,
+    DATA_MESSAGE: None,
+    INCOMING: None,
+    LAST_UPLOAD: None,
+    CURRENT_RUN: None,
+    CURRENT_JOB: None,
+    JOB_SEEN_ACTIVE: None,
+    EXPLAIN_TEXT: None,
+    EXPLAIN_ORIGIN: None,
+    ISSUE_ACTIONS: {},
+}
+
+
+def init() -> None:
+    """Give every non-widget key its default (called at the top of every page)."""
+    for key, value in DEFAULTS.items():
+        if key not in st.session_state:
+            st.session_state[key] = value.copy() if isinstance(value, dict) else value
+
+
+def get(key: str) -> Any:
+    """A session value, or its default."""
+    default = DEFAULTS.get(key)
+    return st.session_state.get(key, default.copy() if isinstance(default, dict) else default)
+
+
+def put(key: str, value: Any) -> None:
+    """Store a session value."""
+    st.session_state[key] = value
+
+
+def set_dataset(name: str, raw: bytes, origin: str) -> None:
+    """Make (name, raw) the current dataset and forget choices that belonged to the previous one."""
+    st.session_state[DATASET] = (name, bytes(raw))
+    st.session_state[DATASET_ORIGIN] = origin
+    st.session_state[DATA_MESSAGE] = None
+    st.session_state.pop(TASK_CHOICE, None)
+    forget_columns()
+
+
+def forget_columns() -> None:
+    """Drop the column choices so the proposal for the (new) dataset or task is preselected."""
+    for key in (TEXT_COLUMN, LABEL_COLUMN):
+        st.session_state.pop(key, None)
+
+
+def set_current_run(path: str | Path | None) -> None:
+    st.session_state[CURRENT_RUN] = str(path) if path else None
+
+
+def open_in_explain(text: str, origin: str) -> None:
+    """Hand a text to the Explain page (the caller then switches page)."""
+    st.session_state[EXPLAIN_TEXT] = text
+    st.session_state[EXPLAIN_ORIGIN] = origin
+    st.session_state[EXPLAIN_MODE] = "own"
+    st.session_state[OWN_TEXT] = text
+
+
+# ---------------------------------------------------------------- process-wide resources
+
+
+def runs_dir() -> Path:
+    """Where runs live: env INSIGHT_RUNS_DIR, default ./runs."""
+    return Path(os.environ.get("INSIGHT_RUNS_DIR") or "runs")
+
+
+@st.cache_resource(show_spinner=False)
+def _job_manager(path: str) -> JobManager:
+    return JobManager(Path(path))
+
+
+def job_manager() -> JobManager:
+    """The one JobManager of this server process (per runs folder)."""
+    return _job_manager(str(runs_dir().resolve()))
+
+
+@st.cache_resource(show_spinner=False)
+def task_registry() -> TaskRegistry:
+    """Background tasks (attribution over a split, projections) shared by every tab."""
+    return TaskRegistry()
+
+
+@st.cache_resource(show_spinner=False, max_entries=3)
+def run_model(run_path: str) -> Any:
+    """`RunModel.load(run_path)`, kept in memory (imports torch on first use)."""
+    from trainer.predict import RunModel
+
+    return RunModel.load(run_path)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def tokenizer_for(backbone: str) -> Any:
+    """A tokenizer for the data checks; light (no torch) when the model is a local folder."""
+    from insight_ui.light_tokenizer import load_light_tokenizer
+
+    return load_light_tokenizer(backbone)
+
+
+@st.cache_resource(show_spinner=False)
+def device_label() -> str:
+    """Where training runs, e.g. 'CPU (2 cores)' (imports torch)."""
+    from trainer.models import pick_device
+
+    return pick_device().label

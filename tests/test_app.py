@@ -1,0 +1,369 @@
+"""The Streamlit app through AppTest: pages load, bad input is survivable, user text stays text,
+finished runs show on the analysis pages, training started from the page runs in the background."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import conll_file, sentiment_csv
+from streamlit.testing.v1 import AppTest
+
+from insight_ui import analysis, state
+from insight_ui.components.heatmap import entity_spans_html, token_heatmap_html
+from insight_ui.safe import md
+from trainer.config import TrainConfig
+from trainer.data import prepare
+from trainer.jobs import JobManager
+from trainer.runs import load_run
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["data", "train", "evaluate", "explain", "embeddings", "export"]
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
+HOSTILE = '<script>alert("x")</script> <b>bold</b> **stars**'
+
+
+def page(name: str) -> str:
+    return f"insight_ui/pages/{name}.py"
+
+
+def csv_bytes(tmp_path: Path, extra: list[dict] | None = None) -> bytes:
+    path = sentiment_csv(tmp_path / "reviews.csv", n=60)
+    if extra:
+        frame = pd.concat([pd.read_csv(path), pd.DataFrame(extra)], ignore_index=True)
+        frame.to_csv(path, index=False)
+    return path.read_bytes()
+
+
+def app(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(runs_dir))
+    monkeypatch.chdir(ROOT)
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+
+
+def upload(at: AppTest, name: str, raw: bytes) -> AppTest:
+    """What the uploader's callback does with a file: hand (name, bytes) to the Data page."""
+    at.session_state[state.INCOMING] = (name, raw)
+    return at.run()
+
+
+def texts_of(at: AppTest, kind: str) -> list[str]:
+    return [str(e.value) for e in getattr(at, kind)]
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, texts_of(at, "error")
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
+    """A runs folder with one finished tiny text run and one tiny entity run (a few steps each)."""
+    runs_dir = tmp_path_factory.mktemp("runs")
+    work = tmp_path_factory.mktemp("data")
+    manager = JobManager(runs_dir)
+    try:
+        text_data = prepare(sentiment_csv(work / "s.csv", n=60))
+        config = TrainConfig(
+            model=str(tiny_model_dir), epochs=1, batch_size=16, learning_rate=1e-3, max_steps=4
+        )
+        text_job = manager.submit(config, text_data, "tiny text")
+        ner_data = prepare(conll_file(work / "n.conll", n=40))
+        ner_config = TrainConfig(
+            model=str(tiny_model_dir), task=ner_data.task, epochs=1, batch_size=16, max_steps=3
+        )
+        ner_job = manager.submit(ner_config, ner_data, "tiny ner")
+        for job in (text_job, ner_job):
+            snap = manager.wait(job, timeout=300)
+            assert snap.status == "finished", snap.error
+        yield runs_dir, manager.snapshot(text_job).run_dir, manager.snapshot(ner_job).run_dir
+    finally:
+        manager.shutdown()
+
+
+# ---------------------------------------------------------------- loading and empty states
+
+
+def test_app_loads_on_the_data_page_with_uploader_and_hint(tmp_path, monkeypatch):
+    at = app(tmp_path / "runs", monkeypatch)
+    assert_clean(at)
+    assert at.title[0].value == "Data"
+    assert at.get("file_uploader"), "the upload widget is on the landing page"
+    assert any("No data loaded yet" in t for t in texts_of(at, "info"))
+
+
+@pytest.mark.parametrize("name", PAGES[1:])
+def test_every_page_loads_and_points_somewhere_when_there_is_nothing_yet(name, tmp_path, monkeypatch):
+    at = app(tmp_path / "runs", monkeypatch)
+    at.switch_page(page(name)).run()
+    assert_clean(at)
+    assert at.title[0].value == name.capitalize()
+    assert at.info, f"{name} shows an empty state"
+    assert at.get("page_link"), f"{name} links to the page that fixes it"
+
+
+def test_landing_page_never_imports_torch_even_with_data_loaded(tmp_path):
+    data = sentiment_csv(tmp_path / "s.csv", n=30)
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from streamlit.testing.v1 import AppTest
+        at = AppTest.from_file("app.py", default_timeout=120).run()
+        assert not at.exception, at.exception
+        at.session_state["{state.INCOMING}"] = ("s.csv", open({str(data)!r}, "rb").read())
+        at.run()
+        assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+        assert any(m.label == "Max length (tokens)" and str(m.value).isdigit() for m in at.metric), "tokenizer checks ran"
+        heavy = sorted(m for m in ("torch", "transformers", "captum") if m in sys.modules)
+        print("HEAVY", heavy)
+        """
+    )
+    env = {**os.environ, "INSIGHT_RUNS_DIR": str(tmp_path / "runs")}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "HEAVY []" in result.stdout, result.stdout
+
+
+def test_an_unexpected_error_shows_a_message_not_a_traceback():
+    def script():
+        from insight_ui import layout
+
+        layout.page("Broken", "A page that fails.", lambda: 1 / 0)
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    assert any(
+        "Something unexpected went wrong" in t and "ZeroDivisionError" in t for t in texts_of(at, "error")
+    )
+
+
+# ---------------------------------------------------------------- data page
+
+
+def test_a_sample_dataset_or_upload_shows_preview_mapping_and_report(tmp_path, monkeypatch):
+    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    assert_clean(at)
+    assert at.dataframe, "preview"
+    assert at.selectbox(key=state.TEXT_COLUMN).value == "text"
+    assert at.selectbox(key=state.LABEL_COLUMN).value == "label"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Texts read"] == "60" and metrics["Labels"] == "3"
+    assert at.get("plotly_chart"), "label distribution chart"
+
+
+def test_a_bad_upload_says_why_and_keeps_the_previous_data(tmp_path, monkeypatch):
+    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    at = upload(at, "photo.csv", PNG)
+    assert not at.exception
+    errors = texts_of(at, "error")
+    assert any("photo" in e and "PNG image" in e for e in errors), errors
+    assert at.session_state[state.DATASET][0] == "reviews.csv"
+    assert {m.label: m.value for m in at.metric}["Texts read"] == "60", "the old data is still shown"
+
+
+def test_a_bad_column_choice_shows_the_message_and_keeps_the_file(tmp_path, monkeypatch):
+    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    at.selectbox(key=state.LABEL_COLUMN).set_value("text").run()
+    assert not at.exception
+    assert any("Choose two different columns" in e for e in texts_of(at, "error"))
+    assert at.session_state[state.DATASET][0] == "reviews.csv"
+
+
+def test_html_in_a_row_is_shown_literally(tmp_path, monkeypatch):
+    raw = csv_bytes(tmp_path, [{"text": HOSTILE, "label": "positive"}])
+    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", raw)
+    assert_clean(at)
+    preview = at.dataframe[0].value
+    assert HOSTILE in set(preview["text"]), "the cell holds the literal text"
+    rendered = [str(m.value) for m in at.markdown] + [h.proto.body for h in at.get("html")]
+    assert not any("<script>" in r or "<b>bold" in r for r in rendered)
+
+
+def test_custom_html_escapes_user_text_and_markdown_is_escaped():
+    html = token_heatmap_html(HOSTILE, ["<script>", "bold"], [0.5, -0.2], None)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<b>" not in entity_spans_html(["<b>Paris</b>"], ["B-LOC"])
+    assert md("**x** <b>") == r"\*\*x\*\* \<b\>"
+
+
+def test_column_choices_survive_moving_between_pages(tmp_path, monkeypatch):
+    raw = csv_bytes(tmp_path, [{"text": "spare", "label": "positive"}])
+    frame = pd.read_csv(__import__("io").BytesIO(raw))
+    frame["notes"] = "n"
+    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", frame.to_csv(index=False).encode())
+    at.selectbox(key=state.TEXT_COLUMN).set_value("notes").run()
+    at.switch_page(page("train")).run()
+    at.switch_page(page("data")).run()
+    assert at.selectbox(key=state.TEXT_COLUMN).value == "notes"
+    assert at.session_state[state.DATASET][0] == "reviews.csv"
+
+
+# ---------------------------------------------------------------- train page
+
+
+def test_train_form_shows_the_config_error_and_disables_start(tmp_path, monkeypatch):
+    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    at.switch_page(page("train")).run()
+    assert_clean(at)
+    assert not at.button(key="start_training").disabled
+    at.text_input(key=state.FORM_KEYS["learning_rate"]).set_value("fast").run()
+    assert any("learning rate must be a number" in e for e in texts_of(at, "error"))
+    assert at.button(key="start_training").disabled
+    at.text_input(key=state.FORM_KEYS["learning_rate"]).set_value("2").run()
+    assert any("learning rate must be between 0 and 1" in e for e in texts_of(at, "error"))
+
+
+def test_training_from_the_page_runs_in_the_background_and_opens_the_run(
+    tmp_path, monkeypatch, tiny_model_dir
+):
+    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    at.switch_page(page("train")).run()
+    at.text_input(key=state.BACKBONE).set_value(str(tiny_model_dir)).run()
+    at.text_input(key=state.FORM_KEYS["max_steps"]).set_value("3").run()
+    at.text_input(key=state.FORM_KEYS["name"]).set_value("from the page").run()
+    try:
+        at.button(key="start_training").click().run()
+        assert_clean(at)
+        job_id = at.session_state[state.CURRENT_JOB]
+        manager = state.job_manager()
+        assert manager.snapshot(job_id) is not None
+        assert at.get("progress"), "the progress panel is shown"
+        assert manager.wait(job_id, timeout=300).status == "finished"
+        at.run()
+        assert any("Training finished" in s for s in texts_of(at, "success"))
+        assert at.session_state[state.CURRENT_RUN] == str(manager.snapshot(job_id).run_dir)
+        status = at.dataframe[-1].value["status"].tolist()
+        assert status == ["✓ finished"]
+    finally:
+        state.job_manager().shutdown()
+        state._job_manager.clear()
+
+
+# ---------------------------------------------------------------- a finished run
+
+
+def open_run(at: AppTest, run_dir: Path, name: str) -> AppTest:
+    at.session_state[state.CURRENT_RUN] = str(run_dir)
+    return at.switch_page(page(name)).run()
+
+
+def test_evaluate_shows_scores_classes_confusion_and_mistakes(trained_runs, monkeypatch):
+    runs_dir, text_run, _ = trained_runs
+    at = open_run(app(runs_dir, monkeypatch), text_run, "evaluate")
+    assert_clean(at)
+    assert {m.label for m in at.metric} >= {"Accuracy", "Macro-F1", "Test texts"}
+    per_class = at.dataframe[0].value
+    assert set(per_class["class"]) == {"negative", "neutral", "positive"}
+    assert at.get("plotly_chart"), "confusion matrix"
+    assert at.selectbox(key="cm_true").value in per_class["class"].tolist()
+    assert "Mistakes, most confident first" in [s.value for s in at.subheader]
+
+
+def test_explain_highlights_words_with_a_legend_and_trust(trained_runs, monkeypatch):
+    runs_dir, text_run, _ = trained_runs
+    at = app(runs_dir, monkeypatch)
+    at.session_state[state.EXPLAIN_MODE] = "own"
+    at.session_state[state.OWN_TEXT] = "great love <b>item</b>"
+    at = open_run(at, text_run, "explain")
+    assert_clean(at)
+    bodies = [h.proto.body for h in at.get("html")]
+    heatmap = next(b for b in bodies if "insight-heatmap" in b)
+    assert "insight-word" in heatmap and "&lt;" in heatmap and "<b>" not in heatmap
+    assert any("red:" in b and "blue:" in b for b in bodies), "a legend says what the colours mean"
+    assert any("Explanation trust" in str(m.value) for m in at.markdown), "a trust badge"
+    assert any(m.label == "Predicted label" for m in at.metric)
+
+
+def test_export_offers_model_predictions_metrics_and_report(trained_runs, monkeypatch):
+    runs_dir, text_run, _ = trained_runs
+    at = open_run(app(runs_dir, monkeypatch), text_run, "export")
+    assert_clean(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any("model" in x for x in labels) and any("predictions" in x for x in labels)
+    assert any("metrics" in x for x in labels) and {"HTML", "Markdown"} <= set(labels)
+
+
+def test_an_entity_run_does_not_break_the_analysis_pages(trained_runs, monkeypatch):
+    runs_dir, _, ner_run = trained_runs
+    at = app(runs_dir, monkeypatch)
+    for name in ("evaluate", "explain", "export"):
+        at = open_run(at, ner_run, name)
+        assert_clean(at)
+    assert any("insight-entities" in h.proto.body for h in at.switch_page(page("explain")).run().get("html"))
+    at.switch_page(page("embeddings")).run()
+    for _ in range(120):  # the embeddings are computed by a background task; AppTest does not auto-refresh
+        if not at.get("progress"):
+            break
+        time.sleep(0.5)
+        at.run()
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 2, "before and after fine-tuning"
+
+
+def test_corrected_dataset_drops_and_relabels_the_marked_test_rows(trained_runs):
+    _, text_run, _ = trained_runs
+    run = load_run(text_run)
+    test = run.split("test")
+    fixed = analysis.corrected_dataset(run, {0: "drop", 1: "relabel:zzz"})
+    total = sum(len(run.split(s)) for s in ("train", "validation", "test"))
+    assert len(fixed) == total - 1
+    assert (fixed["label"] == "zzz").sum() == 1
+    everything = pd.concat([run.split(s) for s in ("train", "validation", "test")])
+    dropped = test.iloc[0]["text"]
+    assert (fixed["text"] == dropped).sum() == (everything["text"] == dropped).sum() - 1
+
+
+def test_likely_label_issues_become_a_corrected_dataset_to_train_again(trained_runs, tmp_path, monkeypatch):
+    _, text_run, _ = trained_runs
+    runs_dir = tmp_path / "runs"
+    run_dir = shutil.copytree(text_run, runs_dir / text_run.name)
+    frame = pd.read_csv(run_dir / "predictions.csv", keep_default_na=False)
+    labels = load_run(run_dir).labels
+    for i, gold in enumerate(frame["gold"]):  # confident and right, except row 0: confidently another class
+        other = labels[(labels.index(gold) + 1) % len(labels)]
+        probs = {label: 0.05 for label in labels} | ({other: 0.9} if i == 0 else {gold: 0.9})
+        for label, p in probs.items():
+            frame.loc[i, f"p_{label}"] = p
+        frame.loc[i, "predicted"] = other if i == 0 else gold
+    frame.to_csv(run_dir / "predictions.csv", index=False)
+
+    at = open_run(app(runs_dir, monkeypatch), run_dir, "evaluate")
+    assert_clean(at)
+    assert "Likely label issues" in [s.value for s in at.subheader]
+    assert at.button(key="use_corrected"), "the corrected data can be loaded"
+    at.button(key="use_corrected").click().run()
+    assert_clean(at)
+    assert at.title[0].value == "Data"
+    name, raw = at.session_state[state.DATASET]
+    assert name.endswith("-corrected.csv") and raw.startswith(b"text,label")
+
+
+def test_cancel_stops_a_running_job(tmp_path, monkeypatch, tiny_model_dir):
+    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    at.switch_page(page("train")).run()
+    at.text_input(key=state.BACKBONE).set_value(str(tiny_model_dir)).run()
+    at.text_input(key=state.FORM_KEYS["epochs"]).set_value("100").run()
+    at.number_input(key=state.FORM_KEYS["batch_size"]).set_value(1).run()
+    try:
+        at.button(key="start_training").click().run()
+        manager = state.job_manager()
+        job_id = at.session_state[state.CURRENT_JOB]
+        while manager.snapshot(job_id).status == "queued":
+            manager.wait(job_id, timeout=0.2)
+        at.run()
+        at.button(key=f"cancel_{job_id}").click().run()
+        assert manager.wait(job_id, timeout=120).status == "cancelled"
+        at.run()
+        assert "■ cancelled" in at.dataframe[-1].value["status"].tolist()
+    finally:
+        state.job_manager().shutdown()
+        state._job_manager.clear()

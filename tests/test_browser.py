@@ -1,0 +1,225 @@
+"""One real-browser run of the whole flow: upload, train a tiny model, then Evaluate, Explain, Embeddings.
+
+Starts `streamlit run app.py` on a free port and drives Debian's Chromium with Playwright. Screenshots of
+each page go to artifacts/screenshots/<page>.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from helpers import sentiment_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "artifacts" / "screenshots"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LONG = 180_000  # ms: the machine is slow and shared
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, server: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{server.stdout.read() if server.stdout else ''}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("streamlit did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    runs = tmp_path_factory.mktemp("browser-runs")
+    port = free_port()
+    env = {
+        **os.environ,
+        "INSIGHT_RUNS_DIR": str(runs),
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w+")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.seek(0)
+        print(log.read()[-5000:])
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium) first.", pytrace=False
+        )
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="insight-chromium-")
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1400, "height": 1000},
+        )
+        context.set_default_timeout(LONG)
+        try:
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished running the script (no 'Running…' status widget)."""
+    page.wait_for_timeout(500)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=LONG)
+    page.wait_for_timeout(300)
+
+
+def shoot(page, name: str) -> None:
+    """A full-page screenshot: Streamlit scrolls inside its main container, so grow the viewport first."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 0")
+    page.set_viewport_size({"width": size["width"], "height": min(max(size["height"], height + 40), 8000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(size)
+
+
+def go(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    page.get_by_role("heading", name=title, level=1).wait_for()
+    settle(page)
+
+
+def fill(page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    settle(page)
+
+
+CELL_CENTRE = """([row, col]) => {
+    const gd = document.querySelector('.js-plotly-plot'), layout = gd._fullLayout, box = gd.getBoundingClientRect();
+    return [box.left + layout._size.l + layout.xaxis.l2p(col), box.top + layout._size.t + layout.yaxis.l2p(row)];
+}"""
+
+
+def click_confusion_cells(page) -> None:
+    """Click two cells of the confusion matrix; the list under it follows (labels are sorted)."""
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    names = ["negative", "neutral", "positive"]
+    for row, col in ((0, 1), (2, 0)):
+        page.wait_for_timeout(500)
+        x, y = page.evaluate(CELL_CENTRE, [row, col])
+        page.mouse.click(x, y)
+        page.get_by_text(f"true label “{names[row]}” predicted as “{names[col]}”").wait_for()
+        settle(page)
+
+
+def test_upload_train_and_explore_in_a_real_browser(server, browser_page, tiny_model_dir, tmp_path):
+    page = browser_page
+    page.goto(server)
+    page.get_by_role("heading", name="Data", level=1).wait_for()
+    settle(page)
+
+    data = sentiment_csv(tmp_path / "reviews.csv", n=90)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(data))
+    page.get_by_text("Data check").wait_for()
+    page.get_by_text("Split preview").wait_for()
+    settle(page)
+    shoot(page, "data")
+
+    go(page, "Train")
+    fill(page, "Backbone model", str(tiny_model_dir))
+    fill(page, "Learning rate", "0.001")
+    page.get_by_text("Advanced settings").click()
+    fill(page, "Max steps", "12")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Training finished").wait_for(timeout=LONG * 2)
+    page.get_by_role("heading", name="New run").wait_for()  # the page redrew once the job ended
+    settle(page)
+    shoot(page, "train")
+
+    page.get_by_role("button", name="See the results").click()
+    page.get_by_role("heading", name="Evaluate", level=1).wait_for()
+    page.get_by_text("Confusion matrix").first.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    settle(page)
+    shoot(page, "evaluate")
+    click_confusion_cells(page)
+
+    go(page, "Explain")
+    page.locator(".insight-heatmap .insight-word").first.wait_for()
+    assert page.locator(".insight-heatmap").first.is_visible()
+    assert page.get_by_text("pushes the model").first.is_visible(), "the colour legend"
+    settle(page)
+    shoot(page, "explain")
+
+    go(page, "Embeddings")
+    page.get_by_text("After fine-tuning").first.wait_for(timeout=LONG * 2)
+    page.locator(".js-plotly-plot").nth(1).wait_for()  # before and after, side by side
+    settle(page)
+    assert page.locator(".js-plotly-plot").nth(1).is_visible()
+    shoot(page, "embeddings")
+
+    go(page, "Export")
+    page.get_by_role("button", name="Download model (.zip)").wait_for()
+    shoot(page, "export")
