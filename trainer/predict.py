@@ -40,6 +40,14 @@ def _model_device(model: Any) -> Any:
     return next(model.parameters()).device
 
 
+def _exclusive(model: Any) -> Any:
+    """Hold the model's attribution lock: Captum hooks the embedding layer while it attributes,
+    and a forward pass from another thread meanwhile would read hooked embeddings."""
+    from trainer.attribution import model_lock
+
+    return model_lock(model)
+
+
 def text_logits(
     model: Any, tokenizer: Any, texts: Sequence[str], max_length: int, batch_size: int = 64,
     progress: Progress | None = None,
@@ -52,7 +60,7 @@ def text_logits(
     features = encode_texts(tokenizer, texts, max_length)
     out = np.zeros((len(texts), model.config.num_labels), dtype=np.float32)
     done = 0
-    with torch.inference_mode(), _autocast(device):
+    with _exclusive(model), torch.inference_mode(), _autocast(device):
         for idx, batch in _batches(features, batch_size, tokenizer, device):
             out[idx] = model(**batch).logits.float().cpu().numpy()  # (B, C)
             done += len(idx)
@@ -85,7 +93,7 @@ def word_logits(
     n_labels = model.config.num_labels
     out = [np.zeros((len(s), n_labels), dtype=np.float32) for s in sentences]
     best = [np.full(len(s), -1) for s in sentences]
-    with torch.inference_mode(), _autocast(device):
+    with _exclusive(model), torch.inference_mode(), _autocast(device):
         features = [w.features for w in windows]
         for idx, batch in _batches(features, batch_size, tokenizer, device):
             logits = model(**batch).logits.float().cpu().numpy()  # (B, T, C)
@@ -119,7 +127,7 @@ def text_embeddings(
     features = encode_texts(tokenizer, texts, max_length)
     out = np.zeros((len(texts), base.config.hidden_size), dtype=np.float32)
     done = 0
-    with torch.inference_mode(), _autocast(device):
+    with _exclusive(encoder), torch.inference_mode(), _autocast(device):
         for idx, batch in _batches(features, batch_size, tokenizer, device):
             hidden = base(**batch).last_hidden_state  # (B, T, H)
             out[idx] = mean_pool(hidden.float(), batch["attention_mask"]).cpu().numpy()
@@ -143,7 +151,7 @@ def word_embeddings(
     size = base.config.hidden_size
     out = [np.zeros((len(s), size), dtype=np.float32) for s in sentences]
     best = [np.full(len(s), -1) for s in sentences]
-    with torch.inference_mode(), _autocast(device):
+    with _exclusive(encoder), torch.inference_mode(), _autocast(device):
         for idx, batch in _batches([w.features for w in windows], batch_size, tokenizer, device):
             hidden = base(**batch).last_hidden_state.float().cpu().numpy()  # (B, T, H)
             for row, wi in enumerate(idx):
