@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from insight_ui import analysis
+from insight_ui import analysis, tasks
 from trainer.runs import Run
 
 SUBSETS = {"test": "Test split", "all": "All examples"}
@@ -62,6 +62,7 @@ def ready(run_path: str | Path, subset: str) -> bool:
 
 def compute(model: Any, run: Run, subset: str, progress: Any = None, should_stop: Any = None) -> None:
     """Background task: embeddings after (and before) fine-tuning, and predictions, saved to disk."""
+    from trainer.attribution import model_lock  # the Explain page may hook this model meanwhile
     from trainer.predict import backbone_embeddings
 
     frame = examples(run, subset)
@@ -77,10 +78,11 @@ def compute(model: Any, run: Run, subset: str, progress: Any = None, should_stop
 
     if progress:
         progress(0, 2 * n)
-    after = model.embed(texts, progress=step(0))
-    if "predicted" not in frame.columns and not model.task.startswith("token"):
-        preds = model.predict(texts)
-        frame["predicted"], frame["confidence"] = preds.labels, np.round(preds.confidence, 6)
+    with model_lock(model.model):
+        after = model.embed(texts, progress=step(0))
+        if "predicted" not in frame.columns and not tasks.is_token(model.task):
+            preds = model.predict(texts)
+            frame["predicted"], frame["confidence"] = preds.labels, np.round(preds.confidence, 6)
     if should_stop and should_stop():
         return
     try:

@@ -55,8 +55,11 @@ def explain_word(run_path: str, tokens: tuple[str, ...], word_index: int, target
 @st.cache_resource(show_spinner=False, max_entries=64)
 def predict_tags(run_path: str, tokens: tuple[str, ...]) -> tuple[list[str], list[float]]:
     """Predicted tag and confidence per word of one sentence."""
+    from trainer.attribution import model_lock
+
     model = state.run_model(run_path)
-    preds = model.predict_tags([list(tokens)])
+    with model_lock(model.model):  # Captum hooks the same model while attributing
+        preds = model.predict_tags([list(tokens)])
     return preds.tags[0], preds.confidence[0]
 
 

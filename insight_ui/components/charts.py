@@ -14,7 +14,18 @@ import plotly.graph_objects as go
 from insight_ui.safe import plot_label
 
 ACCENT = "#4f46e5"
-GOOD, BAD = "#16a34a", "#dc2626"
+PALETTE = [
+    "#4f46e5",
+    "#f59e0b",
+    "#10b981",
+    "#ef4444",
+    "#06b6d4",
+    "#a855f7",
+    "#84cc16",
+    "#ec4899",
+    "#64748b",
+    "#0ea5e9",
+]
 
 
 def _tidy(fig: go.Figure, height: int = 320, title: str | None = None) -> go.Figure:
@@ -193,6 +204,7 @@ def scatter(frame: Any, color: str, title: str, continuous: bool) -> go.Figure:
                 )
             )
     fig.update_layout(
+        colorway=PALETTE,
         showlegend=not continuous,
         xaxis={"visible": False},
         yaxis={"visible": False},
