@@ -32,8 +32,14 @@ def plain_trainer(data, model_name, pad_to=None, batch=32, lr=5e-5, epochs=3, se
     """A plain Trainer script; returns (seconds, test accuracy, test macro-F1, samples/s)."""
     import torch
     from sklearn.metrics import accuracy_score, f1_score
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
-                              Trainer, TrainingArguments, set_seed)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
 
     from trainer.models import resolve_model
 
@@ -42,28 +48,44 @@ def plain_trainer(data, model_name, pad_to=None, batch=32, lr=5e-5, epochs=3, se
     tok = AutoTokenizer.from_pretrained(path)
     labels = data.labels
     l2i = {x: i for i, x in enumerate(labels)}
-    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(labels), dtype=torch.float32)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        path, num_labels=len(labels), dtype=torch.float32
+    )
 
     def enc(split):
         padding = "max_length" if pad_to else False
         e = tok(split.texts, truncation=True, max_length=pad_to or 128, padding=padding)
-        return [{**{k: e[k][i] for k in e.keys()}, "labels": l2i[y]} for i, y in enumerate(split.labels)]
+        return [{**{k: e[k][i] for k in e}, "labels": l2i[y]} for i, y in enumerate(split.labels)]
 
     cuda = torch.cuda.is_available()
     with tempfile.TemporaryDirectory() as out:
-        args = TrainingArguments(output_dir=out, per_device_train_batch_size=batch, learning_rate=lr,
-                                 num_train_epochs=epochs, report_to="none", disable_tqdm=True,
-                                 save_strategy="no", logging_strategy="no", seed=seed,
-                                 bf16=cuda and torch.cuda.is_bf16_supported(), use_cpu=not cuda)
-        trainer = Trainer(model=model, args=args, train_dataset=enc(data.train),
-                          data_collator=DataCollatorWithPadding(tok))
+        args = TrainingArguments(
+            output_dir=out,
+            per_device_train_batch_size=batch,
+            learning_rate=lr,
+            num_train_epochs=epochs,
+            report_to="none",
+            disable_tqdm=True,
+            save_strategy="no",
+            logging_strategy="no",
+            seed=seed,
+            bf16=cuda and torch.cuda.is_bf16_supported(),
+            use_cpu=not cuda,
+        )
+        trainer = Trainer(
+            model=model, args=args, train_dataset=enc(data.train), data_collator=DataCollatorWithPadding(tok)
+        )
         start = time.time()
         out_metrics = trainer.train().metrics
         seconds = time.time() - start
         pred = trainer.predict(enc(data.test)).predictions.argmax(-1)
     gold = [l2i[y] for y in data.test.labels]
-    return seconds, accuracy_score(gold, pred), f1_score(gold, pred, average="macro"), \
-        out_metrics["train_samples_per_second"]
+    return (
+        seconds,
+        accuracy_score(gold, pred),
+        f1_score(gold, pred, average="macro"),
+        out_metrics["train_samples_per_second"],
+    )
 
 
 def insight_fit(data, model_name, **overrides):
@@ -101,8 +123,10 @@ def main() -> None:
 
     data = prepare(args.data, tokenizer=load_tokenizer(args.model))
     device = pick_device()
-    print(f"data: {args.data} ({len(data.train)} train / {len(data.validation)} val / {len(data.test)} test),"
-          f" model: {args.model}, device: {device.label}, torch threads: {torch.get_num_threads()}")
+    print(
+        f"data: {args.data} ({len(data.train)} train / {len(data.validation)} val / {len(data.test)} test),"
+        f" model: {args.model}, device: {device.label}, torch threads: {torch.get_num_threads()}"
+    )
     if device.device == "cuda":  # warm CUDA up first so no recipe pays for kernel loading
         from trainer.data import Split
 
@@ -112,8 +136,16 @@ def main() -> None:
     wanted = args.only.split(",")
     if "insight" in wanted:
         s, acc, f1, sps, summary = insight_fit(data, args.model)
-        rows.append(("insight fit (defaults)", s, acc, f1, sps,
-                     f"{summary['epochs_run']} epochs, max_length {summary['max_length']}"))
+        rows.append(
+            (
+                "insight fit (defaults)",
+                s,
+                acc,
+                f1,
+                sps,
+                f"{summary['epochs_run']} epochs, max_length {summary['max_length']}",
+            )
+        )
     if "plain" in wanted:
         s, acc, f1, sps = plain_trainer(data, args.model)
         rows.append(("plain Trainer, dynamic padding", s, acc, f1, sps, "batch 32, lr 5e-5, 3 epochs"))

@@ -1,6 +1,6 @@
 """The CUDA path: device choice, mixed precision, and a short fine-tune (run on a GPU machine).
 
-    python bench/gpu_check.py --model PATH [--data sample_data/product_sentiment.csv]
+python bench/gpu_check.py --model PATH [--data sample_data/product_sentiment.csv]
 """
 
 from __future__ import annotations
@@ -52,11 +52,17 @@ def main() -> None:
         handle = model.model.classifier.register_forward_hook(hook)
         model.predict(data.test.texts[:8])
         handle.remove()
-        print(f"device used: {m['summary']['device']}; train {m['summary']['train_seconds']} s, "
-              f"{m['summary']['train_samples_per_second']} samples/s, epochs run {m['summary']['epochs_run']}")
-        print(f"test macro-F1 {m['test']['macro_f1']:.3f}, accuracy {m['test']['accuracy']:.3f}; wall {wall:.1f} s")
-        print(f"inference on {next(model.model.parameters()).device}, classifier output dtype under autocast: "
-              f"{dtype_inside.get('logits')}")
+        print(
+            f"device used: {m['summary']['device']}; train {m['summary']['train_seconds']} s, "
+            f"{m['summary']['train_samples_per_second']} samples/s, epochs run {m['summary']['epochs_run']}"
+        )
+        print(
+            f"test macro-F1 {m['test']['macro_f1']:.3f}, accuracy {m['test']['accuracy']:.3f}; wall {wall:.1f} s"
+        )
+        print(
+            f"inference on {next(model.model.parameters()).device}, classifier output dtype under autocast: "
+            f"{dtype_inside.get('logits')}"
+        )
         peak = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else 0
         print(f"peak CUDA memory: {peak:.0f} MiB")
 

@@ -20,8 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", nargs="+", default=["sample_data/product_sentiment.csv",
-                                                      "sample_data/support_intents.csv"])
+    parser.add_argument(
+        "--data", nargs="+", default=["sample_data/product_sentiment.csv", "sample_data/support_intents.csv"]
+    )
     parser.add_argument("--model", default="default")
     parser.add_argument("--lrs", default="3e-5,5e-5,1e-4,2e-4")
     parser.add_argument("--batches", default="16,32")
@@ -39,24 +40,39 @@ def main() -> None:
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     print(f"device: {pick_device().label}")
-    print("| data | lr | batch | epochs (max) | seed | epochs run | val macro-F1 | test macro-F1 | test acc | wall s |")
+    print(
+        "| data | lr | batch | epochs (max) | seed | epochs run | val macro-F1 | test macro-F1 | test acc | wall s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     tokenizer = load_tokenizer(args.model)
     for path in args.data:
         for seed in map(int, args.seeds.split(",")):
             data = prepare(path, tokenizer=tokenizer, seed=seed)
-            grid = itertools.product(map(float, args.lrs.split(",")), map(int, args.batches.split(",")),
-                                     map(float, args.epochs.split(",")))
+            grid = itertools.product(
+                map(float, args.lrs.split(",")),
+                map(int, args.batches.split(",")),
+                map(float, args.epochs.split(",")),
+            )
             for lr, batch, epochs in grid:
-                config = TrainConfig(model=args.model, task=data.task, learning_rate=lr, batch_size=batch, epochs=epochs, seed=seed)
+                config = TrainConfig(
+                    model=args.model,
+                    task=data.task,
+                    learning_rate=lr,
+                    batch_size=batch,
+                    epochs=epochs,
+                    seed=seed,
+                )
                 with tempfile.TemporaryDirectory() as tmp:
                     start = time.time()
                     m = fit(config, data, create_run(Path(tmp), "sweep")).metrics
                     wall = time.time() - start
                 key = "f1" if data.task == "token-classification" else "macro_f1"
-                print(f"| {Path(path).name} | {lr:g} | {batch} | {epochs:g} | {seed} | {m['summary']['epochs_run']} | "
-                      f"{m['validation'][key]:.3f} | {m['test'][key]:.3f} | "
-                      f"{m['test']['accuracy']:.3f} | {wall:.1f} |", flush=True)
+                print(
+                    f"| {Path(path).name} | {lr:g} | {batch} | {epochs:g} | {seed} | {m['summary']['epochs_run']} | "
+                    f"{m['validation'][key]:.3f} | {m['test'][key]:.3f} | "
+                    f"{m['test']['accuracy']:.3f} | {wall:.1f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 def cli(*args, cwd=ROOT):
     """Run `python -m trainer` as a user would; returns (code, stdout, stderr)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "trainer", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trainer", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -51,8 +57,11 @@ def test_check_on_a_file_with_no_text_column_exits_2_with_one_line(tmp_path):
 )
 def test_bad_input_is_one_error_line_and_exit_2(tmp_path, capsys, args, words):
     csv = sentiment_csv(tmp_path / "ok.csv")
-    code = main([a.replace("{csv}", str(csv)) for a in args] + ["--runs-dir", str(tmp_path)]
-                if args[0] in ("fit", "predict") else [a.replace("{csv}", str(csv)) for a in args])
+    code = main(
+        [a.replace("{csv}", str(csv)) for a in args] + ["--runs-dir", str(tmp_path)]
+        if args[0] in ("fit", "predict")
+        else [a.replace("{csv}", str(csv)) for a in args]
+    )
     err = capsys.readouterr().err
     assert code == 2
     lines = err.strip().splitlines()
@@ -63,8 +72,20 @@ def test_bad_input_is_one_error_line_and_exit_2(tmp_path, capsys, args, words):
 def test_fit_predict_runs_round_trip(tmp_path, tiny_model_dir):
     csv = sentiment_csv(tmp_path / "train.csv")
     runs_dir = tmp_path / "runs"
-    code, out, err = cli("fit", csv, "--model", tiny_model_dir, "--epochs", "1", "--batch-size", "16",
-                         "--runs-dir", runs_dir, "--name", "cli run")
+    code, out, err = cli(
+        "fit",
+        csv,
+        "--model",
+        tiny_model_dir,
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--runs-dir",
+        runs_dir,
+        "--name",
+        "cli run",
+    )
     assert code == 0, err
     run_dir = Path(out.strip().splitlines()[-1])
     assert run_dir.parent == runs_dir and (run_dir / "model" / "config.json").exists()
@@ -83,8 +104,21 @@ def test_fit_predict_runs_round_trip(tmp_path, tiny_model_dir):
 def trained_run(tmp_path_factory, tiny_model_dir):
     tmp = tmp_path_factory.mktemp("explain")
     csv = sentiment_csv(tmp / "train.csv")
-    code = main(["fit", str(csv), "--model", str(tiny_model_dir), "--epochs", "3", "--learning-rate", "1e-3",
-                 "--runs-dir", str(tmp / "runs"), "--quiet"])
+    code = main(
+        [
+            "fit",
+            str(csv),
+            "--model",
+            str(tiny_model_dir),
+            "--epochs",
+            "3",
+            "--learning-rate",
+            "1e-3",
+            "--runs-dir",
+            str(tmp / "runs"),
+            "--quiet",
+        ]
+    )
     assert code == 0
     (run_dir,) = (tmp / "runs").iterdir()
     return run_dir
@@ -93,13 +127,31 @@ def trained_run(tmp_path_factory, tiny_model_dir):
 def test_explain_json_has_one_complete_object_per_text(trained_run):
     import json
 
-    code, out, err = cli("explain", trained_run, "--text", "I love it, excellent!", "--text", "awful <b>thing</b>",
-                         "--json", "--target", "positive")
+    code, out, err = cli(
+        "explain",
+        trained_run,
+        "--text",
+        "I love it, excellent!",
+        "--text",
+        "awful <b>thing</b>",
+        "--json",
+        "--target",
+        "positive",
+    )
     assert code == 0, err
     records = [json.loads(line) for line in out.strip().splitlines()]
     assert len(records) == 2
-    keys = {"text", "predicted", "probabilities", "target", "words", "scores", "delta", "comprehensiveness",
-            "sufficiency"}
+    keys = {
+        "text",
+        "predicted",
+        "probabilities",
+        "target",
+        "words",
+        "scores",
+        "delta",
+        "comprehensiveness",
+        "sufficiency",
+    }
     for record, text in zip(records, ["I love it, excellent!", "awful <b>thing</b>"], strict=True):
         assert keys <= set(record)
         assert record["text"] == text and record["target"] == "positive"

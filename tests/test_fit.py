@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from helpers import sentiment_csv
 
 from trainer.config import TrainConfig
@@ -13,6 +12,7 @@ from trainer.data import prepare
 from trainer.fit import Cancelled, class_weights, fit
 from trainer.models import load_tokenizer
 from trainer.runs import create_run
+
 
 @pytest.fixture
 def tiny_data(tmp_path, tiny_model_dir):

@@ -25,8 +25,12 @@ class FakeSplit:
 
 
 DATA = SimpleNamespace(
-    task="text-classification", labels=["a", "b"], train=FakeSplit(8), validation=FakeSplit(2),
-    test=FakeSplit(2), report=SimpleNamespace(to_dict=lambda: {"rows_read": 12}),
+    task="text-classification",
+    labels=["a", "b"],
+    train=FakeSplit(8),
+    validation=FakeSplit(2),
+    test=FakeSplit(2),
+    report=SimpleNamespace(to_dict=lambda: {"rows_read": 12}),
 )
 
 

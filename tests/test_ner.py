@@ -51,7 +51,9 @@ def test_ner_run_is_loadable_by_the_token_classification_pipeline(tmp_path, tiny
     data = prepare(conll_file(tmp_path / "ner.conll"), tokenizer=load_tokenizer(str(tiny_model_dir)))
     assert data.task == TOKEN_TASK and "B-PER" in data.labels
     run_dir = create_run(tmp_path, "ner")
-    config = TrainConfig(model=str(tiny_model_dir), task=TOKEN_TASK, epochs=2, batch_size=8, learning_rate=5e-3)
+    config = TrainConfig(
+        model=str(tiny_model_dir), task=TOKEN_TASK, epochs=2, batch_size=8, learning_rate=5e-3
+    )
     result = fit(config, data, run_dir)
     test = result.metrics["test"]
     assert {"f1", "micro_f1", "macro_f1", "token_accuracy", "per_class", "confusion_matrix"} <= set(test)

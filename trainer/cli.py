@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import os
 import sys
@@ -31,8 +30,11 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", help="CSV, TSV, JSON Lines or CoNLL file")
     p.add_argument("--text-column", help="column holding the text (or tokens, for entities)")
     p.add_argument("--label-column", help="column holding the label (or tags, for entities)")
-    p.add_argument("--task", choices=["text", "token", TEXT_TASK, TOKEN_TASK],
-                   help="text classification or token classification (named entities); guessed if omitted")
+    p.add_argument(
+        "--task",
+        choices=["text", "token", TEXT_TASK, TOKEN_TASK],
+        help="text classification or token classification (named entities); guessed if omitted",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,9 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--max-steps", type=int, help="stop after this many optimisation steps (quick tries)")
     fit.add_argument("--lora", action="store_true", help=HELP["lora"])
     fit.add_argument("--class-weights", action="store_true", help=HELP["class_weights"])
-    fit.add_argument("--patience", type=int, dest="early_stopping_patience", help=HELP["early_stopping_patience"])
+    fit.add_argument(
+        "--patience", type=int, dest="early_stopping_patience", help=HELP["early_stopping_patience"]
+    )
     fit.add_argument("--seed", type=int, help=HELP["seed"])
-    fit.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where to train (default: auto)")
+    fit.add_argument(
+        "--device", choices=["auto", "cpu", "cuda", "mps"], help="where to train (default: auto)"
+    )
     fit.add_argument("--runs-dir", default=None, help="where run folders go (default: runs/)")
     fit.add_argument("--name", help="a name for the run")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -100,8 +106,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     from trainer.models import load_tokenizer
 
     tokenizer = load_tokenizer(args.model)
-    data = prepare(args.data, text_column=args.text_column, label_column=args.label_column,
-                   task=_task(args.task), tokenizer=tokenizer)
+    data = prepare(
+        args.data,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        task=_task(args.task),
+        tokenizer=tokenizer,
+    )
     print(data.report.to_text())
     if not data.report.ok:
         raise CliError(data.report.errors[0])
@@ -144,9 +155,16 @@ def cmd_fit(args: argparse.Namespace) -> int:
     tokenizer = load_tokenizer(args.model)
     draft = _config_from_args(args, _task(args.task) or TEXT_TASK)
     data = prepare(
-        args.data, eval_data=args.eval_file, test_data=args.test_file, text_column=args.text_column,
-        label_column=args.label_column, task=_task(args.task), tokenizer=tokenizer,
-        max_length=args.max_length, val_fraction=draft.val_fraction, test_fraction=draft.test_fraction,
+        args.data,
+        eval_data=args.eval_file,
+        test_data=args.test_file,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        task=_task(args.task),
+        tokenizer=tokenizer,
+        max_length=args.max_length,
+        val_fraction=draft.val_fraction,
+        test_fraction=draft.test_fraction,
         seed=draft.seed,
     )
     for line in data.report.warnings:
@@ -205,8 +223,10 @@ def load_texts(path: str, task: str, text_column: str | None, labels: list[str])
     proposed_text, proposed_label = propose_columns(frame)
     column = text_column or proposed_text
     if column not in frame.columns:
-        raise DataError(f"No column looks like text. Columns found: {', '.join(map(str, frame.columns))}. "
-                        "Name one with --text-column.")
+        raise DataError(
+            f"No column looks like text. Columns found: {', '.join(map(str, frame.columns))}. "
+            "Name one with --text-column."
+        )
     keep = frame[column].astype(str).str.strip() != ""
     texts = frame.loc[keep, column].astype(str).tolist()
     if not texts:
@@ -258,7 +278,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return run_explain(args, _load_run_model(args.run, args.runs_dir))
 
 
-COMMANDS = {"check": cmd_check, "fit": cmd_fit, "predict": cmd_predict, "runs": cmd_runs, "explain": cmd_explain}
+COMMANDS = {
+    "check": cmd_check,
+    "fit": cmd_fit,
+    "predict": cmd_predict,
+    "runs": cmd_runs,
+    "explain": cmd_explain,
+}
 
 
 def _quiet_libraries() -> None:
@@ -297,8 +323,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - never a traceback on the terminal
         if os.environ.get("INSIGHT_DEBUG"):
             raise
-        print(f"error: unexpected failure ({type(exc).__name__}: {exc}). "
-              "Set INSIGHT_DEBUG=1 to see the traceback.", file=sys.stderr)
+        print(
+            f"error: unexpected failure ({type(exc).__name__}: {exc}). "
+            "Set INSIGHT_DEBUG=1 to see the traceback.",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
 
 

@@ -19,7 +19,7 @@ def encode_texts(
 ) -> list[dict[str, list[int]]]:
     """One unpadded feature dict per text (dynamic padding happens in the collator)."""
     enc = tokenizer(list(texts), truncation=True, max_length=max_length)
-    features = [{k: enc[k][i] for k in enc.keys()} for i in range(len(texts))]
+    features = [{k: enc[k][i] for k in enc} for i in range(len(texts))]
     if labels is not None:
         for feature, label in zip(features, labels, strict=True):
             feature["labels"] = int(label)
@@ -65,7 +65,7 @@ def encode_words(
             first.append(w is not None and w != seen_prev and start == 0)
             seen_prev = w
         skip = ("overflow_to_sample_mapping", "offset_mapping")
-        features = {k: enc[k][i] for k in enc.keys() if k not in skip}
+        features = {k: enc[k][i] for k in enc if k not in skip}
         if tag_ids is not None:
             tags = tag_ids[sentence]
             features["labels"] = [

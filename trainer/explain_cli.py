@@ -47,8 +47,10 @@ def _print_human(exp: Any) -> None:
     where = f" (word {exp.word_index}: {exp.words[exp.word_index]!r})" if exp.word_index is not None else ""
     print(f"text: {exp.text}")
     print(f"predicted{where}: {exp.predicted}   probabilities: {probs}")
-    print(f"explaining toward: {exp.target}   delta {exp.delta:+.2e} ({exp.relative_delta:.1%} of the change, "
-          f"{exp.n_steps} steps) trust: {exp.trust}: {exp.trust_reason}")
+    print(
+        f"explaining toward: {exp.target}   delta {exp.delta:+.2e} ({exp.relative_delta:.1%} of the change, "
+        f"{exp.n_steps} steps) trust: {exp.trust}: {exp.trust_reason}"
+    )
     ranked = sorted((s, w) for w, s in zip(exp.words, exp.scores, strict=True) if s is not None)
     top = [f"{w} {s:+.3f}" for s, w in reversed(ranked[-5:])]
     low = [f"{w} {s:+.3f}" for s, w in ranked[:3] if s < 0]
@@ -57,8 +59,10 @@ def _print_human(exp: Any) -> None:
         print(f"  words against: {', '.join(low)}")
     faith = exp.faithfulness
     if faith:
-        print(f"  removing {', '.join(faith.top_words)} changes p({exp.target}) from {faith.prob_full:.2f} to "
-              f"{faith.prob_without_top:.2f} (as many random words: {faith.prob_without_random:.2f})")
+        print(
+            f"  removing {', '.join(faith.top_words)} changes p({exp.target}) from {faith.prob_full:.2f} to "
+            f"{faith.prob_without_top:.2f} (as many random words: {faith.prob_without_random:.2f})"
+        )
     print()
 
 
@@ -76,11 +80,24 @@ def run_explain(args: argparse.Namespace, model: Any) -> int:
             picked = [i for i, t in enumerate(sentence_tags) if t != "O"] or [0]
             sentences += [words] * len(picked)
             indices += picked
-        explanations = explain_tokens(model.model, model.tokenizer, model.labels, sentences, indices,
-                                      targets=[args.target] * len(indices), max_length=model.max_length)
+        explanations = explain_tokens(
+            model.model,
+            model.tokenizer,
+            model.labels,
+            sentences,
+            indices,
+            targets=[args.target] * len(indices),
+            max_length=model.max_length,
+        )
     else:
-        explanations = explain(model.model, model.tokenizer, model.labels, items,
-                               targets=[args.target] * len(items), max_length=model.max_length)
+        explanations = explain(
+            model.model,
+            model.tokenizer,
+            model.labels,
+            items,
+            targets=[args.target] * len(items),
+            max_length=model.max_length,
+        )
     for exp in explanations:
         if args.json:
             print(json.dumps(explanation_record(exp), ensure_ascii=False))

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from transformers import TrainerCallback
 
-from trainer.config import TEXT_TASK, TOKEN_TASK, TrainConfig
+from trainer.config import TOKEN_TASK, TrainConfig
 from trainer.runs import write_json
 
 EventSink = Callable[["Event"], None]
@@ -88,8 +88,17 @@ class ProgressCallback(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):
         speed, eta = self._speed(state.global_step, state.max_steps)
-        self.emit(Event("step", state.global_step, state.max_steps, float(state.epoch or 0),
-                        learning_rate=self._last_lr, samples_per_second=speed, eta_seconds=eta))
+        self.emit(
+            Event(
+                "step",
+                state.global_step,
+                state.max_steps,
+                float(state.epoch or 0),
+                learning_rate=self._last_lr,
+                samples_per_second=speed,
+                eta_seconds=eta,
+            )
+        )
         self._check_stop(control)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
@@ -98,13 +107,25 @@ class ProgressCallback(TrainerCallback):
             return
         self._last_lr = logs.get("learning_rate", self._last_lr)
         speed, eta = self._speed(state.global_step, state.max_steps)
-        self.emit(Event("log", state.global_step, state.max_steps, float(state.epoch or 0),
-                        loss=float(logs["loss"]), learning_rate=self._last_lr,
-                        samples_per_second=speed, eta_seconds=eta))
+        self.emit(
+            Event(
+                "log",
+                state.global_step,
+                state.max_steps,
+                float(state.epoch or 0),
+                loss=float(logs["loss"]),
+                learning_rate=self._last_lr,
+                samples_per_second=speed,
+                eta_seconds=eta,
+            )
+        )
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-        clean = {k.removeprefix("eval_"): float(v) for k, v in (metrics or {}).items()
-                 if isinstance(v, int | float) and not k.endswith(("runtime", "per_second"))}
+        clean = {
+            k.removeprefix("eval_"): float(v)
+            for k, v in (metrics or {}).items()
+            if isinstance(v, int | float) and not k.endswith(("runtime", "per_second"))
+        }
         self.emit(Event("eval", state.global_step, state.max_steps, float(state.epoch or 0), metrics=clean))
         self._check_stop(control)
 
@@ -300,14 +321,24 @@ def fit(
     tokenizer = load_tokenizer(config.model)
     model = load_model(config.model, data.task, labels)
     max_length = resolve_max_length(config, data, tokenizer, model.config)
-    write_json(run_dir / "config.json", {**config.to_dict(), "task": data.task, "resolved_max_length": max_length,
-                                          "resolved_epochs": config.resolved_epochs(len(data.train)),
-                                          "device": device.label})
+    write_json(
+        run_dir / "config.json",
+        {
+            **config.to_dict(),
+            "task": data.task,
+            "resolved_max_length": max_length,
+            "resolved_epochs": config.resolved_epochs(len(data.train)),
+            "device": device.label,
+        },
+    )
     if config.lora:
         model = add_lora(model, data.task, config.lora_r, config.lora_alpha, config.lora_dropout)
     train_features, eval_features = _encode(data, tokenizer, max_length, label2id)
-    collator = (DataCollatorForTokenClassification(tokenizer) if data.task == TOKEN_TASK
-                else DataCollatorWithPadding(tokenizer))
+    collator = (
+        DataCollatorForTokenClassification(tokenizer)
+        if data.task == TOKEN_TASK
+        else DataCollatorWithPadding(tokenizer)
+    )
     args = training_arguments(config, run_dir, device, bool(eval_features), len(train_features))
     progress = ProgressCallback(history, should_stop, config.batch_size * config.gradient_accumulation_steps)
     callbacks = [progress]
@@ -321,7 +352,9 @@ def fit(
         eval_dataset=eval_features or None,
         processing_class=tokenizer,
         compute_metrics=_compute_metrics(data.task, labels),
-        compute_loss_func=_weighted_loss(class_weights(data.train.labels, labels)) if config.class_weights else None,
+        compute_loss_func=_weighted_loss(class_weights(data.train.labels, labels))
+        if config.class_weights
+        else None,
         callbacks=callbacks,
     )
     trainer.remove_callback(PrinterCallback)  # progress goes through our events, not stdout
@@ -350,7 +383,9 @@ def fit(
         metrics = evaluate_and_write(model, tokenizer, data, max_length, run_dir, config.eval_batch_size)
     metrics.update(summary=summary, history=[e for e in history.events if e["kind"] == "eval"])
     write_json(run_dir / "metrics.json", metrics)
-    history(Event("end", steps, steps, float(trainer.state.epoch or 0), metrics=_headline(metrics, data.task)))
+    history(
+        Event("end", steps, steps, float(trainer.state.epoch or 0), metrics=_headline(metrics, data.task))
+    )
     return FitResult(metrics)
 
 

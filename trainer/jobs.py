@@ -75,8 +75,11 @@ class _Job:
 
     def record(self, event: Any) -> None:
         """Called from the training thread for every progress event."""
-        fields: dict[str, Any] = {"step": event.step, "max_steps": event.max_steps or self.state.max_steps,
-                                  "epoch": event.epoch}
+        fields: dict[str, Any] = {
+            "step": event.step,
+            "max_steps": event.max_steps or self.state.max_steps,
+            "epoch": event.epoch,
+        }
         if event.samples_per_second is not None:
             fields.update(samples_per_second=event.samples_per_second, eta_seconds=event.eta_seconds)
         if event.learning_rate is not None:
@@ -120,8 +123,13 @@ class JobManager:
         runs.mark_live(run_dir, True)
         job_id = run_dir.name
         snapshot = JobSnapshot(
-            id=job_id, name=name or job_id, run_dir=run_dir, status=runs.QUEUED, task=data.task,
-            model=config.model, created=time.time(),
+            id=job_id,
+            name=name or job_id,
+            run_dir=run_dir,
+            status=runs.QUEUED,
+            task=data.task,
+            model=config.model,
+            created=time.time(),
         )
         with self._lock:
             self._jobs[job_id] = _Job(snapshot, config, data)
@@ -216,16 +224,20 @@ class JobManager:
         from trainer.fit import Cancelled
 
         try:
-            fit_fn(job.config, job.data, run_dir, on_event=job.record,
-                   should_stop=job.cancel_requested.is_set)
+            fit_fn(
+                job.config, job.data, run_dir, on_event=job.record, should_stop=job.cancel_requested.is_set
+            )
         except Cancelled:
             self._end(job, runs.CANCELLED, None)
         except BaseException as exc:  # noqa: BLE001 - a failure is a status, never a dead thread
             (run_dir / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
             self._end(job, runs.FAILED, friendly_error(exc))
         else:
-            status = runs.CANCELLED if job.cancel_requested.is_set() and not (run_dir / "model").exists() \
+            status = (
+                runs.CANCELLED
+                if job.cancel_requested.is_set() and not (run_dir / "model").exists()
                 else runs.FINISHED
+            )
             self._end(job, status, None)
 
     def _end(self, job: _Job, status: str, error: str | None) -> None:
@@ -243,8 +255,9 @@ def _save_inputs(run_dir: Path, config: TrainConfig, data: Any) -> None:
     (run_dir / "data").mkdir(exist_ok=True)
     for name in ("train", "validation", "test"):
         split = getattr(data, name)
-        split.to_frame().to_json(run_dir / "data" / f"{name}.jsonl", orient="records", lines=True,
-                                 force_ascii=False)
+        split.to_frame().to_json(
+            run_dir / "data" / f"{name}.jsonl", orient="records", lines=True, force_ascii=False
+        )
 
 
 class Task:

@@ -54,8 +54,12 @@ def token_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str
     flat_pred = [t for s in predicted for t in s]
     report = classification_report(gold, predicted, output_dict=True, zero_division=0)
     per_type = {
-        k: {"precision": float(v["precision"]), "recall": float(v["recall"]), "f1": float(v["f1-score"]),
-            "support": int(v["support"])}
+        k: {
+            "precision": float(v["precision"]),
+            "recall": float(v["recall"]),
+            "f1": float(v["f1-score"]),
+            "support": int(v["support"]),
+        }
         for k, v in report.items()
         if not k.endswith(" avg")
     }

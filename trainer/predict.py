@@ -48,25 +48,93 @@ def _exclusive(model: Any) -> Any:
     return model_lock(model)
 
 
-def text_logits(
-    model: Any, tokenizer: Any, texts: Sequence[str], max_length: int, batch_size: int = 64,
+def _forward_texts(
+    owner: Any,
+    module: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    max_length: int,
+    batch_size: int,
+    width: int,
+    read: Callable[[Any, dict], np.ndarray],
     progress: Progress | None = None,
 ) -> np.ndarray:
-    """(N, C) float32 logits, in the order of `texts`."""
+    """Run `module` over texts in length-sorted batches; `read(output, batch)` gives (B, width) rows."""
     import torch
 
-    model.eval()
-    device = _model_device(model)
+    module.eval()
+    device = _model_device(module)
     features = encode_texts(tokenizer, texts, max_length)
-    out = np.zeros((len(texts), model.config.num_labels), dtype=np.float32)
+    out = np.zeros((len(texts), width), dtype=np.float32)
     done = 0
-    with _exclusive(model), torch.inference_mode(), _autocast(device):
+    with _exclusive(owner), torch.inference_mode(), _autocast(device):
         for idx, batch in _batches(features, batch_size, tokenizer, device):
-            out[idx] = model(**batch).logits.float().cpu().numpy()  # (B, C)
+            out[idx] = read(module(**batch), batch)
             done += len(idx)
             if progress:
                 progress(done, len(texts))
     return out
+
+
+def _forward_words(
+    owner: Any,
+    module: Any,
+    tokenizer: Any,
+    sentences: Sequence[Sequence[str]],
+    max_length: int,
+    batch_size: int,
+    width: int,
+    read: Callable[[Any], np.ndarray],
+) -> list[np.ndarray]:
+    """Per sentence, a (n_words, width) array read at each word's first subword.
+
+    Long sentences are read in overlapping windows; each word keeps the vector from the window
+    where it has the most context on both sides.
+    """
+    import torch
+
+    module.eval()
+    device = _model_device(module)
+    windows = encode_words(tokenizer, sentences, max_length)
+    out = [np.zeros((len(s), width), dtype=np.float32) for s in sentences]
+    best = [np.full(len(s), -1) for s in sentences]
+    with _exclusive(owner), torch.inference_mode(), _autocast(device):
+        for idx, batch in _batches([w.features for w in windows], batch_size, tokenizer, device):
+            values = read(module(**batch))  # (B, T, width)
+            for row, wi in enumerate(idx):
+                window = windows[wi]
+                for pos, (word, first) in enumerate(zip(window.word_ids, window.first_subword, strict=True)):
+                    score = centrality(pos, len(window.word_ids))
+                    if first and score > best[window.sentence][word]:
+                        best[window.sentence][word] = score
+                        out[window.sentence][word] = values[row, pos]
+    return out
+
+
+def _logits(output: Any, batch: Any = None) -> np.ndarray:
+    return output.logits.float().cpu().numpy()
+
+
+def _hidden(output: Any) -> np.ndarray:
+    return output.last_hidden_state.float().cpu().numpy()
+
+
+def _pooled(output: Any, batch: Any) -> np.ndarray:
+    return mean_pool(output.last_hidden_state.float(), batch["attention_mask"]).cpu().numpy()
+
+
+def text_logits(
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    max_length: int,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """(N, C) float32 logits, in the order of `texts`."""
+    return _forward_texts(
+        model, model, tokenizer, texts, max_length, batch_size, model.config.num_labels, _logits, progress
+    )
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -77,35 +145,16 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def word_logits(
-    model: Any, tokenizer: Any, sentences: Sequence[Sequence[str]], max_length: int,
+    model: Any,
+    tokenizer: Any,
+    sentences: Sequence[Sequence[str]],
+    max_length: int,
     batch_size: int = 64,
 ) -> list[np.ndarray]:
-    """Per sentence, a (n_words, C) array of logits of each word's first subword.
-
-    Long sentences are read in overlapping windows; each word keeps the logits from the window
-    where it has the most context on both sides.
-    """
-    import torch
-
-    model.eval()
-    device = _model_device(model)
-    windows = encode_words(tokenizer, sentences, max_length)
-    n_labels = model.config.num_labels
-    out = [np.zeros((len(s), n_labels), dtype=np.float32) for s in sentences]
-    best = [np.full(len(s), -1) for s in sentences]
-    with _exclusive(model), torch.inference_mode(), _autocast(device):
-        features = [w.features for w in windows]
-        for idx, batch in _batches(features, batch_size, tokenizer, device):
-            logits = model(**batch).logits.float().cpu().numpy()  # (B, T, C)
-            for row, wi in enumerate(idx):
-                window = windows[wi]
-                length = len(window.word_ids)
-                for pos, (word, first) in enumerate(zip(window.word_ids, window.first_subword, strict=True)):
-                    score = centrality(pos, length)
-                    if first and score > best[window.sentence][word]:
-                        best[window.sentence][word] = score
-                        out[window.sentence][word] = logits[row, pos]
-    return out
+    """Per sentence, a (n_words, C) array of logits of each word's first subword."""
+    return _forward_words(
+        model, model, tokenizer, sentences, max_length, batch_size, model.config.num_labels, _logits
+    )
 
 
 def mean_pool(hidden: Any, mask: Any) -> Any:
@@ -115,53 +164,32 @@ def mean_pool(hidden: Any, mask: Any) -> Any:
 
 
 def text_embeddings(
-    encoder: Any, tokenizer: Any, texts: Sequence[str], max_length: int, batch_size: int = 64,
+    encoder: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    max_length: int,
+    batch_size: int = 64,
     progress: Progress | None = None,
 ) -> np.ndarray:
     """(N, H) mean-pooled last hidden states of `encoder` (a base model or a classifier)."""
-    import torch
-
     base = getattr(encoder, "base_model", encoder)
-    base.eval()
-    device = _model_device(base)
-    features = encode_texts(tokenizer, texts, max_length)
-    out = np.zeros((len(texts), base.config.hidden_size), dtype=np.float32)
-    done = 0
-    with _exclusive(encoder), torch.inference_mode(), _autocast(device):
-        for idx, batch in _batches(features, batch_size, tokenizer, device):
-            hidden = base(**batch).last_hidden_state  # (B, T, H)
-            out[idx] = mean_pool(hidden.float(), batch["attention_mask"]).cpu().numpy()
-            done += len(idx)
-            if progress:
-                progress(done, len(texts))
-    return out
+    return _forward_texts(
+        encoder, base, tokenizer, texts, max_length, batch_size, base.config.hidden_size, _pooled, progress
+    )
 
 
 def word_embeddings(
-    encoder: Any, tokenizer: Any, sentences: Sequence[Sequence[str]], max_length: int,
+    encoder: Any,
+    tokenizer: Any,
+    sentences: Sequence[Sequence[str]],
+    max_length: int,
     batch_size: int = 64,
 ) -> list[np.ndarray]:
     """Per sentence, a (n_words, H) array: the last hidden state of each word's first subword."""
-    import torch
-
     base = getattr(encoder, "base_model", encoder)
-    base.eval()
-    device = _model_device(base)
-    windows = encode_words(tokenizer, sentences, max_length)
-    size = base.config.hidden_size
-    out = [np.zeros((len(s), size), dtype=np.float32) for s in sentences]
-    best = [np.full(len(s), -1) for s in sentences]
-    with _exclusive(encoder), torch.inference_mode(), _autocast(device):
-        for idx, batch in _batches([w.features for w in windows], batch_size, tokenizer, device):
-            hidden = base(**batch).last_hidden_state.float().cpu().numpy()  # (B, T, H)
-            for row, wi in enumerate(idx):
-                window = windows[wi]
-                for pos, (word, first) in enumerate(zip(window.word_ids, window.first_subword, strict=True)):
-                    score = centrality(pos, len(window.word_ids))
-                    if first and score > best[window.sentence][word]:
-                        best[window.sentence][word] = score
-                        out[window.sentence][word] = hidden[row, pos]
-    return out
+    return _forward_words(
+        encoder, base, tokenizer, sentences, max_length, batch_size, base.config.hidden_size, _hidden
+    )
 
 
 @dataclass
@@ -221,19 +249,26 @@ class RunModel:
         max_length = run_config.get("resolved_max_length") or model_max_length(tokenizer, model.config)
         return cls(model, tokenizer, task, int(max_length), labels)
 
-    def predict(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> Predictions:
+    def predict(
+        self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None
+    ) -> Predictions:
         """Class probabilities for each text."""
         probs = softmax(text_logits(self.model, self.tokenizer, texts, self.max_length, batch_size, progress))
         return Predictions([self.labels[i] for i in probs.argmax(1)], probs, self.labels)
 
     def predict_tags(self, sentences: Sequence[Sequence[str]], batch_size: int = 64) -> TagPredictions:
         """A tag per word for each pre-split sentence."""
-        probs = [softmax(x) for x in word_logits(self.model, self.tokenizer, sentences, self.max_length, batch_size)]
+        probs = [
+            softmax(x)
+            for x in word_logits(self.model, self.tokenizer, sentences, self.max_length, batch_size)
+        ]
         tags = [[self.labels[i] for i in p.argmax(1)] for p in probs]
         conf = [p.max(1).tolist() if len(p) else [] for p in probs]
         return TagPredictions(tags, conf, probs, self.labels)
 
-    def embed(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+    def embed(
+        self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None
+    ) -> np.ndarray:
         """(N, H) sentence embeddings from the fine-tuned encoder."""
         return text_embeddings(self.model, self.tokenizer, texts, self.max_length, batch_size, progress)
 
@@ -242,33 +277,38 @@ class RunModel:
         return word_embeddings(self.model, self.tokenizer, sentences, self.max_length, batch_size)
 
 
-def backbone_embeddings(
-    model_name: str, texts: Sequence[str], max_length: int, batch_size: int = 64,
-    progress: Progress | None = None,
-) -> np.ndarray:
-    """(N, H) embeddings from the pretrained backbone, before fine-tuning (for comparison)."""
+def _backbone(model_name: str) -> tuple[Any, Any]:
+    """The pretrained encoder (no head) and its tokenizer, on the best device."""
     import torch
     from transformers import AutoModel
 
     from trainer.models import load_tokenizer, pick_device, resolve_model
 
-    encoder = AutoModel.from_pretrained(resolve_model(model_name), use_safetensors=True, trust_remote_code=False)
+    encoder = AutoModel.from_pretrained(
+        resolve_model(model_name), use_safetensors=True, trust_remote_code=False
+    )
     encoder.to(torch.device(pick_device().device))
-    return text_embeddings(encoder, load_tokenizer(model_name), texts, max_length, batch_size, progress)
+    return encoder, load_tokenizer(model_name)
+
+
+def backbone_embeddings(
+    model_name: str,
+    texts: Sequence[str],
+    max_length: int,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """(N, H) embeddings from the pretrained backbone, before fine-tuning (for comparison)."""
+    encoder, tokenizer = _backbone(model_name)
+    return text_embeddings(encoder, tokenizer, texts, max_length, batch_size, progress)
 
 
 def backbone_word_embeddings(
     model_name: str, sentences: Sequence[Sequence[str]], max_length: int, batch_size: int = 64
 ) -> list[np.ndarray]:
     """Per sentence, (n_words, H) word embeddings from the pretrained backbone."""
-    import torch
-    from transformers import AutoModel
-
-    from trainer.models import load_tokenizer, pick_device, resolve_model
-
-    encoder = AutoModel.from_pretrained(resolve_model(model_name), use_safetensors=True, trust_remote_code=False)
-    encoder.to(torch.device(pick_device().device))
-    return word_embeddings(encoder, load_tokenizer(model_name), sentences, max_length, batch_size)
+    encoder, tokenizer = _backbone(model_name)
+    return word_embeddings(encoder, tokenizer, sentences, max_length, batch_size)
 
 
 def predictions_frame(texts: Sequence[str], preds: Predictions, gold: Sequence[str] | None = None) -> Any:

@@ -18,7 +18,12 @@ from typing import Any
 import pandas as pd
 
 QUEUED, RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED = (
-    "queued", "running", "finished", "failed", "cancelled", "interrupted",
+    "queued",
+    "running",
+    "finished",
+    "failed",
+    "cancelled",
+    "interrupted",
 )
 ACTIVE = (QUEUED, RUNNING)
 DEFAULT_RUNS_DIR = Path(os.environ.get("INSIGHT_RUNS_DIR", "runs"))
@@ -235,6 +240,4 @@ def find_run(ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR) -> Path:
     matches = [r.path for r in list_runs(runs_dir) if r.name == str(ref)]
     if matches:
         return matches[0]
-    raise FileNotFoundError(
-        f"No run called {ref}. Give a run folder or an id from `python -m trainer runs`."
-    )
+    raise FileNotFoundError(f"No run called {ref}. Give a run folder or an id from `python -m trainer runs`.")
