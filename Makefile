@@ -21,8 +21,9 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(STAMP): requirements.txt | $(VENV)/bin/python
+$(STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
 $(DEVSTAMP): $(STAMP) requirements-dev.txt

@@ -333,3 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def main_exit() -> None:
+    """Console-script entry point (`insight ...` once the project is pip-installed)."""
+    raise SystemExit(main())
