@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import tasks
-from trainer.metrics import entity_type
+from trainer.metrics import entity_type, span_errors
 from trainer.runs import Run
 
 ACTIONS = ("keep", "drop", "relabel")
@@ -101,6 +101,24 @@ def biggest_confusion(labels: list[str], matrix: list[list[int]]) -> tuple[str, 
     return pair
 
 
+def entity_errors(frame: pd.DataFrame) -> pd.DataFrame:
+    """Token-task predictions with `missed` and `wrong` entity counts per sentence, worst first."""
+    out = frame.copy()
+    pairs = [
+        span_errors(str(g).split(), str(p).split())
+        for g, p in zip(out["gold"], out["predicted"], strict=True)
+    ]
+    out["missed"] = [len(m) for m, _ in pairs]
+    out["wrong"] = [len(w) for _, w in pairs]
+    out["errors"] = out["missed"] + out["wrong"]
+    return out.sort_values(["errors", "confidence"], ascending=[False, True], kind="stable")
+
+
+def entity_types(labels: list[str]) -> list[str]:
+    """The entity types behind a run's tags (B-PER, I-PER -> PER), for a stable colour per type."""
+    return sorted({entity_type(label) for label in labels} - {"O"})
+
+
 def misclassified(frame: pd.DataFrame) -> pd.DataFrame:
     """Wrong predictions, most confident first (the most surprising mistakes on top)."""
     if "correct" in frame.columns:
@@ -146,6 +164,19 @@ def find_issues(frame: pd.DataFrame, labels: list[str]) -> pd.DataFrame | None:
         for issue in issues
     ]
     return pd.DataFrame(records, columns=["row", "text", "given label", "suggested label", "label quality"])
+
+
+@st.cache_data(show_spinner="Looking for likely label issues…", max_entries=8)
+def _cached_issues(run_path: str, mtime: float, labels: list[str]) -> pd.DataFrame | None:
+    frame = _read_predictions(run_path, mtime)
+    return None if frame is None else find_issues(frame, labels)
+
+
+def issues_of(run: Run) -> pd.DataFrame | None:
+    """`find_issues` on the run's test predictions (cached until predictions.csv changes)."""
+    if not tasks.supports_label_issues(run.task):
+        return None
+    return _cached_issues(str(run.path), _mtime(run.path / "predictions.csv"), list(run.labels))
 
 
 def corrected_dataset(run: Run, actions: dict[int, str]) -> pd.DataFrame:

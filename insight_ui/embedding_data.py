@@ -16,6 +16,7 @@ from insight_ui import analysis, tasks
 from trainer.runs import Run
 
 SUBSETS = {"test": "Test split", "all": "All examples"}
+MAX_WORDS = 4000  # entity words on one map (token task): more would only hide each other
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
 
@@ -55,9 +56,106 @@ def examples(run: Run, subset: str) -> pd.DataFrame | None:
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
+def forget(run_path: str | Path, subset: str) -> None:
+    """Delete the saved embeddings of `subset` so they are computed again."""
+    for file in files(run_path, subset).values():
+        file.unlink(missing_ok=True)
+
+
 def ready(run_path: str | Path, subset: str) -> bool:
     f = files(run_path, subset)
     return f["after"].exists() and f["frame"].exists()
+
+
+def entity_words(
+    frame: pd.DataFrame, predicted: list[list[str]], confidence: list[list[float]]
+) -> pd.DataFrame:
+    """Token task: one row per word that is part of an entity, in the true or the predicted tags.
+
+    Columns: text (the word), sentence, sentence_id, word (its index), gold and predicted entity
+    type ("O" outside entities), confidence of the predicted tag, split.
+    """
+    from trainer.metrics import entity_type
+
+    rows = []
+    for sid, (sentence, tags, split) in enumerate(
+        zip(frame["text"], frame["gold"], frame["split"], strict=True)
+    ):
+        words, gold = str(sentence).split(), str(tags).split()
+        for i, word in enumerate(words):
+            g = entity_type(gold[i]) if i < len(gold) else "O"
+            p = entity_type(predicted[sid][i]) if i < len(predicted[sid]) else "O"
+            if g == "O" and p == "O":
+                continue
+            rows.append(
+                {
+                    "text": word,
+                    "sentence": sentence,
+                    "sentence_id": sid,
+                    "word": i,
+                    "gold": g,
+                    "predicted": p,
+                    "confidence": round(float(confidence[sid][i]), 6) if i < len(confidence[sid]) else 0.0,
+                    "split": split,
+                }
+            )
+            if len(rows) >= MAX_WORDS:
+                return pd.DataFrame(rows)
+    columns = ["text", "sentence", "sentence_id", "word", "gold", "predicted", "confidence", "split"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _pick(per_sentence: list[np.ndarray], words: pd.DataFrame, hidden: int) -> np.ndarray:
+    """The rows of `words` out of per-sentence (n_words, H) arrays (zeros past the model's reach)."""
+    out = np.zeros((len(words), hidden), dtype=np.float32)
+    for k, (sid, i) in enumerate(zip(words["sentence_id"], words["word"], strict=True)):
+        vectors = per_sentence[int(sid)]
+        if int(i) < len(vectors):
+            out[k] = vectors[int(i)]
+    return out
+
+
+def compute_words(model: Any, run: Run, subset: str, progress: Any = None, should_stop: Any = None) -> None:
+    """Token task: embeddings of entity words (first subword, last layer), before and after fine-tuning."""
+    from trainer.attribution import model_lock
+    from trainer.predict import backbone_word_embeddings
+
+    frame = examples(run, subset)
+    if frame is None or frame.empty:
+        raise ValueError("This run has no sentences to embed.")
+    sentences = [str(t).split() for t in frame["text"]]
+    f = files(run.path, subset)
+    f["after"].parent.mkdir(exist_ok=True)
+    if progress:
+        progress(0, 3)
+    with model_lock(model.model):
+        preds = model.predict_tags(sentences)
+        words = entity_words(frame, preds.tags, preds.confidence)
+        if words.empty:
+            raise ValueError("No word of these sentences is part of an entity, so there is nothing to map.")
+        used = sorted(set(words["sentence_id"]))
+        keep = {sid: k for k, sid in enumerate(used)}
+        if progress:
+            progress(1, 3)
+        after_all = model.embed_words([sentences[s] for s in used])
+    words = words.assign(sentence_id=[keep[s] for s in words["sentence_id"]])
+    after = _pick(after_all, words, after_all[0].shape[1] if after_all else 1)
+    if should_stop and should_stop():
+        return
+    if progress:
+        progress(2, 3)
+    try:
+        before_all = backbone_word_embeddings(
+            run.config.get("model") or "default", [sentences[s] for s in used], model.max_length
+        )
+        np.save(f["before"], _pick(before_all, words, before_all[0].shape[1]))
+        f["before_error"].unlink(missing_ok=True)
+    except Exception as exc:  # noqa: BLE001 - the 'after' view is still useful without the 'before' one
+        f["before_error"].write_text(str(exc) or type(exc).__name__, encoding="utf-8")
+    np.save(f["after"], after)
+    words.to_csv(f["frame"], index=False)
+    if progress:
+        progress(3, 3)
 
 
 def compute(model: Any, run: Run, subset: str, progress: Any = None, should_stop: Any = None) -> None:
@@ -65,6 +163,9 @@ def compute(model: Any, run: Run, subset: str, progress: Any = None, should_stop
     from trainer.attribution import model_lock  # the Explain page may hook this model meanwhile
     from trainer.predict import backbone_embeddings
 
+    if tasks.is_token(model.task):
+        compute_words(model, run, subset, progress, should_stop)
+        return
     frame = examples(run, subset)
     if frame is None or frame.empty:
         raise ValueError("This run has no examples to embed.")
@@ -80,7 +181,7 @@ def compute(model: Any, run: Run, subset: str, progress: Any = None, should_stop
         progress(0, 2 * n)
     with model_lock(model.model):
         after = model.embed(texts, progress=step(0))
-        if "predicted" not in frame.columns and not tasks.is_token(model.task):
+        if "predicted" not in frame.columns:
             preds = model.predict(texts)
             frame["predicted"], frame["confidence"] = preds.labels, np.round(preds.confidence, 6)
     if should_stop and should_stop():

@@ -30,6 +30,7 @@ CURRENT_RUN = "current_run"  # path (str) of the run the analysis pages show, or
 CURRENT_JOB = "current_job"  # id of the job this visitor started last, or None
 JOB_SEEN_ACTIVE = "job_seen_active"  # job id the progress panel last saw running (to refresh at its end)
 EXPLAIN_TEXT = "explain_text"  # the text to explain, set by any page, or None
+EXPLAIN_WORD = "explain_word"  # token task: the index of the word to explain in EXPLAIN_TEXT, or None
 EXPLAIN_ORIGIN = "explain_origin"  # a short description of where EXPLAIN_TEXT came from
 EXPLAIN_MODE = "explain_mode"  # widget key: "test" (an example of the test split) or "own" (typed)
 OWN_TEXT = "own_text"  # widget key: the text typed on the Explain page
@@ -60,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
     JOB_SEEN_ACTIVE: None,
     EXPLAIN_TEXT: None,
     EXPLAIN_ORIGIN: None,
+    EXPLAIN_WORD: None,
     ISSUE_ACTIONS: {},
 }
 
@@ -101,8 +103,9 @@ def set_current_run(path: str | Path | None) -> None:
     st.session_state[CURRENT_RUN] = str(path) if path else None
 
 
-def open_in_explain(text: str, origin: str) -> None:
-    """Hand a text to the Explain page (the caller then switches page)."""
+def open_in_explain(text: str, origin: str, word: int | None = None) -> None:
+    """Hand a text (and for a sentence, the word to explain) to the Explain page; the caller then switches page."""
+    st.session_state[EXPLAIN_WORD] = word
     st.session_state[EXPLAIN_TEXT] = text
     st.session_state[EXPLAIN_ORIGIN] = origin
     st.session_state[EXPLAIN_MODE] = "own"

@@ -85,8 +85,29 @@ def pipeline_name(task: str | None) -> str:
     return TOKEN_TASK if is_token(task) else TEXT_TASK
 
 
-def embedding_colours(task: str | None) -> list[str]:
-    """What the embedding map can colour by: per-sentence tag sequences are no category to colour by."""
+def embedding_colours(task: str | None) -> dict[str, str]:
+    """What the embedding map can colour by, and how each choice is called."""
+    if is_token(task):  # each dot is an entity word
+        return {
+            "gold": "True entity type",
+            "predicted": "Predicted entity type",
+            "outcome": "Right / wrong",
+            "confidence": "Confidence",
+        }
+    return {
+        "gold": "True label",
+        "predicted": "Prediction",
+        "outcome": "Right / wrong",
+        "confidence": "Confidence",
+    }
+
+
+def embedding_intro(task: str | None) -> str:
+    """What one dot of the embedding map is."""
     if is_token(task):
-        return ["outcome", "confidence"]
-    return ["gold", "predicted", "outcome", "confidence"]
+        return (
+            "Named-entity run: each dot is one word that is part of an entity (in the true or the "
+            "predicted tags), placed by the model's vector for it in its sentence. Hover to read the "
+            "sentence; click to explain that word."
+        )
+    return ""

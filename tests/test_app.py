@@ -188,6 +188,22 @@ def test_html_in_a_row_is_shown_literally(tmp_path, monkeypatch):
     assert not any("<script>" in r or "<b>bold" in r for r in rendered)
 
 
+def test_entity_view_marks_wrong_and_missed_entities_with_one_colour_per_type():
+    tokens = ["Anna", "Berg", "visited", "Oslo"]
+    gold, pred = ["B-PER", "I-PER", "O", "B-LOC"], ["B-PER", "I-PER", "O", "B-ORG"]
+    types = ["LOC", "ORG", "PER"]
+    true_view = entity_spans_html(tokens, gold, {(3, 4, "LOC")}, "missed", types)
+    pred_view = entity_spans_html(tokens, pred, {(3, 4, "ORG")}, "wrong", types)
+    assert true_view.count("insight-error") == 1 and "dashed" in true_view and "missed" in true_view
+    assert pred_view.count("insight-error") == 1 and "✗" in pred_view and "dashed" not in pred_view
+    anna = 'style="background:{}'  # the PER entity has the same colour in both views
+    colour = true_view.split("background:")[1].split(";")[0]
+    assert anna.format(colour) in pred_view
+    assert "Anna Berg" in true_view and ">Oslo <small" in pred_view
+    chinese = entity_spans_html(list("我在北京"), ["O", "O", "B-LOC", "I-LOC"])
+    assert "我在" in chinese and ">北京 <small" in chinese, "characters join without spaces"
+
+
 def test_custom_html_escapes_user_text_and_markdown_is_escaped():
     html = token_heatmap_html(HOSTILE, ["<script>", "bold"], [0.5, -0.2], None)
     assert "<script>" not in html and "&lt;script&gt;" in html
@@ -292,21 +308,48 @@ def test_export_offers_model_predictions_metrics_and_report(trained_runs, monkey
     assert any("metrics" in x for x in labels) and {"HTML", "Markdown"} <= set(labels)
 
 
-def test_an_entity_run_does_not_break_the_analysis_pages(trained_runs, monkeypatch):
-    runs_dir, _, ner_run = trained_runs
-    at = app(runs_dir, monkeypatch)
-    for name in ("evaluate", "explain", "export"):
-        at = open_run(at, ner_run, name)
-        assert_clean(at)
-    assert any("insight-entities" in h.proto.body for h in at.switch_page(page("explain")).run().get("html"))
-    at.switch_page(page("embeddings")).run()
-    for _ in range(120):  # the embeddings are computed by a background task; AppTest does not auto-refresh
+def wait_for_background(at: AppTest) -> AppTest:
+    """Background tasks (embeddings) show a progress bar; AppTest does not auto-refresh, so poll."""
+    for _ in range(240):
         if not at.get("progress"):
             break
         time.sleep(0.5)
         at.run()
+    return at
+
+
+def test_an_entity_run_shows_true_and_predicted_spans_explains_words_and_maps_entity_words(
+    trained_runs, monkeypatch
+):
+    runs_dir, _, ner_run = trained_runs
+    at = open_run(app(runs_dir, monkeypatch), ner_run, "evaluate")
+    assert_clean(at)
+    assert {m.label for m in at.metric} >= {"Entity F1", "Tag accuracy", "Test sentences"}
+    assert "Sentences: true and predicted entities" in [s.value for s in at.subheader]
+    at.segmented_control(key="ner_show").set_value("all").run()
+    views = [h.proto.body for h in at.get("html") if "insight-entities" in h.proto.body]
+    test = pd.read_csv(ner_run / "predictions.csv", keep_default_na=False)
+    # each sentence twice (true, predicted): all test sentences, plus those of the clicked confusion cell
+    assert len(views) % 2 == 0 and len(views) >= 2 * min(10, len(test))
+    assert "insight-entity" in views[0], "the true entities are boxed"
+
+    at.button(key="explain_sentence_0").click().run()  # open the first sentence on Explain
+    assert_clean(at)
+    assert at.title[0].value == "Explain"
+    assert any("insight-entities" in h.proto.body for h in at.get("html"))
+    assert any("insight-heatmap" in h.proto.body for h in at.get("html")), "word attributions for a tag"
+    assert any("Explanation trust" in str(m.value) for m in at.markdown)
+
+    at = wait_for_background(open_run(at, ner_run, "embeddings"))
     assert_clean(at)
     assert len(at.get("plotly_chart")) == 2, "before and after fine-tuning"
+    words = pd.read_csv(ner_run / "embeddings" / "test-examples.csv", keep_default_na=False)
+    assert set(words["gold"]) <= {"PER", "ORG", "LOC", "O"} and (words["gold"] != "O").any()
+    sentence, index = words.iloc[0]["sentence"], int(words.iloc[0]["word"])
+    assert sentence.split()[index] == words.iloc[0]["text"], "each dot is a word of its sentence"
+    assert "True entity type" in at.selectbox(key="emb_colour").options
+    for name in ("export",):
+        assert_clean(open_run(at, ner_run, name))
 
 
 def test_corrected_dataset_drops_and_relabels_the_marked_test_rows(trained_runs):
@@ -336,7 +379,13 @@ def test_likely_label_issues_become_a_corrected_dataset_to_train_again(trained_r
         frame.loc[i, "predicted"] = other if i == 0 else gold
     frame.to_csv(run_dir / "predictions.csv", index=False)
 
-    at = open_run(app(runs_dir, monkeypatch), run_dir, "evaluate")
+    at = wait_for_background(open_run(app(runs_dir, monkeypatch), run_dir, "embeddings"))
+    assert_clean(at)
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert specs and all('"likely label issue"' in spec for spec in specs), "marked on the embedding map"
+    assert any("circled dots are likely label issues" in str(c.value) for c in at.caption)
+
+    at = open_run(at, run_dir, "evaluate")
     assert_clean(at)
     assert "Likely label issues" in [s.value for s in at.subheader]
     assert at.button(key="use_corrected"), "the corrected data can be loaded"

@@ -7,7 +7,7 @@ from trainer.config import TrainConfig
 from trainer.data import TOKEN_TASK, prepare
 from trainer.encoding import IGNORE_INDEX, encode_words
 from trainer.fit import fit
-from trainer.metrics import token_scores
+from trainer.metrics import entity_spans, span_errors, token_scores
 from trainer.models import load_tokenizer
 from trainer.predict import RunModel
 from trainer.runs import create_run
@@ -69,3 +69,20 @@ def test_ner_run_is_loadable_by_the_token_classification_pipeline(tmp_path, tiny
     model = RunModel.load(run_dir)
     tags = model.predict_tags([["Anna", "Berg", "joined", "Acme"]]).tags[0]
     assert len(tags) == 4 and set(tags) <= set(data.labels)
+
+
+def test_entity_spans_read_bio_iobes_and_invalid_sequences_the_conlleval_way():
+    assert entity_spans(["B-PER", "I-PER", "O", "B-LOC"]) == [(0, 2, "PER"), (3, 4, "LOC")]
+    assert entity_spans(["S-ORG", "B-PER", "E-PER", "O"]) == [(0, 1, "ORG"), (1, 3, "PER")]
+    # an I- that continues nothing starts an entity; a type change ends one
+    assert entity_spans(["O", "I-LOC", "I-LOC", "I-PER"]) == [(1, 3, "LOC"), (3, 4, "PER")]
+    assert entity_spans(["B-PER", "B-PER"]) == [(0, 1, "PER"), (1, 2, "PER")]
+    assert entity_spans(["O", "O"]) == []
+
+
+def test_span_errors_name_missed_and_wrong_entities_by_exact_span_and_type():
+    gold = ["B-PER", "I-PER", "O", "B-LOC", "O", "B-ORG"]
+    pred = ["B-PER", "O", "O", "B-ORG", "O", "B-ORG"]  # PER cut short, LOC typed as ORG, ORG right
+    missed, wrong = span_errors(gold, pred)
+    assert missed == {(0, 2, "PER"), (3, 4, "LOC")}
+    assert wrong == {(0, 1, "PER"), (3, 4, "ORG")}

@@ -42,6 +42,46 @@ def entity_type(tag: str) -> str:
     return tag.split("-", 1)[1] if "-" in tag else tag
 
 
+_CONTINUE = ("I", "E", "M", "L")
+_LAST = ("E", "L", "S", "U")
+
+
+def entity_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(start, end exclusive, type) of each entity in a BIO/IOBES/BMES tag sequence.
+
+    Lenient like conlleval: an I-/E-/M- tag that does not continue an open entity of its type
+    starts one, so a model's invalid sequence still shows what it marked.
+    """
+    spans: list[tuple[int, int, str]] = []
+    start, kind = -1, ""
+    for i, tag in enumerate(tags):
+        prefix, _, name = str(tag).partition("-")
+        if not name:
+            if kind:
+                spans.append((start, i, kind))
+            start, kind = -1, ""
+            continue
+        prefix = prefix.upper()
+        if not (kind == name and prefix in _CONTINUE):
+            if kind:
+                spans.append((start, i, kind))
+            start, kind = i, name
+        if prefix in _LAST:
+            spans.append((start, i + 1, kind))
+            start, kind = -1, ""
+    if kind:
+        spans.append((start, len(tags), kind))
+    return spans
+
+
+def span_errors(
+    gold: Sequence[str], predicted: Sequence[str]
+) -> tuple[set[tuple[int, int, str]], set[tuple[int, int, str]]]:
+    """(gold entities the model missed, predicted entities that are wrong): exact span and type."""
+    g, p = set(entity_spans(gold)), set(entity_spans(predicted))
+    return g - p, p - g
+
+
 def token_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> dict:
     """Entity-level P/R/F1 per type and micro/macro (seqeval), token accuracy, type confusion."""
     from seqeval.metrics import classification_report

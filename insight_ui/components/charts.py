@@ -203,9 +203,23 @@ def scatter(frame: Any, color: str, title: str, continuous: bool) -> go.Figure:
                     marker={"size": 8},
                 )
             )
+    if "issue" in frame.columns and frame["issue"].any():
+        marked = frame[frame["issue"]]
+        fig.add_trace(
+            go.Scatter(
+                x=marked["x"],
+                y=marked["y"],
+                mode="markers",
+                name="likely label issue",
+                customdata=marked["idx"],
+                hovertext=marked["hover"],
+                hoverinfo="text",
+                marker={"size": 16, "symbol": "circle-open", "color": "#dc2626", "line": {"width": 2}},
+            )
+        )
     fig.update_layout(
         colorway=PALETTE,
-        showlegend=not continuous,
+        showlegend=True,
         xaxis={"visible": False},
         yaxis={"visible": False},
         dragmode="pan",

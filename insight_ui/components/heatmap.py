@@ -6,7 +6,9 @@ These are the only places that build HTML from user text: every piece goes throu
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
+
+from trainer.metrics import entity_spans
 
 RED = (220, 38, 38)  # pushes toward the target class
 BLUE = (37, 99, 235)  # pushes away from it
@@ -74,7 +76,7 @@ def token_heatmap_html(
             continue
         parts.append(
             f'<span class="insight-word" title="{html.escape(words[index])}: {float(score):+.3f}" '
-            f'style="background:{colour(float(score), scale)};border-radius:0.3rem;padding:0.1rem 0.15rem">'
+            f'style="background:{colour(float(score), scale)};border-radius:0.3rem;padding:0.1rem 0">'
             f"{html.escape(piece)}</span>"
         )
     return f'<div class="insight-heatmap" style="{_BOX}">{"".join(parts)}</div>'
@@ -95,31 +97,57 @@ def legend_html(target: str) -> str:
     )
 
 
-def entity_spans_html(tokens: Sequence[str], tags: Sequence[str]) -> str:
-    """A sentence with its entities boxed and labelled (BIO/IOBES tags), escaped HTML."""
-    types = sorted({t.split("-", 1)[1] for t in tags if "-" in t})
-    palette = {t: ENTITY_COLOURS[i % len(ENTITY_COLOURS)] for i, t in enumerate(types)}
+def _joiner(tokens: Sequence[str]) -> str:
+    """Character-level Chinese/Japanese tokens join without spaces; words join with one."""
+    cjk = sum(len(t) == 1 and "\u2e80" <= t <= "\u9fff" for t in tokens)
+    return "" if tokens and cjk >= len(tokens) / 2 else " "
+
+
+def entity_palette(types: Iterable[str]) -> dict[str, str]:
+    """One colour per entity type, stable for a given set of types (gold and predicted views agree)."""
+    return {t: ENTITY_COLOURS[i % len(ENTITY_COLOURS)] for i, t in enumerate(sorted(set(types)))}
+
+
+def entity_spans_html(
+    tokens: Sequence[str],
+    tags: Sequence[str],
+    marked: Collection[tuple[int, int, str]] = (),
+    mark: str = "wrong",
+    types: Iterable[str] | None = None,
+) -> str:
+    """A sentence with its entities boxed and labelled (BIO/IOBES tags), escaped HTML.
+
+    Entities in `marked` (start, end, type) are outlined in red: solid with ✗ for `mark="wrong"`
+    (a predicted entity that is not in the true labels), dashed with "missed" for `mark="missed"`
+    (a true entity the model did not find).
+    """
+    spans = entity_spans(list(tags)[: len(tokens)])
+    palette = entity_palette(types if types is not None else (k for _, _, k in spans))
+    sep = _joiner(tokens)
     parts: list[str] = []
-    i = 0
-    while i < len(tokens):
-        tag = tags[i] if i < len(tags) else "O"
-        if "-" not in tag:
-            parts.append(html.escape(tokens[i]))
-            i += 1
-            continue
-        kind = tag.split("-", 1)[1]
-        j = i + 1
-        while (
-            j < len(tokens)
-            and j < len(tags)
-            and tags[j][:2] in ("I-", "E-", "M-", "L-")
-            and tags[j][2:] == kind
-        ):
-            j += 1
-        words = html.escape(" ".join(tokens[i:j]))
-        parts.append(
-            f'<span class="insight-entity" style="background:{palette[kind]};color:#111;border-radius:0.3rem;'
-            f'padding:0.1rem 0.3rem">{words} <small style="font-weight:600;opacity:.7">{html.escape(kind)}</small></span>'
+    cursor = 0
+    for start, end, kind in spans:
+        parts.extend(html.escape(t) for t in tokens[cursor:start])
+        words = html.escape(sep.join(tokens[start:end]))
+        style = (
+            f"background:{palette.get(kind, ENTITY_COLOURS[-1])};color:#111;border-radius:0.3rem;"
+            "padding:0.1rem 0.3rem"
         )
-        i = j
-    return f'<div class="insight-entities" style="{_BOX}">{" ".join(parts)}</div>'
+        note, title = "", kind
+        if (start, end, kind) in marked:
+            dashed = mark == "missed"
+            style += f";outline:2px {'dashed' if dashed else 'solid'} #dc2626;outline-offset:1px"
+            note = " missed" if dashed else " ✗"
+            title = (
+                f"{kind}: a true entity the model did not find"
+                if dashed
+                else f"{kind}: not in the true labels (wrong span or type)"
+            )
+        parts.append(
+            f'<span class="insight-entity{" insight-error" if note else ""}" title="{html.escape(title)}" '
+            f'style="{style}">{words} <small style="font-weight:600;opacity:.7">{html.escape(kind)}'
+            f"{html.escape(note)}</small></span>"
+        )
+        cursor = end
+    parts.extend(html.escape(t) for t in tokens[cursor:])
+    return f'<div class="insight-entities" style="{_BOX}">{sep.join(parts)}</div>'

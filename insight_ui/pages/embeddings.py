@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from insight_ui import analysis, layout, state, tasks
 from insight_ui import embedding_data as emb
-from insight_ui import layout, state, tasks
 from insight_ui.components import charts
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, plot_text
@@ -18,12 +18,6 @@ INTRO = (
     "alike to the model. After fine-tuning, examples of the same label should form clearer groups. "
     "Click a dot to explain it."
 )
-COLOURS = {
-    "gold": "True label",
-    "predicted": "Prediction",
-    "outcome": "Right / wrong",
-    "confidence": "Confidence",
-}
 
 
 def controls(task: str) -> tuple[str, str, str]:
@@ -45,9 +39,10 @@ def controls(task: str) -> tuple[str, str, str]:
         required=True,
         help="PCA is instant and keeps global distances; t-SNE and UMAP show local groups better (seconds to compute).",
     )
-    colour = c.selectbox(
-        "Colour by", tasks.embedding_colours(task), format_func=COLOURS.get, key="emb_colour"
-    )
+    names = tasks.embedding_colours(task)
+    if st.session_state.get("emb_colour") not in names:
+        st.session_state.pop("emb_colour", None)
+    colour = c.selectbox("Colour by", list(names), format_func=names.get, key="emb_colour")
     return subset, method, colour
 
 
@@ -84,11 +79,20 @@ def plot_frame(frame: pd.DataFrame, xy: np.ndarray, colour: str) -> pd.DataFrame
     out["x"], out["y"], out["idx"] = xy[:, 0], xy[:, 1], np.arange(len(frame))
     if "predicted" in out.columns:
         out["outcome"] = np.where(out["gold"].astype(str) == out["predicted"].astype(str), "right", "wrong")
+    words = "sentence" in out.columns  # token task: each dot is a word in its sentence
+    texts = (
+        [
+            f"<b>{plot_text(w, 40)}</b> in: {plot_text(s)}"
+            for w, s in zip(out["text"], out["sentence"], strict=True)
+        ]
+        if words
+        else [plot_text(t) for t in out["text"]]
+    )
     out["hover"] = [
-        f"{plot_text(t)}<br><b>true:</b> {plot_text(g, 40)}"
+        f"{t}<br><b>true:</b> {plot_text(g, 40)}"
         + (f" · <b>predicted:</b> {plot_text(p, 40)} ({c:.0%})" if "predicted" in out.columns else "")
         for t, g, p, c in zip(
-            out["text"],
+            texts,
             out["gold"],
             out.get("predicted", out["gold"]),
             out.get("confidence", pd.Series(1.0, index=out.index)),
@@ -113,12 +117,33 @@ def open_clicked(event: object, frame: pd.DataFrame) -> None:
     if idx is None:
         return
     row = frame.iloc[int(idx)]
-    state.open_in_explain(str(row["text"]), f"the dot you clicked (true label {row['gold']})")
+    if "sentence" in frame.columns:  # a word of a sentence (token task)
+        state.open_in_explain(
+            str(row["sentence"]),
+            f"the word “{row['text']}” you clicked (true type {row['gold']})",
+            int(row["word"]),
+        )
+    else:
+        state.open_in_explain(str(row["text"]), f"the dot you clicked (true label {row['gold']})")
     layout.go("explain")
 
 
-def scatter(frame: pd.DataFrame, xy: np.ndarray, colour: str, title: str, key: str) -> None:
+def issue_marks(run: Run, frame: pd.DataFrame) -> np.ndarray | None:
+    """Per dot, whether it is a likely label issue of the test split (text task), else None."""
+    issues = analysis.issues_of(run)
+    if issues is None or issues.empty or "split" not in frame.columns:
+        return None
+    flagged = set(issues["row"].astype(int))
+    test_position = (frame["split"] == "test").cumsum() - 1
+    return ((frame["split"] == "test") & test_position.isin(flagged)).to_numpy()
+
+
+def scatter(
+    frame: pd.DataFrame, xy: np.ndarray, colour: str, title: str, key: str, issues: np.ndarray | None
+) -> None:
     data = plot_frame(frame, xy, colour)
+    if issues is not None:
+        data["issue"] = issues
     colour = colour if colour in data.columns else "gold"
     fig = charts.scatter(data, colour, title, continuous=colour == "confidence")
     event = st.plotly_chart(
@@ -142,7 +167,7 @@ def render() -> None:
         return
     subset, method, colour = controls(run.task)
     if tasks.is_token(run.task):
-        st.caption("Named-entity run: each dot is a whole sentence (the mean of its word vectors).")
+        st.caption(tasks.embedding_intro(run.task))
     show(run, subset or "test", method or "pca", colour)
 
 
@@ -161,6 +186,10 @@ def show(run: Run, subset: str, method: str, colour: str) -> None:
         )
         return
     frame, after, before, before_error = emb.load(path, subset)
+    if tasks.is_token(run.task) and "sentence" not in frame.columns:  # sentence-level map of an older version
+        emb.forget(path, subset)
+        st.rerun()
+    issues = issue_marks(run, frame)
     if method != "pca" and not emb.has_projection(after, method, path):
         key = f"project|{path}|{subset}|{method}"
         done = background(
@@ -179,6 +208,7 @@ def show(run: Run, subset: str, method: str, colour: str) -> None:
                 colour,
                 "Before fine-tuning (pretrained model)",
                 "emb_before",
+                issues,
             )
         else:
             st.info(
@@ -187,14 +217,25 @@ def show(run: Run, subset: str, method: str, colour: str) -> None:
             )
     with right:
         scatter(
-            frame, emb.projected(after, method, path), colour, "After fine-tuning (your model)", "emb_after"
+            frame,
+            emb.projected(after, method, path),
+            colour,
+            "After fine-tuning (your model)",
+            "emb_after",
+            issues,
         )
     st.caption(
         md(
-            f"{len(frame)} examples, {emb.METHODS[method]}. Hover a dot to read it; click it to explain it. "
+            f"{len(frame)} {'entity words' if tasks.is_token(run.task) else 'examples'}, {emb.METHODS[method]}. "
+            "Hover a dot to read it; click it to explain it. "
             "Scroll to zoom, drag to pan."
         )
     )
+    if issues is not None and issues.any():
+        st.caption(
+            f":red[◯] {int(issues.sum())} circled dots are likely label issues: the model confidently "
+            "disagrees with their label. Evaluate lists them; drop or relabel them there and train again."
+        )
 
 
 layout.page("Embeddings", INTRO, render)

@@ -7,8 +7,10 @@ import streamlit as st
 
 from insight_ui import analysis, layout, state, tasks
 from insight_ui.components import charts
+from insight_ui.components.heatmap import entity_spans_html
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, plot_label, trim
+from trainer.metrics import span_errors
 from trainer.runs import Run
 
 INTRO = (
@@ -16,6 +18,12 @@ INTRO = (
     "examples the model never saw while training."
 )
 CM_TRUE, CM_PRED, CM_CLICK = "cm_true", "cm_pred", "cm_last_click"
+PER_PAGE = 10
+SPAN_LEGEND = (
+    "Left: the true entities; right: what the model predicted. A red outline with ✗ marks a predicted "
+    "entity that is wrong (its words or its type differ from the truth); a dashed outline marks a true "
+    "entity the model missed."
+)
 
 
 def score_cards(run: Run, split: str, metrics: dict) -> None:
@@ -144,9 +152,75 @@ def confusion_section(run: Run, metrics: dict, frame: pd.DataFrame | None) -> No
         f"**{len(rows)} test {tasks.unit(run.task, len(rows) != 1)}** with true label "
         f"“{md(trim(gold, 40))}” predicted as “{md(trim(predicted, 40))}”"
     )
-    if len(rows):
-        selected = example_table(rows, "cell_table", labels)
-        open_button(rows, selected, "explain_cell", "Confusion matrix")
+    if not len(rows):
+        return
+    if tasks.is_token(run.task):
+        st.caption(SPAN_LEGEND)
+        sentence_pairs(run, rows.head(PER_PAGE), "cell")
+        if len(rows) > PER_PAGE:
+            st.caption(f"The {PER_PAGE} most confident of {len(rows)}.")
+        return
+    selected = example_table(rows, "cell_table", labels)
+    open_button(rows, selected, "explain_cell", "Confusion matrix")
+
+
+def sentence_pairs(run: Run, rows: pd.DataFrame, key: str) -> None:
+    """Each sentence twice, side by side: true entities (missed ones dashed), predicted (wrong ones ✗)."""
+    types = analysis.entity_types(run.labels)
+    head = st.columns([5, 5, 1])
+    head[0].markdown("**True entities**")
+    head[1].markdown("**Predicted entities**")
+    for position, (_, row) in enumerate(rows.iterrows()):
+        tokens, gold, predicted = (str(row[c]).split() for c in ("tokens", "gold", "predicted"))
+        missed, wrong = span_errors(gold, predicted)
+        left, right, action = st.columns([5, 5, 1], vertical_alignment="center")
+        left.html(entity_spans_html(tokens, gold, missed, "missed", types))
+        right.html(entity_spans_html(tokens, predicted, wrong, "wrong", types))
+        if action.button(
+            "",
+            icon=":material/lightbulb:",
+            key=f"explain_{key}_{position}",
+            help="Explain this sentence: which words drove each tag",
+        ):
+            state.open_in_explain(
+                " ".join(tokens), f"test sentence ({len(missed)} missed, {len(wrong)} wrong)"
+            )
+            layout.go("explain")
+
+
+def sentences_section(run: Run, frame: pd.DataFrame | None) -> None:
+    """Token task: the test sentences as entity spans, gold against predicted, mistakes first."""
+    if frame is None or frame.empty:
+        return
+    st.subheader("Sentences: true and predicted entities")
+    st.caption(SPAN_LEGEND)
+    table = analysis.entity_errors(frame)
+    n_wrong = int((table["errors"] > 0).sum())
+    show = st.segmented_control(
+        "Show",
+        ["mistakes", "all"],
+        format_func={
+            "mistakes": f"Sentences with mistakes ({n_wrong})",
+            "all": f"All test sentences ({len(table)})",
+        }.get,
+        default="mistakes",
+        required=True,
+        key="ner_show",
+    )
+    rows = table[table["errors"] > 0] if show == "mistakes" else table
+    if rows.empty:
+        st.success(
+            "Every entity of the test split is found, with the right words and type.",
+            icon=":material/check_circle:",
+        )
+        return
+    pages = -(-len(rows) // PER_PAGE)
+    page = 1
+    if pages > 1:
+        page = int(
+            st.number_input(f"Page (of {pages}, {PER_PAGE} sentences each)", 1, pages, 1, key="ner_page")
+        )
+    sentence_pairs(run, rows.iloc[(page - 1) * PER_PAGE : page * PER_PAGE], "sentence")
 
 
 def mistakes_section(run: Run, frame: pd.DataFrame | None) -> None:
@@ -172,7 +246,7 @@ def issues_section(run: Run, frame: pd.DataFrame | None) -> None:
     if analysis.label_issues_module() is None:
         st.caption("Label-issue detection is not installed in this version.")
         return
-    issues = cached_issues(str(run.path), frame, run.labels)
+    issues = analysis.issues_of(run)
     if issues is None or issues.empty:
         st.success("No test example looks mislabeled.", icon=":material/check_circle:")
         return
@@ -244,11 +318,6 @@ def issues_section(run: Run, frame: pd.DataFrame | None) -> None:
         layout.go("data")
 
 
-@st.cache_data(show_spinner="Looking for likely label issues…", max_entries=8)
-def cached_issues(run_path: str, frame: pd.DataFrame, labels: list[str]) -> pd.DataFrame | None:
-    return analysis.find_issues(frame, labels)
-
-
 def render() -> None:
     run = run_selector("evaluate_run")
     if run is None:
@@ -264,6 +333,9 @@ def render() -> None:
     score_cards(run, split, metrics)
     per_class_table(run, metrics)
     confusion_section(run, metrics, frame)
+    if tasks.is_token(run.task):
+        sentences_section(run, frame)
+        return
     mistakes_section(run, frame)
     issues_section(run, frame)
 

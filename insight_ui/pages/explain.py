@@ -137,13 +137,18 @@ def explain_token_task(run: Run, text: str) -> None:
     st.html(entity_spans_html(list(tokens), tags))
     options = list(range(len(tokens)))
     default = next((i for i, t in enumerate(tags) if t != "O"), 0)
+    word_key = f"word_{hash(tokens)}"
+    wanted = state.get(state.EXPLAIN_WORD)
+    if wanted is not None and text == state.get(state.EXPLAIN_TEXT) and 0 <= int(wanted) < len(tokens):
+        st.session_state[word_key] = int(wanted)  # the word clicked on another page
+        st.session_state[state.EXPLAIN_WORD] = None
     left, right = st.columns([2, 3], gap="large")
     with left:
         word = st.selectbox(
             "Word to explain",
             options,
             index=default,
-            key=f"word_{hash(tokens)}",
+            key=word_key,
             format_func=lambda i: f"{tokens[i]} → {tags[i]} ({confidence[i]:.0%})",
         )
         target = st.selectbox(
