@@ -1,4 +1,5 @@
-"""One real-browser run of the whole flow: upload, train a tiny model, then Evaluate, Explain, Embeddings.
+"""Real-browser runs of the whole flow: upload, train a tiny model, then Evaluate, Explain, Embeddings;
+then the same with the named-entity sample (CoNLL).
 
 Starts `streamlit run app.py` on a free port and drives Debian's Chromium with Playwright. Screenshots of
 each page go to artifacts/screenshots/<page>.png.
@@ -7,6 +8,7 @@ each page go to artifacts/screenshots/<page>.png.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -223,3 +225,49 @@ def test_upload_train_and_explore_in_a_real_browser(server, browser_page, tiny_m
     go(page, "Export")
     page.get_by_role("button", name="Download model (.zip)").wait_for()
     shoot(page, "export")
+
+
+def test_the_entity_sample_trains_and_shows_spans_explanations_and_word_map(
+    server, browser_page, tiny_model_dir
+):
+    page = browser_page
+    page.goto(server)  # a new session: nothing typed before carries over
+    page.get_by_role("heading", name="Data", level=1).wait_for()
+    settle(page)
+    page.get_by_role("button", name="News entities").click()
+    page.get_by_text("Data check").wait_for()
+    page.get_by_text("Entity types").first.wait_for()
+    settle(page)
+    shoot(page, "ner_data")
+
+    go(page, "Train")
+    fill(page, "Backbone model", str(tiny_model_dir))
+    fill(page, "Learning rate", "0.001")
+    page.get_by_text("Advanced settings").click()
+    fill(page, "Max steps", "12")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text(re.compile(r"Training finished\. Test scores: f1")).wait_for(timeout=LONG * 2)
+    settle(page)
+    shoot(page, "ner_train")
+
+    page.get_by_role("button", name="See the results").click()
+    page.get_by_role("heading", name="Evaluate", level=1).wait_for()
+    page.get_by_text("Sentences: true and predicted entities").wait_for()
+    page.locator(".insight-entities").first.wait_for()
+    assert page.get_by_text("Entity F1").first.is_visible()
+    settle(page)
+    shoot(page, "ner_evaluate")
+
+    go(page, "Explain")
+    page.locator(".insight-entities").first.wait_for()
+    page.locator(".insight-heatmap .insight-word").first.wait_for()
+    assert page.get_by_text("Word to explain").first.is_visible()
+    settle(page)
+    shoot(page, "ner_explain")
+
+    go(page, "Embeddings")
+    page.get_by_text("After fine-tuning").first.wait_for(timeout=LONG * 2)
+    page.locator(".js-plotly-plot").nth(1).wait_for()
+    page.get_by_text("entity words").first.wait_for()
+    settle(page)
+    shoot(page, "ner_embeddings")
