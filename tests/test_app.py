@@ -336,7 +336,8 @@ def test_an_entity_run_shows_true_and_predicted_spans_explains_words_and_maps_en
     at.button(key="explain_sentence_0").click().run()  # open the first sentence on Explain
     assert_clean(at)
     assert at.title[0].value == "Explain"
-    assert any("insight-entities" in h.proto.body for h in at.get("html"))
+    assert sum("insight-entities" in h.proto.body for h in at.get("html")) == 2, "true and predicted"
+    assert any(str(m.value).startswith("**True entities**") for m in at.markdown)
     assert any("insight-heatmap" in h.proto.body for h in at.get("html")), "word attributions for a tag"
     assert any("Explanation trust" in str(m.value) for m in at.markdown)
 

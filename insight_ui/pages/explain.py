@@ -10,6 +10,7 @@ from insight_ui.components import charts
 from insight_ui.components.heatmap import entity_spans_html, legend_html, token_heatmap_html
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, trim
+from trainer.metrics import span_errors
 from trainer.runs import Run
 
 INTRO = (
@@ -127,14 +128,32 @@ def explain_text_task(run: Run, text: str) -> None:
         attribution_view(exp, f"Which words pushed toward “{trim(target, 40)}”")
 
 
-def explain_token_task(run: Run, text: str) -> None:
+def gold_tags(frame: pd.DataFrame | None, tokens: tuple[str, ...]) -> list[str] | None:
+    """The true tags of a test sentence, when `tokens` is one."""
+    if frame is None or frame.empty or "tokens" not in frame.columns:
+        return None
+    match = frame[frame["tokens"].astype(str) == " ".join(tokens)]
+    return str(match.iloc[0]["gold"]).split() if len(match) else None
+
+
+def explain_token_task(run: Run, text: str, frame: pd.DataFrame | None) -> None:
     tokens = tuple(text.split())
     if not tokens:
         return
     with st.spinner("Tagging the sentence…"):
         tags, confidence = explaining.predict_tags(str(run.path), tokens)
-    st.markdown("**Entities the model finds**")
-    st.html(entity_spans_html(list(tokens), tags))
+    gold = gold_tags(frame, tokens)
+    types = analysis.entity_types(run.labels)
+    if gold is None:
+        st.markdown("**Entities the model finds**")
+        st.html(entity_spans_html(list(tokens), tags, types=types))
+    else:
+        missed, wrong = span_errors(gold, tags)
+        true_col, predicted_col = st.columns(2)
+        true_col.markdown("**True entities**" + (" (dashed: missed by the model)" if missed else ""))
+        true_col.html(entity_spans_html(list(tokens), gold, missed, "missed", types))
+        predicted_col.markdown("**Entities the model finds**" + (" (✗: wrong)" if wrong else ""))
+        predicted_col.html(entity_spans_html(list(tokens), tags, wrong, "wrong", types))
     options = list(range(len(tokens)))
     default = next((i for i, t in enumerate(tags) if t != "O"), 0)
     word_key = f"word_{hash(tokens)}"
@@ -277,7 +296,7 @@ def render() -> None:
     else:
         st.caption(md(f"Explaining {origin}."))
         if tasks.is_token(run.task):
-            explain_token_task(run, text)
+            explain_token_task(run, text, frame)
         else:
             explain_text_task(run, text)
     dataset_section(run, frame)
