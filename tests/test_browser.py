@@ -158,6 +158,17 @@ def fill(page, label: str, value: str) -> None:
     settle(page)
 
 
+def train_a_few_steps(page, model_dir: Path, finished: str | re.Pattern) -> None:
+    """On the Train page: the tiny backbone, 12 steps, Start; wait for the `finished` message."""
+    go(page, "Train")
+    fill(page, "Backbone model", str(model_dir))
+    fill(page, "Learning rate", "0.001")
+    page.get_by_text("Advanced settings").click()
+    fill(page, "Max steps", "12")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text(finished).wait_for(timeout=LONG * 2)
+
+
 CELL_CENTRE = """([row, col]) => {
     const gd = document.querySelector('.js-plotly-plot'), layout = gd._fullLayout, box = gd.getBoundingClientRect();
     return [box.left + layout._size.l + layout.xaxis.l2p(col), box.top + layout._size.t + layout.yaxis.l2p(row)];
@@ -189,13 +200,7 @@ def test_upload_train_and_explore_in_a_real_browser(server, browser_page, tiny_m
     settle(page)
     shoot(page, "data")
 
-    go(page, "Train")
-    fill(page, "Backbone model", str(tiny_model_dir))
-    fill(page, "Learning rate", "0.001")
-    page.get_by_text("Advanced settings").click()
-    fill(page, "Max steps", "12")
-    page.get_by_role("button", name="Start training").click()
-    page.get_by_text("Training finished").wait_for(timeout=LONG * 2)
+    train_a_few_steps(page, tiny_model_dir, "Training finished")
     page.get_by_role("heading", name="New run").wait_for()  # the page redrew once the job ended
     settle(page)
     shoot(page, "train")
@@ -240,13 +245,7 @@ def test_the_entity_sample_trains_and_shows_spans_explanations_and_word_map(
     settle(page)
     shoot(page, "ner_data")
 
-    go(page, "Train")
-    fill(page, "Backbone model", str(tiny_model_dir))
-    fill(page, "Learning rate", "0.001")
-    page.get_by_text("Advanced settings").click()
-    fill(page, "Max steps", "12")
-    page.get_by_role("button", name="Start training").click()
-    page.get_by_text(re.compile(r"Training finished\. Test scores: f1")).wait_for(timeout=LONG * 2)
+    train_a_few_steps(page, tiny_model_dir, re.compile(r"Training finished\. Test scores: f1"))
     settle(page)
     shoot(page, "ner_train")
 
