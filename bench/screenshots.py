@@ -8,6 +8,15 @@ palette first, then downscaling if still needed).
 
     .venv/bin/python bench/screenshots.py [--epochs 3] [--out docs/screenshots] [--no-top-words]
 
+`--task ner` runs the named-entity flow instead (and retakes only its shots): the "News entities"
+sample (sample_data/news_entities.conll) on the Data page, the default backbone and default settings
+on Train except "Max steps" under "Advanced settings" (150 by default, `--ner-max-steps`; 0 leaves
+it empty), which keeps the CPU time to a few minutes; then Evaluate (true and predicted spans),
+Explain (one word's tag) and Embeddings (the entity-word map) as ner_evaluate.png, ner_explain.png
+and ner_embeddings.png, each under 200 KB unless --max-kb says otherwise.
+
+    .venv/bin/python bench/screenshots.py --task ner [--ner-max-steps 150]
+
 Training the real model on a 2-core CPU takes a few minutes; timeouts are generous.
 """
 
@@ -32,6 +41,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 SAMPLE = "Product reviews"  # the button for sample_data/product_sentiment.csv
+NER_SAMPLE = "News entities"  # the button for sample_data/news_entities.conll
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -266,6 +276,64 @@ def tour(page, url: str, runs: Path, out: Path, args) -> None:
     shoot(page, out, "export", args.max_kb)
 
 
+def fill(page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    settle(page)
+
+
+def ner_tour(page, url: str, runs: Path, out: Path, args) -> None:
+    """The named-entity flow: News entities sample, default model, then Evaluate, Explain, Embeddings."""
+    page.goto(url)
+    page.get_by_role("heading", name="Data", level=1).wait_for(timeout=LONG)
+    settle(page)
+
+    log("Data: entity sample")
+    page.get_by_role("button", name=NER_SAMPLE, exact=True).click()
+    page.get_by_text("Data check").wait_for()
+    page.get_by_text("Entity types").first.wait_for()
+    settle(page)
+
+    log(
+        "Train: default backbone and settings"
+        + (f", max steps {args.ner_max_steps}" if args.ner_max_steps else "")
+    )
+    go(page, "Train")
+    if args.ner_max_steps:
+        page.get_by_text("Advanced settings").click()
+        fill(page, "Max steps", str(args.ner_max_steps))
+    page.get_by_role("button", name="Start training").click()
+    started = time.time()
+    page.get_by_text(re.compile(r"Training finished\. Test scores: f1")).wait_for(timeout=TRAIN_LIMIT)
+    settle(page)
+    finished = page.get_by_text(re.compile(r"Training finished\. Test scores: f1")).first.inner_text()
+    log(f"Train: finished after {time.time() - started:.0f} s: {finished}")
+
+    log("Evaluate")
+    page.get_by_role("button", name="See the results").click()
+    page.get_by_role("heading", name="Evaluate", level=1).wait_for()
+    page.get_by_text("Sentences: true and predicted entities").wait_for()
+    page.locator(".insight-entities").first.wait_for()
+    settle(page)
+    shoot(page, out, "ner_evaluate", args.max_kb)
+
+    log("Explain")
+    go(page, "Explain")
+    page.locator(".insight-entities").first.wait_for()
+    page.locator(".insight-heatmap .insight-word").first.wait_for()
+    settle(page)
+    shoot(page, out, "ner_explain", args.max_kb)
+
+    log("Embeddings")
+    go(page, "Embeddings")
+    page.get_by_text("After fine-tuning").first.wait_for(timeout=LONG * 2)
+    page.locator(".js-plotly-plot").nth(1).wait_for()
+    page.get_by_text("entity words").first.wait_for()
+    settle(page)
+    shoot(page, out, "ner_embeddings", args.max_kb)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -275,7 +343,19 @@ def main() -> None:
     parser.add_argument(
         "--running-epoch", type=float, default=3.0, help="epoch at which to take train_running"
     )
-    parser.add_argument("--max-kb", type=int, default=380)
+    parser.add_argument(
+        "--task",
+        choices=("text", "ner"),
+        default="text",
+        help="text: the Product reviews tour (default); ner: the News entities flow only",
+    )
+    parser.add_argument(
+        "--ner-max-steps",
+        type=int,
+        default=150,
+        help="type this in Max steps for --task ner (0: leave it empty, no limit)",
+    )
+    parser.add_argument("--max-kb", type=int, default=None, help="default: 380 (text), 200 (ner)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary runs folder and server log")
     parser.add_argument(
         "--no-top-words",
@@ -284,6 +364,8 @@ def main() -> None:
         help="skip the dataset-wide word ranking on the Explain page",
     )
     args = parser.parse_args()
+    if args.max_kb is None:
+        args.max_kb = 200 if args.task == "ner" else 380
     if not Path(CHROMIUM).exists():
         sys.exit(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium) first.")
     from playwright.sync_api import sync_playwright
@@ -307,7 +389,8 @@ def main() -> None:
                 context.set_default_timeout(LONG)
                 page = context.pages[0] if context.pages else context.new_page()
                 try:
-                    tour(page, f"http://127.0.0.1:{port}", runs, args.out, args)
+                    flow = ner_tour if args.task == "ner" else tour
+                    flow(page, f"http://127.0.0.1:{port}", runs, args.out, args)
                 except Exception:
                     page.screenshot(path=str(work / "failure.png"), full_page=True)
                     log(f"failed; the page as it was: {work / 'failure.png'}")
