@@ -19,28 +19,18 @@ the server process is asked (SIGUSR1) which of torch, transformers and captum it
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT / "tests"))
+import browser_kit as kit  # noqa: E402 - shared with tests/test_browser.py
+
 HEAVY = ("torch", "transformers", "captum")
 # `python -m streamlit`, plus a SIGUSR1 handler that writes which heavy modules the process holds.
 LAUNCHER = f"""
@@ -55,40 +45,9 @@ main(prog_name="streamlit")
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(script: Path, port: int, runs_dir: str, modules_file: Path) -> subprocess.Popen:
-    cmd = [
-        sys.executable,
-        "-c",
-        LAUNCHER,
-        "run",
-        str(script),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    env = {**os.environ, "INSIGHT_RUNS_DIR": runs_dir, "BENCH_MODULES_FILE": str(modules_file)}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise RuntimeError(f"{script} exited with {proc.returncode} before it was healthy")
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"{script} did not start")
+    env = {"INSIGHT_RUNS_DIR": runs_dir, "BENCH_MODULES_FILE": str(modules_file)}
+    return kit.start_streamlit(script, port, env, launcher=[sys.executable, "-c", LAUNCHER])
 
 
 def heavy_modules(proc: subprocess.Popen, modules_file: Path) -> str:
@@ -129,14 +88,14 @@ def main() -> None:
     apps = [("bare one-line page", bare), ("Insight landing page (Data)", ROOT / "app.py")]
     samples: dict[str, dict[str, list]] = {name: {"cold": [], "warm": [], "heavy": set()} for name, _ in apps}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        browser = p.chromium.launch(executable_path=kit.CHROMIUM, headless=True, args=kit.FLAGS)
         warmup = browser.new_page()  # the browser's own start-up is not charged to the first app
         warmup.goto("about:blank")
         warmup.close()
         for round_ in range(args.repeats):
             for name, script in apps if round_ % 2 == 0 else apps[::-1]:
                 modules_file = work / f"modules-{round_}-{script.stem}.txt"
-                port = free_port()
+                port = kit.free_port()
                 proc = start(script, port, tempfile.mkdtemp(dir=work), modules_file)
                 context = browser.new_context()
                 try:

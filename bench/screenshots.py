@@ -25,32 +25,22 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
+sys.path.insert(0, str(ROOT / "tests"))
+import browser_kit as kit  # noqa: E402 - shared with tests/test_browser.py
+
 SAMPLE = "Product reviews"  # the button for sample_data/product_sentiment.csv
 NER_SAMPLE = "News entities"  # the button for sample_data/news_entities.conll
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDTH, HEIGHT = 1400, 1000
 LONG = 300_000  # ms for one page step: the machine is slow and shared
 TRAIN_LIMIT = 45 * 60_000  # ms for the whole training run
@@ -60,60 +50,17 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(port: int, runs: Path, log_file) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "INSIGHT_RUNS_DIR": str(runs),
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("streamlit exited early; see its log")
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("streamlit did not become healthy")
+    env = {"INSIGHT_RUNS_DIR": str(runs), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    return kit.start_streamlit("app.py", port, env, output=log_file)
 
 
-def settle(page, timeout: int = LONG) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running…' status widget)."""
-    page.wait_for_timeout(700)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)
-    page.locator('[data-testid="stSpinner"]').first.wait_for(state="hidden", timeout=timeout)
-    page.wait_for_timeout(500)
+def settle(page) -> None:
+    kit.settle(page, LONG)
 
 
 def go(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title, level=1).wait_for()
-    settle(page)
+    kit.go(page, title, LONG)
 
 
 def compress(raw: bytes, target: Path, max_kb: int) -> None:
@@ -189,13 +136,8 @@ def pick_test_example(page, text: str) -> None:
 
 
 def tour(page, url: str, runs: Path, out: Path, args) -> None:
-    page.goto(url)
-    page.get_by_role("heading", name="Data", level=1).wait_for(timeout=LONG)
-    settle(page)
-
     log("Data: one-click sample")
-    page.get_by_role("button", name=SAMPLE, exact=True).click()
-    page.get_by_text("Data check").wait_for()
+    kit.open_sample(page, url, SAMPLE, LONG)
     next_button = page.get_by_role("button", name="Next: choose settings and train")
     next_button.wait_for()
     settle(page)
@@ -277,21 +219,13 @@ def tour(page, url: str, runs: Path, out: Path, args) -> None:
 
 
 def fill(page, label: str, value: str) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.fill(value)
-    box.press("Enter")
-    settle(page)
+    kit.fill(page, label, value, LONG)
 
 
 def ner_tour(page, url: str, runs: Path, out: Path, args) -> None:
     """The named-entity flow: News entities sample, default model, then Evaluate, Explain, Embeddings."""
-    page.goto(url)
-    page.get_by_role("heading", name="Data", level=1).wait_for(timeout=LONG)
-    settle(page)
-
     log("Data: entity sample")
-    page.get_by_role("button", name=NER_SAMPLE, exact=True).click()
-    page.get_by_text("Data check").wait_for()
+    kit.open_sample(page, url, NER_SAMPLE, LONG)
     page.get_by_text("Entity types").first.wait_for()
     settle(page)
 
@@ -366,14 +300,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.max_kb is None:
         args.max_kb = 200 if args.task == "ner" else 380
-    if not Path(CHROMIUM).exists():
-        sys.exit(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium) first.")
+    if not Path(kit.CHROMIUM).exists():
+        sys.exit(f"{kit.CHROMIUM} is missing: run `make chromium` (apt-get install chromium) first.")
     from playwright.sync_api import sync_playwright
 
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="insight-shots-"))
     runs, profile = work / "runs", work / "profile"
-    port = free_port()
+    port = kit.free_port()
     with (work / "streamlit.log").open("w+") as log_file:
         server = start_server(port, runs, log_file)
         log(f"app on http://127.0.0.1:{port}, runs in {runs}")
@@ -381,9 +315,9 @@ def main() -> None:
             with sync_playwright() as p:
                 context = p.chromium.launch_persistent_context(
                     str(profile),
-                    executable_path=CHROMIUM,
+                    executable_path=kit.CHROMIUM,
                     headless=True,
-                    args=FLAGS,
+                    args=kit.FLAGS,
                     viewport={"width": WIDTH, "height": HEIGHT},
                 )
                 context.set_default_timeout(LONG)

@@ -7,97 +7,31 @@ each page go to artifacts/screenshots/<page>.png.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_kit import CHROMIUM, FLAGS, fill, free_port, go, open_sample, settle, start_streamlit, stop
 from helpers import sentiment_csv
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LONG = 180_000  # ms: the machine is slow and shared
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, server: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{server.stdout.read() if server.stdout else ''}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("streamlit did not become healthy")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     runs = tmp_path_factory.mktemp("browser-runs")
     port = free_port()
-    env = {
-        **os.environ,
-        "INSIGHT_RUNS_DIR": str(runs),
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-    }
+    env = {"INSIGHT_RUNS_DIR": str(runs), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w+")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_streamlit("app.py", port, env, output=log)
     try:
-        wait_healthy(f"http://127.0.0.1:{port}", proc)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.seek(0)
         print(log.read()[-5000:])
 
@@ -127,13 +61,6 @@ def browser_page():
             shutil.rmtree(profile, ignore_errors=True)
 
 
-def settle(page) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running…' status widget)."""
-    page.wait_for_timeout(500)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=LONG)
-    page.wait_for_timeout(300)
-
-
 def shoot(page, name: str) -> None:
     """A full-page screenshot: Streamlit scrolls inside its main container, so grow the viewport first."""
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -143,19 +70,6 @@ def shoot(page, name: str) -> None:
     page.wait_for_timeout(800)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     page.set_viewport_size(size)
-
-
-def go(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title, level=1).wait_for()
-    settle(page)
-
-
-def fill(page, label: str, value: str) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.fill(value)
-    box.press("Enter")
-    settle(page)
 
 
 def train_a_few_steps(page, model_dir: Path, finished: str | re.Pattern) -> None:
@@ -236,11 +150,7 @@ def test_the_entity_sample_trains_and_shows_spans_explanations_and_word_map(
     server, browser_page, tiny_model_dir
 ):
     page = browser_page
-    page.goto(server)  # a new session: nothing typed before carries over
-    page.get_by_role("heading", name="Data", level=1).wait_for()
-    settle(page)
-    page.get_by_role("button", name="News entities").click()
-    page.get_by_text("Data check").wait_for()
+    open_sample(page, server, "News entities")  # a new session: nothing typed before carries over
     page.get_by_text("Entity types").first.wait_for()
     settle(page)
     shoot(page, "ner_data")

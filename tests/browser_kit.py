@@ -1,0 +1,115 @@
+"""Shared by the browser test and the browser benchmarks (bench/): Chromium, a Streamlit server, waits.
+
+The bench scripts put tests/ on sys.path to import this; nothing here imports the app.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (make chromium)
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def streamlit_args(script: str | Path, port: int) -> list[str]:
+    """The arguments after `streamlit`: run `script` headless on 127.0.0.1:`port`."""
+    return [
+        "run",
+        str(script),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+
+
+def start_streamlit(
+    script: str | Path,
+    port: int,
+    env: dict[str, str],
+    output=subprocess.DEVNULL,
+    launcher: list[str] | None = None,
+    timeout: float = 120,
+) -> subprocess.Popen:
+    """Start `streamlit run script` (or `launcher` + its arguments) and wait until it is healthy."""
+    command = (launcher or [sys.executable, "-m", "streamlit"]) + streamlit_args(script, port)
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT, text=True
+    )
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with {proc.returncode}; see its output")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"streamlit did not become healthy within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def settle(page, timeout: int = 180_000) -> None:
+    """Wait until Streamlit has finished running the script (no 'Running…' status widget, no spinner)."""
+    page.wait_for_timeout(500)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)
+    page.locator('[data-testid="stSpinner"]').first.wait_for(state="hidden", timeout=timeout)
+    page.wait_for_timeout(300)
+
+
+def go(page, title: str, timeout: int = 180_000) -> None:
+    """Open a page from the sidebar and wait until it is drawn."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    page.get_by_role("heading", name=title, level=1).wait_for()
+    settle(page, timeout)
+
+
+def fill(page, label: str, value: str, timeout: int = 180_000) -> None:
+    """Type into the text or number box labelled `label` and submit it."""
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    settle(page, timeout)
+
+
+def open_sample(page, url: str, button: str, timeout: int = 180_000) -> None:
+    """A fresh session on the Data page, then one click on the sample called `button`."""
+    page.goto(url)
+    page.get_by_role("heading", name="Data", level=1).wait_for(timeout=timeout)
+    settle(page, timeout)
+    page.get_by_role("button", name=button, exact=True).click()
+    page.get_by_text("Data check").wait_for(timeout=timeout)
