@@ -1,5 +1,6 @@
 """The command line: exit codes, one-line errors, and the fit -> predict -> runs round trip."""
 
+import json
 import os
 import subprocess
 import sys
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import sentiment_csv
+from helpers import conll_file, sentiment_csv
 
 from trainer.cli import main
 
@@ -165,3 +166,32 @@ def test_explain_with_an_unknown_target_lists_the_labels(trained_run, capsys):
     code = main(["explain", str(trained_run), "--text", "hi", "--target", "joy"])
     err = capsys.readouterr().err
     assert code == 2 and "negative, neutral, positive" in err
+
+
+def test_fit_predict_and_explain_work_on_a_conll_file(tmp_path, tiny_model_dir):
+    data = conll_file(tmp_path / "news.conll", n=40)
+    runs_dir = tmp_path / "runs"
+    code, out, err = cli(
+        "fit", data, "--model", tiny_model_dir, "--max-steps", "3", "--runs-dir", runs_dir, "--quiet"
+    )
+    assert code == 0, err
+    run_dir = Path(out.strip().splitlines()[-1])
+    assert (run_dir / "model" / "config.json").exists()
+
+    code, out, err = cli("predict", run_dir, data, "--out", tmp_path / "tags.csv")
+    assert code == 0, err
+    tags = pd.read_csv(tmp_path / "tags.csv", keep_default_na=False)
+    assert len(tags) == 40 and {"tokens", "gold", "predicted"} <= set(tags.columns)
+    assert all(
+        len(t.split()) == len(p.split()) for t, p in zip(tags["tokens"], tags["predicted"], strict=True)
+    )
+
+    code, out, err = cli(
+        "explain", run_dir, "--text", "Anna Berg visited Oslo", "--target", "B-LOC", "--json"
+    )
+    assert code == 0, err
+    records = [json.loads(line) for line in out.strip().splitlines()]
+    assert records and all(
+        r["target"] == "B-LOC" and r["words"] == ["Anna", "Berg", "visited", "Oslo"] for r in records
+    )
+    assert all(0 <= r["word_index"] < 4 and len(r["scores"]) == 4 for r in records)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import os
 import sys
@@ -211,14 +212,55 @@ def _load_run_model(ref: str, runs_dir: str | None) -> Any:
     return RunModel.load(find_run(ref, _runs_dir(runs_dir)))
 
 
+def _words(cell: str) -> list[str]:
+    """A tokens cell as words: a JSON list or space-separated; Chinese without spaces as characters."""
+    cell = cell.strip()
+    if cell.startswith("["):
+        try:
+            value = json.loads(cell)
+            if isinstance(value, list):
+                return [str(v) for v in value]
+        except json.JSONDecodeError:
+            pass
+    words = cell.split()
+    if len(words) == 1 and len(cell) > 1 and all("\u2e80" <= ch <= "\u9fff" for ch in cell):
+        return list(cell)
+    return words
+
+
+def _load_sentences(path: str, text_column: str | None, labels: list[str]) -> tuple[list, list | None]:
+    """Every non-empty sentence of a CoNLL/CSV/JSONL file, in order, and its tags when they fit the run."""
+    from trainer.config import TOKEN_TASK
+    from trainer.data import DataError, propose_columns, read_table
+
+    frame = read_table(path)
+    tokens_column, tags_column = propose_columns(frame, TOKEN_TASK)
+    column = text_column or tokens_column
+    if column not in frame.columns:
+        raise DataError(
+            f"No column looks like words. Columns found: {', '.join(map(str, frame.columns))}. "
+            "Name one with --text-column."
+        )
+    rows = [(i, _words(str(cell))) for i, cell in enumerate(frame[column])]
+    rows = [(i, words) for i, words in rows if words]
+    if not rows:
+        raise DataError(f"The column {column} has no words in it.")
+    sentences = [words for _, words in rows]
+    gold = None
+    if tags_column in frame.columns and tags_column != column:
+        tags = [_words(str(frame[tags_column].iloc[i])) for i, _ in rows]
+        fits = all(len(t) == len(w) for t, w in zip(tags, sentences, strict=True))
+        if fits and {t for sentence in tags for t in sentence} <= set(labels):
+            gold = tags
+    return sentences, gold
+
+
 def load_texts(path: str, task: str, text_column: str | None, labels: list[str]) -> tuple[list, list | None]:
     """The texts (or word lists) of a file to predict, every row kept, and gold labels if it has them."""
-    from trainer.data import DataError, prepare, propose_columns, read_table
+    from trainer.data import DataError, propose_columns, read_table
 
     if task == TOKEN_TASK:
-        data = prepare(path, text_column=text_column, task=task, val_fraction=0, test_fraction=0)
-        flat = {t for s in data.train.labels for t in s}
-        return list(data.train.tokens), (list(data.train.labels) if flat <= set(labels) else None)
+        return _load_sentences(path, text_column, labels)
     frame = read_table(path)
     proposed_text, proposed_label = propose_columns(frame)
     column = text_column or proposed_text
