@@ -5,6 +5,8 @@ Light imports only (pandas, trainer.data): the Data page must not import torch.
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,8 +143,8 @@ def prepared(
     return Prepared(data, None, data.report, problem)
 
 
-def current_prepared(seed: int = 42, max_length: int | None = None) -> Prepared | None:
-    """The current dataset validated with the current column choices (None when nothing is loaded)."""
+def current_choice() -> tuple[str, str | None, str | None] | None:
+    """(task, text column, label column) of the current dataset: the visitor's choice, else the proposal."""
     dataset = state.get(state.DATASET)
     if not dataset:
         return None
@@ -152,5 +154,53 @@ def current_prepared(seed: int = 42, max_length: int | None = None) -> Prepared 
     guess = proposal(frame, task)
     text_column = st.session_state.get(state.TEXT_COLUMN) or guess[0]
     label_column = st.session_state.get(state.LABEL_COLUMN) or guess[1]
+    return task, text_column, label_column
+
+
+def current_prepared(seed: int = 42, max_length: int | None = None) -> Prepared | None:
+    """The current dataset validated with the current column choices (None when nothing is loaded)."""
+    choice = current_choice()
+    if choice is None:
+        return None
+    name, raw = state.get(state.DATASET)
     backbone = st.session_state.get(state.BACKBONE) or "default"
-    return prepared(name, raw, task, text_column, label_column, backbone, seed, max_length)
+    return prepared(name, raw, *choice, backbone, seed, max_length)
+
+
+def without_labels(name: str, raw: bytes, label_column: str, labels: list[str]) -> tuple[str, bytes, int]:
+    """The dataset as CSV without the rows whose label is one of `labels` (compared as the report
+    merges them: trimmed, any case); returns (new name, bytes, rows dropped)."""
+    frame = read_frame(name, raw)
+    unwanted = {str(label).strip().casefold() for label in labels}
+    drop = frame[label_column].astype(str).str.strip().str.casefold().isin(unwanted)
+    buffer = io.StringIO()
+    frame[~drop].to_csv(buffer, index=False)
+    stem = Path(name).stem.removesuffix("-without-rare-labels")
+    return f"{stem}-without-rare-labels.csv", buffer.getvalue().encode("utf-8"), int(drop.sum())
+
+
+# The trainer's messages name command-line options; in the app the same choice is a widget.
+_IN_APP = [
+    (
+        r"[Nn]ame (?:one of them|one|the right one) with --(text|label)-column(?: \(in the app: pick it in Columns\))?",
+        lambda m: f"Pick the right one in the {m.group(1).capitalize()} column box above",
+    ),
+    (
+        r"[Cc]heck that --text-column and --label-column name the right columns(?: \(in the app: pick it in Columns\))?",
+        lambda m: "Check the Text column and Label column choices above",
+    ),
+    (
+        r"check that --label-column names the (?:tag |label )?column",
+        lambda m: "check the column choices above",
+    ),
+    (r"\(--task token\)", lambda m: "(Task: Named entities, above)"),
+    (r"\(--class-weights\)", lambda m: "(Class weights, under Advanced settings on the Train page)"),
+    (r",? or give a separate evaluation file with --eval-file", lambda m: ""),
+]
+
+
+def in_app_words(message: str) -> str:
+    """A trainer message with its command-line options replaced by where the app offers the same."""
+    for pattern, replacement in _IN_APP:
+        message = re.sub(pattern, replacement, message)
+    return message

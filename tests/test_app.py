@@ -178,6 +178,22 @@ def test_a_bad_column_choice_shows_the_message_and_keeps_the_file(tmp_path, monk
     assert at.session_state[state.DATASET][0] == "reviews.csv"
 
 
+def test_a_label_too_rare_to_learn_can_be_dropped_in_one_click(tmp_path, monkeypatch):
+    raw = csv_bytes(tmp_path, [{"text": "only once", "label": "Rare"}])
+    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", raw)
+    assert not at.exception
+    errors = texts_of(at, "error")
+    assert any("fewer than 2" in e and "Rare" in e for e in errors), errors
+    assert not any("--" in e for e in errors), "the app names its own widgets, not CLI options"
+    assert "to_train" not in [b.key for b in at.button], "nothing to train on yet"
+    at.button(key="drop_rare_labels").click().run()
+    assert_clean(at)
+    name, data = at.session_state[state.DATASET]
+    assert name == "reviews-without-rare-labels.csv" and b"only once" not in data
+    assert {m.label: m.value for m in at.metric}["Texts read"] == "60"
+    assert at.button(key="to_train"), "the copy can be trained on"
+
+
 def test_html_in_a_row_is_shown_literally(tmp_path, monkeypatch):
     raw = csv_bytes(tmp_path, [{"text": HOSTILE, "label": "positive"}])
     at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", raw)
@@ -417,3 +433,22 @@ def test_cancel_stops_a_running_job(tmp_path, monkeypatch, tiny_model_dir):
     finally:
         state.job_manager().shutdown()
         state._job_manager.clear()
+
+
+def test_trainer_messages_name_the_apps_widgets_instead_of_cli_options(tmp_path):
+    from insight_ui.datasets import in_app_words
+    from trainer.data import DataError
+
+    one_label = tmp_path / "one.csv"
+    one_label.write_text("text,label\n" + "".join(f"text {i},same\n" for i in range(30)))
+    skewed = tmp_path / "skewed.csv"
+    skewed.write_text("text,label\n" + "".join(f"text {i},{'a' if i < 95 else 'b'}\n" for i in range(100)))
+    messages = []
+    for source, task in ((conll_file(tmp_path / "n.conll", n=20), "text"), (one_label, None)):
+        with pytest.raises(DataError) as caught:
+            prepare(source, task=task)
+        messages.append(str(caught.value))
+    messages += prepare(skewed).report.warnings
+    assert all("--" in m for m in messages[:2]) and any("--class-weights" in m for m in messages)
+    for message in messages:
+        assert "--" not in in_app_words(message), in_app_words(message)

@@ -141,6 +141,7 @@ class ValidationReport:
     tag_scheme: str | None = None
     repaired_tags: int = 0
     entity_counts: dict[str, int] = field(default_factory=dict)
+    rare_labels: list[str] = field(default_factory=list)  # too few to train on (the error names them)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -1155,6 +1156,7 @@ def _check_training_classes(
             listed = ", ".join(f'"{lab}"' for lab in rare[:5]) + (
                 f" and {len(rare) - 5} more" if len(rare) > 5 else ""
             )
+            report.rare_labels = list(rare)
             raise _fail(
                 report,
                 f"These labels have fewer than {MIN_TRAIN_EXAMPLES} examples in the training data: {listed}. "

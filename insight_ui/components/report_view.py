@@ -9,6 +9,7 @@ import streamlit as st
 
 from insight_ui import tasks
 from insight_ui.components import charts
+from insight_ui.datasets import in_app_words
 from insight_ui.safe import md
 
 SPLITS = ("train", "validation", "test")
@@ -56,14 +57,14 @@ def summary_cards(report: dict) -> None:
 def messages(report: dict) -> None:
     """Errors in red, warnings in amber, notes neutral; every message is plain text."""
     for text in report.get("errors") or []:
-        st.error(md(text), icon=":material/error:")
+        st.error(md(in_app_words(text)), icon=":material/error:")
     for text in report.get("warnings") or []:
-        st.warning(md(text), icon=":material/warning:")
+        st.warning(md(in_app_words(text)), icon=":material/warning:")
     notes = report.get("notes") or []
     if notes:
         with st.container(border=True):
             for text in notes:
-                st.markdown(f":material/info: {md(text)}")
+                st.markdown(f":material/info: {md(in_app_words(text))}")
     if not (report.get("errors") or report.get("warnings") or notes):
         st.success("No problems found in this data.", icon=":material/check_circle:")
 

@@ -10,7 +10,7 @@ import streamlit as st
 from insight_ui import datasets, layout, state, tasks
 from insight_ui.components.heatmap import entity_spans_html
 from insight_ui.components.report_view import report_view
-from insight_ui.safe import md
+from insight_ui.safe import md, trim
 from trainer.config import HELP, TASKS
 
 INTRO = (
@@ -128,15 +128,36 @@ def report_section() -> None:
     if outcome.tokenizer_problem:
         st.warning(md(f"Length and vocabulary checks skipped: {outcome.tokenizer_problem}"))
     if outcome.error and not outcome.report:
-        st.error(md(outcome.error), icon=":material/error:")
+        st.error(md(datasets.in_app_words(outcome.error)), icon=":material/error:")
         return
     if outcome.error and outcome.error not in (outcome.report.errors or []):
-        st.error(md(outcome.error), icon=":material/error:")
+        st.error(md(datasets.in_app_words(outcome.error)), icon=":material/error:")
     report_view(outcome.report)
+    if outcome.data is None and outcome.report.rare_labels:
+        offer_to_drop_rare_labels(outcome.report.rare_labels)
     if outcome.data is not None and st.button(
         "Next: choose settings and train", type="primary", icon=":material/arrow_forward:", key="to_train"
     ):
         layout.go("train")
+
+
+def offer_to_drop_rare_labels(labels: list[str]) -> None:
+    """One click to go on without the labels that have too few examples (the file itself is kept)."""
+    choice = datasets.current_choice()
+    name, raw = state.get(state.DATASET)
+    if choice is None or not choice[2]:
+        return
+    listed = ", ".join(f"“{trim(label, 30)}”" for label in labels[:5]) + (" …" if len(labels) > 5 else "")
+    if st.button(
+        md(f"Drop the rows labeled {listed} and check again"),
+        icon=":material/filter_alt_off:",
+        key="drop_rare_labels",
+        help="Makes a copy of your data without those rows; your upload stays as it was.",
+    ):
+        new_name, new_raw, dropped = datasets.without_labels(name, raw, choice[2], labels)
+        state.set_dataset(new_name, new_raw, "corrected")
+        st.toast(f"Dropped {dropped} rows; the copy is now the current dataset.", icon=":material/check:")
+        st.rerun()
 
 
 def render() -> None:
