@@ -186,6 +186,14 @@ def test_fit_predict_and_explain_work_on_a_conll_file(tmp_path, tiny_model_dir):
         len(t.split()) == len(p.split()) for t, p in zip(tags["tokens"], tags["predicted"], strict=True)
     )
 
+    words_only = tmp_path / "new.conll"
+    words_only.write_text("-DOCSTART-\n\nAnna\nBerg\nvisited\nOslo\n.\n\nTom\nleft\n", encoding="utf-8")
+    code, out, err = cli("predict", run_dir, words_only, "--out", tmp_path / "new.csv")
+    assert code == 0, err
+    new = pd.read_csv(tmp_path / "new.csv", keep_default_na=False)
+    assert new["tokens"].tolist() == ["Anna Berg visited Oslo .", "Tom left"] and "gold" not in new.columns
+    assert [len(p.split()) for p in new["predicted"]] == [5, 2]
+
     code, out, err = cli(
         "explain", run_dir, "--text", "Anna Berg visited Oslo", "--target", "B-LOC", "--json"
     )

@@ -228,12 +228,36 @@ def _words(cell: str) -> list[str]:
     return words
 
 
+def _untagged_conll(path: str) -> list[list[str]]:
+    """Sentences of a CoNLL-style file that has words but no tags (blank lines between sentences)."""
+    from trainer.data import DataError
+
+    sentences: list[list[str]] = [[]]
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        for line in handle:
+            word = line.strip().split()[0] if line.strip() else ""
+            if not word or word.startswith("-DOCSTART-"):
+                if sentences[-1]:
+                    sentences.append([])
+                continue
+            sentences[-1].append(word)
+    sentences = [s for s in sentences if s]
+    if not sentences:
+        raise DataError(f"{path} holds no words. Write one word per line, a blank line between sentences.")
+    return sentences
+
+
 def _load_sentences(path: str, text_column: str | None, labels: list[str]) -> tuple[list, list | None]:
     """Every non-empty sentence of a CoNLL/CSV/JSONL file, in order, and its tags when they fit the run."""
     from trainer.config import TOKEN_TASK
-    from trainer.data import DataError, propose_columns, read_table
+    from trainer.data import CONLL_EXTENSIONS, DataError, propose_columns, read_table
 
-    frame = read_table(path)
+    try:
+        frame = read_table(path)
+    except DataError:
+        if not str(path).lower().endswith(CONLL_EXTENSIONS):
+            raise
+        return _untagged_conll(path), None  # one word per line, no tags: new text to tag
     tokens_column, tags_column = propose_columns(frame, TOKEN_TASK)
     column = text_column or tokens_column
     if column not in frame.columns:
