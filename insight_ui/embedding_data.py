@@ -6,6 +6,7 @@ through trainer.projection.project, which caches in memory and under `<run>/proj
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,20 @@ def forget(run_path: str | Path, subset: str) -> None:
 def ready(run_path: str | Path, subset: str) -> bool:
     f = files(run_path, subset)
     return f["after"].exists() and f["frame"].exists()
+
+
+def _save(
+    f: dict[str, Path], frame: pd.DataFrame, after: np.ndarray, before: Callable[[], np.ndarray]
+) -> None:
+    """Write a map's files. The backbone (`before`) may be unavailable: then say why in a file instead,
+    since the 'after' view is still useful alone."""
+    try:
+        np.save(f["before"], before())
+        f["before_error"].unlink(missing_ok=True)
+    except Exception as exc:  # noqa: BLE001 - any failure of the backbone only costs the 'before' map
+        f["before_error"].write_text(str(exc) or type(exc).__name__, encoding="utf-8")
+    np.save(f["after"], after)
+    frame.to_csv(f["frame"], index=False)
 
 
 def entity_words(
@@ -144,16 +159,14 @@ def compute_words(model: Any, run: Run, subset: str, progress: Any = None, shoul
         return
     if progress:
         progress(2, 3)
-    try:
-        before_all = backbone_word_embeddings(
+
+    def before() -> np.ndarray:
+        vectors = backbone_word_embeddings(
             run.config.get("model") or "default", [sentences[s] for s in used], model.max_length
         )
-        np.save(f["before"], _pick(before_all, words, before_all[0].shape[1]))
-        f["before_error"].unlink(missing_ok=True)
-    except Exception as exc:  # noqa: BLE001 - the 'after' view is still useful without the 'before' one
-        f["before_error"].write_text(str(exc) or type(exc).__name__, encoding="utf-8")
-    np.save(f["after"], after)
-    words.to_csv(f["frame"], index=False)
+        return _pick(vectors, words, vectors[0].shape[1])
+
+    _save(f, words, after, before)
     if progress:
         progress(3, 3)
 
@@ -186,16 +199,14 @@ def compute(model: Any, run: Run, subset: str, progress: Any = None, should_stop
             frame["predicted"], frame["confidence"] = preds.labels, np.round(preds.confidence, 6)
     if should_stop and should_stop():
         return
-    try:
-        before = backbone_embeddings(
+    _save(
+        f,
+        frame,
+        after,
+        lambda: backbone_embeddings(
             run.config.get("model") or "default", texts, model.max_length, progress=step(n)
-        )
-        np.save(f["before"], before)
-        f["before_error"].unlink(missing_ok=True)
-    except Exception as exc:  # noqa: BLE001 - the 'after' view is still useful without the 'before' one
-        f["before_error"].write_text(str(exc) or type(exc).__name__, encoding="utf-8")
-    np.save(f["after"], after)
-    frame.to_csv(f["frame"], index=False)
+        ),
+    )
 
 
 def load(run_path: str | Path, subset: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None, str | None]:

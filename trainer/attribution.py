@@ -162,7 +162,8 @@ def _is_punctuation(ch: str) -> bool:
     return unicodedata.category(ch).startswith("P")
 
 
-def _is_cjk(ch: str) -> bool:
+def is_cjk(ch: str) -> bool:
+    """A Chinese/Japanese/Korean ideograph or syllable: a word on its own."""
     cp = ord(ch)
     return any(lo <= cp <= hi for lo, hi in _CJK_RANGES)
 
@@ -172,7 +173,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = None
     for i, ch in enumerate(text):
-        alone = _is_punctuation(ch) or _is_cjk(ch)
+        alone = _is_punctuation(ch) or is_cjk(ch)
         if (ch.isspace() or alone) and start is not None:
             spans.append((start, i))
             start = None

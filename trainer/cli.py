@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import os
 import sys
@@ -214,50 +213,28 @@ def _load_run_model(ref: str, runs_dir: str | None) -> Any:
 
 def _words(cell: str) -> list[str]:
     """A tokens cell as words: a JSON list or space-separated; Chinese without spaces as characters."""
-    cell = cell.strip()
-    if cell.startswith("["):
-        try:
-            value = json.loads(cell)
-            if isinstance(value, list):
-                return [str(v) for v in value]
-        except json.JSONDecodeError:
-            pass
-    words = cell.split()
-    if len(words) == 1 and len(cell) > 1 and all("\u2e80" <= ch <= "\u9fff" for ch in cell):
-        return list(cell)
+    from trainer.attribution import is_cjk
+    from trainer.data import split_words
+
+    words = split_words(cell)
+    if words is None:  # starts with "[" but is no JSON list: plain words
+        words = cell.split()
+    if len(words) == 1 and len(words[0]) > 1 and any(is_cjk(ch) for ch in words[0]):
+        return list(words[0])
     return words
-
-
-def _untagged_conll(path: str) -> list[list[str]]:
-    """Sentences of a CoNLL-style file that has words but no tags (blank lines between sentences)."""
-    from trainer.data import DataError
-
-    sentences: list[list[str]] = [[]]
-    with open(path, encoding="utf-8-sig", errors="replace") as handle:
-        for line in handle:
-            word = line.strip().split()[0] if line.strip() else ""
-            if not word or word.startswith("-DOCSTART-"):
-                if sentences[-1]:
-                    sentences.append([])
-                continue
-            sentences[-1].append(word)
-    sentences = [s for s in sentences if s]
-    if not sentences:
-        raise DataError(f"{path} holds no words. Write one word per line, a blank line between sentences.")
-    return sentences
 
 
 def _load_sentences(path: str, text_column: str | None, labels: list[str]) -> tuple[list, list | None]:
     """Every non-empty sentence of a CoNLL/CSV/JSONL file, in order, and its tags when they fit the run."""
     from trainer.config import TOKEN_TASK
-    from trainer.data import CONLL_EXTENSIONS, DataError, propose_columns, read_table
+    from trainer.data import CONLL_EXTENSIONS, DataError, propose_columns, read_conll_words, read_table
 
     try:
         frame = read_table(path)
     except DataError:
         if not str(path).lower().endswith(CONLL_EXTENSIONS):
             raise
-        return _untagged_conll(path), None  # one word per line, no tags: new text to tag
+        return read_conll_words(path), None  # one word per line, no tags: new text to tag
     tokens_column, tags_column = propose_columns(frame, TOKEN_TASK)
     column = text_column or tokens_column
     if column not in frame.columns:

@@ -28,7 +28,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -354,35 +354,53 @@ def _looks_like_conll(text: str) -> bool:
     return good >= 0.9 * len(lines)
 
 
-def _parse_conll(text: str, name: str) -> tuple[list[list[str]], list[list[str]]]:
-    sentences: list[list[str]] = []
-    tags: list[list[str]] = []
-    words: list[str] = []
-    sentence_tags: list[str] = []
+def _conll_blocks(text: str) -> Iterator[list[tuple[int, str]]]:
+    """The sentences of CoNLL text: per sentence, (line number, stripped line) of each line;
+    `-DOCSTART-` lines and blank lines separate sentences."""
+    block: list[tuple[int, str]] = []
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if not stripped or stripped.startswith("-DOCSTART-"):
-            if words:
-                sentences.append(words)
-                tags.append(sentence_tags)
-                words, sentence_tags = [], []
+            if block:
+                yield block
+                block = []
             continue
-        fields = _conll_fields(stripped)
-        if len(fields) < 2 or not fields[-1] or not fields[0]:
-            raise DataError(
-                f'Line {number} of "{name}" (sentence {len(sentences) + 1}) has a word but no tag: "{stripped}". '
-                'Each line must hold one word and its tag, like "Paris B-LOC", with a blank line between sentences.'
-            )
-        words.append(fields[0])
-        sentence_tags.append(fields[-1])
-    if words:
-        sentences.append(words)
-        tags.append(sentence_tags)
+        block.append((number, stripped))
+    if block:
+        yield block
+
+
+def _parse_conll(text: str, name: str) -> tuple[list[list[str]], list[list[str]]]:
+    sentences: list[list[str]] = []
+    tags: list[list[str]] = []
+    for block in _conll_blocks(text):
+        rows = []
+        for number, line in block:
+            fields = _conll_fields(line)
+            if len(fields) < 2 or not fields[-1] or not fields[0]:
+                raise DataError(
+                    f'Line {number} of "{name}" (sentence {len(sentences) + 1}) has a word but no tag: '
+                    f'"{line}". Each line must hold one word and its tag, like "Paris B-LOC", '
+                    "with a blank line between sentences."
+                )
+            rows.append(fields)
+        sentences.append([fields[0] for fields in rows])
+        tags.append([fields[-1] for fields in rows])
     if not sentences:
         raise DataError(
             f'"{name}" holds no sentences. Write one word and its tag per line, like "Paris B-LOC".'
         )
     return sentences, tags
+
+
+def read_conll_words(source: Source) -> list[list[str]]:
+    """Sentences of a CoNLL-style file whose tags may be missing (new text to tag): the first field
+    of each line is the word."""
+    name, raw = _load(source)
+    sentences = [[_conll_fields(line)[0] for _, line in block] for block in _conll_blocks(_decode(name, raw))]
+    if not sentences:
+        raise DataError(f'"{name}" holds no words. Write one word per line, a blank line between sentences.')
+    return sentences
 
 
 def _cell(value: Any) -> str:
@@ -552,7 +570,7 @@ def _label_like_column(df: pd.DataFrame, columns: Sequence[str]) -> str | None:
     return min(candidates)[3] if candidates else None
 
 
-def _split_words(cell: str) -> list[str] | None:
+def split_words(cell: str) -> list[str] | None:
     """A cell as a word list (JSON list or space-separated); None if it is not valid."""
     cell = cell.strip()
     if cell.startswith("["):
@@ -566,7 +584,7 @@ def _split_words(cell: str) -> list[str] | None:
 
 def _tag_like(df: pd.DataFrame, column: str) -> bool:
     cells = _values(df, column, 200)
-    good = sum(1 for c in cells if (words := _split_words(c)) and all(_TAG_RE.match(w) for w in words))
+    good = sum(1 for c in cells if (words := split_words(c)) and all(_TAG_RE.match(w) for w in words))
     return bool(cells) and good >= 0.9 * len(cells)
 
 
@@ -577,10 +595,10 @@ def _counts_match(df: pd.DataFrame, tokens: str, tags: str) -> bool:
     pairs = [(a, b) for a, b in pairs if a and b]
     good = 0
     for a, b in pairs:
-        words, labels = _split_words(a), _split_words(b)
+        words, labels = split_words(a), split_words(b)
         if words is not None and labels is not None and len(labels) in (len(words), len(a)):
             good += 1
-    multiword = any(len(_split_words(b) or []) > 1 for _, b in pairs)  # not a word -> label lexicon
+    multiword = any(len(split_words(b) or []) > 1 for _, b in pairs)  # not a word -> label lexicon
     return bool(pairs) and multiword and good >= 0.9 * len(pairs)
 
 
@@ -831,7 +849,7 @@ def _find_split_column(
 
 
 def _parse_words(cell: str, name: str, row: int, what: str) -> list[str]:
-    words = _split_words(cell)
+    words = split_words(cell)
     if words is None:
         raise DataError(
             f'Row {row} of "{name}": the {what} cell starts with "[" but is not a valid JSON list. '

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from collections.abc import Collection, Iterable, Sequence
 
+from trainer.attribution import is_cjk
 from trainer.metrics import entity_spans
 
 RED = (220, 38, 38)  # pushes toward the target class
@@ -99,7 +100,7 @@ def legend_html(target: str) -> str:
 
 def _joiner(tokens: Sequence[str]) -> str:
     """Character-level Chinese/Japanese tokens join without spaces; words join with one."""
-    cjk = sum(len(t) == 1 and "\u2e80" <= t <= "\u9fff" for t in tokens)
+    cjk = sum(len(t) == 1 and is_cjk(t) for t in tokens)
     return "" if tokens and cjk >= len(tokens) / 2 else " "
 
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from insight_ui import layout, report, tasks
 from insight_ui.components.runs import run_selector
+from trainer.runs import Run
 
 INTRO = (
     "Take your work with you: the fine-tuned model (loadable with the `transformers` library), "
@@ -13,7 +14,22 @@ INTRO = (
 )
 
 
-def downloads(run) -> None:
+def file_download(run: Run, file: str, label: str, mime: str, icon: str) -> None:
+    """A download button for one file of the run folder, disabled while the file is missing."""
+    path = run.path / file
+    st.download_button(
+        label,
+        path.read_bytes() if path.exists() else b"",
+        file_name=f"{run.path.name}-{file}",
+        mime=mime,
+        icon=icon,
+        disabled=not path.exists(),
+        key=f"dl_{path.stem}",
+        on_click="ignore",
+    )
+
+
+def downloads(run: Run) -> None:
     name = run.path.name
     a, b = st.columns(2, gap="large")
     with a, st.container(border=True):
@@ -31,33 +47,15 @@ def downloads(run) -> None:
     with b, st.container(border=True):
         st.markdown("**Predictions**")
         st.caption("The test split: text, true label, prediction, confidence and each label's probability.")
-        path = run.path / "predictions.csv"
-        st.download_button(
-            "Download predictions (.csv)",
-            path.read_bytes() if path.exists() else b"",
-            file_name=f"{name}-predictions.csv",
-            mime="text/csv",
-            icon=":material/table:",
-            disabled=not path.exists(),
-            key="dl_predictions",
-            on_click="ignore",
-        )
+        file_download(run, "predictions.csv", "Download predictions (.csv)", "text/csv", ":material/table:")
     c, d = st.columns(2, gap="large")
     with c, st.container(border=True):
         st.markdown("**Scores**")
         st.caption(
             "Every metric on validation and test, per class, the confusion matrix and the training history."
         )
-        path = run.path / "metrics.json"
-        st.download_button(
-            "Download metrics (.json)",
-            path.read_bytes() if path.exists() else b"",
-            file_name=f"{name}-metrics.json",
-            mime="application/json",
-            icon=":material/data_object:",
-            disabled=not path.exists(),
-            key="dl_metrics",
-            on_click="ignore",
+        file_download(
+            run, "metrics.json", "Download metrics (.json)", "application/json", ":material/data_object:"
         )
     with d, st.container(border=True):
         st.markdown("**Report**")
