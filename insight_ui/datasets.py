@@ -6,7 +6,6 @@ Light imports only (pandas, trainer.data): the Data page must not import torch.
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,17 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import state
-from trainer.data import DataError, PreparedData, ValidationReport, prepare, propose_columns, read_table
+from trainer.data import (
+    CONLL_EXTENSIONS,
+    TOKEN_TASK,
+    DataError,
+    PreparedData,
+    ValidationReport,
+    prepare,
+    propose_columns,
+    propose_task,
+    read_table,
+)
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 SAMPLE_EXTENSIONS = (".csv", ".tsv", ".jsonl", ".json", ".conll", ".bio", ".iob")
@@ -80,32 +89,21 @@ def read_frame(name: str, raw: bytes) -> pd.DataFrame:
 
 def proposal(frame: pd.DataFrame, task: str) -> tuple[str | None, str | None]:
     """The proposed (text, label) columns for `task`."""
-    try:
-        return propose_columns(frame, task)
-    except TypeError:  # an older propose_columns without the task argument
-        return propose_columns(frame)
+    return propose_columns(frame, task)
 
 
-def propose_task(name: str, raw: bytes, frame: pd.DataFrame) -> str:
-    """Named entities for CoNLL and token/tag tables, text classification otherwise."""
-    from trainer import data
-
-    try:
-        return (
-            data.propose_task(frame)
-            if Path(name).suffix.lower() not in data.CONLL_EXTENSIONS
-            else data.TOKEN_TASK
-        )
-    except (AttributeError, DataError):
-        return data.TEXT_TASK
+def proposed_task(name: str, frame: pd.DataFrame) -> str:
+    """Named entities for CoNLL files and token/tag tables, text classification otherwise."""
+    return TOKEN_TASK if Path(name).suffix.lower() in CONLL_EXTENSIONS else propose_task(frame)
 
 
 @dataclass
 class Prepared:
     """The outcome of validation: data to train on, or the message and what was found so far."""
 
+    task: str
     data: PreparedData | None
-    error: str | None
+    error: str | None  # a trainer message: show it with `in_app`
     report: ValidationReport | None
     tokenizer_problem: str | None = None
 
@@ -139,8 +137,8 @@ def prepared(
             seed=seed,
         )
     except DataError as exc:
-        return Prepared(None, str(exc), getattr(exc, "report", None), problem)
-    return Prepared(data, None, data.report, problem)
+        return Prepared(task, None, exc.message, exc.report, problem)
+    return Prepared(data.task, data, None, data.report, problem)
 
 
 def current_choice() -> tuple[str, str | None, str | None] | None:
@@ -150,7 +148,7 @@ def current_choice() -> tuple[str, str | None, str | None] | None:
         return None
     name, raw = dataset
     frame = read_frame(name, raw)
-    task = st.session_state.get(state.TASK_CHOICE) or propose_task(name, raw, frame)
+    task = st.session_state.get(state.TASK_CHOICE) or proposed_task(name, frame)
     guess = proposal(frame, task)
     text_column = st.session_state.get(state.TEXT_COLUMN) or guess[0]
     label_column = st.session_state.get(state.LABEL_COLUMN) or guess[1]
@@ -177,30 +175,3 @@ def without_labels(name: str, raw: bytes, label_column: str, labels: list[str]) 
     frame[~drop].to_csv(buffer, index=False)
     stem = Path(name).stem.removesuffix("-without-rare-labels")
     return f"{stem}-without-rare-labels.csv", buffer.getvalue().encode("utf-8"), int(drop.sum())
-
-
-# The trainer's messages name command-line options; in the app the same choice is a widget.
-_IN_APP = [
-    (
-        r"[Nn]ame (?:one of them|one|the right one) with --(text|label)-column(?: \(in the app: pick it in Columns\))?",
-        lambda m: f"Pick the right one in the {m.group(1).capitalize()} column box above",
-    ),
-    (
-        r"[Cc]heck that --text-column and --label-column name the right columns(?: \(in the app: pick it in Columns\))?",
-        lambda m: "Check the Text column and Label column choices above",
-    ),
-    (
-        r"check that --label-column names the (?:tag |label )?column",
-        lambda m: "check the column choices above",
-    ),
-    (r"\(--task token\)", lambda m: "(Task: Named entities, above)"),
-    (r"\(--class-weights\)", lambda m: "(Class weights, under Advanced settings on the Train page)"),
-    (r",? or give a separate evaluation file with --eval-file", lambda m: ""),
-]
-
-
-def in_app_words(message: str) -> str:
-    """A trainer message with its command-line options replaced by where the app offers the same."""
-    for pattern, replacement in _IN_APP:
-        message = re.sub(pattern, replacement, message)
-    return message

@@ -11,6 +11,9 @@ from typing import Any
 import streamlit as st
 
 from insight_ui import state
+from insight_ui.wording import in_app
+from trainer.data import DataError
+from trainer.errors import friendly_error
 
 log = logging.getLogger("insight_ui")
 
@@ -23,21 +26,15 @@ PAGES = {
     "export": "insight_ui/pages/export.py",
 }
 
-# Errors whose message is already written for a person (DataError, ModelError, config ValueErrors...).
-PLAIN = (ValueError, FileNotFoundError, PermissionError)
-
 
 def friendly(exc: BaseException) -> str:
-    """One readable sentence for an exception."""
-    text = str(exc).strip()
-    if isinstance(exc, PLAIN) and text:
-        return text
-    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
-        return "The computer ran out of memory. Try fewer examples, a smaller batch or a shorter max length."
-    return (
-        f"Something unexpected went wrong ({type(exc).__name__}: {text or 'no details'}). "
-        "The full details are in the server log; try again, or go back a step."
-    )
+    """One readable sentence for an exception (a data message worded for the app)."""
+    if isinstance(exc, DataError):
+        return in_app(exc.message)
+    text = friendly_error(exc, "showing this page")
+    if text.startswith("Something unexpected"):
+        text += " The full details are in the server log; try again, or go back a step."
+    return text
 
 
 def show_error(exc: BaseException, where: str) -> None:

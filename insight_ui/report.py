@@ -8,8 +8,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from insight_ui import analysis, tasks
-from trainer.runs import Run
+from insight_ui import analysis
+from trainer.runs import Run, RunFolder
 
 CONFIG_FIELDS = (
     "model",
@@ -28,7 +28,7 @@ CONFIG_FIELDS = (
 
 def model_zip(run_path: str | Path) -> bytes:
     """`<run>/model` as a zip, built in memory (a few tens of MB for small models)."""
-    folder = Path(run_path) / "model"
+    folder = RunFolder(run_path).model_dir
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(folder.rglob("*")):
@@ -43,7 +43,7 @@ def _facts(run: Run) -> list[tuple[str, str]]:
     report = run.report or {}
     facts = [
         ("Run", run.info.name),
-        ("Task", tasks.SHORT_NAMES.get(run.task, run.task)),
+        ("Task", run.adapter.short),
         ("Backbone", str(run.config.get("model", ""))),
         (
             "Trained",
@@ -57,9 +57,9 @@ def _facts(run: Run) -> list[tuple[str, str]]:
             + ", ".join(f"{k} {v}" for k, v in (report.get("split_sizes") or {}).items()),
         ),
     ]
-    for key, title, _ in tasks.headline_metrics(run.task):
-        if metrics.get(key) is not None:
-            facts.append((f"{title} ({split})", f"{metrics[key]:.3f}"))
+    for card in run.adapter.metric_cards:
+        if metrics.get(card.key) is not None:
+            facts.append((f"{card.title} ({split})", f"{metrics[card.key]:.3f}"))
     return facts
 
 
@@ -82,7 +82,7 @@ def markdown_report(run: Run) -> str:
     per_class = analysis.per_class_frame(metrics)
     if not per_class.empty:
         lines += [
-            f"## Per {tasks.class_word(run.task).lower()}",
+            f"## Per {run.adapter.class_word.lower()}",
             "",
             "| class | precision | recall | F1 | examples |",
             "|---|---|---|---|---|",
@@ -125,7 +125,7 @@ def html_report(run: Run) -> str:
         _table([[k, v] for k, v in _facts(run)]),
     ]
     if not per_class.empty:
-        parts.append(f"<h2>Per {html.escape(tasks.class_word(run.task).lower())}</h2>")
+        parts.append(f"<h2>Per {html.escape(run.adapter.class_word.lower())}</h2>")
         rows = [
             [r["class"], f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}", int(r["support"])]
             for _, r in per_class.iterrows()

@@ -34,7 +34,7 @@ EXPLAIN_WORD = "explain_word"  # token task: the index of the word to explain in
 EXPLAIN_ORIGIN = "explain_origin"  # a short description of where EXPLAIN_TEXT came from
 EXPLAIN_MODE = "explain_mode"  # widget key: "test" (an example of the test split) or "own" (typed)
 OWN_TEXT = "own_text"  # widget key: the text typed on the Explain page
-ISSUE_ACTIONS = "issue_actions"  # {run path: {row index: "keep" | "drop" | "relabel:<label>"}}
+ISSUE_ACTIONS = "issue_actions"  # {run path: {row index: trainer.corrections.Correction}}
 
 # Train form widgets: kept for the whole session, so leaving the page does not reset them.
 FORM_KEYS = {
@@ -147,7 +147,7 @@ def run_model(run_path: str) -> Any:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def tokenizer_for(backbone: str) -> Any:
     """A tokenizer for the data checks; light (no torch) when the model is a local folder."""
-    from insight_ui.light_tokenizer import load_light_tokenizer
+    from trainer.light_tokenizer import load_light_tokenizer
 
     return load_light_tokenizer(backbone)
 

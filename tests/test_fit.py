@@ -1,17 +1,16 @@
 """Fine-tuning end to end on a tiny random BERT (fast) and once on the real bundled model."""
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import sentiment_csv
+from helpers import conll_file, sentiment_csv
 
 from trainer.config import TrainConfig
-from trainer.data import prepare
+from trainer.data import TOKEN_TASK, prepare
 from trainer.fit import Cancelled, class_weights, fit
 from trainer.models import load_tokenizer
-from trainer.runs import create_run
+from trainer.predict import RunModel
+from trainer.runs import RunFolder, create_run
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def test_fit_writes_a_complete_run_and_events_in_order(tmp_path, tiny_model_dir,
     assert list(predictions.columns[:4]) == ["text", "gold", "predicted", "confidence"]
     assert {"p_negative", "p_neutral", "p_positive"} <= set(predictions.columns)
     assert np.allclose(predictions[["p_negative", "p_neutral", "p_positive"]].sum(axis=1), 1, atol=1e-3)
-    saved = json.loads((run_dir / "config.json").read_text())
+    saved = RunFolder(run_dir).config()
     assert saved["resolved_max_length"] >= 8
     assert not (run_dir / "checkpoints").exists(), "checkpoints are cleaned up"
 
@@ -102,3 +101,29 @@ def test_the_real_model_learns_well_above_chance(tmp_path, real_model_dir):
     run_dir = create_run(tmp_path, "real")
     result = fit(TrainConfig(epochs=2, batch_size=16, early_stopping_patience=0), data, run_dir)
     assert result.metrics["test"]["macro_f1"] > 0.6, "three classes: chance is about 0.33"
+
+
+def test_ner_run_is_loadable_by_the_token_classification_pipeline(tmp_path, tiny_model_dir):
+    from transformers import pipeline
+
+    data = prepare(conll_file(tmp_path / "ner.conll"), tokenizer=load_tokenizer(str(tiny_model_dir)))
+    assert data.task == TOKEN_TASK and "B-PER" in data.labels
+    run_dir = create_run(tmp_path, "ner")
+    config = TrainConfig(
+        model=str(tiny_model_dir), task=TOKEN_TASK, epochs=2, batch_size=8, learning_rate=5e-3
+    )
+    result = fit(config, data, run_dir)
+    test = result.metrics["test"]
+    assert {"f1", "micro_f1", "macro_f1", "token_accuracy", "per_class", "confusion_matrix"} <= set(test)
+    assert "O" in test["confusion_matrix"]["labels"]
+    frame = pd.read_csv(run_dir / "predictions.csv")
+    assert list(frame.columns[:3]) == ["tokens", "gold", "predicted"]
+
+    ner = pipeline("token-classification", model=str(run_dir / "model"), aggregation_strategy="simple")
+    assert [ner.model.config.id2label[i] for i in range(len(data.labels))] == data.labels
+    entities = ner("Anna Berg joined Acme in Oslo .")
+    assert all(e["entity_group"] in {"PER", "ORG", "LOC"} for e in entities)
+
+    model = RunModel.load(run_dir)
+    tags = model.predict([["Anna", "Berg", "joined", "Acme"]]).tags[0]
+    assert len(tags) == 4 and set(tags) <= set(data.labels)

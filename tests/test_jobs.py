@@ -10,7 +10,7 @@ import pytest
 from trainer import runs
 from trainer.config import TrainConfig
 from trainer.fit import Cancelled, Event
-from trainer.jobs import JobManager, TaskRegistry, friendly_error
+from trainer.jobs import JobManager, TaskRegistry
 
 
 class FakeSplit:
@@ -162,11 +162,6 @@ def test_runs_reload_after_a_restart(manager, tmp_path):
     (info,) = runs.list_runs(tmp_path / "runs")
     assert (info.name, info.status) == ("keep me", runs.FINISHED)
     assert runs.load_run(info.path).config["epochs"] == 2
-
-
-def test_friendly_errors():
-    assert friendly_error(ValueError("Column x missing")) == "Column x missing"
-    assert "KeyError" in friendly_error(KeyError("boom"))
 
 
 def test_task_registry_shares_one_computation_and_reports_progress():

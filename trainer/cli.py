@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from trainer.config import HELP, TEXT_TASK, TOKEN_TASK, TrainConfig
+from trainer.config import HELP, TrainConfig
+from trainer.tasks import TEXT_TASK, TOKEN_TASK, get_task, task_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -97,10 +98,6 @@ def _runs_dir(value: str | None) -> Path:
     return Path(value) if value else DEFAULT_RUNS_DIR
 
 
-def _task(value: str | None) -> str | None:
-    return {"text": TEXT_TASK, "token": TOKEN_TASK}.get(value or "", value)
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from trainer.data import prepare
     from trainer.models import load_tokenizer
@@ -110,7 +107,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         args.data,
         text_column=args.text_column,
         label_column=args.label_column,
-        task=_task(args.task),
+        task=task_name(args.task),
         tokenizer=tokenizer,
     )
     print(data.report.to_text())
@@ -153,14 +150,14 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from trainer.models import load_tokenizer
 
     tokenizer = load_tokenizer(args.model)
-    draft = _config_from_args(args, _task(args.task) or TEXT_TASK)
+    draft = _config_from_args(args, task_name(args.task) or TEXT_TASK)
     data = prepare(
         args.data,
         eval_data=args.eval_file,
         test_data=args.test_file,
         text_column=args.text_column,
         label_column=args.label_column,
-        task=_task(args.task),
+        task=task_name(args.task),
         tokenizer=tokenizer,
         max_length=args.max_length,
         val_fraction=draft.val_fraction,
@@ -196,9 +193,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     for split in ("validation", "test"):
         scores = run.metrics.get(split) or {}
         if scores:
-            from trainer.metrics import headline
-
-            name, value = headline(scores, data.task)
+            name, value = run.adapter.headline(scores)
             print(f"{split}: {name} {value:.3f}, accuracy {scores.get('accuracy', 0):.3f}", file=sys.stderr)
     print(snap.run_dir)
     return EXIT_OK
@@ -211,86 +206,10 @@ def _load_run_model(ref: str, runs_dir: str | None) -> Any:
     return RunModel.load(find_run(ref, _runs_dir(runs_dir)))
 
 
-def _words(cell: str) -> list[str]:
-    """A tokens cell as words: a JSON list or space-separated; Chinese without spaces as characters."""
-    from trainer.attribution import is_cjk
-    from trainer.data import split_words
-
-    words = split_words(cell)
-    if words is None:  # starts with "[" but is no JSON list: plain words
-        words = cell.split()
-    if len(words) == 1 and len(words[0]) > 1 and any(is_cjk(ch) for ch in words[0]):
-        return list(words[0])
-    return words
-
-
-def _load_sentences(path: str, text_column: str | None, labels: list[str]) -> tuple[list, list | None]:
-    """Every non-empty sentence of a CoNLL/CSV/JSONL file, in order, and its tags when they fit the run."""
-    from trainer.config import TOKEN_TASK
-    from trainer.data import CONLL_EXTENSIONS, DataError, propose_columns, read_conll_words, read_table
-
-    try:
-        frame = read_table(path)
-    except DataError:
-        if not str(path).lower().endswith(CONLL_EXTENSIONS):
-            raise
-        return read_conll_words(path), None  # one word per line, no tags: new text to tag
-    tokens_column, tags_column = propose_columns(frame, TOKEN_TASK)
-    column = text_column or tokens_column
-    if column not in frame.columns:
-        raise DataError(
-            f"No column looks like words. Columns found: {', '.join(map(str, frame.columns))}. "
-            "Name one with --text-column."
-        )
-    rows = [(i, _words(str(cell))) for i, cell in enumerate(frame[column])]
-    rows = [(i, words) for i, words in rows if words]
-    if not rows:
-        raise DataError(f"The column {column} has no words in it.")
-    sentences = [words for _, words in rows]
-    gold = None
-    if tags_column in frame.columns and tags_column != column:
-        tags = [_words(str(frame[tags_column].iloc[i])) for i, _ in rows]
-        fits = all(len(t) == len(w) for t, w in zip(tags, sentences, strict=True))
-        if fits and {t for sentence in tags for t in sentence} <= set(labels):
-            gold = tags
-    return sentences, gold
-
-
-def load_texts(path: str, task: str, text_column: str | None, labels: list[str]) -> tuple[list, list | None]:
-    """The texts (or word lists) of a file to predict, every row kept, and gold labels if it has them."""
-    from trainer.data import DataError, propose_columns, read_table
-
-    if task == TOKEN_TASK:
-        return _load_sentences(path, text_column, labels)
-    frame = read_table(path)
-    proposed_text, proposed_label = propose_columns(frame)
-    column = text_column or proposed_text
-    if column not in frame.columns:
-        raise DataError(
-            f"No column looks like text. Columns found: {', '.join(map(str, frame.columns))}. "
-            "Name one with --text-column."
-        )
-    keep = frame[column].astype(str).str.strip() != ""
-    texts = frame.loc[keep, column].astype(str).tolist()
-    if not texts:
-        raise DataError(f"The column {column} has no text in it.")
-    gold = None
-    if proposed_label in frame.columns and proposed_label != column:
-        values = frame.loc[keep, proposed_label].astype(str).str.strip().tolist()
-        if set(values) <= set(labels):
-            gold = values
-    return texts, gold
-
-
 def cmd_predict(args: argparse.Namespace) -> int:
-    from trainer.predict import predictions_frame, tag_predictions_frame
-
     model = _load_run_model(args.run, args.runs_dir)
-    texts, gold = load_texts(args.data, task=model.task, text_column=args.text_column, labels=model.labels)
-    if model.task == TOKEN_TASK:
-        frame = tag_predictions_frame(texts, model.predict_tags(texts), gold)
-    else:
-        frame = predictions_frame(texts, model.predict(texts), gold)
+    inputs, gold = model.adapter.read_file(args.data, args.text_column, model.labels)
+    frame = model.frame(inputs, model.predict(inputs), gold)
     if args.out:
         frame.to_csv(args.out, index=False)
         print(f"wrote {len(frame)} predictions to {args.out}", file=sys.stderr)
@@ -309,7 +228,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     print(f"{'run':<44} {'status':<12} {'task':<8} {'metric':<18} created")
     for r in found:
         metric = f"{r.metric_name} {r.metric:.3f}" if r.metric is not None else "-"
-        task = "entities" if r.task == TOKEN_TASK else "text"
+        task = get_task(r.task).cli_name
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)) if r.created else "-"
         print(f"{r.id:<44} {r.status:<12} {task:<8} {metric:<18} {created}")
     return EXIT_OK

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-TEXT_TASK = "text-classification"
-TOKEN_TASK = "token-classification"
-TASKS = (TEXT_TASK, TOKEN_TASK)
+from trainer.tasks import TASK_NAMES as TASKS
+from trainer.tasks import TEXT_TASK, TOKEN_TASK
+
+__all__ = ["DEVICES", "HELP", "TASKS", "TEXT_TASK", "TOKEN_TASK", "TrainConfig", "auto_epochs"]
+
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 # Field help shared by the CLI (--help) and the app (one line under each widget).
@@ -75,7 +77,6 @@ class TrainConfig:
     device: str = "auto"
     text_column: str | None = None
     label_column: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         problems = list(self._problems())

@@ -7,18 +7,14 @@ import json
 import sys
 from typing import Any
 
-from trainer.config import TOKEN_TASK
 
-
-def _texts(args: argparse.Namespace, model: Any) -> list:
+def _inputs(args: argparse.Namespace, model: Any) -> list:
     if args.text:
         texts = [t for t in args.text if t.strip()]
         if not texts:
             raise ValueError("Every --text given is empty; give some text to explain.")
-        return [t.split() for t in texts] if model.task == TOKEN_TASK else texts
-    from trainer.cli import load_texts
-
-    items, _gold = load_texts(args.file, model.task, args.text_column, model.labels)
+        return [model.adapter.read_input(t) for t in texts]
+    items, _gold = model.adapter.read_file(args.file, args.text_column, model.labels)
     return list(items)[: max(1, args.limit)]
 
 
@@ -68,36 +64,22 @@ def _print_human(exp: Any) -> None:
 
 def run_explain(args: argparse.Namespace, model: Any) -> int:
     """Explain texts (or, for entity runs, every word tagged as an entity) and print the results."""
-    from trainer.attribution import explain, explain_tokens
-
     if args.target is not None and args.target not in model.labels:
         raise ValueError(f"Unknown target {args.target!r}. This run's labels: {', '.join(model.labels)}.")
-    items = _texts(args, model)
-    if model.task == TOKEN_TASK:
-        tags = model.predict_tags(items).tags
-        sentences, indices = [], []
-        for words, sentence_tags in zip(items, tags, strict=True):
+    items = _inputs(args, model)
+    words = None
+    if model.adapter.inputs_are_words:  # every word tagged as an entity (or the first word) of each sentence
+        tags = model.predict(items).tags
+        sentences, words = [], []
+        for sentence, sentence_tags in zip(items, tags, strict=True):
             picked = [i for i, t in enumerate(sentence_tags) if t != "O"] or [0]
-            sentences += [words] * len(picked)
-            indices += picked
-        explanations = explain_tokens(
-            model.model,
-            model.tokenizer,
-            model.labels,
-            sentences,
-            indices,
-            targets=[args.target] * len(indices),
-            max_length=model.max_length,
-        )
-    else:
-        explanations = explain(
-            model.model,
-            model.tokenizer,
-            model.labels,
-            items,
-            targets=[args.target] * len(items),
-            max_length=model.max_length,
-        )
+            sentences += [sentence] * len(picked)
+            words += picked
+        items = sentences
+    explanations = model.adapter.explain(
+        model.model, model.tokenizer, model.labels, items, [args.target] * len(items), words,
+        max_length=model.max_length,
+    )  # fmt: skip
     for exp in explanations:
         if args.json:
             print(json.dumps(explanation_record(exp), ensure_ascii=False))

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 from transformers import TrainerCallback
 
-from trainer.config import TOKEN_TASK, TrainConfig
-from trainer.runs import write_json
+from trainer.config import TrainConfig
+from trainer.runs import RunFolder
+from trainer.tasks import Task, get_task
 
 EventSink = Callable[["Event"], None]
 StopCheck = Callable[[], bool]
@@ -133,8 +134,8 @@ class ProgressCallback(TrainerCallback):
 class _History:
     """Collects events, forwards them, and keeps <run>/history.json current (without per-step writes)."""
 
-    def __init__(self, run_dir: Path, sink: EventSink | None):
-        self.path, self.sink = Path(run_dir) / "history.json", sink
+    def __init__(self, folder: RunFolder, sink: EventSink | None):
+        self.folder, self.sink = folder, sink
         self.events: list[dict] = []
         self._lock = threading.Lock()
 
@@ -145,7 +146,7 @@ class _History:
             return
         with self._lock:
             self.events.append(event.to_dict())
-            write_json(self.path, self.events)
+            self.folder.write_history(self.events)
 
 
 def _set_threads() -> None:
@@ -173,9 +174,8 @@ def _weighted_loss(weights: np.ndarray) -> Callable:
     return loss_fn
 
 
-def class_weights(labels: list, class_names: list[str]) -> np.ndarray:
-    """Inverse-frequency weights normalised to mean 1 (sklearn's 'balanced')."""
-    flat = [t for s in labels for t in s] if labels and isinstance(labels[0], list) else list(labels)
+def class_weights(flat: list[str], class_names: list[str]) -> np.ndarray:
+    """Inverse-frequency weights normalised to mean 1 (sklearn's 'balanced'), from every class occurrence."""
     counts = np.array([max(1, flat.count(c)) for c in class_names], dtype=np.float64)
     weights = len(flat) / (len(class_names) * counts)
     return weights / weights.mean()
@@ -191,50 +191,25 @@ def resolve_max_length(config: TrainConfig, data: Any, tokenizer: Any, model_con
     chosen = getattr(data.report, "max_length", None)
     if chosen:
         return min(int(chosen), cap)
+    from trainer.data.report import token_stats
+
+    task = get_task(data.task)
+    lengths, _ = token_stats(tokenizer, task.inputs(data.train), task.inputs_are_words)
     from trainer.data import choose_max_length
 
-    if data.task == TOKEN_TASK:
-        enc = tokenizer([list(t) for t in data.train.tokens], is_split_into_words=True)
-    else:
-        enc = tokenizer(list(data.train.texts))
-    return choose_max_length([len(x) for x in enc["input_ids"]], cap)
+    return choose_max_length(lengths, cap)
 
 
-def _encode(data: Any, tokenizer: Any, max_length: int, label2id: dict) -> tuple[list, list]:
-    from trainer.encoding import encode_texts, encode_words
-
+def _encode(task: Task, data: Any, tokenizer: Any, max_length: int, label2id: dict) -> tuple[list, list]:
     def encode(split: Any) -> list:
-        if data.task == TOKEN_TASK:
-            tags = [[label2id[t] for t in s] for s in split.labels]
-            return [w.features for w in encode_words(tokenizer, split.tokens, max_length, tags)]
-        return encode_texts(tokenizer, split.texts, max_length, [label2id[x] for x in split.labels])
+        return task.encode(tokenizer, task.inputs(split), max_length, task.target_ids(split.labels, label2id))
 
     return encode(data.train), encode(data.validation) if len(data.validation) else []
 
 
-def _compute_metrics(task: str, labels: list[str]) -> Callable:
-    from trainer.metrics import classification_scores, token_scores
-
-    def compute(pred: Any) -> dict[str, float]:
-        logits, gold = pred.predictions, pred.label_ids
-        if isinstance(logits, tuple):
-            logits = logits[0]
-        predicted = logits.argmax(-1)
-        if task == TOKEN_TASK:
-            g_seqs, p_seqs = [], []
-            for g_row, p_row in zip(gold, predicted, strict=True):
-                keep = g_row != -100
-                g_seqs.append([labels[i] for i in g_row[keep]])
-                p_seqs.append([labels[i] for i in p_row[keep]])
-            s = token_scores(g_seqs, p_seqs)
-            return {"f1": s["f1"], "macro_f1": s["macro_f1"], "accuracy": s["token_accuracy"]}
-        s = classification_scores([labels[i] for i in gold], [labels[i] for i in predicted], labels)
-        return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
-
-    return compute
-
-
-def training_arguments(config: TrainConfig, run_dir: Path, device: Any, has_eval: bool, n_train: int) -> Any:
+def training_arguments(
+    config: TrainConfig, folder: RunFolder, device: Any, has_eval: bool, n_train: int
+) -> Any:
     """TrainingArguments for `config`: linear warmup/decay AdamW, epoch evals, best model restored."""
     from transformers import TrainingArguments
 
@@ -244,7 +219,7 @@ def training_arguments(config: TrainConfig, run_dir: Path, device: Any, has_eval
     early = has_eval and config.early_stopping_patience > 0
     strategy = "epoch" if has_eval else "no"
     return TrainingArguments(
-        output_dir=str(run_dir / "checkpoints"),
+        output_dir=str(folder.checkpoints_dir),
         num_train_epochs=epochs,
         max_steps=config.max_steps or -1,
         per_device_train_batch_size=config.batch_size,
@@ -259,7 +234,7 @@ def training_arguments(config: TrainConfig, run_dir: Path, device: Any, has_eval
         save_total_limit=1 if early else None,
         save_only_model=True,
         load_best_model_at_end=early,
-        metric_for_best_model="f1" if config.task == TOKEN_TASK else "macro_f1",
+        metric_for_best_model=get_task(config.task).best_metric,
         greater_is_better=True,
         logging_strategy="steps",
         logging_steps=max(1, min(50, total // 40)),
@@ -292,83 +267,76 @@ def fit(
     on_event: EventSink | None = None,
     should_stop: StopCheck | None = None,
 ) -> FitResult:
-    """Fine-tune `config.model` on `data` (a PreparedData) and write model, metrics and predictions.
+    """Fine-tune `config.model` on `data` and write the model, metrics and predictions into the run folder.
 
-    Raises Cancelled if `should_stop()` turned true; everything written before that is kept.
+    Args:
+        config: the settings (a frozen TrainConfig).
+        data: a PreparedData (trainer.data.prepare).
+        run_dir: the run folder (trainer.runs.create_run); everything is written there.
+        on_event: called with every progress Event (start, step, log, eval, end).
+        should_stop: polled every step; when it turns true, training stops within one step.
+
+    Returns:
+        FitResult: the final metrics (also in metrics.json).
+
+    Raises:
+        Cancelled: should_stop() turned true; everything written before that is kept.
+
+    Example:
+        >>> fit(TrainConfig(epochs=3), prepare("reviews.csv"), create_run("runs", "first try"))
     """
-    import torch
-    from transformers import (
-        DataCollatorForTokenClassification,
-        DataCollatorWithPadding,
-        EarlyStoppingCallback,
-        PrinterCallback,
-        Trainer,
-        set_seed,
-    )
+    from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, set_seed
     from transformers.utils import logging as hf_logging
 
     from trainer.models import add_lora, load_model, load_tokenizer, merge_lora, pick_device
 
-    run_dir = Path(run_dir)
+    folder = RunFolder(run_dir)
+    task = get_task(data.task)
     hf_logging.disable_progress_bar()
     should_stop = should_stop or (lambda: False)
-    history = _History(run_dir, on_event)
+    history = _History(folder, on_event)
     _set_threads()
     set_seed(config.seed)
     device = pick_device(config.device)
     labels = list(data.labels)
     label2id = {label: i for i, label in enumerate(labels)}
     tokenizer = load_tokenizer(config.model)
-    model = load_model(config.model, data.task, labels)
+    model = load_model(config.model, task, labels)
     max_length = resolve_max_length(config, data, tokenizer, model.config)
-    write_json(
-        run_dir / "config.json",
-        {
-            **config.to_dict(),
-            "task": data.task,
-            "resolved_max_length": max_length,
-            "resolved_epochs": config.resolved_epochs(len(data.train)),
-            "device": device.label,
-        },
+    folder.write_resolved(
+        max_length=max_length, epochs=config.resolved_epochs(len(data.train)), device=device.label
     )
     if config.lora:
-        model = add_lora(model, data.task, config.lora_r, config.lora_alpha, config.lora_dropout)
-    train_features, eval_features = _encode(data, tokenizer, max_length, label2id)
-    collator = (
-        DataCollatorForTokenClassification(tokenizer)
-        if data.task == TOKEN_TASK
-        else DataCollatorWithPadding(tokenizer)
-    )
-    args = training_arguments(config, run_dir, device, bool(eval_features), len(train_features))
+        model = add_lora(model, task, config.lora_r, config.lora_alpha, config.lora_dropout)
+    train_features, eval_features = _encode(task, data, tokenizer, max_length, label2id)
+    args = training_arguments(config, folder, device, bool(eval_features), len(train_features))
     progress = ProgressCallback(history, should_stop, config.batch_size * config.gradient_accumulation_steps)
     callbacks = [progress]
     if args.load_best_model_at_end:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    weights = class_weights(task.flat_targets(data.train.labels), labels) if config.class_weights else None
     trainer = Trainer(
         model=model,
         args=args,
-        data_collator=collator,
+        data_collator=task.collator(tokenizer),
         train_dataset=train_features,
         eval_dataset=eval_features or None,
         processing_class=tokenizer,
-        compute_metrics=_compute_metrics(data.task, labels),
-        compute_loss_func=_weighted_loss(class_weights(data.train.labels, labels))
-        if config.class_weights
-        else None,
+        compute_metrics=task.trainer_metrics(labels),
+        compute_loss_func=_weighted_loss(weights) if weights is not None else None,
         callbacks=callbacks,
     )
     trainer.remove_callback(PrinterCallback)  # progress goes through our events, not stdout
     started = time.time()
     train_output = trainer.train()
     train_seconds = time.time() - started
-    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    shutil.rmtree(folder.checkpoints_dir, ignore_errors=True)
     if progress.cancelled:
         raise Cancelled("Training was cancelled.")
 
     model = merge_lora(trainer.model)
     model.eval()
-    model.save_pretrained(run_dir / "model", safe_serialization=True)
-    tokenizer.save_pretrained(run_dir / "model")
+    folder.save_model(model, tokenizer)
     steps = max(1, trainer.state.global_step)
     summary = {
         "train_seconds": round(train_seconds, 2),
@@ -379,56 +347,37 @@ def fit(
         "max_length": max_length,
         "device": device.label,
     }
-    with torch.inference_mode():
-        metrics = evaluate_and_write(model, tokenizer, data, max_length, run_dir, config.eval_batch_size)
+    metrics = evaluate_and_write(model, tokenizer, data, max_length, folder, config.eval_batch_size)
     metrics.update(summary=summary, history=[e for e in history.events if e["kind"] == "eval"])
-    write_json(run_dir / "metrics.json", metrics)
+    folder.write_metrics(metrics)
+    headline = metrics.get("test") or metrics.get("validation") or {}
+    keys = (task.best_metric, "accuracy")
     history(
-        Event("end", steps, steps, float(trainer.state.epoch or 0), metrics=_headline(metrics, data.task))
+        Event(
+            "end",
+            steps,
+            steps,
+            float(trainer.state.epoch or 0),
+            metrics={k: headline[k] for k in keys if k in headline},
+        )
     )
     return FitResult(metrics)
 
 
-def _headline(metrics: dict, task: str) -> dict[str, float]:
-    test = metrics.get("test") or metrics.get("validation") or {}
-    keys = ("f1", "accuracy") if task == TOKEN_TASK else ("macro_f1", "accuracy")
-    return {k: test[k] for k in keys if k in test}
-
-
 def evaluate_and_write(
-    model: Any, tokenizer: Any, data: Any, max_length: int, run_dir: Path, batch_size: int = 64
+    model: Any, tokenizer: Any, data: Any, max_length: int, folder: RunFolder, batch_size: int = 64
 ) -> dict:
     """Score validation and test splits; write predictions.csv for the test split."""
-    from trainer.metrics import classification_scores, token_scores
-    from trainer.predict import (
-        Predictions,
-        TagPredictions,
-        predictions_frame,
-        softmax,
-        tag_predictions_frame,
-        text_logits,
-        word_logits,
-    )
-
+    task = get_task(data.task)
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
     results: dict[str, Any] = {}
     for name in ("validation", "test"):
         split = getattr(data, name)
         if not len(split):
             continue
-        if data.task == TOKEN_TASK:
-            probs = [softmax(x) for x in word_logits(model, tokenizer, split.tokens, max_length, batch_size)]
-            tags = [[labels[i] for i in p.argmax(1)] for p in probs]
-            results[name] = token_scores(split.labels, tags)
-            if name == "test":
-                preds = TagPredictions(tags, [p.max(1).tolist() for p in probs], probs, labels)
-                frame = tag_predictions_frame(split.tokens, preds, split.labels)
-        else:
-            probs = softmax(text_logits(model, tokenizer, split.texts, max_length, batch_size))
-            preds = Predictions([labels[i] for i in probs.argmax(1)], probs, labels)
-            results[name] = classification_scores(split.labels, preds.labels, labels)
-            if name == "test":
-                frame = predictions_frame(split.texts, preds, split.labels)
+        inputs = task.inputs(split)
+        preds = task.predictions(task.logits(model, tokenizer, inputs, max_length, batch_size), labels)
+        results[name] = task.scores(split.labels, preds.predicted, labels)
         if name == "test":
-            frame.to_csv(run_dir / "predictions.csv", index=False)
+            folder.write_predictions(task.predictions_frame(inputs, preds, split.labels))
     return results

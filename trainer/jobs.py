@@ -18,6 +18,7 @@ from typing import Any
 
 from trainer import runs
 from trainer.config import TrainConfig
+from trainer.errors import friendly_error
 
 log = logging.getLogger(__name__)
 FitFn = Callable[..., Any]
@@ -94,17 +95,6 @@ class _Job:
             self.state = replace(self.state, **fields)
 
 
-def friendly_error(exc: BaseException) -> str:
-    """One plain sentence for a failure, with what to do where we know it."""
-    text = str(exc).strip()
-    lowered = text.lower()
-    if "out of memory" in lowered or type(exc).__name__ in ("OutOfMemoryError", "MemoryError"):
-        return "Ran out of memory. Lower the batch size or the max length and try again."
-    if isinstance(exc, ValueError | FileNotFoundError | OSError) and text:
-        return text
-    return f"Training failed ({type(exc).__name__}): {text or 'no message'}"
-
-
 class JobManager:
     """Runs fine-tuning jobs in one background thread; later jobs queue behind the running one."""
 
@@ -119,7 +109,7 @@ class JobManager:
     def submit(self, config: TrainConfig, data: Any, name: str | None = None) -> str:
         """Create the run folder (status queued), save the data it uses, and queue it."""
         run_dir = runs.create_run(self.runs_dir, name or Path(str(config.model)).name or "run")
-        _save_inputs(run_dir, config, data)
+        runs.RunFolder(run_dir).write_inputs(config.to_dict(), data)
         runs.mark_live(run_dir, True)
         job_id = run_dir.name
         snapshot = JobSnapshot(
@@ -230,12 +220,12 @@ class JobManager:
         except Cancelled:
             self._end(job, runs.CANCELLED, None)
         except BaseException as exc:  # noqa: BLE001 - a failure is a status, never a dead thread
-            (run_dir / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
+            runs.RunFolder(run_dir).write_error_log(traceback.format_exc())
             self._end(job, runs.FAILED, friendly_error(exc))
         else:
             status = (
                 runs.CANCELLED
-                if job.cancel_requested.is_set() and not (run_dir / "model").exists()
+                if job.cancel_requested.is_set() and not runs.RunFolder(run_dir).has_model
                 else runs.FINISHED
             )
             self._end(job, status, None)
@@ -244,20 +234,6 @@ class JobManager:
         finished = time.time()
         job.update(status=status, finished=finished, error=error)
         runs.write_status(job.state.run_dir, status, finished=finished, error=error)
-
-
-def _save_inputs(run_dir: Path, config: TrainConfig, data: Any) -> None:
-    """Write config, labels, the validation report and the exact splits before training starts."""
-    runs.write_json(run_dir / "config.json", {**config.to_dict(), "task": data.task})
-    runs.write_json(run_dir / "labels.json", list(data.labels))
-    report = data.report.to_dict() if hasattr(data.report, "to_dict") else {}
-    runs.write_json(run_dir / "report.json", report)
-    (run_dir / "data").mkdir(exist_ok=True)
-    for name in ("train", "validation", "test"):
-        split = getattr(data, name)
-        split.to_frame().to_json(
-            run_dir / "data" / f"{name}.jsonl", orient="records", lines=True, force_ascii=False
-        )
 
 
 class Task:
@@ -285,7 +261,7 @@ class Task:
             self.result = fn(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001
             log.exception("background task failed")
-            self.error = friendly_error(exc).replace("Training failed", "Failed")
+            self.error = friendly_error(exc, "computing in the background")
         finally:
             self.finished.set()
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 
 RANKINGS = ("self_confidence", "normalized_margin")
 
@@ -100,3 +101,33 @@ def find_label_issues(
         )
     issues.sort(key=lambda issue: (issue.score, issue.index))
     return issues
+
+
+ISSUE_COLUMNS = ["row", "text", "given label", "suggested label", "label quality"]
+
+
+def issues_frame(predictions: pd.DataFrame, labels: list[str]) -> pd.DataFrame | None:
+    """Likely mislabeled rows of a predictions table (row, text, given, suggested, quality), worst first.
+
+    `predictions` is predictions.csv (gold and one p_<label> column per class); None without probabilities.
+    """
+    columns = [f"p_{label}" for label in labels]
+    if not len(predictions) or not all(c in predictions.columns for c in columns):
+        return None
+    probs = predictions[columns].to_numpy(dtype=np.float64)
+    given = predictions["gold"].astype(str)
+    keep = given.isin(labels).to_numpy()
+    rows = np.flatnonzero(keep)
+    issues = find_label_issues(list(given[keep]), probs[keep], labels)
+    text = "tokens" if "tokens" in predictions.columns and "text" not in predictions.columns else "text"
+    records = [
+        {
+            "row": int(rows[issue.index]),
+            "text": predictions.iloc[int(rows[issue.index])][text],
+            "given label": issue.given,
+            "suggested label": issue.suggested,
+            "label quality": float(issue.score),
+        }
+        for issue in issues
+    ]
+    return pd.DataFrame(records, columns=ISSUE_COLUMNS)

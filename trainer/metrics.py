@@ -122,11 +122,3 @@ def token_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str
         "per_class": per_type,
         "confusion_matrix": {"labels": types, "matrix": matrix.tolist()},
     }
-
-
-def headline(metrics: dict, task: str) -> tuple[str, float | None]:
-    """The one number shown in run lists: macro-F1 (text) or entity F1 (token)."""
-    key = "f1" if task == "token-classification" else "macro_f1"
-    name = "entity F1" if key == "f1" else "macro-F1"
-    value = metrics.get(key)
-    return name, (float(value) if value is not None else None)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from trainer.config import TEXT_TASK, TOKEN_TASK
 
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
@@ -80,15 +80,15 @@ def load_tokenizer(name: str | None) -> Any:
     return tokenizer
 
 
-def load_model(name: str | None, task: str, labels: list[str]) -> Any:
-    """The backbone with a fresh classification head for `labels` (safetensors only)."""
+def load_model(name: str | None, task: Any, labels: list[str]) -> Any:
+    """The backbone with a fresh head for `labels` (safetensors only); `task` is a trainer.tasks adapter."""
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
+    import transformers
 
-    auto = {TEXT_TASK: AutoModelForSequenceClassification, TOKEN_TASK: AutoModelForTokenClassification}
+    auto = getattr(transformers, task.auto_model)
     path = resolve_model(name)
     try:
-        return auto[task].from_pretrained(
+        return auto.from_pretrained(
             path,
             num_labels=len(labels),
             id2label=dict(enumerate(labels)),
@@ -148,11 +148,11 @@ def pick_device(prefer: str = "auto", torch_module: Any = None) -> DeviceChoice:
     return DeviceChoice("cpu", f"CPU ({os.cpu_count() or 1} cores)", None)
 
 
-def add_lora(model: Any, task: str, r: int, alpha: int, dropout: float) -> Any:
+def add_lora(model: Any, task: Any, r: int, alpha: int, dropout: float) -> Any:
     """Wrap `model` with LoRA adapters on the attention projections; the head stays trainable."""
     from peft import LoraConfig, TaskType, get_peft_model
 
-    task_type = TaskType.SEQ_CLS if task == TEXT_TASK else TaskType.TOKEN_CLS
+    task_type = getattr(TaskType, task.peft_task_type)
     config = LoraConfig(task_type=task_type, r=r, lora_alpha=alpha, lora_dropout=dropout)
     return get_peft_model(model, config)
 
@@ -160,3 +160,25 @@ def add_lora(model: Any, task: str, r: int, alpha: int, dropout: float) -> Any:
 def merge_lora(model: Any) -> Any:
     """Fold LoRA adapters into the weights so the saved model is a plain transformers model."""
     return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
+
+
+def model_device(model: Any) -> Any:
+    """The torch device a model's weights are on."""
+    return next(model.parameters()).device
+
+
+_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def model_lock(model: Any) -> threading.RLock:
+    """The lock that serialises use of one model object across threads.
+
+    Captum hooks the embedding layer while it attributes; a forward pass from another thread meanwhile
+    would read hooked embeddings. So attribution and every batched forward pass hold this lock.
+    """
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(model)
+        if lock is None:
+            lock = _LOCKS[model] = threading.RLock()
+        return lock

@@ -84,6 +84,17 @@ def compute_projection(
     return np.nan_to_num(np.asarray(out, dtype=np.float32))
 
 
+def cached_path(
+    embeddings: np.ndarray, method: str, cache_dir: str | Path, seed: int = 0, **params: Any
+) -> Path:
+    """Where `project(..., cache_dir=cache_dir)` keeps this projection on disk."""
+    return _file(cache_dir, method, cache_key(embeddings, method, seed, params))
+
+
+def _file(cache_dir: str | Path, method: str, key: str) -> Path:
+    return Path(cache_dir) / f"{method}-{key}.npy"
+
+
 def project(
     embeddings: np.ndarray,
     method: str = "pca",
@@ -99,7 +110,7 @@ def project(
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key].copy()
-        path = Path(cache_dir) / f"{method}-{key}.npy" if cache_dir is not None else None
+        path = _file(cache_dir, method, key) if cache_dir is not None else None
         if path is not None and path.exists():
             out = np.load(path)
         else:

@@ -1,7 +1,9 @@
-"""The on-disk run folder: create, write atomically, list, reload; detect interrupted runs.
+"""The run folder and its one owner, `RunFolder`: it names every path under a run and reads and writes
+its files (JSON atomically: temp file + rename, so a crash never leaves half a file).
 
-A run folder is self-describing (see README, "Run folder"); nothing about a run lives elsewhere,
-so runs survive restarts and can be copied between machines.
+A run folder is self-describing (see README, "Run folder"); nothing about a run lives elsewhere, so
+runs survive restarts and can be copied between machines. Other modules never build a path under a
+run themselves: they ask `RunFolder`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from trainer.tasks import Task, get_task
+
 QUEUED, RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED = (
     "queued",
     "running",
@@ -27,22 +31,12 @@ QUEUED, RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED = (
 )
 ACTIVE = (QUEUED, RUNNING)
 DEFAULT_RUNS_DIR = Path(os.environ.get("INSIGHT_RUNS_DIR", "runs"))
+SPLITS = ("train", "validation", "test")
 
 # Runs this process is executing right now (registered by JobManager). A run marked running by
 # this very process but not registered here was left behind by an earlier manager: interrupted.
 _live: set[str] = set()
 _live_lock = threading.Lock()
-
-
-def mark_live(run_dir: Path, live: bool) -> None:
-    """Register or unregister a run folder as being executed by this process."""
-    with _live_lock:
-        (_live.add if live else _live.discard)(str(Path(run_dir).resolve()))
-
-
-def _is_live(run_dir: Path) -> bool:
-    with _live_lock:
-        return str(Path(run_dir).resolve()) in _live
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -71,6 +65,157 @@ def read_json(path: Path, default: Any = None) -> Any:
         return default
 
 
+class RunFolder:
+    """One run folder: every path under it, and reading and writing each of its files.
+
+    Files: status.json, config.json (the TrainConfig as asked), resolved.json (what fine-tuning chose:
+    max length, epochs, device), labels.json, report.json, data/<split>.jsonl, history.json,
+    metrics.json, predictions.csv, error.log, model/, checkpoints/, embeddings/, projections/,
+    attributions/.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
+    # ------------------------------------------------------------ paths
+
+    status_file = property(lambda self: self.path / "status.json")
+    config_file = property(lambda self: self.path / "config.json")
+    resolved_file = property(lambda self: self.path / "resolved.json")
+    labels_file = property(lambda self: self.path / "labels.json")
+    report_file = property(lambda self: self.path / "report.json")
+    history_file = property(lambda self: self.path / "history.json")
+    metrics_file = property(lambda self: self.path / "metrics.json")
+    predictions_file = property(lambda self: self.path / "predictions.csv")
+    error_log = property(lambda self: self.path / "error.log")
+    model_dir = property(lambda self: self.path / "model")
+    checkpoints_dir = property(lambda self: self.path / "checkpoints")
+    embeddings_dir = property(lambda self: self.path / "embeddings")
+    projections_dir = property(lambda self: self.path / "projections")
+    top_words_file = property(lambda self: self.path / "attributions" / "top_words.csv")
+
+    def split_file(self, name: str) -> Path:
+        return self.path / "data" / f"{name}.jsonl"
+
+    def embedding_files(self, subset: str) -> dict[str, Path]:
+        """The embedding map of `subset` ("test", "all"): vectors after and before, the examples."""
+        base = self.embeddings_dir
+        return {
+            "after": base / f"{subset}-finetuned.npy",
+            "before": base / f"{subset}-backbone.npy",
+            "before_error": base / f"{subset}-backbone-error.txt",
+            "frame": base / f"{subset}-examples.csv",
+        }
+
+    @property
+    def has_model(self) -> bool:
+        return (self.model_dir / "config.json").exists()
+
+    # ------------------------------------------------------------ status
+
+    def read_status(self) -> dict:
+        return read_json(self.status_file, {}) or {}
+
+    def write_status(self, status: str, **fields: Any) -> dict:
+        """Update status.json, keeping earlier fields; records this process as the writer."""
+        data = self.read_status()
+        data.update(fields)
+        data.update(status=status, pid=os.getpid(), updated=time.time())
+        write_json(self.status_file, data)
+        return data
+
+    # ------------------------------------------------------------ inputs (written when a job is submitted)
+
+    def write_inputs(self, config: dict, data: Any) -> None:
+        """config.json, labels.json, report.json and the exact splits, before training starts."""
+        write_json(self.config_file, {**config, "task": data.task})
+        write_json(self.labels_file, list(data.labels))
+        report = data.report.to_dict() if hasattr(data.report, "to_dict") else {}
+        write_json(self.report_file, report)
+        (self.path / "data").mkdir(exist_ok=True)
+        for name in SPLITS:
+            frame = getattr(data, name).to_frame()
+            frame.to_json(self.split_file(name), orient="records", lines=True, force_ascii=False)
+
+    def config(self) -> dict:
+        """The config as asked, with what fine-tuning resolved (`resolved_max_length`, ...) merged in."""
+        config = read_json(self.config_file, {}) or {}
+        resolved = read_json(self.resolved_file, {}) or {}
+        return {**config, **{f"resolved_{k}" if k != "device" else k: v for k, v in resolved.items()}}
+
+    def write_resolved(self, **values: Any) -> None:
+        """What fine-tuning chose: max_length, epochs, device."""
+        write_json(self.resolved_file, values)
+
+    def labels(self) -> list[str]:
+        return read_json(self.labels_file, []) or []
+
+    def report(self) -> dict:
+        return read_json(self.report_file, {}) or {}
+
+    def split(self, name: str) -> pd.DataFrame | None:
+        """A data split ('train', 'validation', 'test') as saved at submit time."""
+        path = self.split_file(name)
+        return pd.read_json(path, lines=True, dtype=False) if path.exists() else None
+
+    # ------------------------------------------------------------ outputs
+
+    def history(self) -> list[dict]:
+        return read_json(self.history_file, []) or []
+
+    def write_history(self, events: list[dict]) -> None:
+        write_json(self.history_file, events)
+
+    def metrics(self) -> dict:
+        return read_json(self.metrics_file, {}) or {}
+
+    def write_metrics(self, metrics: dict) -> None:
+        write_json(self.metrics_file, metrics)
+
+    def predictions(self) -> pd.DataFrame | None:
+        """The test-split predictions table, if written."""
+        path = self.predictions_file
+        return pd.read_csv(path, keep_default_na=False) if path.exists() else None
+
+    def write_predictions(self, frame: pd.DataFrame) -> None:
+        tmp = self.predictions_file.with_name(".predictions.csv.tmp")
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, self.predictions_file)
+
+    def write_error_log(self, text: str) -> None:
+        self.error_log.write_text(text, encoding="utf-8")
+
+    def save_model(self, model: Any, tokenizer: Any) -> None:
+        """save_pretrained into model/ (loadable by transformers.pipeline)."""
+        model.save_pretrained(self.model_dir, safe_serialization=True)
+        tokenizer.save_pretrained(self.model_dir)
+
+    def top_words(self) -> pd.DataFrame | None:
+        path = self.top_words_file
+        return pd.read_csv(path, keep_default_na=False) if path.exists() else None
+
+    def write_top_words(self, frame: pd.DataFrame) -> None:
+        self.top_words_file.parent.mkdir(exist_ok=True)
+        frame.to_csv(self.top_words_file, index=False)
+
+    def forget_top_words(self) -> None:
+        self.top_words_file.unlink(missing_ok=True)
+
+
+def mark_live(run_dir: Path, live: bool) -> None:
+    """Register or unregister a run folder as being executed by this process."""
+    with _live_lock:
+        (_live.add if live else _live.discard)(str(Path(run_dir).resolve()))
+
+
+def _is_live(run_dir: Path) -> bool:
+    with _live_lock:
+        return str(Path(run_dir).resolve()) in _live
+
+
 def slugify(name: str) -> str:
     """A folder-safe version of a user's run name."""
     slug = re.sub(r"[^\w.-]+", "-", name.strip(), flags=re.UNICODE).strip("-.")
@@ -88,19 +233,14 @@ def create_run(runs_dir: Path, name: str) -> Path:
             path.mkdir()
         except FileExistsError:
             continue
-        write_status(path, QUEUED, name=name, created=time.time())
+        RunFolder(path).write_status(QUEUED, name=name, created=time.time())
         return path
     raise RuntimeError(f"could not create a run folder in {runs_dir}")
 
 
 def write_status(run_dir: Path, status: str, **fields: Any) -> dict:
-    """Update status.json, keeping earlier fields; records this process as the writer."""
-    path = Path(run_dir) / "status.json"
-    data = read_json(path, {}) or {}
-    data.update(fields)
-    data.update(status=status, pid=os.getpid(), updated=time.time())
-    write_json(path, data)
-    return data
+    """Update status.json of `run_dir` (see `RunFolder.write_status`)."""
+    return RunFolder(run_dir).write_status(status, **fields)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -141,6 +281,10 @@ class RunInfo:
     error: str | None
     device: str | None = None
 
+    @property
+    def has_model(self) -> bool:
+        return RunFolder(self.path).has_model
+
 
 @dataclass
 class Run:
@@ -155,44 +299,49 @@ class Run:
     history: list[dict] = field(default_factory=list)
 
     @property
+    def folder(self) -> RunFolder:
+        return RunFolder(self.path)
+
+    @property
     def model_dir(self) -> Path:
-        return self.path / "model"
+        return self.folder.model_dir
 
     @property
     def has_model(self) -> bool:
-        return (self.model_dir / "config.json").exists()
+        return self.folder.has_model
 
     @property
     def task(self) -> str:
-        return self.config.get("task", "text-classification")
+        return self.adapter.name
+
+    @property
+    def adapter(self) -> Task:
+        """The run's task adapter (text classification for folders that do not say)."""
+        return get_task(self.config.get("task"))
 
     def predictions(self) -> pd.DataFrame | None:
         """The test-split predictions table, if written."""
-        path = self.path / "predictions.csv"
-        return pd.read_csv(path, keep_default_na=False) if path.exists() else None
+        return self.folder.predictions()
 
     def split(self, name: str) -> pd.DataFrame | None:
         """A data split ('train', 'validation', 'test') as saved at training time."""
-        path = self.path / "data" / f"{name}.jsonl"
-        return pd.read_json(path, lines=True, dtype=False) if path.exists() else None
+        return self.folder.split(name)
 
 
 def run_info(run_dir: Path) -> RunInfo:
     """Summarise one run folder (never raises on a damaged folder)."""
-    from trainer.metrics import headline
-
-    run_dir = Path(run_dir)
-    status = read_json(run_dir / "status.json", {}) or {}
-    config = read_json(run_dir / "config.json", {}) or {}
-    metrics = read_json(run_dir / "metrics.json", {}) or {}
+    folder = RunFolder(run_dir)
+    status = folder.read_status()
+    config = read_json(folder.config_file, {}) or {}
+    metrics = folder.metrics()
     task = config.get("task")
     final = metrics.get("test") or metrics.get("validation") or {}
-    metric_name, metric = headline(final, task or "text-classification") if final else (None, None)
+    metric_name, metric = get_task(task).headline(final) if final else (None, None)
     return RunInfo(
-        id=run_dir.name,
-        path=run_dir,
-        name=status.get("name", run_dir.name),
-        status=effective_status(run_dir, status),
+        id=folder.path.name,
+        path=folder.path,
+        name=status.get("name", folder.path.name),
+        status=effective_status(folder.path, status),
         task=task,
         model=config.get("model"),
         created=status.get("created"),
@@ -215,17 +364,17 @@ def list_runs(runs_dir: Path = DEFAULT_RUNS_DIR) -> list[RunInfo]:
 
 def load_run(run_dir: Path) -> Run:
     """Reload a run folder; raises FileNotFoundError with a plain message if it is not one."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "status.json").exists():
-        raise FileNotFoundError(f"{run_dir} is not a run folder (it has no status.json).")
+    folder = RunFolder(run_dir)
+    if not folder.status_file.exists():
+        raise FileNotFoundError(f"{folder.path} is not a run folder (it has no status.json).")
     return Run(
-        path=run_dir,
-        info=run_info(run_dir),
-        config=read_json(run_dir / "config.json", {}) or {},
-        labels=read_json(run_dir / "labels.json", []) or [],
-        report=read_json(run_dir / "report.json", {}) or {},
-        metrics=read_json(run_dir / "metrics.json", {}) or {},
-        history=read_json(run_dir / "history.json", []) or [],
+        path=folder.path,
+        info=run_info(folder.path),
+        config=folder.config(),
+        labels=folder.labels(),
+        report=folder.report(),
+        metrics=folder.metrics(),
+        history=folder.history(),
     )
 
 

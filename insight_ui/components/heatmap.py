@@ -8,8 +8,8 @@ from __future__ import annotations
 import html
 from collections.abc import Collection, Iterable, Sequence
 
-from trainer.attribution import is_cjk
 from trainer.metrics import entity_spans
+from trainer.words import word_separator
 
 RED = (220, 38, 38)  # pushes toward the target class
 BLUE = (37, 99, 235)  # pushes away from it
@@ -98,12 +98,6 @@ def legend_html(target: str) -> str:
     )
 
 
-def _joiner(tokens: Sequence[str]) -> str:
-    """Character-level Chinese/Japanese tokens join without spaces; words join with one."""
-    cjk = sum(len(t) == 1 and is_cjk(t) for t in tokens)
-    return "" if tokens and cjk >= len(tokens) / 2 else " "
-
-
 def entity_palette(types: Iterable[str]) -> dict[str, str]:
     """One colour per entity type, stable for a given set of types (gold and predicted views agree)."""
     return {t: ENTITY_COLOURS[i % len(ENTITY_COLOURS)] for i, t in enumerate(sorted(set(types)))}
@@ -124,7 +118,7 @@ def entity_spans_html(
     """
     spans = entity_spans(list(tags)[: len(tokens)])
     palette = entity_palette(types if types is not None else (k for _, _, k in spans))
-    sep = _joiner(tokens)
+    sep = word_separator(tokens)
     parts: list[str] = []
     cursor = 0
     for start, end, kind in spans:

@@ -2,51 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
-from insight_ui import tasks
 from insight_ui.components import charts
-from insight_ui.datasets import in_app_words
 from insight_ui.safe import md
+from insight_ui.wording import in_app
+from trainer.data import ValidationReport, pct
+from trainer.tasks import get_task
 
 SPLITS = ("train", "validation", "test")
 
 
-def _as_dict(report: Any) -> dict:
-    return report.to_dict() if hasattr(report, "to_dict") else dict(report or {})
-
-
-def _pct(share: float | None) -> str:
-    return "–" if share is None else f"{share:.1%}" if share < 0.1 else f"{share:.0%}"
-
-
-def summary_cards(report: dict) -> None:
+def summary_cards(report: ValidationReport) -> None:
     """Rows read / used / dropped, classes, imbalance and length checks as metric cards."""
-    task = report.get("task")
-    dropped = sum((report.get("dropped") or {}).values())
-    counts = (report.get("entity_counts") if tasks.is_token(task) else report.get("label_counts")) or {}
-    unit = tasks.unit(task).capitalize()
+    dropped = sum(report.dropped.values())
+    unit = get_task(report.task).units().capitalize()
     cols = st.columns(5)
-    cols[0].metric(f"{unit} read", f"{report.get('rows_read', 0):,}", border=True)
-    cols[1].metric(f"{unit} used", f"{report.get('rows_used', 0):,}", border=True)
+    cols[0].metric(f"{unit} read", f"{report.rows_read:,}", border=True)
+    cols[1].metric(f"{unit} used", f"{report.rows_used:,}", border=True)
     cols[2].metric("Dropped", f"{dropped:,}", border=True, help="Rows that could not be used; see below why.")
     cols[3].metric(
-        "Entity types" if tasks.is_token(task) else "Labels",
-        len(counts),
+        get_task(report.task).label_word.capitalize() + "s",
+        len(report.class_counts),
         border=True,
         help="Imbalance: largest class / smallest class."
-        + (f" Here {report['imbalance_ratio']:.1f} to 1." if report.get("imbalance_ratio") else ""),
+        + (f" Here {report.imbalance_ratio:.1f} to 1." if report.imbalance_ratio else ""),
     )
-    if report.get("max_length"):
+    if report.max_length:
         cols[4].metric(
             "Max length (tokens)",
-            f"{report['max_length']}",
+            f"{report.max_length}",
             border=True,
-            help=f"Texts longer than this are cut: {_pct(report.get('truncated_share'))}. "
-            f"Words unknown to the model: {_pct(report.get('unk_share'))}.",
+            help=f"Texts longer than this are cut: {pct(report.truncated_share)}. "
+            f"Words unknown to the model: {pct(report.unk_share)}.",
         )
     else:
         cols[4].metric(
@@ -54,27 +43,25 @@ def summary_cards(report: dict) -> None:
         )
 
 
-def messages(report: dict) -> None:
+def messages(report: ValidationReport) -> None:
     """Errors in red, warnings in amber, notes neutral; every message is plain text."""
-    for text in report.get("errors") or []:
-        st.error(md(in_app_words(text)), icon=":material/error:")
-    for text in report.get("warnings") or []:
-        st.warning(md(in_app_words(text)), icon=":material/warning:")
-    notes = report.get("notes") or []
+    for text in report.errors:
+        st.error(md(in_app(text)), icon=":material/error:")
+    for text in report.warnings:
+        st.warning(md(in_app(text)), icon=":material/warning:")
+    notes = report.notes
     if notes:
         with st.container(border=True):
             for text in notes:
-                st.markdown(f":material/info: {md(in_app_words(text))}")
-    if not (report.get("errors") or report.get("warnings") or notes):
+                st.markdown(f":material/info: {md(in_app(text))}")
+    if not (report.errors or report.warnings or notes):
         st.success("No problems found in this data.", icon=":material/check_circle:")
 
 
-def details(report: dict) -> None:
+def details(report: ValidationReport) -> None:
     """What was dropped and merged, as small tables."""
-    dropped = report.get("dropped") or {}
-    merged = report.get("merged_labels") or {}
-    unseen = report.get("unseen_labels") or {}
-    if not (dropped or merged or unseen or report.get("duplicate_texts")):
+    dropped, merged, unseen = report.dropped, report.merged_labels, report.unseen_labels
+    if not (dropped or merged or unseen or report.duplicate_texts):
         return
     with st.expander("What was dropped, merged or repaired", expanded=bool(dropped or merged)):
         if dropped:
@@ -103,40 +90,38 @@ def details(report: dict) -> None:
                 width="content",
             )
         st.caption(
-            f"Duplicate texts: {report.get('duplicate_texts', 0)}, "
-            f"of which with conflicting labels: {report.get('conflicting_duplicates', 0)}."
-            + (f" Tags repaired: {report.get('repaired_tags')}." if report.get("repaired_tags") else "")
+            f"Duplicate texts: {report.duplicate_texts}, "
+            f"of which with conflicting labels: {report.conflicting_duplicates}."
+            + (f" Tags repaired: {report.repaired_tags}." if report.repaired_tags else "")
         )
 
 
-def label_chart(report: dict) -> None:
+def label_chart(report: ValidationReport) -> None:
     """The label (or entity type) distribution."""
-    token = tasks.is_token(report.get("task"))
-    counts = (report.get("entity_counts") if token else report.get("label_counts")) or {}
-    if counts:
-        title = "Entities per type" if token else "Examples per label"
-        st.plotly_chart(charts.label_distribution(counts, title), config={"displayModeBar": False})
+    if report.class_counts:
+        task = get_task(report.task)
+        title = f"{task.balance_unit.capitalize()} per {task.label_word}"
+        st.plotly_chart(
+            charts.label_distribution(report.class_counts, title), config={"displayModeBar": False}
+        )
 
 
-def split_table(report: dict) -> None:
+def split_table(report: ValidationReport) -> None:
     """How many examples (and of which label) go to train, validation and test."""
-    sizes = report.get("split_sizes") or {}
-    per_label = report.get("split_counts") or {}
+    sizes, per_label = report.split_sizes, report.split_counts
     if not sizes and not per_label:
         return
     labels = sorted({label for counts in per_label.values() for label in counts})
     rows = {split: [per_label.get(split, {}).get(label, 0) for label in labels] for split in SPLITS}
     frame = pd.DataFrame(rows, index=labels)
-    frame.loc["All " + tasks.unit(report.get("task"))] = [sizes.get(s, int(frame[s].sum())) for s in SPLITS]
-    frame.index.name = (
-        tasks.class_word(report.get("task")).lower() if tasks.is_token(report.get("task")) else "label"
-    )
+    task = get_task(report.task)
+    frame.loc["All " + task.units()] = [sizes.get(s, int(frame[s].sum())) for s in SPLITS]
+    frame.index.name = task.label_word
     st.dataframe(frame, width="stretch")
 
 
-def report_view(report: Any) -> None:
+def report_view(report: ValidationReport) -> None:
     """The whole report: cards, messages, chart and split preview side by side, details."""
-    report = _as_dict(report)
     summary_cards(report)
     messages(report)
     left, right = st.columns([1, 1])

@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from insight_ui import state, tasks
+from insight_ui import state
 from trainer import runs as run_store
+from trainer.tasks import get_task
 
 STATUS_ICONS = {  # symbols every system font has (emoji fonts are not everywhere)
     "queued": "◷",
@@ -41,7 +42,7 @@ def runs_frame(items: list[run_store.RunInfo]) -> pd.DataFrame:
             "name": [r.name for r in items],
             "score": [f"{r.metric_name} {r.metric:.3f}" if r.metric is not None else "" for r in items],
             "model": [model_name(r.model) for r in items],
-            "task": [tasks.SHORT_NAMES.get(r.task or "", r.task or "") for r in items],
+            "task": [get_task(r.task).short for r in items],
             "started": [_when(r.created) for r in items],
             "run folder": [r.id for r in items],
         }
@@ -65,7 +66,7 @@ def runs_table(items: list[run_store.RunInfo], key: str = "runs_table") -> run_s
 
 def finished_runs() -> list[run_store.RunInfo]:
     """Runs with a saved model, newest first."""
-    return [r for r in run_store.list_runs(state.runs_dir()) if (r.path / "model" / "config.json").exists()]
+    return [r for r in run_store.list_runs(state.runs_dir()) if r.has_model]
 
 
 def run_selector(key: str) -> run_store.Run | None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from insight_ui import datasets, layout, state, tasks
+from insight_ui import datasets, layout, state
 from insight_ui.components.heatmap import entity_spans_html
 from insight_ui.components.report_view import report_view
 from insight_ui.safe import md, trim
-from trainer.config import HELP, TASKS
+from insight_ui.wording import in_app
+from trainer.config import HELP
+from trainer.tasks import TASKS, get_task
 
 INTRO = (
     "Start here. Upload a spreadsheet of **labeled text** (CSV, TSV, JSON Lines) or a **CoNLL** file of "
@@ -58,7 +60,7 @@ def source_section() -> None:
 def mapping_section(name: str, raw: bytes) -> tuple[str, str | None, str | None]:
     """Task and columns, with the proposed ones preselected; returns (task, text column, label column)."""
     frame = datasets.read_frame(name, raw)
-    proposed_task = datasets.propose_task(name, raw, frame)
+    proposed_task = datasets.proposed_task(name, frame)
     columns = list(frame.columns)
     with st.container(border=True):
         st.markdown("**What should the model learn?**")
@@ -67,13 +69,13 @@ def mapping_section(name: str, raw: bytes) -> tuple[str, str | None, str | None]
             "Task",
             list(TASKS),
             index=list(TASKS).index(proposed_task),
-            format_func=tasks.TASK_NAMES.get,
+            format_func=lambda name: TASKS[name].title,
             key=state.TASK_CHOICE,
             persist_state="session",
             on_change=state.forget_columns,
         )
         guess_text, guess_label = datasets.proposal(frame, task)
-        text_name, label_name = tasks.column_labels(task)
+        text_name, label_name = get_task(task).column_labels
         text = text_col.selectbox(
             text_name,
             columns,
@@ -128,10 +130,10 @@ def report_section() -> None:
     if outcome.tokenizer_problem:
         st.warning(md(f"Length and vocabulary checks skipped: {outcome.tokenizer_problem}"))
     if outcome.error and not outcome.report:
-        st.error(md(datasets.in_app_words(outcome.error)), icon=":material/error:")
+        st.error(md(in_app(outcome.error)), icon=":material/error:")
         return
     if outcome.error and outcome.error not in (outcome.report.errors or []):
-        st.error(md(datasets.in_app_words(outcome.error)), icon=":material/error:")
+        st.error(md(in_app(outcome.error)), icon=":material/error:")
     report_view(outcome.report)
     if outcome.data is None and outcome.report.rare_labels:
         offer_to_drop_rare_labels(outcome.report.rare_labels)

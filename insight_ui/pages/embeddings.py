@@ -6,13 +6,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from insight_ui import analysis, layout, state, tasks
-from insight_ui import embedding_data as emb
+from insight_ui import analysis, layout, state
 from insight_ui.components import charts
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, plot_text
+from trainer import embeddings as emb
 from trainer.runs import Run
 
+SUBSETS = {"test": "Test split", "all": "All examples"}
+METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 INTRO = (
     "Each dot is one example, placed by the model's internal representation of it: nearby dots look "
     "alike to the model. After fine-tuning, examples of the same label should form clearer groups. "
@@ -20,26 +22,26 @@ INTRO = (
 )
 
 
-def controls(task: str) -> tuple[str, str, str]:
+def controls(run: Run) -> tuple[str, str, str]:
     a, b, c = st.columns(3)
     subset = a.segmented_control(
         "Examples",
-        list(emb.SUBSETS),
-        format_func=emb.SUBSETS.get,
+        list(SUBSETS),
+        format_func=SUBSETS.get,
         default="test",
         key="emb_subset",
         required=True,
     )
     method = b.segmented_control(
         "Projection",
-        list(emb.METHODS),
-        format_func=emb.METHODS.get,
+        list(METHODS),
+        format_func=METHODS.get,
         default="pca",
         key="emb_method",
         required=True,
         help="PCA is instant and keeps global distances; t-SNE and UMAP show local groups better (seconds to compute).",
     )
-    names = tasks.embedding_colours(task)
+    names = run.adapter.map_colours
     if st.session_state.get("emb_colour") not in names:
         st.session_state.pop("emb_colour", None)
     colour = c.selectbox("Colour by", list(names), format_func=names.get, key="emb_colour")
@@ -165,9 +167,9 @@ def render() -> None:
             "Go to Train",
         )
         return
-    subset, method, colour = controls(run.task)
-    if tasks.is_token(run.task):
-        st.caption(tasks.embedding_intro(run.task))
+    subset, method, colour = controls(run)
+    if run.adapter.map_intro:
+        st.caption(run.adapter.map_intro)
     show(run, subset or "test", method or "pca", colour)
 
 
@@ -186,7 +188,7 @@ def show(run: Run, subset: str, method: str, colour: str) -> None:
         )
         return
     frame, after, before, before_error = emb.load(path, subset)
-    if tasks.is_token(run.task) and "sentence" not in frame.columns:  # sentence-level map of an older version
+    if run.adapter.map_points == "entity_words" and "sentence" not in frame.columns:  # an older version's map
         emb.forget(path, subset)
         st.rerun()
     issues = issue_marks(run, frame)
@@ -194,7 +196,7 @@ def show(run: Run, subset: str, method: str, colour: str) -> None:
         key = f"project|{path}|{subset}|{method}"
         done = background(
             key,
-            f"Computing the {emb.METHODS[method]} map (a few seconds)…",
+            f"Computing the {METHODS[method]} map (a few seconds)…",
             lambda: registry.start(key, emb.project_both, after, before, method, path),
         )
         if not done:
@@ -226,7 +228,7 @@ def show(run: Run, subset: str, method: str, colour: str) -> None:
         )
     st.caption(
         md(
-            f"{len(frame)} {'entity words' if tasks.is_token(run.task) else 'examples'}, {emb.METHODS[method]}. "
+            f"{len(frame)} {run.adapter.map_unit}, {METHODS[method]}. "
             "Hover a dot to read it; click it to explain it. "
             "Scroll to zoom, drag to pan."
         )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from insight_ui import analysis, layout, state, tasks
+from insight_ui import analysis, layout, state
 from insight_ui.components import charts
 from insight_ui.components.heatmap import entity_spans_html
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, plot_label, trim
+from trainer import predictions as tables
+from trainer.corrections import ACTIONS, Correction, corrected_dataset
 from trainer.metrics import span_errors
 from trainer.runs import Run
 
@@ -27,13 +29,13 @@ SPAN_LEGEND = (
 
 
 def score_cards(run: Run, split: str, metrics: dict) -> None:
-    cards = tasks.headline_metrics(run.task)
+    cards = run.adapter.metric_cards
     cols = st.columns(len(cards) + 1)
-    for col, (key, title, help_text) in zip(cols, cards, strict=False):
-        value = metrics.get(key)
-        col.metric(title, "–" if value is None else f"{value:.1%}", help=help_text, border=True)
+    for col, card in zip(cols, cards, strict=False):
+        value = metrics.get(card.key)
+        col.metric(card.title, "–" if value is None else f"{value:.1%}", help=card.help, border=True)
     cols[-1].metric(
-        f"{split.capitalize()} {tasks.unit(run.task)}",
+        f"{split.capitalize()} {run.adapter.units()}",
         f"{metrics.get('n', 0):,}",
         border=True,
         help="How many examples these scores are measured on. Few examples: noisy scores.",
@@ -44,7 +46,7 @@ def per_class_table(run: Run, metrics: dict) -> None:
     frame = analysis.per_class_frame(metrics)
     if frame.empty:
         return
-    st.subheader(f"Per {tasks.class_word(run.task).lower()}")
+    st.subheader(f"Per {run.adapter.class_word.lower()}")
     st.caption(
         "Precision: of the examples predicted as this class, how many are right. Recall: of the "
         "examples of this class, how many the model finds. F1 balances the two."
@@ -55,7 +57,7 @@ def per_class_table(run: Run, metrics: dict) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "class": st.column_config.TextColumn(tasks.class_word(run.task)),
+            "class": st.column_config.TextColumn(run.adapter.class_word),
             "precision": st.column_config.ProgressColumn("Precision", **bar),
             "recall": st.column_config.ProgressColumn("Recall", **bar),
             "f1": st.column_config.ProgressColumn("F1", **bar),
@@ -89,7 +91,7 @@ def open_button(frame: pd.DataFrame, selected: list[int], key: str, origin: str)
         st.caption("Select a row to explain it.")
         return
     row = frame.iloc[selected[0]]
-    text = str(row[analysis.text_column(frame)])
+    text = str(row[tables.text_column(frame)])
     if st.button("Explain this example", icon=":material/lightbulb:", key=key):
         state.open_in_explain(text, f"{origin}: true label {row['gold']}, predicted {row['predicted']}")
         layout.go("explain")
@@ -97,7 +99,7 @@ def open_button(frame: pd.DataFrame, selected: list[int], key: str, origin: str)
 
 def example_table(frame: pd.DataFrame, key: str, labels: list[str]) -> list[int]:
     """A selectable table of examples; returns the selected row positions."""
-    column = analysis.text_column(frame)
+    column = tables.text_column(frame)
     shown = [column, "gold", "predicted", "confidence"]
     event = st.dataframe(
         frame[shown],
@@ -142,19 +144,20 @@ def confusion_section(run: Run, metrics: dict, frame: pd.DataFrame | None) -> No
         apply_click(event, labels)
     with right:
         if CM_TRUE not in st.session_state or st.session_state[CM_TRUE] not in labels:
-            st.session_state[CM_TRUE], st.session_state[CM_PRED] = analysis.biggest_confusion(labels, matrix)
+            st.session_state[CM_TRUE], st.session_state[CM_PRED] = tables.biggest_confusion(labels, matrix)
         gold = st.selectbox("True label", labels, key=CM_TRUE)
         predicted = st.selectbox("Predicted label", labels, key=CM_PRED)
     if frame is None:
         return
-    rows = analysis.cell_examples(frame, run.task, gold, predicted)
+    by_word = run.adapter.supports("entity_spans")
+    rows = tables.cell_rows(frame, gold, predicted, by_word)
     st.markdown(
-        f"**{len(rows)} test {tasks.unit(run.task, len(rows) != 1)}** with true label "
+        f"**{len(rows)} test {run.adapter.units(len(rows))}** with true label "
         f"“{md(trim(gold, 40))}” predicted as “{md(trim(predicted, 40))}”"
     )
     if not len(rows):
         return
-    if tasks.is_token(run.task):
+    if by_word:
         st.caption(SPAN_LEGEND)
         sentence_pairs(run, rows.head(PER_PAGE), "cell")
         if len(rows) > PER_PAGE:
@@ -166,7 +169,7 @@ def confusion_section(run: Run, metrics: dict, frame: pd.DataFrame | None) -> No
 
 def sentence_pairs(run: Run, rows: pd.DataFrame, key: str) -> None:
     """Each sentence twice, side by side: true entities (missed ones dashed), predicted (wrong ones ✗)."""
-    types = analysis.entity_types(run.labels)
+    types = tables.entity_types(run.labels)
     head = st.columns([5, 5, 1])
     head[0].markdown("**True entities**")
     head[1].markdown("**Predicted entities**")
@@ -194,7 +197,7 @@ def sentences_section(run: Run, frame: pd.DataFrame | None) -> None:
         return
     st.subheader("Sentences: true and predicted entities")
     st.caption(SPAN_LEGEND)
-    table = analysis.entity_errors(frame)
+    table = tables.entity_errors(frame)
     n_wrong = int((table["errors"] > 0).sum())
     show = st.segmented_control(
         "Show",
@@ -226,7 +229,7 @@ def sentences_section(run: Run, frame: pd.DataFrame | None) -> None:
 def mistakes_section(run: Run, frame: pd.DataFrame | None) -> None:
     if frame is None:
         return
-    wrong = analysis.misclassified(frame)
+    wrong = tables.misclassified(frame)
     st.subheader("Mistakes, most confident first")
     if wrong.empty:
         st.success("The model gets every test example right.", icon=":material/check_circle:")
@@ -240,11 +243,8 @@ def mistakes_section(run: Run, frame: pd.DataFrame | None) -> None:
 
 def issues_section(run: Run, frame: pd.DataFrame | None) -> None:
     st.subheader("Likely label issues")
-    if not tasks.supports_label_issues(run.task) or frame is None:
+    if not run.adapter.supports("label_issues") or frame is None:
         st.caption("Label issues are found for text classification runs.")
-        return
-    if analysis.label_issues_module() is None:
-        st.caption("Label-issue detection is not installed in this version.")
         return
     issues = analysis.issues_of(run)
     if issues is None or issues.empty:
@@ -254,11 +254,11 @@ def issues_section(run: Run, frame: pd.DataFrame | None) -> None:
         "Test examples whose label disagrees most with what the model confidently predicts. Decide what "
         "to do with each, then download the corrected data or load it to train again."
     )
-    saved = state.get(state.ISSUE_ACTIONS).get(str(run.path), {})
+    saved: dict[int, Correction] = state.get(state.ISSUE_ACTIONS).get(str(run.path), {})
     table = issues.copy()
-    table["action"] = [saved.get(int(r), "keep").split(":")[0] for r in table["row"]]
+    table["action"] = [saved.get(int(r), Correction()).action for r in table["row"]]
     table["new label"] = [
-        saved.get(int(r), "").split(":", 1)[1] if saved.get(int(r), "").startswith("relabel:") else s
+        saved[int(r)].label if int(r) in saved and saved[int(r)].label else s
         for r, s in zip(table["row"], table["suggested label"], strict=True)
     ]
     edited = st.data_editor(
@@ -281,7 +281,7 @@ def issues_section(run: Run, frame: pd.DataFrame | None) -> None:
             ),
             "action": st.column_config.SelectboxColumn(
                 "Action",
-                options=list(analysis.ACTIONS),
+                options=list(ACTIONS),
                 required=True,
                 help="keep, drop, or relabel to the new label",
             ),
@@ -291,15 +291,15 @@ def issues_section(run: Run, frame: pd.DataFrame | None) -> None:
         },
     )
     actions = {
-        int(r): ("relabel:" + str(n) if a == "relabel" else str(a))
+        int(r): Correction(str(a), str(n) if a == "relabel" else None)
         for r, a, n in zip(edited["row"], edited["action"], edited["new label"], strict=True)
         if a in ("drop", "relabel")
     }
     all_actions = state.get(state.ISSUE_ACTIONS)
     all_actions[str(run.path)] = actions
     state.put(state.ISSUE_ACTIONS, all_actions)
-    corrected = analysis.corrected_dataset(run, actions)
-    drops = sum(a == "drop" for a in actions.values())
+    corrected = corrected_dataset(run, actions)
+    drops = sum(fix.action == "drop" for fix in actions.values())
     st.caption(
         f"{drops} to drop, {len(actions) - drops} to relabel; the corrected dataset has {len(corrected)} rows."
     )
@@ -333,11 +333,12 @@ def render() -> None:
     score_cards(run, split, metrics)
     per_class_table(run, metrics)
     confusion_section(run, metrics, frame)
-    if tasks.is_token(run.task):
+    if run.adapter.supports("entity_spans"):
         sentences_section(run, frame)
-        return
-    mistakes_section(run, frame)
-    issues_section(run, frame)
+    if run.adapter.supports("mistakes"):
+        mistakes_section(run, frame)
+    if run.adapter.supports("label_issues"):
+        issues_section(run, frame)
 
 
 layout.page("Evaluate", INTRO, render)

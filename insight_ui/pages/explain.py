@@ -5,11 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from insight_ui import analysis, explaining, layout, state, tasks
+from insight_ui import analysis, explaining, layout, state
 from insight_ui.components import charts
 from insight_ui.components.heatmap import entity_spans_html, legend_html, token_heatmap_html
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, trim
+from trainer import predictions as tables
+from trainer.attribution.dataset import rank_words
 from trainer.metrics import span_errors
 from trainer.runs import Run
 
@@ -35,13 +37,13 @@ def choose_text(run: Run, frame: pd.DataFrame | None) -> tuple[str, str]:
         "Explain", list(MODES), format_func=MODES.get, key=state.EXPLAIN_MODE, required=True
     )
     if mode == "test" and frame is not None and not frame.empty:
-        column = analysis.text_column(frame)
+        column = tables.text_column(frame)
         options = list(range(len(frame)))
 
         def label(i: int) -> str:
             row = frame.iloc[i]
             mark = "✓" if str(row["gold"]) == str(row["predicted"]) else "✗"
-            if tasks.is_token(run.task):
+            if run.adapter.supports("entity_spans"):  # a sentence: its tags are too long to list
                 return f"{mark} {trim(row[column], 100)}"
             return f"{mark} {trim(row['gold'], 20)} → {trim(row['predicted'], 20)} · {trim(row[column], 90)}"
 
@@ -137,13 +139,13 @@ def gold_tags(frame: pd.DataFrame | None, tokens: tuple[str, ...]) -> list[str] 
 
 
 def explain_token_task(run: Run, text: str, frame: pd.DataFrame | None) -> None:
-    tokens = tuple(text.split())
+    tokens = tuple(run.adapter.read_input(text))
     if not tokens:
         return
     with st.spinner("Tagging the sentence…"):
         tags, confidence = explaining.predict_tags(str(run.path), tokens)
     gold = gold_tags(frame, tokens)
-    types = analysis.entity_types(run.labels)
+    types = tables.entity_types(run.labels)
     if gold is None:
         st.markdown("**Entities the model finds**")
         st.html(entity_spans_html(list(tokens), tags, types=types))
@@ -192,17 +194,17 @@ def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
     """The words that push most toward each class, over the whole test split (a background task)."""
     st.divider()
     st.subheader("Across the test split")
-    if not tasks.supports_attribution(run.task) or frame is None or frame.empty:
+    if not run.adapter.supports("dataset_ranking") or frame is None or frame.empty:
         st.caption("Dataset-wide word rankings are computed for text classification runs with a test split.")
         return
-    saved = explaining.saved_top_words(str(run.path))
+    saved = run.folder.top_words()
     if saved is not None:
         top_words_view(run, saved)
         return
     registry = state.task_registry()
     key = explaining.dataset_key(str(run.path))
     job = registry.get(key)
-    texts = [str(t) for t in frame[analysis.text_column(frame)]]
+    texts = [str(t) for t in frame[tables.text_column(frame)]]
     if job is None or (not job.running and job.error):
         if job is not None and job.error:
             st.error(md(job.error), icon=":material/error:")
@@ -212,7 +214,7 @@ def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
         )
         if st.button("Find the words that matter", icon=":material/travel_explore:", key="start_top_words"):
             model = state.run_model(str(run.path))
-            registry.start(key, explaining.top_words_job, model, texts)
+            registry.start(key, rank_words, model, texts)
             st.rerun()
         return
     progress_fragment(run, key)
@@ -237,7 +239,7 @@ def progress_fragment(run: Run, key: str) -> None:
         if task.error:
             st.error(md(task.error), icon=":material/error:")
             return
-        explaining.save_top_words(str(run.path), task.result)
+        run.folder.write_top_words(task.result)
         state.task_registry().drop(key)
         st.rerun()
 
@@ -276,7 +278,7 @@ def top_words_view(run: Run, frame: pd.DataFrame) -> None:
         on_click="ignore",
     )
     if right.button("Compute again", key="recompute_top_words", icon=":material/refresh:"):
-        (run.path / explaining.TOP_WORDS_FILE).unlink(missing_ok=True)
+        run.folder.forget_top_words()
         st.rerun()
 
 
@@ -295,7 +297,7 @@ def render() -> None:
         st.info("Type a text above to see the model's prediction and why.", icon=":material/edit:")
     else:
         st.caption(md(f"Explaining {origin}."))
-        if tasks.is_token(run.task):
+        if run.adapter.inputs_are_words:
             explain_token_task(run, text, frame)
         else:
             explain_text_task(run, text)

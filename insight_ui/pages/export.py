@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-from insight_ui import layout, report, tasks
+from insight_ui import layout, report
 from insight_ui.components.runs import run_selector
 from trainer.runs import Run
 
@@ -14,13 +16,12 @@ INTRO = (
 )
 
 
-def file_download(run: Run, file: str, label: str, mime: str, icon: str) -> None:
+def file_download(run: Run, path: Path, label: str, mime: str, icon: str) -> None:
     """A download button for one file of the run folder, disabled while the file is missing."""
-    path = run.path / file
     st.download_button(
         label,
         path.read_bytes() if path.exists() else b"",
-        file_name=f"{run.path.name}-{file}",
+        file_name=f"{run.path.name}-{path.name}",
         mime=mime,
         icon=icon,
         disabled=not path.exists(),
@@ -47,7 +48,9 @@ def downloads(run: Run) -> None:
     with b, st.container(border=True):
         st.markdown("**Predictions**")
         st.caption("The test split: text, true label, prediction, confidence and each label's probability.")
-        file_download(run, "predictions.csv", "Download predictions (.csv)", "text/csv", ":material/table:")
+        file_download(
+            run, run.folder.predictions_file, "Download predictions (.csv)", "text/csv", ":material/table:"
+        )
     c, d = st.columns(2, gap="large")
     with c, st.container(border=True):
         st.markdown("**Scores**")
@@ -55,7 +58,11 @@ def downloads(run: Run) -> None:
             "Every metric on validation and test, per class, the confusion matrix and the training history."
         )
         file_download(
-            run, "metrics.json", "Download metrics (.json)", "application/json", ":material/data_object:"
+            run,
+            run.folder.metrics_file,
+            "Download metrics (.json)",
+            "application/json",
+            ":material/data_object:",
         )
     with d, st.container(border=True):
         st.markdown("**Report**")
@@ -86,7 +93,7 @@ def usage(run) -> None:
     st.caption("Unzip the model, then:")
     st.code(
         "from transformers import pipeline\n\n"
-        f'model = pipeline("{tasks.pipeline_name(run.task)}", model="model")  # the unzipped folder\n'
+        f'model = pipeline("{run.adapter.name}", model="model")  # the unzipped folder\n'
         'print(model("Your text here"))',
         language="python",
     )

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from insight_ui import datasets, layout, state, tasks
+from insight_ui import datasets, layout, state
 from insight_ui.components.progress import progress_panel
 from insight_ui.components.runs import model_name, runs_table
 from insight_ui.components.train_form import train_form
 from insight_ui.safe import md
+from insight_ui.wording import in_app
 from trainer import runs as run_store
 from trainer.jobs import JobSnapshot
+from trainer.tasks import get_task
 
 INTRO = (
     "Fine-tune a pretrained language model on your data. Training runs in the background: you can "
@@ -71,19 +73,18 @@ def form_section() -> None:
         return
     name = state.get(state.DATASET)[0]
     data = outcome.data
-    task = data.task if data else st.session_state.get(state.TASK_CHOICE)
     st.markdown(
         md(f"Dataset: {name}")
         + (
             f" · {len(data.train)} to train on, {len(data.validation)} to validate, {len(data.test)} to test"
-            f" · {tasks.SHORT_NAMES.get(data.task, data.task)} with {len(data.labels)} labels"
+            f" · {get_task(data.task).short} with {len(data.labels)} labels"
             if data
             else ""
         )
     )
     try:
         config = train_form(
-            task,
+            outcome.task,
             data.text_column if data else None,
             data.label_column if data else None,
             len(data.train) if data else None,
@@ -94,7 +95,7 @@ def form_section() -> None:
     if problem:
         st.error(md(problem), icon=":material/error:")
     if data is None:
-        st.error(md(f"The data cannot be trained on yet: {outcome.error}"), icon=":material/error:")
+        st.error(md(f"The data cannot be trained on yet: {in_app(outcome.error)}"), icon=":material/error:")
         st.page_link(layout.PAGES["data"], label="Fix it on the Data page", icon=":material/table_view:")
     run_name = st.text_input(
         "Run name (optional)",
@@ -119,7 +120,7 @@ def start_job(config, run_name: str) -> None:
     """Validate with the run's seed and max length, then queue the job."""
     outcome = datasets.current_prepared(seed=config.seed, max_length=config.max_length)
     if outcome is None or outcome.data is None:
-        st.error(md(outcome.error if outcome else "No data loaded."), icon=":material/error:")
+        st.error(md(in_app(outcome.error) if outcome else "No data loaded."), icon=":material/error:")
         return
     dataset = Path(state.get(state.DATASET)[0]).stem
     name = run_name.strip() or f"{model_name(config.model)} on {dataset}"
@@ -140,7 +141,7 @@ def runs_section() -> None:
         return
     if picked.error:
         st.error(md(f"{picked.name}: {picked.error}"), icon=":material/error:")
-    if (picked.path / "model" / "config.json").exists():
+    if picked.has_model:
         state.set_current_run(picked.path)
         st.success(md(f"Opened {picked.name}."), icon=":material/check_circle:")
         st.page_link(layout.PAGES["evaluate"], label="Go to Evaluate", icon=":material/fact_check:")

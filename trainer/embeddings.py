@@ -1,7 +1,9 @@
-"""Embeddings of a run's examples before and after fine-tuning, cached as .npy under the run folder.
+"""The embedding map's data: each example's vector before and after fine-tuning, stored in the run folder.
 
-Computed by a background task (TaskRegistry): the worker never touches Streamlit. Projections go
-through trainer.projection.project, which caches in memory and under `<run>/projections`.
+One dot per example (text task) or per word that is part of an entity (token task): the adapter's
+`map_points` says which. Vectors: mean-pooled last hidden states of a text, or the last hidden state
+of a word's first subword. Computed once (in a background task) and saved under `<run>/embeddings`;
+projections to 2-D go through trainer.projection, cached in memory and under `<run>/projections`.
 """
 
 from __future__ import annotations
@@ -13,33 +15,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from insight_ui import analysis, tasks
-from trainer.runs import Run
+from trainer.metrics import entity_type
+from trainer.models import model_lock
+from trainer.runs import Run, RunFolder
 
-SUBSETS = {"test": "Test split", "all": "All examples"}
+SUBSETS = ("test", "all")
 MAX_WORDS = 4000  # entity words on one map (token task): more would only hide each other
-METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-
-
-def folder(run_path: str | Path) -> Path:
-    return Path(run_path) / "embeddings"
-
-
-def files(run_path: str | Path, subset: str) -> dict[str, Path]:
-    base = folder(run_path)
-    return {
-        "after": base / f"{subset}-finetuned.npy",
-        "before": base / f"{subset}-backbone.npy",
-        "before_error": base / f"{subset}-backbone-error.txt",
-        "frame": base / f"{subset}-examples.csv",
-    }
+Progress = Callable[[int, int], None] | None
+StopCheck = Callable[[], bool] | None
 
 
 def examples(run: Run, subset: str) -> pd.DataFrame | None:
     """text, gold, split (+ predicted, confidence when known) for the chosen subset."""
-    preds = analysis.predictions(run)
+    preds = run.predictions()
     if subset == "test" and preds is not None:
-        column = analysis.text_column(preds)
+        column = "tokens" if "tokens" in preds.columns and "text" not in preds.columns else "text"
         frame = preds[[column, "gold", "predicted", "confidence"]].rename(columns={column: "text"})
         frame["split"] = "test"
         return frame.reset_index(drop=True)
@@ -59,12 +49,12 @@ def examples(run: Run, subset: str) -> pd.DataFrame | None:
 
 def forget(run_path: str | Path, subset: str) -> None:
     """Delete the saved embeddings of `subset` so they are computed again."""
-    for file in files(run_path, subset).values():
+    for file in RunFolder(run_path).embedding_files(subset).values():
         file.unlink(missing_ok=True)
 
 
 def ready(run_path: str | Path, subset: str) -> bool:
-    f = files(run_path, subset)
+    f = RunFolder(run_path).embedding_files(subset)
     return f["after"].exists() and f["frame"].exists()
 
 
@@ -73,6 +63,7 @@ def _save(
 ) -> None:
     """Write a map's files. The backbone (`before`) may be unavailable: then say why in a file instead,
     since the 'after' view is still useful alone."""
+    f["after"].parent.mkdir(exist_ok=True)
     try:
         np.save(f["before"], before())
         f["before_error"].unlink(missing_ok=True)
@@ -90,8 +81,6 @@ def entity_words(
     Columns: text (the word), sentence, sentence_id, word (its index), gold and predicted entity
     type ("O" outside entities), confidence of the predicted tag, split.
     """
-    from trainer.metrics import entity_type
-
     rows = []
     for sid, (sentence, tags, split) in enumerate(
         zip(frame["text"], frame["gold"], frame["split"], strict=True)
@@ -130,21 +119,17 @@ def _pick(per_sentence: list[np.ndarray], words: pd.DataFrame, hidden: int) -> n
     return out
 
 
-def compute_words(model: Any, run: Run, subset: str, progress: Any = None, should_stop: Any = None) -> None:
-    """Token task: embeddings of entity words (first subword, last layer), before and after fine-tuning."""
-    from trainer.attribution import model_lock
-    from trainer.predict import backbone_word_embeddings
+def _word_points(
+    model: Any, run: Run, frame: pd.DataFrame, progress: Progress, should_stop: StopCheck
+) -> tuple:
+    """Entity words: (points, after (N, H), before() -> (N, H))."""
+    from trainer.predict import backbone_embeddings
 
-    frame = examples(run, subset)
-    if frame is None or frame.empty:
-        raise ValueError("This run has no sentences to embed.")
     sentences = [str(t).split() for t in frame["text"]]
-    f = files(run.path, subset)
-    f["after"].parent.mkdir(exist_ok=True)
     if progress:
         progress(0, 3)
     with model_lock(model.model):
-        preds = model.predict_tags(sentences)
+        preds = model.predict(sentences)
         words = entity_words(frame, preds.tags, preds.confidence)
         if words.empty:
             raise ValueError("No word of these sentences is part of an entity, so there is nothing to map.")
@@ -152,66 +137,69 @@ def compute_words(model: Any, run: Run, subset: str, progress: Any = None, shoul
         keep = {sid: k for k, sid in enumerate(used)}
         if progress:
             progress(1, 3)
-        after_all = model.embed_words([sentences[s] for s in used])
+        after_all = model.embed([sentences[s] for s in used])
     words = words.assign(sentence_id=[keep[s] for s in words["sentence_id"]])
     after = _pick(after_all, words, after_all[0].shape[1] if after_all else 1)
-    if should_stop and should_stop():
-        return
     if progress:
         progress(2, 3)
 
     def before() -> np.ndarray:
-        vectors = backbone_word_embeddings(
-            run.config.get("model") or "default", [sentences[s] for s in used], model.max_length
-        )
-        return _pick(vectors, words, vectors[0].shape[1])
+        model_name = run.config.get("model") or "default"
+        vectors = backbone_embeddings(model_name, model.task, [sentences[s] for s in used], model.max_length)
+        out = _pick(vectors, words, vectors[0].shape[1])
+        if progress:
+            progress(3, 3)
+        return out
 
-    _save(f, words, after, before)
-    if progress:
-        progress(3, 3)
+    return words, after, before
 
 
-def compute(model: Any, run: Run, subset: str, progress: Any = None, should_stop: Any = None) -> None:
-    """Background task: embeddings after (and before) fine-tuning, and predictions, saved to disk."""
-    from trainer.attribution import model_lock  # the Explain page may hook this model meanwhile
+def _example_points(
+    model: Any, run: Run, frame: pd.DataFrame, progress: Progress, should_stop: StopCheck
+) -> tuple:
+    """One dot per example: (points, after (N, H), before() -> (N, H))."""
     from trainer.predict import backbone_embeddings
 
-    if tasks.is_token(model.task):
-        compute_words(model, run, subset, progress, should_stop)
-        return
-    frame = examples(run, subset)
-    if frame is None or frame.empty:
-        raise ValueError("This run has no examples to embed.")
     texts = frame["text"].astype(str).tolist()
     n = len(texts)
-    f = files(run.path, subset)
-    f["after"].parent.mkdir(exist_ok=True)
 
-    def step(offset: int):
+    def step(offset: int) -> Progress:
         return (lambda done, total: progress(offset + done, 2 * n)) if progress else None
 
     if progress:
         progress(0, 2 * n)
-    with model_lock(model.model):
+    with model_lock(model.model):  # the Explain page may hook this model meanwhile
         after = model.embed(texts, progress=step(0))
         if "predicted" not in frame.columns:
             preds = model.predict(texts)
             frame["predicted"], frame["confidence"] = preds.labels, np.round(preds.confidence, 6)
-    if should_stop and should_stop():
-        return
-    _save(
-        f,
+    model_name = run.config.get("model") or "default"
+    return (
         frame,
         after,
-        lambda: backbone_embeddings(
-            run.config.get("model") or "default", texts, model.max_length, progress=step(n)
-        ),
+        lambda: backbone_embeddings(model_name, model.task, texts, model.max_length, progress=step(n)),
     )
+
+
+POINTS = {"examples": _example_points, "entity_words": _word_points}
+
+
+def compute(
+    model: Any, run: Run, subset: str, progress: Progress = None, should_stop: StopCheck = None
+) -> None:
+    """Background task: the map's points and their embeddings after (and before) fine-tuning, saved."""
+    frame = examples(run, subset)
+    if frame is None or frame.empty:
+        raise ValueError(f"This run has no {model.adapter.units()} to embed.")
+    points, after, before = POINTS[model.adapter.map_points](model, run, frame, progress, should_stop)
+    if should_stop and should_stop():
+        return
+    _save(run.folder.embedding_files(subset), points, after, before)
 
 
 def load(run_path: str | Path, subset: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None, str | None]:
     """(examples, after (N, H), before (N, H) or None, why before is missing)."""
-    f = files(run_path, subset)
+    f = RunFolder(run_path).embedding_files(subset)
     frame = pd.read_csv(f["frame"], keep_default_na=False)
     before = np.load(f["before"]) if f["before"].exists() else None
     error = f["before_error"].read_text(encoding="utf-8") if f["before_error"].exists() else None
@@ -222,7 +210,7 @@ def projected(embeddings: np.ndarray, method: str, run_path: str | Path) -> np.n
     """(N, 2), cached by trainer.projection (memory and `<run>/projections`)."""
     from trainer.projection import project
 
-    return project(embeddings, method, cache_dir=Path(run_path) / "projections")
+    return project(embeddings, method, cache_dir=RunFolder(run_path).projections_dir)
 
 
 def project_both(
@@ -230,8 +218,8 @@ def project_both(
     before: np.ndarray | None,
     method: str,
     run_path: str,
-    progress: Any = None,
-    should_stop: Any = None,
+    progress: Progress = None,
+    should_stop: StopCheck = None,
 ) -> None:
     """Background task for the slow projections (t-SNE, UMAP); the results land in the caches."""
     total = 1 + (before is not None)
@@ -248,7 +236,6 @@ def project_both(
 
 def has_projection(embeddings: np.ndarray, method: str, run_path: str | Path) -> bool:
     """Whether `projected` would answer from its disk cache."""
-    from trainer.projection import cache_key
+    from trainer.projection import cached_path
 
-    key = cache_key(embeddings, method, 0, {})
-    return (Path(run_path) / "projections" / f"{method}-{key}.npy").exists()
+    return cached_path(embeddings, method, RunFolder(run_path).projections_dir).exists()

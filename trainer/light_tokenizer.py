@@ -1,4 +1,4 @@
-"""A torch-free tokenizer for the data checks on the Data page.
+"""A torch-free tokenizer for the data checks (the app's Data page must not import torch).
 
 `trainer.data.prepare(tokenizer=...)` only needs token ids (lengths, the [UNK] share). Loading a
 transformers tokenizer imports torch (seconds on a small machine), so for a local model folder with a

@@ -1,0 +1,42 @@
+"""trainer.corrections: the user's keep/drop/relabel decisions applied to a run's data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from helpers import sentiment_csv
+
+from trainer.config import TrainConfig
+from trainer.corrections import Correction, corrected_dataset
+from trainer.data import prepare
+from trainer.runs import RunFolder, create_run, load_run
+
+
+@pytest.fixture
+def text_run(tmp_path):
+    """A run folder with its splits saved (no model needed for corrections)."""
+    data = prepare(sentiment_csv(tmp_path / "s.csv", n=60))
+    run_dir = create_run(tmp_path / "runs", "corrections")
+    RunFolder(run_dir).write_inputs(TrainConfig().to_dict(), data)
+    return run_dir
+
+
+def test_corrected_dataset_drops_and_relabels_the_marked_test_rows(text_run):
+    run = load_run(text_run)
+    test = run.split("test")
+    fixed = corrected_dataset(run, {0: Correction.drop(), 1: Correction.relabel("zzz")})
+    total = sum(len(run.split(s)) for s in ("train", "validation", "test"))
+    assert len(fixed) == total - 1
+    assert (fixed["label"] == "zzz").sum() == 1
+    everything = pd.concat([run.split(s) for s in ("train", "validation", "test")])
+    dropped = test.iloc[0]["text"]
+    assert (fixed["text"] == dropped).sum() == (everything["text"] == dropped).sum() - 1
+
+
+def test_a_correction_says_what_it_does_and_refuses_nonsense():
+    assert not Correction().changes and Correction.drop().changes
+    assert Correction.relabel("pos") == Correction("relabel", "pos")
+    with pytest.raises(ValueError, match="new label"):
+        Correction("relabel")
+    with pytest.raises(ValueError, match="keep, drop, relabel"):
+        Correction("delete")

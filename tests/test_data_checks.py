@@ -1,0 +1,74 @@
+"""trainer.data.checks: enough examples of each class, balance, labels the model never saw."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from data_helpers import balanced, error_of, labeled_rows, people_conll, write_csv
+
+from trainer.data import (
+    DataError,
+    prepare,
+)
+
+
+def test_only_one_class_is_an_error(tmp_path):
+    rows = [{"text": f"t {i}", "label": "spam"} for i in range(20)]
+    message = error_of(prepare, write_csv(tmp_path / "one.csv", rows))
+    assert message.startswith('Every training row has the same label ("spam").')
+    assert "--label-column" in message
+
+
+def test_a_class_with_one_example_is_an_error_and_the_report_is_attached(tmp_path):
+    rows = labeled_rows({"positive": 10, "negative": 10}) + [{"text": "lonely", "label": "refund"}]
+    with pytest.raises(DataError) as info:
+        prepare(write_csv(tmp_path / "r.csv", rows))
+    assert 'fewer than 2 examples in the training data: "refund"' in str(info.value)
+    assert info.value.report is not None
+    assert info.value.report.errors == [str(info.value)]
+    assert not info.value.report.ok
+
+
+def test_rare_classes_warned_and_kept_in_training(tmp_path):
+    rows = labeled_rows({"positive": 40, "negative": 40, "refund": 2})
+    data = prepare(write_csv(tmp_path / "r.csv", rows))
+    assert data.train.labels.count("refund") == 2
+    assert any('"refund" (2)' in w and "Few training examples" in w for w in data.report.warnings)
+    assert any('kept in training only: "refund"' in n for n in data.report.notes)
+
+
+def test_imbalance_ratio_and_warning(tmp_path):
+    data = prepare(write_csv(tmp_path / "i.csv", labeled_rows({"ham": 220, "spam": 15})))
+    assert Counter(data.train.labels) == {"ham": 175, "spam": 12}
+    assert data.report.imbalance_ratio == round(175 / 12, 2)
+    assert any("unbalanced" in w and "--class-weights" in w for w in data.report.warnings)
+    calm = prepare(balanced(tmp_path)).report
+    assert calm.imbalance_ratio == 1.0
+    assert not any("unbalanced" in w for w in calm.warnings)
+
+
+def test_unseen_labels_in_eval_file_are_dropped_and_warned(tmp_path):
+    train = balanced(tmp_path, 10, "train.csv")
+    evaluation = labeled_rows({"positive": 2, "negative": 2, "angry": 3}, prefix="eval")
+    data = prepare(train, eval_data=write_csv(tmp_path / "eval.csv", evaluation))
+    assert data.report.unseen_labels == {"validation": ["angry"], "test": ["angry"]}
+    assert data.report.dropped == {"label not in training data": 3}
+    assert len(data.validation) == len(data.test) == 4
+    assert any('"angry"' in w and "left out (3 rows)" in w for w in data.report.warnings)
+    assert data.report.rows_read - sum(data.report.dropped.values()) == data.report.rows_used == 34
+
+
+def test_every_tag_o_is_an_error_unless_only_reading(tmp_path):
+    (tmp_path / "o.conll").write_text("".join(f"w{i} O\nx O\n\n" for i in range(20)), "utf-8")
+    assert error_of(prepare, tmp_path / "o.conll").startswith("Every word is tagged O")
+    read = prepare(tmp_path / "o.conll", val_fraction=0, test_fraction=0)
+    assert len(read.train) == 20 and any("tagged O" in w for w in read.report.warnings)
+
+
+def test_unseen_entity_types_in_eval_file_are_dropped(tmp_path):
+    (tmp_path / "train.conll").write_text(people_conll(), "utf-8")
+    (tmp_path / "eval.conll").write_text("Acme B-ORG\nwins O\n\nAnn B-PER\nwins O\n\n", "utf-8")
+    data = prepare(tmp_path / "train.conll", eval_data=tmp_path / "eval.conll")
+    assert data.report.unseen_labels == {"validation": ["B-ORG"], "test": ["B-ORG"]}
+    assert data.validation.tokens == [["Ann", "wins"]]

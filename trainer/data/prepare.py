@@ -1,0 +1,198 @@
+"""prepare(): read, clean, check and split a dataset; the task adapter decides what differs per task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from trainer.data.checks import drop_unseen
+from trainer.data.columns import choose_columns, find_split_column, is_token_table
+from trainer.data.errors import DataError, Message, fail
+from trainer.data.readers import CONLL_EXTENSIONS, Loaded, Source, read
+from trainer.data.report import ValidationReport, measure
+from trainer.data.rows import Example, dedupe, extract
+from trainer.data.splits import Split, check_fractions, make_splits, overlap_warning
+from trainer.tasks import TEXT_TASK, TOKEN_TASK, Task, get_task, task_name
+
+
+@dataclass
+class PreparedData:
+    """Validated splits ready for training, with the report and the columns used."""
+
+    task: str
+    labels: list[str]
+    train: Split
+    validation: Split
+    test: Split
+    report: ValidationReport
+    text_column: str | None
+    label_column: str | None
+
+
+def _task(name: str | None) -> str | None:
+    try:
+        return task_name(name)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+
+
+def propose_task(data: pd.DataFrame | Source) -> str:
+    """Token task for CoNLL files and tables with a tokens column and a matching tags column."""
+    if not isinstance(data, pd.DataFrame):
+        name = data[0] if isinstance(data, tuple) else str(data)
+        if name.lower().endswith(CONLL_EXTENSIONS):
+            return TOKEN_TASK
+        loaded = read(data)
+        if loaded.frame is None:
+            return TOKEN_TASK
+        data = loaded.frame
+    return TOKEN_TASK if is_token_table(data) else TEXT_TASK
+
+
+def propose_columns(df: pd.DataFrame, task: str | None = None) -> tuple[str | None, str | None]:
+    """(text column, label column); for the token task (tokens column, tags column). None: no guess."""
+    return get_task(_task(task) or propose_task(df)).propose_columns(df)
+
+
+def _columns(loaded: Loaded, task: Task, given: tuple, report: ValidationReport) -> tuple:
+    if loaded.frame is None:
+        if not task.reads_conll:
+            raise fail(
+                report,
+                Message(
+                    '"{name}" is a CoNLL file (one word and its tag per line), which is for tagging words, '
+                    "not for classifying texts. Choose the token task ({task_token}).",
+                    name=loaded.name,
+                ),
+            )
+        return None, None
+    proposed = task.propose_columns(loaded.frame)
+    return choose_columns(loaded.frame, loaded.name, given, proposed, task.column_things, report)
+
+
+def _read_other(source: Source, task: Task, columns: tuple, report: ValidationReport) -> list[Example]:
+    """An evaluation or test file, read with the main file's columns (or its own proposal)."""
+    loaded = read(source)
+    if loaded.frame is not None and not all(c in loaded.frame.columns for c in columns):
+        guess = task.propose_columns(loaded.frame)
+        missing = next(c for c in columns if c not in loaded.frame.columns)
+        if None in guess or guess[0] == guess[1]:
+            found = ", ".join(map(str, loaded.frame.columns)) or "(none)"
+            raise fail(
+                report,
+                f'"{loaded.name}" has no column "{missing}". Columns found: {found}. '
+                "Use the same column names as in the training file.",
+            )
+        columns = guess
+    if loaded.frame is None:
+        _columns(loaded, task, (None, None), report)
+    return extract(loaded, task.parse_row, columns, None, report)
+
+
+def _to_split(task: Task, part: list[Example]) -> Split:
+    if task.inputs_are_words:
+        tokens = [list(ex.x) for ex in part]
+        return Split([" ".join(t) for t in tokens], [list(ex.y) for ex in part], tokens)
+    return Split([ex.x for ex in part], [ex.y for ex in part])
+
+
+def prepare(
+    data: Source,
+    *,
+    eval_data: Source | None = None,
+    test_data: Source | None = None,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    split_column: str | None = None,
+    task: str | None = None,
+    tokenizer: Any = None,
+    max_length: int | None = None,
+    model_max_length: int = 512,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    seed: int = 42,
+) -> PreparedData:
+    """Read, clean, check and split the data.
+
+    Args:
+        data: a file path, or (file name, bytes) of an upload: CSV, TSV, JSON Lines, JSON or CoNLL.
+        eval_data, test_data: the user's own validation / test files (else split from `data`).
+        text_column, label_column: the columns to use (else proposed from names and contents).
+        task: "text-classification" or "token-classification" (or "text", "token"); else proposed.
+        tokenizer: the backbone's tokenizer, for the length and vocabulary checks (optional).
+        max_length: the user's max length (else chosen from the data when a tokenizer is given).
+
+    Returns:
+        PreparedData: the task, label names in model order, the three splits and the report.
+
+    Raises:
+        DataError: the data cannot be trained on; `.report` holds what was found so far.
+
+    Example:
+        >>> data = prepare("reviews.csv", tokenizer=load_tokenizer("default"))
+        >>> print(data.report.to_text())
+    """
+    check_fractions(val_fraction, test_fraction)
+    main = read(data)
+    adapter = get_task(_task(task) or (TOKEN_TASK if main.frame is None else propose_task(main.frame)))
+    report = adapter.new_report()
+    columns = _columns(main, adapter, (text_column, label_column), report)
+    has_files = eval_data is not None or test_data is not None
+    split_col = None if has_files else find_split_column(main.frame, split_column, columns, report)
+    if has_files and split_column:
+        report.notes.append(f'The split column "{split_column}" was ignored: evaluation files were given.')
+    try:
+        examples = extract(main, adapter.parse_row, columns, split_col, report)
+        others = {}
+        if eval_data is not None:
+            others["validation"] = _read_other(eval_data, adapter, columns, report)
+        if test_data is not None:
+            others["test"] = _read_other(test_data, adapter, columns, report)
+    except DataError as exc:
+        raise fail(report, exc.message) from None
+    adapter.clean([examples, *others.values()], report)
+    examples = dedupe(examples, report)
+    if not examples:
+        reasons = ", ".join(f"{k}: {v}" for k, v in report.dropped.items()) or "the file has no data rows"
+        raise fail(
+            report,
+            Message(
+                'No usable rows in "{name}" ({reasons}). Check that {columns} name the right columns.',
+                name=main.name,
+                reasons=reasons,
+            ),
+        )
+    adapter.check_examples([ex.y for ex in examples], report)
+    fractions = (val_fraction, test_fraction)
+    train, val, test = make_splits(examples, others, split_col, fractions, seed, report, adapter.stratify)
+    read_only = not has_files and split_col is None and val_fraction == 0 and test_fraction == 0
+    adapter.check_training([ex.y for ex in train], report, read_only)
+    labels = adapter.label_names([ex.y for ex in train], report.tag_scheme)
+    val, test = drop_unseen(labels, val, test, adapter.labels_of, report)
+    if has_files or split_col:
+        overlap_warning(train, val, test, report)
+    splits = {"train": train, "validation": val, "test": test}
+    report.rows_used = len({id(ex) for part in splits.values() for ex in part})
+    report.split_sizes = {name: len(part) for name, part in splits.items()}
+    adapter.count(report, splits)
+    if tokenizer is not None:
+        used = list({id(ex): ex for ex in train + val + test}.values())
+        inputs = [list(ex.x) if adapter.inputs_are_words else ex.x for ex in used]
+        measure(
+            report, tokenizer, inputs, adapter.inputs_are_words, max_length, model_max_length, adapter.unit
+        )
+    else:
+        report.max_length = max_length
+    validation = _to_split(adapter, val)
+    return PreparedData(
+        task=adapter.name,
+        labels=labels,
+        train=_to_split(adapter, train),
+        validation=validation,
+        test=validation if test is val else _to_split(adapter, test),
+        report=report,
+        text_column=columns[0],
+        label_column=columns[1],
+    )

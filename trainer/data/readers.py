@@ -1,0 +1,333 @@
+"""Reading files: CSV, TSV, JSON Lines, JSON and CoNLL, with the encoding detected.
+
+Every file that cannot be read raises DataError with a message for a non-engineer. Cells are strings.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trainer.data.errors import DataError
+from trainer.words import cell_text
+
+Source = str | Path | tuple[str, bytes]  # a path, or (file name, raw bytes) from an upload
+
+CONLL_EXTENSIONS = (".conll", ".bio", ".iob")
+TABLE_EXTENSIONS = (".csv", ".tsv", ".tab", ".txt", ".jsonl", ".ndjson", ".json")
+TAG_RE = re.compile(r"^(?:O|[BIESMLU][-_]\S+)$")
+
+_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"PK\x03\x04", "a ZIP archive or an Excel/Word file"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel or Word file"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3", "a SQLite database"),
+)
+
+
+@dataclass
+class Loaded:
+    """One file as read: a table, or CoNLL sentences."""
+
+    name: str
+    frame: pd.DataFrame | None = None
+    tokens: list[list[str]] | None = None
+    tags: list[list[str]] | None = None
+
+
+def detect_encoding(raw: bytes) -> str:
+    """utf-8 / utf-8-sig, utf-16 (with BOM), gb18030 (Chinese), else cp1252, else latin-1."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        raw.decode("utf-8")
+        return "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if _looks_like_gb18030(raw):
+        return "gb18030"
+    try:
+        raw.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _looks_like_gb18030(raw: bytes) -> bool:
+    """Decodes as GB18030, holds CJK, and its double bytes look like Chinese, not accented Latin."""
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    wide = [c for c in text[:200_000] if ord(c) > 127]
+    if not any("\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" for c in wide):
+        return False
+    # Latin-1 "ü" + "l" also decodes to a GB character, but its second byte is ASCII; Chinese's is not
+    chinese_like = sum(1 for c in wide if len(b := c.encode("gb18030")) == 2 and b[1] >= 0x80)
+    return chinese_like >= 0.8 * len(wide)
+
+
+def _load(source: Source) -> tuple[str, bytes]:
+    if isinstance(source, tuple):
+        name, raw = source
+        return Path(str(name)).name or "upload", bytes(raw)
+    path = Path(source).expanduser()
+    if path.is_dir():
+        raise DataError(
+            f'"{path}" is a folder, not a file. Give the path of a CSV, TSV, JSON Lines or CoNLL file.'
+        )
+    if not path.exists():
+        raise DataError(f'File not found: "{path}". Check the path and the file name.')
+    return path.name, path.read_bytes()
+
+
+def _extension(name: str) -> str:
+    return Path(name).suffix.lower()
+
+
+def _check_extension(name: str, ext: str) -> None:
+    if ext in CONLL_EXTENSIONS + TABLE_EXTENSIONS or ext == "":
+        return
+    hint = " In Excel: File > Save As > CSV UTF-8." if ext in (".xlsx", ".xls", ".xlsm", ".ods") else ""
+    raise DataError(
+        f'Insight cannot read "{name}": files ending in {ext} are not supported. Save it as CSV (.csv), '
+        f"TSV (.tsv), JSON Lines (.jsonl) or CoNLL (.conll) and try again.{hint}"
+    )
+
+
+def _binary_kind(raw: bytes) -> str | None:
+    for magic, kind in _MAGIC:
+        if raw.startswith(magic):
+            return kind
+    if not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" in raw[:8192]:
+        return "binary data"
+    return None
+
+
+def _decode(name: str, raw: bytes) -> str:
+    empty = f'The file "{name}" is empty. Choose a file with a header row and some labeled rows.'
+    if not raw.strip():
+        raise DataError(empty)
+    kind = _binary_kind(raw)
+    if kind:
+        raise DataError(
+            f'"{name}" is not a text file (it looks like {kind}). Save your data as CSV (UTF-8) and try again.'
+        )
+    text = raw.decode(detect_encoding(raw)).lstrip("\ufeff")
+    if not text.strip():
+        raise DataError(empty)
+    return text
+
+
+def read(source: Source) -> Loaded:
+    name, raw = _load(source)
+    ext = _extension(name)
+    _check_extension(name, ext)
+    text = _decode(name, raw)
+    if ext in CONLL_EXTENSIONS or (ext in (".txt", "") and _looks_like_conll(text)):
+        tokens, tags = _parse_conll(text, name)
+        return Loaded(name, tokens=tokens, tags=tags)
+    if ext in (".jsonl", ".ndjson"):
+        return Loaded(name, frame=_read_jsonl(text, name))
+    if ext == ".json" or (ext == "" and text.lstrip().startswith(("[", "{"))):
+        return Loaded(name, frame=_read_json(text, name))
+    return Loaded(name, frame=_read_csv(text, name, ext))
+
+
+def read_table(source: Source) -> pd.DataFrame:
+    """Read CSV/TSV/JSONL/JSON (CoNLL: columns tokens,tags, space-joined); every cell a string."""
+    loaded = read(source)
+    if loaded.frame is not None:
+        return loaded.frame
+    return pd.DataFrame(
+        {"tokens": [" ".join(t) for t in loaded.tokens], "tags": [" ".join(t) for t in loaded.tags]},
+        dtype=str,
+    )
+
+
+def read_conll(source: Source) -> tuple[list[list[str]], list[list[str]]]:
+    """Sentences of a CoNLL file: one `token ... TAG` per line, blank lines between sentences."""
+    name, raw = _load(source)
+    return _parse_conll(_decode(name, raw), name)
+
+
+def _conll_fields(line: str) -> list[str]:
+    return [f.strip() for f in line.split("\t")] if "\t" in line else line.split()
+
+
+def _looks_like_conll(text: str) -> bool:
+    lines = [ln.strip() for ln in text.splitlines()[:2000]]
+    lines = [ln for ln in lines if ln and not ln.startswith("-DOCSTART-")][:500]
+    if not lines:
+        return False
+    good = sum(1 for ln in lines if 2 <= len(f := _conll_fields(ln)) <= 6 and TAG_RE.match(f[-1]))
+    return good >= 0.9 * len(lines)
+
+
+def _conll_blocks(text: str) -> Iterator[list[tuple[int, str]]]:
+    """The sentences of CoNLL text: per sentence, (line number, stripped line) of each line;
+    `-DOCSTART-` lines and blank lines separate sentences."""
+    block: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("-DOCSTART-"):
+            if block:
+                yield block
+                block = []
+            continue
+        block.append((number, stripped))
+    if block:
+        yield block
+
+
+def _parse_conll(text: str, name: str) -> tuple[list[list[str]], list[list[str]]]:
+    sentences: list[list[str]] = []
+    tags: list[list[str]] = []
+    for block in _conll_blocks(text):
+        rows = []
+        for number, line in block:
+            fields = _conll_fields(line)
+            if len(fields) < 2 or not fields[-1] or not fields[0]:
+                raise DataError(
+                    f'Line {number} of "{name}" (sentence {len(sentences) + 1}) has a word but no tag: '
+                    f'"{line}". Each line must hold one word and its tag, like "Paris B-LOC", '
+                    "with a blank line between sentences."
+                )
+            rows.append(fields)
+        sentences.append([fields[0] for fields in rows])
+        tags.append([fields[-1] for fields in rows])
+    if not sentences:
+        raise DataError(
+            f'"{name}" holds no sentences. Write one word and its tag per line, like "Paris B-LOC".'
+        )
+    return sentences, tags
+
+
+def read_conll_words(source: Source) -> list[list[str]]:
+    """Sentences of a CoNLL-style file whose tags may be missing (new text to tag): the first field
+    of each line is the word."""
+    name, raw = _load(source)
+    sentences = [[_conll_fields(line)[0] for _, line in block] for block in _conll_blocks(_decode(name, raw))]
+    if not sentences:
+        raise DataError(f'"{name}" holds no words. Write one word per line, a blank line between sentences.')
+    return sentences
+
+
+def _records_frame(records: list[dict]) -> pd.DataFrame:
+    columns: dict[str, None] = {}
+    for record in records:
+        columns.update(dict.fromkeys(str(k).strip() for k in record))
+    rows = [[cell_text(_get(r, c)) for c in columns] for r in records]
+    return pd.DataFrame(rows, columns=list(columns), dtype=str)
+
+
+def _get(record: dict, column: str) -> Any:
+    if column in record:
+        return record[column]
+    return next((v for k, v in record.items() if str(k).strip() == column), None)
+
+
+def _read_jsonl(text: str, name: str) -> pd.DataFrame:
+    example = '{"text": "I love it", "label": "positive"}'
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(
+                f'Line {number} of "{name}" is not valid JSON ({exc.msg}). '
+                f"Each line must be one JSON object, like {example}."
+            ) from None
+        if not isinstance(record, dict):
+            raise DataError(
+                f'Line {number} of "{name}" is a JSON {type(record).__name__}, not an object. '
+                f"Each line must be one JSON object, like {example}."
+            )
+        records.append(record)
+    return _records_frame(records)
+
+
+def _read_json(text: str, name: str) -> pd.DataFrame:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if text.lstrip().startswith("{"):  # JSON Lines saved as .json
+            return _read_jsonl(text, name)
+        raise DataError(
+            f'"{name}" is not valid JSON (line {exc.lineno}: {exc.msg}). Fix it or save it as CSV.'
+        ) from None
+    if isinstance(data, dict):  # {"data": [...]}: the one list of objects inside
+        lists = [v for v in data.values() if isinstance(v, list)]
+        data = lists[0] if len(lists) == 1 else data
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise DataError(
+            f'"{name}" must hold a list of objects, like [{{"text": "I love it", "label": "positive"}}, ...]. '
+            "For one object per line, name the file .jsonl."
+        )
+    return _records_frame(data)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that occurs most often (outside quotes) in the header line."""
+    header = next((ln for ln in text.splitlines() if ln.strip()), "")
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {d: unquoted.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    names: list[str] = []
+    for i, raw in enumerate(header):
+        name = raw.strip().lstrip("\ufeff").strip() or f"column {i + 1}"
+        base, k = name, 1
+        while name in names:
+            name, k = f"{base}.{k}", k + 1
+        names.append(name)
+    return names
+
+
+def _read_csv(text: str, name: str, ext: str) -> pd.DataFrame:
+    sep = "\t" if ext in (".tsv", ".tab") else _sniff_delimiter(text)
+    kind = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "vertical bar"}[sep]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = _unique_names(row)
+                continue
+            while len(row) > len(header) and not row[-1].strip():
+                row.pop()
+            if len(row) > len(header):
+                raise DataError(
+                    f'Line {reader.line_num} of "{name}" has {len(row)} fields, but the header has {len(header)}. '
+                    f'A text that contains a {kind} must be enclosed in double quotes, like "good{sep} but slow". '
+                    "Fix that line, or export the file again from your spreadsheet."
+                )
+            rows.append(row + [""] * (len(header) - len(row)))
+    except csv.Error as exc:
+        raise DataError(
+            f'"{name}" could not be read near line {reader.line_num} ({exc}). '
+            'Check for a double quote (") that is opened but never closed.'
+        ) from None
+    return pd.DataFrame(rows, columns=header, dtype=str)

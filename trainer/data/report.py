@@ -1,0 +1,193 @@
+"""The validation report: what `prepare` found, as numbers and plain-English errors, warnings, notes.
+
+Also the length and vocabulary checks that need the model's tokenizer (`measure`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trainer.data.errors import PLAIN_NAMES, render
+
+TRUNCATION_WARNING = 0.01  # share of texts longer than max_length
+UNK_WARNING = 0.05  # share of [UNK] among non-special tokens
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def quote(items: Iterable[str]) -> str:
+    return ", ".join(f'"{i}"' for i in items)
+
+
+def pct(share: float | None) -> str:
+    """A share for people: '12%', '3.4%', '0%'; '-' when unknown."""
+    if share is None:
+        return "-"
+    return f"{share:.0%}" if share >= 0.1 or share == 0 else f"{share:.1%}"
+
+
+@dataclass
+class ValidationReport:
+    """What `prepare` found. Token task: label_counts are tag counts, split_counts entity counts.
+
+    `unit`, `task_title`, `class_title` and `class_counts` are the task's words and the classes that
+    matter for balance (labels, or entity types), filled in by the task adapter.
+    """
+
+    task: str = "text-classification"
+    task_title: str = "text classification"
+    unit: str = "rows"
+    class_title: str = "Labels"
+    rows_read: int = 0
+    rows_used: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    duplicate_texts: int = 0
+    conflicting_duplicates: int = 0
+    label_counts: dict[str, int] = field(default_factory=dict)
+    class_counts: dict[str, int] = field(default_factory=dict)
+    split_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    split_sizes: dict[str, int] = field(default_factory=dict)
+    merged_labels: dict[str, list[str]] = field(default_factory=dict)
+    imbalance_ratio: float | None = None
+    max_length: int | None = None
+    truncated_share: float | None = None
+    unk_share: float | None = None
+    unseen_labels: dict[str, list[str]] = field(default_factory=dict)
+    tag_scheme: str | None = None
+    repaired_tags: int = 0
+    entity_counts: dict[str, int] = field(default_factory=dict)
+    rare_labels: list[str] = field(default_factory=list)  # too few to train on (the error names them)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe copy (plain ints, floats, strings), with `ok`; messages name settings plainly."""
+        out = asdict(self)
+        for key in ("errors", "warnings", "notes"):
+            out[key] = [render(m, PLAIN_NAMES) for m in getattr(self, key)]
+        return {**out, "ok": self.ok}
+
+    def to_text(self) -> str:
+        """A readable multi-line report (what the CLI prints)."""
+        lines = [f"Task: {self.task_title}"]
+        dropped = ", ".join(f"{k}: {v}" for k, v in self.dropped.items())
+        lines.append(
+            f"{self.unit.capitalize()}: {self.rows_read} read, {sum(self.dropped.values())} dropped"
+            + (f" ({dropped})" if dropped else "")
+            + f", {self.rows_used} used"
+        )
+        if self.split_sizes:
+            lines.append("Splits: " + ", ".join(f"{k} {v}" for k, v in self.split_sizes.items()))
+        if self.tag_scheme:
+            lines.append(f"Tag scheme: {self.tag_scheme} ({self.repaired_tags} tags repaired)")
+        if self.class_counts:
+            lines.append(
+                f"{self.class_title} ({len(self.class_counts)}): "
+                + ", ".join(f"{k} {v}" for k, v in self.class_counts.items())
+            )
+        if self.imbalance_ratio is not None:
+            lines.append(f"Imbalance: {self.imbalance_ratio:.1f} to 1 (largest / smallest)")
+        lines.append(
+            f"Duplicates: {self.duplicate_texts} repeated, {self.conflicting_duplicates} with conflicting labels"
+        )
+        if self.max_length is not None:
+            cut = f" ({pct(self.truncated_share)} longer)" if self.truncated_share is not None else ""
+            lines.append(f"Max length: {self.max_length} tokens{cut}")
+        if self.unk_share is not None:
+            lines.append(f"Unknown tokens: {pct(self.unk_share)}")
+        for title, items in (("Errors", self.errors), ("Warnings", self.warnings), ("Notes", self.notes)):
+            if items:
+                lines.append(f"{title}:")
+                lines.extend(f"  - {item}" for item in items)
+        lines.append("OK" if self.ok else "NOT OK: fix the errors above")
+        return "\n".join(lines)
+
+
+def choose_max_length(token_lengths: Sequence[int], model_max: int) -> int:
+    """99th percentile of the lengths, rounded up to a multiple of 8, at least 16, at most model_max."""
+    if len(token_lengths) == 0:
+        return min(16, model_max)
+    p99 = math.ceil(float(np.percentile(np.asarray(token_lengths), 99)))
+    return int(min(model_max, max(16, 8 * math.ceil(p99 / 8))))
+
+
+def token_stats(tokenizer: Any, inputs: list, split_words: bool) -> tuple[list[int], float | None]:
+    """Token count of each input (special tokens included) and the share of [UNK] among the others."""
+    unk = getattr(tokenizer, "unk_token_id", None)
+    special_ids = set(getattr(tokenizer, "all_special_ids", None) or []) - {unk}  # [UNK] is "special" too
+    special = np.asarray(sorted(special_ids), dtype=np.int64)
+    lengths: list[int] = []
+    n_unk = n_plain = 0
+    for start in range(0, len(inputs), 512):
+        batch = inputs[start : start + 512]
+        extra = {"is_split_into_words": True} if split_words else {}
+        ids = tokenizer(
+            batch,
+            add_special_tokens=True,
+            truncation=False,
+            verbose=False,  # no "longer than the maximum" warning: measuring that is the point
+            return_attention_mask=False,
+            return_token_type_ids=False,
+            **extra,
+        )["input_ids"]
+        lengths.extend(len(seq) for seq in ids)
+        flat = np.fromiter((i for seq in ids for i in seq), dtype=np.int64)
+        plain = flat[~np.isin(flat, special)]
+        n_plain += plain.size
+        if unk is not None:
+            n_unk += int((plain == unk).sum())
+    return lengths, (n_unk / n_plain if unk is not None and n_plain else None)
+
+
+def measure(
+    report: ValidationReport,
+    tokenizer: Any,
+    inputs: list,
+    words: bool,
+    max_length: int | None,
+    model_max_length: int,
+    unit: str = "text",
+) -> None:
+    """Token lengths, the max length, the share cut, and the share of unknown tokens.
+
+    `inputs` are texts, or word lists when `words`; word lists longer than the max length are read in
+    overlapping windows (a note), texts are cut (a warning). `unit` names one input ("text", "sentence").
+    """
+    cap = model_max_length
+    tok_max = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tok_max, int) and 0 < tok_max < 100_000:
+        cap = min(cap, tok_max)
+    lengths, report.unk_share = token_stats(tokenizer, inputs, words)
+    report.max_length = min(max_length, cap) if max_length else choose_max_length(lengths, cap)
+    longer = sum(1 for n in lengths if n > report.max_length)
+    report.truncated_share = longer / len(lengths) if lengths else 0.0
+    if report.truncated_share > TRUNCATION_WARNING:
+        verb = "is" if longer == 1 else "are"
+        if words:
+            report.notes.append(
+                f"{plural(longer, unit)} ({pct(report.truncated_share)}) {verb} longer than "
+                f"{report.max_length} tokens; they are read in overlapping windows."
+            )
+        else:
+            report.warnings.append(
+                f"{plural(longer, unit)} ({pct(report.truncated_share)}) {verb} longer than "
+                f"{report.max_length} tokens and will be cut. Raise the max length if the end of a text matters."
+            )
+    if report.unk_share is not None and report.unk_share > UNK_WARNING:
+        report.warnings.append(
+            f"{pct(report.unk_share)} of the words are unknown to this model's vocabulary (is the text in a "
+            "language the model does not read? The default model is English-only; choose a multilingual or "
+            "Chinese backbone)."
+        )

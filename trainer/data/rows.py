@@ -1,0 +1,153 @@
+"""Rows into examples: the cells of each row (or CoNLL sentence) as an example, label spellings merged,
+exact duplicates dropped.
+
+Decisions a caller relies on:
+- Labels that differ only by case or surrounding spaces are merged into the most frequent spelling.
+- Exact duplicate rows (same text and label) of the main file are dropped after the first, so a copy
+  cannot sit in both training and test; duplicates with different labels are kept and warned about.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from trainer.data.columns import SPLIT_VALUES
+from trainer.data.errors import DataError
+from trainer.data.readers import Loaded
+from trainer.data.report import ValidationReport, plural, quote
+from trainer.words import cell_text, split_words
+
+# (text cell, label cell, file name, row number) -> (x, y, split into characters?)
+RowParser = Callable[[str, str, str, int], tuple[Any, Any, bool]]
+
+
+@dataclass
+class Example:
+    x: Any  # text (str) or words (tuple[str, ...])
+    y: Any  # label (str) or tags (tuple[str, ...])
+    split: str | None = None
+
+
+def text_row(x: str, y: str, name: str, row: int) -> tuple[str, str, bool]:
+    """A text classification row: the text (trimmed) and its label."""
+    return x.strip(), y, False
+
+
+def _parse_words(cell: str, name: str, row: int, what: str) -> list[str]:
+    words = split_words(cell)
+    if words is None:
+        raise DataError(
+            f'Row {row} of "{name}": the {what} cell starts with "[" but is not a valid JSON list. '
+            'Write it like ["John", "lives", "here"], or as words separated by spaces.'
+        )
+    return words
+
+
+def sentence_row(tok_cell: str, tag_cell: str, name: str, row: int) -> tuple[tuple, tuple, bool]:
+    """Words and tags of one table row; Chinese written without spaces is split into characters."""
+    tok_cell, tag_cell = tok_cell.strip(), tag_cell.strip()
+    tags = _parse_words(tag_cell, name, row, "tags")
+    words = _parse_words(tok_cell, name, row, "tokens")
+    chars = False
+    if len(words) == 1 and len(tags) == len(tok_cell) > 1 and not tok_cell.startswith("["):
+        words, chars = list(tok_cell), True
+    if len(words) != len(tags):
+        raise DataError(
+            f'Row {row} of "{name}" has {len(words)} words but {len(tags)} tags (row {row} counts data rows, '
+            "not the header). Every word needs exactly one tag: fix that row."
+        )
+    return tuple(words), tuple(tags), chars
+
+
+def extract(
+    loaded: Loaded, parse: RowParser, columns: tuple, split_column: str | None, report: ValidationReport
+) -> list[Example]:
+    """The usable examples of one file; empty ones are counted in report.dropped."""
+    dropped: Counter[str] = Counter()
+    examples: list[Example] = []
+    if loaded.frame is None:  # CoNLL
+        report.rows_read += len(loaded.tokens)
+        return [Example(tuple(w), tuple(t)) for w, t in zip(loaded.tokens, loaded.tags, strict=True)]
+    frame = loaded.frame
+    report.rows_read += len(frame)
+    xs, ys = frame[columns[0]].tolist(), frame[columns[1]].tolist()
+    splits = frame[split_column].tolist() if split_column else [None] * len(frame)
+    chars = 0
+    for row, (x, y, s) in enumerate(zip(xs, ys, splits, strict=True), 1):
+        x, y = cell_text(x), cell_text(y)
+        split = SPLIT_VALUES.get(cell_text(s).strip().lower()) if split_column else None
+        if not x.strip():
+            dropped["empty text"] += 1
+        elif not y.strip():
+            dropped["missing label"] += 1
+        elif split_column and split is None:
+            dropped["missing split"] += 1
+        else:
+            ex, ey, split_chars = parse(x, y, loaded.name, row)
+            chars += split_chars
+            examples.append(Example(ex, ey, split))
+    if chars:
+        report.notes.append(
+            f'{chars} rows of "{loaded.name}" have no spaces between words but one tag per character; '
+            "they were split into characters."
+        )
+    for reason, n in dropped.items():
+        report.dropped[reason] = report.dropped.get(reason, 0) + n
+    return examples
+
+
+def merge_labels(parts: list[list[Example]], report: ValidationReport) -> None:
+    """Labels that differ only by case or surrounding spaces become the most frequent spelling."""
+    raw = Counter(ex.y for part in parts for ex in part)
+    groups: dict[str, Counter[str]] = {}
+    for label, n in raw.items():  # insertion order = first seen, which breaks ties
+        groups.setdefault(label.strip().casefold(), Counter())[label.strip()] += n
+    mapping = {}
+    for label in raw:
+        spellings = groups[label.strip().casefold()]
+        mapping[label] = max(spellings, key=lambda s, c=spellings: c[s])
+    for ex in (ex for part in parts for ex in part):
+        ex.y = mapping[ex.y]
+    for canonical in dict.fromkeys(mapping.values()):
+        variants = sorted(r for r, c in mapping.items() if c == canonical and r != canonical)
+        if variants:
+            report.merged_labels[canonical] = variants
+            report.notes.append(f'Merged {quote(variants)} into "{canonical}".')
+
+
+def dedupe(examples: list[Example], report: ValidationReport) -> list[Example]:
+    """Drop exact duplicates after the first; count repeated texts and those with conflicting labels."""
+    seen: dict[Any, set] = {}
+    kept = []
+    exact = 0
+    for ex in examples:
+        labels = seen.setdefault(ex.x, set())
+        if labels:
+            report.duplicate_texts += 1
+        if ex.y in labels:
+            exact += 1
+            continue
+        labels.add(ex.y)
+        kept.append(ex)
+    conflicts = [x for x, labels in seen.items() if len(labels) > 1]
+    report.conflicting_duplicates = len(conflicts)
+    token = any(isinstance(x, tuple) for x in seen)  # word lists: sentences
+    unit = "sentences" if token else "texts"
+    if exact:
+        report.dropped["duplicate row"] = exact
+        report.notes.append(
+            f"Removed {plural(exact, 'exact duplicate row')} (same {unit[:-1]} and label) so that no copy ends up "
+            "in both training and test."
+        )
+    if conflicts:
+        sample = " ".join(conflicts[0]) if token else conflicts[0]
+        example = f'"{sample[:60]}"' if token else f'"{sample[:60]}" ({", ".join(sorted(seen[sample]))})'
+        verb = "appears" if len(conflicts) == 1 else "appear"
+        report.warnings.append(
+            f"{plural(len(conflicts), unit[:-1])} {verb} more than once with different labels, e.g. {example}. "
+            "The model cannot get both right: check their labels."
+        )
+    return kept

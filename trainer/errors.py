@@ -1,0 +1,18 @@
+"""One plain sentence for any failure, shared by jobs, background tasks, the CLI and the app."""
+
+from __future__ import annotations
+
+# Failures whose message is already written for a person (DataError, ModelError, config checks...).
+PLAIN = (ValueError, FileNotFoundError, PermissionError, OSError)
+
+
+def friendly_error(exc: BaseException, doing: str = "training") -> str:
+    """A readable sentence for `exc`, with what to do where we know it; `doing` says what was going on."""
+    text = str(exc).strip()
+    if "out of memory" in text.lower() or type(exc).__name__ in ("OutOfMemoryError", "MemoryError"):
+        return (
+            "Ran out of memory. Lower the batch size or the max length (or use fewer examples) and try again."
+        )
+    if isinstance(exc, PLAIN) and text:
+        return text
+    return f"Something unexpected went wrong while {doing} ({type(exc).__name__}: {text or 'no details'})."
