@@ -76,7 +76,9 @@ def load(path: str | None, device: str = "cpu"):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     if path:
-        folder = Path(path) / "model" if (Path(path) / "model" / "config.json").exists() else Path(path)
+        from trainer.runs import RunFolder
+
+        folder = RunFolder(path).model_dir if RunFolder(path).has_model else Path(path)
         model = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32).eval()
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         return model.to(device), AutoTokenizer.from_pretrained(folder), labels

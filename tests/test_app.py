@@ -254,6 +254,19 @@ def test_train_form_shows_the_config_error_and_disables_start(tmp_path, monkeypa
     assert any("learning rate must be between 0 and 1" in e for e in texts_of(at, "error"))
 
 
+def test_data_that_cannot_be_trained_on_is_explained_in_the_apps_words_on_the_train_page(
+    tmp_path, monkeypatch
+):
+    six = "text,label\n" + "".join(f"text number {i},{'a' if i % 2 else 'b'}\n" for i in range(6))
+    at = upload(app(tmp_path / "runs", monkeypatch), "six.csv", six.encode())
+    at.switch_page(page("train")).run()
+    assert not at.exception
+    errors = texts_of(at, "error")
+    assert errors and all("task must be" not in e and "--" not in e for e in errors), errors
+    assert any("Only 6 usable rows" in e and "Add more rows." in e for e in errors), errors
+    assert at.button(key="start_training").disabled
+
+
 def test_training_from_the_page_runs_in_the_background_and_opens_the_run(
     tmp_path, monkeypatch, tiny_model_dir
 ):

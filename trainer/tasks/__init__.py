@@ -1,0 +1,64 @@
+"""One adapter per task: everything that differs between text classification and named entities.
+
+The rest of trainer/ and the app ask the adapter (`get_task(name)`) instead of comparing task names:
+how a row becomes an example, which classes count, how inputs are encoded and collated, how the model
+is loaded, how logits become predictions and scores, what the words are, what can be explained and
+which views a page can draw (`supports`). A third task (say, multi-label) is one more `Task` subclass
+registered in `TASKS`.
+
+Modules: `base` (the contract every adapter fulfils), `text`, `token`. Imports stay cheap: the
+adapters import only trainer.words at load time; each method imports the machinery it uses when
+called (trainer.data's readers, columns, rows, tags and checks; metrics; inference; predictions;
+attribution), and none of those imports trainer.tasks, so there is no import cycle
+(tests/test_architecture.py checks it).
+"""
+
+from __future__ import annotations
+
+from trainer.tasks.base import VIEWS, MetricCard, Task
+from trainer.tasks.text import TEXT_TASK, TextClassification
+from trainer.tasks.token import TOKEN_TASK, TokenClassification
+
+__all__ = [
+    "ALIASES",
+    "TASKS",
+    "TASK_NAMES",
+    "TEXT_TASK",
+    "TOKEN_TASK",
+    "VIEWS",
+    "MetricCard",
+    "Task",
+    "TextClassification",
+    "TokenClassification",
+    "get_task",
+    "task_for_architecture",
+    "task_name",
+]
+
+ALIASES = {"text": TEXT_TASK, "token": TOKEN_TASK, "ner": TOKEN_TASK, "entities": TOKEN_TASK}
+
+TASKS: dict[str, Task] = {task.name: task for task in (TextClassification(), TokenClassification())}
+TASK_NAMES = tuple(TASKS)
+
+
+def task_name(name: str | None) -> str | None:
+    """A task name or alias ("text", "token", "ner") as its full name; None when not given."""
+    if name is None or name == "":
+        return None
+    full = ALIASES.get(name, name)
+    if full not in TASKS:
+        raise ValueError(f'Unknown task "{name}". Use {" or ".join(TASK_NAMES)}.')
+    return full
+
+
+def get_task(name: str | None) -> Task:
+    """The adapter for a task name or alias; text classification when not given (old run folders)."""
+    return TASKS[task_name(name) or TEXT_TASK]
+
+
+def task_for_architecture(architecture: str) -> Task:
+    """The adapter whose model class saved a checkpoint (its config's `architectures[0]`)."""
+    for task in TASKS.values():
+        if architecture.endswith(task.auto_model.removeprefix("AutoModelFor")):
+            return task
+    return TASKS[TEXT_TASK]

@@ -1,0 +1,184 @@
+"""The task adapter contract: what every task must say and do (see trainer/tasks/__init__.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from trainer.words import joined_spans, sentence_words, word_spans
+
+Progress = Callable[[int, int], None]
+
+# Views a page may draw; an adapter lists the ones that make sense for its task.
+VIEWS = (
+    "confusion_examples",  # a confusion-matrix cell lists its examples
+    "mistakes",  # a table of wrong predictions, most confident first
+    "label_issues",  # likely mislabeled examples from one probability vector per example
+    "entity_spans",  # sentences with true and predicted entity spans side by side
+    "dataset_ranking",  # the words that matter per label over a whole split
+)
+
+
+@dataclass(frozen=True)
+class MetricCard:
+    """A headline score on the Evaluate page and in reports."""
+
+    key: str
+    title: str
+    help: str
+
+
+class Task:
+    """What differs between tasks. Subclasses set the class attributes and implement the hooks."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]  # for a task picker
+    short: ClassVar[str]  # inside a sentence ("text classification")
+    cli_name: ClassVar[str]  # a column of `python -m trainer runs`
+    unit: ClassVar[str]  # one example: "text" | "sentence"
+    rows: ClassVar[str]  # what the data check counts: "rows" | "sentences"
+    class_word: ClassVar[str]  # a row of the per-class table
+    label_word: ClassVar[str]  # what one class is called in the data check ("label", "entity type")
+    class_title: ClassVar[str]  # the classes in the data report
+    balance_unit: ClassVar[str]  # what each class needs enough of in training
+    column_labels: ClassVar[tuple[str, str]]  # the two column pickers
+    column_things: ClassVar[tuple[str, str]]  # what those columns hold, for messages
+    reads_conll: ClassVar[bool]  # whether a CoNLL file can be this task's data
+    stratify: ClassVar[bool]  # whether random splits keep each label's share
+    inputs_are_words: ClassVar[bool]  # whether the model reads word lists (else running text)
+    auto_model: ClassVar[str]  # the transformers Auto class
+    peft_task_type: ClassVar[str]  # peft.TaskType member
+    best_metric: ClassVar[str]  # what early stopping and the run list rank by
+    headline_name: ClassVar[str]
+    metric_cards: ClassVar[tuple[MetricCard, ...]]
+    map_unit: ClassVar[str]  # what a dot of the embedding map is
+    map_points: ClassVar[str]  # which points trainer.embeddings maps: "examples" | "entity_words"
+    map_intro: ClassVar[str]
+    map_colours: ClassVar[dict[str, str]]
+    views: ClassVar[frozenset[str]]
+
+    def supports(self, view: str) -> bool:
+        """Whether a page can draw `view` (one of VIEWS) for this task."""
+        if view not in VIEWS:
+            raise ValueError(f"unknown view {view!r}")
+        return view in self.views
+
+    def units(self, n: int = 2) -> str:
+        """'text'/'texts', 'sentence'/'sentences'."""
+        return self.unit if n == 1 else self.unit + "s"
+
+    def headline(self, metrics: dict) -> tuple[str, float | None]:
+        """The one number shown in run lists."""
+        value = metrics.get(self.best_metric)
+        return self.headline_name, (float(value) if value is not None else None)
+
+    # ------------------------------------------------------------ data (called by trainer.data)
+
+    def propose_columns(self, frame: Any) -> tuple[str | None, str | None]:
+        raise NotImplementedError
+
+    def parse_row(self, x: str, y: str, name: str, row: int) -> tuple[Any, Any, bool]:
+        """One table row as (x, y, split into characters?)."""
+        raise NotImplementedError
+
+    def clean(self, parts: list[list[Any]], report: Any) -> None:
+        """Normalise the labels of every example of every file, in place."""
+        raise NotImplementedError
+
+    def labels_of(self, y: Any) -> Iterable[str]:
+        """The model classes one example's label uses."""
+        raise NotImplementedError
+
+    def classes(self, ys: Iterable[Any]) -> Counter[str]:
+        """What counts for class balance: labels, or entity types."""
+        raise NotImplementedError
+
+    def check_examples(self, ys: list[Any], report: Any) -> None:
+        """Checks that must run before splitting (raise DataError)."""
+
+    def check_training(self, ys: list[Any], report: Any, read_only: bool) -> None:
+        raise NotImplementedError
+
+    def label_names(self, ys: list[Any], scheme: str | None) -> list[str]:
+        raise NotImplementedError
+
+    def count(self, report: Any, splits: dict[str, list[Any]]) -> None:
+        """Fill the report's label/class counts from the final splits."""
+        raise NotImplementedError
+
+    def new_report(self) -> Any:
+        from trainer.data.report import ValidationReport
+
+        return ValidationReport(
+            task=self.name, task_title=self.report_title, unit=self.rows, class_title=self.class_title
+        )
+
+    report_title: ClassVar[str]
+
+    # ------------------------------------------------------------ inputs and words
+
+    def inputs(self, split: Any) -> list:
+        """What the model reads for each example of a Split: texts, or word lists."""
+        return [list(t) for t in split.tokens] if self.inputs_are_words else list(split.texts)
+
+    def read_input(self, text: str) -> Any:
+        """Typed text as the model's input: the text itself, or its words (`trainer.words.sentence_words`)."""
+        return sentence_words(text) if self.inputs_are_words else text
+
+    def spans(self, item: Any) -> list[tuple[int, int]]:
+        """The word rule: (start, end) of each word in the displayed text of an input."""
+        return joined_spans(item) if self.inputs_are_words else word_spans(item)
+
+    def read_file(self, source: Any, column: str | None, labels: Sequence[str]) -> tuple[list, list | None]:
+        """Every input of a file to predict, in order, and gold labels when it has them."""
+        from trainer.data.inputs import read_sentences, read_texts
+
+        return (read_sentences if self.inputs_are_words else read_texts)(source, column, labels)
+
+    # ------------------------------------------------------------ model
+
+    def encode(
+        self, tokenizer: Any, inputs: list, max_length: int, targets: list | None = None
+    ) -> list[dict]:
+        """Unpadded features (with `labels` when `targets`, class ids, are given)."""
+        raise NotImplementedError
+
+    def target_ids(self, ys: list, label2id: dict[str, int]) -> list:
+        raise NotImplementedError
+
+    def collator(self, tokenizer: Any) -> Any:
+        raise NotImplementedError
+
+    def scores(self, gold: list, predicted: list, labels: list[str]) -> dict:
+        raise NotImplementedError
+
+    def trainer_metrics(self, labels: list[str]) -> Callable[[Any], dict[str, float]]:
+        """`compute_metrics` for transformers.Trainer (logits and gold ids -> headline scores)."""
+        raise NotImplementedError
+
+    def flat_targets(self, ys: list) -> list[str]:
+        """Every class occurrence in a split's labels (for class weights)."""
+        return [c for y in ys for c in self.labels_of(y)]
+
+    def logits(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
+               progress: Progress | None = None) -> Any:  # fmt: skip
+        raise NotImplementedError
+
+    def embed(self, encoder: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
+              progress: Progress | None = None) -> Any:  # fmt: skip
+        raise NotImplementedError
+
+    def predictions(self, logits: Any, labels: list[str]) -> Any:
+        raise NotImplementedError
+
+    def predictions_frame(self, inputs: list, preds: Any, gold: list | None = None) -> Any:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ explanations
+
+    def explain(self, model: Any, tokenizer: Any, labels: list[str], inputs: list,
+                targets: list | None = None, words: list[int] | None = None, **settings: Any) -> list:  # fmt: skip
+        """Explanations of each input (token task: of word `words[i]` of sentence i)."""
+        raise NotImplementedError
