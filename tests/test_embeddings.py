@@ -40,7 +40,9 @@ def test_the_map_is_computed_once_and_saved(tmp_path, tiny_model_dir):
     assert embeddings.ready(run_dir, "test") and seen[-1] == (6, 6)
     frame, after, before, why = embeddings.load(run_dir, "test")
     assert frame["text"].tolist() == ["good", "bad", "fine"] and after.shape == before.shape == (3, 32)
-    assert why is None and np.allclose(after, before, atol=1e-5), "not fine-tuned: 'before' is this same encoder"
+    assert why is None and np.allclose(after, before, atol=1e-5), (
+        "not fine-tuned: 'before' is this same encoder"
+    )
     xy = embeddings.projected(after, "pca", run_dir)
     assert xy.shape == (3, 2) and embeddings.has_projection(after, "pca", run_dir)
     embeddings.forget(run_dir, "test")
