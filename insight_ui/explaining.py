@@ -67,10 +67,3 @@ def token_frame(exp: Any) -> pd.DataFrame:
     """The token-level view: each subword token, its score and the word it belongs to."""
     words = [exp.words[i] if 0 <= i < len(exp.words) else "" for i in exp.token_words]
     return pd.DataFrame({"token": exp.tokens, "score": exp.token_scores, "word": words})
-
-
-# ---------------------------------------------------------------- dataset-wide
-
-
-def dataset_key(run_path: str) -> str:
-    return f"top-words|{run_path}"

@@ -180,3 +180,48 @@ def test_the_entity_sample_trains_and_shows_spans_explanations_and_word_map(
     page.get_by_text("entity words").first.wait_for()
     settle(page)
     shoot(page, "ner_embeddings")
+
+
+def test_a_job_keeps_running_when_the_app_restarts(browser_page, tiny_model_dir, tmp_path):
+    """Start training, stop the server process, start the app again: the Train page finds the job."""
+    from trainer.jobs import JobManager
+
+    runs_dir = tmp_path / "runs"
+    env = {"INSIGHT_RUNS_DIR": str(runs_dir), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    page = browser_page
+    port = free_port()
+    first = start_streamlit("app.py", port, env)
+    try:
+        open_sample(page, f"http://127.0.0.1:{port}", "Product reviews")
+        settle(page)
+        go(page, "Train")
+        fill(page, "Backbone model", str(tiny_model_dir))
+        fill(page, "Run name (optional)", "survives a restart")
+        page.get_by_text("Advanced settings").click()
+        fill(page, "Max steps", "400")
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text(re.compile(r"step \d+ of 400")).first.wait_for(timeout=LONG)
+    finally:
+        stop(first)  # the web server goes away; the job's own process does not
+    manager = JobManager(runs_dir, schedule=False)
+    (job,) = manager.jobs()
+    try:
+        assert job.status == "running", "the job outlived the server"
+        port = free_port()
+        second = start_streamlit("app.py", port, env)
+        try:
+            page.goto(f"http://127.0.0.1:{port}")
+            page.get_by_role("heading", name="Data", level=1).wait_for()
+            settle(page)
+            go(page, "Train")
+            page.get_by_role("heading", name="survives a restart").wait_for()
+            page.get_by_text(re.compile(r"step \d+ of 400")).first.wait_for()
+            shoot(page, "train_after_restart")
+            page.get_by_text("Training finished").wait_for(timeout=LONG * 2)
+        finally:
+            stop(second)
+        assert manager.snapshot(job.id).status == "finished"
+    finally:
+        if manager.snapshot(job.id).active:
+            manager.cancel(job.id)
+            manager.wait(job.id, 60)

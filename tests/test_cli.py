@@ -92,7 +92,7 @@ def test_fit_predict_runs_round_trip(tmp_path, tiny_model_dir):
     assert run_dir.parent == runs_dir and (run_dir / "model" / "config.json").exists()
     assert "test: macro-F1" in err
 
-    code, out, err = cli("predict", run_dir, csv, "--out", tmp_path / "pred.csv")
+    code, out, err = cli("predict", run_dir, csv, "--out", tmp_path / "pred.csv", "--runs-dir", runs_dir)
     assert code == 0, err
     pred = pd.read_csv(tmp_path / "pred.csv")
     assert len(pred) == 90 and {"text", "gold", "predicted", "confidence", "p_positive"} <= set(pred.columns)
@@ -121,7 +121,7 @@ def trained_run(tmp_path_factory, tiny_model_dir):
         ]
     )
     assert code == 0
-    (run_dir,) = (tmp / "runs").iterdir()
+    (run_dir,) = [p for p in (tmp / "runs").iterdir() if (p / "status.json").exists()]
     return run_dir
 
 
@@ -131,6 +131,8 @@ def test_explain_json_has_one_complete_object_per_text(trained_run):
     code, out, err = cli(
         "explain",
         trained_run,
+        "--runs-dir",
+        trained_run.parent,
         "--text",
         "I love it, excellent!",
         "--text",
@@ -163,7 +165,18 @@ def test_explain_json_has_one_complete_object_per_text(trained_run):
 
 
 def test_explain_with_an_unknown_target_lists_the_labels(trained_run, capsys):
-    code = main(["explain", str(trained_run), "--text", "hi", "--target", "joy"])
+    code = main(
+        [
+            "explain",
+            str(trained_run),
+            "--runs-dir",
+            str(trained_run.parent),
+            "--text",
+            "hi",
+            "--target",
+            "joy",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "negative, neutral, positive" in err
 
@@ -178,7 +191,7 @@ def test_fit_predict_and_explain_work_on_a_conll_file(tmp_path, tiny_model_dir):
     run_dir = Path(out.strip().splitlines()[-1])
     assert (run_dir / "model" / "config.json").exists()
 
-    code, out, err = cli("predict", run_dir, data, "--out", tmp_path / "tags.csv")
+    code, out, err = cli("predict", run_dir, data, "--out", tmp_path / "tags.csv", "--runs-dir", runs_dir)
     assert code == 0, err
     tags = pd.read_csv(tmp_path / "tags.csv", keep_default_na=False)
     assert len(tags) == 40 and {"tokens", "gold", "predicted"} <= set(tags.columns)
@@ -188,14 +201,24 @@ def test_fit_predict_and_explain_work_on_a_conll_file(tmp_path, tiny_model_dir):
 
     words_only = tmp_path / "new.conll"
     words_only.write_text("-DOCSTART-\n\nAnna\nBerg\nvisited\nOslo\n.\n\nTom\nleft\n", encoding="utf-8")
-    code, out, err = cli("predict", run_dir, words_only, "--out", tmp_path / "new.csv")
+    code, out, err = cli(
+        "predict", run_dir, words_only, "--out", tmp_path / "new.csv", "--runs-dir", runs_dir
+    )
     assert code == 0, err
     new = pd.read_csv(tmp_path / "new.csv", keep_default_na=False)
     assert new["tokens"].tolist() == ["Anna Berg visited Oslo .", "Tom left"] and "gold" not in new.columns
     assert [len(p.split()) for p in new["predicted"]] == [5, 2]
 
     code, out, err = cli(
-        "explain", run_dir, "--text", "Anna Berg visited Oslo", "--target", "B-LOC", "--json"
+        "explain",
+        run_dir,
+        "--text",
+        "Anna Berg visited Oslo",
+        "--target",
+        "B-LOC",
+        "--json",
+        "--runs-dir",
+        runs_dir,
     )
     assert code == 0, err
     records = [json.loads(line) for line in out.strip().splitlines()]

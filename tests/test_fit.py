@@ -1,5 +1,7 @@
 """Fine-tuning end to end on a tiny random BERT (fast) and once on the real bundled model."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -127,3 +129,73 @@ def test_ner_run_is_loadable_by_the_token_classification_pipeline(tmp_path, tiny
     model = RunModel.load(run_dir)
     tags = model.predict([["Anna", "Berg", "joined", "Acme"]]).tags[0]
     assert len(tags) == 4 and set(tags) <= set(data.labels)
+
+
+def test_a_cancelled_run_resumes_from_its_last_epoch_and_ends_like_an_uninterrupted_one(
+    tmp_path, tiny_model_dir, tiny_data
+):
+    config = TrainConfig(model=str(tiny_model_dir), epochs=3, batch_size=16, learning_rate=5e-4)
+    whole = fit(config, tiny_data, create_run(tmp_path, "whole")).metrics
+    epochs_seen = []
+
+    def stop_after_first_epoch() -> bool:
+        return bool(epochs_seen) and epochs_seen[-1] >= 1.0
+
+    run_dir = create_run(tmp_path, "interrupted")
+    with pytest.raises(Cancelled):
+        fit(
+            config,
+            tiny_data,
+            run_dir,
+            on_event=lambda e: epochs_seen.append(e.epoch),
+            should_stop=stop_after_first_epoch,
+        )
+    folder = RunFolder(run_dir)
+    assert folder.latest_checkpoint() is not None and not folder.has_model
+    first_attempt = len(folder.history())
+    resumed = fit(config, tiny_data, run_dir, resume=True).metrics
+    assert resumed["summary"]["resumed"] and folder.has_model and folder.latest_checkpoint() is None
+    assert len(folder.history()) > first_attempt, "the first attempt's events are kept"
+    for key in ("accuracy", "macro_f1"):
+        assert resumed["test"][key] == pytest.approx(whole["test"][key], abs=0.05)
+    with pytest.raises(ValueError, match="no saved epoch"):
+        fit(config, tiny_data, create_run(tmp_path, "fresh"), resume=True)
+
+
+def test_a_learning_rate_far_too_high_stops_with_advice(tmp_path, tiny_model_dir, tiny_data):
+    from trainer.fit import Diverged
+
+    run_dir = create_run(tmp_path, "diverge")
+    config = TrainConfig(
+        model=str(tiny_model_dir), epochs=5, batch_size=4, learning_rate=0.9, early_stopping_patience=0
+    )
+    with pytest.raises(Diverged, match=r"learning rate \(0.9\) is probably too high") as caught:
+        fit(config, tiny_data, run_dir)
+    assert "loss" in str(caught.value) and not RunFolder(run_dir).has_model
+
+
+def test_divergence_rules():
+    from trainer.progress import divergence
+
+    assert divergence(float("nan"), 1.0, 0.9, 7).startswith("Training stopped at step 7: the loss became NaN")
+    assert "infinite" in divergence(float("inf"), None, None, 1)
+    assert "exploded from 0.7 to 8" in divergence(8.0, 0.7, 1e-3, 40)
+    assert divergence(6.0, 0.7, 1e-3, 40) is None and divergence(0.5, None, 1e-3, 1) is None
+
+
+def test_a_model_is_saved_whole_or_not_at_all(tmp_path):
+    import errno
+
+    class FullDisk:
+        def save_pretrained(self, path, **kwargs):
+            Path(path).mkdir(parents=True, exist_ok=True)
+            (Path(path) / "model.safetensors").write_bytes(b"half")
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    folder = RunFolder(create_run(tmp_path, "full"))
+    with pytest.raises(OSError) as caught:
+        folder.save_model(FullDisk(), None)
+    assert not folder.model_dir.exists() and not list(folder.path.glob(".model-*"))
+    from trainer.errors import friendly_error
+
+    assert friendly_error(caught.value).startswith("The disk is full")

@@ -97,7 +97,18 @@ def test_listing_finding_and_loading(submitted, tmp_path):
     assert [r.path for r in listed] == sorted(
         [run_dir, second], key=lambda p: -RunFolder(p).read_status()["created"]
     )
-    assert find_run(run_dir) == run_dir and find_run(run_dir.name, tmp_path / "runs") == run_dir
+    assert (
+        find_run(run_dir, tmp_path / "runs") == run_dir
+        and find_run(run_dir.name, tmp_path / "runs") == run_dir
+    )
+    assert find_run("my first run", tmp_path / "runs") in (run_dir, second), "by name"
+    with pytest.raises(FileNotFoundError, match="not inside the runs folder"):
+        find_run(run_dir, tmp_path / "elsewhere")
+    (tmp_path / "runs" / "link").symlink_to(run_dir.parent.parent / "outside", target_is_directory=True)
+    (run_dir.parent.parent / "outside").mkdir()
+    (run_dir.parent.parent / "outside" / "status.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match="not inside the runs folder"):
+        find_run("link", tmp_path / "runs")
     with pytest.raises(FileNotFoundError, match="No run called nope"):
         find_run("nope", tmp_path / "runs")
     run = load_run(run_dir)

@@ -1,25 +1,19 @@
-"""Command line: check, fit, predict, runs, explain. Bad input exits 2 with one `error:` line."""
+"""Command line: check, fit, cancel, runs, predict, explain. Bad input exits 2 with one `error:` line."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import os
 import sys
-import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from trainer.config import HELP, TrainConfig
-from trainer.tasks import TEXT_TASK, TOKEN_TASK, get_task, task_name
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class CliError(Exception):
-    """A problem with what the user asked for; printed as one `error:` line, exit 2."""
+from trainer.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, runs_dir
+from trainer.cli_jobs import cmd_cancel, cmd_fit, cmd_runs
+from trainer.config import HELP
+from trainer.safe_csv import to_csv
+from trainer.tasks import TEXT_TASK, TOKEN_TASK, task_name
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,8 +21,8 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{message} (see `python -m trainer {self.prog.split()[-1]} --help`)")
 
 
-def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", help="CSV, TSV, JSON Lines or CoNLL file")
+def _data_args(p: argparse.ArgumentParser, optional: bool = False) -> None:
+    p.add_argument("data", nargs="?" if optional else None, help="CSV, TSV, JSON Lines or CoNLL file")
     p.add_argument("--text-column", help="column holding the text (or tokens, for entities)")
     p.add_argument("--label-column", help="column holding the label (or tags, for entities)")
     p.add_argument(
@@ -47,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--model", default="default", help="backbone whose tokenizer is used for the checks")
 
     fit = sub.add_parser("fit", help="fine-tune a model; prints the run folder as the last line")
-    _data_args(fit)
+    _data_args(fit, optional=True)
+    fit.add_argument(
+        "--resume", metavar="RUN", help="continue a cancelled or interrupted run from its last epoch"
+    )
     fit.add_argument("--eval-file", help="your own validation file (also the test split without --test-file)")
     fit.add_argument("--test-file", help="your own test file")
     fit.add_argument("--model", default="default", help=HELP["model"])
@@ -65,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--device", choices=["auto", "cpu", "cuda", "mps"], help="where to train (default: auto)"
     )
+    fit.add_argument(
+        "--devices", type=int, help="how many GPUs (processes) to train on; default: every GPU there is"
+    )
     fit.add_argument("--runs-dir", default=None, help="where run folders go (default: runs/)")
     fit.add_argument("--name", help="a name for the run")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--text-column", help="column holding the text")
     predict.add_argument("--out", help="write the CSV here (default: standard output)")
     predict.add_argument("--runs-dir", default=None)
+
+    cancel = sub.add_parser("cancel", help="stop a queued or running job")
+    cancel.add_argument("run", help="run folder (or run id under --runs-dir)")
+    cancel.add_argument("--wait", type=float, default=0, help="wait up to this many seconds for it to stop")
+    cancel.add_argument("--runs-dir", default=None)
 
     runs_cmd = sub.add_parser("runs", help="list runs with status and headline metric")
     runs_cmd.add_argument("--runs-dir", default=None)
@@ -90,12 +95,6 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="one JSON object per line")
     explain.add_argument("--runs-dir", default=None)
     return parser
-
-
-def _runs_dir(value: str | None) -> Path:
-    from trainer.runs import DEFAULT_RUNS_DIR
-
-    return Path(value) if value else DEFAULT_RUNS_DIR
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -116,121 +115,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _config_from_args(args: argparse.Namespace, task: str) -> TrainConfig:
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    given = {k: v for k, v in vars(args).items() if k in fields and v is not None and k != "task"}
-    if args.lora:
-        given["lora"] = True
-    if args.class_weights:
-        given["class_weights"] = True
-    try:
-        return TrainConfig(task=task, **given)
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
-
-
-def _progress_line(snap: Any) -> str:
-    width = 30
-    done = int(width * snap.progress)
-    bar = "#" * done + "-" * (width - done)
-    parts = [f"[{bar}] {snap.step}/{snap.max_steps or '?'} steps", f"epoch {snap.epoch:.2f}"]
-    if snap.loss is not None:
-        parts.append(f"loss {snap.loss:.4f}")
-    if snap.samples_per_second:
-        parts.append(f"{snap.samples_per_second:.0f} samples/s")
-    if snap.eta_seconds is not None:
-        parts.append(f"ETA {int(snap.eta_seconds // 60)}:{int(snap.eta_seconds % 60):02d}")
-    return "  ".join(parts)
-
-
-def cmd_fit(args: argparse.Namespace) -> int:
-    from trainer import runs
-    from trainer.data import prepare
-    from trainer.jobs import JobManager
-    from trainer.models import load_tokenizer
-
-    tokenizer = load_tokenizer(args.model)
-    draft = _config_from_args(args, task_name(args.task) or TEXT_TASK)
-    data = prepare(
-        args.data,
-        eval_data=args.eval_file,
-        test_data=args.test_file,
-        text_column=args.text_column,
-        label_column=args.label_column,
-        task=task_name(args.task),
-        tokenizer=tokenizer,
-        max_length=args.max_length,
-        val_fraction=draft.val_fraction,
-        test_fraction=draft.test_fraction,
-        seed=draft.seed,
-    )
-    for line in data.report.warnings:
-        print(f"warning: {line}", file=sys.stderr)
-    config = dataclasses.replace(draft, task=data.task)
-    manager = JobManager(_runs_dir(args.runs_dir))
-    job = manager.submit(config, data, name=args.name or Path(args.data).stem)
-    tty = sys.stderr.isatty()
-    last_print = 0.0
-    try:
-        while (snap := manager.snapshot(job)).active:
-            now = time.time()
-            if not args.quiet and snap.status == runs.RUNNING and (tty or now - last_print > 10):
-                print(("\r" if tty else "") + _progress_line(snap), end="" if tty else "\n", file=sys.stderr)
-                last_print = now
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        manager.cancel(job)
-        manager.wait(job, 120)
-        print("\ncancelled", file=sys.stderr)
-        return 130
-    snap = manager.wait(job)
-    if not args.quiet:
-        print(("\r" if tty else "") + _progress_line(snap), file=sys.stderr)
-    if snap.status != runs.FINISHED:
-        print(f"error: {snap.error or snap.status} (run folder: {snap.run_dir})", file=sys.stderr)
-        return EXIT_FAILED
-    run = runs.load_run(snap.run_dir)
-    for split in ("validation", "test"):
-        scores = run.metrics.get(split) or {}
-        if scores:
-            name, value = run.adapter.headline(scores)
-            print(f"{split}: {name} {value:.3f}, accuracy {scores.get('accuracy', 0):.3f}", file=sys.stderr)
-    print(snap.run_dir)
-    return EXIT_OK
-
-
-def _load_run_model(ref: str, runs_dir: str | None) -> Any:
+def _load_run_model(ref: str, folder: str | None) -> Any:
     from trainer.predict import RunModel
     from trainer.runs import find_run
 
-    return RunModel.load(find_run(ref, _runs_dir(runs_dir)))
+    return RunModel.load(find_run(ref, runs_dir(folder)))
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     model = _load_run_model(args.run, args.runs_dir)
     inputs, gold = model.adapter.read_file(args.data, args.text_column, model.labels)
     frame = model.frame(inputs, model.predict(inputs), gold)
+    to_csv(frame, args.out or sys.stdout)  # cells a spreadsheet would run as formulas are neutralised
     if args.out:
-        frame.to_csv(args.out, index=False)
         print(f"wrote {len(frame)} predictions to {args.out}", file=sys.stderr)
-    else:
-        frame.to_csv(sys.stdout, index=False)
-    return EXIT_OK
-
-
-def cmd_runs(args: argparse.Namespace) -> int:
-    from trainer.runs import list_runs
-
-    found = list_runs(_runs_dir(args.runs_dir))
-    if not found:
-        print(f"no runs in {_runs_dir(args.runs_dir)}/")
-        return EXIT_OK
-    print(f"{'run':<44} {'status':<12} {'task':<8} {'metric':<18} created")
-    for r in found:
-        metric = f"{r.metric_name} {r.metric:.3f}" if r.metric is not None else "-"
-        task = get_task(r.task).cli_name
-        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)) if r.created else "-"
-        print(f"{r.id:<44} {r.status:<12} {task:<8} {metric:<18} {created}")
     return EXIT_OK
 
 
@@ -243,6 +141,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 COMMANDS = {
     "check": cmd_check,
     "fit": cmd_fit,
+    "cancel": cmd_cancel,
     "predict": cmd_predict,
     "runs": cmd_runs,
     "explain": cmd_explain,

@@ -75,6 +75,7 @@ class TrainConfig:
     max_steps: int | None = None
     eval_batch_size: int = 64
     device: str = "auto"
+    devices: int | None = None  # processes (GPUs) to train on; None: every CUDA device there is
     text_column: str | None = None
     label_column: str | None = None
 
@@ -112,6 +113,8 @@ class TrainConfig:
             yield "max steps must be at least 1 when given"
         if self.eval_batch_size < 1:
             yield "eval batch size must be at least 1"
+        if self.devices is not None and not 1 <= self.devices <= 64:
+            yield f"devices must be between 1 and 64, not {self.devices}"
         if self.device not in DEVICES:
             yield f"device must be one of {', '.join(DEVICES)}, not {self.device!r}"
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+
+
+class PlainError(Exception):
+    """A failure whose message is written for a person (what happened and what to do)."""
+
+
 # Failures whose message is already written for a person (DataError, ModelError, config checks...).
-PLAIN = (ValueError, FileNotFoundError, PermissionError, OSError)
+PLAIN = (PlainError, ValueError, FileNotFoundError, PermissionError, OSError)
 
 
 def friendly_error(exc: BaseException, doing: str = "training") -> str:
@@ -12,6 +19,11 @@ def friendly_error(exc: BaseException, doing: str = "training") -> str:
     if "out of memory" in text.lower() or type(exc).__name__ in ("OutOfMemoryError", "MemoryError"):
         return (
             "Ran out of memory. Lower the batch size or the max length (or use fewer examples) and try again."
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return (
+            "The disk is full, so the work could not be saved (nothing half-written was kept). "
+            "Free some space, then resume or start again."
         )
     if isinstance(exc, PLAIN) and text:
         return text

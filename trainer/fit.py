@@ -8,10 +8,9 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,35 +18,20 @@ import numpy as np
 from transformers import TrainerCallback
 
 from trainer.config import TrainConfig
+from trainer.progress import (
+    Cancelled,
+    Diverged,
+    Event,
+    EventSink,
+    History,
+    StopCheck,
+    agreed,
+    divergence,
+)
 from trainer.runs import RunFolder
 from trainer.tasks import Task, get_task
 
-EventSink = Callable[["Event"], None]
-StopCheck = Callable[[], bool]
-
-
-@dataclass
-class Event:
-    """One progress event: kind is start, step, log, eval or end."""
-
-    kind: str
-    step: int = 0
-    max_steps: int = 0
-    epoch: float = 0.0
-    loss: float | None = None
-    learning_rate: float | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
-    samples_per_second: float | None = None
-    eta_seconds: float | None = None
-    time: float = field(default_factory=time.time)
-    message: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-class Cancelled(Exception):
-    """Training stopped because the user asked."""
+__all__ = ["Cancelled", "Diverged", "Event", "FitResult", "fit", "training_arguments"]
 
 
 @dataclass
@@ -61,30 +45,40 @@ class FitResult:
 class ProgressCallback(TrainerCallback):
     """Emits Events from the Trainer's loop and stops training within one step of a cancel."""
 
-    def __init__(self, emit: EventSink, should_stop: StopCheck, samples_per_step: int):
+    def __init__(
+        self,
+        emit: EventSink,
+        should_stop: StopCheck,
+        samples_per_step: int,
+        learning_rate: float | None = None,
+    ):
         self.emit, self.should_stop, self.samples_per_step = emit, should_stop, samples_per_step
+        self.learning_rate = learning_rate  # as configured, for the advice when the loss diverges
         self.started = time.time()
+        self.first_step = 0
         self.cancelled = False
+        self.diverged: str | None = None
+        self._first_loss: float | None = None
         self._last_lr: float | None = None
 
     def _speed(self, step: int, max_steps: int) -> tuple[float | None, float | None]:
-        elapsed = time.time() - self.started
-        if step <= 0 or elapsed <= 0:
+        elapsed, done = time.time() - self.started, step - self.first_step  # a resumed run counts anew
+        if done <= 0 or elapsed <= 0:
             return None, None
-        per_step = elapsed / step
+        per_step = elapsed / done
         return self.samples_per_step / per_step, per_step * max(0, max_steps - step)
 
     def _check_stop(self, control: Any) -> None:
-        if self.should_stop():
+        if agreed(self.should_stop()):
             self.cancelled = True
+        if agreed(self.diverged is not None) and self.diverged is None:
+            self.diverged = "Training stopped: the loss diverged in another process."
+        if self.cancelled or self.diverged:
             control.should_training_stop = True
 
     def on_train_begin(self, args, state, control, **kwargs):
-        self.started = time.time()
-        self.emit(Event("start", 0, state.max_steps, 0.0))
-        self._check_stop(control)
-
-    def on_substep_end(self, args, state, control, **kwargs):
+        self.started, self.first_step = time.time(), state.global_step
+        self.emit(Event("start", state.global_step, state.max_steps, float(state.epoch or 0)))
         self._check_stop(control)
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -107,6 +101,14 @@ class ProgressCallback(TrainerCallback):
         if "loss" not in logs:
             return
         self._last_lr = logs.get("learning_rate", self._last_lr)
+        loss = float(logs["loss"])
+        self.diverged = self.diverged or divergence(
+            loss, self._first_loss, self.learning_rate, state.global_step
+        )
+        if self._first_loss is None and math.isfinite(loss):
+            self._first_loss = loss
+        if self.diverged:
+            control.should_training_stop = True
         speed, eta = self._speed(state.global_step, state.max_steps)
         self.emit(
             Event(
@@ -114,7 +116,7 @@ class ProgressCallback(TrainerCallback):
                 state.global_step,
                 state.max_steps,
                 float(state.epoch or 0),
-                loss=float(logs["loss"]),
+                loss=loss,
                 learning_rate=self._last_lr,
                 samples_per_second=speed,
                 eta_seconds=eta,
@@ -131,29 +133,13 @@ class ProgressCallback(TrainerCallback):
         self._check_stop(control)
 
 
-class _History:
-    """Collects events, forwards them, and keeps <run>/history.json current (without per-step writes)."""
-
-    def __init__(self, folder: RunFolder, sink: EventSink | None):
-        self.folder, self.sink = folder, sink
-        self.events: list[dict] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, event: Event) -> None:
-        if self.sink:
-            self.sink(event)
-        if event.kind == "step":
-            return
-        with self._lock:
-            self.events.append(event.to_dict())
-            self.folder.write_history(self.events)
-
-
 def _set_threads() -> None:
-    """One torch thread per core: more oversubscribes a small machine (measured, see bench/)."""
+    """One torch thread per core, shared by the processes of this machine (torchrun): more oversubscribes
+    a small machine (measured, see bench/)."""
     import torch
 
-    wanted = int(os.environ.get("INSIGHT_THREADS", "0")) or (os.cpu_count() or 1)
+    per_machine = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    wanted = int(os.environ.get("INSIGHT_THREADS", "0")) or max(1, (os.cpu_count() or 1) // per_machine)
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
 
@@ -218,6 +204,8 @@ def training_arguments(
     total = config.max_steps or math.ceil(steps_per_epoch * epochs)
     early = has_eval and config.early_stopping_patience > 0
     strategy = "epoch" if has_eval else "no"
+    # A checkpoint at the end of every epoch (model, optimizer, schedule, random state) so an interrupted
+    # or cancelled run resumes where it was; the best one is kept too when early stopping restores it.
     return TrainingArguments(
         output_dir=str(folder.checkpoints_dir),
         num_train_epochs=epochs,
@@ -230,9 +218,9 @@ def training_arguments(
         warmup_steps=config.warmup_ratio,  # a float is a ratio of total steps in transformers 5
         lr_scheduler_type="linear",
         eval_strategy=strategy,
-        save_strategy="epoch" if early else "no",
-        save_total_limit=1 if early else None,
-        save_only_model=True,
+        save_strategy="epoch",
+        save_total_limit=1,
+        save_only_model=False,
         load_best_model_at_end=early,
         metric_for_best_model=get_task(config.task).best_metric,
         greater_is_better=True,
@@ -246,6 +234,7 @@ def training_arguments(
         bf16=device.precision == "bf16",
         fp16=device.precision == "fp16",
         dataloader_num_workers=0,
+        ddp_find_unused_parameters=False,  # every parameter takes part: skip DDP's extra graph walk
         **_length_grouping(TrainingArguments),
     )
 
@@ -260,12 +249,18 @@ def _length_grouping(arguments_class: Any) -> dict[str, Any]:
     return {"group_by_length": True} if "group_by_length" in params else {}
 
 
+def is_main_process() -> bool:
+    """Whether this is the process that writes the run folder (rank 0 under torchrun; always alone)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def fit(
     config: TrainConfig,
     data: Any,
     run_dir: Path,
     on_event: EventSink | None = None,
     should_stop: StopCheck | None = None,
+    resume: bool = False,
 ) -> FitResult:
     """Fine-tune `config.model` on `data` and write the model, metrics and predictions into the run folder.
 
@@ -275,12 +270,17 @@ def fit(
         run_dir: the run folder (trainer.runs.create_run); everything is written there.
         on_event: called with every progress Event (start, step, log, eval, end).
         should_stop: polled every step; when it turns true, training stops within one step.
+        resume: continue from the run's last checkpoint (saved at the end of every epoch).
 
     Returns:
         FitResult: the final metrics (also in metrics.json).
 
     Raises:
-        Cancelled: should_stop() turned true; everything written before that is kept.
+        Cancelled: should_stop() turned true; everything written before that is kept (resumable).
+        Diverged: the loss became NaN, infinite, or exploded; the message suggests a lower learning rate.
+
+    Under torchrun (several processes, DDP through transformers.Trainer) every process calls fit;
+    only the main one writes the run folder.
 
     Example:
         >>> fit(TrainConfig(epochs=3), prepare("reviews.csv"), create_run("runs", "first try"))
@@ -291,10 +291,14 @@ def fit(
     from trainer.models import add_lora, load_model, load_tokenizer, merge_lora, pick_device
 
     folder = RunFolder(run_dir)
+    main = is_main_process()
     task = get_task(data.task)
+    checkpoint = folder.latest_checkpoint() if resume else None
+    if resume and checkpoint is None:
+        raise ValueError(f"{folder.path.name} has no saved epoch to resume from: start it again instead.")
     hf_logging.disable_progress_bar()
     should_stop = should_stop or (lambda: False)
-    history = _History(folder, on_event)
+    history = History(folder, on_event, write=main, resume=resume)
     _set_threads()
     set_seed(config.seed)
     device = pick_device(config.device)
@@ -303,14 +307,16 @@ def fit(
     tokenizer = load_tokenizer(config.model)
     model = load_model(config.model, task, labels)
     max_length = resolve_max_length(config, data, tokenizer, model.config)
-    folder.write_resolved(
-        max_length=max_length, epochs=config.resolved_epochs(len(data.train)), device=device.label
-    )
+    if main:
+        folder.write_resolved(
+            max_length=max_length, epochs=config.resolved_epochs(len(data.train)), device=device.label
+        )
     if config.lora:
         model = add_lora(model, task, config.lora_r, config.lora_alpha, config.lora_dropout)
     train_features, eval_features = _encode(task, data, tokenizer, max_length, label2id)
     args = training_arguments(config, folder, device, bool(eval_features), len(train_features))
-    progress = ProgressCallback(history, should_stop, config.batch_size * config.gradient_accumulation_steps)
+    samples_per_step = config.batch_size * config.gradient_accumulation_steps
+    progress = ProgressCallback(history, should_stop, samples_per_step, config.learning_rate)
     callbacks = [progress]
     if args.load_best_model_at_end:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
@@ -328,15 +334,19 @@ def fit(
     )
     trainer.remove_callback(PrinterCallback)  # progress goes through our events, not stdout
     started = time.time()
-    train_output = trainer.train()
+    train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_seconds = time.time() - started
-    shutil.rmtree(folder.checkpoints_dir, ignore_errors=True)
+    if progress.diverged:
+        raise Diverged(progress.diverged)
     if progress.cancelled:
-        raise Cancelled("Training was cancelled.")
+        raise Cancelled("Training was cancelled; it can be resumed from its last saved epoch.")
+    if not main:
+        return FitResult({})
 
     model = merge_lora(trainer.model)
     model.eval()
     folder.save_model(model, tokenizer)
+    shutil.rmtree(folder.checkpoints_dir, ignore_errors=True)  # finished: nothing left to resume
     steps = max(1, trainer.state.global_step)
     summary = {
         "train_seconds": round(train_seconds, 2),
@@ -346,21 +356,22 @@ def fit(
         "best_checkpoint_restored": bool(args.load_best_model_at_end),
         "max_length": max_length,
         "device": device.label,
+        "processes": int(os.environ.get("WORLD_SIZE", "1")),
+        "resumed": bool(checkpoint),
     }
     metrics = evaluate_and_write(model, tokenizer, data, max_length, folder, config.eval_batch_size)
     metrics.update(summary=summary, history=[e for e in history.events if e["kind"] == "eval"])
     folder.write_metrics(metrics)
     headline = metrics.get("test") or metrics.get("validation") or {}
     keys = (task.best_metric, "accuracy")
-    history(
-        Event(
-            "end",
-            steps,
-            steps,
-            float(trainer.state.epoch or 0),
-            metrics={k: headline[k] for k in keys if k in headline},
-        )
+    end = Event(
+        "end",
+        steps,
+        steps,
+        float(trainer.state.epoch or 0),
+        metrics={k: headline[k] for k in keys if k in headline},
     )
+    history(end)
     return FitResult(metrics)
 
 

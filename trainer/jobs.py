@@ -1,33 +1,46 @@
-"""Background work: a JobManager that fine-tunes one run at a time, and small keyed tasks.
+"""Jobs that outlive the web server: each runs in its own process, supervised through the run folder.
 
-Worker threads never touch Streamlit. They write into lock-guarded job objects; readers (pages,
-the CLI, tests) take immutable snapshots.
+`JobManager` (one per process: the app, `python -m trainer fit`) writes a submitted fine-tune to its
+run folder as *queued*, and a scheduler thread starts queued runs in order, one at a time per runs
+folder: the device lock is a `flock` on `<runs>/.locks/device.lock` that the job's process holds for
+its whole life, so two app processes on the same runs folder never train at once, and a killed job
+never leaves it locked. Jobs start in a new session (`start_new_session`): stopping the app does not
+stop them, and the next app on the same runs folder shows them running, with live progress.
+
+Everything a page or the CLI shows is read from the run folder (`JobSnapshot`); a cancel is a file the
+job checks at every optimisation step. Background computations of a finished run (the embedding map,
+the dataset-wide word ranking) run as processes too (`start_task`), without the queue.
+
+`TaskRegistry` keeps small in-process computations (projections) shared by every browser tab.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import queue
+import os
+import subprocess
+import sys
 import threading
 import time
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trainer import runs
+from trainer import procs, runs
 from trainer.config import TrainConfig
 from trainer.errors import friendly_error
+from trainer.runs import RunFolder
 
 log = logging.getLogger(__name__)
-FitFn = Callable[..., Any]
 HISTORY_LIMIT = 5000
+WORKER = (sys.executable, "-m", "trainer.worker")
 
 
 @dataclass(frozen=True)
 class JobSnapshot:
-    """A consistent, read-only view of one job at one moment."""
+    """A consistent, read-only view of one fine-tuning job at one moment (read from its run folder)."""
 
     id: str
     name: str
@@ -49,6 +62,9 @@ class JobSnapshot:
     error: str | None = None
     history: tuple[dict, ...] = ()  # log and eval events, oldest first
     metrics: dict = field(default_factory=dict)  # headline scores once finished
+    queue_position: int = 0  # queued: 1 for the next to start
+    waiting_for: str | None = None  # queued: the name of the job running now
+    resumable: bool = False  # cancelled or interrupted with a saved epoch to continue from
 
     @property
     def progress(self) -> float:
@@ -62,182 +78,320 @@ class JobSnapshot:
         return self.status in runs.ACTIVE
 
 
-class _Job:
-    def __init__(self, snapshot: JobSnapshot, config: TrainConfig, data: Any):
-        self.lock = threading.Lock()
-        self.state = snapshot
-        self.config, self.data = config, data
-        self.cancel_requested = threading.Event()
-        self.done = threading.Event()
+@dataclass(frozen=True)
+class TaskSnapshot:
+    """A background computation of a run: status, progress and error, read from its state file."""
 
-    def update(self, **fields: Any) -> None:
-        with self.lock:
-            self.state = replace(self.state, **fields)
+    name: str
+    status: str
+    done: int = 0
+    total: int = 0
+    error: str | None = None
 
-    def record(self, event: Any) -> None:
-        """Called from the training thread for every progress event."""
-        fields: dict[str, Any] = {
-            "step": event.step,
-            "max_steps": event.max_steps or self.state.max_steps,
-            "epoch": event.epoch,
-        }
-        if event.samples_per_second is not None:
-            fields.update(samples_per_second=event.samples_per_second, eta_seconds=event.eta_seconds)
-        if event.learning_rate is not None:
-            fields["learning_rate"] = event.learning_rate
-        if event.loss is not None:
-            fields["loss"] = event.loss
-        with self.lock:
-            if event.kind in ("log", "eval"):
-                fields["history"] = (self.state.history + (event.to_dict(),))[-HISTORY_LIMIT:]
-            if event.kind == "end":
-                fields["metrics"] = dict(event.metrics)
-            self.state = replace(self.state, **fields)
+    @property
+    def progress(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+    @property
+    def running(self) -> bool:
+        return self.status in runs.ACTIVE
+
+
+def snapshot_of(run_dir: Path, queue: list[Path] | None = None, running: str | None = None) -> JobSnapshot:
+    """A JobSnapshot of one run folder."""
+    folder = RunFolder(run_dir)
+    status = folder.read_status()
+    config = runs.read_json(folder.config_file, {}) or {}
+    state = runs.effective_status(folder.path, status)
+    progress = folder.progress() if state != runs.QUEUED else {}
+    history = tuple(e for e in folder.history() if e.get("kind") in ("log", "eval"))[-HISTORY_LIMIT:]
+    losses = [e for e in history if e.get("loss") is not None]
+    end = (
+        next((e for e in reversed(folder.history()) if e.get("kind") == "end"), None)
+        if state == runs.FINISHED
+        else None
+    )
+    position = queue.index(folder.path) + 1 if queue and folder.path in queue else 0
+    return JobSnapshot(
+        id=folder.path.name,
+        name=status.get("name", folder.path.name),
+        run_dir=folder.path,
+        status=state,
+        task=config.get("task", "text-classification"),
+        model=config.get("model", ""),
+        created=status.get("created") or 0.0,
+        started=status.get("started"),
+        finished=status.get("finished"),
+        step=int(progress.get("step", 0)),
+        max_steps=int(progress.get("max_steps", 0)),
+        epoch=float(progress.get("epoch", 0.0)),
+        loss=losses[-1]["loss"] if losses else None,
+        learning_rate=progress.get("learning_rate"),
+        samples_per_second=progress.get("samples_per_second"),
+        eta_seconds=progress.get("eta_seconds"),
+        device=(runs.read_json(folder.resolved_file, {}) or {}).get("device") or status.get("device"),
+        error=status.get("error"),
+        history=history,
+        metrics=dict(end.get("metrics") or {}) if end else {},
+        queue_position=position,
+        waiting_for=running if position else None,
+        resumable=state in (runs.CANCELLED, runs.INTERRUPTED) and folder.latest_checkpoint() is not None,
+    )
 
 
 class JobManager:
-    """Runs fine-tuning jobs in one background thread; later jobs queue behind the running one."""
+    """Submits fine-tunes to the runs folder and starts them, in order, each in its own process."""
 
-    def __init__(self, runs_dir: Path = runs.DEFAULT_RUNS_DIR, fit_fn: FitFn | None = None):
+    def __init__(
+        self,
+        runs_dir: Path = runs.DEFAULT_RUNS_DIR,
+        worker: Sequence[str] = WORKER,
+        poll: float = 0.5,
+        schedule: bool = True,
+    ):
+        """`schedule=False`: only read and cancel (the `cancel` command), never start a job."""
         self.runs_dir = Path(runs_dir)
-        self._fit_fn = fit_fn
-        self._jobs: dict[str, _Job] = {}
+        self.worker = list(worker)
+        self.poll = poll
+        self._children: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._worker: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if not schedule:
+            self._stop.set()
+        self._start_scheduler()
+
+    @property
+    def device_lock(self) -> Path:
+        return self.runs_dir / ".locks" / "device.lock"
+
+    # ------------------------------------------------------------ fine-tuning jobs
 
     def submit(self, config: TrainConfig, data: Any, name: str | None = None) -> str:
-        """Create the run folder (status queued), save the data it uses, and queue it."""
+        """Create the run folder (status queued, with the data it uses) and let the scheduler start it."""
         run_dir = runs.create_run(self.runs_dir, name or Path(str(config.model)).name or "run")
-        runs.RunFolder(run_dir).write_inputs(config.to_dict(), data)
-        runs.mark_live(run_dir, True)
-        job_id = run_dir.name
-        snapshot = JobSnapshot(
-            id=job_id,
-            name=name or job_id,
-            run_dir=run_dir,
-            status=runs.QUEUED,
-            task=data.task,
-            model=config.model,
-            created=time.time(),
-        )
-        with self._lock:
-            self._jobs[job_id] = _Job(snapshot, config, data)
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._work, name="insight-jobs", daemon=True)
-                self._worker.start()
-        self._queue.put(job_id)
-        return job_id
+        folder = RunFolder(run_dir)
+        folder.write_inputs(config.to_dict(), data)
+        folder.write_status(runs.QUEUED, queued_at=time.time())
+        self._start_scheduler()
+        self._wake.set()
+        return run_dir.name
+
+    def resume(self, job_id: str) -> None:
+        """Queue a cancelled or interrupted run again; it continues from its last saved epoch."""
+        folder = RunFolder(self.runs_dir / job_id)
+        snap = self.snapshot(job_id)
+        if snap is None or not snap.resumable:
+            raise ValueError(
+                f"{job_id} cannot be resumed: only a cancelled or interrupted run with a saved epoch can."
+            )
+        folder.clear_cancel()
+        folder.write_status(runs.QUEUED, queued_at=time.time(), resume=True, error=None, finished=None)
+        self._start_scheduler()
+        self._wake.set()
+
+    def cancel(self, job_id: str) -> bool:
+        """Ask a job to stop: a queued one never starts, a running one stops within one step."""
+        folder = RunFolder(self.runs_dir / job_id)
+        snap = self.snapshot(job_id)
+        if snap is None or not snap.active:
+            return False
+        folder.request_cancel()
+        if snap.status == runs.QUEUED:
+            with procs.locked(self.runs_dir / ".locks" / "schedule.lock"):
+                if runs.effective_status(folder.path, folder.read_status()) == runs.QUEUED:
+                    folder.write_status(runs.CANCELLED, finished=time.time())
+        return True
 
     def snapshot(self, job_id: str) -> JobSnapshot | None:
-        """The job's current state, or None if this manager never ran it."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-        if job is None:
+        """The job's current state, or None when there is no such run folder."""
+        path = self.runs_dir / job_id
+        if not (path / "status.json").exists():
             return None
-        with job.lock:
-            return job.state
+        queue = self.queue()
+        running = (
+            next((i.name for i in runs.list_runs(self.runs_dir) if i.status == runs.RUNNING), None)
+            if queue
+            else None
+        )
+        return snapshot_of(path, queue, running)
+
+    def queue(self) -> list[Path]:
+        """Queued runs in the order they will start."""
+        waiting = []
+        for info in runs.list_runs(self.runs_dir):
+            if info.status == runs.QUEUED:
+                status = RunFolder(info.path).read_status()
+                waiting.append((status.get("queued_at") or 0.0, info.path))
+        return [path for _, path in sorted(waiting)]
 
     def jobs(self) -> list[JobSnapshot]:
-        """Every job of this manager, newest first."""
-        with self._lock:
-            jobs = list(self._jobs.values())
-        snaps = []
-        for job in jobs:
-            with job.lock:
-                snaps.append(job.state)
-        return sorted(snaps, key=lambda s: s.created, reverse=True)
+        """Every fine-tuning job of the runs folder, newest first (whichever process started it)."""
+        infos = runs.list_runs(self.runs_dir)
+        queue = self.queue()
+        running = next((i.name for i in infos if i.status == runs.RUNNING), None)
+        return [snapshot_of(info.path, queue, running) for info in infos]
 
     def active(self) -> list[JobSnapshot]:
         """Queued and running jobs."""
         return [s for s in self.jobs() if s.active]
 
-    def cancel(self, job_id: str) -> bool:
-        """Ask a job to stop: a queued one never starts, a running one stops within one step."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-        if job is None or job.done.is_set():
-            return False
-        job.cancel_requested.set()
-        return True
-
     def wait(self, job_id: str, timeout: float | None = None) -> JobSnapshot | None:
         """Block until the job ends (or timeout); returns its snapshot."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-        if job is None:
-            return None
-        job.done.wait(timeout)
-        return self.snapshot(job_id)
-
-    def shutdown(self, timeout: float = 30.0) -> None:
-        """Cancel everything and stop the worker (for tests and process exit)."""
-        for snap in self.active():
-            self.cancel(snap.id)
-        self._queue.put(None)
-        if self._worker is not None:
-            self._worker.join(timeout)
-
-    def _work(self) -> None:
+        deadline = None if timeout is None else time.time() + timeout
         while True:
-            job_id = self._queue.get()
-            if job_id is None:
-                return
+            snap = self.snapshot(job_id)
+            if snap is None or not snap.active or (deadline is not None and time.time() >= deadline):
+                return snap
+            time.sleep(0.1)
+
+    def shutdown(self, timeout: float = 30.0, cancel: bool = False) -> None:
+        """Stop scheduling (jobs keep running: they outlive this process). `cancel`: stop this process's jobs too."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if cancel:
             with self._lock:
-                job = self._jobs[job_id]
+                children = dict(self._children)
+            for name in children:
+                RunFolder(self.runs_dir / name.split("|")[0]).request_cancel()
+            for child in children.values():
+                try:
+                    child.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.pid, 9)
+
+    # ------------------------------------------------------------ background computations of a run
+
+    def start_task(self, run_dir: Path, kind: str, **params: Any) -> str:
+        """Start a background computation of a finished run (unless it runs or succeeded); returns its name."""
+        from trainer.worker import task_name
+
+        folder = RunFolder(run_dir)
+        name = task_name(kind, params)
+        current = self.task(run_dir, name)
+        if current is not None and (current.running or current.status == runs.FINISHED):
+            return name
+        folder.task_file(name).with_suffix(".cancel").unlink(missing_ok=True)
+        folder.write_task(name, kind=kind, params=params, status=runs.QUEUED, pid=os.getpid(),
+                          pid_started=procs.start_time(os.getpid()), done=0, total=0, error=None)  # fmt: skip
+        args = [str(folder.path), "--task", kind, "--params", json.dumps(params)]
+        self._spawn(f"{folder.path.name}|{name}", folder, args)
+        return name
+
+    def task(self, run_dir: Path, name: str) -> TaskSnapshot | None:
+        """A background computation's state, or None if it never started."""
+        state = RunFolder(run_dir).read_task(name)
+        if not state:
+            return None
+        status = state.get("status", runs.FAILED)
+        if status in runs.ACTIVE and not procs.alive(state.get("pid"), state.get("pid_started")):
+            status = runs.INTERRUPTED
+        return TaskSnapshot(
+            name, status, int(state.get("done", 0)), int(state.get("total", 0)), state.get("error")
+        )
+
+    def stop_task(self, run_dir: Path, name: str) -> None:
+        RunFolder(run_dir).task_file(name).with_suffix(".cancel").write_text("stop", encoding="utf-8")
+
+    def forget_task(self, run_dir: Path, name: str) -> None:
+        """Drop a finished or failed computation's state, so it can be started again."""
+        RunFolder(run_dir).task_file(name).unlink(missing_ok=True)
+
+    # ------------------------------------------------------------ the scheduler
+
+    def _start_scheduler(self) -> None:
+        with self._lock:
+            if self._stop.is_set() or (self._thread is not None and self._thread.is_alive()):
+                return
+            self._thread = threading.Thread(target=self._loop, name="insight-jobs", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
             try:
-                self._run(job)
-            except BaseException:  # noqa: BLE001 - the worker thread must never die
-                log.exception("job %s crashed", job_id)
+                self._reap()
+                self.schedule()
+            except Exception:  # noqa: BLE001 - the scheduler must never die
+                log.exception("scheduling failed")
+            self._wake.wait(self.poll)
+            self._wake.clear()
+
+    def schedule(self) -> str | None:
+        """Start the next queued run if the device is free; returns its id."""
+        if not self.runs_dir.is_dir():
+            return None
+        with procs.locked(self.runs_dir / ".locks" / "schedule.lock"):
+            queue = self.queue()
+            if not queue:
+                return None
+            fd = procs.try_lock(self.device_lock)
+            if fd is None:
+                return None  # a job holds the device: the next one waits its turn
+            try:
+                folder = RunFolder(queue[0])
+                # the launcher answers for the run until the worker writes its own pid
+                runs.mark_live(folder.path, True)
+                folder.write_status(runs.RUNNING, started=time.time(), launched=time.time())
+                self._spawn(folder.path.name, folder, [str(folder.path)], pass_fds=(fd,))
             finally:
-                runs.mark_live(job.state.run_dir, False)
-                job.done.set()
+                os.close(fd)  # the worker keeps the lock: its copy of the descriptor lives as long as it does
+        return folder.path.name
 
-    def _run(self, job: _Job) -> None:
-        run_dir = job.state.run_dir
-        if job.cancel_requested.is_set():
-            self._end(job, runs.CANCELLED, None)
-            return
-        from trainer.models import pick_device
-
-        try:
-            device = pick_device(job.config.device).label
-        except ValueError as exc:
-            self._end(job, runs.FAILED, friendly_error(exc))
-            return
-        started = time.time()
-        job.update(status=runs.RUNNING, started=started, device=device)
-        runs.write_status(run_dir, runs.RUNNING, started=started, device=device)
-        fit_fn = self._fit_fn
-        if fit_fn is None:
-            from trainer.fit import fit as fit_fn
-        from trainer.fit import Cancelled
-
-        try:
-            fit_fn(
-                job.config, job.data, run_dir, on_event=job.record, should_stop=job.cancel_requested.is_set
+    def _spawn(self, key: str, folder: RunFolder, args: list[str], pass_fds: tuple = ()) -> None:
+        with open(folder.worker_log, "ab") as out:
+            child = subprocess.Popen(
+                [*self.worker, *args],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=pass_fds,
+                close_fds=True,
             )
-        except Cancelled:
-            self._end(job, runs.CANCELLED, None)
-        except BaseException as exc:  # noqa: BLE001 - a failure is a status, never a dead thread
-            runs.RunFolder(run_dir).write_error_log(traceback.format_exc())
-            self._end(job, runs.FAILED, friendly_error(exc))
-        else:
-            status = (
-                runs.CANCELLED
-                if job.cancel_requested.is_set() and not runs.RunFolder(run_dir).has_model
-                else runs.FINISHED
-            )
-            self._end(job, status, None)
+        with self._lock:
+            self._children[key] = child
 
-    def _end(self, job: _Job, status: str, error: str | None) -> None:
-        finished = time.time()
-        job.update(status=status, finished=finished, error=error)
-        runs.write_status(job.state.run_dir, status, finished=finished, error=error)
+    def _reap(self) -> None:
+        """Collect finished children; a worker that died before saying anything failed."""
+        with self._lock:
+            done = {key: child for key, child in self._children.items() if child.poll() is not None}
+            for key in done:
+                del self._children[key]
+        for key, child in done.items():
+            run_name, _, task = key.partition("|")
+            folder = RunFolder(self.runs_dir / run_name)
+            runs.mark_live(folder.path, False)
+            if task:
+                state = folder.read_task(task)
+                if state.get("status") in runs.ACTIVE and state.get("pid") == os.getpid():
+                    folder.write_task(task, status=runs.FAILED, error=_last_words(folder, child.returncode))
+                continue
+            status = folder.read_status()
+            if status.get("status") in runs.ACTIVE and status.get("pid") == os.getpid():
+                folder.write_status(
+                    runs.FAILED, finished=time.time(), error=_last_words(folder, child.returncode)
+                )
+
+
+def _last_words(folder: RunFolder, code: int | None) -> str:
+    """Why a worker ended before it could report: the last line of its log."""
+    try:
+        lines = [
+            ln
+            for ln in folder.worker_log.read_text(encoding="utf-8", errors="replace").splitlines()
+            if ln.strip()
+        ]
+    except OSError:
+        lines = []
+    detail = lines[-1].strip() if lines else f"exit code {code}"
+    return f"The job's process ended before it started working ({detail[:300]})."
 
 
 class Task:
-    """A small background computation (batch attribution, a projection) with progress and cancel."""
+    """A small in-process background computation (a projection) with progress and cancel."""
 
     def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any):
         self._lock = threading.Lock()
@@ -276,7 +430,7 @@ class Task:
 
 
 class TaskRegistry:
-    """Process-wide tasks by key, so every browser tab shares one computation per question."""
+    """Process-wide in-process tasks by key, so every browser tab shares one computation per question."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from trainer import procs
 from trainer.tasks import Task, get_task
 
 QUEUED, RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED = (
@@ -70,8 +72,9 @@ class RunFolder:
 
     Files: status.json, config.json (the TrainConfig as asked), resolved.json (what fine-tuning chose:
     max length, epochs, device), labels.json, report.json, data/<split>.jsonl, history.json,
-    metrics.json, predictions.csv, error.log, model/, checkpoints/, embeddings/, projections/,
-    attributions/.
+    progress.json (the latest step), cancel (a cancel request), metrics.json, predictions.csv,
+    error.log, worker.log, model/, checkpoints/, embeddings/, projections/, attributions/, tasks/
+    (background computations of this run: their progress and errors).
     """
 
     def __init__(self, path: str | Path):
@@ -91,11 +94,19 @@ class RunFolder:
     metrics_file = property(lambda self: self.path / "metrics.json")
     predictions_file = property(lambda self: self.path / "predictions.csv")
     error_log = property(lambda self: self.path / "error.log")
+    worker_log = property(lambda self: self.path / "worker.log")
+    progress_file = property(lambda self: self.path / "progress.json")
+    cancel_file = property(lambda self: self.path / "cancel")
+    tasks_dir = property(lambda self: self.path / "tasks")
     model_dir = property(lambda self: self.path / "model")
     checkpoints_dir = property(lambda self: self.path / "checkpoints")
     embeddings_dir = property(lambda self: self.path / "embeddings")
     projections_dir = property(lambda self: self.path / "projections")
     top_words_file = property(lambda self: self.path / "attributions" / "top_words.csv")
+
+    def task_file(self, name: str) -> Path:
+        """The state of background computation `name` of this run (see trainer.jobs.Tasks)."""
+        return self.tasks_dir / f"{name}.json"
 
     def split_file(self, name: str) -> Path:
         return self.path / "data" / f"{name}.jsonl"
@@ -120,12 +131,76 @@ class RunFolder:
         return read_json(self.status_file, {}) or {}
 
     def write_status(self, status: str, **fields: Any) -> dict:
-        """Update status.json, keeping earlier fields; records this process as the writer."""
+        """Update status.json, keeping earlier fields; records the process running it (default: this one)."""
         data = self.read_status()
         data.update(fields)
-        data.update(status=status, pid=os.getpid(), updated=time.time())
+        pid = fields.get("pid", os.getpid())
+        data.update(status=status, pid=pid, pid_started=procs.start_time(pid), updated=time.time())
         write_json(self.status_file, data)
         return data
+
+    # ------------------------------------------------------------ the job's channel
+
+    def request_cancel(self) -> None:
+        """Ask the job to stop: it checks for this file at every optimisation step."""
+        self.cancel_file.write_text(str(time.time()), encoding="utf-8")
+
+    def cancel_requested(self) -> bool:
+        return self.cancel_file.exists()
+
+    def clear_cancel(self) -> None:
+        self.cancel_file.unlink(missing_ok=True)
+
+    def progress(self) -> dict:
+        """The latest step event (step, max_steps, epoch, speed, ETA)."""
+        return read_json(self.progress_file, {}) or {}
+
+    def write_progress(self, event: dict) -> None:
+        write_json(self.progress_file, event)
+
+    def read_task(self, name: str) -> dict:
+        return read_json(self.task_file(name), {}) or {}
+
+    def write_task(self, name: str, **fields: Any) -> dict:
+        """Update a background computation's state file, keeping earlier fields."""
+        self.tasks_dir.mkdir(exist_ok=True)
+        data = {**self.read_task(name), **fields, "updated": time.time()}
+        write_json(self.task_file(name), data)
+        return data
+
+    def latest_checkpoint(self) -> Path | None:
+        """The newest complete checkpoint (saved at the end of an epoch), to resume from."""
+        found = [p for p in self.checkpoints_dir.glob("checkpoint-*") if (p / "trainer_state.json").exists()]
+        return max(found, key=lambda p: int(p.name.rsplit("-", 1)[1]), default=None)
+
+    def load_data(self) -> Any:
+        """The PreparedData saved at submit time (config, labels, report and the exact splits)."""
+        from trainer.data import PreparedData, Split, ValidationReport
+
+        config = read_json(self.config_file, {}) or {}
+        report_fields = {k: v for k, v in self.report().items() if k in ValidationReport.__dataclass_fields__}
+        splits = {}
+        for name in SPLITS:
+            frame = self.split(name)
+            if frame is None or frame.empty:
+                splits[name] = Split(
+                    [], [], [] if "tokens" in (frame.columns if frame is not None else []) else None
+                )
+            elif "tokens" in frame.columns:
+                tokens = [str(t).split() for t in frame["tokens"]]
+                splits[name] = Split(
+                    [" ".join(t) for t in tokens], [str(t).split() for t in frame["tags"]], tokens
+                )
+            else:
+                splits[name] = Split(frame["text"].astype(str).tolist(), frame["label"].astype(str).tolist())
+        return PreparedData(
+            task=get_task(config.get("task")).name,
+            labels=self.labels(),
+            report=ValidationReport(**report_fields),
+            text_column=config.get("text_column"),
+            label_column=config.get("label_column"),
+            **splits,
+        )
 
     # ------------------------------------------------------------ inputs (written when a job is submitted)
 
@@ -189,9 +264,20 @@ class RunFolder:
         self.error_log.write_text(text, encoding="utf-8")
 
     def save_model(self, model: Any, tokenizer: Any) -> None:
-        """save_pretrained into model/ (loadable by transformers.pipeline)."""
-        model.save_pretrained(self.model_dir, safe_serialization=True)
-        tokenizer.save_pretrained(self.model_dir)
+        """save_pretrained into model/ (loadable by transformers.pipeline), whole or not at all.
+
+        The model is written to a temporary folder and renamed into place, so a full disk or a crash
+        while saving never leaves a half-written model/ that looks good.
+        """
+        tmp = self.path / f".model-{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            model.save_pretrained(tmp, safe_serialization=True)
+            tokenizer.save_pretrained(tmp)
+            shutil.rmtree(self.model_dir, ignore_errors=True)
+            os.replace(tmp, self.model_dir)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def top_words(self) -> pd.DataFrame | None:
         path = self.top_words_file
@@ -243,25 +329,19 @@ def write_status(run_dir: Path, status: str, **fields: Any) -> dict:
     return RunFolder(run_dir).write_status(status, **fields)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def effective_status(run_dir: Path, status: dict) -> str:
-    """The stored status, or 'interrupted' when the process that was running it is gone."""
+    """The stored status, or 'interrupted' when the process that was running it is gone.
+
+    A submitted job waiting its turn (queued, with `queued_at`) stays queued on disk whoever queued
+    it: the next job manager to look at the runs folder starts it.
+    """
     state = status.get("status", INTERRUPTED)
-    if state not in ACTIVE:
+    if state not in ACTIVE or (state == QUEUED and status.get("queued_at")):
         return state
     pid = status.get("pid")
     if pid == os.getpid():
         return state if _is_live(run_dir) else INTERRUPTED
-    return state if isinstance(pid, int) and _pid_alive(pid) else INTERRUPTED
+    return state if procs.alive(pid, status.get("pid_started")) else INTERRUPTED
 
 
 @dataclass
@@ -378,14 +458,26 @@ def load_run(run_dir: Path) -> Run:
     )
 
 
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path` (symbolic links resolved) lies inside `folder`."""
+    return Path(path).resolve().is_relative_to(Path(folder).resolve())
+
+
 def find_run(ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR) -> Path:
-    """A run given as a folder path or as a run id/name under `runs_dir`."""
-    path = Path(ref)
-    if (path / "status.json").exists():
-        return path
-    candidate = Path(runs_dir) / str(ref)
-    if (candidate / "status.json").exists():
-        return candidate
+    """A run given as a folder path, a run id or a run name, always inside `runs_dir`.
+
+    A path or name that would lead outside the runs folder (`..`, an absolute path elsewhere, a link)
+    is refused: a typed name can never make Insight read or write elsewhere.
+    """
+    runs_dir = Path(runs_dir)
+    for candidate in (Path(ref), runs_dir / str(ref)):
+        if (candidate / "status.json").exists():
+            if not inside(candidate, runs_dir) or Path(candidate).resolve() == runs_dir.resolve():
+                raise FileNotFoundError(
+                    f"{ref} is not inside the runs folder {runs_dir}. Give a run id from `python -m trainer "
+                    "runs`, or point --runs-dir at the folder that holds it."
+                )
+            return candidate
     matches = [r.path for r in list_runs(runs_dir) if r.name == str(ref)]
     if matches:
         return matches[0]

@@ -27,7 +27,9 @@ def duration(seconds: float | None) -> str:
 def progress_text(job: JobSnapshot) -> str:
     """The line under the progress bar."""
     if job.status == "queued":
-        return "Waiting for the job before it to finish…"
+        ahead = f"“{job.waiting_for}”" if job.waiting_for else "the job before it"
+        place = f" (number {job.queue_position} in the queue)" if job.queue_position > 1 else ""
+        return f"Queued: waiting for {ahead} to finish{place}. It starts by itself."
     if job.status != "running":
         return f"{job.status.capitalize()}."
     if not job.max_steps:
@@ -56,13 +58,22 @@ def curves(history: Sequence[dict]) -> None:
             st.plotly_chart(evals, config={"displayModeBar": False}, key="eval_curve")
 
 
-def progress_panel(job: JobSnapshot, device: str | None) -> bool:
-    """Draw the panel for `job`; returns True when the visitor pressed Cancel."""
+def progress_panel(job: JobSnapshot, device: str | None) -> str | None:
+    """Draw the panel for `job`; returns "cancel" or "resume" when the visitor pressed that button."""
     icon = STATUS_ICONS.get(job.status, "")
     with st.container(border=True):
         head, button = st.columns([4, 1], vertical_alignment="center")
         head.markdown(f"#### {icon} {md(job.name)}")
-        cancel = job.active and button.button("Cancel", icon=":material/stop_circle:", key=f"cancel_{job.id}")
+        action = None
+        if job.active and button.button("Cancel", icon=":material/stop_circle:", key=f"cancel_{job.id}"):
+            action = "cancel"
+        if job.resumable and button.button(
+            "Resume",
+            icon=":material/resume:",
+            key=f"resume_{job.id}",
+            help="Continue from the last saved epoch.",
+        ):
+            action = "resume"
         st.progress(job.progress, text=progress_text(job))
         info = [f"Model: {job.model}", f"Device: {job.device or device or '…'}"]
         if job.loss is not None:
@@ -70,5 +81,7 @@ def progress_panel(job: JobSnapshot, device: str | None) -> bool:
         st.caption(md(" · ".join(info)))
         if job.error:
             st.error(md(job.error), icon=":material/error:")
+        if job.resumable:
+            st.caption("Stopped before the end; it can continue from its last saved epoch.")
         curves(job.history)
-    return bool(cancel)
+    return action

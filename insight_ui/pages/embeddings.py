@@ -7,11 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import analysis, layout, state
-from insight_ui.components import charts
+from insight_ui.components import background, charts
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, plot_text
 from trainer import embeddings as emb
 from trainer.runs import Run
+from trainer.worker import task_name
 
 SUBSETS = {"test": "Test split", "all": "All examples"}
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -46,34 +47,6 @@ def controls(run: Run) -> tuple[str, str, str]:
         st.session_state.pop("emb_colour", None)
     colour = c.selectbox("Colour by", list(names), format_func=names.get, key="emb_colour")
     return subset, method, colour
-
-
-def background(key: str, label: str, start) -> bool:
-    """Run `start()` as a background task under `key` unless done; True when its result is ready."""
-    registry = state.task_registry()
-    job = registry.get(key)
-    if job is None:
-        start()
-        st.rerun()
-    if job.running:
-
-        @st.fragment(run_every=1.0)
-        @layout.guarded
-        def live() -> None:
-            task = registry.get(key)
-            if task is None or not task.running:
-                st.rerun()
-            st.progress(task.progress, text=label)
-
-        live()
-        return False
-    if job.error:
-        st.error(md(job.error), icon=":material/error:")
-        if st.button("Try again", key=f"retry_{key}", icon=":material/refresh:"):
-            registry.drop(key)
-            st.rerun()
-        return False
-    return True
 
 
 def plot_frame(frame: pd.DataFrame, xy: np.ndarray, colour: str) -> pd.DataFrame:
@@ -177,15 +150,10 @@ def show(run: Run, subset: str, method: str, colour: str) -> None:
     registry = state.task_registry()
     path = str(run.path)
     if not emb.ready(path, subset):
-        key = f"embed|{path}|{subset}"
-        job = registry.get(key)
-        if job is not None and not job.running and not job.error:
-            registry.drop(key)  # it finished, yet its files are gone: compute again
-        background(
-            key,
-            "Reading every example with the model, before and after fine-tuning…",
-            lambda: registry.start(key, emb.compute, state.run_model(path), run, subset),
-        )
+        label = "Reading every example with the model, before and after fine-tuning…"
+        if background.job_task(run.path, "embed", label, subset=subset):
+            state.job_manager().forget_task(run.path, task_name("embed", {"subset": subset}))
+            st.rerun()  # it finished, yet its files are gone: compute again
         return
     frame, after, before, before_error = emb.load(path, subset)
     if run.adapter.map_points == "entity_words" and "sentence" not in frame.columns:  # an older version's map
@@ -194,7 +162,7 @@ def show(run: Run, subset: str, method: str, colour: str) -> None:
     issues = issue_marks(run, frame)
     if method != "pca" and not emb.has_projection(after, method, path):
         key = f"project|{path}|{subset}|{method}"
-        done = background(
+        done = background.in_process(
             key,
             f"Computing the {METHODS[method]} map (a few seconds)…",
             lambda: registry.start(key, emb.project_both, after, before, method, path),

@@ -14,6 +14,7 @@ from trainer import predictions as tables
 from trainer.corrections import ACTIONS, Correction, corrected_dataset
 from trainer.metrics import span_errors
 from trainer.runs import Run
+from trainer.safe_csv import csv_bytes
 
 INTRO = (
     "How good is the model, and where does it go wrong? Scores are measured on the **test split**: "
@@ -304,10 +305,10 @@ def issues_section(run: Run, frame: pd.DataFrame | None) -> None:
         f"{drops} to drop, {len(actions) - drops} to relabel; the corrected dataset has {len(corrected)} rows."
     )
     left, right = st.columns(2)
-    data = analysis.to_csv_bytes(corrected)
+    data = analysis.to_csv_bytes(corrected)  # the data as it is, to train on again
     left.download_button(
         "Download corrected CSV",
-        data,
+        csv_bytes(corrected),  # what a person opens in a spreadsheet: formula-like cells neutralised
         file_name=f"{run.path.name}-corrected.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -6,14 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import analysis, explaining, layout, state
-from insight_ui.components import charts
+from insight_ui.components import background, charts
 from insight_ui.components.heatmap import entity_spans_html, legend_html, token_heatmap_html
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, trim
 from trainer import predictions as tables
-from trainer.attribution.dataset import rank_words
 from trainer.metrics import span_errors
 from trainer.runs import Run
+from trainer.safe_csv import csv_bytes
 
 INTRO = (
     "Pick an example or type your own text. Insight shows what the model predicts and which words "
@@ -201,49 +201,21 @@ def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
     if saved is not None:
         top_words_view(run, saved)
         return
-    registry = state.task_registry()
-    key = explaining.dataset_key(str(run.path))
-    job = registry.get(key)
+    manager = state.job_manager()
     texts = [str(t) for t in frame[tables.text_column(frame)]]
-    if job is None or (not job.running and job.error):
-        if job is not None and job.error:
-            st.error(md(job.error), icon=":material/error:")
+    started = manager.task(run.path, "rank") is not None
+    if not started:
         st.caption(
             f"Explain all {len(texts)} test texts in the background (about a second each on a CPU) "
             "and rank the words that push the model toward each label."
         )
-        if st.button("Find the words that matter", icon=":material/travel_explore:", key="start_top_words"):
-            model = state.run_model(str(run.path))
-            registry.start(key, rank_words, model, texts)
-            st.rerun()
-        return
-    progress_fragment(run, key)
-
-
-def progress_fragment(run: Run, key: str) -> None:
-    job = state.task_registry().get(key)
-
-    @st.fragment(run_every=1.0 if job is not None and job.running else None)
-    @layout.guarded
-    def live() -> None:
-        task = state.task_registry().get(key)
-        if task is None:
+        if not st.button(
+            "Find the words that matter", icon=":material/travel_explore:", key="start_top_words"
+        ):
             return
-        if task.running:
-            st.progress(
-                task.progress, text=f"Explaining the test split: {task.done_count} of {task.total or '…'}"
-            )
-            if st.button("Stop", key="stop_top_words", icon=":material/stop_circle:"):
-                task.stop.set()
-            return
-        if task.error:
-            st.error(md(task.error), icon=":material/error:")
-            return
-        run.folder.write_top_words(task.result)
-        state.task_registry().drop(key)
+    if background.job_task(run.path, "rank", "Explaining the test split", stoppable=True):
+        manager.forget_task(run.path, "rank")
         st.rerun()
-
-    live()
 
 
 def top_words_view(run: Run, frame: pd.DataFrame) -> None:
@@ -271,7 +243,7 @@ def top_words_view(run: Run, frame: pd.DataFrame) -> None:
     left, right = st.columns([1, 3])
     left.download_button(
         "Download as CSV",
-        analysis.to_csv_bytes(frame),
+        csv_bytes(frame),
         file_name=f"{run.path.name}-top-words.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -279,6 +251,7 @@ def top_words_view(run: Run, frame: pd.DataFrame) -> None:
     )
     if right.button("Compute again", key="recompute_top_words", icon=":material/refresh:"):
         run.folder.forget_top_words()
+        state.job_manager().forget_task(run.path, "rank")
         st.rerun()
 
 

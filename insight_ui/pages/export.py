@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from insight_ui import layout, report
 from insight_ui.components.runs import run_selector
 from trainer.runs import Run
+from trainer.safe_csv import csv_bytes
 
 INTRO = (
     "Take your work with you: the fine-tuned model (loadable with the `transformers` library), "
@@ -16,11 +18,20 @@ INTRO = (
 )
 
 
+def _contents(path: Path) -> bytes:
+    """A file to download; a CSV with every formula-like cell neutralised (CSV injection)."""
+    if not path.exists():
+        return b""
+    if path.suffix == ".csv":
+        return csv_bytes(pd.read_csv(path, keep_default_na=False))
+    return path.read_bytes()
+
+
 def file_download(run: Run, path: Path, label: str, mime: str, icon: str) -> None:
     """A download button for one file of the run folder, disabled while the file is missing."""
     st.download_button(
         label,
-        path.read_bytes() if path.exists() else b"",
+        _contents(path),
         file_name=f"{run.path.name}-{path.name}",
         mime=mime,
         icon=icon,

@@ -17,8 +17,9 @@ from trainer.jobs import JobSnapshot
 from trainer.tasks import get_task
 
 INTRO = (
-    "Fine-tune a pretrained language model on your data. Training runs in the background: you can "
-    "look at other pages, refresh or close the browser, and come back — it keeps going."
+    "Fine-tune a pretrained language model on your data. Training runs in its own process: you can "
+    "look at other pages, refresh or close the browser, even restart the app, and come back — it keeps "
+    "going. Jobs run one at a time; later ones wait in a queue."
 )
 
 
@@ -36,14 +37,19 @@ def shown_job() -> JobSnapshot | None:
 def job_section(job: JobSnapshot) -> None:
     """Live progress, refreshed every second by a fragment while the job is active."""
 
-    @st.fragment(run_every=1.0 if job.active else None)
+    @st.fragment(run_every=1.0 if job.active else None)  # a resumed job turns active: the page reruns
     @layout.guarded
     def live() -> None:
         manager = state.job_manager()
         snap = manager.snapshot(job.id) or job
-        if progress_panel(snap, None):
+        action = progress_panel(snap, None)
+        if action == "cancel":
             manager.cancel(snap.id)
             st.toast("Cancelling: the job stops after the current step.", icon=":material/stop_circle:")
+        elif action == "resume":
+            manager.resume(snap.id)
+            state.put(state.CURRENT_JOB, snap.id)
+            st.rerun()
         if snap.active:
             state.put(state.JOB_SEEN_ACTIVE, snap.id)
             return
@@ -141,6 +147,13 @@ def runs_section() -> None:
         return
     if picked.error:
         st.error(md(f"{picked.name}: {picked.error}"), icon=":material/error:")
+    snap = state.job_manager().snapshot(picked.id)
+    if snap is not None and snap.resumable:
+        st.info(md(f"{picked.name} is {picked.status}; it can continue from its last saved epoch."))
+        if st.button("Resume this run", icon=":material/resume:", key="resume_picked"):
+            state.job_manager().resume(picked.id)
+            state.put(state.CURRENT_JOB, picked.id)
+            st.rerun()
     if picked.has_model:
         state.set_current_run(picked.path)
         st.success(md(f"Opened {picked.name}."), icon=":material/check_circle:")

@@ -1,0 +1,84 @@
+"""Background computations on a page: in-process tasks (projections) and job processes (embeddings,
+word rankings), with a live progress bar, the error and a retry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from insight_ui import layout, state
+from insight_ui.safe import md
+from trainer import runs
+
+
+def in_process(key: str, label: str, start: Callable[[], Any]) -> bool:
+    """Run `start()` as an in-process task under `key` unless done; True when its result is ready."""
+    registry = state.task_registry()
+    job = registry.get(key)
+    if job is None:
+        start()
+        st.rerun()
+    if job.running:
+
+        @st.fragment(run_every=1.0)
+        @layout.guarded
+        def live() -> None:
+            task = registry.get(key)
+            if task is None or not task.running:
+                st.rerun()
+            st.progress(task.progress, text=label)
+
+        live()
+        return False
+    if job.error:
+        st.error(md(job.error), icon=":material/error:")
+        if st.button("Try again", key=f"retry_{key}", icon=":material/refresh:"):
+            registry.drop(key)
+            st.rerun()
+        return False
+    return True
+
+
+def job_task(
+    run_dir: Path, kind: str, label: str, stoppable: bool = False, start: bool = True, **params: Any
+) -> bool:
+    """A computation of a run in its own process (started unless `start` is False); True once finished.
+
+    The process outlives a refresh or a restart of the app: the page finds it again by its name.
+    """
+    from trainer.worker import task_name
+
+    manager = state.job_manager()
+    name = task_name(kind, params)
+    task = manager.task(run_dir, name)
+    if task is None or task.status in (runs.INTERRUPTED, runs.CANCELLED):
+        if not start:
+            return False
+        manager.forget_task(run_dir, name)
+        manager.start_task(run_dir, kind, **params)
+        st.rerun()
+    if task.status == runs.FINISHED:
+        return True
+    if task.status == runs.FAILED:
+        st.error(md(task.error or "The computation failed."), icon=":material/error:")
+        if st.button("Try again", key=f"retry_{kind}_{name}", icon=":material/refresh:"):
+            manager.forget_task(run_dir, name)
+            st.rerun()
+        return False
+
+    @st.fragment(run_every=1.0)
+    @layout.guarded
+    def live() -> None:
+        now = manager.task(run_dir, name)
+        if now is None or not now.running:
+            st.rerun()
+        counts = f" ({now.done:,} of {now.total:,})" if now.total else ""
+        st.progress(now.progress, text=label + counts)
+        if stoppable and st.button("Stop", key=f"stop_{kind}_{name}", icon=":material/stop_circle:"):
+            manager.stop_task(run_dir, name)
+
+    live()
+    return False

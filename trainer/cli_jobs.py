@@ -1,0 +1,228 @@
+"""`python -m trainer fit | cancel | runs`: fine-tuning jobs from the command line.
+
+`fit` submits the job to the runs folder and follows it: the job runs in its own process (as in the
+app), so Ctrl-C here cancels it cleanly. Under torchrun (`WORLD_SIZE` set, one process per device or
+machine) every process trains in place instead, through DDP, and only rank 0 writes the run folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from trainer.cli_common import EXIT_FAILED, EXIT_OK, CliError, runs_dir
+from trainer.config import TrainConfig
+from trainer.tasks import TEXT_TASK, get_task, task_name
+
+
+def config_from_args(args: argparse.Namespace, task: str) -> TrainConfig:
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    given = {k: v for k, v in vars(args).items() if k in fields and v is not None and k != "task"}
+    if args.lora:
+        given["lora"] = True
+    if args.class_weights:
+        given["class_weights"] = True
+    try:
+        return TrainConfig(task=task, **given)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def progress_line(snap: Any) -> str:
+    width = 30
+    done = int(width * snap.progress)
+    bar = "#" * done + "-" * (width - done)
+    parts = [f"[{bar}] {snap.step}/{snap.max_steps or '?'} steps", f"epoch {snap.epoch:.2f}"]
+    if snap.loss is not None:
+        parts.append(f"loss {snap.loss:.4f}")
+    if snap.samples_per_second:
+        parts.append(f"{snap.samples_per_second:.0f} samples/s")
+    if snap.eta_seconds is not None:
+        parts.append(f"ETA {int(snap.eta_seconds // 60)}:{int(snap.eta_seconds % 60):02d}")
+    return "  ".join(parts)
+
+
+def _prepare(args: argparse.Namespace) -> tuple[TrainConfig, Any]:
+    from trainer.data import prepare
+    from trainer.models import load_tokenizer
+
+    if not args.data:
+        raise CliError("Give the data file to train on (or --resume RUN).")
+    tokenizer = load_tokenizer(args.model)
+    draft = config_from_args(args, task_name(args.task) or TEXT_TASK)
+    data = prepare(
+        args.data,
+        eval_data=args.eval_file,
+        test_data=args.test_file,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        task=task_name(args.task),
+        tokenizer=tokenizer,
+        max_length=args.max_length,
+        val_fraction=draft.val_fraction,
+        test_fraction=draft.test_fraction,
+        seed=draft.seed,
+    )
+    if int(os.environ.get("RANK", "0")) == 0:
+        for line in data.report.warnings:
+            print(f"warning: {line}", file=sys.stderr)
+    return dataclasses.replace(draft, task=data.task), data
+
+
+def _follow(manager: Any, job: str, quiet: bool) -> Any:
+    from trainer import runs
+
+    tty = sys.stderr.isatty()
+    last_print, said_queued = 0.0, False
+    try:
+        while (snap := manager.snapshot(job)).active:
+            now = time.time()
+            if snap.status == runs.QUEUED and not said_queued:
+                print(
+                    f"queued: waiting for {snap.waiting_for or 'the job before it'} to finish",
+                    file=sys.stderr,
+                )
+                said_queued = True
+            if not quiet and snap.status == runs.RUNNING and (tty or now - last_print > 10):
+                print(("\r" if tty else "") + progress_line(snap), end="" if tty else "\n", file=sys.stderr)
+                last_print = now
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        manager.cancel(job)
+        manager.wait(job, 120)
+        print("\ncancelled (resume it with `python -m trainer fit --resume " + job + "`)", file=sys.stderr)
+        raise
+    snap = manager.wait(job)
+    if not quiet:
+        print(("\r" if tty else "") + progress_line(snap), file=sys.stderr)
+    return snap
+
+
+def _report(run_dir: Path) -> int:
+    from trainer import runs
+
+    run = runs.load_run(run_dir)
+    for split in ("validation", "test"):
+        scores = run.metrics.get(split) or {}
+        if scores:
+            name, value = run.adapter.headline(scores)
+            print(f"{split}: {name} {value:.3f}, accuracy {scores.get('accuracy', 0):.3f}", file=sys.stderr)
+    print(run_dir)
+    return EXIT_OK
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from trainer import runs
+    from trainer.jobs import JobManager
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        return fit_distributed(args)
+    manager = JobManager(runs_dir(args.runs_dir))
+    try:
+        if args.resume:
+            job = runs.find_run(args.resume, manager.runs_dir).name
+            manager.resume(job)
+        else:
+            config, data = _prepare(args)
+            job = manager.submit(config, data, name=args.name or Path(args.data).stem)
+        snap = _follow(manager, job, args.quiet)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        manager.shutdown()
+    if snap.status != runs.FINISHED:
+        print(f"error: {snap.error or snap.status} (run folder: {snap.run_dir})", file=sys.stderr)
+        return EXIT_FAILED
+    return _report(snap.run_dir)
+
+
+def fit_distributed(args: argparse.Namespace) -> int:
+    """One process of `torchrun ... -m trainer fit`: every rank trains (DDP), rank 0 writes the run folder."""
+    import torch.distributed as dist
+
+    from trainer import runs
+    from trainer.progress import Cancelled
+    from trainer.worker import ProgressWriter
+
+    if args.resume:
+        raise CliError("--resume runs a job from the runs folder; start it without torchrun.")
+    config, data = _prepare(args)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if config.device != "cpu" and _has_cuda() else "gloo")
+    main = dist.get_rank() == 0
+    folder = None
+    if main:
+        folder = runs.RunFolder(runs.create_run(runs_dir(args.runs_dir), args.name or Path(args.data).stem))
+        folder.write_inputs(config.to_dict(), data)
+        runs.mark_live(folder.path, True)
+        folder.write_status(runs.RUNNING, started=time.time(), processes=dist.get_world_size())
+    shared = [str(folder.path) if folder else None]
+    dist.broadcast_object_list(shared, src=0)
+    folder = runs.RunFolder(shared[0])
+    from trainer.fit import fit
+
+    try:
+        fit(config, data, folder.path, ProgressWriter(folder) if main else None, folder.cancel_requested)
+    except Cancelled:
+        if main:
+            folder.write_status(runs.CANCELLED, finished=time.time())
+        return EXIT_FAILED
+    except Exception as exc:
+        if main:
+            from trainer.errors import friendly_error
+
+            folder.write_status(runs.FAILED, finished=time.time(), error=friendly_error(exc))
+        raise
+    finally:
+        runs.mark_live(folder.path, False)
+    if not main:
+        return EXIT_OK
+    folder.write_status(runs.FINISHED, finished=time.time())
+    return _report(folder.path)
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from trainer import runs
+    from trainer.jobs import JobManager
+
+    manager = JobManager(runs_dir(args.runs_dir), schedule=False)  # asks a job to stop; starts nothing
+    try:
+        job = runs.find_run(args.run, manager.runs_dir).name
+        if not manager.cancel(job):
+            snap = manager.snapshot(job)
+            raise CliError(f"{job} is {snap.status if snap else 'unknown'}: there is nothing to cancel.")
+        snap = manager.wait(job, args.wait) if args.wait else manager.snapshot(job)
+    finally:
+        manager.shutdown()
+    print(f"{job}: {'cancelled' if snap.status == runs.CANCELLED else 'cancel requested'}")
+    return EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from trainer.runs import RunFolder, list_runs
+
+    found = list_runs(runs_dir(args.runs_dir))
+    if not found:
+        print(f"no runs in {runs_dir(args.runs_dir)}/")
+        return EXIT_OK
+    print(f"{'run':<44} {'status':<12} {'task':<8} {'metric':<18} created")
+    for r in found:
+        metric = f"{r.metric_name} {r.metric:.3f}" if r.metric is not None else "-"
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)) if r.created else "-"
+        status = r.status
+        progress = RunFolder(r.path).progress() if status == "running" else {}
+        if progress.get("max_steps"):
+            status = f"running {progress['step'] / progress['max_steps']:.0%}"
+        print(f"{r.id:<44} {status:<12} {get_task(r.task).cli_name:<8} {metric:<18} {created}")
+    return EXIT_OK

@@ -1,0 +1,193 @@
+"""A job in its own process: `python -m trainer.worker RUN_DIR [--task KIND --params JSON]`.
+
+Started by `trainer.jobs.JobManager` in a new session (Ctrl-C on the app or a dying server does not
+reach it). The run folder is the only channel: the worker reads the config and the splits saved at
+submit time, writes status, progress and results there, and stops within one optimisation step once
+`<run>/cancel` appears. Without `--task` it fine-tunes (resuming from the last saved epoch when the
+status says so); with more than one device it re-launches itself through torchrun (DDP).
+
+Background computations of a finished run (`--task embed` for the embedding map, `--task rank` for the
+dataset-wide word ranking) report their progress in `<run>/tasks/<name>.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from trainer import procs, runs
+from trainer.errors import friendly_error
+from trainer.runs import RunFolder
+
+FitFn = Callable[..., Any]
+PROGRESS_EVERY = 1.0  # seconds between progress writes during training
+
+
+def quiet() -> None:
+    """No library chatter: progress goes through the run folder."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    for name in ("transformers", "huggingface_hub", "accelerate", "peft", "torch.distributed"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class ProgressWriter:
+    """An event sink that keeps progress.json current: every log/eval event, steps at most once a second."""
+
+    def __init__(self, folder: RunFolder):
+        self.folder, self.last = folder, 0.0
+
+    def __call__(self, event: Any) -> None:
+        now = time.time()
+        if event.kind == "step" and now - self.last < PROGRESS_EVERY:
+            return
+        self.last = now
+        self.folder.write_progress(event.to_dict())
+
+
+def devices_wanted(config: Any) -> int:
+    """How many processes fine-tuning should use: the configured devices, else every CUDA device."""
+    if os.environ.get("WORLD_SIZE"):
+        return 1  # already launched by torchrun
+    if config.devices:
+        return config.devices
+    import torch
+
+    return torch.cuda.device_count() if config.device in ("auto", "cuda") else 1
+
+
+def relaunch_distributed(folder: RunFolder, n: int) -> None:
+    """Replace this process by torchrun running n copies of this worker (same pid, lock kept)."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={n}"]
+    command += ["-m", "trainer.worker", str(folder.path)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
+
+
+def run_fit(folder: RunFolder, fit_fn: FitFn | None = None) -> int:
+    """Fine-tune the run described by its folder; every outcome becomes a status, never a traceback."""
+    from trainer.config import TrainConfig
+    from trainer.progress import Cancelled
+
+    main = int(os.environ.get("RANK", "0")) == 0
+    status = folder.read_status()
+    config = TrainConfig.from_dict(runs.read_json(folder.config_file, {}) or {})
+    if fit_fn is None and devices_wanted(config) > 1:
+        relaunch_distributed(folder, devices_wanted(config))
+    if main:
+        folder.write_status(runs.RUNNING, started=time.time(), finished=None, error=None)
+    if folder.cancel_requested():
+        if main:
+            folder.write_status(runs.CANCELLED, finished=time.time())
+        return 0
+    if fit_fn is None:
+        from trainer.fit import fit as fit_fn
+    try:
+        data = folder.load_data()
+        fit_fn(
+            config,
+            data,
+            folder.path,
+            on_event=ProgressWriter(folder) if main else None,
+            should_stop=folder.cancel_requested,
+            resume=bool(status.get("resume")),
+        )
+    except Cancelled:
+        if main:
+            folder.write_status(
+                runs.CANCELLED, finished=time.time(), resumable=folder.latest_checkpoint() is not None
+            )
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - a failure is a status with a plain message
+        if main:
+            folder.write_error_log(traceback.format_exc())
+            folder.write_status(runs.FAILED, finished=time.time(), error=friendly_error(exc))
+        return 1
+    if main:
+        folder.write_status(runs.FINISHED, finished=time.time(), resume=False)
+    return 0
+
+
+# ---------------------------------------------------------------- background computations of a run
+
+
+def _embed(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
+    from trainer import embeddings
+    from trainer.predict import RunModel
+
+    run = runs.load_run(folder.path)
+    embeddings.compute(RunModel.load(folder.path), run, params.get("subset", "test"), progress, should_stop)
+
+
+def _rank(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
+    from trainer.attribution.dataset import rank_words
+    from trainer.predict import RunModel
+    from trainer.predictions import text_column
+
+    frame = folder.predictions()
+    if frame is None or frame.empty:
+        raise ValueError("This run has no test split to explain.")
+    texts = [str(t) for t in frame[text_column(frame)]]
+    ranking = rank_words(RunModel.load(folder.path), texts, progress=progress, should_stop=should_stop)
+    folder.write_top_words(ranking)  # stopped early: the ranking of the texts explained so far
+
+
+TASKS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] = {"embed": _embed, "rank": _rank}
+
+
+def task_name(kind: str, params: dict) -> str:
+    """The state file name of a background computation: its kind and parameters."""
+    return "-".join([kind, *(str(params[k]) for k in sorted(params))])
+
+
+def run_task(folder: RunFolder, kind: str, params: dict) -> int:
+    """Run one background computation of a finished run, reporting progress in its state file."""
+    name = task_name(kind, params)
+    stop_file = folder.task_file(name).with_suffix(".cancel")
+    folder.write_task(name, kind=kind, params=params, status=runs.RUNNING, pid=os.getpid(),
+                      pid_started=procs.start_time(os.getpid()), started=time.time(), done=0, total=0,
+                      error=None)  # fmt: skip
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if time.time() - last[0] >= 0.5 or done >= total:
+            last[0] = time.time()
+            folder.write_task(name, done=int(done), total=int(total))
+
+    try:
+        TASKS[kind](folder, params, progress, stop_file.exists)
+    except BaseException as exc:  # noqa: BLE001
+        folder.write_error_log(traceback.format_exc())
+        folder.write_task(name, status=runs.FAILED, error=friendly_error(exc, "computing in the background"))
+        return 1
+    folder.write_task(
+        name, status=runs.CANCELLED if stop_file.exists() else runs.FINISHED, finished=time.time()
+    )
+    stop_file.unlink(missing_ok=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, fit_fn: FitFn | None = None) -> int:
+    """Entry point; `fit_fn` replaces fine-tuning (tests use stand-ins)."""
+    parser = argparse.ArgumentParser(prog="python -m trainer.worker")
+    parser.add_argument("run_dir")
+    parser.add_argument("--task", choices=sorted(TASKS))
+    parser.add_argument("--params", default="{}", help="the computation's parameters as JSON")
+    args = parser.parse_args(argv)
+    quiet()
+    folder = RunFolder(args.run_dir)
+    if args.task:
+        return run_task(folder, args.task, json.loads(args.params))
+    return run_fit(folder, fit_fn)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
