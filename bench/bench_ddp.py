@@ -54,7 +54,13 @@ def main() -> None:
     common = ["fit", args.data, "--model", args.model, "--epochs", args.epochs, "--patience", "0"]
     common += ["--device", args.device, "--runs-dir", str(runs_dir), "--quiet"]
     single = [sys.executable, "-m", "trainer", *common]
-    multi = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={args.processes}"]
+    multi = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={args.processes}",
+    ]
     multi += ["-m", "trainer", *common]
     results: dict[str, list[dict]] = {"1 process": [], f"torchrun, {args.processes} processes": []}
     for r in range(args.rounds):
