@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from trainer.label_issues import issues_frame
 from trainer.runs import Run, RunFolder
 
 
@@ -49,19 +48,6 @@ def per_class_frame(metrics: dict) -> pd.DataFrame:
         return frame
     frame.index.name = "class"
     return frame[["precision", "recall", "f1", "support"]].reset_index()
-
-
-@st.cache_data(show_spinner="Looking for likely label issues…", max_entries=8)
-def _cached_issues(run_path: str, mtime: float, labels: list[str]) -> pd.DataFrame | None:
-    frame = _read_predictions(run_path, mtime)
-    return None if frame is None else issues_frame(frame, labels)
-
-
-def issues_of(run: Run) -> pd.DataFrame | None:
-    """Likely label issues of the run's test predictions (cached until predictions.csv changes)."""
-    if not run.adapter.supports("label_issues"):
-        return None
-    return _cached_issues(str(run.path), _mtime(run.folder.predictions_file), list(run.labels))
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:

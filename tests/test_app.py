@@ -22,7 +22,7 @@ from insight_ui.safe import md
 from trainer.config import TrainConfig
 from trainer.data import prepare
 from trainer.jobs import JobManager
-from trainer.runs import load_run
+from trainer.runs import RunFolder, load_run
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["data", "train", "evaluate", "explain", "embeddings", "export"]
@@ -386,17 +386,27 @@ def test_likely_label_issues_become_a_corrected_dataset_to_train_again(trained_r
     _, text_run, _ = trained_runs
     runs_dir = tmp_path / "runs"
     run_dir = shutil.copytree(text_run, runs_dir / text_run.name)
-    frame = pd.read_csv(run_dir / "predictions.csv", keep_default_na=False)
-    labels = load_run(run_dir).labels
-    for i, gold in enumerate(frame["gold"]):  # confident and right, except row 0: confidently another class
-        other = labels[(labels.index(gold) + 1) % len(labels)]
-        probs = {label: 0.05 for label in labels} | ({other: 0.9} if i == 0 else {gold: 0.9})
-        for label, p in probs.items():
-            frame.loc[i, f"p_{label}"] = p
-        frame.loc[i, "predicted"] = other if i == 0 else gold
-    frame.to_csv(run_dir / "predictions.csv", index=False)
+    folder = RunFolder(run_dir)
+    for stale in (folder.issues_file, folder.issues_meta_file, folder.task_file("issues")):
+        stale.unlink(missing_ok=True)
+    try:
+        at = open_run(app(runs_dir, monkeypatch), run_dir, "evaluate")
+        assert_clean(at)
+        assert at.get("progress"), "the issues are looked for in the background, over every split"
+        at = wait_for_background(at)
+        assert folder.issues() is not None and folder.issues_meta()["rows"] == 60, "all 60 rows were checked"
+    finally:
+        state.job_manager().shutdown(cancel=True)
+        state._job_manager.clear()
+    # plant a confident flip in the training split, as the job writes it
+    train = load_run(run_dir).split("train")
+    planted = pd.DataFrame([{"row": int(train.iloc[0]["row"]), "split": "train", "index": 0, "text": train.iloc[0]["text"],
+                             "given": train.iloc[0]["label"], "suggested": "neutral", "score": 0.01}])  # fmt: skip
+    folder.write_issues(planted, {"rows": 60, "folds": 5})
 
     at = wait_for_background(open_run(app(runs_dir, monkeypatch), run_dir, "embeddings"))
+    at.segmented_control(key="emb_subset").set_value("all").run()
+    at = wait_for_background(at)
     assert_clean(at)
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     assert specs and all('"likely label issue"' in spec for spec in specs), "marked on the embedding map"
@@ -405,12 +415,15 @@ def test_likely_label_issues_become_a_corrected_dataset_to_train_again(trained_r
     at = open_run(at, run_dir, "evaluate")
     assert_clean(at)
     assert "Likely label issues" in [s.value for s in at.subheader]
+    assert any("(every split)" in str(c.value) for c in at.caption), "issues of every split, the split named"
     assert at.button(key="use_corrected"), "the corrected data can be loaded"
     at.button(key="use_corrected").click().run()
     assert_clean(at)
     assert at.title[0].value == "Data"
     name, raw = at.session_state[state.DATASET]
     assert name.endswith("-corrected.csv") and raw.startswith(b"text,label")
+    state.job_manager().shutdown(cancel=True)
+    state._job_manager.clear()
 
 
 def test_cancel_stops_a_running_job(tmp_path, monkeypatch, tiny_model_dir):

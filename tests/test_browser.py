@@ -139,6 +139,10 @@ def test_upload_train_and_explore_in_a_real_browser(server, browser_page, tiny_m
     page.locator(".js-plotly-plot").nth(1).wait_for()  # before and after, side by side
     settle(page)
     assert page.locator(".js-plotly-plot").nth(1).is_visible()
+    assert page.locator(".js-plotly-plot canvas.gl-canvas-context").count() >= 2, "drawn with WebGL"
+    page.get_by_text("All examples", exact=True).click()
+    page.get_by_text(re.compile(r"90 examples\. PCA of all 90 points")).wait_for(timeout=LONG * 2)
+    settle(page)
     shoot(page, "embeddings")
 
     go(page, "Export")

@@ -40,3 +40,27 @@ def test_a_correction_says_what_it_does_and_refuses_nonsense():
         Correction("relabel")
     with pytest.raises(ValueError, match="keep, drop, relabel"):
         Correction("delete")
+
+
+def test_decisions_apply_to_any_split_and_to_one_word_of_a_sentence(text_run, tmp_path):
+    run = load_run(text_run)
+    train = run.split("train")
+    fixed = corrected_dataset(
+        run, {("train", 0, None): Correction.drop(), ("validation", 1, None): Correction.relabel("zzz")}
+    )
+    total = sum(len(run.split(s)) for s in ("train", "validation", "test"))
+    assert len(fixed) == total - 1 and (fixed["label"] == "zzz").sum() == 1
+    assert (
+        train.iloc[0]["text"] not in set(fixed["text"]) or (train["text"] == train.iloc[0]["text"]).sum() > 1
+    )
+
+    from helpers import conll_file
+
+    data = prepare(conll_file(tmp_path / "n.conll", n=30))
+    ner_dir = create_run(tmp_path / "runs", "entities")
+    RunFolder(ner_dir).write_inputs(TrainConfig(task=data.task).to_dict(), data)
+    ner = load_run(ner_dir)
+    sentence = ner.split("test").iloc[0]["tags"].split()
+    fixed = corrected_dataset(ner, {("test", 0, 0): Correction.relabel("B-LOC")})
+    test_rows = fixed.iloc[-len(ner.split("test")) :]
+    assert test_rows.iloc[0]["label"].split() == ["B-LOC", *sentence[1:]], "only that word's tag changed"

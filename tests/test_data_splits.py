@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pandas as pd
 from data_helpers import LABELS, balanced, error_of, labeled_rows, write_csv
 
 from trainer.data import (
@@ -49,7 +50,7 @@ def test_split_is_seeded(tmp_path):
 def test_custom_fractions(tmp_path):
     data = prepare(balanced(tmp_path, 40), val_fraction=0.25, test_fraction=0)
     assert (len(data.train), len(data.validation), len(data.test)) == (90, 30, 0)
-    assert data.test.to_frame().columns.tolist() == ["text", "label"]
+    assert data.test.to_frame().columns.tolist() == ["text", "label", "row"]
     assert "add up to less than 1" in error_of(
         prepare, balanced(tmp_path), val_fraction=0.6, test_fraction=0.5
     )
@@ -119,5 +120,9 @@ def test_split_column_with_unknown_values(tmp_path):
 def test_split_to_frame(tmp_path):
     data = prepare(balanced(tmp_path))
     frame = data.train.to_frame()
-    assert frame.columns.tolist() == ["text", "label"] and len(frame) == 72
-    assert frame.iloc[0].tolist() == [data.train.texts[0], data.train.labels[0]]
+    assert frame.columns.tolist() == ["text", "label", "row"] and len(frame) == 72
+    assert frame.iloc[0].tolist() == [data.train.texts[0], data.train.labels[0], data.train.rows[0]]
+    rows = data.train.rows + data.validation.rows + data.test.rows
+    assert sorted(rows) == list(range(90)), "every row of the file, once, by its position in the file"
+    original = pd.read_csv(tmp_path / "data.csv")
+    assert original["text"][data.test.rows[0]] == data.test.texts[0]

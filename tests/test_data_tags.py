@@ -25,7 +25,7 @@ def test_token_task_from_conll_with_bio_repair(tmp_path, tokenizer):
                          data.train.labels + data.test.labels + data.validation.labels, strict=True))  # fmt: skip
     assert sentences["John lives in New York with I-PER"] == ["B-PER", "O", "O", "B-LOC", "I-LOC", "O", "O"]
     assert data.text_column is None and data.label_column is None
-    assert data.train.to_frame().columns.tolist() == ["tokens", "tags"]
+    assert data.train.to_frame().columns.tolist() == ["tokens", "tags", "row"]
     assert data.report.max_length == 16
 
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-import numpy as np
 import pandas as pd
-from test_predict import LABELS, saved_run
 
 from trainer import embeddings
 from trainer.predict import RunModel
@@ -26,24 +22,62 @@ def test_entity_words_are_the_words_in_a_true_or_predicted_entity():
     ]
 
 
-def test_the_map_is_computed_once_and_saved(tmp_path, tiny_model_dir):
-    run_dir = saved_run(tmp_path, tiny_model_dir, "AutoModelForSequenceClassification", LABELS)
-    folder = RunFolder(run_dir)
-    pd.DataFrame(
-        {"text": ["good", "bad", "fine"], "gold": LABELS[::-1], "predicted": LABELS, "confidence": 1.0}
-    ).pipe(folder.write_predictions)
-    folder.config_file.write_text(json.dumps({"model": str(tiny_model_dir), "task": "text-classification"}))
+def saved_text_run(tmp_path, tiny_model_dir, n=120):
+    """A run as fine-tuning leaves it: splits, model, and the evaluation pass's vectors of val/test."""
+    from helpers import sentiment_csv
+
+    from trainer.config import TrainConfig
+    from trainer.data import prepare
+    from trainer.fit import fit
+    from trainer.runs import create_run
+
+    data = prepare(sentiment_csv(tmp_path / "s.csv", n=n))
+    run_dir = create_run(tmp_path / "runs", "map")
+    config = TrainConfig(model=str(tiny_model_dir), epochs=1, batch_size=16, learning_rate=1e-3)
+    RunFolder(run_dir).write_inputs(config.to_dict(), data)
+    fit(config, data, run_dir)
+    return run_dir, data
+
+
+def test_points_and_a_stratified_first_sample(tmp_path, tiny_model_dir):
+    run_dir, data = saved_text_run(tmp_path, tiny_model_dir)
     run = load_run(run_dir)
-    assert not embeddings.ready(run_dir, "test")
+    every = embeddings.points(run, "all")
+    assert len(every) == 120 and set(every["split"]) == {"train", "validation", "test"}
+    known = every.dropna(subset=["predicted"])
+    assert set(known["split"]) == {"validation", "test"}, "fine-tuning's own pass gave their predictions"
+    assert every.loc[every["split"] == "test", "row"].tolist() == data.test.rows
+    sample = embeddings.choose_sample(every, {"validation", "test"}, size=12)
+    assert len(sample) == 12 and set(sample["split"]) <= {"validation", "test"}
+    assert sample["gold"].value_counts().to_dict() == {"negative": 4, "neutral": 4, "positive": 4}
+
+
+def test_the_map_starts_with_a_sample_then_every_example_once(tmp_path, tiny_model_dir):
+    run_dir, _ = saved_text_run(tmp_path, tiny_model_dir)
+    run, model = load_run(run_dir), RunModel.load(run_dir)
+    folder = RunFolder(run_dir)
+    assert embeddings.load(run, "all") is None
     seen = []
-    embeddings.compute(RunModel.load(run_dir), run, "test", progress=lambda d, t: seen.append((d, t)))
-    assert embeddings.ready(run_dir, "test") and seen[-1] == (6, 6)
-    frame, after, before, why = embeddings.load(run_dir, "test")
-    assert frame["text"].tolist() == ["good", "bad", "fine"] and after.shape == before.shape == (3, 32)
-    assert why is None and np.allclose(after, before, atol=1e-5), (
-        "not fine-tuned: 'before' is this same encoder"
+
+    def stop_after_the_sample() -> bool:
+        return bool(seen) and seen[-1][0] >= 24
+
+    embeddings.compute(
+        model, run, "all", progress=lambda d, t: seen.append((d, t)), should_stop=stop_after_the_sample
     )
-    xy = embeddings.projected(after, "pca", run_dir)
-    assert xy.shape == (3, 2) and embeddings.has_projection(after, "pca", run_dir)
-    embeddings.forget(run_dir, "test")
-    assert not embeddings.ready(run_dir, "test")
+    first = embeddings.load(run, "all")
+    assert first.stage == "sample" and len(first.frame) == 24 and first.total == 120
+    assert first.before.shape == first.after.shape == (24, 32)
+    assert not folder.vector_file("backbone", "train").exists()
+    embeddings.compute(model, run, "all", progress=lambda d, t: seen.append((d, t)))
+    full = embeddings.load(run, "all")
+    assert (
+        full.stage == "full" and len(full.frame) == 120 and full.after.shape == full.before.shape == (120, 32)
+    )
+    assert full.frame["predicted"].notna().all(), "the training split's predictions came with its vectors"
+    stamp = folder.vector_file("finetuned", "test").stat().st_mtime_ns
+    embeddings.compute(model, run, "all")
+    assert folder.vector_file("finetuned", "test").stat().st_mtime_ns == stamp, "computed once"
+    xy = embeddings.projected(full.after, "pca", run_dir)
+    assert xy.shape == (120, 2) and embeddings.has_projection(full.after, "pca", run_dir)
+    assert folder.inference()["backbone"]["checked"] > 0, "bf16 was checked against fp32 for the backbone"

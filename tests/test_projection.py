@@ -119,3 +119,36 @@ def test_concurrent_callers_share_one_computation() -> None:
     assert len(calls) == 1 and len(results) == 6
     for r in results[1:]:
         np.testing.assert_array_equal(results[0], r)
+
+
+@pytest.mark.parametrize("method", ["tsne", "umap"])
+def test_beyond_the_fit_sample_points_are_placed_and_still_separate(method: str) -> None:
+    x = blobs(n=300)
+    out = compute_projection(x, method, seed=0, fit_sample=80)
+    assert out.shape == (300, 2) and np.isfinite(out).all()
+    fitted = projection.fit_rows(300, 0, 80)
+    placed = np.setdiff1d(np.arange(300), fitted)
+    assert len(fitted) == 80 and len(placed) == 220
+    a, b = out[placed][placed % 2 == 0], out[placed][placed % 2 == 1]
+    gap = np.linalg.norm(a.mean(0) - b.mean(0))
+    assert gap > a.std(0).max() and gap > b.std(0).max(), "placed points land with their own blob"
+
+
+def test_placement_is_the_weighted_mean_of_the_nearest_fitted_points() -> None:
+    x = np.array([[0.0], [10.0], [1.0], [9.0]])
+    fitted = np.array([[0.0, 0.0], [100.0, 0.0]])
+    out = projection.place(x, np.array([0, 1]), fitted, k=2)
+    assert (
+        out[0].tolist() == [0.0, 0.0]
+        and out[2, 0] == pytest.approx(10.0)
+        and out[3, 0] == pytest.approx(90.0)
+    )
+
+
+def test_the_page_says_how_a_large_map_was_made() -> None:
+    assert projection.approach("pca", 50_000) == "PCA of all 50,000 points."
+    assert "UMAP fitted on a random sample of 5,000 points; the other 45,000" in projection.approach(
+        "umap", 50_000
+    )
+    assert "nearest sampled neighbours" in projection.approach("tsne", 50_000)
+    assert projection.approach("tsne", 3_000) == "t-SNE of all 3,000 points."

@@ -12,6 +12,7 @@ from typing import Any
 from trainer.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, runs_dir
 from trainer.cli_jobs import cmd_cancel, cmd_fit, cmd_runs
 from trainer.config import HELP
+from trainer.runs import find_run
 from trainer.safe_csv import to_csv
 from trainer.tasks import TEXT_TASK, TOKEN_TASK, task_name
 
@@ -84,6 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     runs_cmd = sub.add_parser("runs", help="list runs with status and headline metric")
     runs_cmd.add_argument("--runs-dir", default=None)
 
+    issues = sub.add_parser("issues", help="likely label issues over every split of a run")
+    issues.add_argument("run", help="run folder (or run id under --runs-dir)")
+    issues.add_argument(
+        "--json", action="store_true", help="one JSON object per issue, most suspicious first"
+    )
+    issues.add_argument("--out", help="write the issues as CSV here")
+    issues.add_argument("--limit", type=int, default=20, help="show this many (without --json or --out)")
+    issues.add_argument("--again", action="store_true", help="look again even if they were found before")
+    issues.add_argument("--runs-dir", default=None)
+
     explain = sub.add_parser("explain", help="explain predictions with integrated gradients")
     explain.add_argument("run", help="run folder (or run id under --runs-dir)")
     group = explain.add_mutually_exclusive_group(required=True)
@@ -117,7 +128,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _load_run_model(ref: str, folder: str | None) -> Any:
     from trainer.predict import RunModel
-    from trainer.runs import find_run
 
     return RunModel.load(find_run(ref, runs_dir(folder)))
 
@@ -132,6 +142,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_issues(args: argparse.Namespace) -> int:
+    """Likely label issues over every split of a run: computed once (and saved), then printed."""
+    import json
+
+    from trainer.label_issues import run_issues
+    from trainer.runs import load_run
+
+    model = _load_run_model(args.run, args.runs_dir)
+    run = load_run(find_run(args.run, runs_dir(args.runs_dir)))
+    issues = run.folder.issues()
+    if issues is None or args.again:
+        issues = run_issues(model, run)
+    issues = issues.drop(columns=[c for c in ("word", "word_text") if c in issues and issues[c].isna().all()])
+    if args.out:
+        to_csv(issues, args.out)
+        print(f"wrote {len(issues)} likely label issues to {args.out}", file=sys.stderr)
+    elif args.json:
+        for record in issues.to_dict(orient="records"):
+            print(json.dumps({k: (None if v != v else v) for k, v in record.items()}, ensure_ascii=False))
+    else:
+        for _, issue in issues.head(args.limit).iterrows():
+            print(f"{issue['score']:.3f}  row {issue['row']} ({issue['split']}): {issue['given']} -> "
+                  f"{issue['suggested']}  {str(issue['text'])[:80]}")  # fmt: skip
+        print(
+            f"{len(issues)} likely label issues in {run.folder.issues_meta().get('rows', '?')} rows",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     from trainer.explain_cli import run_explain
 
@@ -142,6 +182,7 @@ COMMANDS = {
     "check": cmd_check,
     "fit": cmd_fit,
     "cancel": cmd_cancel,
+    "issues": cmd_issues,
     "predict": cmd_predict,
     "runs": cmd_runs,
     "explain": cmd_explain,

@@ -1,7 +1,8 @@
 """Label corrections: what the user decided for each likely label issue, applied to the run's data.
 
-A decision is a `Correction`: keep the row, drop it, or relabel it. `corrected_dataset` returns every
-split of the run (text, label) with the test split's decisions applied, ready to train on again.
+A decision is a `Correction`: keep the row, drop it, or relabel it (for an entity run: one word's tag).
+`corrected_dataset` returns every split of the run (text, label) with the decisions applied, ready to
+train on again.
 """
 
 from __future__ import annotations
@@ -43,26 +44,42 @@ class Correction:
         return self.action != "keep"
 
 
-def corrected_dataset(run: Run, corrections: Mapping[int, Correction]) -> pd.DataFrame:
-    """All splits of the run (text, label), the test split's rows dropped or relabelled as decided.
+Key = tuple[str, int, int | None]  # (split, position in the split, word of a sentence or None)
 
-    Keys are row positions in the test split (as in predictions.csv).
+
+def corrected_dataset(run: Run, corrections: Mapping[Key | int, Correction]) -> pd.DataFrame:
+    """Every split of the run (text, label), with the decided rows dropped or relabelled.
+
+    Keys say which row: (split, position in that split, None), or for an entity run (split, sentence,
+    word) to relabel one word's tag (a drop drops the whole sentence). A bare int means a row of the
+    test split (predictions.csv).
     """
+    decided: dict[tuple[str, int], list[tuple[int | None, Correction]]] = {}
+    for key, fix in corrections.items():
+        split, index, word = ("test", key, None) if isinstance(key, int) else key
+        decided.setdefault((split, int(index)), []).append((word, fix))
     parts = []
     for split in SPLITS:
         part = run.split(split)
         if part is None or part.empty:
             continue
         part = part.rename(columns={"tokens": "text", "tags": "label"})[["text", "label"]].copy()
-        if split == "test":
-            drop = []
-            for row, fix in corrections.items():
-                if row >= len(part):
-                    continue
+        drop = []
+        for (where, index), fixes in decided.items():
+            if where != split or index >= len(part):
+                continue
+            for word, fix in fixes:
                 if fix.action == "drop":
-                    drop.append(row)
+                    drop.append(index)
                 elif fix.action == "relabel":
-                    part.iloc[row, part.columns.get_loc("label")] = fix.label
-            part = part.drop(index=part.index[drop])
+                    column = part.columns.get_loc("label")
+                    if word is None:
+                        part.iloc[index, column] = fix.label
+                    else:
+                        tags = str(part.iloc[index, column]).split()
+                        if word < len(tags):
+                            tags[word] = str(fix.label)
+                        part.iloc[index, column] = " ".join(tags)
+        part = part.drop(index=part.index[sorted(set(drop))])
         parts.append(part)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["text", "label"])

@@ -26,14 +26,17 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def _autocast(device: Any) -> Any:
-    """bf16/fp16 autocast on CUDA, nothing elsewhere."""
+def _autocast(device: Any, precision: str | None = None) -> Any:
+    """bf16/fp16 autocast on CUDA; bf16 on the CPU when `precision` says so (see trainer.precision)."""
     import torch
 
-    if getattr(device, "type", str(device)) != "cuda":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype)
+    kind = getattr(device, "type", str(device))
+    if kind == "cuda":
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.autocast("cuda", dtype=dtype)
+    if kind == "cpu" and precision == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def _batches(features: list[dict], batch_size: int, tokenizer: Any, device: Any):
@@ -56,6 +59,8 @@ def _forward_texts(
     width: int,
     read: Callable[[Any, dict], np.ndarray],
     progress: Progress | None = None,
+    precision: str | None = None,
+    hidden_states: bool = False,
 ) -> np.ndarray:
     """Run `module` over texts in length-sorted batches; `read(output, batch)` gives (B, width) rows."""
     import torch
@@ -65,9 +70,9 @@ def _forward_texts(
     features = encode_texts(tokenizer, texts, max_length)
     out = np.zeros((len(texts), width), dtype=np.float32)
     done = 0
-    with model_lock(owner), torch.inference_mode(), _autocast(device):
+    with model_lock(owner), torch.inference_mode(), _autocast(device, precision):
         for idx, batch in _batches(features, batch_size, tokenizer, device):
-            out[idx] = read(module(**batch), batch)
+            out[idx] = read(module(**batch, **_asked(hidden_states)), batch)
             done += len(idx)
             if progress:
                 progress(done, len(texts))
@@ -84,6 +89,8 @@ def _forward_words(
     width: int,
     read: Callable[[Any], np.ndarray],
     progress: Progress | None = None,
+    precision: str | None = None,
+    hidden_states: bool = False,
 ) -> list[np.ndarray]:
     """Per sentence, a (n_words, width) array read at each word's first subword.
 
@@ -98,9 +105,9 @@ def _forward_words(
     out = [np.zeros((len(s), width), dtype=np.float32) for s in sentences]
     best = [np.full(len(s), -1) for s in sentences]
     done = 0
-    with model_lock(owner), torch.inference_mode(), _autocast(device):
+    with model_lock(owner), torch.inference_mode(), _autocast(device, precision):
         for idx, batch in _batches([w.features for w in windows], batch_size, tokenizer, device):
-            values = read(module(**batch))  # (B, T, width)
+            values = read(module(**batch, **_asked(hidden_states)))  # (B, T, width)
             for row, wi in enumerate(idx):
                 window = windows[wi]
                 for pos, (word, first) in enumerate(zip(window.word_ids, window.first_subword, strict=True)):
@@ -112,6 +119,10 @@ def _forward_words(
             if progress:
                 progress(done, len(windows))
     return out
+
+
+def _asked(hidden_states: bool) -> dict:
+    return {"output_hidden_states": True} if hidden_states else {}
 
 
 def _logits(output: Any, batch: Any = None) -> np.ndarray:
@@ -133,10 +144,20 @@ def text_logits(
     max_length: int,
     batch_size: int = 64,
     progress: Progress | None = None,
+    precision: str | None = None,
 ) -> np.ndarray:
     """(N, C) float32 logits, in the order of `texts`."""
     return _forward_texts(
-        model, model, tokenizer, texts, max_length, batch_size, model.config.num_labels, _logits, progress
+        model,
+        model,
+        tokenizer,
+        texts,
+        max_length,
+        batch_size,
+        model.config.num_labels,
+        _logits,
+        progress,
+        precision,
     )
 
 
@@ -147,10 +168,20 @@ def word_logits(
     max_length: int,
     batch_size: int = 64,
     progress: Progress | None = None,
+    precision: str | None = None,
 ) -> list[np.ndarray]:
     """Per sentence, a (n_words, C) array of logits of each word's first subword."""
     return _forward_words(
-        model, model, tokenizer, sentences, max_length, batch_size, model.config.num_labels, _logits, progress
+        model,
+        model,
+        tokenizer,
+        sentences,
+        max_length,
+        batch_size,
+        model.config.num_labels,
+        _logits,
+        progress,
+        precision,
     )
 
 
@@ -167,11 +198,21 @@ def text_embeddings(
     max_length: int,
     batch_size: int = 64,
     progress: Progress | None = None,
+    precision: str | None = None,
 ) -> np.ndarray:
     """(N, H) mean-pooled last hidden states of `encoder` (a base model or a classifier)."""
     base = getattr(encoder, "base_model", encoder)
     return _forward_texts(
-        encoder, base, tokenizer, texts, max_length, batch_size, base.config.hidden_size, _pooled, progress
+        encoder,
+        base,
+        tokenizer,
+        texts,
+        max_length,
+        batch_size,
+        base.config.hidden_size,
+        _pooled,
+        progress,
+        precision,
     )
 
 
@@ -182,6 +223,7 @@ def word_embeddings(
     max_length: int,
     batch_size: int = 64,
     progress: Progress | None = None,
+    precision: str | None = None,
 ) -> list[np.ndarray]:
     """Per sentence, a (n_words, H) array: the last hidden state of each word's first subword."""
     base = getattr(encoder, "base_model", encoder)
@@ -195,4 +237,76 @@ def word_embeddings(
         base.config.hidden_size,
         _hidden,
         progress,
+        precision,
     )
+
+
+def _logits_and_pooled(output: Any, batch: Any) -> np.ndarray:
+    pooled = mean_pool(output.hidden_states[-1].float(), batch["attention_mask"])
+    return torch_cat(output.logits.float(), pooled).cpu().numpy()
+
+
+def _logits_and_hidden(output: Any) -> np.ndarray:
+    return torch_cat(output.logits.float(), output.hidden_states[-1].float()).cpu().numpy()
+
+
+def torch_cat(*tensors: Any) -> Any:
+    import torch
+
+    return torch.cat(tensors, dim=-1)
+
+
+def text_outputs(
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    max_length: int,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+    precision: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """((N, C) logits, (N, H) mean-pooled embeddings) of a classifier, from one forward pass."""
+    c = model.config.num_labels
+    width = c + model.config.hidden_size
+    both = _forward_texts(
+        model,
+        model,
+        tokenizer,
+        texts,
+        max_length,
+        batch_size,
+        width,
+        _logits_and_pooled,
+        progress,
+        precision,
+        True,
+    )
+    return both[:, :c], both[:, c:]
+
+
+def word_outputs(
+    model: Any,
+    tokenizer: Any,
+    sentences: Sequence[Sequence[str]],
+    max_length: int,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+    precision: str | None = None,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per sentence, ((n_words, C) logits, (n_words, H) word vectors) of a tagger, from one forward pass."""
+    c = model.config.num_labels
+    width = c + model.config.hidden_size
+    both = _forward_words(
+        model,
+        model,
+        tokenizer,
+        sentences,
+        max_length,
+        batch_size,
+        width,
+        _logits_and_hidden,
+        progress,
+        precision,
+        True,
+    )
+    return [b[:, :c] for b in both], [b[:, c:] for b in both]

@@ -255,8 +255,12 @@ class JobManager:
         if cancel:
             with self._lock:
                 children = dict(self._children)
-            for name in children:
-                RunFolder(self.runs_dir / name.split("|")[0]).request_cancel()
+            for key in children:
+                run_name, _, task = key.partition("|")
+                if task:
+                    self.stop_task(self.runs_dir / run_name, task)
+                else:
+                    RunFolder(self.runs_dir / run_name).request_cancel()
             for child in children.values():
                 try:
                     child.wait(timeout)
@@ -374,6 +378,9 @@ class JobManager:
                 folder.write_status(
                     runs.FAILED, finished=time.time(), error=_last_words(folder, child.returncode)
                 )
+            elif status.get("status") == runs.FINISHED and folder.has_model and not self.queue():
+                # the device is idle: read the training split once now, for the map and the label issues
+                self.start_task(folder.path, "vectors")
 
 
 def _last_words(folder: RunFolder, code: int | None) -> str:

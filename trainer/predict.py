@@ -17,9 +17,22 @@ from trainer.tasks import Task, get_task, task_for_architecture
 class RunModel:
     """A fine-tuned model loaded from a run folder (or any saved model folder), ready to use."""
 
-    def __init__(self, model: Any, tokenizer: Any, task: str, max_length: int, labels: list[str]):
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        task: str,
+        max_length: int,
+        labels: list[str],
+        precision: str | None = None,
+        precision_reason: str = "",
+    ):
         self.model, self.tokenizer, self.task = model, tokenizer, task
         self.max_length, self.labels = max_length, labels
+        self.precision, self.precision_reason = (
+            precision,
+            precision_reason,
+        )  # CPU bf16 when it was checked safe
 
     @property
     def adapter(self) -> Task:
@@ -51,19 +64,30 @@ class RunModel:
         model.to(torch.device(choice.device)).eval()
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         max_length = run_config.get("resolved_max_length") or model_max_length(tokenizer, model.config)
-        return cls(model, tokenizer, task.name, int(max_length), labels)
+        check = RunFolder(model_dir.parent).inference().get("finetuned") or {}
+        precision = check.get("precision") if choice.device == "cpu" else None
+        return cls(model, tokenizer, task.name, int(max_length), labels, precision, check.get("reason", ""))
 
     def predict(self, inputs: Sequence, batch_size: int = 64, progress: Progress | None = None) -> Any:
         """Predictions for texts (Predictions) or pre-split sentences (TagPredictions: a tag per word)."""
         logits = self.adapter.logits(
-            self.model, self.tokenizer, list(inputs), self.max_length, batch_size, progress
+            self.model, self.tokenizer, list(inputs), self.max_length, batch_size, progress, self.precision
         )
         return self.adapter.predictions(logits, self.labels)
+
+    def outputs(
+        self, inputs: Sequence, batch_size: int = 64, progress: Progress | None = None
+    ) -> tuple[Any, Any]:
+        """(predictions, embeddings) from one forward pass."""
+        logits, vectors = self.adapter.outputs(
+            self.model, self.tokenizer, list(inputs), self.max_length, batch_size, progress, self.precision
+        )
+        return self.adapter.predictions(logits, self.labels), vectors
 
     def embed(self, inputs: Sequence, batch_size: int = 64, progress: Progress | None = None) -> Any:
         """Embeddings from the fine-tuned encoder: (N, H) per text, or per sentence (n_words, H)."""
         return self.adapter.embed(
-            self.model, self.tokenizer, list(inputs), self.max_length, batch_size, progress
+            self.model, self.tokenizer, list(inputs), self.max_length, batch_size, progress, self.precision
         )
 
     def frame(self, inputs: Sequence, preds: Any, gold: Sequence | None = None) -> Any:
@@ -92,7 +116,8 @@ def backbone_embeddings(
     max_length: int,
     batch_size: int = 64,
     progress: Progress | None = None,
+    precision: str | None = None,
 ) -> Any:
     """Embeddings from the pretrained backbone, before fine-tuning (for comparison)."""
     encoder, tokenizer = backbone(model_name)
-    return get_task(task).embed(encoder, tokenizer, list(inputs), max_length, batch_size, progress)
+    return get_task(task).embed(encoder, tokenizer, list(inputs), max_length, batch_size, progress, precision)

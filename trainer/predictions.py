@@ -71,6 +71,13 @@ def tag_predictions_frame(
     return frame
 
 
+def stack(values: np.ndarray | list[np.ndarray]) -> np.ndarray:
+    """One row per text, or per word: per-sentence (n_words, X) arrays are stacked in order."""
+    if isinstance(values, list):
+        return np.concatenate(values) if values else np.zeros((0, 0), dtype=np.float32)
+    return np.asarray(values)
+
+
 # ---------------------------------------------------------------- reading a predictions table
 
 

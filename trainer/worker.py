@@ -128,7 +128,7 @@ def _embed(folder: RunFolder, params: dict, progress: Callable, should_stop: Cal
 
 
 def _rank(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
-    from trainer.attribution.dataset import rank_words
+    from trainer.attribution.dataset import SAMPLE, rank_words
     from trainer.predict import RunModel
     from trainer.predictions import text_column
 
@@ -136,11 +136,36 @@ def _rank(folder: RunFolder, params: dict, progress: Callable, should_stop: Call
     if frame is None or frame.empty:
         raise ValueError("This run has no test split to explain.")
     texts = [str(t) for t in frame[text_column(frame)]]
-    ranking = rank_words(RunModel.load(folder.path), texts, progress=progress, should_stop=should_stop)
+    limit = {"all": None, "sample": SAMPLE}.get(str(params.get("limit", "sample")), SAMPLE)
+    ranking = rank_words(
+        RunModel.load(folder.path), texts, progress=progress, should_stop=should_stop,
+        predicted=frame["predicted"].astype(str).tolist(), limit=limit, on_update=folder.write_top_words,
+    )  # fmt: skip
     folder.write_top_words(ranking)  # stopped early: the ranking of the texts explained so far
 
 
-TASKS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] = {"embed": _embed, "rank": _rank}
+def _issues(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
+    from trainer.label_issues import run_issues
+    from trainer.predict import RunModel
+
+    run_issues(RunModel.load(folder.path), runs.load_run(folder.path), progress, should_stop)
+
+
+def _vectors(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
+    from trainer.embeddings import ensure_finetuned
+    from trainer.predict import RunModel
+
+    ensure_finetuned(
+        RunModel.load(folder.path), runs.load_run(folder.path), progress=progress, should_stop=should_stop
+    )
+
+
+TASKS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] = {
+    "embed": _embed,  # the embedding map of a subset
+    "rank": _rank,  # the words that matter per label over the test split
+    "issues": _issues,  # likely label issues over every split
+    "vectors": _vectors,  # the fine-tuned model's vectors of every split (started after fine-tuning)
+}
 
 
 def task_name(kind: str, params: dict) -> str:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from insight_ui import analysis, layout, state
+from insight_ui import layout, state
 from insight_ui.components import background, charts
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, plot_text
@@ -61,7 +61,7 @@ def plot_frame(frame: pd.DataFrame, xy: np.ndarray, colour: str) -> pd.DataFrame
             for w, s in zip(out["text"], out["sentence"], strict=True)
         ]
         if words
-        else [plot_text(t) for t in out["text"]]
+        else [plot_text(t, 160 if len(out) <= 10_000 else 90) for t in out["text"]]
     )
     out["hover"] = [
         f"{t}<br><b>true:</b> {plot_text(g, 40)}"
@@ -104,13 +104,20 @@ def open_clicked(event: object, frame: pd.DataFrame) -> None:
 
 
 def issue_marks(run: Run, frame: pd.DataFrame) -> np.ndarray | None:
-    """Per dot, whether it is a likely label issue of the test split (text task), else None."""
-    issues = analysis.issues_of(run)
+    """Per dot, whether it is a likely label issue (of any split), else None when none were looked for."""
+    issues = run.folder.issues()
     if issues is None or issues.empty or "split" not in frame.columns:
         return None
-    flagged = set(issues["row"].astype(int))
-    test_position = (frame["split"] == "test").cumsum() - 1
-    return ((frame["split"] == "test") & test_position.isin(flagged)).to_numpy()
+    if "sentence" in frame.columns:  # a word of a sentence
+        flagged = {
+            (s, t, int(w))
+            for s, t, w in zip(issues["split"], issues["text"], issues["word"], strict=True)
+            if w == w
+        }
+        keys = zip(frame["split"], frame["sentence"], frame["word"], strict=True)
+        return np.array([(s, str(t), int(w)) in flagged for s, t, w in keys])
+    flagged = set(zip(issues["split"], issues["index"].astype(int), strict=True))
+    return np.array([(s, int(i)) in flagged for s, i in zip(frame["split"], frame["index"], strict=True)])
 
 
 def scatter(
@@ -147,24 +154,36 @@ def render() -> None:
 
 
 def show(run: Run, subset: str, method: str, colour: str) -> None:
-    registry = state.task_registry()
-    path = str(run.path)
-    if not emb.ready(path, subset):
-        label = "Reading every example with the model, before and after fine-tuning…"
-        if background.job_task(run.path, "embed", label, subset=subset):
-            state.job_manager().forget_task(run.path, task_name("embed", {"subset": subset}))
-            st.rerun()  # it finished, yet its files are gone: compute again
-        return
-    frame, after, before, before_error = emb.load(path, subset)
-    if run.adapter.map_points == "entity_words" and "sentence" not in frame.columns:  # an older version's map
-        emb.forget(path, subset)
-        st.rerun()
+    data = emb.load(run, subset)
+    name = task_name("embed", {"subset": subset})
+    task = state.job_manager().task(run.path, name)
+    label = (
+        "Reading the examples with the pretrained model (first map: a sample), then every example, "
+        "before and after fine-tuning…"
+    )
+    if data is None or data.stage == "sample":
+        if background.job_task(run.path, "embed", label, subset=subset) and data is None:
+            state.job_manager().forget_task(run.path, name)  # it finished, yet its files are gone
+            st.rerun()
+        if data is None:
+            return
+    elif task is not None and task.status != "finished":
+        state.job_manager().forget_task(run.path, name)
+    draw(run, data, subset, method, colour)
+
+
+def draw(run: Run, data: emb.MapData, subset: str, method: str, colour: str) -> None:
+    """The two maps side by side (before and after fine-tuning) and what they show."""
+    from trainer.projection import approach
+
+    registry, path = state.task_registry(), str(run.path)
+    frame, after, before = data.frame, data.after, data.before
     issues = issue_marks(run, frame)
     if method != "pca" and not emb.has_projection(after, method, path):
-        key = f"project|{path}|{subset}|{method}"
+        key = f"project|{path}|{subset}|{method}|{len(frame)}"
         done = background.in_process(
             key,
-            f"Computing the {METHODS[method]} map (a few seconds)…",
+            f"Computing the {METHODS[method]} map of {len(frame):,} points…",
             lambda: registry.start(key, emb.project_both, after, before, method, path),
         )
         if not done:
@@ -172,19 +191,11 @@ def show(run: Run, subset: str, method: str, colour: str) -> None:
     left, right = st.columns(2)
     with left:
         if before is not None:
-            scatter(
-                frame,
-                emb.projected(before, method, path),
-                colour,
-                "Before fine-tuning (pretrained model)",
-                "emb_before",
-                issues,
-            )
+            scatter(frame, emb.projected(before, method, path), colour, "Before fine-tuning (pretrained model)",
+                    "emb_before", issues)  # fmt: skip
         else:
-            st.info(
-                md(f"The before-fine-tuning map is not available: {before_error or 'no backbone'}"),
-                icon=":material/info:",
-            )
+            st.info(md(f"The before-fine-tuning map is not available: {data.before_error or 'no backbone'}"),
+                    icon=":material/info:")  # fmt: skip
     with right:
         scatter(
             frame,
@@ -194,17 +205,23 @@ def show(run: Run, subset: str, method: str, colour: str) -> None:
             "emb_after",
             issues,
         )
+    if data.stage == "sample":
+        st.caption(
+            md(
+                f"First map: a stratified sample of {len(frame):,} of the {data.total:,} {run.adapter.map_unit}, "
+                "drawn while the rest are read; the full map replaces it when it is ready."
+            )
+        )
     st.caption(
         md(
-            f"{len(frame)} {run.adapter.map_unit}, {METHODS[method]}. "
-            "Hover a dot to read it; click it to explain it. "
-            "Scroll to zoom, drag to pan."
+            f"{len(frame):,} {run.adapter.map_unit}. {approach(method, len(frame))} "
+            "Hover a dot to read it; click it to explain it. Scroll to zoom, drag to pan."
         )
     )
     if issues is not None and issues.any():
         st.caption(
-            f":red[◯] {int(issues.sum())} circled dots are likely label issues: the model confidently "
-            "disagrees with their label. Evaluate lists them; drop or relabel them there and train again."
+            f":red[◯] {int(issues.sum())} circled dots are likely label issues: a model that never saw them "
+            "confidently disagrees with their label. Evaluate lists them; drop or relabel them there and train again."
         )
 
 

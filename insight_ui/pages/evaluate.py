@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import analysis, layout, state
-from insight_ui.components import charts
+from insight_ui.components import background, charts, paging
 from insight_ui.components.heatmap import entity_spans_html
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, plot_label, trim
@@ -164,8 +164,9 @@ def confusion_section(run: Run, metrics: dict, frame: pd.DataFrame | None) -> No
         if len(rows) > PER_PAGE:
             st.caption(f"The {PER_PAGE} most confident of {len(rows)}.")
         return
-    selected = example_table(rows, "cell_table", labels)
-    open_button(rows, selected, "explain_cell", "Confusion matrix")
+    shown = paging.page_of(rows, "cell_rows")
+    selected = example_table(shown, "cell_table", labels)
+    open_button(shown, selected, "explain_cell", "Confusion matrix")
 
 
 def sentence_pairs(run: Run, rows: pd.DataFrame, key: str) -> None:
@@ -238,71 +239,92 @@ def mistakes_section(run: Run, frame: pd.DataFrame | None) -> None:
     st.caption(
         "A confident mistake is worth a look: the model may have learned a shortcut — or the label may be wrong."
     )
-    selected = example_table(wrong, "mistakes_table", run.labels)
-    open_button(wrong, selected, "explain_mistake", "Mistake")
+    shown = paging.page_of(wrong, "mistakes")
+    selected = example_table(shown, "mistakes_table", run.labels)
+    open_button(shown, selected, "explain_mistake", "Mistake")
 
 
-def issues_section(run: Run, frame: pd.DataFrame | None) -> None:
+ISSUES_PER_PAGE = 50
+
+
+def issues_section(run: Run) -> None:
+    """Likely label issues over every split (a background job), decided row by row, then trained on again."""
     st.subheader("Likely label issues")
-    if not run.adapter.supports("label_issues") or frame is None:
-        st.caption("Label issues are found for text classification runs.")
+    issues = run.folder.issues()
+    if issues is None:
+        label = "Looking for likely label issues in every split (cross-validated over the model's embeddings)"
+        if background.job_task(run.path, "issues", label):
+            state.job_manager().forget_task(run.path, "issues")  # it finished, yet its file is gone
+            st.rerun()
         return
-    issues = analysis.issues_of(run)
-    if issues is None or issues.empty:
-        st.success("No test example looks mislabeled.", icon=":material/check_circle:")
+    meta = run.folder.issues_meta()
+    unit = "words" if "word" in issues and issues["word"].notna().any() else run.adapter.units()
+    if issues.empty:
+        st.success(
+            f"No example of any split looks mislabeled ({meta.get('rows', '?'):,} checked).",
+            icon=":material/check_circle:",
+        )
         return
     st.caption(
-        "Test examples whose label disagrees most with what the model confidently predicts. Decide what "
-        "to do with each, then download the corrected data or load it to train again."
+        f"{len(issues):,} {unit} of {meta.get('rows', 0):,} {run.adapter.units()} (every split) whose label disagrees "
+        "with what a model that never saw them predicts (cleanlab, on 5-fold cross-validated predictions over "
+        "the fine-tuned model's embeddings), most suspicious first. Decide what to do with each, then "
+        "download the corrected data or load it to train again."
     )
-    saved: dict[int, Correction] = state.get(state.ISSUE_ACTIONS).get(str(run.path), {})
-    table = issues.copy()
-    table["action"] = [saved.get(int(r), Correction()).action for r in table["row"]]
+    saved: dict[tuple, Correction] = state.get(state.ISSUE_ACTIONS).get(str(run.path), {})
+    left, right = st.columns([2, 1])
+    splits = left.multiselect("Splits", ["train", "validation", "test"], default=["train", "validation", "test"],
+                              key=f"issue_splits_{run.path.name}")  # fmt: skip
+    shown = issues[issues["split"].isin(splits)]
+    pages = max(1, -(-len(shown) // ISSUES_PER_PAGE))
+    page = int(right.number_input(f"Page (of {pages})", 1, pages, 1, key=f"issue_page_{run.path.name}"))
+    table = shown.iloc[(page - 1) * ISSUES_PER_PAGE : page * ISSUES_PER_PAGE].copy()
+    keys = [_key(r) for _, r in table.iterrows()]
+    table["action"] = [saved.get(k, Correction()).action for k in keys]
     table["new label"] = [
-        saved[int(r)].label if int(r) in saved and saved[int(r)].label else s
-        for r, s in zip(table["row"], table["suggested label"], strict=True)
+        saved[k].label if k in saved and saved[k].label else s
+        for k, s in zip(keys, table["suggested"], strict=True)
     ]
+    columns = ["split", "text", "word_text", "given", "suggested", "score", "action", "new label"]
     edited = st.data_editor(
-        table,
+        table[[c for c in columns if c in table and (c != "word_text" or table[c].notna().any())]],
         hide_index=True,
         width="stretch",
-        key=f"issues_{run.path.name}",
-        disabled=["row", "text", "given label", "suggested label", "label quality"],
+        key=f"issues_{run.path.name}_{page}_{'-'.join(splits)}",
+        disabled=["split", "text", "word_text", "given", "suggested", "score"],
         column_config={
-            "row": None,
+            "split": "Split",
             "text": st.column_config.TextColumn("Text", width="large"),
-            "given label": "Given label",
-            "suggested label": "Model suggests",
-            "label quality": st.column_config.ProgressColumn(
+            "word_text": "Word",
+            "given": "Given label",
+            "suggested": "Model suggests",
+            "score": st.column_config.ProgressColumn(
                 "Label quality",
                 min_value=0.0,
                 max_value=1.0,
                 format="percent",
-                help="How much the model believes the given label (lower: more suspicious).",
-            ),
+                help="How much the cross-validated model believes the given label (lower: more suspicious).",
+            ),  # fmt: skip
             "action": st.column_config.SelectboxColumn(
-                "Action",
-                options=list(ACTIONS),
-                required=True,
-                help="keep, drop, or relabel to the new label",
+                "Action", options=list(ACTIONS), required=True, help="keep, drop, or relabel to the new label"
             ),
             "new label": st.column_config.SelectboxColumn(
                 "New label", options=run.labels, help="Used by relabel."
             ),
         },
     )
-    actions = {
-        int(r): Correction(str(a), str(n) if a == "relabel" else None)
-        for r, a, n in zip(edited["row"], edited["action"], edited["new label"], strict=True)
-        if a in ("drop", "relabel")
-    }
+    for key, action, new in zip(keys, edited["action"], edited["new label"], strict=True):
+        if action in ("drop", "relabel"):
+            saved[key] = Correction(str(action), str(new) if action == "relabel" else None)
+        else:
+            saved.pop(key, None)
     all_actions = state.get(state.ISSUE_ACTIONS)
-    all_actions[str(run.path)] = actions
+    all_actions[str(run.path)] = saved
     state.put(state.ISSUE_ACTIONS, all_actions)
-    corrected = corrected_dataset(run, actions)
-    drops = sum(fix.action == "drop" for fix in actions.values())
+    corrected = corrected_dataset(run, saved)
+    drops = sum(fix.action == "drop" for fix in saved.values())
     st.caption(
-        f"{drops} to drop, {len(actions) - drops} to relabel; the corrected dataset has {len(corrected)} rows."
+        f"{drops} to drop, {len(saved) - drops} to relabel; the corrected dataset has {len(corrected):,} rows."
     )
     left, right = st.columns(2)
     data = analysis.to_csv_bytes(corrected)  # the data as it is, to train on again
@@ -317,6 +339,16 @@ def issues_section(run: Run, frame: pd.DataFrame | None) -> None:
     if right.button("Use it as the current dataset", icon=":material/restart_alt:", key="use_corrected"):
         state.set_dataset(f"{run.path.name}-corrected.csv", data, "corrected")
         layout.go("data")
+
+
+def _key(issue: pd.Series) -> tuple:
+    """Which row (and, for a sentence, which word) a decision is about."""
+    word = issue.get("word")
+    return (
+        str(issue["split"]),
+        int(issue["index"]),
+        None if word is None or word != word or word == "" else int(word),
+    )
 
 
 def render() -> None:
@@ -339,7 +371,7 @@ def render() -> None:
     if run.adapter.supports("mistakes"):
         mistakes_section(run, frame)
     if run.adapter.supports("label_issues"):
-        issues_section(run, frame)
+        issues_section(run)
 
 
 layout.page("Evaluate", INTRO, render)

@@ -6,14 +6,16 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import analysis, explaining, layout, state
-from insight_ui.components import background, charts
+from insight_ui.components import charts, paging
 from insight_ui.components.heatmap import entity_spans_html, legend_html, token_heatmap_html
+from insight_ui.components.progress import duration
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, trim
 from trainer import predictions as tables
 from trainer.metrics import span_errors
 from trainer.runs import Run
 from trainer.safe_csv import csv_bytes
+from trainer.worker import task_name
 
 INTRO = (
     "Pick an example or type your own text. Insight shows what the model predicts and which words "
@@ -38,7 +40,11 @@ def choose_text(run: Run, frame: pd.DataFrame | None) -> tuple[str, str]:
     )
     if mode == "test" and frame is not None and not frame.empty:
         column = tables.text_column(frame)
-        options = list(range(len(frame)))
+        rows = (
+            paging.search(frame, column, f"test_search_{run.path.name}")
+            if len(frame) > paging.MAX_OPTIONS
+            else frame
+        )
 
         def label(i: int) -> str:
             row = frame.iloc[i]
@@ -47,12 +53,11 @@ def choose_text(run: Run, frame: pd.DataFrame | None) -> tuple[str, str]:
                 return f"{mark} {trim(row[column], 100)}"
             return f"{mark} {trim(row['gold'], 20)} → {trim(row['predicted'], 20)} · {trim(row[column], 90)}"
 
-        index = st.selectbox(
-            "Test example (✓ right, ✗ wrong; true → predicted)",
-            options,
-            format_func=label,
-            key=f"test_example_{run.path.name}",
+        index = paging.picker(
+            "Test example (✓ right, ✗ wrong; true → predicted)", rows, label, f"test_example_{run.path.name}"
         )
+        if index is None:
+            return "", ""
         return str(frame.iloc[index][column]), f"test example #{index + 1}"
     text = st.text_area(
         "Your text",
@@ -191,42 +196,82 @@ def explain_token_task(run: Run, text: str, frame: pd.DataFrame | None) -> None:
 
 
 def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
-    """The words that push most toward each class, over the whole test split (a background task)."""
+    """The words that push most toward each label over the test split: a stratified sample answers first."""
+    from trainer.attribution.dataset import SAMPLE, estimate_seconds
+
     st.divider()
     st.subheader("Across the test split")
     if not run.adapter.supports("dataset_ranking") or frame is None or frame.empty:
         st.caption("Dataset-wide word rankings are computed for text classification runs with a test split.")
         return
-    saved = run.folder.top_words()
-    if saved is not None:
-        top_words_view(run, saved)
-        return
     manager = state.job_manager()
-    texts = [str(t) for t in frame[tables.text_column(frame)]]
-    started = manager.task(run.path, "rank") is not None
-    if not started:
+    n, device = len(frame), str(run.config.get("device") or "CPU")
+    sample, everything = min(SAMPLE, n), estimate_seconds(n, device)
+    tasks = {
+        limit: manager.task(run.path, task_name("rank", {"limit": limit})) for limit in ("sample", "all")
+    }
+    running = next((limit for limit, t in tasks.items() if t is not None and t.running), None)
+    if run.folder.top_words() is None and running is None:
         st.caption(
-            f"Explain all {len(texts)} test texts in the background (about a second each on a CPU) "
-            "and rank the words that push the model toward each label."
+            f"Rank the words that push the model toward each label, from integrated gradients over the test "
+            f"texts. A stratified sample of {sample:,} texts answers first (about "
+            f"{duration(estimate_seconds(sample, device))} here); all {n:,} take about {duration(everything)}."
         )
-        if not st.button(
-            "Find the words that matter", icon=":material/travel_explore:", key="start_top_words"
+        if st.button("Find the words that matter", icon=":material/travel_explore:", key="start_top_words"):
+            manager.start_task(run.path, "rank", limit="sample")
+            st.rerun()
+        return
+    live_ranking(run, running, n, everything)
+
+
+def live_ranking(run: Run, running: str | None, n: int, everything: float) -> None:
+    """The ranking as it stands, refreshed while the job explains more texts."""
+    manager = state.job_manager()
+
+    @st.fragment(run_every=2.0 if running else None)
+    @layout.guarded
+    def live() -> None:
+        task = manager.task(run.path, task_name("rank", {"limit": running})) if running else None
+        if running and (task is None or not task.running):
+            st.rerun()  # it just finished: draw the final ranking with its buttons
+        if task is not None:
+            st.progress(task.progress, text=f"Explaining test texts: {task.done:,} of {task.total or '…'}")
+            if st.button("Stop", key="stop_top_words", icon=":material/stop_circle:"):
+                manager.stop_task(run.path, task.name)
+        saved, meta = run.folder.top_words(), run.folder.top_words_meta()
+        if saved is not None:
+            top_words_view(run, saved, meta, done=task is None)
+        failed = [t for t in (manager.task(run.path, task_name("rank", {"limit": x})) for x in ("sample", "all"))
+                  if t is not None and t.status == "failed"]  # fmt: skip
+        if failed and task is None:
+            st.error(md(failed[0].error or "The ranking failed."), icon=":material/error:")
+        if (
+            task is None
+            and meta.get("explained", 0) < n
+            and st.button(
+                f"Explain all {n:,} test texts (about {duration(everything)})",
+                key="rank_all",
+                icon=":material/playlist_add_check:",
+            )
         ):
-            return
-    if background.job_task(run.path, "rank", "Explaining the test split", stoppable=True):
-        manager.forget_task(run.path, "rank")
-        st.rerun()
+            manager.forget_task(run.path, task_name("rank", {"limit": "all"}))
+            manager.start_task(run.path, "rank", limit="all")
+            st.rerun()
+
+    live()
 
 
-def top_words_view(run: Run, frame: pd.DataFrame) -> None:
+def top_words_view(run: Run, frame: pd.DataFrame, meta: dict, done: bool = True) -> None:
+    explained, total = meta.get("explained"), meta.get("total")
+    basis = f"{explained:,} of {total:,} test texts" if explained is not None and total else "the test texts"
     if frame.empty:
-        st.info(
-            "No word stands out: too few test texts, or each word appears only once.", icon=":material/info:"
-        )
+        st.info(f"No word stands out yet ({basis}): too few texts, or each word appears only once.",
+                icon=":material/info:")  # fmt: skip
     else:
         st.caption(
-            "Mean attribution of each word toward the label the model predicted, over the test texts "
-            "(words seen at least twice). Red bars push toward the label."
+            f"Mean attribution of each word toward the label the model predicted, over {basis} (a stratified "
+            "sample first; words seen at least twice). Red bars push toward the label; the grey whiskers are "
+            "95% bootstrap intervals: a word whose interval is wide rests on few texts."
         )
         labels = [x for x in run.labels if x in set(frame["class"])]
         for start in range(0, len(labels), 2):
@@ -235,11 +280,17 @@ def top_words_view(run: Run, frame: pd.DataFrame) -> None:
                 part = frame[frame["class"] == label].head(10)
                 col.plotly_chart(
                     charts.top_words(
-                        list(part["word"]), list(part["mean attribution"]), f"Toward “{trim(label, 30)}”"
-                    ),
+                        list(part["word"]),
+                        list(part["mean attribution"]),
+                        f"Toward “{trim(label, 30)}”",
+                        list(part.get("low", part["mean attribution"])),
+                        list(part.get("high", part["mean attribution"])),
+                    ),  # fmt: skip
                     config={"displayModeBar": False},
                     key=f"top_words_{label}",
                 )
+    if not done:
+        return
     left, right = st.columns([1, 3])
     left.download_button(
         "Download as CSV",
@@ -251,7 +302,8 @@ def top_words_view(run: Run, frame: pd.DataFrame) -> None:
     )
     if right.button("Compute again", key="recompute_top_words", icon=":material/refresh:"):
         run.folder.forget_top_words()
-        state.job_manager().forget_task(run.path, "rank")
+        for limit in ("sample", "all"):
+            state.job_manager().forget_task(run.path, task_name("rank", {"limit": limit}))
         st.rerun()
 
 

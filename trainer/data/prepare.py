@@ -92,10 +92,11 @@ def _read_other(source: Source, task: Task, columns: tuple, report: ValidationRe
 
 
 def _to_split(task: Task, part: list[Example]) -> Split:
+    rows = [ex.row for ex in part] if all(ex.row is not None for ex in part) else None
     if task.inputs_are_words:
         tokens = [list(ex.x) for ex in part]
-        return Split([" ".join(t) for t in tokens], [list(ex.y) for ex in part], tokens)
-    return Split([ex.x for ex in part], [ex.y for ex in part])
+        return Split([" ".join(t) for t in tokens], [list(ex.y) for ex in part], tokens, rows)
+    return Split([ex.x for ex in part], [ex.y for ex in part], rows=rows)
 
 
 def prepare(

@@ -29,6 +29,7 @@ class Example:
     x: Any  # text (str) or words (tuple[str, ...])
     y: Any  # label (str) or tags (tuple[str, ...])
     split: str | None = None
+    row: int | None = None  # position in its file: 0-based data row (header excluded) or CoNLL sentence
 
 
 def text_row(x: str, y: str, name: str, row: int) -> tuple[str, str, bool]:
@@ -70,7 +71,8 @@ def extract(
     examples: list[Example] = []
     if loaded.frame is None:  # CoNLL
         report.rows_read += len(loaded.tokens)
-        return [Example(tuple(w), tuple(t)) for w, t in zip(loaded.tokens, loaded.tags, strict=True)]
+        pairs = zip(loaded.tokens, loaded.tags, strict=True)
+        return [Example(tuple(w), tuple(t), row=i) for i, (w, t) in enumerate(pairs)]
     frame = loaded.frame
     report.rows_read += len(frame)
     xs, ys = frame[columns[0]].tolist(), frame[columns[1]].tolist()
@@ -88,7 +90,7 @@ def extract(
         else:
             ex, ey, split_chars = parse(x, y, loaded.name, row)
             chars += split_chars
-            examples.append(Example(ex, ey, split))
+            examples.append(Example(ex, ey, split, row - 1))
     if chars:
         report.notes.append(
             f'{chars} rows of "{loaded.name}" have no spaces between words but one tag per character; '

@@ -29,17 +29,22 @@ class Split:
     texts: list[str]  # text task: the text; token task: " ".join(tokens)
     labels: list  # text task: list[str]; token task: list[list[str]]
     tokens: list[list[str]] | None = None
+    rows: list[int] | None = None  # each example's row in its file (0-based, header excluded)
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def to_frame(self) -> pd.DataFrame:
-        """Columns text,label (token task: tokens,tags, space-joined)."""
+        """Columns text,label (token task: tokens,tags, space-joined), then row when known."""
         if self.tokens is not None:
-            return pd.DataFrame(
+            frame = pd.DataFrame(
                 {"tokens": [" ".join(t) for t in self.tokens], "tags": [" ".join(t) for t in self.labels]}
             )
-        return pd.DataFrame({"text": list(self.texts), "label": list(self.labels)})
+        else:
+            frame = pd.DataFrame({"text": list(self.texts), "label": list(self.labels)})
+        if self.rows is not None:
+            frame["row"] = list(self.rows)
+        return frame
 
 
 def _holdout_size(n: int, fraction: float) -> int:

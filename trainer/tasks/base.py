@@ -163,11 +163,16 @@ class Task:
         return [c for y in ys for c in self.labels_of(y)]
 
     def logits(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-               progress: Progress | None = None) -> Any:  # fmt: skip
+               progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
         raise NotImplementedError
 
     def embed(self, encoder: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-              progress: Progress | None = None) -> Any:  # fmt: skip
+              progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
+        raise NotImplementedError
+
+    def outputs(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
+                progress: Progress | None = None, precision: str | None = None) -> tuple[Any, Any]:  # fmt: skip
+        """(logits, embeddings) from one forward pass of a fine-tuned model."""
         raise NotImplementedError
 
     def predictions(self, logits: Any, labels: list[str]) -> Any:

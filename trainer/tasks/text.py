@@ -119,16 +119,22 @@ class TextClassification(Task):
         return compute
 
     def logits(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-               progress: Progress | None = None) -> Any:  # fmt: skip
+               progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
         from trainer.inference import text_logits
 
-        return text_logits(model, tokenizer, inputs, max_length, batch_size, progress)
+        return text_logits(model, tokenizer, inputs, max_length, batch_size, progress, precision)
 
     def embed(self, encoder: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-              progress: Progress | None = None) -> Any:  # fmt: skip
+              progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
         from trainer.inference import text_embeddings
 
-        return text_embeddings(encoder, tokenizer, inputs, max_length, batch_size, progress)
+        return text_embeddings(encoder, tokenizer, inputs, max_length, batch_size, progress, precision)
+
+    def outputs(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
+                progress: Progress | None = None, precision: str | None = None) -> tuple[Any, Any]:  # fmt: skip
+        from trainer.inference import text_outputs
+
+        return text_outputs(model, tokenizer, inputs, max_length, batch_size, progress, precision)
 
     def predictions(self, logits: Any, labels: list[str]) -> Any:
         from trainer.inference import softmax

@@ -47,7 +47,7 @@ class TokenClassification(Task):
     )
     map_colours = {"gold": "True entity type", "predicted": "Predicted entity type", "outcome": "Right / wrong",
                    "confidence": "Confidence"}  # fmt: skip
-    views = frozenset({"entity_spans"})
+    views = frozenset({"entity_spans", "label_issues"})
 
     def propose_columns(self, frame: Any) -> tuple[str | None, str | None]:
         from trainer.data.columns import propose_token_columns
@@ -128,16 +128,22 @@ class TokenClassification(Task):
         return compute
 
     def logits(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-               progress: Progress | None = None) -> Any:  # fmt: skip
+               progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
         from trainer.inference import word_logits
 
-        return word_logits(model, tokenizer, inputs, max_length, batch_size, progress)
+        return word_logits(model, tokenizer, inputs, max_length, batch_size, progress, precision)
 
     def embed(self, encoder: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-              progress: Progress | None = None) -> Any:  # fmt: skip
+              progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
         from trainer.inference import word_embeddings
 
-        return word_embeddings(encoder, tokenizer, inputs, max_length, batch_size, progress)
+        return word_embeddings(encoder, tokenizer, inputs, max_length, batch_size, progress, precision)
+
+    def outputs(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
+                progress: Progress | None = None, precision: str | None = None) -> tuple[Any, Any]:  # fmt: skip
+        from trainer.inference import word_outputs
+
+        return word_outputs(model, tokenizer, inputs, max_length, batch_size, progress, precision)
 
     def predictions(self, logits: Any, labels: list[str]) -> Any:
         from trainer.inference import softmax
