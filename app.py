@@ -14,6 +14,9 @@ pages = {
         st.Page("insight_ui/pages/explain.py", title="Explain", icon=":material/lightbulb:"),
         st.Page("insight_ui/pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
     ],
+    "Use": [
+        st.Page("insight_ui/pages/apply.py", title="Apply", icon=":material/trending_up:"),
+    ],
     "Share": [
         st.Page("insight_ui/pages/export.py", title="Export", icon=":material/download:"),
     ],

@@ -42,11 +42,18 @@ SAMPLE_NOTES = {
 }
 
 
+UNLABELED_SAMPLES = ("market_news.csv",)  # new text to score on the Apply page, not training data
+
+
 def samples() -> list[Path]:
-    """The sample files shipped in sample_data/, known ones first."""
+    """The labeled sample files shipped in sample_data/, known ones first."""
     if not SAMPLE_DIR.is_dir():
         return []
-    files = [p for p in SAMPLE_DIR.iterdir() if p.is_file() and p.suffix.lower() in SAMPLE_EXTENSIONS]
+    files = [
+        p
+        for p in SAMPLE_DIR.iterdir()
+        if p.is_file() and p.suffix.lower() in SAMPLE_EXTENSIONS and p.name not in UNLABELED_SAMPLES
+    ]
     return sorted(files, key=lambda p: (p.name not in SAMPLE_NOTES, p.name))
 
 

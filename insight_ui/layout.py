@@ -24,6 +24,7 @@ PAGES = {
     "explain": "insight_ui/pages/explain.py",
     "embeddings": "insight_ui/pages/embeddings.py",
     "export": "insight_ui/pages/export.py",
+    "apply": "insight_ui/pages/apply.py",
 }
 
 

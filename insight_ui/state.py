@@ -35,6 +35,8 @@ EXPLAIN_ORIGIN = "explain_origin"  # a short description of where EXPLAIN_TEXT c
 EXPLAIN_MODE = "explain_mode"  # widget key: "test" (an example of the test split) or "own" (typed)
 OWN_TEXT = "own_text"  # widget key: the text typed on the Explain page
 ISSUE_ACTIONS = "issue_actions"  # {run path: {row index: trainer.corrections.Correction}}
+APPLY_FILE = "apply_file"  # path (str) of the file of new text chosen on the Apply page, or None
+APPLY_SCORING = "apply_scoring"  # {run path: name of the scoring the Apply page shows}
 
 # Train form widgets: kept for the whole session, so leaving the page does not reset them.
 FORM_KEYS = {
@@ -63,6 +65,8 @@ DEFAULTS: dict[str, Any] = {
     EXPLAIN_ORIGIN: None,
     EXPLAIN_WORD: None,
     ISSUE_ACTIONS: {},
+    APPLY_FILE: None,
+    APPLY_SCORING: {},
 }
 
 

@@ -80,3 +80,22 @@ def tiny_tagger(tiny_model_dir: Path):
     with torch.no_grad():
         model.classifier.weight.mul_(200)
     return model, AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_text_run(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    """A finished run of the tiny BERT on a 3-class sentiment CSV (for scoring and labelling)."""
+    from helpers import sentiment_csv
+
+    from trainer.config import TrainConfig
+    from trainer.data import prepare
+    from trainer.fit import fit
+    from trainer.runs import RunFolder, create_run
+
+    tmp = tmp_path_factory.mktemp("tiny-text-run")
+    data = prepare(sentiment_csv(tmp / "s.csv", n=150))
+    run_dir = create_run(tmp / "runs", "sent")
+    config = TrainConfig(model=str(tiny_model_dir), epochs=3, batch_size=16, learning_rate=1e-3)
+    RunFolder(run_dir).write_inputs(config.to_dict(), data)
+    fit(config, data, run_dir)
+    return run_dir

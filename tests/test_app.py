@@ -25,7 +25,7 @@ from trainer.jobs import JobManager
 from trainer.runs import RunFolder, load_run
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["data", "train", "evaluate", "explain", "embeddings", "export"]
+PAGES = ["data", "train", "evaluate", "explain", "embeddings", "apply", "export"]
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
 HOSTILE = '<script>alert("x")</script> <b>bold</b> **stars**'
 
@@ -345,6 +345,38 @@ def wait_for_background(at: AppTest) -> AppTest:
         time.sleep(0.5)
         at.run()
     return at
+
+
+def test_apply_scores_the_sample_and_shows_trends_drift_labelling_and_exports(trained_runs, monkeypatch):
+    runs_dir, text_run, _ = trained_runs
+    at = open_run(app(runs_dir, monkeypatch), text_run, "apply")
+    assert_clean(at)
+    at.button(key="apply_sample").click().run()
+    assert_clean(at)
+    chosen = {s.label: s.value for s in at.selectbox}
+    assert chosen["Text column"] == "headline" and chosen["Date column (optional)"] == "published"
+    assert chosen["Group column (optional)"] == "topic"
+    at.button(key="apply_score").click().run()
+    at = wait_for_background(at)
+    assert_clean(at)
+    assert {"Rows scored", "Untrusted", "Alerts", "Drift"} <= {m.label for m in at.metric}
+    assert next(m.value for m in at.metric if m.label == "Rows scored") == "1,783"
+    assert at.get("plotly_chart"), "the trend chart"
+    assert "Share of each label per week" in [s.value for s in at.subheader]
+    labels = {b.proto.label for b in at.get("download_button")}
+    assert {"Download to label", "Scored file (CSV)", "Alerts (JSON)", "Report (HTML)"} <= labels
+
+
+def test_apply_says_why_a_file_cannot_be_read_and_keeps_the_run(trained_runs, tmp_path, monkeypatch):
+    runs_dir, text_run, _ = trained_runs
+    bad = tmp_path / "picture.csv"
+    bad.write_bytes(PNG)
+    at = app(runs_dir, monkeypatch)
+    at.session_state[state.APPLY_FILE] = str(bad)
+    at = open_run(at, text_run, "apply")
+    assert not at.exception
+    assert at.error and "image" in at.error[0].value.lower(), texts_of(at, "error")
+    assert at.selectbox(key="apply_run").value == str(text_run)
 
 
 def test_an_entity_run_shows_true_and_predicted_spans_explains_words_and_maps_entity_words(

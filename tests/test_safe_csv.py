@@ -19,3 +19,19 @@ def test_formula_like_text_cells_get_a_leading_quote_and_numbers_stay_numbers():
     back = pd.read_csv(io.BytesIO(csv_bytes(frame)), keep_default_na=False)
     assert not any(str(v).startswith(("=", "+", "-", "@", "\t", "\r")) for v in back["text"])
     assert to_csv(pd.DataFrame({"=evil": ["ok"]})).splitlines()[0] == "'=evil"
+
+
+def test_a_large_csv_file_copies_safely_chunk_by_chunk_and_numbers_read_as_text_stay_numbers(tmp_path):
+    from trainer.safe_csv import copy_safely
+
+    rows = 45_000  # three chunks of 20,000
+    source = tmp_path / "scored.csv"
+    pd.DataFrame(
+        {"text": ["=1+1", "-3.5", "fine"] * (rows // 3), "score": ["-1", "0.5", "+2e3"] * (rows // 3)}
+    ).to_csv(source, index=False)
+    out = io.StringIO()
+    copy_safely(source, out)
+    back = pd.read_csv(io.StringIO(out.getvalue()), dtype=str, keep_default_na=False)
+    assert len(back) == rows and list(back.columns) == ["text", "score"]  # one header, every row once
+    assert back["text"].iloc[:3].tolist() == ["'=1+1", "-3.5", "fine"]
+    assert back["score"].iloc[:3].tolist() == ["-1", "0.5", "+2e3"]

@@ -37,7 +37,9 @@ def test_names_aliases_and_the_registry():
 def test_each_task_says_which_views_it_supports():
     text, token = get_task(TEXT_TASK), get_task(TOKEN_TASK)
     assert text.supports("label_issues") and text.supports("mistakes") and not text.supports("entity_spans")
-    assert token.supports("entity_spans") and token.supports("label_issues") and not token.supports("mistakes")
+    assert (
+        token.supports("entity_spans") and token.supports("label_issues") and not token.supports("mistakes")
+    )
     assert all(isinstance(t.supports(v), bool) for t in TASKS.values() for v in VIEWS)
     with pytest.raises(ValueError, match="unknown view"):
         text.supports("sparkles")

@@ -87,6 +87,7 @@ class TaskSnapshot:
     done: int = 0
     total: int = 0
     error: str | None = None
+    eta_seconds: float | None = None
 
     @property
     def progress(self) -> float:
@@ -293,9 +294,8 @@ class JobManager:
         status = state.get("status", runs.FAILED)
         if status in runs.ACTIVE and not procs.alive(state.get("pid"), state.get("pid_started")):
             status = runs.INTERRUPTED
-        return TaskSnapshot(
-            name, status, int(state.get("done", 0)), int(state.get("total", 0)), state.get("error")
-        )
+        return TaskSnapshot(name, status, int(state.get("done", 0)), int(state.get("total", 0)), state.get("error"),
+                            state.get("eta_seconds") if status in runs.ACTIVE else None)  # fmt: skip
 
     def stop_task(self, run_dir: Path, name: str) -> None:
         RunFolder(run_dir).task_file(name).with_suffix(".cancel").write_text("stop", encoding="utf-8")

@@ -8,16 +8,19 @@ stay numbers. Every CSV a person downloads from the app or the CLI writes with `
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")  # "-3.5" read as text stays a number
 
 
 def neutralise_cell(value: Any) -> Any:
-    """A text cell as it is safe to open in a spreadsheet; anything else unchanged."""
-    if isinstance(value, str) and value.startswith(TRIGGERS):
+    """A text cell as it is safe to open in a spreadsheet; anything else (and plain numbers) unchanged."""
+    if isinstance(value, str) and value.startswith(TRIGGERS) and not NUMBER.fullmatch(value):
         return "'" + value
     return value
 
@@ -41,4 +44,19 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     """Safe CSV as UTF-8 bytes (for a download button)."""
     buffer = io.StringIO()
     to_csv(frame, buffer)
+    return buffer.getvalue().encode("utf-8")
+
+
+def copy_safely(source: str | Path, target: Any, rows: int = 20_000) -> None:
+    """Copy a CSV file to a text stream as safe CSV, a chunk of rows at a time (any size)."""
+    chunks = pd.read_csv(source, dtype=str, keep_default_na=False, chunksize=rows)
+    for i, chunk in enumerate(chunks):
+        text = to_csv(chunk)
+        target.write(text if i == 0 else text.split("\n", 1)[1])
+
+
+def file_bytes(source: str | Path) -> bytes:
+    """A CSV file as safe CSV bytes (for a download button)."""
+    buffer = io.StringIO()
+    copy_safely(source, buffer)
     return buffer.getvalue().encode("utf-8")

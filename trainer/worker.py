@@ -160,7 +160,25 @@ def _vectors(folder: RunFolder, params: dict, progress: Callable, should_stop: C
     )
 
 
+def _score(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
+    from trainer.predict import RunModel
+    from trainer.score_results import run_scoring
+    from trainer.scoring import Scoring
+
+    if not os.environ.get("WORLD_SIZE"):
+        import torch
+
+        if torch.cuda.device_count() > 1:  # every GPU scores every n-th chunk (the fine-tuning launch path)
+            command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                       f"--nproc_per_node={torch.cuda.device_count()}", "-m", "trainer.worker", str(folder.path),
+                       "--task", "score", "--params", json.dumps(params)]  # fmt: skip
+            os.execv(sys.executable, command)
+    run_scoring(RunModel.load(folder.path), runs.load_run(folder.path), Scoring(folder.path, params["name"]),
+                progress, should_stop)  # fmt: skip
+
+
 TASKS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] = {
+    "score": _score,  # new text scored with the run: trends, alerts, drift
     "embed": _embed,  # the embedding map of a subset
     "rank": _rank,  # the words that matter per label over the test split
     "issues": _issues,  # likely label issues over every split
@@ -177,15 +195,24 @@ def run_task(folder: RunFolder, kind: str, params: dict) -> int:
     """Run one background computation of a finished run, reporting progress in its state file."""
     name = task_name(kind, params)
     stop_file = folder.task_file(name).with_suffix(".cancel")
+    if int(os.environ.get("RANK", "0")):  # another process of a distributed task: the first one reports
+        TASKS[kind](folder, params, lambda done, total: None, stop_file.exists)
+        return 0
     folder.write_task(name, kind=kind, params=params, status=runs.RUNNING, pid=os.getpid(),
                       pid_started=procs.start_time(os.getpid()), started=time.time(), done=0, total=0,
                       error=None)  # fmt: skip
-    last = [0.0]
+    last, first = [0.0], []  # first: (time, done) of the first report, for the rate (a resumed job skips)
 
     def progress(done: int, total: int) -> None:
-        if time.time() - last[0] >= 0.5 or done >= total:
-            last[0] = time.time()
-            folder.write_task(name, done=int(done), total=int(total))
+        now = time.time()
+        if not first:
+            first.append((now, done))
+        if now - last[0] >= 0.5 or done >= total:
+            last[0] = now
+            (t0, d0), eta = first[0], None
+            if done > d0 and total > done:
+                eta = round((now - t0) / (done - d0) * (total - done), 1)
+            folder.write_task(name, done=int(done), total=int(total), eta_seconds=eta)
 
     try:
         TASKS[kind](folder, params, progress, stop_file.exists)

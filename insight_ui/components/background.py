@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from insight_ui import layout, state
+from insight_ui.components.progress import duration
 from insight_ui.safe import md
 from trainer import runs
 
@@ -76,7 +77,8 @@ def job_task(
         if now is None or not now.running:
             st.rerun()
         counts = f" ({now.done:,} of {now.total:,})" if now.total else ""
-        st.progress(now.progress, text=label + counts)
+        left = f", about {duration(now.eta_seconds)} left" if now.eta_seconds is not None else ""
+        st.progress(now.progress, text=label + counts + left)
         if stoppable and st.button("Stop", key=f"stop_{kind}_{name}", icon=":material/stop_circle:"):
             manager.stop_task(run_dir, name)
 

@@ -1,0 +1,397 @@
+"""Apply: score new text with a trained model; label shares over time, alerts, drift, back to training."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from insight_ui import apply_report, datasets, layout, state
+from insight_ui.components import background
+from insight_ui.components.runs import run_selector
+from insight_ui.components.trend_charts import confidence_chart, trend_chart
+from insight_ui.safe import md, trim
+from insight_ui.wording import in_app
+from trainer import labelling, runs
+from trainer.data import DataError, prepare
+from trainer.data import stream as streaming
+from trainer.runs import Run
+from trainer.safe_csv import csv_bytes, file_bytes
+from trainer.score_results import alerts_json
+from trainer.scoring import HISTOGRAM, Scoring, Spec, keep_file, scoring_name, scorings, text_column_of
+from trainer.trends import ALL_GROUPS, BASELINE, propose_group_column, propose_time_column
+from trainer.worker import task_name
+
+INTRO = (
+    "Use a trained model on **new text**: score this week's messages or news, see how the share of each "
+    "label moves over time, get an alert when one surges, check whether the new text still looks like "
+    "what the model learned from, and send the doubtful rows back to labelling."
+)
+SAMPLE = datasets.SAMPLE_DIR / "market_news.csv"
+NONE = "(none)"
+BUCKETS = {"auto": "Automatic (from the dates)", "day": "Day", "week": "Week", "month": "Month"}
+WHEN = {"day": "on {}", "week": "in the week of {}", "month": "in the month of {}"}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _preview(path: str, mtime: float) -> pd.DataFrame:
+    return streaming.preview(path, 200)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _rows(path: str, mtime: float) -> int:
+    return streaming.count_rows(path)
+
+
+def source_section(run: Run) -> Path | None:
+    """The uploader and the sample; returns the chosen file (kept on disk for the job), if any."""
+    upload, sample = st.columns([3, 2], gap="large")
+    with upload:
+        file = st.file_uploader(
+            "Upload new text (no labels needed)",
+            key="apply_uploader",
+            help="One row per text. A date column and a topic, channel or product column are optional.",
+        )
+        st.caption("CSV, TSV, JSON Lines, or a CoNLL file of words. Large files are read a chunk at a time.")
+    if file is not None and file.file_id != st.session_state.get("apply_upload_id"):
+        st.session_state["apply_upload_id"] = file.file_id
+        state.put(state.APPLY_FILE, str(keep_file(run.path, file.name, file.getvalue())))
+    with sample:
+        st.markdown("**…or try the sample**")
+        if SAMPLE.is_file() and st.button(
+            "Market news headlines", key="apply_sample", icon=":material/newspaper:"
+        ):
+            state.put(state.APPLY_FILE, str(SAMPLE))
+        st.caption(
+            "Three months of made-up business headlines over four topics, dated: one topic has a bad week."
+        )
+    chosen = state.get(state.APPLY_FILE)
+    return Path(chosen) if chosen and Path(chosen).is_file() else None
+
+
+def _index(options: list[str], value: str | None) -> int:
+    return options.index(value) if value in options else 0
+
+
+def mapping_section(run: Run, path: Path) -> Spec | None:
+    """Preview and column choices; returns the spec once the person asks to score."""
+    mtime = path.stat().st_mtime
+    try:
+        frame = _preview(str(path), mtime)
+        total = _rows(str(path), mtime)
+    except DataError as exc:
+        st.error(md(in_app(exc.message)), icon=":material/error:")
+        return None
+    st.caption(md(f"{_file_name(path)}: {total:,} rows, {len(frame.columns)} columns. The first rows:"))
+    st.dataframe(frame.head(50), hide_index=True, height=220)
+    columns = [str(c) for c in frame.columns]
+    try:
+        text_guess = text_column_of(frame, run.adapter, None)
+    except DataError:
+        text_guess = columns[0]
+    key = f"apply_{abs(hash((str(path), mtime)))}"
+    with st.container(border=True):
+        a, b, c, d = st.columns(4)
+        text = a.selectbox("Text column", columns, _index(columns, text_guess), key=f"{key}_text",
+                           help="What the model reads. Proposed from the column names and contents.")  # fmt: skip
+        others = [NONE] + [col for col in columns if col != text]
+        time_guess = propose_time_column(frame, [text])
+        when = b.selectbox("Date column (optional)", others, _index(others, time_guess), key=f"{key}_time",
+                           help="Dates or timestamps: label shares over time, and alerts.")  # fmt: skip
+        rest = [col for col in others if col != when or col == NONE]
+        group_guess = propose_group_column(frame, [text, when])
+        group = c.selectbox("Group column (optional)", rest, _index(rest, group_guess), key=f"{key}_group",
+                            help="A topic, channel or product: trends and alerts per group.")  # fmt: skip
+        bucket = d.selectbox("Time buckets", list(BUCKETS), format_func=BUCKETS.get, key=f"{key}_bucket",
+                             disabled=when == NONE, help="Automatic: days up to two months, weeks up to two years.")  # fmt: skip
+    if not st.button(f"Score {total:,} rows with “{trim(run.info.name, 40)}”", type="primary",
+                     icon=":material/play_arrow:", key="apply_score"):  # fmt: skip
+        return None
+    return Spec(str(path), text, None if when == NONE else when, None if group == NONE else group, bucket)
+
+
+def start(run: Run, spec: Spec) -> None:
+    """Name the scoring after the file and settings (the same ones resume it) and show it."""
+    scoring = Scoring(run.path, scoring_name(Path(spec.source), asdict(spec)))
+    if not scoring.results():
+        scoring.write_spec(spec)
+    shown = state.get(state.APPLY_SCORING)
+    shown[str(run.path)] = scoring.name
+    state.put(state.APPLY_SCORING, shown)
+    st.rerun()
+
+
+def _describe(scoring: Scoring) -> str:
+    spec = scoring.spec()  # a label that stays the same while the scoring runs and after
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(scoring.spec_file.stat().st_mtime))
+    return f"{_file_name(Path(spec.source))} · {spec.text_column} · {when}"
+
+
+def _file_name(source: Path) -> str:
+    """The name the person gave the file (uploads are kept as <hash>-<name>)."""
+    return source.name.split("-", 1)[1] if source.parent.name == "files" else source.name
+
+
+def chosen_scoring(run: Run) -> Scoring | None:
+    """The scoring to show: the one just started or picked, else the newest."""
+    items = scorings(run.path)
+    if not items:
+        return None
+    names = [s.name for s in items]
+    shown = state.get(state.APPLY_SCORING)
+    current = shown.get(str(run.path))
+    st.subheader("Results")
+    picked = st.selectbox(
+        "Scored file",
+        names,
+        index=_index(names, current),
+        format_func=lambda n: _describe(items[names.index(n)]),
+        key=f"apply_pick_{run.path.name}_{current}",
+    )
+    if picked != current:
+        shown[str(run.path)] = picked
+        state.put(state.APPLY_SCORING, shown)
+    return items[names.index(picked)]
+
+
+def progress_or_resume(run: Run, scoring: Scoring) -> bool:
+    """The job's live progress (started if need be); a resume button after a stop. True once finished."""
+    params = {"name": scoring.name}
+    manager = state.job_manager()
+    task = manager.task(run.path, task_name("score", params))
+    if task is not None and task.status in (runs.CANCELLED, runs.INTERRUPTED):
+        done = sum((runs.read_json(f, {}) or {}).get("rows", 0) for f in scoring.path.glob("state-*.json"))
+        st.info(
+            f"Scoring stopped after about {done:,} rows. It resumes where it stopped.",
+            icon=":material/pause:",
+        )
+        if st.button("Resume scoring", icon=":material/play_arrow:", key="apply_resume"):
+            manager.forget_task(run.path, task.name)
+            manager.start_task(run.path, "score", **params)
+            st.rerun()
+        return False
+    return background.job_task(run.path, "score", "Scoring", stoppable=True, **params)
+
+
+def summary(results: dict) -> None:
+    scored = results.get("scored", 0)
+    drift = results.get("drift") or {}
+    a, b, c, d = st.columns(4)
+    a.metric("Rows scored", f"{scored:,}", border=True,
+             help=f"{results.get('rows', 0):,} rows read; empty texts are not scored.")  # fmt: skip
+    b.metric("Untrusted", f"{results.get('untrusted', 0) / max(scored, 1):.1%}", border=True,
+             help="Texts the model is much less sure of than on its own validation texts, or that look unlike "
+                  "anything it was trained on.")  # fmt: skip
+    c.metric("Alerts", f"{len(results.get('alerts') or [])}" if results.get("counts") else "–", border=True,
+             help="Needs a date column.")  # fmt: skip
+    d.metric("Drift", drift.get("verdict", "–"), border=True)
+    box = {"similar": st.success, "some drift": st.info}.get(drift.get("verdict"), st.warning)  # not an error
+    box(md(drift.get("sentence", "")), icon=":material/compare_arrows:")
+    if results.get("bad_times"):
+        st.caption(
+            f"{results['bad_times']:,} rows had no readable date; they are scored but not in the trends."
+        )
+
+
+def drift_section(run: Run, results: dict) -> None:
+    drift = results.get("drift") or {}
+    with st.expander("How the new texts compare with the training data"):
+        trust = np.load(run.path / "trust.npz")
+        hist = results.get("confidence_histogram") or [0] * (len(HISTOGRAM) - 1)
+        st.plotly_chart(confidence_chart(hist, HISTOGRAM, trust["validation_confidence"]), width="stretch",
+                        key="apply_conf")  # fmt: skip
+        unknown, before = drift.get("unknown_token_share"), drift.get("training_unknown_token_share")
+        rows = [
+            ("Untrusted texts", f"{drift.get('untrusted_share', 0):.1%}", f"{drift.get('expected_untrusted_share', 0):.1%}"),
+            ("Mean confidence", f"{drift.get('mean_confidence', 0):.1%}", f"{drift.get('validation_mean_confidence', 0):.1%}"),
+            ("Unknown word pieces", "–" if unknown is None else f"{unknown:.2%}", "–" if before is None else f"{before:.2%}"),
+        ]  # fmt: skip
+        st.dataframe(pd.DataFrame(rows, columns=["", "new texts", "training data"]), hide_index=True)
+        st.caption(
+            f"Confidence drop (Kolmogorov–Smirnov) {drift.get('confidence_distance', 0):.2f}: 0 means the model "
+            "is no less sure of itself than on its validation texts (or the difference could be chance), 1 "
+            "that it is less sure of every text."
+        )
+
+
+def trends_section(results: dict) -> None:
+    """The share of each label per bucket, for all groups or one (with that group's alerts marked)."""
+    counts = pd.DataFrame(results.get("counts") or [])
+    if counts.empty:
+        st.info(
+            "Choose a date column when scoring to see label shares over time and alerts.",
+            icon=":material/timeline:",
+        )
+        return
+    st.subheader(f"Share of each label per {results.get('bucket', 'bucket')}")
+    groups = sorted(g for g in counts["group"].unique() if g != ALL_GROUPS)
+    group = ALL_GROUPS
+    if groups:
+        group = st.segmented_control("Show", [ALL_GROUPS, *groups], default=ALL_GROUPS, key="apply_group",
+                                     format_func=lambda g: "All groups" if g == ALL_GROUPS else trim(g, 30),
+                                     required=True)  # fmt: skip
+    mine = counts[counts["group"] == group]
+    alerts = [a for a in results.get("alerts") or [] if (a.get("group") or ALL_GROUPS) == group]
+    st.plotly_chart(trend_chart(mine, alerts, results.get("bucket", "day"), results.get("labels") or []),
+                    width="stretch", key="apply_trend")  # fmt: skip
+
+
+def alerts_section(results: dict) -> None:
+    if not results.get("counts"):
+        return
+    alerts = results.get("alerts") or []
+    bucket = results.get("bucket", "day")
+    st.subheader(f"Alerts ({len(alerts)})")
+    with st.expander("How alerts are raised"):
+        st.markdown(
+            f"For every {bucket}, label and group, the {bucket}'s count of the label is compared with the "
+            f"previous {BASELINE} {bucket}s by Fisher's exact test. The 1% significance level is shared out "
+            f"over every label and group tested in a {bucket}, so when nothing changes a {bucket} raises a "
+            "false alarm at most 1 time in 100. A bucket needs 10 texts, and its baseline 30, to be tested."
+        )
+    if not alerts:
+        st.success("No label's share moved beyond what chance explains.", icon=":material/check_circle:")
+    for i, alert in enumerate(alerts[:20]):
+        up = alert["direction"] == "up"
+        where = f" in **{md(alert['group'])}**" if alert.get("group") else ""
+        when = WHEN.get(bucket, "in {}").format(alert["bucket_start"])
+        with st.container(border=True):
+            st.markdown(
+                f"{':red[▲]' if up else ':blue[▼]'} **{md(alert['label'])}**{where} {when}: "
+                f"**{alert['share']:.0%}** of {alert['n']:,} texts, against {alert['baseline_share']:.0%} "
+                f"in the {alert.get('baseline_buckets', BASELINE)} {bucket}s before"
+            )
+            st.caption(
+                f"{alert['count']:,} of {alert['n']:,} texts predicted {trim(alert['label'], 40)}; p = "
+                f"{alert['p_value']:.1e} (Fisher's exact test; alerts need p below 1% shared over the tests)"
+            )
+            if alert.get("words"):
+                st.markdown("Words behind it: " + " ".join(f"`{md(w['word'])}`" for w in alert["words"]))
+            for j, text in enumerate(alert.get("examples", [])[:5]):
+                left, right = st.columns([12, 1], vertical_alignment="center")
+                left.markdown(f"• {md(trim(text, 220))}")
+                if right.button(
+                    "", icon=":material/lightbulb:", key=f"apply_explain_{i}_{j}", help="Explain"
+                ):
+                    state.open_in_explain(text, "an alert on the Apply page")
+                    layout.go("explain")
+
+
+def rows_section(scoring: Scoring) -> None:
+    st.subheader("Scored rows")
+    frame = pd.read_csv(scoring.scored_file, dtype=str, keep_default_na=False, nrows=500)
+    only = st.toggle("Only untrusted rows", key="apply_untrusted")
+    if only and "trusted" in frame.columns:
+        frame = frame[frame["trusted"] == "false"]
+    st.caption("The first 500 rows of the file (download the whole file below).")
+    st.dataframe(frame, hide_index=True, height=300, column_config={
+        "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0, format="percent"),
+    })  # fmt: skip
+
+
+def labelling_section(run: Run, results: dict, scoring: Scoring) -> None:
+    st.subheader("Back to training")
+    words = run.adapter.inputs_are_words
+    kept = results.get("to_label") or []
+    if not kept:
+        st.caption("No rows were kept for labelling.")
+        return
+    st.caption(
+        "Label the rows the model doubts most: download them with the model's guess filled in, correct the "
+        "label column, and upload the file. A new run trains on the run's data plus these rows, and is tested "
+        "on the same test split, so Compare can tell whether it helped."
+    )
+    a, b, c = st.columns([2, 1, 1], vertical_alignment="bottom")
+    choice = a.radio("Which rows", list(labelling.CHOICES), format_func=labelling.CHOICES.get, horizontal=True,
+                     key="apply_label_choice")  # fmt: skip
+    limit = b.number_input("How many", 10, len(kept), min(100, len(kept)), step=10, key="apply_label_n")
+    frame = labelling.labelling_frame(labelling.rows_to_label(results, choice, int(limit)), words)
+    c.download_button("Download to label", csv_bytes(frame), file_name=f"{scoring.name}-to-label.csv",
+                      mime="text/csv", icon=":material/download:", on_click="ignore", key="apply_label_dl")  # fmt: skip
+    labeled = st.file_uploader("Upload the labeled file", key="apply_labeled", type=["csv", "tsv", "jsonl"])
+    if labeled is None:
+        return
+    try:
+        rows, said = labelling.read_labeled((labeled.name, labeled.getvalue()), words, run.labels)
+    except DataError as exc:
+        st.error(md(in_app(exc.message)), icon=":material/error:")
+        return
+    combined = labelling.combined_dataset(run, rows)
+    st.success(md(f"{said} With the run's data: {len(combined):,} rows."), icon=":material/check:")
+    name = f"{run.path.name}-plus-labeled.csv"
+    left, right = st.columns(2)
+    if left.button("Train a new run on it (same settings)", type="primary", icon=":material/model_training:",
+                   key="apply_train"):  # fmt: skip
+        start_new_run(run, name, combined)
+    if right.button("Open it on the Data page", icon=":material/table_view:", key="apply_to_data"):
+        state.set_dataset(name, combined.to_csv(index=False).encode("utf-8"), "corrected")
+        layout.go("data")
+
+
+def start_new_run(run: Run, name: str, combined: pd.DataFrame) -> None:
+    """Queue a run with the old run's settings on the combined data (its split column kept)."""
+    from trainer.config import TrainConfig
+
+    raw = combined.to_csv(index=False).encode("utf-8")
+    config = TrainConfig.from_dict(run.config)
+    try:
+        data = prepare((name, raw), task=run.adapter.name, text_column="text", label_column="label",
+                       split_column="split", tokenizer=state.tokenizer_for(str(config.model)),
+                       max_length=config.max_length, seed=config.seed)  # fmt: skip
+    except DataError as exc:
+        st.error(md(in_app(exc.message)), icon=":material/error:")
+        return
+    state.set_dataset(name, raw, "corrected")
+    job_id = state.job_manager().submit(config, data, f"{run.info.name}-plus-labeled")
+    state.put(state.CURRENT_JOB, job_id)
+    layout.go("train")
+
+
+def export_section(run: Run, scoring: Scoring, results: dict) -> None:
+    st.subheader("Export")
+    name = _file_name(Path(scoring.spec().source))
+    a, b, c = st.columns(3)
+    a.download_button("Scored file (CSV)", partial(file_bytes, scoring.scored_file), file_name=f"scored-{name}",
+                      mime="text/csv", icon=":material/download:", on_click="ignore", key="apply_dl_scored")  # fmt: skip
+    b.download_button("Alerts (JSON)", json.dumps(alerts_json(results), indent=2, ensure_ascii=False),
+                      file_name=f"alerts-{Path(name).stem}.json", mime="application/json", icon=":material/notifications:",
+                      on_click="ignore", key="apply_dl_alerts", disabled=not results.get("counts"))  # fmt: skip
+    c.download_button("Report (HTML)", apply_report.scoring_html(run, name, results),
+                      file_name=f"report-{Path(name).stem}.html", mime="text/html", icon=":material/description:",
+                      on_click="ignore", key="apply_dl_report")  # fmt: skip
+
+
+def render() -> None:
+    run = run_selector("apply_run")
+    if run is None:
+        layout.empty_state("No trained model yet. Train one first, then use it here.", "train", "Go to Train")
+        return
+    path = source_section(run)
+    if path is not None:
+        spec = mapping_section(run, path)
+        if spec is not None:
+            start(run, spec)
+    scoring = chosen_scoring(run)
+    if scoring is None:
+        return
+    results = scoring.results()
+    if not results:
+        if not progress_or_resume(run, scoring):
+            return
+        results = scoring.results()
+    summary(results)
+    trends_section(results)
+    alerts_section(results)
+    drift_section(run, results)
+    rows_section(scoring)
+    labelling_section(run, results, scoring)
+    export_section(run, scoring, results)
+
+
+layout.page("Apply", INTRO, render)

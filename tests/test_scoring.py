@@ -1,0 +1,206 @@
+"""Scoring new text with a run: the scored rows, flat memory while streaming, resume after a kill, drift on
+shifted text, entity runs, and the `python -m trainer score` contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import NEGATIVE, NEUTRAL, POSITIVE, conll_file
+
+from trainer.runs import RunFolder, create_run, load_run
+
+ROOT = Path(__file__).resolve().parent.parent
+CHINESE = ["快递很慢包装也破了", "客服态度非常差", "味道不错价格合理", "房间干净早餐丰富", "再也不会买了"]
+
+
+@pytest.fixture
+def text_run(tiny_text_run) -> Path:
+    return tiny_text_run
+
+
+def news_file(path: Path, rows: int, seed: int = 0, words: list[list[str]] | None = None) -> Path:
+    """Dated, grouped texts in the training data's style (or made of `words`)."""
+    rng = np.random.default_rng(seed)
+    pools = words or [POSITIVE, NEGATIVE, NEUTRAL]
+    start = pd.Timestamp("2026-05-04")
+    frame = pd.DataFrame(
+        {
+            "when": [
+                (start + pd.Timedelta(hours=int(h))).isoformat() for h in rng.integers(0, 24 * 70, rows)
+            ],
+            "channel": rng.choice(["web", "app", "mail"], rows),
+            "message": [
+                f"{rng.choice(p)} {rng.choice(p)} item number {i} {rng.choice(p)}"
+                for i, p in enumerate(pools[j % len(pools)] for j in range(rows))
+            ],
+        }
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+def score(run_dir: Path, source: Path, chunk_rows: int = 2000, **columns):
+    from trainer.predict import RunModel
+    from trainer.score_results import run_scoring
+    from trainer.scoring import Scoring, Spec
+
+    spec = Spec(str(source), chunk_rows=chunk_rows, **columns)
+    scoring = Scoring(run_dir, f"{source.stem}-{chunk_rows}")
+    scoring.write_spec(spec)
+    return scoring, run_scoring(RunModel.load(run_dir), load_run(run_dir), scoring)
+
+
+def test_scored_rows_keep_the_input_columns_and_add_the_predictions(text_run, tmp_path):
+    source = news_file(tmp_path / "new.csv", 700)
+    scoring, results = score(text_run, source, chunk_rows=300, text_column="message", time_column="when",
+                             group_column="channel")  # fmt: skip
+    scored = pd.read_csv(scoring.scored_file, keep_default_na=False)
+    labels = load_run(text_run).labels
+    assert list(scored.columns) == ["when", "channel", "message", "predicted", "confidence", "trusted"] + [
+        f"p_{label}" for label in labels
+    ]
+    original = pd.read_csv(source, keep_default_na=False)
+    assert scored["message"].tolist() == original["message"].tolist()  # every row once, in order
+    probs = scored[[f"p_{label}" for label in labels]].to_numpy()
+    assert np.allclose(probs.sum(1), 1, atol=2e-3)
+    assert (scored["confidence"] == probs.max(1)).all()
+    assert set(scored["predicted"]) <= set(labels) and set(scored["trusted"]) <= {True, False}
+    assert results["scored"] == 700 and results["bucket"] == "week"
+    per_bucket = pd.DataFrame(results["counts"]).query("group == '(all)'").groupby("bucket")["n"].sum()
+    assert per_bucket.sum() == 700
+    assert {"(all)", "web", "app", "mail"} == {c["group"] for c in results["counts"]}
+    assert len(results["to_label"]) > 0 and all(
+        "text" in r and "confidence" in r for r in results["to_label"]
+    )
+
+
+def test_memory_stays_flat_while_a_file_much_larger_than_a_chunk_streams(text_run, tmp_path):
+    peaks = {}
+    for rows in (800, 6_400):
+        source = news_file(tmp_path / f"big-{rows}.csv", rows, seed=rows)
+        tracemalloc.start()
+        _, results = score(text_run, source, chunk_rows=200, text_column="message", time_column="when")
+        peaks[rows] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert results["scored"] == rows
+    assert peaks[6_400] < 1.5 * peaks[800], peaks  # 8x the rows (32 chunks), about the same memory
+
+
+def test_a_killed_scoring_resumes_where_it_stopped(text_run, tmp_path):
+    source = news_file(tmp_path / "long.csv", 14_000)
+    command = [sys.executable, "-m", "trainer", "score", text_run.name, str(source), "--runs-dir",
+               str(text_run.parent), "--text-column", "message", "--out", str(tmp_path / "out.csv")]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)  # fmt: skip
+    parts = text_run / "scores"
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline and len(list(parts.glob("long-*/parts/part-*.csv"))) < 2:
+            assert first.poll() is None, first.communicate()[1].decode()[-2000:]
+            time.sleep(0.1)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(30)
+    done = {p.name: p.stat().st_mtime_ns for p in parts.glob("long-*/parts/part-*.csv")}
+    assert 2 <= len(done) < 7, "the kill came before two chunks or after the last"
+    second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-2000:]
+    after = {p.name: p.stat().st_mtime_ns for p in parts.glob("long-*/parts/part-*.csv")}
+    state = json.loads(next(parts.glob("long-*/state-0.json")).read_text())
+    assert len(after) == 7 and sorted(state["chunks"]) == list(range(7))
+    kept = [name for name in done if after[name] == done[name]]
+    assert len(kept) >= len(done) - 1  # scored chunks were not scored again (one may have been mid-write)
+    out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert out["message"].tolist() == pd.read_csv(source, keep_default_na=False)["message"].tolist()
+
+
+def test_shifted_text_reads_as_drift_and_in_domain_text_does_not(text_run, tmp_path):
+    _, same = score(text_run, news_file(tmp_path / "same.csv", 400, seed=5), text_column="message")
+    _, other = score(text_run, news_file(tmp_path / "zh.csv", 400, words=[CHINESE]), text_column="message")
+    assert same["drift"]["verdict"] == "similar", same["drift"]
+    assert other["drift"]["verdict"] == "strong drift", other["drift"]
+    assert other["drift"]["unknown_token_share"] > 0.3 > same["drift"]["unknown_token_share"]
+    assert other["untrusted"] / other["scored"] > 2 * same["untrusted"] / same["scored"]
+
+
+def test_an_entity_run_scores_words_only_conll_into_spans(tmp_path, tiny_model_dir):
+    from trainer.config import TrainConfig
+    from trainer.data import prepare
+    from trainer.fit import fit
+
+    data = prepare(conll_file(tmp_path / "ner.conll", n=60))
+    run_dir = create_run(tmp_path / "runs", "ner")
+    config = TrainConfig(model=str(tiny_model_dir), epochs=1, batch_size=16, learning_rate=1e-3)
+    RunFolder(run_dir).write_inputs(config.to_dict(), data)
+    fit(config, data, run_dir)
+    words = tmp_path / "new.conll"
+    words.write_text("Anna\nBerg\nvisited\nOslo\n.\n\nAcme\nopened\n.\n", encoding="utf-8")
+    scoring, results = score(run_dir, words)
+    scored = pd.read_csv(scoring.scored_file, keep_default_na=False)
+    assert scored["tokens"].tolist() == ["Anna Berg visited Oslo .", "Acme opened ."]
+    assert [len(t.split()) for t in scored["tags"]] == [5, 3]
+    assert {"predicted", "confidence", "trusted"} <= set(scored.columns)
+    assert results["scored"] == 2
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "trainer", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+
+
+def test_cli_writes_scored_rows_and_an_alerts_array(text_run, tmp_path):
+    source = news_file(tmp_path / "cli.csv", 300)
+    source.write_text(source.read_text() + "2026-05-05T10:00:00,web,=HYPERLINK(1) awful\n", encoding="utf-8")
+    out, alerts = tmp_path / "scored.csv", tmp_path / "alerts.json"
+    done = run_cli("score", text_run.name, str(source), "--runs-dir", str(text_run.parent), "--time-column",
+                   "when", "--group-column", "channel", "--bucket", "week", "--out", str(out), "--alerts", str(alerts))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    scored = pd.read_csv(out, keep_default_na=False)
+    labels = load_run(text_run).labels
+    assert list(scored.columns)[:6] == ["when", "channel", "message", "predicted", "confidence", "trusted"]
+    assert list(scored.columns)[6:] == [f"p_{label}" for label in labels]
+    assert (
+        len(scored) == 301 and scored["message"].iloc[-1] == "'=HYPERLINK(1) awful"
+    )  # a formula neutralised
+    listed = json.loads(alerts.read_text())
+    assert isinstance(listed, list)
+    for alert in listed:
+        assert {"bucket_start", "group", "label", "share", "baseline_share", "direction", "n"} <= set(alert)
+        assert alert["direction"] in ("up", "down") and alert["label"] in labels
+        pd.Timestamp(alert["bucket_start"])
+    assert "rows scored" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope.csv"], "File not found"),
+        (["{source}", "--time-column", "published"], 'no time column "published"'),
+        (["{source}", "--text-column", "body"], "body"),
+        (["{source}", "--alerts", "a.json"], "--alerts needs --time-column"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_error_line(text_run, tmp_path, args, message):
+    source = news_file(tmp_path / "bad.csv", 20)
+    args = [a.format(source=source) for a in args]
+    done = run_cli("score", text_run.name, *args, "--runs-dir", str(text_run.parent))
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_unknown_run_exits_2(tmp_path):
+    done = run_cli("score", "no-such-run", str(news_file(tmp_path / "x.csv", 5)), "--runs-dir", str(tmp_path))
+    assert done.returncode == 2 and done.stderr.startswith("error:")

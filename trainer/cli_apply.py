@@ -1,0 +1,93 @@
+"""`python -m trainer score`: score a file with a finished run; trends, alerts and drift from the command line.
+
+The scoring is named after the file and its settings, so running the same command again after an
+interruption resumes where it stopped, and after it finished answers at once (`--again` scores anew).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from trainer.cli_common import EXIT_OK, CliError, runs_dir
+
+BUCKETS = ("auto", "day", "week", "month")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    score = sub.add_parser(
+        "score", help="score a file with a trained run: predictions, trends, alerts, drift"
+    )
+    score.add_argument("run", help="run folder (or run id under --runs-dir)")
+    score.add_argument("data", help="CSV, TSV, JSON Lines, or CoNLL (words only) file of new text")
+    score.add_argument("--text-column", help="column holding the text (default: proposed from the file)")
+    score.add_argument("--time-column", help="a date or timestamp column: label shares over time, and alerts")
+    score.add_argument(
+        "--group-column", help="a topic, channel or product column: trends and alerts per group"
+    )
+    score.add_argument("--bucket", choices=BUCKETS, default="auto", help="time bucket (auto: from the span)")
+    score.add_argument("--out", help="write the scored rows here (CSV)")
+    score.add_argument("--alerts", help="write the alerts here (a JSON array)")
+    score.add_argument("--again", action="store_true", help="score anew even if this file was scored before")
+    score.add_argument("--quiet", action="store_true", help="no progress bar")
+    score.add_argument("--runs-dir", default=None)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from trainer.data import DataError
+    from trainer.predict import RunModel
+    from trainer.runs import find_run, load_run
+    from trainer.score_results import alerts_json, run_scoring
+    from trainer.scoring import Scoring, Spec, scoring_name
+
+    if args.alerts and not args.time_column:  # checked before an hour of scoring, not after
+        raise CliError("--alerts needs --time-column: alerts compare time buckets.")
+    source = Path(args.data)
+    if not source.is_file():
+        raise DataError(f'File not found: "{source}". Check the path and the file name.')
+    run_dir = find_run(args.run, runs_dir(args.runs_dir))
+    spec = Spec(str(source.resolve()), args.text_column, args.time_column, args.group_column, args.bucket)
+    scoring = Scoring(run_dir, scoring_name(source, asdict(spec)))
+    if args.again:
+        shutil.rmtree(scoring.path, ignore_errors=True)
+    results = scoring.results()
+    if not results:
+        scoring.write_spec(spec)
+        model = RunModel.load(run_dir)
+        tty, last = sys.stderr.isatty(), [0.0]
+
+        def progress(done: int, total: int) -> None:
+            if args.quiet or (not tty and time.time() - last[0] < 10):
+                return
+            last[0] = time.time()
+            print(("\r" if tty else "") + f"scored {done:,} of about {total:,} rows", end="" if tty else "\n",
+                  file=sys.stderr)  # fmt: skip
+
+        try:
+            results = run_scoring(model, load_run(run_dir), scoring, progress)
+        except KeyboardInterrupt:
+            print("\ninterrupted: run the same command again to resume", file=sys.stderr)
+            return 130
+        if not args.quiet and tty:
+            print(file=sys.stderr)
+    if args.out:
+        from trainer.safe_csv import copy_safely
+
+        with open(args.out, "w", encoding="utf-8", newline="") as f:  # formula-like cells neutralised
+            copy_safely(scoring.scored_file, f)
+    if args.alerts:
+        Path(args.alerts).write_text(
+            json.dumps(alerts_json(results), indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+    drift = results.get("drift", {})
+    print(f"{results.get('scored', 0):,} rows scored, {results.get('untrusted', 0):,} untrusted; "
+          f"{drift.get('sentence', '')}", file=sys.stderr)  # fmt: skip
+    if spec.time_column:
+        print(f"{len(results.get('alerts', []))} alerts ({results.get('bucket')} buckets)", file=sys.stderr)
+    print(scoring.scored_file if not args.out else Path(args.out))
+    return EXIT_OK

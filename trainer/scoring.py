@@ -1,0 +1,429 @@
+"""Scoring new text with a finished run: a streamed, resumable job, and what people read from it.
+
+`score(...)` reads the file in chunks (trainer.data.stream: memory stays flat for a file of a million
+rows), runs the fine-tuned model on each chunk (bf16 on the CPU where checked safe), writes each chunk's
+rows (the input's columns, then predicted, confidence, trusted, one p_<label> per label) as a part file,
+and keeps small running tallies: per day, group and label counts for the trends, a few example texts per
+day and label for the alerts, the confidence histogram for drift, and the least certain rows for
+labelling. After every chunk its progress is saved, so an interrupted job resumes where it stopped.
+At the end the parts are joined into scored.csv and the alerts and the drift verdict are written.
+
+Trust: a text is untrusted when the model's confidence is below the 5th percentile of its confidence
+on its own validation split, or when its embedding is farther from everything it was trained on (the
+nearest of up to 256 k-means centres of the training split's embeddings) than 99% of the validation
+texts are. Under torchrun each process scores every n-th chunk; the first one joins the results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trainer.data import stream
+from trainer.runs import RunFolder, read_json, write_json
+
+CHUNK_ROWS = 2000
+CONFIDENCE_QUANTILE = 0.05  # untrusted below this quantile of the validation split's confidence
+DISTANCE_QUANTILE = 0.99  # untrusted beyond this quantile of the validation split's distance to training
+EXAMPLES_PER_DAY = 5  # example texts kept per day, group and label (for the alerts)
+TO_LABEL = 500  # least certain rows kept for labelling
+HISTOGRAM = np.linspace(0, 1, 51)
+Progress = Callable[[int, int], None] | None
+
+
+@dataclass
+class Trust:
+    """The thresholds that make a text untrusted, from the run's own validation split."""
+
+    confidence: float
+    distance: float
+    expected_untrusted: float  # share of validation texts the rule flags
+    centres: np.ndarray  # (k, H) unit vectors: k-means centres of the training split's embeddings
+    unknown_share: float | None = None  # share of the training texts' word pieces the vocabulary lacks
+
+    def untrusted(self, confidence: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        return (confidence < self.confidence) | (distances(vectors, self.centres) > self.distance)
+
+
+def distances(vectors: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """1 - cosine similarity to the nearest centre, per row."""
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    return 1.0 - (unit @ centres.T).max(axis=1)
+
+
+def sentence_vectors(task: Any, vectors: Any) -> np.ndarray:
+    """One vector per input: a text's, or the mean of a sentence's word vectors."""
+    if task.inputs_are_words:
+        return (
+            np.stack([v.mean(0) if len(v) else np.zeros(v.shape[1]) for v in vectors])
+            if vectors
+            else np.zeros((0, 1))
+        )
+    return np.asarray(vectors)
+
+
+def confidences(task: Any, preds: Any) -> np.ndarray:
+    """One confidence per input: a text's, or the mean over a sentence's words."""
+    if task.inputs_are_words:
+        return np.array([float(np.mean(c)) if len(c) else 1.0 for c in preds.confidence])
+    return np.asarray(preds.confidence, dtype=np.float64)
+
+
+def calibrate(model: Any, run: Any, progress: Progress = None) -> Trust:
+    """The trust thresholds of a run (computed once, kept as trust.npz in its folder)."""
+    from sklearn.cluster import MiniBatchKMeans
+
+    from trainer.embeddings import ensure_finetuned
+
+    folder = run.folder
+    saved = folder.path / "trust.npz"
+    if saved.exists():
+        data = np.load(saved)
+        unknown = float(data["unknown"]) if "unknown" in data else None
+        return Trust(float(data["confidence"]), float(data["distance"]), float(data["expected"]), data["centres"],
+                     unknown if unknown is None or unknown >= 0 else None)  # fmt: skip
+    ensure_finetuned(model, run, ("train", "validation"), progress=progress)
+    task = model.adapter
+    per_split = {}
+    for split in ("train", "validation"):
+        vectors = folder.read_array(folder.vector_file("finetuned", split))
+        probs = folder.read_array(folder.probs_file(split))
+        sizes = [len(w) for w in folder.load_split(split).tokens] if task.inputs_are_words else None
+        if sizes is not None and vectors is not None:  # words -> sentences
+            bounds = np.cumsum([0, *sizes])
+            vectors = np.stack(
+                [
+                    vectors[a:b].mean(0) if b > a else np.zeros(vectors.shape[1])
+                    for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+                ]
+            )
+            probs = np.array(
+                [
+                    [probs[a:b].max(1).mean() if b > a else 1.0]
+                    for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+                ]
+            )
+        per_split[split] = (vectors, probs)
+    train_vectors, _ = per_split["train"]
+    val_vectors, val_probs = per_split["validation"]
+    if val_vectors is None or not len(val_vectors):  # no validation split: judge by the training split
+        val_vectors, val_probs = per_split["train"]
+    unit = train_vectors / np.maximum(np.linalg.norm(train_vectors, axis=1, keepdims=True), 1e-9)
+    k = int(min(256, max(1, len(unit) // 20)))
+    centres = MiniBatchKMeans(n_clusters=k, random_state=0, n_init=3).fit(unit).cluster_centers_
+    centres = centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
+    val_conf = val_probs.max(1)
+    val_dist = distances(val_vectors, centres)
+    trust = Trust(
+        float(np.quantile(val_conf, CONFIDENCE_QUANTILE)),
+        float(np.quantile(val_dist, DISTANCE_QUANTILE)),
+        0.0,
+        centres,
+    )
+    trust.expected_untrusted = float(trust.untrusted(val_conf, val_vectors).mean())
+    trust.unknown_share = unknown_share(model, task.inputs(folder.load_split("train"))[:5000])
+    np.savez(saved, confidence=trust.confidence, distance=trust.distance, expected=trust.expected_untrusted,
+             centres=centres, validation_confidence=val_conf,
+             unknown=-1.0 if trust.unknown_share is None else trust.unknown_share)  # fmt: skip
+    return trust
+
+
+def unknown_counts(model: Any, inputs: list) -> tuple[int, int]:
+    """(unknown word pieces, word pieces) of the inputs under the model's tokenizer."""
+    if not inputs:
+        return 0, 0
+    words = bool(inputs) and isinstance(inputs[0], list)
+    ids = model.tokenizer(inputs, add_special_tokens=False, is_split_into_words=words)["input_ids"]
+    return sum(x.count(model.tokenizer.unk_token_id) for x in ids), sum(len(x) for x in ids)
+
+
+def unknown_share(model: Any, inputs: list) -> float | None:
+    unknown, pieces = unknown_counts(model, inputs)
+    return unknown / pieces if pieces else None
+
+
+@dataclass
+class Tallies:
+    """What the job keeps while it streams (small whatever the file's size), saved after every chunk."""
+
+    rows: int = 0
+    scored: int = 0
+    untrusted: int = 0
+    unknown_tokens: int = 0
+    tokens: int = 0
+    histogram: list[int] = field(default_factory=lambda: [0] * (len(HISTOGRAM) - 1))
+    daily: Counter = field(default_factory=Counter)  # (day, group, label) -> count
+    examples: dict = field(default_factory=dict)  # "day|group|label" -> [text, ...]
+    uncertain: list = field(default_factory=list)  # heap of (-confidence, row, record): the least certain
+    bad_times: int = 0
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["daily"] = [[*key, n] for key, n in self.daily.items()]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> Tallies:
+        data = dict(data)
+        data["daily"] = Counter({(d, g, label): n for d, g, label, n in data.get("daily", [])})
+        data["uncertain"] = [tuple(x) for x in data.get("uncertain", [])]
+        return cls(**data)
+
+    def merge(self, other: Tallies) -> None:
+        for name in ("rows", "scored", "untrusted", "unknown_tokens", "tokens", "bad_times"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.histogram = [a + b for a, b in zip(self.histogram, other.histogram, strict=True)]
+        self.daily.update(other.daily)
+        for key, texts in other.examples.items():
+            self.examples[key] = (self.examples.get(key, []) + texts)[:EXAMPLES_PER_DAY]
+        for item in other.uncertain:
+            _keep(self.uncertain, item)
+
+
+def _keep(heap: list, item: tuple) -> None:
+    """Keep the TO_LABEL least certain rows (items are (-confidence, row, record): the root is the most
+    confident of those kept, and makes way for a less confident one)."""
+    if len(heap) < TO_LABEL:
+        heapq.heappush(heap, item)
+    elif item[0] > heap[0][0]:
+        heapq.heapreplace(heap, item)
+
+
+@dataclass
+class Spec:
+    """What to score and how: saved as spec.json in the scoring's folder."""
+
+    source: str  # the file (uploads are saved into the scoring's folder first)
+    text_column: str | None = None
+    time_column: str | None = None
+    group_column: str | None = None
+    bucket: str = "auto"  # day | week | month | auto
+    chunk_rows: int = CHUNK_ROWS
+
+
+class Scoring:
+    """One scoring of a file with a run, in `<run>/scores/<name>/`: its spec, progress and results."""
+
+    def __init__(self, run_dir: str | Path, name: str):
+        self.run = RunFolder(run_dir)
+        self.name = name
+        self.path = self.run.path / "scores" / name
+
+    spec_file = property(lambda self: self.path / "spec.json")
+    parts_dir = property(lambda self: self.path / "parts")
+    scored_file = property(lambda self: self.path / "scored.csv")
+    results_file = property(lambda self: self.path / "results.json")
+
+    def state_file(self, rank: int = 0) -> Path:
+        return self.path / f"state-{rank}.json"
+
+    def spec(self) -> Spec:
+        return Spec(**read_json(self.spec_file, {}))
+
+    def write_spec(self, spec: Spec) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_json(self.spec_file, asdict(spec))
+
+    def results(self) -> dict:
+        """Trends, alerts, drift and the rows to label, once the job has finished."""
+        return read_json(self.results_file, {}) or {}
+
+    def scored(self) -> pd.DataFrame | None:
+        return (
+            pd.read_csv(self.scored_file, dtype=str, keep_default_na=False)
+            if self.scored_file.exists()
+            else None
+        )
+
+
+def scoring_name(source: Path, spec: dict) -> str:
+    """A name that is the same for the same file (path, size, time) and settings: a rerun resumes it."""
+    stat = source.stat()
+    key = json.dumps([str(source.resolve()), stat.st_size, stat.st_mtime_ns, spec], sort_keys=True)
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in source.stem[:40])
+    return f"{stem}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+
+
+def keep_file(run_dir: str | Path, name: str, raw: bytes) -> Path:
+    """Save an uploaded file with the run's scorings (once per content), so a job can stream it."""
+    folder = Path(run_dir) / "scores" / "files"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)[-80:] or "upload.csv"
+    path = folder / f"{hashlib.sha1(raw).hexdigest()[:10]}-{safe}"
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(raw)
+        os.replace(tmp, path)
+    return path
+
+
+def scorings(run_dir: str | Path) -> list[Scoring]:
+    """Every scoring of a run, newest first."""
+    root = Path(run_dir) / "scores"
+    found = [p for p in root.iterdir() if (p / "spec.json").exists()] if root.is_dir() else []
+    found.sort(key=lambda p: (p / "spec.json").stat().st_mtime, reverse=True)
+    return [Scoring(run_dir, p.name) for p in found]
+
+
+def text_column_of(frame: pd.DataFrame, task: Any, given: str | None) -> str:
+    """The column to read: the user's, else the one proposed as on the Data page."""
+    from trainer.data import DataError, Message
+    from trainer.data.columns import columns_found
+
+    if given and given not in frame.columns:
+        raise DataError(f'There is no text column "{given}". Columns found: {columns_found(frame)}.')
+    column = given or task.propose_columns(frame)[0]
+    if column not in frame.columns:
+        raise DataError(Message("No column looks like text. Columns found: {found}. Name one with {text_column}.",
+                                found=columns_found(frame)))  # fmt: skip
+    return column
+
+
+def _check_columns(frame: pd.DataFrame, spec: Spec) -> None:
+    from trainer.data import DataError
+    from trainer.data.columns import columns_found
+
+    for what, column in (("time", spec.time_column), ("group", spec.group_column)):
+        if column and column not in frame.columns:
+            raise DataError(f'There is no {what} column "{column}". Columns found: {columns_found(frame)}.')
+
+
+def score(
+    model: Any,
+    run: Any,
+    scoring: Scoring,
+    progress: Progress = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict:
+    """Score every chunk of the file not scored yet (resumable). Returns {} when stopped (or in another
+    process than the first under torchrun), else the tallies for `trainer.score_results.finish`."""
+    rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    spec, task, started = scoring.spec(), model.adapter, time.time()
+    trust = calibrate(model, run)
+    scoring.parts_dir.mkdir(parents=True, exist_ok=True)
+    state = read_json(scoring.state_file(rank), {}) or {}
+    done = set(state.get("chunks", []))
+    tallies = Tallies.from_json(state["tallies"]) if "tallies" in state else Tallies()
+    total = stream.count_rows(spec.source)
+    seen = 0
+    for index, chunk in enumerate(stream.chunks(spec.source, spec.chunk_rows)):
+        if index == 0:
+            column = text_column_of(chunk, task, spec.text_column)
+            _check_columns(chunk, spec)
+        start, seen = seen, seen + len(chunk)
+        if index in done or index % world != rank:
+            continue
+        if should_stop and should_stop():
+            break
+        part = _score_chunk(model, task, chunk, column, start, spec, trust, tallies)
+        tmp = scoring.parts_dir / f".part-{index:06d}.tmp"
+        part.to_csv(tmp, index=False)
+        os.replace(tmp, scoring.parts_dir / f"part-{index:06d}.csv")
+        done.add(index)
+        write_json(
+            scoring.state_file(rank), {"chunks": sorted(done), "tallies": tallies.to_json(), "rows": seen}
+        )
+        if progress:
+            progress(min(seen, max(total, seen)), max(total, seen))
+    if should_stop and should_stop():
+        return {}
+    if world > 1:
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            dist.init_process_group("gloo")
+        dist.barrier()
+        if rank:
+            return {}
+        for other in range(1, world):
+            tallies.merge(
+                Tallies.from_json((read_json(scoring.state_file(other), {}) or {}).get("tallies", {}))
+            )
+    return {"tallies": tallies, "trust": trust, "started": started}
+
+
+def _label_of(task: Any, preds: Any, i: int) -> str:
+    """The label a row counts under in the trends: its prediction, or a sentence's main entity type."""
+    if not task.inputs_are_words:
+        return preds.labels[i]
+    from trainer.metrics import entity_spans
+
+    kinds = Counter(kind for _, _, kind in entity_spans(preds.tags[i]))
+    return kinds.most_common(1)[0][0] if kinds else "(no entity)"
+
+
+def _score_chunk(model: Any, task: Any, chunk: pd.DataFrame, column: str, start: int, spec: Spec, trust: Trust,
+                 tallies: Tallies) -> pd.DataFrame:  # fmt: skip
+    from trainer.metrics import entity_spans
+    from trainer.trends import ALL_GROUPS, parse_times
+
+    texts = chunk[column].astype(str)
+    keep = (texts.str.strip() != "").to_numpy()
+    inputs = [task.read_input(t) for t in texts[keep]]
+    out = chunk.copy()
+    out["predicted"], out["confidence"], out["trusted"] = "", np.nan, ""
+    tallies.rows += len(chunk)
+    if not inputs:
+        return out
+    preds, vectors = model.outputs(inputs)
+    conf = confidences(task, preds)
+    untrusted = trust.untrusted(conf, sentence_vectors(task, vectors))
+    rows = np.flatnonzero(keep)
+    if task.inputs_are_words:
+        spans = [
+            "; ".join(f"{' '.join(words[a:b])} ({kind})" for a, b, kind in entity_spans(tags))
+            for words, tags in zip(inputs, preds.tags, strict=True)
+        ]
+        out.iloc[rows, out.columns.get_loc("predicted")] = spans
+        out["tags"] = ""
+        out.iloc[rows, out.columns.get_loc("tags")] = [" ".join(t) for t in preds.tags]
+    else:
+        out.iloc[rows, out.columns.get_loc("predicted")] = preds.labels
+    out.iloc[rows, out.columns.get_loc("confidence")] = np.round(conf.astype(np.float64), 4)
+    out.iloc[rows, out.columns.get_loc("trusted")] = np.where(untrusted, "false", "true")
+    if not task.inputs_are_words:
+        for j, label in enumerate(preds.class_names):
+            out[f"p_{label}"] = np.nan
+            out.iloc[rows, out.columns.get_loc(f"p_{label}")] = np.round(
+                np.asarray(preds.probabilities[:, j], dtype=np.float64), 4
+            )
+    tallies.scored += len(inputs)
+    tallies.untrusted += int(untrusted.sum())
+    tallies.histogram = (np.asarray(tallies.histogram) + np.histogram(conf, HISTOGRAM)[0]).tolist()
+    unknown, pieces = unknown_counts(model, inputs)
+    tallies.tokens += pieces
+    tallies.unknown_tokens += unknown
+    labels = [_label_of(task, preds, i) for i in range(len(inputs))]
+    days = parse_times(chunk[spec.time_column].astype(str).to_numpy()[keep]) if spec.time_column else None
+    groups = chunk[spec.group_column].astype(str).to_numpy()[keep] if spec.group_column else None
+    for i, label in enumerate(labels):
+        record = {"row": int(start + rows[i]), "text": str(texts.iloc[rows[i]])[:500], "predicted": label,
+                  "confidence": round(float(conf[i]), 4), "trusted": not bool(untrusted[i])}  # fmt: skip
+        if task.inputs_are_words:  # for labelling: the words and the predicted tag of each
+            record["words"], record["tags"] = " ".join(inputs[i]), " ".join(preds.tags[i])
+        if groups is not None:
+            record["group"] = str(groups[i])
+        if days is not None:
+            if pd.isna(days.iloc[i]):
+                tallies.bad_times += 1
+            else:
+                day = days.iloc[i].date().isoformat()
+                record["time"] = day
+                for group in {ALL_GROUPS, str(groups[i]) if groups is not None else ALL_GROUPS}:
+                    tallies.daily[(day, group, label)] += 1
+                    examples = tallies.examples.setdefault(f"{day}|{group}|{label}", [])
+                    if len(examples) < EXAMPLES_PER_DAY:
+                        examples.append(record["text"][:300])
+        _keep(tallies.uncertain, (-record["confidence"], record["row"], record))
+    return out
