@@ -17,6 +17,11 @@ and ner_embeddings.png, each under 200 KB unless --max-kb says otherwise.
 
     .venv/bin/python bench/screenshots.py --task ner [--ner-max-steps 150]
 
+`--task apply` takes apply.png: the Apply page scoring sample_data/market_news.csv with a sentiment run
+(a copy of the runs folder given with --runs, else one trained here with the default settings).
+
+    .venv/bin/python bench/screenshots.py --task apply [--runs runs]
+
 Training the real model on a 2-core CPU takes a few minutes; timeouts are generous.
 """
 
@@ -268,6 +273,24 @@ def ner_tour(page, url: str, runs: Path, out: Path, args) -> None:
     shoot(page, out, "ner_embeddings", args.max_kb)
 
 
+def apply_tour(page, url: str, runs: Path, out: Path, args) -> None:
+    """Apply: the market news sample scored with a sentiment run, its trends, alerts and drift."""
+    if not any(runs.glob("*/model/config.json")):
+        log("training the default model on the Product reviews sample (CLI, default settings)")
+        subprocess.run([sys.executable, "-m", "trainer", "fit", str(ROOT / "sample_data" / "product_sentiment.csv"),
+                        "--runs-dir", str(runs), "--name", "reviews", "--quiet"], cwd=ROOT, check=True)  # fmt: skip
+    page.goto(url)
+    settle(page)
+    go(page, "Apply")
+    page.get_by_role("button", name="Market news headlines").click()
+    settle(page)
+    log("Apply: scoring the market news sample")
+    page.get_by_role("button", name=re.compile("^Score ")).click()
+    page.get_by_role("heading", name=re.compile("^Alerts")).wait_for(timeout=4 * LONG)
+    settle(page)
+    shoot(page, out, "apply", args.max_kb)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -279,10 +302,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--task",
-        choices=("text", "ner"),
+        choices=("text", "ner", "apply"),
         default="text",
-        help="text: the Product reviews tour (default); ner: the News entities flow only",
+        help="text: the Product reviews tour (default); ner: the News entities flow only; apply: the Apply "
+        "page scoring the market news sample (with a run from --runs, else one trained with the defaults)",
     )
+    parser.add_argument("--runs", type=Path, help="--task apply: a runs folder with a sentiment run (copied)")
     parser.add_argument(
         "--ner-max-steps",
         type=int,
@@ -307,6 +332,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="insight-shots-"))
     runs, profile = work / "runs", work / "profile"
+    if args.runs:
+        shutil.copytree(args.runs, runs, ignore=shutil.ignore_patterns("scores", "tasks", "trust.npz"))
     port = kit.free_port()
     with (work / "streamlit.log").open("w+") as log_file:
         server = start_server(port, runs, log_file)
@@ -323,7 +350,7 @@ def main() -> None:
                 context.set_default_timeout(LONG)
                 page = context.pages[0] if context.pages else context.new_page()
                 try:
-                    flow = ner_tour if args.task == "ner" else tour
+                    flow = {"ner": ner_tour, "apply": apply_tour}.get(args.task, tour)
                     flow(page, f"http://127.0.0.1:{port}", runs, args.out, args)
                 except Exception:
                     page.screenshot(path=str(work / "failure.png"), full_page=True)

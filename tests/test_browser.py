@@ -229,3 +229,39 @@ def test_a_job_keeps_running_when_the_app_restarts(browser_page, tiny_model_dir,
         if manager.snapshot(job.id).active:
             manager.cancel(job.id)
             manager.wait(job.id, 60)
+
+
+def test_apply_scores_the_news_sample_and_shows_the_trend_and_the_planted_alert(browser_page, tmp_path):
+    """The real model, briefly fine-tuned on the reviews sample, scores the market news sample; the Banking
+    fraud week (20 July 2026) surfaces as an alert on negative news."""
+    import subprocess
+    import sys
+
+    runs = tmp_path / "runs"
+    sample = ROOT / "sample_data" / "product_sentiment.csv"
+    subprocess.run([sys.executable, "-m", "trainer", "fit", str(sample), "--max-steps", "40", "--runs-dir",
+                    str(runs), "--name", "reviews", "--quiet"], cwd=ROOT, check=True, timeout=900)  # fmt: skip
+    env = {"INSIGHT_RUNS_DIR": str(runs), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    port = free_port()
+    proc = start_streamlit("app.py", port, env)
+    page = browser_page
+    try:
+        page.goto(f"http://127.0.0.1:{port}")
+        page.get_by_role("heading", name="Data", level=1).wait_for()
+        settle(page)
+        go(page, "Apply")
+        page.get_by_role("button", name="Market news headlines").click()
+        page.get_by_text("market_news.csv: 1,783 rows").wait_for()
+        settle(page)
+        page.get_by_role("button", name=re.compile(r"^Score 1,783 rows")).click()
+        page.get_by_text(re.compile(r"Scoring \(")).first.wait_for()  # live progress while the job runs
+        page.get_by_role("heading", name=re.compile(r"^Alerts \(\d+\)")).wait_for(timeout=LONG * 4)
+        settle(page)
+        page.get_by_role("heading", name="Share of each label per week").wait_for()
+        assert page.locator(".js-plotly-plot").first.is_visible(), "the trend chart"
+        alert = page.get_by_text(re.compile(r"negative\s+in\s+Banking\s+in the week of 2026-07-20"))
+        alert.first.wait_for()
+        assert page.get_by_text("Words behind it").first.is_visible()
+        shoot(page, "apply")
+    finally:
+        stop(proc)
