@@ -13,6 +13,7 @@ pages = {
         st.Page("insight_ui/pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
         st.Page("insight_ui/pages/explain.py", title="Explain", icon=":material/lightbulb:"),
         st.Page("insight_ui/pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
+        st.Page("insight_ui/pages/compare.py", title="Compare", icon=":material/compare:"),
     ],
     "Use": [
         st.Page("insight_ui/pages/apply.py", title="Apply", icon=":material/trending_up:"),

@@ -32,6 +32,19 @@ def predictions(run: Run) -> pd.DataFrame | None:
     return _read_predictions(str(run.path), _mtime(run.folder.predictions_file))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _intervals(path: str, mtime: float) -> dict:
+    from trainer.runs import load_run
+    from trainer.uncertainty import run_intervals
+
+    return run_intervals(load_run(Path(path)))
+
+
+def intervals(run: Run) -> dict:
+    """{score: [low, high]}: 95% bootstrap intervals over the test split (cached until it changes)."""
+    return _intervals(str(run.path), _mtime(run.folder.predictions_file))
+
+
 def scores_of(run: Run) -> tuple[str, dict]:
     """('test' or 'validation', its metrics); the test split when there is one."""
     for split in ("test", "validation"):

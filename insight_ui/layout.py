@@ -25,6 +25,7 @@ PAGES = {
     "embeddings": "insight_ui/pages/embeddings.py",
     "export": "insight_ui/pages/export.py",
     "apply": "insight_ui/pages/apply.py",
+    "compare": "insight_ui/pages/compare.py",
 }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from insight_ui import analysis
 from trainer.runs import Run, RunFolder
+from trainer.uncertainty import interval_text, run_intervals
 
 CONFIG_FIELDS = (
     "model",
@@ -57,9 +58,12 @@ def _facts(run: Run) -> list[tuple[str, str]]:
             + ", ".join(f"{k} {v}" for k, v in (report.get("split_sizes") or {}).items()),
         ),
     ]
+    found = run_intervals(run) if split == "test" else {}
     for card in run.adapter.metric_cards:
         if metrics.get(card.key) is not None:
-            facts.append((f"{card.title} ({split})", f"{metrics[card.key]:.3f}"))
+            interval = found.get(card.key)
+            around = f" ({interval_text(interval, percent=False)}, bootstrap)" if interval else ""
+            facts.append((f"{card.title} ({split})", f"{metrics[card.key]:.3f}{around}"))
     return facts
 
 

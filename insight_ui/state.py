@@ -32,6 +32,7 @@ JOB_SEEN_ACTIVE = "job_seen_active"  # job id the progress panel last saw runnin
 EXPLAIN_TEXT = "explain_text"  # the text to explain, set by any page, or None
 EXPLAIN_WORD = "explain_word"  # token task: the index of the word to explain in EXPLAIN_TEXT, or None
 EXPLAIN_ORIGIN = "explain_origin"  # a short description of where EXPLAIN_TEXT came from
+EXPLAIN_COMPARE = "explain_compare"  # widget key: path of a second run explained side by side, or None
 EXPLAIN_MODE = "explain_mode"  # widget key: "test" (an example of the test split) or "own" (typed)
 OWN_TEXT = "own_text"  # widget key: the text typed on the Explain page
 ISSUE_ACTIONS = "issue_actions"  # {run path: {row index: trainer.corrections.Correction}}

@@ -53,3 +53,32 @@ def conll_file(path: Path, n: int = 60, seed: int = 0) -> Path:
         lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+LABELS = ["negative", "neutral", "positive"]
+
+
+def fake_run(runs: Path, name: str, gold: list[str], predicted: list[str], texts: list[str] | None = None,
+             lr: float = 1e-4, epochs_seen: tuple[float, ...] = (0.6, 0.7)) -> Path:  # fmt: skip
+    """A finished text run folder as fine-tuning leaves it, minus the weights (Compare never loads them)."""
+    from trainer.metrics import classification_scores
+    from trainer.runs import RunFolder, create_run, write_json
+
+    run_dir = create_run(runs, name)
+    folder = RunFolder(run_dir)
+    write_json(
+        folder.config_file,
+        {"model": "default", "task": "text-classification", "learning_rate": lr, "seed": 42},
+    )
+    write_json(folder.labels_file, LABELS)
+    texts = texts or [f"text number {i}" for i in range(len(gold))]
+    frame = pd.DataFrame({"text": texts, "gold": gold, "predicted": predicted, "confidence": 0.8})
+    folder.write_predictions(frame)
+    folder.write_metrics({"test": classification_scores(gold, predicted, LABELS)})
+    folder.write_history(
+        [{"kind": "eval", "epoch": i + 1.0, "metrics": {"macro_f1": v}} for i, v in enumerate(epochs_seen)]
+    )
+    (folder.model_dir).mkdir()
+    write_json(folder.model_dir / "config.json", {})
+    folder.write_status("finished", name=name)
+    return run_dir

@@ -25,7 +25,7 @@ from trainer.jobs import JobManager
 from trainer.runs import RunFolder, load_run
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["data", "train", "evaluate", "explain", "embeddings", "apply", "export"]
+PAGES = ["data", "train", "evaluate", "explain", "embeddings", "compare", "apply", "export"]
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
 HOSTILE = '<script>alert("x")</script> <b>bold</b> **stars**'
 
@@ -365,6 +365,35 @@ def test_apply_scores_the_sample_and_shows_trends_drift_labelling_and_exports(tr
     assert "Share of each label per week" in [s.value for s in at.subheader]
     labels = {b.proto.label for b in at.get("download_button")}
     assert {"Download to label", "Scored file (CSV)", "Alerts (JSON)", "Report (HTML)"} <= labels
+
+
+def test_compare_shows_intervals_the_verdict_changes_and_disagreements(tmp_path, monkeypatch):
+    import numpy as np
+    from helpers import LABELS, fake_run
+
+    rng = np.random.default_rng(1)
+    gold = rng.choice(LABELS, 200).tolist()
+    a = [g if rng.random() < 0.7 else rng.choice(LABELS) for g in gold]
+    b = [g if rng.random() < 0.9 else x for g, x in zip(gold, a, strict=True)]
+    runs = tmp_path / "runs"
+    first = fake_run(runs, "baseline <b>x</b>", gold, a)
+    second = fake_run(runs, "tuned", gold, b, lr=2e-4)
+    at = app(runs, monkeypatch)
+    at.session_state[state.CURRENT_RUN] = str(first)
+    at.switch_page(page("compare")).run()
+    assert_clean(at)
+    assert at.multiselect(key="compare_runs").value == [str(first), str(second)]
+    table = at.dataframe[0].value
+    assert table["run"].tolist() == ["baseline <b>x</b>", "tuned"]
+    assert all("(" in cell and "–" in cell for cell in table["Accuracy"])  # value (low–high)
+    verdicts = texts_of(at, "success")
+    assert any(v.startswith("tuned is better than baseline") and "1 time in" in v for v in verdicts), verdicts
+    assert len(at.get("plotly_chart")) >= 3, "intervals, per-class changes, confusion difference"
+    subheaders = [s.value for s in at.subheader]
+    assert any(s.startswith("Where they disagree (") for s in subheaders)
+    assert "Settings that differ" in " ".join(m.value for m in at.markdown)
+    at.multiselect(key="compare_runs").set_value([str(first)]).run()
+    assert "Pick at least two runs." in texts_of(at, "info")
 
 
 def test_apply_says_why_a_file_cannot_be_read_and_keeps_the_run(trained_runs, tmp_path, monkeypatch):

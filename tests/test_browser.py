@@ -231,37 +231,72 @@ def test_a_job_keeps_running_when_the_app_restarts(browser_page, tiny_model_dir,
             manager.wait(job.id, 60)
 
 
-def test_apply_scores_the_news_sample_and_shows_the_trend_and_the_planted_alert(browser_page, tmp_path):
-    """The real model, briefly fine-tuned on the reviews sample, scores the market news sample; the Banking
-    fraud week (20 July 2026) surfaces as an alert on negative news."""
+@pytest.fixture(scope="module")
+def review_runs(tmp_path_factory, tiny_model_dir):
+    """Two runs on the reviews sample (same split): the real model briefly fine-tuned (40 steps), and the
+    tiny random BERT (20 steps)."""
     import subprocess
     import sys
 
-    runs = tmp_path / "runs"
+    runs = tmp_path_factory.mktemp("review-runs")
     sample = ROOT / "sample_data" / "product_sentiment.csv"
-    subprocess.run([sys.executable, "-m", "trainer", "fit", str(sample), "--max-steps", "40", "--runs-dir",
-                    str(runs), "--name", "reviews", "--quiet"], cwd=ROOT, check=True, timeout=900)  # fmt: skip
-    env = {"INSIGHT_RUNS_DIR": str(runs), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    for name, model, steps in (("tiny", str(tiny_model_dir), "20"), ("reviews", "default", "40")):
+        subprocess.run([sys.executable, "-m", "trainer", "fit", str(sample), "--model", model, "--max-steps", steps,
+                        "--runs-dir", str(runs), "--name", name, "--quiet"], cwd=ROOT, check=True, timeout=900)  # fmt: skip
+    return runs
+
+
+@pytest.fixture
+def review_app(review_runs):
+    env = {"INSIGHT_RUNS_DIR": str(review_runs), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     port = free_port()
     proc = start_streamlit("app.py", port, env)
-    page = browser_page
     try:
-        page.goto(f"http://127.0.0.1:{port}")
-        page.get_by_role("heading", name="Data", level=1).wait_for()
-        settle(page)
-        go(page, "Apply")
-        page.get_by_role("button", name="Market news headlines").click()
-        page.get_by_text("market_news.csv: 1,783 rows").wait_for()
-        settle(page)
-        page.get_by_role("button", name=re.compile(r"^Score 1,783 rows")).click()
-        page.get_by_text(re.compile(r"Scoring \(")).first.wait_for()  # live progress while the job runs
-        page.get_by_role("heading", name=re.compile(r"^Alerts \(\d+\)")).wait_for(timeout=LONG * 4)
-        settle(page)
-        page.get_by_role("heading", name="Share of each label per week").wait_for()
-        assert page.locator(".js-plotly-plot").first.is_visible(), "the trend chart"
-        alert = page.get_by_text(re.compile(r"negative\s+in\s+Banking\s+in the week of 2026-07-20"))
-        alert.first.wait_for()
-        assert page.get_by_text("Words behind it").first.is_visible()
-        shoot(page, "apply")
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)
+
+
+def test_apply_scores_the_news_sample_and_shows_the_trend_and_the_planted_alert(browser_page, review_app):
+    """The real model, briefly fine-tuned on the reviews sample, scores the market news sample; the Banking
+    fraud week (20 July 2026) surfaces as an alert on negative news."""
+    page = browser_page
+    page.goto(review_app)
+    page.get_by_role("heading", name="Data", level=1).wait_for()
+    settle(page)
+    go(page, "Apply")
+    page.get_by_role("combobox", name="Run").click()
+    page.get_by_role("option", name=re.compile(r"^reviews ")).click()
+    settle(page)
+    page.get_by_role("button", name="Market news headlines").click()
+    page.get_by_text("market_news.csv: 1,783 rows").wait_for()
+    settle(page)
+    page.get_by_role("button", name=re.compile(r"^Score 1,783 rows")).click()
+    page.get_by_text(re.compile(r"Scoring \(")).first.wait_for()  # live progress while the job runs
+    page.get_by_role("heading", name=re.compile(r"^Alerts \(\d+\)")).wait_for(timeout=LONG * 4)
+    settle(page)
+    page.get_by_role("heading", name="Share of each label per week").wait_for()
+    assert page.locator(".js-plotly-plot").first.is_visible(), "the trend chart"
+    alert = page.get_by_text(re.compile(r"negative\s+in\s+Banking\s+in the week of 2026-07-20"))
+    alert.first.wait_for()
+    assert page.get_by_text("Words behind it").first.is_visible()
+    shoot(page, "apply")
+
+
+def test_compare_says_which_run_is_better_and_explains_a_disagreement_side_by_side(browser_page, review_app):
+    page = browser_page
+    page.goto(review_app)
+    page.get_by_role("heading", name="Data", level=1).wait_for()
+    settle(page)
+    go(page, "Compare")
+    page.get_by_text(re.compile(r"is better than .* on Macro-F1")).first.wait_for()
+    page.get_by_role("heading", name=re.compile(r"^Where they disagree \(\d+\)")).wait_for()
+    assert page.get_by_text("Settings that differ").is_visible()
+    shoot(page, "compare")
+    page.get_by_role("button", name="Explain both").click()
+    page.get_by_role("heading", name="Explain", level=1).wait_for()
+    page.get_by_text("with two runs").wait_for()
+    page.get_by_text("Predicted", exact=True).nth(1).wait_for()  # one prediction per run
+    assert page.locator(".insight-heatmap").count() == 2
+    settle(page)
+    shoot(page, "explain_side_by_side")

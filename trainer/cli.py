@@ -1,4 +1,4 @@
-"""Command line: check, fit, cancel, runs, predict, score, issues, explain. Bad input exits 2 with one
+"""Command line: check, fit, cancel, runs, predict, score, compare, issues, explain. Bad input exits 2 with one
 `error:` line."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from trainer import cli_apply
+from trainer import cli_apply, cli_compare
 from trainer.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, runs_dir
 from trainer.cli_jobs import cmd_cancel, cmd_fit, cmd_runs
 from trainer.config import HELP
@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs_cmd.add_argument("--runs-dir", default=None)
 
     cli_apply.add_parser(sub)
+    cli_compare.add_parser(sub)
 
     issues = sub.add_parser("issues", help="likely label issues over every split of a run")
     issues.add_argument("run", help="run folder (or run id under --runs-dir)")
@@ -188,6 +189,7 @@ COMMANDS = {
     "cancel": cmd_cancel,
     "issues": cmd_issues,
     "score": cli_apply.cmd_score,
+    "compare": cli_compare.cmd_compare,
     "predict": cmd_predict,
     "runs": cmd_runs,
     "explain": cmd_explain,

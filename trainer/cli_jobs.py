@@ -105,13 +105,17 @@ def _follow(manager: Any, job: str, quiet: bool) -> Any:
 
 def _report(run_dir: Path) -> int:
     from trainer import runs
+    from trainer.uncertainty import interval_text, run_intervals
 
     run = runs.load_run(run_dir)
     for split in ("validation", "test"):
         scores = run.metrics.get(split) or {}
         if scores:
             name, value = run.adapter.headline(scores)
-            print(f"{split}: {name} {value:.3f}, accuracy {scores.get('accuracy', 0):.3f}", file=sys.stderr)
+            line = f"{split}: {name} {value:.3f}, accuracy {scores.get('accuracy', 0):.3f}"
+            if split == "test" and (found := run_intervals(run).get(run.adapter.best_metric)):
+                line += f" ({interval_text(found, percent=False)} on {scores.get('n', 0)} test examples)"
+            print(line, file=sys.stderr)
     print(run_dir)
     return EXIT_OK
 

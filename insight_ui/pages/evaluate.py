@@ -15,6 +15,7 @@ from trainer.corrections import ACTIONS, Correction, corrected_dataset
 from trainer.metrics import span_errors
 from trainer.runs import Run
 from trainer.safe_csv import csv_bytes
+from trainer.uncertainty import interval_text
 
 INTRO = (
     "How good is the model, and where does it go wrong? Scores are measured on the **test split**: "
@@ -32,15 +33,23 @@ SPAN_LEGEND = (
 def score_cards(run: Run, split: str, metrics: dict) -> None:
     cards = run.adapter.metric_cards
     cols = st.columns(len(cards) + 1)
+    found = analysis.intervals(run) if split == "test" else {}
     for col, card in zip(cols, cards, strict=False):
         value = metrics.get(card.key)
-        col.metric(card.title, "–" if value is None else f"{value:.1%}", help=card.help, border=True)
+        col.metric(card.title, "–" if value is None else f"{value:.1%}", help=card.help, border=True,
+                   delta=interval_text(found.get(card.key)) or None, delta_color="off", delta_arrow="off")  # fmt: skip
     cols[-1].metric(
         f"{split.capitalize()} {run.adapter.units()}",
         f"{metrics.get('n', 0):,}",
         border=True,
         help="How many examples these scores are measured on. Few examples: noisy scores.",
     )
+    if found:
+        st.caption(
+            f"Under each score, its 95% interval: the range the score would likely fall in on another "
+            f"{metrics.get('n', 0):,} {run.adapter.units()} like these (bootstrap over the test split). "
+            "Compare two runs on the Compare page before trusting a small difference."
+        )
 
 
 def per_class_table(run: Run, metrics: dict) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -9,11 +11,11 @@ from insight_ui import analysis, explaining, layout, state
 from insight_ui.components import charts, paging
 from insight_ui.components.heatmap import entity_spans_html, legend_html, token_heatmap_html
 from insight_ui.components.progress import duration
-from insight_ui.components.runs import run_selector
+from insight_ui.components.runs import finished_runs, run_selector
 from insight_ui.safe import md, trim
 from trainer import predictions as tables
 from trainer.metrics import span_errors
-from trainer.runs import Run
+from trainer.runs import Run, load_run
 from trainer.safe_csv import csv_bytes
 from trainer.worker import task_name
 
@@ -133,6 +135,46 @@ def explain_text_task(run: Run, text: str) -> None:
             exp = explaining.explain_text(str(run.path), text, target)
     with right:
         attribution_view(exp, f"Which words pushed toward “{trim(target, 40)}”")
+
+
+def second_run(run: Run) -> Run | None:
+    """Another finished run of the same task to explain side by side (chosen here or on Compare)."""
+    others = [r for r in finished_runs() if r.path != run.path and r.task == run.info.task]
+    options = [""] + [str(r.path) for r in others]
+    if st.session_state.get(state.EXPLAIN_COMPARE) not in options:
+        st.session_state[state.EXPLAIN_COMPARE] = ""
+    if not others:
+        return None
+    names = {str(r.path): r.name for r in others}
+    chosen = st.selectbox("Side by side with", options, key=state.EXPLAIN_COMPARE,
+                          format_func=lambda p: names.get(p, "(no other run)"),
+                          help="Explain the same text with a second run of the same task, next to this one.")  # fmt: skip
+    return load_run(Path(chosen)) if chosen else None
+
+
+def side_by_side(runs: list[Run], text: str) -> None:
+    """The same text (or, for entities, the same word) explained by two runs, toward each one's answer."""
+    columns = st.columns(2, gap="large")
+    if runs[0].adapter.inputs_are_words:
+        tokens = tuple(runs[0].adapter.read_input(text))
+        if not tokens:
+            return
+        word = st.selectbox("Word to explain", range(len(tokens)), format_func=lambda i: tokens[i],
+                            key=f"pair_word_{hash(tokens)}")  # fmt: skip
+    for column, run in zip(columns, runs, strict=True):
+        with column, st.spinner(f"Explaining with {run.info.name}…"):
+            st.markdown(f"#### {md(trim(run.info.name, 40))}")
+            if run.adapter.inputs_are_words:
+                tags, _ = explaining.predict_tags(str(run.path), tokens)
+                st.html(entity_spans_html(list(tokens), tags, types=tables.entity_types(run.labels)))
+                exp = explaining.explain_word(str(run.path), tokens, word, tags[word])
+                heading = f"Which words made “{trim(tokens[word], 30)}” {trim(tags[word], 20)}"
+            else:
+                exp = explaining.explain_text(str(run.path), text, None)
+                heading = f"Which words pushed toward “{trim(exp.predicted, 40)}”"
+            st.metric("Predicted", trim(exp.predicted, 40), border=True,
+                      delta=f"{exp.probabilities[exp.predicted]:.0%} sure", delta_color="off", delta_arrow="off")  # fmt: skip
+            attribution_view(exp, heading)
 
 
 def gold_tags(frame: pd.DataFrame | None, tokens: tuple[str, ...]) -> list[str] | None:
@@ -318,8 +360,12 @@ def render() -> None:
         return
     frame = analysis.predictions(run)
     text, origin = choose_text(run, frame)
+    other = second_run(run)
     if not text or not text.strip():
         st.info("Type a text above to see the model's prediction and why.", icon=":material/edit:")
+    elif other is not None:
+        st.caption(md(f"Explaining {origin} with two runs."))
+        side_by_side([run, other], text)
     else:
         st.caption(md(f"Explaining {origin}."))
         if run.adapter.inputs_are_words:

@@ -1,0 +1,64 @@
+"""`python -m trainer compare RUN RUN [...]`: scores with 95% intervals, paired tests against the first run,
+per-class changes and the settings that differ."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from trainer.cli_common import EXIT_OK, CliError, runs_dir
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    compare = sub.add_parser("compare", help="compare runs: scores with intervals, paired significance tests")
+    compare.add_argument(
+        "runs", nargs="+", help="two or more runs (folders or ids); the first is the baseline"
+    )
+    compare.add_argument("--json", action="store_true", help="print everything as one JSON object")
+    compare.add_argument("--runs-dir", default=None)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from trainer.compare import compare
+    from trainer.runs import find_run, load_run
+
+    folder = runs_dir(args.runs_dir)
+    runs = [load_run(find_run(name, folder)) for name in args.runs]
+    try:
+        result = compare(runs)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False, default=float))
+        return EXIT_OK
+    scores = result["scores"]
+    names = [r["name"] for r in result["runs"]]
+    titles = list(dict.fromkeys(s["score"] for s in scores))
+    width = max(len(n) for n in names) + 2
+    print("run".ljust(width) + "".join(t[:24].ljust(26) for t in titles) + "test examples")
+    for run in result["runs"]:
+        cells = []
+        for title in titles:
+            row = next((s for s in scores if s["run"] == run["name"] and s["score"] == title), None)
+            cells.append(
+                f"{row['value']:.3f} ({row['low']:.3f}-{row['high']:.3f})".ljust(26) if row else " " * 26
+            )
+        print(run["name"].ljust(width) + "".join(cells) + f"{run['test_examples']:,}")
+    print("(95% intervals: bootstrap over each run's test split)")
+    for pair in result["pairs"]:
+        print(f"\n{pair['b']} against {pair['a']}:")
+        if not pair["paired"]:
+            print("  " + pair["why_not"])
+        for test in pair.get("tests", []):
+            print("  " + test["sentence"])
+        if pair.get("paired"):
+            print(f"  They disagree on {pair['disagreements']:,} test examples.")
+        changed = [c for c in pair["per_class"] if abs(c["delta"]) >= 0.005][:8]
+        if changed:
+            print("  F1 per class: " + ", ".join(f"{c['class']} {c['delta'] * 100:+.1f}" for c in changed))
+    if result["settings"]:
+        print("\nSettings that differ:")
+        for row in result["settings"]:
+            values = " / ".join(str(row.get(n)) for n in names)
+            print(f"  {row['setting']}: {values}")
+    return EXIT_OK
