@@ -1,0 +1,343 @@
+"""The run folder's one owner: `RunFolder` names every path under a run and reads and writes its files
+(JSON atomically: temp file + rename, so a crash never leaves half a file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trainer import procs
+from trainer.tasks import get_task
+
+QUEUED, RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED = (
+    "queued",
+    "running",
+    "finished",
+    "failed",
+    "cancelled",
+    "interrupted",
+)
+ACTIVE = (QUEUED, RUNNING)
+DEFAULT_RUNS_DIR = Path(os.environ.get("INSIGHT_RUNS_DIR", "runs"))
+SPLITS = ("train", "validation", "test")
+
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temp file + rename), so a crash never leaves half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    """Read JSON, or `default` when the file is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default
+
+
+class RunFolder:
+    """One run folder: every path under it, and reading and writing each of its files.
+
+    Files: status.json, config.json (the TrainConfig as asked), resolved.json (what fine-tuning chose:
+    max length, epochs, device), labels.json, report.json, data/<split>.jsonl, history.json,
+    progress.json (the latest step), cancel (a cancel request), metrics.json, predictions.csv,
+    error.log, worker.log, model/, checkpoints/, embeddings/, projections/, attributions/, tasks/
+    (background computations of this run: their progress and errors).
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
+    # ------------------------------------------------------------ paths
+
+    status_file = property(lambda self: self.path / "status.json")
+    config_file = property(lambda self: self.path / "config.json")
+    resolved_file = property(lambda self: self.path / "resolved.json")
+    labels_file = property(lambda self: self.path / "labels.json")
+    report_file = property(lambda self: self.path / "report.json")
+    history_file = property(lambda self: self.path / "history.json")
+    metrics_file = property(lambda self: self.path / "metrics.json")
+    intervals_file = property(lambda self: self.path / "intervals.json")  # 95% bootstrap intervals (test)
+    predictions_file = property(lambda self: self.path / "predictions.csv")
+    error_log = property(lambda self: self.path / "error.log")
+    worker_log = property(lambda self: self.path / "worker.log")
+    progress_file = property(lambda self: self.path / "progress.json")
+    cancel_file = property(lambda self: self.path / "cancel")
+    tasks_dir = property(lambda self: self.path / "tasks")
+    vectors_dir = property(lambda self: self.path / "vectors")
+    inference_file = property(lambda self: self.path / "inference.json")
+    issues_file = property(lambda self: self.path / "label_issues.csv")
+    issues_meta_file = property(lambda self: self.path / "label_issues.json")
+    model_dir = property(lambda self: self.path / "model")
+    checkpoints_dir = property(lambda self: self.path / "checkpoints")
+    embeddings_dir = property(lambda self: self.path / "embeddings")
+    projections_dir = property(lambda self: self.path / "projections")
+    top_words_file = property(lambda self: self.path / "attributions" / "top_words.csv")
+
+    def vector_file(self, model: str, split: str) -> Path:
+        """Embeddings (float16, one row per text, or per word for the token task) of `model`
+        ("finetuned" or "backbone") on a split, or on the map's sample ("sample")."""
+        return self.vectors_dir / f"{model}-{split}.npy"
+
+    def probs_file(self, split: str) -> Path:
+        """The fine-tuned model's class probabilities (float16, one row per text or word) on a split."""
+        return self.vectors_dir / f"probs-{split}.npy"
+
+    def write_array(self, path: Path, values: Any) -> None:
+        """Save an array as float16, whole or not at all."""
+        import numpy as np
+
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
+        np.save(tmp, np.asarray(values, dtype=np.float16))
+        os.replace(tmp, path)
+
+    def read_array(self, path: Path) -> Any:
+        """A saved array as float32, or None when it is not there (yet)."""
+        import numpy as np
+
+        return np.load(path).astype(np.float32) if path.exists() else None
+
+    def issues(self) -> pd.DataFrame | None:
+        """Likely label issues over every split (trainer.label_issues), most suspicious first."""
+        path = self.issues_file
+        return pd.read_csv(path, keep_default_na=False) if path.exists() else None
+
+    def issues_meta(self) -> dict:
+        return read_json(self.issues_meta_file, {}) or {}
+
+    def write_issues(self, frame: pd.DataFrame, meta: dict) -> None:
+        tmp = self.issues_file.with_name(".label_issues.csv.tmp")
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, self.issues_file)
+        write_json(self.issues_meta_file, meta)
+
+    def inference(self) -> dict:
+        """How this run's models run fastest and safely on the CPU (see trainer.precision)."""
+        return read_json(self.inference_file, {}) or {}
+
+    def write_inference(self, model: str, check: dict) -> None:
+        write_json(self.inference_file, {**self.inference(), model: check})
+
+    def task_file(self, name: str) -> Path:
+        """The state of background computation `name` of this run (see trainer.jobs.Tasks)."""
+        return self.tasks_dir / f"{name}.json"
+
+    def split_file(self, name: str) -> Path:
+        return self.path / "data" / f"{name}.jsonl"
+
+    def embedding_files(self, subset: str) -> dict[str, Path]:
+        """The embedding map of `subset` ("test", "all"): vectors after and before, the examples."""
+        base = self.embeddings_dir
+        return {
+            "after": base / f"{subset}-finetuned.npy",
+            "before": base / f"{subset}-backbone.npy",
+            "before_error": base / f"{subset}-backbone-error.txt",
+            "frame": base / f"{subset}-examples.csv",
+        }
+
+    @property
+    def has_model(self) -> bool:
+        return (self.model_dir / "config.json").exists()
+
+    # ------------------------------------------------------------ status
+
+    def read_status(self) -> dict:
+        return read_json(self.status_file, {}) or {}
+
+    def write_status(self, status: str, **fields: Any) -> dict:
+        """Update status.json, keeping earlier fields; records the process running it (default: this one)."""
+        data = self.read_status()
+        data.update(fields)
+        pid = fields.get("pid", os.getpid())
+        data.update(status=status, pid=pid, pid_started=procs.start_time(pid), updated=time.time())
+        write_json(self.status_file, data)
+        return data
+
+    # ------------------------------------------------------------ the job's channel
+
+    def request_cancel(self) -> None:
+        """Ask the job to stop: it checks for this file at every optimisation step."""
+        self.cancel_file.write_text(str(time.time()), encoding="utf-8")
+
+    def cancel_requested(self) -> bool:
+        return self.cancel_file.exists()
+
+    def clear_cancel(self) -> None:
+        self.cancel_file.unlink(missing_ok=True)
+
+    def progress(self) -> dict:
+        """The latest step event (step, max_steps, epoch, speed, ETA)."""
+        return read_json(self.progress_file, {}) or {}
+
+    def write_progress(self, event: dict) -> None:
+        write_json(self.progress_file, event)
+
+    def read_task(self, name: str) -> dict:
+        return read_json(self.task_file(name), {}) or {}
+
+    def write_task(self, name: str, **fields: Any) -> dict:
+        """Update a background computation's state file, keeping earlier fields."""
+        self.tasks_dir.mkdir(exist_ok=True)
+        data = {**self.read_task(name), **fields, "updated": time.time()}
+        write_json(self.task_file(name), data)
+        return data
+
+    def latest_checkpoint(self) -> Path | None:
+        """The newest complete checkpoint (saved at the end of an epoch), to resume from."""
+        found = [p for p in self.checkpoints_dir.glob("checkpoint-*") if (p / "trainer_state.json").exists()]
+        return max(found, key=lambda p: int(p.name.rsplit("-", 1)[1]), default=None)
+
+    def load_split(self, name: str) -> Any:
+        """One saved split as a trainer.data.Split (empty when the run has none)."""
+        from trainer.data import Split
+
+        frame = self.split(name)
+        if frame is None or frame.empty:
+            return Split([], [], [] if frame is not None and "tokens" in frame.columns else None, [])
+        if "tokens" in frame.columns:
+            tokens = [str(t).split() for t in frame["tokens"]]
+            tags = [str(t).split() for t in frame["tags"]]
+            return Split([" ".join(t) for t in tokens], tags, tokens, _rows(frame))
+        texts, labels = frame["text"].astype(str).tolist(), frame["label"].astype(str).tolist()
+        return Split(texts, labels, rows=_rows(frame))
+
+    def load_data(self) -> Any:
+        """The PreparedData saved at submit time (config, labels, report and the exact splits)."""
+        from trainer.data import PreparedData, ValidationReport
+
+        config = read_json(self.config_file, {}) or {}
+        report_fields = {k: v for k, v in self.report().items() if k in ValidationReport.__dataclass_fields__}
+        return PreparedData(
+            task=get_task(config.get("task")).name,
+            labels=self.labels(),
+            report=ValidationReport(**report_fields),
+            text_column=config.get("text_column"),
+            label_column=config.get("label_column"),
+            **{name: self.load_split(name) for name in SPLITS},
+        )
+
+    # ------------------------------------------------------------ inputs (written when a job is submitted)
+
+    def write_inputs(self, config: dict, data: Any) -> None:
+        """config.json, labels.json, report.json and the exact splits, before training starts."""
+        write_json(self.config_file, {**config, "task": data.task})
+        write_json(self.labels_file, list(data.labels))
+        report = data.report.to_dict() if hasattr(data.report, "to_dict") else {}
+        write_json(self.report_file, report)
+        (self.path / "data").mkdir(exist_ok=True)
+        for name in SPLITS:
+            frame = getattr(data, name).to_frame()
+            frame.to_json(self.split_file(name), orient="records", lines=True, force_ascii=False)
+
+    def config(self) -> dict:
+        """The config as asked, with what fine-tuning resolved (`resolved_max_length`, ...) merged in."""
+        config = read_json(self.config_file, {}) or {}
+        resolved = read_json(self.resolved_file, {}) or {}
+        return {**config, **{f"resolved_{k}" if k != "device" else k: v for k, v in resolved.items()}}
+
+    def write_resolved(self, **values: Any) -> None:
+        """What fine-tuning chose: max_length, epochs, device."""
+        write_json(self.resolved_file, values)
+
+    def labels(self) -> list[str]:
+        return read_json(self.labels_file, []) or []
+
+    def report(self) -> dict:
+        return read_json(self.report_file, {}) or {}
+
+    def split(self, name: str) -> pd.DataFrame | None:
+        """A data split ('train', 'validation', 'test') as saved at submit time."""
+        path = self.split_file(name)
+        return pd.read_json(path, lines=True, dtype=False) if path.exists() else None
+
+    # ------------------------------------------------------------ outputs
+
+    def history(self) -> list[dict]:
+        return read_json(self.history_file, []) or []
+
+    def write_history(self, events: list[dict]) -> None:
+        write_json(self.history_file, events)
+
+    def metrics(self) -> dict:
+        return read_json(self.metrics_file, {}) or {}
+
+    def write_metrics(self, metrics: dict) -> None:
+        write_json(self.metrics_file, metrics)
+
+    def predictions(self) -> pd.DataFrame | None:
+        """The test-split predictions table, if written."""
+        path = self.predictions_file
+        return pd.read_csv(path, keep_default_na=False) if path.exists() else None
+
+    def write_predictions(self, frame: pd.DataFrame) -> None:
+        tmp = self.predictions_file.with_name(".predictions.csv.tmp")
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, self.predictions_file)
+
+    def write_error_log(self, text: str) -> None:
+        self.error_log.write_text(text, encoding="utf-8")
+
+    def save_model(self, model: Any, tokenizer: Any) -> None:
+        """save_pretrained into model/ (loadable by transformers.pipeline), whole or not at all.
+
+        The model is written to a temporary folder and renamed into place, so a full disk or a crash
+        while saving never leaves a half-written model/ that looks good.
+        """
+        tmp = self.path / f".model-{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            model.save_pretrained(tmp, safe_serialization=True)
+            tokenizer.save_pretrained(tmp)
+            shutil.rmtree(self.model_dir, ignore_errors=True)
+            os.replace(tmp, self.model_dir)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def top_words(self) -> pd.DataFrame | None:
+        path = self.top_words_file
+        return pd.read_csv(path, keep_default_na=False) if path.exists() else None
+
+    def top_words_meta(self) -> dict:
+        """How far the ranking got: explained, planned (the sample or the whole split), total."""
+        return read_json(self.top_words_file.with_suffix(".json"), {}) or {}
+
+    def write_top_words(self, frame: pd.DataFrame) -> None:
+        """The ranking (and how many texts it rests on, from `frame.attrs`), replaced as it refines."""
+        self.top_words_file.parent.mkdir(exist_ok=True)
+        tmp = self.top_words_file.with_name(".top_words.csv.tmp")
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, self.top_words_file)
+        write_json(self.top_words_file.with_suffix(".json"), {k: int(v) for k, v in frame.attrs.items()})
+
+    def forget_top_words(self) -> None:
+        self.top_words_file.unlink(missing_ok=True)
+        self.top_words_file.with_suffix(".json").unlink(missing_ok=True)
+
+
+def _rows(frame: pd.DataFrame) -> list[int] | None:
+    return [int(r) for r in frame["row"]] if "row" in frame.columns else None

@@ -1,0 +1,226 @@
+"""The runs folder: creating, listing, finding and reloading runs, and which ones are still alive.
+
+A run's status is what its folder says, except that an active run whose process is gone is
+*interrupted*, and a submitted run waiting its turn stays *queued* whoever queued it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trainer import procs
+from trainer.runs.folder import (
+    ACTIVE,
+    DEFAULT_RUNS_DIR,
+    INTERRUPTED,
+    QUEUED,
+    RunFolder,
+    read_json,
+)
+from trainer.tasks import Task, get_task
+
+# Runs this process is executing right now (registered by JobManager). A run marked running by
+# this very process but not registered here was left behind by an earlier manager: interrupted.
+_live: set[str] = set()
+_live_lock = threading.Lock()
+
+
+def mark_live(run_dir: Path, live: bool) -> None:
+    """Register or unregister a run folder as being executed by this process."""
+    with _live_lock:
+        (_live.add if live else _live.discard)(str(Path(run_dir).resolve()))
+
+
+def _is_live(run_dir: Path) -> bool:
+    with _live_lock:
+        return str(Path(run_dir).resolve()) in _live
+
+
+def slugify(name: str) -> str:
+    """A folder-safe version of a user's run name."""
+    slug = re.sub(r"[^\w.-]+", "-", name.strip(), flags=re.UNICODE).strip("-.")
+    return slug[:60] or "run"
+
+
+def create_run(runs_dir: Path, name: str) -> Path:
+    """Make a new, uniquely named run folder `<date>-<time>-<name>` with status queued."""
+    runs_dir = Path(runs_dir)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{slugify(name)}"
+    for i in range(1000):
+        path = runs_dir / (stem if i == 0 else f"{stem}-{i + 1}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        RunFolder(path).write_status(QUEUED, name=name, created=time.time())
+        return path
+    raise RuntimeError(f"could not create a run folder in {runs_dir}")
+
+
+def write_status(run_dir: Path, status: str, **fields: Any) -> dict:
+    """Update status.json of `run_dir` (see `RunFolder.write_status`)."""
+    return RunFolder(run_dir).write_status(status, **fields)
+
+
+def effective_status(run_dir: Path, status: dict) -> str:
+    """The stored status, or 'interrupted' when the process that was running it is gone.
+
+    A submitted job waiting its turn (queued, with `queued_at`) stays queued on disk whoever queued
+    it: the next job manager to look at the runs folder starts it.
+    """
+    state = status.get("status", INTERRUPTED)
+    if state not in ACTIVE or (state == QUEUED and status.get("queued_at")):
+        return state
+    pid = status.get("pid")
+    if pid == os.getpid():
+        return state if _is_live(run_dir) else INTERRUPTED
+    return state if procs.alive(pid, status.get("pid_started")) else INTERRUPTED
+
+
+@dataclass
+class RunInfo:
+    """One line of the run list."""
+
+    id: str
+    path: Path
+    name: str
+    status: str
+    task: str | None
+    model: str | None
+    created: float | None
+    finished: float | None
+    metric_name: str | None
+    metric: float | None
+    error: str | None
+    device: str | None = None
+
+    @property
+    def has_model(self) -> bool:
+        return RunFolder(self.path).has_model
+
+
+@dataclass
+class Run:
+    """Everything a run folder holds, loaded lazily where large."""
+
+    path: Path
+    info: RunInfo
+    config: dict = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)
+    report: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+
+    @property
+    def folder(self) -> RunFolder:
+        return RunFolder(self.path)
+
+    @property
+    def model_dir(self) -> Path:
+        return self.folder.model_dir
+
+    @property
+    def has_model(self) -> bool:
+        return self.folder.has_model
+
+    @property
+    def task(self) -> str:
+        return self.adapter.name
+
+    @property
+    def adapter(self) -> Task:
+        """The run's task adapter (text classification for folders that do not say)."""
+        return get_task(self.config.get("task"))
+
+    def predictions(self) -> pd.DataFrame | None:
+        """The test-split predictions table, if written."""
+        return self.folder.predictions()
+
+    def split(self, name: str) -> pd.DataFrame | None:
+        """A data split ('train', 'validation', 'test') as saved at training time."""
+        return self.folder.split(name)
+
+
+def run_info(run_dir: Path) -> RunInfo:
+    """Summarise one run folder (never raises on a damaged folder)."""
+    folder = RunFolder(run_dir)
+    status = folder.read_status()
+    config = read_json(folder.config_file, {}) or {}
+    metrics = folder.metrics()
+    task = config.get("task")
+    final = metrics.get("test") or metrics.get("validation") or {}
+    metric_name, metric = get_task(task).headline(final) if final else (None, None)
+    return RunInfo(
+        id=folder.path.name,
+        path=folder.path,
+        name=status.get("name", folder.path.name),
+        status=effective_status(folder.path, status),
+        task=task,
+        model=config.get("model"),
+        created=status.get("created"),
+        finished=status.get("finished"),
+        metric_name=metric_name,
+        metric=metric,
+        error=status.get("error"),
+        device=status.get("device"),
+    )
+
+
+def list_runs(runs_dir: Path = DEFAULT_RUNS_DIR) -> list[RunInfo]:
+    """Every run under `runs_dir`, newest first."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    folders = [p for p in runs_dir.iterdir() if p.is_dir() and (p / "status.json").exists()]
+    return sorted((run_info(p) for p in folders), key=lambda r: r.created or 0, reverse=True)
+
+
+def load_run(run_dir: Path) -> Run:
+    """Reload a run folder; raises FileNotFoundError with a plain message if it is not one."""
+    folder = RunFolder(run_dir)
+    if not folder.status_file.exists():
+        raise FileNotFoundError(f"{folder.path} is not a run folder (it has no status.json).")
+    return Run(
+        path=folder.path,
+        info=run_info(folder.path),
+        config=folder.config(),
+        labels=folder.labels(),
+        report=folder.report(),
+        metrics=folder.metrics(),
+        history=folder.history(),
+    )
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path` (symbolic links resolved) lies inside `folder`."""
+    return Path(path).resolve().is_relative_to(Path(folder).resolve())
+
+
+def find_run(ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR) -> Path:
+    """A run given as a folder path, a run id or a run name, always inside `runs_dir`.
+
+    A path or name that would lead outside the runs folder (`..`, an absolute path elsewhere, a link)
+    is refused: a typed name can never make Insight read or write elsewhere.
+    """
+    runs_dir = Path(runs_dir)
+    for candidate in (Path(ref), runs_dir / str(ref)):
+        if (candidate / "status.json").exists():
+            if not inside(candidate, runs_dir) or Path(candidate).resolve() == runs_dir.resolve():
+                raise FileNotFoundError(
+                    f"{ref} is not inside the runs folder {runs_dir}. Give a run id from `python -m trainer "
+                    "runs`, or point --runs-dir at the folder that holds it."
+                )
+            return candidate
+    matches = [r.path for r in list_runs(runs_dir) if r.name == str(ref)]
+    if matches:
+        return matches[0]
+    raise FileNotFoundError(f"No run called {ref}. Give a run folder or an id from `python -m trainer runs`.")
