@@ -187,8 +187,16 @@ def test_the_entity_sample_trains_and_shows_spans_explanations_and_word_map(
 
 
 def test_a_job_keeps_running_when_the_app_restarts(browser_page, tiny_model_dir, tmp_path):
-    """Start training, stop the server process, start the app again: the Train page finds the job."""
+    """Start training, stop the server process, start the app again: the Train page finds the job.
+
+    The job is paused (SIGSTOP) while the second server starts, so a fast machine cannot finish the 400
+    tiny steps before the page looks; it is resumed once the page shows it running."""
+    import contextlib
+    import os
+    import signal
+
     from trainer.jobs import JobManager
+    from trainer.runs import RunFolder
 
     runs_dir = tmp_path / "runs"
     env = {"INSIGHT_RUNS_DIR": str(runs_dir), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -205,12 +213,14 @@ def test_a_job_keeps_running_when_the_app_restarts(browser_page, tiny_model_dir,
         fill(page, "Max steps", "400")
         page.get_by_role("button", name="Start training").click()
         page.get_by_text(re.compile(r"step \d+ of 400")).first.wait_for(timeout=LONG)
+        manager = JobManager(runs_dir, schedule=False)
+        (job,) = manager.jobs()
+        group = os.getpgid(RunFolder(runs_dir / job.id).read_status()["pid"])
+        os.killpg(group, signal.SIGSTOP)
     finally:
         stop(first)  # the web server goes away; the job's own process does not
-    manager = JobManager(runs_dir, schedule=False)
-    (job,) = manager.jobs()
     try:
-        assert job.status == "running", "the job outlived the server"
+        assert manager.snapshot(job.id).status == "running", "the job outlived the server"
         port = free_port()
         second = start_streamlit("app.py", port, env)
         try:
@@ -221,11 +231,14 @@ def test_a_job_keeps_running_when_the_app_restarts(browser_page, tiny_model_dir,
             page.get_by_role("heading", name="survives a restart").wait_for()
             page.get_by_text(re.compile(r"step \d+ of 400")).first.wait_for()
             shoot(page, "train_after_restart")
+            os.killpg(group, signal.SIGCONT)
             page.get_by_text("Training finished").wait_for(timeout=LONG * 2)
         finally:
             stop(second)
         assert manager.snapshot(job.id).status == "finished"
     finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGCONT)
         if manager.snapshot(job.id).active:
             manager.cancel(job.id)
             manager.wait(job.id, 60)
