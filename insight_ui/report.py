@@ -18,6 +18,7 @@ CONFIG_FIELDS = (
     "epochs",
     "batch_size",
     "learning_rate",
+    "pooling",
     "max_length",
     "lora",
     "class_weights",
@@ -69,8 +70,13 @@ def _facts(run: Run) -> list[tuple[str, str]]:
 
 def _config_rows(run: Run) -> list[tuple[str, str]]:
     config = dict(run.config)
-    if config.get("resolved_max_length") and not config.get("max_length"):
-        config["max_length"] = f"auto ({config['resolved_max_length']})"
+    for key in ("max_length", "epochs", "learning_rate"):  # left to Insight: say what it chose
+        if config.get(f"resolved_{key}") is not None and config.get(key) is None:
+            config[key] = f"auto ({config[f'resolved_{key}']:g})"
+    if config.get("resolved_pooling"):
+        config["pooling"] = config["resolved_pooling"]  # what the model got ("cls" for non-BERT backbones)
+    elif not run.adapter.sentence_head:
+        config.pop("pooling", None)  # entity runs label every token
     return [(k, str(config.get(k))) for k in CONFIG_FIELDS if k in config]
 
 

@@ -44,6 +44,7 @@ FORM_KEYS = {
     "epochs": "form_epochs",
     "batch_size": "form_batch_size",
     "learning_rate": "form_learning_rate",
+    "pooling": "form_pooling",
     "max_length": "form_max_length",
     "lora": "form_lora",
     "class_weights": "form_class_weights",

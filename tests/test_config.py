@@ -22,6 +22,7 @@ def test_defaults_are_valid_and_frozen():
         ("task", "regression", "task"),
         ("device", "tpu", "device"),
         ("val_fraction", 0.7, "fractions"),
+        ("pooling", "max", "pooling"),
     ],
 )
 def test_out_of_range_values_are_refused_with_a_plain_message(field, value, words):
@@ -47,3 +48,10 @@ def test_epochs_left_empty_are_chosen_from_the_data_size():
     assert auto_epochs(7000, 16) == 3, "thousands of rows converge in three"
     assert 3 < auto_epochs(3000, 16) < 10
     assert TrainConfig(epochs=2).resolved_epochs(400) == 2
+
+
+def test_the_learning_rate_left_empty_is_the_measured_default_of_the_task():
+    assert TrainConfig().resolved_learning_rate() == 1e-4
+    assert TrainConfig(task="token-classification").resolved_learning_rate() == 2e-4
+    assert TrainConfig(task="token-classification", learning_rate=3e-5).resolved_learning_rate() == 3e-5
+    assert TrainConfig().pooling == "mean"

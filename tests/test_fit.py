@@ -59,6 +59,9 @@ def test_saved_model_loads_in_a_pipeline_with_the_users_label_names(tmp_path, ti
     classify = pipeline("text-classification", model=str(run_dir / "model"))
     (out,) = classify("I love it, excellent")
     assert out["label"] in {"negative", "neutral", "positive"}
+    saved = RunFolder(run_dir).config()
+    assert saved["resolved_pooling"] == "mean" and saved["resolved_learning_rate"] == 1e-4, "the defaults"
+    assert classify.model.config.num_hidden_layers == 3, "the mean-pooling layer is saved with the model"
 
 
 def test_cancel_is_honoured_within_one_step(tmp_path, tiny_model_dir, tiny_data):

@@ -14,6 +14,7 @@ from trainer import cli_apply, cli_compare
 from trainer.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, runs_dir
 from trainer.cli_jobs import cmd_cancel, cmd_fit, cmd_runs
 from trainer.config import HELP
+from trainer.heads import POOLING
 from trainer.runs import find_run
 from trainer.safe_csv import to_csv
 from trainer.tasks import TEXT_TASK, TOKEN_TASK, task_name
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--batch-size", type=int, help=HELP["batch_size"])
     fit.add_argument("--learning-rate", type=float, help=HELP["learning_rate"])
     fit.add_argument("--max-length", type=int, help=HELP["max_length"])
+    fit.add_argument("--pooling", choices=list(POOLING), help=HELP["pooling"])
     fit.add_argument("--max-steps", type=int, help="stop after this many optimisation steps (quick tries)")
     fit.add_argument("--lora", action="store_true", help=HELP["lora"])
     fit.add_argument("--class-weights", action="store_true", help=HELP["class_weights"])

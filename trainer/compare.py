@@ -19,9 +19,10 @@ import pandas as pd
 from trainer import uncertainty
 from trainer.runs import Run, read_json
 
-SETTINGS = ("model", "epochs", "batch_size", "learning_rate", "max_length", "weight_decay", "warmup_ratio",
+SETTINGS = ("model", "pooling", "epochs", "batch_size", "learning_rate", "max_length", "weight_decay", "warmup_ratio",
             "gradient_accumulation_steps", "class_weights", "early_stopping_patience", "lora", "seed",
             "val_fraction", "test_fraction", "max_steps")  # fmt: skip
+RESOLVED = ("epochs", "max_length", "device", "learning_rate", "pooling")  # what fine-tuning chose
 
 
 @dataclass
@@ -159,13 +160,13 @@ def confusion_difference(a: Side, b: Side) -> tuple[list[str], np.ndarray]:
 
 
 def settings_that_differ(runs: Sequence[Run], names: Sequence[str] | None = None) -> pd.DataFrame:
-    """The settings (as asked, and as resolved: epochs, max length, device) that are not the same in every
+    """The settings (as asked, and as resolved: epochs, max length, device, ...) that are not the same in every
     run; one column per run, under `names` (default: the runs' names)."""
     rows = {}
     for run, name in zip(runs, names or [r.info.name for r in runs], strict=True):
         resolved = read_json(run.folder.resolved_file, {}) or {}
         values = {k: run.config.get(k) for k in SETTINGS}
-        values |= {f"{k} (used)": v for k, v in resolved.items() if k in ("epochs", "max_length", "device")}
+        values |= {f"{k} (used)": v for k, v in resolved.items() if k in RESOLVED}
         values["test examples"] = (run.metrics.get("test") or {}).get("n")
         rows[name] = values
     frame = pd.DataFrame(rows).astype(object)

@@ -213,7 +213,7 @@ def training_arguments(
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.eval_batch_size,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
-        learning_rate=config.learning_rate,
+        learning_rate=config.resolved_learning_rate(),
         weight_decay=config.weight_decay,
         warmup_steps=config.warmup_ratio,  # a float is a ratio of total steps in transformers 5
         lr_scheduler_type="linear",
@@ -288,6 +288,7 @@ def fit(
     from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, set_seed
     from transformers.utils import logging as hf_logging
 
+    from trainer.heads import pooling_for
     from trainer.models import add_lora, load_model, load_tokenizer, merge_lora, pick_device
 
     folder = RunFolder(run_dir)
@@ -305,18 +306,22 @@ def fit(
     labels = list(data.labels)
     label2id = {label: i for i, label in enumerate(labels)}
     tokenizer = load_tokenizer(config.model)
-    model = load_model(config.model, task, labels)
+    model = load_model(config.model, task, labels, config.pooling)
     max_length = resolve_max_length(config, data, tokenizer, model.config)
     if main:
         folder.write_resolved(
-            max_length=max_length, epochs=config.resolved_epochs(len(data.train)), device=device.label
+            max_length=max_length,
+            epochs=config.resolved_epochs(len(data.train)),
+            device=device.label,
+            learning_rate=config.resolved_learning_rate(),
+            pooling=pooling_for(config.pooling, task, model.config) if task.sentence_head else None,
         )
     if config.lora:
         model = add_lora(model, task, config.lora_r, config.lora_alpha, config.lora_dropout)
     train_features, eval_features = _encode(task, data, tokenizer, max_length, label2id)
     args = training_arguments(config, folder, device, bool(eval_features), len(train_features))
     samples_per_step = config.batch_size * config.gradient_accumulation_steps
-    progress = ProgressCallback(history, should_stop, samples_per_step, config.learning_rate)
+    progress = ProgressCallback(history, should_stop, samples_per_step, config.resolved_learning_rate())
     callbacks = [progress]
     if args.load_best_model_at_end:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))

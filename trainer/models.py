@@ -80,23 +80,32 @@ def load_tokenizer(name: str | None) -> Any:
     return tokenizer
 
 
-def load_model(name: str | None, task: Any, labels: list[str]) -> Any:
-    """The backbone with a fresh head for `labels` (safetensors only); `task` is a trainer.tasks adapter."""
+def load_model(name: str | None, task: Any, labels: list[str], pooling: str = "cls") -> Any:
+    """The backbone with a fresh head for `labels` (safetensors only); `task` is a trainer.tasks adapter.
+
+    pooling "mean": a sentence head that reads the mean of the token vectors (`trainer.heads`), where the
+    task has one sentence head and the backbone is a BERT; otherwise the stock head.
+    """
     import torch
     import transformers
 
+    from trainer.heads import mean_pooling_classifier, pooling_for
+
     auto = getattr(transformers, task.auto_model)
     path = resolve_model(name)
+    kwargs = dict(
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+        use_safetensors=True,
+        trust_remote_code=False,
+        dtype=torch.float32,  # fp32 master weights even from an fp16 checkpoint; AMP casts per op
+    )
     try:
-        return auto.from_pretrained(
-            path,
-            num_labels=len(labels),
-            id2label=dict(enumerate(labels)),
-            label2id={label: i for i, label in enumerate(labels)},
-            use_safetensors=True,
-            trust_remote_code=False,
-            dtype=torch.float32,  # fp32 master weights even from an fp16 checkpoint; AMP casts per op
-        )
+        config = transformers.AutoConfig.from_pretrained(path, trust_remote_code=False)
+        if pooling_for(pooling, task, config) == "mean":
+            return mean_pooling_classifier(auto, path, **kwargs)
+        return auto.from_pretrained(path, **kwargs)
     except Exception as exc:  # noqa: BLE001
         raise _load_error(path, exc) from exc
 

@@ -8,6 +8,8 @@ import streamlit as st
 
 from insight_ui import state
 from trainer.config import HELP, TrainConfig, auto_epochs
+from trainer.heads import POOLING
+from trainer.tasks import get_task
 
 DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 MODEL_HINT = (
@@ -81,9 +83,11 @@ def train_form(
         persist_state="session",
         help=HELP["batch_size"],
     )
+    adapter = get_task(task)
     learning_rate = c3.text_input(
         "Learning rate",
         value=_fmt(DEFAULTS["learning_rate"]),
+        placeholder=f"auto ({adapter.default_learning_rate:g})",
         key=keys["learning_rate"],
         persist_state="session",
         help=HELP["learning_rate"],
@@ -121,6 +125,17 @@ def train_form(
             persist_state="session",
             help=HELP["early_stopping_patience"],
         )
+        pooling = DEFAULTS["pooling"]
+        if adapter.sentence_head:
+            pooling = a2.selectbox(
+                "Sentence head",
+                POOLING,
+                index=POOLING.index(DEFAULTS["pooling"]),
+                format_func=lambda p: {"mean": "mean of all words", "cls": "first token ([CLS])"}[p],
+                key=keys["pooling"],
+                persist_state="session",
+                help=HELP["pooling"],
+            )
         seed = a3.number_input(
             "Seed",
             min_value=0,
@@ -143,7 +158,8 @@ def train_form(
         task=task,
         epochs=_optional_float(epochs, "epochs", "3 (or empty for auto)"),
         batch_size=int(batch_size),
-        learning_rate=_float(learning_rate, "learning rate", "5e-5 or 0.0001"),
+        learning_rate=_optional_float(learning_rate, "learning rate", "5e-5 or 0.0001 (or empty for auto)"),
+        pooling=pooling,
         max_length=_optional_int(max_length, "max length"),
         lora=bool(lora),
         class_weights=bool(class_weights),

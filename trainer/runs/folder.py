@@ -29,7 +29,6 @@ DEFAULT_RUNS_DIR = Path(os.environ.get("INSIGHT_RUNS_DIR", "runs"))
 SPLITS = ("train", "validation", "test")
 
 
-
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (temp file + rename), so a crash never leaves half a file."""
     path = Path(path)
@@ -261,7 +260,7 @@ class RunFolder:
         return {**config, **{f"resolved_{k}" if k != "device" else k: v for k, v in resolved.items()}}
 
     def write_resolved(self, **values: Any) -> None:
-        """What fine-tuning chose: max_length, epochs, device."""
+        """What fine-tuning chose: max_length, epochs, device, learning_rate, pooling."""
         write_json(self.resolved_file, values)
 
     def labels(self) -> list[str]:

@@ -51,6 +51,10 @@ class Task:
     auto_model: ClassVar[str]  # the transformers Auto class
     peft_task_type: ClassVar[str]  # peft.TaskType member
     best_metric: ClassVar[str]  # what early stopping and the run list rank by
+    sentence_head: ClassVar[
+        bool
+    ]  # one prediction per example read from a pooled vector (mean pooling applies)
+    default_learning_rate: ClassVar[float]  # measured per task, bench/RESULTS.md "Stronger defaults"
     headline_name: ClassVar[str]
     metric_cards: ClassVar[tuple[MetricCard, ...]]
     map_unit: ClassVar[str]  # what a dot of the embedding map is

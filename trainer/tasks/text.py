@@ -32,6 +32,8 @@ class TextClassification(Task):
     auto_model = "AutoModelForSequenceClassification"
     peft_task_type = "SEQ_CLS"
     best_metric = "macro_f1"
+    sentence_head = True
+    default_learning_rate = 1e-4
     headline_name = "macro-F1"
     metric_cards = (
         MetricCard("accuracy", "Accuracy", "The share of test texts whose predicted label is right."),
