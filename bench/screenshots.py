@@ -18,7 +18,8 @@ and ner_embeddings.png, each under 200 KB unless --max-kb says otherwise.
     .venv/bin/python bench/screenshots.py --task ner [--ner-max-steps 150]
 
 `--task apply` takes apply.png: the Apply page scoring sample_data/market_news.csv with a sentiment run
-(a copy of the runs folder given with --runs, else one trained here with the default settings).
+(a copy of the runs folder given with --runs, else one trained here with the default settings), and,
+when that folder holds two runs or more, compare.png: the Compare page on the two newest.
 
     .venv/bin/python bench/screenshots.py --task apply [--runs runs]
 
@@ -289,6 +290,12 @@ def apply_tour(page, url: str, runs: Path, out: Path, args) -> None:
     page.get_by_role("heading", name=re.compile("^Alerts")).wait_for(timeout=4 * LONG)
     settle(page)
     shoot(page, out, "apply", args.max_kb)
+    if len(list(runs.glob("*/model/config.json"))) >= 2:
+        log("Compare: the two newest runs")
+        go(page, "Compare")
+        page.get_by_role("heading", name=re.compile(r"^Where they disagree")).wait_for(timeout=LONG)
+        settle(page)
+        shoot(page, out, "compare", args.max_kb)
 
 
 def main() -> None:
