@@ -7,7 +7,7 @@ train on again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -47,6 +47,14 @@ class Correction:
 Key = tuple[str, int, int | None]  # (split, position in the split, word of a sentence or None)
 
 
+def split_frames(run: Run) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Each non-empty split of a run as a (text, label) frame; entity runs keep word and tag lists."""
+    for split in SPLITS:
+        part = run.split(split)
+        if part is not None and not part.empty:
+            yield split, part.rename(columns={"tokens": "text", "tags": "label"})[["text", "label"]].copy()
+
+
 def corrected_dataset(run: Run, corrections: Mapping[Key | int, Correction]) -> pd.DataFrame:
     """Every split of the run (text, label), with the decided rows dropped or relabelled.
 
@@ -59,11 +67,7 @@ def corrected_dataset(run: Run, corrections: Mapping[Key | int, Correction]) -> 
         split, index, word = ("test", key, None) if isinstance(key, int) else key
         decided.setdefault((split, int(index)), []).append((word, fix))
     parts = []
-    for split in SPLITS:
-        part = run.split(split)
-        if part is None or part.empty:
-            continue
-        part = part.rename(columns={"tokens": "text", "tags": "label"})[["text", "label"]].copy()
+    for split, part in split_frames(run):
         drop = []
         for (where, index), fixes in decided.items():
             if where != split or index >= len(part):

@@ -15,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
+from trainer.corrections import split_frames
 from trainer.data import DataError, read_table
-from trainer.runs import SPLITS, Run
+from trainer.runs import Run
 
 CHOICES = {
     "untrusted": "Untrusted first, then the least confident",
@@ -95,11 +96,7 @@ def combined_dataset(run: Run, labeled: pd.DataFrame) -> pd.DataFrame:
     A labeled text that is already in the run takes its new label there, in its split (no duplicate).
     """
     parts = []
-    for split in SPLITS:
-        part = run.split(split)
-        if part is None or part.empty:
-            continue
-        part = part.rename(columns={"tokens": "text", "tags": "label"})[["text", "label"]].copy()
+    for split, part in split_frames(run):
         for column in ("text", "label"):
             part[column] = [" ".join(map(str, v)) if isinstance(v, list) else str(v) for v in part[column]]
         parts.append(part.assign(split=split))
