@@ -55,13 +55,12 @@ def init_mean_layer(layer: Any, hidden: int) -> None:
         layer.output.dense.bias.zero_()
 
 
-def mean_pooling_classifier(auto: Any, path: str, **kwargs: Any) -> Any:
-    """`auto.from_pretrained(path, **kwargs)` with the extra mean-pooling layer and an identity pooler."""
+def mean_pooling_classifier(auto: Any, path: str, config: Any, **kwargs: Any) -> Any:
+    """`auto.from_pretrained(path, **kwargs)` with the extra mean-pooling layer and an identity pooler;
+    `config` is the backbone's (already read by the caller), extended here."""
     import torch
-    from transformers import AutoConfig
     from transformers.utils import logging as hf_logging
 
-    config = AutoConfig.from_pretrained(path, trust_remote_code=False)
     layers = config.num_hidden_layers
     config.num_hidden_layers = layers + 1
     for key in ("num_labels", "id2label", "label2id"):

@@ -104,7 +104,7 @@ def load_model(name: str | None, task: Any, labels: list[str], pooling: str = "c
     try:
         config = transformers.AutoConfig.from_pretrained(path, trust_remote_code=False)
         if pooling_for(pooling, task, config) == "mean":
-            return mean_pooling_classifier(auto, path, **kwargs)
+            return mean_pooling_classifier(auto, path, config, **kwargs)
         return auto.from_pretrained(path, **kwargs)
     except Exception as exc:  # noqa: BLE001
         raise _load_error(path, exc) from exc
