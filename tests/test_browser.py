@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from browser_kit import CHROMIUM, FLAGS, fill, free_port, go, open_sample, settle, start_streamlit, stop
 from helpers import sentiment_csv
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -54,6 +55,7 @@ def browser_page():
             viewport={"width": 1400, "height": 1000},
         )
         context.set_default_timeout(LONG)
+        expect.set_options(timeout=LONG)  # every check of what is on screen waits for it, never samples once
         try:
             yield context.pages[0] if context.pages else context.new_page()
         finally:
@@ -129,8 +131,8 @@ def test_upload_train_and_explore_in_a_real_browser(server, browser_page, tiny_m
 
     go(page, "Explain")
     page.locator(".insight-heatmap .insight-word").first.wait_for()
-    assert page.locator(".insight-heatmap").first.is_visible()
-    assert page.get_by_text("pushes the model").first.is_visible(), "the colour legend"
+    expect(page.locator(".insight-heatmap").first).to_be_visible()
+    expect(page.get_by_text("pushes the model").first).to_be_visible()  # the colour legend
     settle(page)
     shoot(page, "explain")
 
@@ -138,8 +140,8 @@ def test_upload_train_and_explore_in_a_real_browser(server, browser_page, tiny_m
     page.get_by_text("After fine-tuning").first.wait_for(timeout=LONG * 2)
     page.locator(".js-plotly-plot").nth(1).wait_for()  # before and after, side by side
     settle(page)
-    assert page.locator(".js-plotly-plot").nth(1).is_visible()
-    assert page.locator(".js-plotly-plot canvas.gl-canvas-context").count() >= 2, "drawn with WebGL"
+    expect(page.locator(".js-plotly-plot").nth(1)).to_be_visible()
+    expect(page.locator(".js-plotly-plot canvas.gl-canvas-context").nth(1)).to_be_attached()  # WebGL, both maps
     page.get_by_text("All examples", exact=True).click()
     page.get_by_text(re.compile(r"90 examples\. PCA of all 90 points")).wait_for(timeout=LONG * 2)
     settle(page)
@@ -167,14 +169,14 @@ def test_the_entity_sample_trains_and_shows_spans_explanations_and_word_map(
     page.get_by_role("heading", name="Evaluate", level=1).wait_for()
     page.get_by_text("Sentences: true and predicted entities").wait_for()
     page.locator(".insight-entities").first.wait_for()
-    assert page.get_by_text("Entity F1").first.is_visible()
+    expect(page.get_by_text("Entity F1").first).to_be_visible()
     settle(page)
     shoot(page, "ner_evaluate")
 
     go(page, "Explain")
     page.locator(".insight-entities").first.wait_for()
     page.locator(".insight-heatmap .insight-word").first.wait_for()
-    assert page.get_by_text("Word to explain").first.is_visible()
+    expect(page.get_by_text("Word to explain").first).to_be_visible()
     settle(page)
     shoot(page, "ner_explain")
 
@@ -289,10 +291,10 @@ def test_apply_scores_the_news_sample_and_shows_the_trend_and_the_planted_alert(
     page.get_by_role("heading", name=re.compile(r"^Alerts \(\d+\)")).wait_for(timeout=LONG * 4)
     settle(page)
     page.get_by_role("heading", name="Share of each label per week").wait_for()
-    assert page.locator(".js-plotly-plot").first.is_visible(), "the trend chart"
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()  # the trend chart
     alert = page.get_by_text(re.compile(r"negative\s+in\s+Banking\s+in the week of 2026-07-20"))
     alert.first.wait_for()
-    assert page.get_by_text("Words behind it").first.is_visible()
+    expect(page.get_by_text("Words behind it").first).to_be_visible()
     shoot(page, "apply")
 
 
@@ -304,12 +306,12 @@ def test_compare_says_which_run_is_better_and_explains_a_disagreement_side_by_si
     go(page, "Compare")
     page.get_by_text(re.compile(r"is better than .* on Macro-F1")).first.wait_for()
     page.get_by_role("heading", name=re.compile(r"^Where they disagree \(\d+\)")).wait_for()
-    assert page.get_by_text("Settings that differ").is_visible()
+    expect(page.get_by_text("Settings that differ")).to_be_visible()
     shoot(page, "compare")
     page.get_by_role("button", name="Explain both").click()
     page.get_by_role("heading", name="Explain", level=1).wait_for()
     page.get_by_text("with two runs").wait_for()
     page.get_by_text("Predicted", exact=True).nth(1).wait_for()  # one prediction per run
-    assert page.locator(".insight-heatmap").count() == 2
+    expect(page.locator(".insight-heatmap")).to_have_count(2)
     settle(page)
     shoot(page, "explain_side_by_side")

@@ -70,6 +70,16 @@ def test_bad_input_is_one_error_line_and_exit_2(tmp_path, capsys, args, words):
     assert "Traceback" not in err
 
 
+def test_no_command_prints_the_help_and_a_wrong_one_names_the_right_help(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m trainer") and "fit" in out and "score" in out
+    assert main(["bogus"]) == 2
+    assert "(see `python -m trainer --help`)" in capsys.readouterr().err
+    assert main(["fit", "--epochs", "many"]) == 2
+    assert "(see `python -m trainer fit --help`)" in capsys.readouterr().err
+
+
 def test_fit_predict_runs_round_trip(tmp_path, tiny_model_dir):
     csv = sentiment_csv(tmp_path / "train.csv")
     runs_dir = tmp_path / "runs"

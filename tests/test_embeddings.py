@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from trainer import embeddings
 from trainer.predict import RunModel
@@ -52,7 +53,10 @@ def test_points_and_a_stratified_first_sample(tmp_path, tiny_model_dir):
     assert sample["gold"].value_counts().to_dict() == {"negative": 4, "neutral": 4, "positive": 4}
 
 
-def test_the_map_starts_with_a_sample_then_every_example_once(tmp_path, tiny_model_dir):
+@pytest.mark.parametrize("bf16", ["on", "off"])
+def test_the_map_starts_with_a_sample_then_every_example_once(tmp_path, tiny_model_dir, bf16, monkeypatch):
+    """The same map on both CPU paths: bf16 tried (checked against fp32 first) and fp32 forced."""
+    monkeypatch.setenv("INSIGHT_CPU_BF16", bf16)
     run_dir, _ = saved_text_run(tmp_path, tiny_model_dir)
     run, model = load_run(run_dir), RunModel.load(run_dir)
     folder = RunFolder(run_dir)
@@ -80,4 +84,8 @@ def test_the_map_starts_with_a_sample_then_every_example_once(tmp_path, tiny_mod
     assert folder.vector_file("finetuned", "test").stat().st_mtime_ns == stamp, "computed once"
     xy = embeddings.projected(full.after, "pca", run_dir)
     assert xy.shape == (120, 2) and embeddings.has_projection(full.after, "pca", run_dir)
-    assert folder.inference()["backbone"]["checked"] > 0, "bf16 was checked against fp32 for the backbone"
+    check = folder.inference()["backbone"]
+    if bf16 == "on":
+        assert check["checked"] > 0, "bf16 was checked against fp32 for the backbone"
+    else:
+        assert (check["checked"], check["precision"]) == (0, None), check["reason"]

@@ -22,7 +22,7 @@ from trainer.tasks import TEXT_TASK, TOKEN_TASK, task_name
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse prints usage + exits 2; keep it to one line
-        raise CliError(f"{message} (see `python -m trainer {self.prog.split()[-1]} --help`)")
+        raise CliError(f"{message} (see `{self.prog} --help`)")  # prog: "python -m trainer [command]"
 
 
 def _data_args(p: argparse.ArgumentParser, optional: bool = False) -> None:
@@ -38,7 +38,7 @@ def _data_args(p: argparse.ArgumentParser, optional: bool = False) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m trainer", description="Insight: fine-tune and explain text classifiers.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     check = sub.add_parser("check", help="validate a data file and print the report")
     _data_args(check)
@@ -219,7 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from trainer.models import ModelError
 
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:  # no command: the help, as `git` and `pip` do
+            parser.print_help()
+            return 0
         if args.command != "runs":
             _quiet_libraries()
         return COMMANDS[args.command](args)

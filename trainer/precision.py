@@ -6,11 +6,13 @@ dynamic int8 quantization of the linear layers was 1.6-2x faster but its embeddi
 0.91-0.97), so it is not used. A run's fine-tuned model uses bf16 on the CPU only after it gives the same
 label as fp32 on at least 99.5% of its validation texts and an embedding cosine of at least 0.99 on
 every one of them; the pretrained backbone only after the cosine check. Otherwise fp32, and the run
-says why. CUDA keeps its own bf16/fp16 autocast; MPS stays in fp32.
+says why. CUDA keeps its own bf16/fp16 autocast; MPS stays in fp32. `INSIGHT_CPU_BF16=off` keeps fp32
+everywhere; `INSIGHT_CPU_BF16=on` tries bf16 (still checked) on a CPU without native bf16.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -38,10 +40,29 @@ class PrecisionCheck:
         return asdict(self)
 
 
+MODE_VARIABLE = "INSIGHT_CPU_BF16"  # auto (default) | on | off
+MODES = ("auto", "on", "off")
+
+
+def cpu_bf16_mode() -> str:
+    """`INSIGHT_CPU_BF16`: "auto" asks the CPU, "off" keeps fp32, "on" tries bf16 on any CPU.
+
+    "on" skips only the hardware question (PyTorch emulates bf16 where the CPU lacks it, slowly): the
+    agreement check against fp32 still decides. It lets one machine exercise both paths, whatever its CPU.
+    """
+    mode = (os.environ.get(MODE_VARIABLE) or "auto").strip().lower()
+    if mode not in MODES:
+        raise ValueError(f"{MODE_VARIABLE} must be one of {', '.join(MODES)}, not {mode!r}.")
+    return mode
+
+
 def cpu_bf16_supported() -> bool:
-    """Whether this CPU runs bf16 matrix products natively (AVX-512 BF16 or AMX)."""
+    """Whether bf16 is tried on this CPU: natively (AVX-512 BF16 or AMX), or as `INSIGHT_CPU_BF16` says."""
     import torch
 
+    mode = cpu_bf16_mode()
+    if mode != "auto":
+        return mode == "on"
     if not hasattr(torch.backends, "mkldnn") or not torch.backends.mkldnn.is_available():
         return False
     try:
@@ -49,6 +70,15 @@ def cpu_bf16_supported() -> bool:
     except OSError:
         return False
     return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def usable(recorded: str | None) -> str | None:
+    """The precision to run a model in on this CPU: its recorded check's, while bf16 is still tried here.
+
+    A run checked on a CPU with native bf16 and opened on one without (a shared runs folder), or with
+    `INSIGHT_CPU_BF16=off`, runs in fp32.
+    """
+    return recorded if recorded == "bf16" and cpu_bf16_supported() else None
 
 
 def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -95,7 +125,8 @@ def check_model(
     if model_device_type(model) != "cpu":
         return PrecisionCheck(None, 0, None, 1.0, "Not on the CPU: the GPU's own mixed precision is used.")
     if not cpu_bf16_supported():
-        return PrecisionCheck(None, 0, None, 1.0, "fp32: this CPU has no native bf16.")
+        why = "turned off by INSIGHT_CPU_BF16=off" if cpu_bf16_mode() == "off" else "this CPU has no native bf16"
+        return PrecisionCheck(None, 0, None, 1.0, f"fp32: {why}.")
     sample = list(inputs)[: CHECK_TEXTS if classifier else CHECK_TEXTS // 2]
     if not sample:
         return PrecisionCheck(None, 0, None, 1.0, "fp32: no text to check bf16 against.")

@@ -45,6 +45,7 @@ class RunModel:
         import transformers
 
         from trainer.models import load_tokenizer, model_max_length, pick_device
+        from trainer.precision import usable
         from trainer.runs import RunFolder, read_json
 
         path = Path(path)
@@ -65,7 +66,7 @@ class RunModel:
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         max_length = run_config.get("resolved_max_length") or model_max_length(tokenizer, model.config)
         check = RunFolder(model_dir.parent).inference().get("finetuned") or {}
-        precision = check.get("precision") if choice.device == "cpu" else None
+        precision = usable(check.get("precision")) if choice.device == "cpu" else None
         return cls(model, tokenizer, task.name, int(max_length), labels, precision, check.get("reason", ""))
 
     def predict(self, inputs: Sequence, batch_size: int = 64, progress: Progress | None = None) -> Any:
