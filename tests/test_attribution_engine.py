@@ -45,10 +45,12 @@ def test_completeness_word_scores_sum_to_the_score_change(tiny, tricky) -> None:
         change = (
             direct_logits(model, tok, exp.text)[target] - direct_logits(model, tok, exp.text, base)[target]
         )
-        assert exp.score_change == pytest.approx(change, abs=1e-5)
+        # The engine reads the change from a padded batch, the test from one row: fp32 matrix products
+        # differ in the last bits with the batch's shape (more so on AMX), so 1e-5 relative, not exact.
+        assert exp.score_change == pytest.approx(change, rel=1e-5, abs=1e-5)
         total = sum(s for s in exp.scores if s is not None)
         assert total == pytest.approx(sum(exp.token_scores), abs=1e-9)
-        assert abs(total - change) <= abs(exp.delta) + 1e-5
+        assert abs(total - change) <= abs(exp.delta) + 1e-5 * max(1.0, abs(change))
         assert exp.relative_delta == pytest.approx(relative_delta(exp.delta, exp.score_change))
         assert exp.relative_delta <= 0.05 and exp.trust in ("good", "fair") and exp.n_steps == 50
 
@@ -88,7 +90,8 @@ def test_prediction_is_exactly_the_models_own(tiny, tricky) -> None:
     for exp in tricky:
         logits = direct_logits(model, tok, exp.text)
         probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
-        np.testing.assert_allclose([exp.probabilities[k] for k in LABELS], probs, atol=1e-6)
+        # padded batch vs one row: logits agree to ~1e-6 relative (fp32); softmax's slope is at most 1/2
+        np.testing.assert_allclose([exp.probabilities[k] for k in LABELS], probs, atol=1e-5)
         assert exp.predicted == LABELS[int(np.argmax(logits))] == exp.target
 
 
@@ -176,7 +179,8 @@ def test_gradient_x_input_matches_a_hand_computation_and_agreement_is_reported(t
     hook.remove()
     (grad,) = torch.autograd.grad(logit, kept["emb"])
     per_token = (grad * kept["emb"]).sum(-1)[0, 1:-1].detach().double().numpy()  # drop [CLS], [SEP]
-    np.testing.assert_allclose(exp.gxi_scores, per_token, rtol=1e-4, atol=1e-7)  # one token per word here
+    # one token per word here; a sum over the hidden size can cancel to ~0, so the slack scales with the largest
+    np.testing.assert_allclose(exp.gxi_scores, per_token, rtol=1e-4, atol=1e-4 * np.abs(per_token).max())
     for e in tricky:
         assert len(e.gxi_scores) == len(e.words)
         if len(e.words) >= 2 and e.agreement.spearman is not None:
@@ -189,13 +193,13 @@ def test_faithfulness_numbers_match_removing_the_words_by_hand(tiny, tricky) -> 
     exp = tricky[1]  # "good good GOOD good"
     f = exp.faithfulness
     target = LABELS.index(exp.target)
-    assert f.prob_full == pytest.approx(exp.probabilities[exp.target], abs=1e-6)
+    assert f.prob_full == pytest.approx(exp.probabilities[exp.target], abs=1e-5)  # another batch's shape
     assert f.k == 1 and f.top_words == [exp.words[int(np.nanargmax(np.array(exp.scores, float)))]]
     ids = tok(exp.text)["input_ids"]
     ids[1 + f.top_indices[0]] = tok.pad_token_id  # one token per word: word i is token i + 1
     logits = direct_logits(model, tok, exp.text, ids)
     p = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
-    assert f.prob_without_top == pytest.approx(p[target], abs=1e-6)
+    assert f.prob_without_top == pytest.approx(p[target], abs=1e-5)
     assert f.comprehensiveness == pytest.approx(f.prob_full - f.prob_without_top)
     assert exp.comprehensiveness == f.comprehensiveness and exp.sufficiency == f.sufficiency
     again = explain(model, tok, LABELS, [exp.text])[0].faithfulness
@@ -220,11 +224,11 @@ def test_batches_give_the_same_answer_as_one_by_one(tiny) -> None:
     together = explain(model, tok, LABELS, texts, batch_size=3, faithfulness=False)
     alone = [explain(model, tok, LABELS, [t], faithfulness=False)[0] for t in texts]
     for a, b in zip(together, alone, strict=True):
-        np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
-        assert a.text == b.text
+        assert a.text == b.text and a.n_steps == b.n_steps
+        np.testing.assert_allclose(a.scores, b.scores, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(b.scores).max()))
     tight = explain(model, tok, LABELS, texts, batch_size=3, faithfulness=False, memory_budget_mb=0.05)
     for a, b in zip(tight, together, strict=True):  # tiny budget: smaller batches and chunks, same scores
-        np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
+        np.testing.assert_allclose(a.scores, b.scores, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(b.scores).max()))
 
 
 def test_two_threads_on_one_model_do_not_mix_their_hooks(tiny) -> None:
