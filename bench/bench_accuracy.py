@@ -8,7 +8,7 @@ Data: ../shared/bench-data (CR and TREC sentences for text classification, WikiA
 entities): each *_train file trains (Insight sets 10% of it aside for validation and early stopping; the
 scripts train on all of it), each *_test file scores. Recipes:
 
-- insight:   trainer.fit.fit with TrainConfig defaults (what a user who changes nothing gets).
+- insight:   trainer.train.fit.fit with TrainConfig defaults (what a user who changes nothing gets).
 - plain:     a plain transformers.Trainer script: dynamic padding, batch 16, lr 2e-5, 3 epochs, no
              warmup (the script people write from the transformers docs).
 - tutorial:  the same but every text padded to 128 tokens (the common tutorial recipe).
@@ -39,8 +39,8 @@ FILES = {
 
 def insight(data, model: str, seed: int) -> dict:
     from trainer.config import TrainConfig
-    from trainer.fit import fit
     from trainer.runs import create_run
+    from trainer.train.fit import fit
 
     with tempfile.TemporaryDirectory() as runs:
         start = time.time()
@@ -68,7 +68,7 @@ def script(data, model: str, seed: int, pad_to: int | None) -> dict:
         set_seed,  # fmt: skip
     )
 
-    from trainer.models import resolve_model
+    from trainer.model.loading import resolve_model
 
     set_seed(seed)
     path = resolve_model(model)
@@ -106,7 +106,7 @@ def script(data, model: str, seed: int, pad_to: int | None) -> dict:
         start = time.time()
         trainer.train()
         test = encode(data.test)
-        output = trainer.predict(test)
+        output = trainer.runs.model(test)
         seconds = time.time() - start
     predicted = output.predictions.argmax(-1)
     if not words:
@@ -144,7 +144,7 @@ def main() -> None:
     import torch
     from transformers.utils import logging as hf_logging
 
-    from trainer.data import prepare
+    from trainer.prepare import prepare
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()

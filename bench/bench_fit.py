@@ -3,7 +3,7 @@
 All three train the same backbone on the same split of the same data (default: the project's own
 English sentiment sample) and are scored on the same test split.
 
-- insight:   trainer.fit.fit with TrainConfig defaults (dynamic padding, warmup + linear decay,
+- insight:   trainer.train.fit.fit with TrainConfig defaults (dynamic padding, warmup + linear decay,
              epoch evals, early stopping restoring the best checkpoint).
 - plain:     a plain transformers.Trainer script with DataCollatorWithPadding, batch 32, lr 5e-5,
              3 epochs (what a careful engineer writes first).
@@ -41,7 +41,7 @@ def plain_trainer(data, model_name, pad_to=None, batch=32, lr=5e-5, epochs=3, se
         set_seed,
     )
 
-    from trainer.models import resolve_model
+    from trainer.model.loading import resolve_model
 
     set_seed(seed)
     path = resolve_model(model_name)
@@ -78,7 +78,7 @@ def plain_trainer(data, model_name, pad_to=None, batch=32, lr=5e-5, epochs=3, se
         start = time.time()
         out_metrics = trainer.train().metrics
         seconds = time.time() - start
-        pred = trainer.predict(enc(data.test)).predictions.argmax(-1)
+        pred = trainer.runs.model(enc(data.test)).predictions.argmax(-1)
     gold = [l2i[y] for y in data.test.labels]
     return (
         seconds,
@@ -90,8 +90,8 @@ def plain_trainer(data, model_name, pad_to=None, batch=32, lr=5e-5, epochs=3, se
 
 def insight_fit(data, model_name, **overrides):
     from trainer.config import TrainConfig
-    from trainer.fit import fit
     from trainer.runs import create_run
+    from trainer.train.fit import fit
 
     config = TrainConfig(model=model_name, **overrides)
     with tempfile.TemporaryDirectory() as runs_dir:
@@ -118,8 +118,8 @@ def main() -> None:
     hf_logging.disable_progress_bar()
     if args.threads:
         torch.set_num_threads(args.threads)
-    from trainer.data import prepare
-    from trainer.models import load_tokenizer, pick_device
+    from trainer.model.loading import load_tokenizer, pick_device
+    from trainer.prepare import prepare
 
     data = prepare(args.data, tokenizer=load_tokenizer(args.model))
     device = pick_device()

@@ -4,7 +4,7 @@
 
 Reads CR sentences (../shared/bench-data) with the pretrained backbone, or with a run's fine-tuned model
 (--run: then also the share of texts whose predicted label matches fp32). Rounds alternate the order.
-The product uses bf16 on the CPU only where it passes trainer.precision's check (cosine >= 0.99 on every
+The product uses bf16 on the CPU only where it passes trainer.model.bf16_check's check (cosine >= 0.99 on every
 text, same label on >= 99.5%); int8 is measured to show why it is not used.
 """
 
@@ -33,8 +33,8 @@ def main() -> None:
     import pandas as pd
     import torch
 
-    from trainer.precision import cosines, cpu_bf16_supported
-    from trainer.predict import RunModel, backbone
+    from trainer.model.bf16_check import cosines, cpu_bf16_supported
+    from trainer.runs.model import RunModel, backbone
     from trainer.tasks import get_task
 
     torch.set_num_threads(2)

@@ -47,12 +47,12 @@ def main() -> None:
     import pandas as pd
 
     from trainer.config import TrainConfig
-    from trainer.data import prepare
-    from trainer.fit import fit
-    from trainer.label_issues import run_issues
-    from trainer.models import load_tokenizer
-    from trainer.predict import RunModel
+    from trainer.inspect.label_issues import run_issues
+    from trainer.model.loading import load_tokenizer
+    from trainer.prepare import prepare
     from trainer.runs import RunFolder, create_run, load_run
+    from trainer.runs.model import RunModel
+    from trainer.train.fit import fit
 
     work = Path(tempfile.mkdtemp(prefix="bench-issues-"))
     frame = pd.read_csv(args.data)

@@ -141,16 +141,16 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="where the run folder goes (default: a temp folder)")
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from trainer import embeddings
     from trainer.attribution.dataset import rank_words
     from trainer.config import TrainConfig
-    from trainer.data import prepare
-    from trainer.fit import fit
-    from trainer.label_issues import run_issues
-    from trainer.models import load_tokenizer
-    from trainer.predict import RunModel
-    from trainer.projection import project
+    from trainer.inspect import embedding_map as embeddings
+    from trainer.inspect.label_issues import run_issues
+    from trainer.inspect.projection import project
+    from trainer.model.loading import load_tokenizer
+    from trainer.prepare import prepare
     from trainer.runs import RunFolder, create_run, load_run
+    from trainer.runs.model import RunModel
+    from trainer.train.fit import fit
 
     work = Path(args.out or tempfile.mkdtemp(prefix="bench-scale-"))
     results: list[tuple[str, float | str, str]] = []

@@ -24,11 +24,11 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
 
     from trainer.config import TrainConfig
-    from trainer.data import prepare
-    from trainer.fit import fit
-    from trainer.models import load_tokenizer, pick_device
-    from trainer.predict import RunModel
+    from trainer.model.loading import load_tokenizer, pick_device
+    from trainer.prepare import prepare
     from trainer.runs import create_run
+    from trainer.runs.model import RunModel
+    from trainer.train.fit import fit
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()

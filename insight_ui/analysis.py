@@ -34,8 +34,8 @@ def predictions(run: Run) -> pd.DataFrame | None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _intervals(path: str, mtime: float) -> dict:
+    from trainer.evaluate.uncertainty import run_intervals
     from trainer.runs import load_run
-    from trainer.uncertainty import run_intervals
 
     return run_intervals(load_run(Path(path)))
 

@@ -8,8 +8,8 @@ import time
 from collections.abc import Sequence
 
 from insight_ui.components.charts import PALETTE
+from trainer.apply.trends import ALL_GROUPS
 from trainer.runs import Run
-from trainer.trends import ALL_GROUPS
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem;color:#1f2937}"

@@ -14,17 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import state
-from trainer.data import (
-    CONLL_EXTENSIONS,
-    TOKEN_TASK,
-    DataError,
-    PreparedData,
-    ValidationReport,
-    prepare,
-    propose_columns,
-    propose_task,
-    read_table,
-)
+from trainer.data import CONLL_EXTENSIONS, DataError, ValidationReport, read_table
+from trainer.prepare import PreparedData, prepare, propose_columns, propose_task
+from trainer.tasks import TOKEN_TASK
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 SAMPLE_EXTENSIONS = (".csv", ".tsv", ".jsonl", ".json", ".conll", ".bio", ".iob")

@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 
 from insight_ui import analysis
+from trainer.evaluate.uncertainty import interval_text, run_intervals
 from trainer.runs import Run, RunFolder
-from trainer.uncertainty import interval_text, run_intervals
 
 CONFIG_FIELDS = (
     "model",

@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from trainer.jobs import JobManager, TaskRegistry
+from trainer.jobs.manager import ComputationRegistry, JobManager
 
 # ---------------------------------------------------------------- session keys
 
@@ -35,7 +35,7 @@ EXPLAIN_ORIGIN = "explain_origin"  # a short description of where EXPLAIN_TEXT c
 EXPLAIN_COMPARE = "explain_compare"  # widget key: path of a second run explained side by side, or None
 EXPLAIN_MODE = "explain_mode"  # widget key: "test" (an example of the test split) or "own" (typed)
 OWN_TEXT = "own_text"  # widget key: the text typed on the Explain page
-ISSUE_ACTIONS = "issue_actions"  # {run path: {row index: trainer.corrections.Correction}}
+ISSUE_ACTIONS = "issue_actions"  # {run path: {row index: trainer.inspect.corrections.Correction}}
 APPLY_FILE = "apply_file"  # path (str) of the file of new text chosen on the Apply page, or None
 APPLY_SCORING = "apply_scoring"  # {run path: name of the scoring the Apply page shows}
 
@@ -137,15 +137,15 @@ def job_manager() -> JobManager:
 
 
 @st.cache_resource(show_spinner=False)
-def task_registry() -> TaskRegistry:
+def computation_registry() -> ComputationRegistry:
     """Background tasks (attribution over a split, projections) shared by every tab."""
-    return TaskRegistry()
+    return ComputationRegistry()
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
 def run_model(run_path: str) -> Any:
     """`RunModel.load(run_path)`, kept in memory (imports torch on first use)."""
-    from trainer.predict import RunModel
+    from trainer.runs.model import RunModel
 
     return RunModel.load(run_path)
 
@@ -153,7 +153,7 @@ def run_model(run_path: str) -> Any:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def tokenizer_for(backbone: str) -> Any:
     """A tokenizer for the data checks; light (no torch) when the model is a local folder."""
-    from trainer.light_tokenizer import load_light_tokenizer
+    from trainer.model.light_tokenizer import load_light_tokenizer
 
     return load_light_tokenizer(backbone)
 
@@ -161,6 +161,6 @@ def tokenizer_for(backbone: str) -> Any:
 @st.cache_resource(show_spinner=False)
 def device_label() -> str:
     """Where training runs, e.g. 'CPU (2 cores)' (imports torch)."""
-    from trainer.models import pick_device
+    from trainer.model.loading import pick_device
 
     return pick_device().label

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trainer.words import word_spans
+from trainer.data.word_rule import word_spans
 
 LABELS = ["neg", "neu", "pos"]
 TAGS = ["O", "B-PER", "I-PER"]

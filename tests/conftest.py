@@ -88,9 +88,9 @@ def tiny_text_run(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path
     from helpers import sentiment_csv
 
     from trainer.config import TrainConfig
-    from trainer.data import prepare
-    from trainer.fit import fit
+    from trainer.prepare import prepare
     from trainer.runs import RunFolder, create_run
+    from trainer.train.fit import fit
 
     tmp = tmp_path_factory.mktemp("tiny-text-run")
     data = prepare(sentiment_csv(tmp / "s.csv", n=150))

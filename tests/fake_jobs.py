@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from trainer.progress import Cancelled, Event, History
+from trainer.jobs.worker import main
 from trainer.runs import RunFolder
-from trainer.worker import main
+from trainer.train.progress import Cancelled, Event, History
 
 
 def stepping(steps: int, delay: float, gate: str | None):

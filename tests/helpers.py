@@ -61,7 +61,7 @@ LABELS = ["negative", "neutral", "positive"]
 def fake_run(runs: Path, name: str, gold: list[str], predicted: list[str], texts: list[str] | None = None,
              lr: float = 1e-4, epochs_seen: tuple[float, ...] = (0.6, 0.7)) -> Path:  # fmt: skip
     """A finished text run folder as fine-tuning leaves it, minus the weights (Compare never loads them)."""
-    from trainer.metrics import classification_scores
+    from trainer.evaluate.metrics import classification_scores
     from trainer.runs import RunFolder, create_run, write_json
 
     run_dir = create_run(runs, name)

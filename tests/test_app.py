@@ -20,8 +20,8 @@ from insight_ui import state
 from insight_ui.components.heatmap import entity_spans_html, token_heatmap_html
 from insight_ui.safe import md
 from trainer.config import TrainConfig
-from trainer.data import prepare
-from trainer.jobs import JobManager
+from trainer.jobs.manager import JobManager
+from trainer.prepare import prepare
 from trainer.runs import RunFolder, load_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -448,7 +448,7 @@ def test_likely_label_issues_become_a_corrected_dataset_to_train_again(trained_r
     runs_dir = tmp_path / "runs"
     run_dir = shutil.copytree(text_run, runs_dir / text_run.name)
     folder = RunFolder(run_dir)
-    for stale in (folder.issues_file, folder.issues_meta_file, folder.task_file("issues")):
+    for stale in (folder.issues_file, folder.issues_meta_file, folder.computation_file("issues")):
         stale.unlink(missing_ok=True)
     try:
         at = open_run(app(runs_dir, monkeypatch), run_dir, "evaluate")

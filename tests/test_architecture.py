@@ -138,3 +138,132 @@ def test_only_the_adapters_name_a_task():
         and any(c in path.read_text(encoding="utf-8") for c in comparisons)
     ]
     assert offenders == []
+
+
+# The floors of trainer/, lowest first: a package imports only packages on lower floors (and itself);
+# packages on one floor never import each other. A new package must be given a floor here.
+LAYERS = (
+    ("trainer.data", "trainer.model", "trainer.evaluate", "trainer.errors"),  # know no task and no run
+    ("trainer.attribution",),  # integrated gradients on any model
+    ("trainer.tasks",),  # the adapters: what differs between text and token classification
+    ("trainer.prepare", "trainer.config"),  # a file and settings, made ready for a task
+    ("trainer.runs",),  # the run folder, its one owner; a run's model
+    ("trainer.train", "trainer.inspect"),  # fine-tuning; looking into a finished run
+    ("trainer.apply",),  # scoring new text, trends, labelling
+    ("trainer.jobs",),  # every long computation in its own process
+    ("trainer.cli",),  # the command line
+    ("trainer.__main__",),  # python -m trainer
+)
+
+
+def package_of(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def package_edges() -> dict[str, dict[str, list[str]]]:
+    """trainer package -> the trainer packages it imports -> the module imports behind each edge."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for name, targets in graph().items():
+        if not name.startswith("trainer"):
+            continue
+        for target in targets:
+            a, b = package_of(name), package_of(target)
+            if b.startswith("trainer") and a != b:
+                found.setdefault(a, {}).setdefault(b, []).append(f"{name} -> {target}")
+    return found
+
+
+def test_every_package_of_trainer_has_a_floor():
+    floors = {p for layer in LAYERS for p in layer}
+    packages = {package_of(m) for m in modules() if m.startswith("trainer.")}
+    assert packages - floors == set(), "give each new package a floor in LAYERS"
+    assert floors - packages == set(), "LAYERS names a package that is gone"
+
+
+def test_packages_import_only_lower_floors_counting_imports_inside_functions():
+    floor = {p: i for i, layer in enumerate(LAYERS) for p in layer}
+    upward = [
+        edge
+        for a, targets in package_edges().items()
+        for b, behind in targets.items()
+        if floor[b] >= floor[a]
+        for edge in behind
+    ]
+    assert upward == []
+    assert cycles({a: set(t) for a, t in package_edges().items()}) == [], "no two packages import each other"
+
+
+def test_the_floor_check_sees_an_import_inside_a_function(tmp_path, monkeypatch):
+    """The package graph counts lazy imports: a function in data importing trainer.runs is an edge."""
+    fake = {"trainer.data.x": tmp_path / "x.py", "trainer.runs": tmp_path / "r.py"}
+    fake["trainer.data.x"].write_text("def f():\n    from trainer.runs import RunFolder\n", encoding="utf-8")
+    fake["trainer.runs"].write_text("", encoding="utf-8")
+    monkeypatch.setattr(__import__(__name__), "modules", lambda: fake)
+    assert package_edges() == {"trainer.data": {"trainer.runs": ["trainer.data.x -> trainer.runs"]}}
+
+
+def _run_path_names() -> tuple[set[str], set[str]]:
+    """(file and folder names the run owners join under a run, the owners' path attributes)."""
+    names, attributes = set(), {"path"}
+    for path in (ROOT / "trainer" / "runs").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+                right = node.right
+                if isinstance(right, ast.Constant) and isinstance(right.value, str):
+                    names.add(right.value)
+                elif isinstance(right, ast.JoinedStr) and right.values and isinstance(right.values[0], ast.Constant):
+                    names.add(str(right.values[0].value).split("{")[0])
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    targets = [t.id for t in getattr(item, "targets", []) if isinstance(t, ast.Name)]
+                    for name in targets + [getattr(item, "name", "")]:
+                        if name.endswith(("_dir", "_file", "_lock", "_log")):
+                            attributes.add(name)
+    return {n for n in names if n}, attributes
+
+
+def run_path_joins(source: str) -> list[str]:
+    """Each place in `source` that joins a path under a run: a run file's name, or a run owner's path."""
+    names, attributes = _run_path_names()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        left = right = None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            left, right = node.left, node.right
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in ("joinpath", "with_name", "with_suffix", "glob", "iterdir"):
+                left, right = node.func.value, node.args[0] if node.args else None
+        if left is None:
+            continue
+        literal = right.value if isinstance(right, ast.Constant) and isinstance(right.value, str) else None
+        if isinstance(right, ast.JoinedStr) and right.values and isinstance(right.values[0], ast.Constant):
+            literal = str(right.values[0].value)
+        owner_path = isinstance(left, ast.Attribute) and left.attr in attributes and left.attr != "path"
+        run_root = (isinstance(left, ast.Attribute) and left.attr == "path" and isinstance(left.value, ast.Attribute)
+                    and left.value.attr in ("run", "folder")) or (
+            isinstance(left, ast.Attribute) and left.attr == "path"
+            and isinstance(left.value, ast.Name) and left.value.id in ("run", "folder", "scoring")
+        ) or (isinstance(left, ast.Name) and left.id in ("run_dir", "run_path"))  # fmt: skip
+        named = literal is not None and any(literal == n or (n.endswith(("-", ".")) and literal.startswith(n))
+                                             for n in names)  # fmt: skip
+        if owner_path or run_root or (named and literal not in ("config.json",)):
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_the_run_path_check_finds_joins_under_a_run():
+    assert run_path_joins('np.load(run.path / "trust.npz")') != []
+    assert run_path_joins("folder.vectors_dir / name") != []
+    assert run_path_joins('x = folder.issues_file.with_name(".tmp")') != []
+    assert run_path_joins('Path(run_dir) / "scores"') != []
+    assert run_path_joins("folder.trust_file") == [] and run_path_joins('Path(here) / "sample_data"') == []
+
+
+def test_only_trainer_runs_names_a_path_under_a_run():
+    offenders = {
+        name: found
+        for name, path in modules().items()
+        if not name.startswith("trainer.runs") and (found := run_path_joins(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}

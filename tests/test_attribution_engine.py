@@ -225,10 +225,14 @@ def test_batches_give_the_same_answer_as_one_by_one(tiny) -> None:
     alone = [explain(model, tok, LABELS, [t], faithfulness=False)[0] for t in texts]
     for a, b in zip(together, alone, strict=True):
         assert a.text == b.text and a.n_steps == b.n_steps
-        np.testing.assert_allclose(a.scores, b.scores, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(b.scores).max()))
+        np.testing.assert_allclose(
+            a.scores, b.scores, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(b.scores).max())
+        )
     tight = explain(model, tok, LABELS, texts, batch_size=3, faithfulness=False, memory_budget_mb=0.05)
     for a, b in zip(tight, together, strict=True):  # tiny budget: smaller batches and chunks, same scores
-        np.testing.assert_allclose(a.scores, b.scores, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(b.scores).max()))
+        np.testing.assert_allclose(
+            a.scores, b.scores, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(b.scores).max())
+        )
 
 
 def test_two_threads_on_one_model_do_not_mix_their_hooks(tiny) -> None:

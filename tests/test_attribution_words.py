@@ -1,4 +1,4 @@
-"""trainer.attribution.words: subword scores summed back into the words they overlap."""
+"""trainer.attribution.token_words: subword scores summed back into the words they overlap."""
 
 from __future__ import annotations
 

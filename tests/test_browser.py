@@ -141,7 +141,9 @@ def test_upload_train_and_explore_in_a_real_browser(server, browser_page, tiny_m
     page.locator(".js-plotly-plot").nth(1).wait_for()  # before and after, side by side
     settle(page)
     expect(page.locator(".js-plotly-plot").nth(1)).to_be_visible()
-    expect(page.locator(".js-plotly-plot canvas.gl-canvas-context").nth(1)).to_be_attached()  # WebGL, both maps
+    expect(
+        page.locator(".js-plotly-plot canvas.gl-canvas-context").nth(1)
+    ).to_be_attached()  # WebGL, both maps
     page.get_by_text("All examples", exact=True).click()
     page.get_by_text(re.compile(r"90 examples\. PCA of all 90 points")).wait_for(timeout=LONG * 2)
     settle(page)
@@ -197,7 +199,7 @@ def test_a_job_keeps_running_when_the_app_restarts(browser_page, tiny_model_dir,
     import os
     import signal
 
-    from trainer.jobs import JobManager
+    from trainer.jobs.manager import JobManager
     from trainer.runs import RunFolder
 
     runs_dir = tmp_path / "runs"

@@ -15,7 +15,7 @@ from test_jobs import DATA, until, worker
 
 from trainer import runs
 from trainer.config import TrainConfig
-from trainer.jobs import JobManager
+from trainer.jobs.manager import JobManager
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +64,7 @@ def test_a_run_is_only_ever_looked_for_inside_the_runs_folder(fake_manager, tmp_
 
 
 def test_a_cancelled_real_run_resumes_from_the_command_line(tmp_path, tiny_model_dir):
-    from trainer.data import prepare
+    from trainer.prepare import prepare
 
     manager = JobManager(tmp_path / "runs", poll=0.2)
     try:

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from helpers import LABELS, fake_run
 
-from trainer import compare as cmp
+from trainer.inspect import compare as cmp
 from trainer.runs import load_run
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""trainer.corrections: the user's keep/drop/relabel decisions applied to a run's data."""
+"""trainer.inspect.corrections: the user's keep/drop/relabel decisions applied to a run's data."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from helpers import sentiment_csv
 
 from trainer.config import TrainConfig
-from trainer.corrections import Correction, corrected_dataset
-from trainer.data import prepare
+from trainer.inspect.corrections import Correction, corrected_dataset
+from trainer.prepare import prepare
 from trainer.runs import RunFolder, create_run, load_run
 
 

@@ -7,10 +7,8 @@ from collections import Counter
 import pytest
 from data_helpers import balanced, error_of, labeled_rows, people_conll, write_csv
 
-from trainer.data import (
-    DataError,
-    prepare,
-)
+from trainer.data import DataError
+from trainer.prepare import prepare
 
 
 def test_only_one_class_is_an_error(tmp_path):

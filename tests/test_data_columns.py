@@ -5,13 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from data_helpers import balanced, error_of, write_csv
 
-from trainer.data import (
-    TEXT_TASK,
-    TOKEN_TASK,
-    prepare,
-    propose_columns,
-    propose_task,
-)
+from trainer.prepare import prepare, propose_columns, propose_task
+from trainer.tasks import TEXT_TASK, TOKEN_TASK
 
 
 def test_columns_proposed_by_name_case_insensitively():

@@ -1,4 +1,4 @@
-"""trainer.data.prepare: the whole pipeline and what it refuses; importing trainer.data stays cheap."""
+"""trainer.prepare: the whole pipeline and what it refuses; importing trainer.data stays cheap."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from pathlib import Path
 
 from data_helpers import balanced, error_of, people_conll, write_csv
 
-from trainer.data import (
-    TEXT_TASK,
-    prepare,
-)
+from trainer.prepare import prepare
+from trainer.tasks import TEXT_TASK
 
 
 def test_unknown_task(tmp_path):

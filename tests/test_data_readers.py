@@ -7,15 +7,9 @@ import json
 import pytest
 from data_helpers import error_of
 
-from trainer.data import (
-    TOKEN_TASK,
-    detect_encoding,
-    prepare,
-    propose_columns,
-    propose_task,
-    read_conll,
-    read_table,
-)
+from trainer.data import detect_encoding, read_conll, read_table
+from trainer.prepare import prepare, propose_columns, propose_task
+from trainer.tasks import TOKEN_TASK
 
 
 @pytest.mark.parametrize(

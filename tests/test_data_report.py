@@ -7,10 +7,8 @@ import json
 import pytest
 from data_helpers import balanced, labeled_rows, write_csv
 
-from trainer.data import (
-    choose_max_length,
-    prepare,
-)
+from trainer.data import choose_max_length
+from trainer.prepare import prepare
 
 
 def test_report_to_dict_is_json_and_to_text_is_readable(tmp_path, tokenizer):

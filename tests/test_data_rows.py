@@ -6,10 +6,8 @@ import json
 
 from data_helpers import LABELS, error_of, labeled_rows, write_csv
 
-from trainer.data import (
-    TOKEN_TASK,
-    prepare,
-)
+from trainer.prepare import prepare
+from trainer.tasks import TOKEN_TASK
 
 
 def test_dropped_rows_are_counted_by_reason(tmp_path):

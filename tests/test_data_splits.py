@@ -8,9 +8,7 @@ from collections import Counter
 import pandas as pd
 from data_helpers import LABELS, balanced, error_of, labeled_rows, write_csv
 
-from trainer.data import (
-    prepare,
-)
+from trainer.prepare import prepare
 
 
 def test_stratified_even_with_a_rare_label(tmp_path):

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from data_helpers import people_conll, write_csv
 
-from trainer.data import (
-    TOKEN_TASK,
-    detect_tag_scheme,
-    prepare,
-    repair_tags,
-)
+from trainer.data import detect_tag_scheme, repair_tags
+from trainer.prepare import prepare
+from trainer.tasks import TOKEN_TASK
 
 
 def test_token_task_from_conll_with_bio_repair(tmp_path, tokenizer):

@@ -1,13 +1,13 @@
-"""trainer.embeddings: the map's points and vectors, stored once in the run folder."""
+"""trainer.inspect.embedding_map: the map's points and vectors, stored once in the run folder."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from trainer import embeddings
-from trainer.predict import RunModel
+from trainer.inspect import embedding_map as embeddings
 from trainer.runs import RunFolder, load_run
+from trainer.runs.model import RunModel
 
 
 def test_entity_words_are_the_words_in_a_true_or_predicted_entity():
@@ -28,9 +28,9 @@ def saved_text_run(tmp_path, tiny_model_dir, n=120):
     from helpers import sentiment_csv
 
     from trainer.config import TrainConfig
-    from trainer.data import prepare
-    from trainer.fit import fit
+    from trainer.prepare import prepare
     from trainer.runs import create_run
+    from trainer.train.fit import fit
 
     data = prepare(sentiment_csv(tmp_path / "s.csv", n=n))
     run_dir = create_run(tmp_path / "runs", "map")

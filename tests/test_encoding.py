@@ -1,7 +1,7 @@
-"""trainer.encoding: labels on the first subword of each word, long sentences in overlapping windows."""
+"""trainer.model.encoding: labels on the first subword of each word, long sentences in overlapping windows."""
 
-from trainer.encoding import IGNORE_INDEX, encode_words
-from trainer.models import load_tokenizer
+from trainer.model.encoding import IGNORE_INDEX, encode_words
+from trainer.model.loading import load_tokenizer
 
 
 def test_labels_go_on_the_first_piece_of_each_word_only(real_model_dir):

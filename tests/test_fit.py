@@ -8,11 +8,12 @@ import pytest
 from helpers import conll_file, sentiment_csv
 
 from trainer.config import TrainConfig
-from trainer.data import TOKEN_TASK, prepare
-from trainer.fit import Cancelled, class_weights, fit
-from trainer.models import load_tokenizer
-from trainer.predict import RunModel
+from trainer.model.loading import load_tokenizer
+from trainer.prepare import prepare
 from trainer.runs import RunFolder, create_run
+from trainer.runs.model import RunModel
+from trainer.tasks import TOKEN_TASK
+from trainer.train.fit import Cancelled, class_weights, fit
 
 
 @pytest.fixture
@@ -166,7 +167,7 @@ def test_a_cancelled_run_resumes_from_its_last_epoch_and_ends_like_an_uninterrup
 
 
 def test_a_learning_rate_far_too_high_stops_with_advice(tmp_path, tiny_model_dir, tiny_data):
-    from trainer.fit import Diverged
+    from trainer.train.fit import Diverged
 
     run_dir = create_run(tmp_path, "diverge")
     config = TrainConfig(
@@ -178,7 +179,7 @@ def test_a_learning_rate_far_too_high_stops_with_advice(tmp_path, tiny_model_dir
 
 
 def test_divergence_rules():
-    from trainer.progress import divergence
+    from trainer.train.progress import divergence
 
     assert divergence(float("nan"), 1.0, 0.9, 7).startswith("Training stopped at step 7: the loss became NaN")
     assert "infinite" in divergence(float("inf"), None, None, 1)

@@ -7,8 +7,8 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer, DistilBertConfig
 
-from trainer.heads import pooling_for
-from trainer.models import load_model
+from trainer.model.heads import pooling_for
+from trainer.model.loading import load_model
 from trainer.tasks import TEXT_TASK, TOKEN_TASK, get_task
 
 LABELS = ["billing", "delivery", "refund"]

@@ -1,12 +1,12 @@
-"""trainer.inference: batched forward passes give each input the model's own answer, in input order."""
+"""trainer.model.inference: batched forward passes give each input the model's own answer, in input order."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from trainer.inference import mean_pool, softmax, text_embeddings, text_logits, word_logits
-from trainer.models import model_lock
+from trainer.model.inference import mean_pool, softmax, text_embeddings, text_logits, word_logits
+from trainer.model.loading import model_lock
 
 
 def direct(model, tok, texts):

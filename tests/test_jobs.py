@@ -14,7 +14,7 @@ import pytest
 
 from trainer import runs
 from trainer.config import TrainConfig
-from trainer.jobs import JobManager, TaskRegistry
+from trainer.jobs.manager import ComputationRegistry, JobManager
 
 FAKE = str(Path(__file__).resolve().parent / "fake_jobs.py")
 
@@ -238,7 +238,7 @@ def test_task_registry_shares_one_computation_and_reports_progress():
             progress(i + 1, n)
         return n * 2
 
-    tasks = TaskRegistry()
+    tasks = ComputationRegistry()
     first = tasks.start("k", work, 5)
     first.finished.wait(5)
     again = tasks.start("k", work, 5)

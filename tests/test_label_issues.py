@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trainer.label_issues import (
+from trainer.inspect.label_issues import (
     find_label_issues,
     find_token_issues,
     label_quality,
@@ -117,7 +117,7 @@ def test_out_of_fold_probabilities_never_see_their_row() -> None:
 
 def test_planted_flips_in_every_split_of_a_run_are_found(tmp_path) -> None:
     from trainer.config import TrainConfig
-    from trainer.data import prepare
+    from trainer.prepare import prepare
     from trainer.runs import RunFolder, create_run, load_run
 
     x, truth, noisy, flipped = blobs(240, 24)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from trainer import labelling
-from trainer.data import DataError, prepare
+from trainer.apply import labelling
+from trainer.data import DataError
+from trainer.prepare import prepare
 from trainer.runs import load_run
 
 

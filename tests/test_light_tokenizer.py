@@ -1,4 +1,4 @@
-"""trainer.light_tokenizer: the data checks' torch-free tokenizer reads exactly what transformers reads."""
+"""trainer.model.light_tokenizer: the data checks' torch-free tokenizer reads exactly what transformers reads."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from trainer.light_tokenizer import LightTokenizer, load_light_tokenizer
+from trainer.model.light_tokenizer import LightTokenizer, load_light_tokenizer
 
 
 def test_same_ids_as_the_transformers_tokenizer(real_model_dir, tokenizer):
@@ -25,7 +25,7 @@ def test_same_ids_as_the_transformers_tokenizer(real_model_dir, tokenizer):
 
 def test_loading_it_does_not_import_torch():
     code = (
-        "import sys; from trainer.light_tokenizer import load_light_tokenizer; load_light_tokenizer('default');"
+        "import sys; from trainer.model.light_tokenizer import load_light_tokenizer; load_light_tokenizer('default');"
         "print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,8 +1,8 @@
-"""trainer.metrics: scores on hand-checked examples, entity spans read the conlleval way."""
+"""trainer.evaluate.metrics: scores on hand-checked examples, entity spans read the conlleval way."""
 
 import pytest
 
-from trainer.metrics import classification_scores, entity_spans, span_errors, token_scores
+from trainer.evaluate.metrics import classification_scores, entity_spans, span_errors, token_scores
 
 
 def test_seqeval_scores_on_a_hand_checked_example():

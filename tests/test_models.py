@@ -2,7 +2,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from trainer.models import ModelError, pick_device, resolve_model
+from trainer.model.loading import ModelError, pick_device, resolve_model
 
 
 def fake_torch(cuda=False, bf16=False, mps=False):
@@ -62,7 +62,7 @@ def test_missing_path_is_not_mistaken_for_a_hub_id():
 
 
 def test_hub_id_without_internet_explains_itself():
-    from trainer.models import load_tokenizer
+    from trainer.model.loading import load_tokenizer
 
     with pytest.raises(ModelError, match="internet"):
         load_tokenizer("some-org/some-model-that-is-not-here")

@@ -7,23 +7,25 @@ emulates bf16 on a CPU without it (slowly), so both paths run here whatever the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from helpers import sentiment_csv
 
-from trainer import precision
 from trainer.config import TrainConfig
-from trainer.data import prepare
-from trainer.fit import fit
-from trainer.predict import RunModel
-from trainer.predictions import stack
+from trainer.model import bf16_check as precision
+from trainer.model.inference import stack
+from trainer.prepare import prepare
 from trainer.runs import RunFolder, create_run
+from trainer.runs.model import RunModel
+from trainer.train.fit import fit
 
 
 def test_this_machine_says_which_path_auto_takes(monkeypatch):
     monkeypatch.delenv(precision.MODE_VARIABLE, raising=False)
     native = precision.cpu_bf16_supported()
-    flags = open("/proc/cpuinfo", encoding="utf-8").read()
+    flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
     assert native == (" avx512_bf16" in flags or " amx_bf16" in flags)
     print(f"this CPU takes the {'bf16' if native else 'fp32'} path under INSIGHT_CPU_BF16=auto")
     monkeypatch.setenv(precision.MODE_VARIABLE, "off")
@@ -67,7 +69,7 @@ def test_a_run_on_either_path_predicts_what_fp32_predicts(
     """Fine-tune with the path forced, then score the test split on that path and in fp32.
 
     The same assertions for both paths: the run records the path it took, and its predictions match
-    fp32's within the documented tolerance (trainer.precision: the same label on at least 99.5% of texts
+    fp32's within the documented tolerance (trainer.model.bf16_check: the same label on at least 99.5% of texts
     and an embedding cosine of at least 0.99 on every one; probabilities within bf16's 8-bit mantissa).
     """
     monkeypatch.setenv(precision.MODE_VARIABLE, mode)

@@ -1,12 +1,12 @@
-"""trainer.predict: a saved run's model predicts and embeds new inputs for either task."""
+"""trainer.runs.model: a saved run's model predicts and embeds new inputs for either task."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from trainer.predict import RunModel, backbone_embeddings
 from trainer.runs import RunFolder, create_run
+from trainer.runs.model import RunModel, backbone_embeddings
 
 LABELS = ["negative", "neutral", "positive"]
 TAGS = ["O", "B-PER", "I-PER"]

@@ -1,11 +1,11 @@
-"""trainer.predictions: the predictions table and what the pages read from it."""
+"""trainer.evaluate.predictions: the predictions table and what the pages read from it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from trainer.predictions import (
+from trainer.evaluate.predictions import (
     Predictions,
     TagPredictions,
     biggest_confusion,

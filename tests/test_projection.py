@@ -8,8 +8,8 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from trainer import projection
-from trainer.projection import cache_key, compute_projection, project
+from trainer.inspect import projection
+from trainer.inspect.projection import cache_key, compute_projection, project
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from helpers import sentiment_csv
 
 from trainer import runs
 from trainer.config import TrainConfig
-from trainer.data import prepare
+from trainer.prepare import prepare
 from trainer.runs import RunFolder, create_run, find_run, list_runs, load_run
 
 

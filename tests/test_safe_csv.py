@@ -1,4 +1,4 @@
-"""trainer.safe_csv: no cell of a downloaded CSV runs as a formula in a spreadsheet (OWASP CSV injection)."""
+"""trainer.data.safe_csv: no cell of a downloaded CSV runs as a formula in a spreadsheet (OWASP CSV injection)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 
-from trainer.safe_csv import csv_bytes, neutralise, to_csv
+from trainer.data.safe_csv import csv_bytes, neutralise, to_csv
 
 HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "plain", "a=b"]
 
@@ -22,7 +22,7 @@ def test_formula_like_text_cells_get_a_leading_quote_and_numbers_stay_numbers():
 
 
 def test_a_large_csv_file_copies_safely_chunk_by_chunk_and_numbers_read_as_text_stay_numbers(tmp_path):
-    from trainer.safe_csv import copy_safely
+    from trainer.data.safe_csv import copy_safely
 
     rows = 45_000  # three chunks of 20,000
     source = tmp_path / "scored.csv"

@@ -50,9 +50,9 @@ def news_file(path: Path, rows: int, seed: int = 0, words: list[list[str]] | Non
 
 
 def score(run_dir: Path, source: Path, chunk_rows: int = 2000, **columns):
-    from trainer.predict import RunModel
-    from trainer.score_results import run_scoring
-    from trainer.scoring import Scoring, Spec
+    from trainer.apply.results import run_scoring
+    from trainer.runs.model import RunModel
+    from trainer.runs.scoring import Scoring, Spec
 
     spec = Spec(str(source), chunk_rows=chunk_rows, **columns)
     scoring = Scoring(run_dir, f"{source.stem}-{chunk_rows}")
@@ -136,8 +136,8 @@ def test_shifted_text_reads_as_drift_and_in_domain_text_does_not(text_run, tmp_p
 
 def test_an_entity_run_scores_words_only_conll_into_spans(tmp_path, tiny_model_dir):
     from trainer.config import TrainConfig
-    from trainer.data import prepare
-    from trainer.fit import fit
+    from trainer.prepare import prepare
+    from trainer.train.fit import fit
 
     data = prepare(conll_file(tmp_path / "ner.conll", n=60))
     run_dir = create_run(tmp_path / "runs", "ner")

@@ -8,7 +8,7 @@ import pytest
 from seqeval.metrics import f1_score as seq_f1
 from sklearn.metrics import f1_score
 
-from trainer import uncertainty as u
+from trainer.evaluate import uncertainty as u
 
 
 def labels_with(right: int, total: int) -> tuple[list[str], list[str]]:

@@ -6,7 +6,8 @@ import pytest
 from helpers import conll_file
 
 from insight_ui.wording import in_app
-from trainer.data import DataError, prepare
+from trainer.data import DataError
+from trainer.prepare import prepare
 
 
 def test_trainer_messages_name_the_apps_widgets_instead_of_cli_options(tmp_path):

@@ -1,4 +1,4 @@
-"""trainer.words: the one word rule (text: spans; sentences: cells and typed text) and its inverse."""
+"""trainer.data.word_rule: the one word rule (text: spans; sentences: cells and typed text) and its inverse."""
 
 from __future__ import annotations
 

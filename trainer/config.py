@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trainer.heads import POOLING
+from trainer.model.heads import POOLING
 from trainer.tasks import TASK_NAMES as TASKS
 from trainer.tasks import TEXT_TASK, TOKEN_TASK, get_task
 

@@ -17,7 +17,7 @@ from trainer import runs
 
 def in_process(key: str, label: str, start: Callable[[], Any]) -> bool:
     """Run `start()` as an in-process task under `key` unless done; True when its result is ready."""
-    registry = state.task_registry()
+    registry = state.computation_registry()
     job = registry.get(key)
     if job is None:
         start()
@@ -50,37 +50,37 @@ def job_task(
 
     The process outlives a refresh or a restart of the app: the page finds it again by its name.
     """
-    from trainer.worker import task_name
+    from trainer.jobs.worker import computation_name
 
     manager = state.job_manager()
-    name = task_name(kind, params)
-    task = manager.task(run_dir, name)
+    name = computation_name(kind, params)
+    task = manager.computation(run_dir, name)
     if task is None or task.status in (runs.INTERRUPTED, runs.CANCELLED):
         if not start:
             return False
-        manager.forget_task(run_dir, name)
-        manager.start_task(run_dir, kind, **params)
+        manager.forget_computation(run_dir, name)
+        manager.start_computation(run_dir, kind, **params)
         st.rerun()
     if task.status == runs.FINISHED:
         return True
     if task.status == runs.FAILED:
         st.error(md(task.error or "The computation failed."), icon=":material/error:")
         if st.button("Try again", key=f"retry_{kind}_{name}", icon=":material/refresh:"):
-            manager.forget_task(run_dir, name)
+            manager.forget_computation(run_dir, name)
             st.rerun()
         return False
 
     @st.fragment(run_every=1.0)
     @layout.guarded
     def live() -> None:
-        now = manager.task(run_dir, name)
+        now = manager.computation(run_dir, name)
         if now is None or not now.running:
             st.rerun()
         counts = f" ({now.done:,} of {now.total:,})" if now.total else ""
         left = f", about {duration(now.eta_seconds)} left" if now.eta_seconds is not None else ""
         st.progress(now.progress, text=label + counts + left)
         if stoppable and st.button("Stop", key=f"stop_{kind}_{name}", icon=":material/stop_circle:"):
-            manager.stop_task(run_dir, name)
+            manager.stop_computation(run_dir, name)
 
     live()
     return False

@@ -8,8 +8,8 @@ from __future__ import annotations
 import html
 from collections.abc import Collection, Iterable, Sequence
 
-from trainer.metrics import entity_spans
-from trainer.words import word_separator
+from trainer.data.word_rule import word_separator
+from trainer.evaluate.metrics import entity_spans
 
 RED = (220, 38, 38)  # pushes toward the target class
 BLUE = (37, 99, 235)  # pushes away from it

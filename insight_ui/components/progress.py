@@ -9,7 +9,7 @@ import streamlit as st
 from insight_ui.components import charts
 from insight_ui.components.runs import STATUS_ICONS
 from insight_ui.safe import md
-from trainer.jobs import JobSnapshot
+from trainer.jobs.manager import JobSnapshot
 
 
 def duration(seconds: float | None) -> str:

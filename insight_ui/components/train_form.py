@@ -8,7 +8,7 @@ import streamlit as st
 
 from insight_ui import state
 from trainer.config import HELP, TrainConfig, auto_epochs
-from trainer.heads import POOLING
+from trainer.model.heads import POOLING
 from trainer.tasks import get_task
 
 DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}

@@ -18,15 +18,18 @@ from insight_ui.components.runs import run_selector
 from insight_ui.components.trend_charts import confidence_chart, trend_chart
 from insight_ui.safe import md, trim
 from insight_ui.wording import in_app
-from trainer import labelling, runs
-from trainer.data import DataError, prepare
+from trainer import runs
+from trainer.apply import labelling
+from trainer.apply.results import alerts_json
+from trainer.apply.score import HISTOGRAM, text_column_of
+from trainer.apply.trends import ALL_GROUPS, BASELINE, propose_group_column, propose_time_column
+from trainer.data import DataError
 from trainer.data import stream as streaming
+from trainer.data.safe_csv import csv_bytes, file_bytes
+from trainer.jobs.worker import computation_name
+from trainer.prepare import prepare
 from trainer.runs import Run
-from trainer.safe_csv import csv_bytes, file_bytes
-from trainer.score_results import alerts_json
-from trainer.scoring import HISTOGRAM, Scoring, Spec, keep_file, scoring_name, scorings, text_column_of
-from trainer.trends import ALL_GROUPS, BASELINE, propose_group_column, propose_time_column
-from trainer.worker import task_name
+from trainer.runs.scoring import Scoring, Spec, keep_file, scoring_name, scorings
 
 INTRO = (
     "Use a trained model on **new text**: score this week's messages or news, see how the share of each "
@@ -164,16 +167,16 @@ def progress_or_resume(run: Run, scoring: Scoring) -> bool:
     """The job's live progress (started if need be); a resume button after a stop. True once finished."""
     params = {"name": scoring.name}
     manager = state.job_manager()
-    task = manager.task(run.path, task_name("score", params))
+    task = manager.computation(run.path, computation_name("score", params))
     if task is not None and task.status in (runs.CANCELLED, runs.INTERRUPTED):
-        done = sum((runs.read_json(f, {}) or {}).get("rows", 0) for f in scoring.path.glob("state-*.json"))
+        done = scoring.rows_done()
         st.info(
             f"Scoring stopped after about {done:,} rows. It resumes where it stopped.",
             icon=":material/pause:",
         )
         if st.button("Resume scoring", icon=":material/play_arrow:", key="apply_resume"):
-            manager.forget_task(run.path, task.name)
-            manager.start_task(run.path, "score", **params)
+            manager.forget_computation(run.path, task.name)
+            manager.start_computation(run.path, "score", **params)
             st.rerun()
         return False
     return background.job_task(run.path, "score", "Scoring", stoppable=True, **params)
@@ -202,7 +205,7 @@ def summary(results: dict) -> None:
 def drift_section(run: Run, results: dict) -> None:
     drift = results.get("drift") or {}
     with st.expander("How the new texts compare with the training data"):
-        trust = np.load(run.path / "trust.npz")
+        trust = np.load(run.folder.trust_file)
         hist = results.get("confidence_histogram") or [0] * (len(HISTOGRAM) - 1)
         st.plotly_chart(confidence_chart(hist, HISTOGRAM, trust["validation_confidence"]), width="stretch",
                         key="apply_conf")  # fmt: skip

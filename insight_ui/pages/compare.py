@@ -10,8 +10,8 @@ from insight_ui import layout, state
 from insight_ui.components import compare_charts, paging
 from insight_ui.components.runs import finished_runs
 from insight_ui.safe import md, trim
-from trainer import compare as cmp
-from trainer import uncertainty
+from trainer.evaluate import uncertainty
+from trainer.inspect import compare as cmp
 from trainer.runs import load_run
 
 INTRO = (

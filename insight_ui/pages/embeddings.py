@@ -10,9 +10,9 @@ from insight_ui import layout, state
 from insight_ui.components import background, charts
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, plot_text
-from trainer import embeddings as emb
+from trainer.inspect import embedding_map as emb
+from trainer.jobs.worker import computation_name
 from trainer.runs import Run
-from trainer.worker import task_name
 
 SUBSETS = {"test": "Test split", "all": "All examples"}
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -155,28 +155,28 @@ def render() -> None:
 
 def show(run: Run, subset: str, method: str, colour: str) -> None:
     data = emb.load(run, subset)
-    name = task_name("embed", {"subset": subset})
-    task = state.job_manager().task(run.path, name)
+    name = computation_name("embed", {"subset": subset})
+    task = state.job_manager().computation(run.path, name)
     label = (
         "Reading the examples with the pretrained model (first map: a sample), then every example, "
         "before and after fine-tuning…"
     )
     if data is None or data.stage == "sample":
         if background.job_task(run.path, "embed", label, subset=subset) and data is None:
-            state.job_manager().forget_task(run.path, name)  # it finished, yet its files are gone
+            state.job_manager().forget_computation(run.path, name)  # it finished, yet its files are gone
             st.rerun()
         if data is None:
             return
     elif task is not None and task.status != "finished":
-        state.job_manager().forget_task(run.path, name)
+        state.job_manager().forget_computation(run.path, name)
     draw(run, data, subset, method, colour)
 
 
 def draw(run: Run, data: emb.MapData, subset: str, method: str, colour: str) -> None:
     """The two maps side by side (before and after fine-tuning) and what they show."""
-    from trainer.projection import approach
+    from trainer.inspect.projection import approach
 
-    registry, path = state.task_registry(), str(run.path)
+    registry, path = state.computation_registry(), str(run.path)
     frame, after, before = data.frame, data.after, data.before
     issues = issue_marks(run, frame)
     if method != "pca" and not emb.has_projection(after, method, path):

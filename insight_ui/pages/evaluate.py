@@ -10,12 +10,12 @@ from insight_ui.components import background, charts, paging
 from insight_ui.components.heatmap import entity_spans_html
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, plot_label, trim
-from trainer import predictions as tables
-from trainer.corrections import ACTIONS, Correction, corrected_dataset
-from trainer.metrics import span_errors
+from trainer.data.safe_csv import csv_bytes
+from trainer.evaluate import predictions as tables
+from trainer.evaluate.metrics import span_errors
+from trainer.evaluate.uncertainty import interval_text
+from trainer.inspect.corrections import ACTIONS, Correction, corrected_dataset
 from trainer.runs import Run
-from trainer.safe_csv import csv_bytes
-from trainer.uncertainty import interval_text
 
 INTRO = (
     "How good is the model, and where does it go wrong? Scores are measured on the **test split**: "
@@ -263,7 +263,7 @@ def issues_section(run: Run) -> None:
     if issues is None:
         label = "Looking for likely label issues in every split (cross-validated over the model's embeddings)"
         if background.job_task(run.path, "issues", label):
-            state.job_manager().forget_task(run.path, "issues")  # it finished, yet its file is gone
+            state.job_manager().forget_computation(run.path, "issues")  # it finished, yet its file is gone
             st.rerun()
         return
     meta = run.folder.issues_meta()

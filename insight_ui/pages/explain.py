@@ -13,11 +13,11 @@ from insight_ui.components.heatmap import entity_spans_html, legend_html, token_
 from insight_ui.components.progress import duration
 from insight_ui.components.runs import finished_runs, run_selector
 from insight_ui.safe import md, trim
-from trainer import predictions as tables
-from trainer.metrics import span_errors
+from trainer.data.safe_csv import csv_bytes
+from trainer.evaluate import predictions as tables
+from trainer.evaluate.metrics import span_errors
+from trainer.jobs.worker import computation_name
 from trainer.runs import Run, load_run
-from trainer.safe_csv import csv_bytes
-from trainer.worker import task_name
 
 INTRO = (
     "Pick an example or type your own text. Insight shows what the model predicts and which words "
@@ -250,7 +250,8 @@ def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
     n, device = len(frame), str(run.config.get("device") or "CPU")
     sample, everything = min(SAMPLE, n), estimate_seconds(n, device)
     tasks = {
-        limit: manager.task(run.path, task_name("rank", {"limit": limit})) for limit in ("sample", "all")
+        limit: manager.computation(run.path, computation_name("rank", {"limit": limit}))
+        for limit in ("sample", "all")
     }
     running = next((limit for limit, t in tasks.items() if t is not None and t.running), None)
     if run.folder.top_words() is None and running is None:
@@ -260,7 +261,7 @@ def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
             f"{duration(estimate_seconds(sample, device))} here); all {n:,} take about {duration(everything)}."
         )
         if st.button("Find the words that matter", icon=":material/travel_explore:", key="start_top_words"):
-            manager.start_task(run.path, "rank", limit="sample")
+            manager.start_computation(run.path, "rank", limit="sample")
             st.rerun()
         return
     live_ranking(run, running, n, everything)
@@ -273,17 +274,19 @@ def live_ranking(run: Run, running: str | None, n: int, everything: float) -> No
     @st.fragment(run_every=2.0 if running else None)
     @layout.guarded
     def live() -> None:
-        task = manager.task(run.path, task_name("rank", {"limit": running})) if running else None
+        task = (
+            manager.computation(run.path, computation_name("rank", {"limit": running})) if running else None
+        )
         if running and (task is None or not task.running):
             st.rerun()  # it just finished: draw the final ranking with its buttons
         if task is not None:
             st.progress(task.progress, text=f"Explaining test texts: {task.done:,} of {task.total or '…'}")
             if st.button("Stop", key="stop_top_words", icon=":material/stop_circle:"):
-                manager.stop_task(run.path, task.name)
+                manager.stop_computation(run.path, task.name)
         saved, meta = run.folder.top_words(), run.folder.top_words_meta()
         if saved is not None:
             top_words_view(run, saved, meta, done=task is None)
-        failed = [t for t in (manager.task(run.path, task_name("rank", {"limit": x})) for x in ("sample", "all"))
+        failed = [t for t in (manager.computation(run.path, computation_name("rank", {"limit": x})) for x in ("sample", "all"))
                   if t is not None and t.status == "failed"]  # fmt: skip
         if failed and task is None:
             st.error(md(failed[0].error or "The ranking failed."), icon=":material/error:")
@@ -296,8 +299,8 @@ def live_ranking(run: Run, running: str | None, n: int, everything: float) -> No
                 icon=":material/playlist_add_check:",
             )
         ):
-            manager.forget_task(run.path, task_name("rank", {"limit": "all"}))
-            manager.start_task(run.path, "rank", limit="all")
+            manager.forget_computation(run.path, computation_name("rank", {"limit": "all"}))
+            manager.start_computation(run.path, "rank", limit="all")
             st.rerun()
 
     live()
@@ -345,7 +348,7 @@ def top_words_view(run: Run, frame: pd.DataFrame, meta: dict, done: bool = True)
     if right.button("Compute again", key="recompute_top_words", icon=":material/refresh:"):
         run.folder.forget_top_words()
         for limit in ("sample", "all"):
-            state.job_manager().forget_task(run.path, task_name("rank", {"limit": limit}))
+            state.job_manager().forget_computation(run.path, computation_name("rank", {"limit": limit}))
         st.rerun()
 
 

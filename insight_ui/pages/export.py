@@ -9,8 +9,8 @@ import streamlit as st
 
 from insight_ui import layout, report
 from insight_ui.components.runs import run_selector
+from trainer.data.safe_csv import csv_bytes
 from trainer.runs import Run
-from trainer.safe_csv import csv_bytes
 
 INTRO = (
     "Take your work with you: the fine-tuned model (loadable with the `transformers` library), "

@@ -13,7 +13,7 @@ from insight_ui.components.train_form import train_form
 from insight_ui.safe import md
 from insight_ui.wording import in_app
 from trainer import runs as run_store
-from trainer.jobs import JobSnapshot
+from trainer.jobs.manager import JobSnapshot
 from trainer.tasks import get_task
 
 INTRO = (

@@ -4,7 +4,7 @@ Decisions a caller relies on:
 
 * Method and baseline: see `engine.py` (Captum LayerIntegratedGradients on the word embeddings, the
   target class's logit, a [PAD] baseline keeping special tokens). Special tokens are never shown.
-* Words: the rule of `trainer.words`; words are exact substrings of the text with their spans.
+* Words: the rule of `trainer.data.word_rule`; words are exact substrings of the text with their spans.
 * Subword -> word: `words.py`; word scores sum to token scores, which sum to F(x) - F(baseline) - delta
   (completeness).
 * Not read (past max_length, or outside the window chosen for a tag): score None, `truncated=True`.
@@ -12,7 +12,7 @@ Decisions a caller relies on:
   tolerance are re-run with more steps (`integrated_gradients.step_schedule`).
 * Faithfulness: `faithfulness.py`; the random words are drawn with a seed made from `seed` and the
   text, so a text always gets the same draw.
-* Concurrency: every call on one model holds `trainer.models.model_lock(model)`.
+* Concurrency: every call on one model holds `trainer.model.loading.model_lock(model)`.
 
 Modules: `words` (tokens -> words), `integrated_gradients` (the arithmetic), `engine` (Captum/torch),
 `inputs` (texts and words as model inputs), `faithfulness`, `dataset` (many texts, word rankings).
@@ -49,7 +49,7 @@ from trainer.attribution.integrated_gradients import (
     step_schedule,
     trust_level,
 )
-from trainer.attribution.words import aggregate_to_words, is_cjk, joined_spans, read_scores, word_spans
+from trainer.attribution.token_words import aggregate_to_words, is_cjk, joined_spans, read_scores, word_spans
 
 __all__ = [
     "Agreement",

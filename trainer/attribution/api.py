@@ -7,7 +7,7 @@ from typing import Any
 
 from trainer.attribution.engine import Explanation, Settings, explain_items
 from trainer.attribution.inputs import text_items, token_item, word_at
-from trainer.attribution.words import joined_spans
+from trainer.attribution.token_words import joined_spans
 
 TEXT, TOKEN = "text-classification", "token-classification"  # the `task` an Explanation reports
 
@@ -31,7 +31,7 @@ def _target_index(target: str | int | None, labels: list[str]) -> int | None:
 
 
 def _max_length(model: Any, tokenizer: Any, max_length: int | None) -> int:
-    from trainer.models import model_max_length
+    from trainer.model.loading import model_max_length
 
     return int(max_length) if max_length else model_max_length(tokenizer, model.config)
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from trainer.attribution.api import explain
 from trainer.attribution.engine import Explanation
-from trainer.attribution.words import is_punctuation
+from trainer.attribution.token_words import is_punctuation
 
 Progress = Callable[[int, int], None]
 
@@ -201,7 +201,7 @@ def rank_words(
     Texts are taken in a stratified order (by `predicted` label), so the first `limit` are a sample that
     answers early; `limit=None` goes on through every text. `on_update(frame)` receives the ranking after
     every batch. Integrated gradients start at `n_steps` Gauss-Legendre steps and take more only where the
-    completeness check (relative delta within 5%) asks for it. `model` is a trainer.predict.RunModel.
+    completeness check (relative delta within 5%) asks for it. `model` is a trainer.runs.model.RunModel.
     """
     order = stratified_order(list(predicted) if predicted is not None else [""] * len(texts))
     order = order[:limit] if limit else order

@@ -7,7 +7,7 @@ special tokens kept; the same attention mask. Texts whose relative delta is abov
 re-run alone with more steps (50 -> 100 -> 200 -> max_steps); the best run is kept.
 
 Concurrency: Captum hooks the embedding layer while it attributes, so every call on one model holds
-`trainer.models.model_lock(model)`; other code that runs the same model object from another thread does too.
+`trainer.model.loading.model_lock(model)`; other code that runs the same model object from another thread does too.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from trainer.attribution.integrated_gradients import (
     step_schedule,
     trust_level,
 )
-from trainer.attribution.words import aggregate_to_words, read_scores
-from trainer.inference import softmax
-from trainer.models import model_device, model_lock
+from trainer.attribution.token_words import aggregate_to_words, read_scores
+from trainer.model.inference import softmax
+from trainer.model.loading import model_device, model_lock
 
 
 @dataclass

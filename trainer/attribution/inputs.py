@@ -1,7 +1,7 @@
 """What is explained: a text, or one word of a sentence, as model inputs mapped back to its words.
 
-Text task: the text tokenized like `trainer.inference` does (truncation at max_length), words by the
-word rule. Token task: the window `trainer.inference` reads the word in (most context on both sides),
+Text task: the text tokenized like `trainer.model.inference` does (truncation at max_length), words by the
+word rule. Token task: the window `trainer.model.inference` reads the word in (most context on both sides),
 words being the sentence's own words.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trainer.words import joined_spans, word_spans
+from trainer.data.word_rule import joined_spans, word_spans
 
 
 @dataclass
@@ -76,7 +76,7 @@ def token_item(
     tokenizer: Any, tokens: Sequence[str], word_index: int, target: int | None, max_length: int
 ) -> Item:
     """The window that predict.py would use for this word (most context on both sides), as an item."""
-    # Same call as trainer.encoding.encode_words, so the tag explained is the one RunModel.predict_tags gives.
+    # Same call as trainer.model.encoding.encode_words, so the tag explained is the one RunModel.predict_tags gives.
     stride = max(0, min(32, max_length // 4))
     enc = tokenizer(
         [list(tokens)], is_split_into_words=True, truncation=True, max_length=max_length, stride=stride,

@@ -9,7 +9,9 @@ Modules, one concept each: `readers` (files and encodings), `columns` (which col
 `rows` (rows into examples: label spellings, duplicates), `tags` (entity tag schemes), `checks`
 (enough of each class, unseen labels), `splits` (train/validation/test), `report` (the validation
 report and the tokenizer checks), `inputs` (new text to predict), `errors` (DataError, messages that
-name settings), `prepare` (all of it, asking the task adapter what differs per task).
+name settings), `stream` (large files in chunks), `word_rule` (the one rule for what a word is),
+`light_tokenizer` (torch-free tokenizer for the checks), `safe_csv` (CSV safe to open in a spreadsheet).
+Nothing here knows a task: `trainer.prepare` puts it all together, asking the task adapter what differs.
 
 Decisions a caller relies on:
 - Labels that differ only by case or surrounding spaces are merged into the most frequent spelling.
@@ -25,7 +27,6 @@ Decisions a caller relies on:
 """
 
 from trainer.data.errors import CLI_NAMES, PLAIN_NAMES, DataError, Message, render
-from trainer.data.prepare import PreparedData, prepare, propose_columns, propose_task
 from trainer.data.readers import (
     CONLL_EXTENSIONS,
     TABLE_EXTENSIONS,
@@ -38,21 +39,15 @@ from trainer.data.readers import (
 from trainer.data.report import ValidationReport, choose_max_length, pct
 from trainer.data.splits import Split
 from trainer.data.tags import detect_tag_scheme, entity_counts, repair_tags
-from trainer.tasks import TASK_NAMES as TASKS
-from trainer.tasks import TEXT_TASK, TOKEN_TASK
-from trainer.words import split_words
+from trainer.data.word_rule import split_words
 
 __all__ = [
     "CLI_NAMES",
     "CONLL_EXTENSIONS",
     "PLAIN_NAMES",
     "TABLE_EXTENSIONS",
-    "TASKS",
-    "TEXT_TASK",
-    "TOKEN_TASK",
     "DataError",
     "Message",
-    "PreparedData",
     "Source",
     "Split",
     "ValidationReport",
@@ -61,9 +56,6 @@ __all__ = [
     "detect_tag_scheme",
     "entity_counts",
     "pct",
-    "prepare",
-    "propose_columns",
-    "propose_task",
     "read_conll",
     "read_conll_words",
     "read_table",

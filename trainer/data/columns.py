@@ -14,7 +14,7 @@ import pandas as pd
 
 from trainer.data.errors import Message, fail
 from trainer.data.readers import TAG_RE
-from trainer.words import cell_text, split_words
+from trainer.data.word_rule import cell_text, split_words
 
 TEXT_NAMES = (
     "text", "texts", "sentence", "sentences", "review", "reviews", "review_text", "review_body",

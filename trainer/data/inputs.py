@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from trainer.data.columns import columns_found, propose_text_columns, propose_token_columns
 from trainer.data.errors import DataError, Message
 from trainer.data.readers import CONLL_EXTENSIONS, Source, read_conll_words, read_table
-from trainer.words import sentence_words
+from trainer.data.word_rule import sentence_words
 
 
 def _column(frame, given: str | None, proposed: str | None, what: str) -> str:

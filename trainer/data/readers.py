@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from trainer.data.errors import DataError
-from trainer.words import cell_text
+from trainer.data.word_rule import cell_text
 
 Source = str | Path | tuple[str, bytes]  # a path, or (file name, raw bytes) from an upload
 

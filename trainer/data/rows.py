@@ -18,7 +18,7 @@ from trainer.data.columns import SPLIT_VALUES
 from trainer.data.errors import DataError
 from trainer.data.readers import Loaded
 from trainer.data.report import ValidationReport, plural, quote
-from trainer.words import cell_text, split_words
+from trainer.data.word_rule import cell_text, split_words
 
 # (text cell, label cell, file name, row number) -> (x, y, split into characters?)
 RowParser = Callable[[str, str, str, int], tuple[Any, Any, bool]]

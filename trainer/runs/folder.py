@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from trainer import procs
+from trainer.model.loading import RUN_MODEL_FOLDER
+from trainer.runs import procs
 from trainer.tasks import get_task
 
 QUEUED, RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED = (
@@ -61,7 +62,7 @@ class RunFolder:
     Files: status.json, config.json (the TrainConfig as asked), resolved.json (what fine-tuning chose:
     max length, epochs, device), labels.json, report.json, data/<split>.jsonl, history.json,
     progress.json (the latest step), cancel (a cancel request), metrics.json, predictions.csv,
-    error.log, worker.log, model/, checkpoints/, embeddings/, projections/, attributions/, tasks/
+    error.log, worker.log, model/, checkpoints/, embeddings/, projections/, attributions/, computations/
     (background computations of this run: their progress and errors).
     """
 
@@ -86,16 +87,27 @@ class RunFolder:
     worker_log = property(lambda self: self.path / "worker.log")
     progress_file = property(lambda self: self.path / "progress.json")
     cancel_file = property(lambda self: self.path / "cancel")
-    tasks_dir = property(lambda self: self.path / "tasks")
+    computations_dir = property(lambda self: self.path / "computations")  # background computations' states
     vectors_dir = property(lambda self: self.path / "vectors")
     inference_file = property(lambda self: self.path / "inference.json")
     issues_file = property(lambda self: self.path / "label_issues.csv")
     issues_meta_file = property(lambda self: self.path / "label_issues.json")
-    model_dir = property(lambda self: self.path / "model")
+    model_dir = property(lambda self: self.path / RUN_MODEL_FOLDER)
     checkpoints_dir = property(lambda self: self.path / "checkpoints")
     embeddings_dir = property(lambda self: self.path / "embeddings")
     projections_dir = property(lambda self: self.path / "projections")
     top_words_file = property(lambda self: self.path / "attributions" / "top_words.csv")
+    trust_file = property(lambda self: self.path / "trust.npz")  # Apply's trust thresholds
+    scores_dir = property(lambda self: self.path / "scores")  # one folder per scoring (trainer.runs.scoring)
+    uploads_dir = property(lambda self: self.path / "scores" / "files")  # files uploaded to be scored
+    vectors_lock = property(lambda self: self.path / "vectors" / ".finetuned.lock")
+
+    def scoring_dir(self, name: str) -> Path:
+        return self.scores_dir / name
+
+    def map_sample_file(self, subset: str) -> Path:
+        """Which examples the embedding map's first sample holds."""
+        return self.vectors_dir / f"sample-{subset}.json"
 
     def vector_file(self, model: str, split: str) -> Path:
         """Embeddings (float16, one row per text, or per word for the token task) of `model`
@@ -122,7 +134,7 @@ class RunFolder:
         return np.load(path).astype(np.float32) if path.exists() else None
 
     def issues(self) -> pd.DataFrame | None:
-        """Likely label issues over every split (trainer.label_issues), most suspicious first."""
+        """Likely label issues over every split (trainer.inspect.label_issues), most suspicious first."""
         path = self.issues_file
         return pd.read_csv(path, keep_default_na=False) if path.exists() else None
 
@@ -130,21 +142,28 @@ class RunFolder:
         return read_json(self.issues_meta_file, {}) or {}
 
     def write_issues(self, frame: pd.DataFrame, meta: dict) -> None:
-        tmp = self.issues_file.with_name(".label_issues.csv.tmp")
+        tmp = self.issues_file.with_name(f".label_issues-{os.getpid()}.csv.tmp")
         frame.to_csv(tmp, index=False)
         os.replace(tmp, self.issues_file)
         write_json(self.issues_meta_file, meta)
 
     def inference(self) -> dict:
-        """How this run's models run fastest and safely on the CPU (see trainer.precision)."""
+        """How this run's models run fastest and safely on the CPU (see trainer.model.bf16_check)."""
         return read_json(self.inference_file, {}) or {}
 
     def write_inference(self, model: str, check: dict) -> None:
         write_json(self.inference_file, {**self.inference(), model: check})
 
-    def task_file(self, name: str) -> Path:
-        """The state of background computation `name` of this run (see trainer.jobs.Tasks)."""
-        return self.tasks_dir / f"{name}.json"
+    def computation_file(self, name: str) -> Path:
+        """The state of background computation `name` of this run (see trainer.jobs.worker.COMPUTATIONS).
+
+        Runs written before the rename keep theirs in `tasks/`; they are read (and updated) there."""
+        legacy = self.path / "tasks" / f"{name}.json"
+        return legacy if legacy.exists() else self.computations_dir / f"{name}.json"
+
+    def computation_stop_file(self, name: str) -> Path:
+        """Its presence asks background computation `name` to stop."""
+        return self.computation_file(name).with_suffix(".cancel")
 
     def split_file(self, name: str) -> Path:
         return self.path / "data" / f"{name}.jsonl"
@@ -196,14 +215,14 @@ class RunFolder:
     def write_progress(self, event: dict) -> None:
         write_json(self.progress_file, event)
 
-    def read_task(self, name: str) -> dict:
-        return read_json(self.task_file(name), {}) or {}
+    def read_computation(self, name: str) -> dict:
+        return read_json(self.computation_file(name), {}) or {}
 
-    def write_task(self, name: str, **fields: Any) -> dict:
+    def write_computation(self, name: str, **fields: Any) -> dict:
         """Update a background computation's state file, keeping earlier fields."""
-        self.tasks_dir.mkdir(exist_ok=True)
-        data = {**self.read_task(name), **fields, "updated": time.time()}
-        write_json(self.task_file(name), data)
+        self.computation_file(name).parent.mkdir(exist_ok=True)
+        data = {**self.read_computation(name), **fields, "updated": time.time()}
+        write_json(self.computation_file(name), data)
         return data
 
     def latest_checkpoint(self) -> Path | None:
@@ -227,7 +246,8 @@ class RunFolder:
 
     def load_data(self) -> Any:
         """The PreparedData saved at submit time (config, labels, report and the exact splits)."""
-        from trainer.data import PreparedData, ValidationReport
+        from trainer.data import ValidationReport
+        from trainer.prepare import PreparedData
 
         config = read_json(self.config_file, {}) or {}
         report_fields = {k: v for k, v in self.report().items() if k in ValidationReport.__dataclass_fields__}
@@ -292,6 +312,16 @@ class RunFolder:
         """The test-split predictions table, if written."""
         path = self.predictions_file
         return pd.read_csv(path, keep_default_na=False) if path.exists() else None
+
+    def predictions_stamp(self) -> int | None:
+        """When predictions.csv last changed (ns), or None when there is none."""
+        return self.predictions_file.stat().st_mtime_ns if self.predictions_file.exists() else None
+
+    def intervals(self) -> dict:
+        return read_json(self.intervals_file, {}) or {}
+
+    def write_intervals(self, data: dict) -> None:
+        write_json(self.intervals_file, data)
 
     def write_predictions(self, frame: pd.DataFrame) -> None:
         tmp = self.predictions_file.with_name(".predictions.csv.tmp")

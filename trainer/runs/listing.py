@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from trainer import procs
+from trainer.runs import procs
 from trainer.runs.folder import (
     ACTIVE,
     DEFAULT_RUNS_DIR,

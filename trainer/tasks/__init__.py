@@ -7,7 +7,7 @@ which views a page can draw (`supports`). A third task (say, multi-label) is one
 registered in `TASKS`.
 
 Modules: `base` (the contract every adapter fulfils), `text`, `token`. Imports stay cheap: the
-adapters import only trainer.words at load time; each method imports the machinery it uses when
+adapters import only trainer.data.word_rule at load time; each method imports the machinery it uses when
 called (trainer.data's readers, columns, rows, tags and checks; metrics; inference; predictions;
 attribution), and none of those imports trainer.tasks, so there is no import cycle
 (tests/test_architecture.py checks it).

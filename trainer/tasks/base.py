@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from trainer.words import joined_spans, sentence_words, word_spans
+from trainer.data.word_rule import joined_spans, sentence_words, word_spans
 
 Progress = Callable[[int, int], None]
 
@@ -58,7 +58,7 @@ class Task:
     headline_name: ClassVar[str]
     metric_cards: ClassVar[tuple[MetricCard, ...]]
     map_unit: ClassVar[str]  # what a dot of the embedding map is
-    map_points: ClassVar[str]  # which points trainer.embeddings maps: "examples" | "entity_words"
+    map_points: ClassVar[str]  # which points trainer.inspect.embedding_map maps: "examples" | "entity_words"
     map_intro: ClassVar[str]
     map_colours: ClassVar[dict[str, str]]
     views: ClassVar[frozenset[str]]
@@ -128,7 +128,7 @@ class Task:
         return [list(t) for t in split.tokens] if self.inputs_are_words else list(split.texts)
 
     def read_input(self, text: str) -> Any:
-        """Typed text as the model's input: the text itself, or its words (`trainer.words.sentence_words`)."""
+        """Typed text as the model's input: the text itself, or its words (`trainer.data.word_rule.sentence_words`)."""
         return sentence_words(text) if self.inputs_are_words else text
 
     def spans(self, item: Any) -> list[tuple[int, int]]:

@@ -94,7 +94,7 @@ class TextClassification(Task):
     def encode(
         self, tokenizer: Any, inputs: list, max_length: int, targets: list | None = None
     ) -> list[dict]:
-        from trainer.encoding import encode_texts
+        from trainer.model.encoding import encode_texts
 
         return encode_texts(tokenizer, inputs, max_length, targets)
 
@@ -107,7 +107,7 @@ class TextClassification(Task):
         return DataCollatorWithPadding(tokenizer)
 
     def scores(self, gold: list, predicted: list, labels: list[str]) -> dict:
-        from trainer.metrics import classification_scores
+        from trainer.evaluate.metrics import classification_scores
 
         return classification_scores(gold, predicted, labels)
 
@@ -122,31 +122,31 @@ class TextClassification(Task):
 
     def logits(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
                progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
-        from trainer.inference import text_logits
+        from trainer.model.inference import text_logits
 
         return text_logits(model, tokenizer, inputs, max_length, batch_size, progress, precision)
 
     def embed(self, encoder: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
               progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
-        from trainer.inference import text_embeddings
+        from trainer.model.inference import text_embeddings
 
         return text_embeddings(encoder, tokenizer, inputs, max_length, batch_size, progress, precision)
 
     def outputs(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
                 progress: Progress | None = None, precision: str | None = None) -> tuple[Any, Any]:  # fmt: skip
-        from trainer.inference import text_outputs
+        from trainer.model.inference import text_outputs
 
         return text_outputs(model, tokenizer, inputs, max_length, batch_size, progress, precision)
 
     def predictions(self, logits: Any, labels: list[str]) -> Any:
-        from trainer.inference import softmax
-        from trainer.predictions import Predictions
+        from trainer.evaluate.predictions import Predictions
+        from trainer.model.inference import softmax
 
         probs = softmax(logits)
         return Predictions([labels[i] for i in probs.argmax(1)], probs, labels)
 
     def predictions_frame(self, inputs: list, preds: Any, gold: list | None = None) -> Any:
-        from trainer.predictions import predictions_frame
+        from trainer.evaluate.predictions import predictions_frame
 
         return predictions_frame(inputs, preds, gold)
 

@@ -99,7 +99,7 @@ class TokenClassification(Task):
     def encode(
         self, tokenizer: Any, inputs: list, max_length: int, targets: list | None = None
     ) -> list[dict]:
-        from trainer.encoding import encode_words
+        from trainer.model.encoding import encode_words
 
         return [w.features for w in encode_words(tokenizer, inputs, max_length, targets)]
 
@@ -112,7 +112,7 @@ class TokenClassification(Task):
         return DataCollatorForTokenClassification(tokenizer)
 
     def scores(self, gold: list, predicted: list, labels: list[str]) -> dict:
-        from trainer.metrics import token_scores
+        from trainer.evaluate.metrics import token_scores
 
         return token_scores(gold, predicted)
 
@@ -131,32 +131,32 @@ class TokenClassification(Task):
 
     def logits(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
                progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
-        from trainer.inference import word_logits
+        from trainer.model.inference import word_logits
 
         return word_logits(model, tokenizer, inputs, max_length, batch_size, progress, precision)
 
     def embed(self, encoder: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
               progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
-        from trainer.inference import word_embeddings
+        from trainer.model.inference import word_embeddings
 
         return word_embeddings(encoder, tokenizer, inputs, max_length, batch_size, progress, precision)
 
     def outputs(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
                 progress: Progress | None = None, precision: str | None = None) -> tuple[Any, Any]:  # fmt: skip
-        from trainer.inference import word_outputs
+        from trainer.model.inference import word_outputs
 
         return word_outputs(model, tokenizer, inputs, max_length, batch_size, progress, precision)
 
     def predictions(self, logits: Any, labels: list[str]) -> Any:
-        from trainer.inference import softmax
-        from trainer.predictions import TagPredictions
+        from trainer.evaluate.predictions import TagPredictions
+        from trainer.model.inference import softmax
 
         probs = [softmax(x) for x in logits]
         tags = [[labels[i] for i in p.argmax(1)] for p in probs]
         return TagPredictions(tags, [p.max(1).tolist() if len(p) else [] for p in probs], probs, labels)
 
     def predictions_frame(self, inputs: list, preds: Any, gold: list | None = None) -> Any:
-        from trainer.predictions import tag_predictions_frame
+        from trainer.evaluate.predictions import tag_predictions_frame
 
         return tag_predictions_frame(inputs, preds, gold)
 

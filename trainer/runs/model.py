@@ -1,6 +1,6 @@
 """A fine-tuned run's model, ready to use: predictions and embeddings of new inputs, and the backbone's.
 
-The forward passes are in `trainer.inference`; what differs per task (texts or word lists, one label
+The forward passes are in `trainer.model.inference`; what differs per task (texts or word lists, one label
 or a tag per word) is asked of the run's task adapter.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from trainer.inference import Progress
+from trainer.model.inference import Progress
 from trainer.tasks import Task, get_task, task_for_architecture
 
 
@@ -44,8 +44,8 @@ class RunModel:
         import torch
         import transformers
 
-        from trainer.models import load_tokenizer, model_max_length, pick_device
-        from trainer.precision import usable
+        from trainer.model.bf16_check import usable
+        from trainer.model.loading import load_tokenizer, model_max_length, pick_device
         from trainer.runs import RunFolder, read_json
 
         path = Path(path)
@@ -101,7 +101,7 @@ def backbone(model_name: str) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModel
 
-    from trainer.models import load_tokenizer, pick_device, resolve_model
+    from trainer.model.loading import load_tokenizer, pick_device, resolve_model
 
     encoder = AutoModel.from_pretrained(
         resolve_model(model_name), use_safetensors=True, trust_remote_code=False

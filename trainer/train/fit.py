@@ -18,7 +18,9 @@ import numpy as np
 from transformers import TrainerCallback
 
 from trainer.config import TrainConfig
-from trainer.progress import (
+from trainer.runs import RunFolder
+from trainer.tasks import Task, get_task
+from trainer.train.progress import (
     Cancelled,
     Diverged,
     Event,
@@ -28,8 +30,6 @@ from trainer.progress import (
     agreed,
     divergence,
 )
-from trainer.runs import RunFolder
-from trainer.tasks import Task, get_task
 
 __all__ = ["Cancelled", "Diverged", "Event", "FitResult", "fit", "training_arguments"]
 
@@ -169,7 +169,7 @@ def class_weights(flat: list[str], class_names: list[str]) -> np.ndarray:
 
 def resolve_max_length(config: TrainConfig, data: Any, tokenizer: Any, model_config: Any) -> int:
     """The user's max length, else the one chosen from the data, capped by the model."""
-    from trainer.models import model_max_length
+    from trainer.model.loading import model_max_length
 
     cap = model_max_length(tokenizer, model_config)
     if config.max_length:
@@ -266,7 +266,7 @@ def fit(
 
     Args:
         config: the settings (a frozen TrainConfig).
-        data: a PreparedData (trainer.data.prepare).
+        data: a PreparedData (trainer.prepare).
         run_dir: the run folder (trainer.runs.create_run); everything is written there.
         on_event: called with every progress Event (start, step, log, eval, end).
         should_stop: polled every step; when it turns true, training stops within one step.
@@ -288,8 +288,8 @@ def fit(
     from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, set_seed
     from transformers.utils import logging as hf_logging
 
-    from trainer.heads import pooling_for
-    from trainer.models import add_lora, load_model, load_tokenizer, merge_lora, pick_device
+    from trainer.model.heads import pooling_for
+    from trainer.model.loading import add_lora, load_model, load_tokenizer, merge_lora, pick_device
 
     folder = RunFolder(run_dir)
     main = is_main_process()
@@ -388,9 +388,9 @@ def evaluate_and_write(
     Writes predictions.csv for the test split, and for both splits the fine-tuned model's class
     probabilities and embeddings (float16, `RunFolder.probs_file` / `vector_file`), so no page ever
     reads these texts with the model again. Then checks whether bf16 may speed up later CPU passes
-    (`trainer.precision`, on the validation split) and records the answer.
+    (`trainer.model.bf16_check`, on the validation split) and records the answer.
     """
-    from trainer.predictions import stack
+    from trainer.model.inference import stack
 
     task = get_task(data.task)
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
@@ -417,7 +417,7 @@ def check_precision(
     model: Any, tokenizer: Any, task: Task, inputs: list, max_length: int, folder: RunFolder
 ) -> None:
     """Record whether this run's model may run in bf16 on the CPU (never fatal: fp32 otherwise)."""
-    from trainer.precision import check_model
+    from trainer.model.bf16_check import check_model
 
     try:
         check = check_model(model, tokenizer, task, inputs, max_length).to_dict()

@@ -1,7 +1,7 @@
 """Progress during training, in plain values: events, the history file, a cancel, a loss that diverges.
 
 Light to import (no transformers): the job machinery and its tests use it without loading a model.
-`trainer.fit.ProgressCallback` turns the Trainer's loop into these events. Under several processes
+`trainer.train.fit.ProgressCallback` turns the Trainer's loop into these events. Under several processes
 (torchrun) the stop decision is agreed by all ranks (`agreed`), so they stop at the same step.
 """
 

@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.runs import write_json
-from trainer.scoring import EXAMPLES_PER_DAY, HISTOGRAM, Scoring, Tallies, Trust
+from trainer.apply.score import EXAMPLES_PER_DAY, HISTOGRAM, Tallies, Trust
+from trainer.runs.scoring import Scoring
 
 
 def _join_parts(scoring: Scoring) -> None:
     """scored.csv from the part files, in order, without holding them in memory."""
-    parts = sorted(scoring.parts_dir.glob("part-*.csv"))
-    tmp = scoring.path / ".scored.csv.tmp"
+    parts = scoring.part_files()
+    tmp = scoring.scored_temp()
     with open(tmp, "w", encoding="utf-8", newline="") as out:
         for i, part in enumerate(parts):
             with open(part, encoding="utf-8", newline="") as f:
@@ -31,7 +31,7 @@ def _join_parts(scoring: Scoring) -> None:
 
 def bucket_counts(tallies: Tallies, bucket: str) -> tuple[pd.DataFrame, str]:
     """Counts per (bucket start, group, label) from the daily tallies, and the bucket used."""
-    from trainer.trends import bucket_starts, choose_bucket
+    from trainer.apply.trends import bucket_starts, choose_bucket
 
     daily = pd.DataFrame([(pd.Timestamp(d), g, label, n) for (d, g, label), n in tallies.daily.items()],
                          columns=["day", "group", "label", "n"])  # fmt: skip
@@ -72,7 +72,7 @@ def finish(
     model: Any, run: Any, scoring: Scoring, tallies: Tallies, trust: Trust, started: float | None = None
 ) -> dict:
     """Join the parts and write the results: trends, alerts (with examples and words), drift, rows to label."""
-    from trainer.trends import ALL_GROUPS, alerts, drift, shares
+    from trainer.apply.trends import ALL_GROUPS, alerts, drift, shares
 
     spec = scoring.spec()
     _join_parts(scoring)
@@ -102,7 +102,7 @@ def finish(
             baseline = texts_in(window[0], start) if window else []
             record["words"] = alert_words(model, texts_in(start, end), baseline, alert.label)
         shown.append(record)
-    val = np.load(scoring.run.path / "trust.npz")["validation_confidence"]
+    val = np.load(scoring.run.trust_file)["validation_confidence"]
     centres = (
         HISTOGRAM[:-1] + HISTOGRAM[1:]
     ) / 2  # both sides binned alike: the new side is kept as a histogram
@@ -146,7 +146,7 @@ def finish(
         },
         "seconds": round(time.time() - started, 1) if started else None,
     }
-    write_json(scoring.results_file, results)
+    scoring.write_results(results)
     return results
 
 
@@ -161,7 +161,7 @@ def run_scoring(
     model: Any, run: Any, scoring: Scoring, progress: Any = None, should_stop: Any = None
 ) -> dict:
     """The whole job: score the file (resuming where it stopped), then write the results; {} if stopped."""
-    from trainer.scoring import score
+    from trainer.apply.score import score
 
     outcome = score(model, run, scoring, progress, should_stop)
     if not outcome:

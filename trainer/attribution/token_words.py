@@ -2,7 +2,7 @@
 
 A token's score goes to the words its character span overlaps, split in proportion to the overlapped
 characters; a token overlapping no word goes to the nearest word. So word scores sum to token scores.
-What a word is: `trainer.words` (re-exported here).
+What a word is: `trainer.data.word_rule` (re-exported here).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from trainer.words import is_cjk, is_punctuation, joined_spans, word_spans
+from trainer.data.word_rule import is_cjk, is_punctuation, joined_spans, word_spans
 
 __all__ = ["aggregate_to_words", "is_cjk", "is_punctuation", "joined_spans", "read_scores", "word_spans"]
 

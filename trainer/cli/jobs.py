@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from trainer.cli_common import EXIT_FAILED, EXIT_OK, CliError, runs_dir
+from trainer.cli.common import EXIT_FAILED, EXIT_OK, CliError, runs_dir
 from trainer.config import TrainConfig
 from trainer.tasks import TEXT_TASK, get_task, task_name
 
@@ -48,8 +48,8 @@ def progress_line(snap: Any) -> str:
 
 
 def _prepare(args: argparse.Namespace) -> tuple[TrainConfig, Any]:
-    from trainer.data import prepare
-    from trainer.models import load_tokenizer
+    from trainer.model.loading import load_tokenizer
+    from trainer.prepare import prepare
 
     if not args.data:
         raise CliError("Give the data file to train on (or --resume RUN).")
@@ -105,7 +105,7 @@ def _follow(manager: Any, job: str, quiet: bool) -> Any:
 
 def _report(run_dir: Path) -> int:
     from trainer import runs
-    from trainer.uncertainty import interval_text, run_intervals
+    from trainer.evaluate.uncertainty import interval_text, run_intervals
 
     run = runs.load_run(run_dir)
     for split in ("validation", "test"):
@@ -122,7 +122,7 @@ def _report(run_dir: Path) -> int:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     from trainer import runs
-    from trainer.jobs import JobManager
+    from trainer.jobs.manager import JobManager
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         return fit_distributed(args)
@@ -150,8 +150,8 @@ def fit_distributed(args: argparse.Namespace) -> int:
     import torch.distributed as dist
 
     from trainer import runs
-    from trainer.progress import Cancelled
-    from trainer.worker import ProgressWriter
+    from trainer.jobs.worker import ProgressWriter
+    from trainer.train.progress import Cancelled
 
     if args.resume:
         raise CliError("--resume runs a job from the runs folder; start it without torchrun.")
@@ -168,7 +168,7 @@ def fit_distributed(args: argparse.Namespace) -> int:
     shared = [str(folder.path) if folder else None]
     dist.broadcast_object_list(shared, src=0)
     folder = runs.RunFolder(shared[0])
-    from trainer.fit import fit
+    from trainer.train.fit import fit
 
     try:
         fit(config, data, folder.path, ProgressWriter(folder) if main else None, folder.cancel_requested)
@@ -198,7 +198,7 @@ def _has_cuda() -> bool:
 
 def cmd_cancel(args: argparse.Namespace) -> int:
     from trainer import runs
-    from trainer.jobs import JobManager
+    from trainer.jobs.manager import JobManager
 
     manager = JobManager(runs_dir(args.runs_dir), schedule=False)  # asks a job to stop; starts nothing
     try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainer.metrics import entity_spans
+from trainer.evaluate.metrics import entity_spans
 
 RESAMPLES = 1000
 LEVEL = 0.95
@@ -227,14 +227,11 @@ def in_words(result: Paired, name_a: str, name_b: str, title: str) -> str:
 
 def run_intervals(run) -> dict:
     """{score: [low, high]} over a run's test predictions; kept in intervals.json until they change."""
-    from trainer.runs import read_json, write_json
-
     folder = run.folder
-    source = folder.predictions_file
-    if not source.exists():
+    stamp = folder.predictions_stamp()
+    if stamp is None:
         return {}
-    saved = read_json(folder.intervals_file, {}) or {}
-    stamp = source.stat().st_mtime_ns
+    saved = folder.intervals()
     if saved.get("predictions_mtime_ns") == stamp:
         return saved.get("intervals", {})
     frame = folder.predictions()
@@ -242,8 +239,9 @@ def run_intervals(run) -> dict:
         return {}
     kind = "token" if run.adapter.inputs_are_words else "text"
     found = intervals(counts_of(kind, frame, run.labels if kind == "text" else None))
-    write_json(folder.intervals_file, {"predictions_mtime_ns": stamp, "resamples": RESAMPLES, "level": LEVEL,
-                                       "intervals": found})  # fmt: skip
+    folder.write_intervals(
+        {"predictions_mtime_ns": stamp, "resamples": RESAMPLES, "level": LEVEL, "intervals": found}
+    )
     return found
 
 

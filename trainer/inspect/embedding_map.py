@@ -1,7 +1,7 @@
 """The embedding map's data: each example's vector before and after fine-tuning, computed once.
 
 Text task, one dot per example. The fine-tuned model's vectors and probabilities of validation and test
-come out of fine-tuning's own evaluation pass (trainer.fit); what is missing is computed by one
+come out of fine-tuning's own evaluation pass (trainer.train.fit); what is missing is computed by one
 background job (`compute_map`), in three stages so that something is there to look at within seconds:
 
 1. a stratified sample of up to SAMPLE examples that already have fine-tuned vectors gets the pretrained
@@ -11,7 +11,7 @@ background job (`compute_map`), in three stages so that something is there to lo
 
 Everything lands in the run folder (`RunFolder.vector_file`, float16) for every page to reuse (the label
 issues use the same vectors). The pretrained backbone runs in bf16 on the CPU when that was checked safe
-(trainer.precision).
+(trainer.model.bf16_check).
 
 Token task, one dot per word that is part of a true or predicted entity (at most MAX_WORDS): computed in
 one go and saved under `<run>/embeddings`.
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.metrics import entity_type
+from trainer.evaluate.metrics import entity_type
 from trainer.runs import SPLITS, Run, RunFolder
 
 SUBSETS = ("test", "all")
@@ -79,7 +79,7 @@ def points(run: Run, subset: str) -> pd.DataFrame:
 
 
 def sample_file(folder: RunFolder, subset: str) -> Path:
-    return folder.vectors_dir / f"sample-{subset}.json"
+    return folder.map_sample_file(subset)
 
 
 def choose_sample(
@@ -146,9 +146,9 @@ def compute_map(
     model: Any, run: Run, subset: str, progress: Progress = None, should_stop: StopCheck = None
 ) -> None:
     """Background job: the first map's sample, then the fine-tuned and backbone vectors of every example."""
-    from trainer.precision import check_model
-    from trainer.predict import backbone
-    from trainer.predictions import stack
+    from trainer.model.bf16_check import check_model
+    from trainer.model.inference import stack
+    from trainer.runs.model import backbone
 
     folder, task = run.folder, model.adapter
     frame = points(run, subset)
@@ -204,12 +204,12 @@ def ensure_finetuned(model: Any, run: Run, splits: tuple[str, ...] = SPLITS, pro
 
     Two jobs that need them at once (the map and the label issues) take turns: the second finds them done.
     """
-    from trainer import procs
-    from trainer.predictions import stack
+    from trainer.model.inference import stack
+    from trainer.runs import procs
 
     folder = run.folder
     folder.vectors_dir.mkdir(exist_ok=True)
-    with procs.locked(folder.vectors_dir / ".finetuned.lock"):
+    with procs.locked(folder.vectors_lock):
         todo = [s for s in splits if not folder.vector_file("finetuned", s).exists()]
         inputs = {s: model.adapter.inputs(folder.load_split(s)) for s in todo}
         total, done = sum(len(v) for v in inputs.values()), 0
@@ -303,7 +303,7 @@ def compute_words(
     model: Any, run: Run, subset: str, progress: Progress = None, should_stop: StopCheck = None
 ) -> None:
     """Background job (token task): entity words and their vectors before and after fine-tuning."""
-    from trainer.predict import backbone_embeddings
+    from trainer.runs.model import backbone_embeddings
 
     frame = sentences(run, subset)
     if frame is None or frame.empty:
@@ -372,8 +372,8 @@ def load(run: Run, subset: str) -> MapData | None:
 
 
 def projected(embeddings: np.ndarray, method: str, run_path: str | Path) -> np.ndarray:
-    """(N, 2), cached by trainer.projection (memory and `<run>/projections`)."""
-    from trainer.projection import project
+    """(N, 2), cached by trainer.inspect.projection (memory and `<run>/projections`)."""
+    from trainer.inspect.projection import project
 
     return project(embeddings, method, cache_dir=RunFolder(run_path).projections_dir)
 
@@ -401,6 +401,6 @@ def project_both(
 
 def has_projection(embeddings: np.ndarray, method: str, run_path: str | Path) -> bool:
     """Whether `projected` would answer from its disk cache."""
-    from trainer.projection import cached_path
+    from trainer.inspect.projection import cached_path
 
     return cached_path(embeddings, method, RunFolder(run_path).projections_dir).exists()

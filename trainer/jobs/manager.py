@@ -9,9 +9,9 @@ stop them, and the next app on the same runs folder shows them running, with liv
 
 Everything a page or the CLI shows is read from the run folder (`JobSnapshot`); a cancel is a file the
 job checks at every optimisation step. Background computations of a finished run (the embedding map,
-the dataset-wide word ranking) run as processes too (`start_task`), without the queue.
+the dataset-wide word ranking) run as processes too (`start_computation`), without the queue.
 
-`TaskRegistry` keeps small in-process computations (projections) shared by every browser tab.
+`ComputationRegistry` keeps small in-process computations (projections) shared by every browser tab.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trainer import procs, runs
+from trainer import runs
 from trainer.config import TrainConfig
 from trainer.errors import friendly_error
-from trainer.runs import RunFolder
+from trainer.runs import RunFolder, procs
 
 log = logging.getLogger(__name__)
 HISTORY_LIMIT = 5000
-WORKER = (sys.executable, "-m", "trainer.worker")
+WORKER = (sys.executable, "-m", "trainer.jobs.worker")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class JobSnapshot:
 
 
 @dataclass(frozen=True)
-class TaskSnapshot:
+class ComputationSnapshot:
     """A background computation of a run: status, progress and error, read from its state file."""
 
     name: str
@@ -208,7 +208,7 @@ class JobManager:
     def snapshot(self, job_id: str) -> JobSnapshot | None:
         """The job's current state, or None when there is no such run folder."""
         path = self.runs_dir / job_id
-        if not (path / "status.json").exists():
+        if not RunFolder(path).status_file.exists():
             return None
         queue = self.queue()
         running = (
@@ -259,7 +259,7 @@ class JobManager:
             for key in children:
                 run_name, _, task = key.partition("|")
                 if task:
-                    self.stop_task(self.runs_dir / run_name, task)
+                    self.stop_computation(self.runs_dir / run_name, task)
                 else:
                     RunFolder(self.runs_dir / run_name).request_cancel()
             for child in children.values():
@@ -270,39 +270,39 @@ class JobManager:
 
     # ------------------------------------------------------------ background computations of a run
 
-    def start_task(self, run_dir: Path, kind: str, **params: Any) -> str:
+    def start_computation(self, run_dir: Path, kind: str, **params: Any) -> str:
         """Start a background computation of a finished run (unless it runs or succeeded); returns its name."""
-        from trainer.worker import task_name
+        from trainer.jobs.worker import computation_name
 
         folder = RunFolder(run_dir)
-        name = task_name(kind, params)
-        current = self.task(run_dir, name)
+        name = computation_name(kind, params)
+        current = self.computation(run_dir, name)
         if current is not None and (current.running or current.status == runs.FINISHED):
             return name
-        folder.task_file(name).with_suffix(".cancel").unlink(missing_ok=True)
-        folder.write_task(name, kind=kind, params=params, status=runs.QUEUED, pid=os.getpid(),
+        folder.computation_stop_file(name).unlink(missing_ok=True)
+        folder.write_computation(name, kind=kind, params=params, status=runs.QUEUED, pid=os.getpid(),
                           pid_started=procs.start_time(os.getpid()), done=0, total=0, error=None)  # fmt: skip
-        args = [str(folder.path), "--task", kind, "--params", json.dumps(params)]
+        args = [str(folder.path), "--computation", kind, "--params", json.dumps(params)]
         self._spawn(f"{folder.path.name}|{name}", folder, args)
         return name
 
-    def task(self, run_dir: Path, name: str) -> TaskSnapshot | None:
+    def task(self, run_dir: Path, name: str) -> ComputationSnapshot | None:
         """A background computation's state, or None if it never started."""
-        state = RunFolder(run_dir).read_task(name)
+        state = RunFolder(run_dir).read_computation(name)
         if not state:
             return None
         status = state.get("status", runs.FAILED)
         if status in runs.ACTIVE and not procs.alive(state.get("pid"), state.get("pid_started")):
             status = runs.INTERRUPTED
-        return TaskSnapshot(name, status, int(state.get("done", 0)), int(state.get("total", 0)), state.get("error"),
+        return ComputationSnapshot(name, status, int(state.get("done", 0)), int(state.get("total", 0)), state.get("error"),
                             state.get("eta_seconds") if status in runs.ACTIVE else None)  # fmt: skip
 
-    def stop_task(self, run_dir: Path, name: str) -> None:
-        RunFolder(run_dir).task_file(name).with_suffix(".cancel").write_text("stop", encoding="utf-8")
+    def stop_computation(self, run_dir: Path, name: str) -> None:
+        RunFolder(run_dir).computation_stop_file(name).write_text("stop", encoding="utf-8")
 
-    def forget_task(self, run_dir: Path, name: str) -> None:
+    def forget_computation(self, run_dir: Path, name: str) -> None:
         """Drop a finished or failed computation's state, so it can be started again."""
-        RunFolder(run_dir).task_file(name).unlink(missing_ok=True)
+        RunFolder(run_dir).computation_file(name).unlink(missing_ok=True)
 
     # ------------------------------------------------------------ the scheduler
 
@@ -369,9 +369,11 @@ class JobManager:
             folder = RunFolder(self.runs_dir / run_name)
             runs.mark_live(folder.path, False)
             if task:
-                state = folder.read_task(task)
+                state = folder.read_computation(task)
                 if state.get("status") in runs.ACTIVE and state.get("pid") == os.getpid():
-                    folder.write_task(task, status=runs.FAILED, error=_last_words(folder, child.returncode))
+                    folder.write_computation(
+                        task, status=runs.FAILED, error=_last_words(folder, child.returncode)
+                    )
                 continue
             status = folder.read_status()
             if status.get("status") in runs.ACTIVE and status.get("pid") == os.getpid():
@@ -380,7 +382,7 @@ class JobManager:
                 )
             elif status.get("status") == runs.FINISHED and folder.has_model and not self.queue():
                 # the device is idle: read the training split once now, for the map and the label issues
-                self.start_task(folder.path, "vectors")
+                self.start_computation(folder.path, "vectors")
 
 
 def _last_words(folder: RunFolder, code: int | None) -> str:
@@ -397,7 +399,7 @@ def _last_words(folder: RunFolder, code: int | None) -> str:
     return f"The job's process ended before it started working ({detail[:300]})."
 
 
-class Task:
+class ThreadComputation:
     """A small in-process background computation (a projection) with progress and cancel."""
 
     def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any):
@@ -436,27 +438,27 @@ class Task:
         return not self.finished.is_set()
 
 
-class TaskRegistry:
+class ComputationRegistry:
     """Process-wide in-process tasks by key, so every browser tab shares one computation per question."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tasks: dict[str, Task] = {}
+        self._computations: dict[str, ThreadComputation] = {}
 
-    def get(self, key: str) -> Task | None:
+    def get(self, key: str) -> ThreadComputation | None:
         with self._lock:
-            return self._tasks.get(key)
+            return self._computations.get(key)
 
-    def start(self, key: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
+    def start(self, key: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> ThreadComputation:
         """Start `fn` under `key` unless a task with that key is running or has succeeded."""
         with self._lock:
-            task = self._tasks.get(key)
+            task = self._computations.get(key)
             if task is None or (task.finished.is_set() and task.error):
-                task = self._tasks[key] = Task(fn, *args, **kwargs)
+                task = self._computations[key] = ThreadComputation(fn, *args, **kwargs)
             return task
 
     def drop(self, key: str) -> None:
         with self._lock:
-            task = self._tasks.pop(key, None)
+            task = self._computations.pop(key, None)
         if task is not None:
             task.stop.set()

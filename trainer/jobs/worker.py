@@ -1,13 +1,13 @@
-"""A job in its own process: `python -m trainer.worker RUN_DIR [--task KIND --params JSON]`.
+"""A job in its own process: `python -m trainer.jobs.worker RUN_DIR [--computation KIND --params JSON]`.
 
-Started by `trainer.jobs.JobManager` in a new session (Ctrl-C on the app or a dying server does not
+Started by `trainer.jobs.manager.JobManager` in a new session (Ctrl-C on the app or a dying server does not
 reach it). The run folder is the only channel: the worker reads the config and the splits saved at
 submit time, writes status, progress and results there, and stops within one optimisation step once
-`<run>/cancel` appears. Without `--task` it fine-tunes (resuming from the last saved epoch when the
+`<run>/cancel` appears. Without `--computation` it fine-tunes (resuming from the last saved epoch when the
 status says so); with more than one device it re-launches itself through torchrun (DDP).
 
-Background computations of a finished run (`--task embed` for the embedding map, `--task rank` for the
-dataset-wide word ranking) report their progress in `<run>/tasks/<name>.json`.
+Background computations of a finished run (`--computation embed` for the embedding map, `--computation rank` for the
+dataset-wide word ranking) report their progress in `<run>/computations/<name>.json`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from trainer import procs, runs
+from trainer import runs
 from trainer.errors import friendly_error
-from trainer.runs import RunFolder
+from trainer.runs import RunFolder, procs
 
 FitFn = Callable[..., Any]
 PROGRESS_EVERY = 1.0  # seconds between progress writes during training
@@ -66,7 +66,7 @@ def devices_wanted(config: Any) -> int:
 def relaunch_distributed(folder: RunFolder, n: int) -> None:
     """Replace this process by torchrun running n copies of this worker (same pid, lock kept)."""
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={n}"]
-    command += ["-m", "trainer.worker", str(folder.path)]
+    command += ["-m", "trainer.jobs.worker", str(folder.path)]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, command)
@@ -75,7 +75,7 @@ def relaunch_distributed(folder: RunFolder, n: int) -> None:
 def run_fit(folder: RunFolder, fit_fn: FitFn | None = None) -> int:
     """Fine-tune the run described by its folder; every outcome becomes a status, never a traceback."""
     from trainer.config import TrainConfig
-    from trainer.progress import Cancelled
+    from trainer.train.progress import Cancelled
 
     main = int(os.environ.get("RANK", "0")) == 0
     status = folder.read_status()
@@ -89,7 +89,7 @@ def run_fit(folder: RunFolder, fit_fn: FitFn | None = None) -> int:
             folder.write_status(runs.CANCELLED, finished=time.time())
         return 0
     if fit_fn is None:
-        from trainer.fit import fit as fit_fn
+        from trainer.train.fit import fit as fit_fn
     try:
         data = folder.load_data()
         fit_fn(
@@ -120,8 +120,8 @@ def run_fit(folder: RunFolder, fit_fn: FitFn | None = None) -> int:
 
 
 def _embed(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
-    from trainer import embeddings
-    from trainer.predict import RunModel
+    from trainer.inspect import embedding_map as embeddings
+    from trainer.runs.model import RunModel
 
     run = runs.load_run(folder.path)
     embeddings.compute(RunModel.load(folder.path), run, params.get("subset", "test"), progress, should_stop)
@@ -129,8 +129,8 @@ def _embed(folder: RunFolder, params: dict, progress: Callable, should_stop: Cal
 
 def _rank(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
     from trainer.attribution.dataset import SAMPLE, rank_words
-    from trainer.predict import RunModel
-    from trainer.predictions import text_column
+    from trainer.evaluate.predictions import text_column
+    from trainer.runs.model import RunModel
 
     frame = folder.predictions()
     if frame is None or frame.empty:
@@ -145,15 +145,15 @@ def _rank(folder: RunFolder, params: dict, progress: Callable, should_stop: Call
 
 
 def _issues(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
-    from trainer.label_issues import run_issues
-    from trainer.predict import RunModel
+    from trainer.inspect.label_issues import run_issues
+    from trainer.runs.model import RunModel
 
     run_issues(RunModel.load(folder.path), runs.load_run(folder.path), progress, should_stop)
 
 
 def _vectors(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
-    from trainer.embeddings import ensure_finetuned
-    from trainer.predict import RunModel
+    from trainer.inspect.embedding_map import ensure_finetuned
+    from trainer.runs.model import RunModel
 
     ensure_finetuned(
         RunModel.load(folder.path), runs.load_run(folder.path), progress=progress, should_stop=should_stop
@@ -161,23 +161,23 @@ def _vectors(folder: RunFolder, params: dict, progress: Callable, should_stop: C
 
 
 def _score(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
-    from trainer.predict import RunModel
-    from trainer.score_results import run_scoring
-    from trainer.scoring import Scoring
+    from trainer.apply.results import run_scoring
+    from trainer.runs.model import RunModel
+    from trainer.runs.scoring import Scoring
 
     if not os.environ.get("WORLD_SIZE"):
         import torch
 
         if torch.cuda.device_count() > 1:  # every GPU scores every n-th chunk (the fine-tuning launch path)
             command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                       f"--nproc_per_node={torch.cuda.device_count()}", "-m", "trainer.worker", str(folder.path),
-                       "--task", "score", "--params", json.dumps(params)]  # fmt: skip
+                       f"--nproc_per_node={torch.cuda.device_count()}", "-m", "trainer.jobs.worker", str(folder.path),
+                       "--computation", "score", "--params", json.dumps(params)]  # fmt: skip
             os.execv(sys.executable, command)
     run_scoring(RunModel.load(folder.path), runs.load_run(folder.path), Scoring(folder.path, params["name"]),
                 progress, should_stop)  # fmt: skip
 
 
-TASKS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] = {
+COMPUTATIONS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] = {
     "score": _score,  # new text scored with the run: trends, alerts, drift
     "embed": _embed,  # the embedding map of a subset
     "rank": _rank,  # the words that matter per label over the test split
@@ -186,19 +186,21 @@ TASKS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] = {
 }
 
 
-def task_name(kind: str, params: dict) -> str:
+def computation_name(kind: str, params: dict) -> str:
     """The state file name of a background computation: its kind and parameters."""
     return "-".join([kind, *(str(params[k]) for k in sorted(params))])
 
 
-def run_task(folder: RunFolder, kind: str, params: dict) -> int:
+def run_computation(folder: RunFolder, kind: str, params: dict) -> int:
     """Run one background computation of a finished run, reporting progress in its state file."""
-    name = task_name(kind, params)
-    stop_file = folder.task_file(name).with_suffix(".cancel")
-    if int(os.environ.get("RANK", "0")):  # another process of a distributed task: the first one reports
-        TASKS[kind](folder, params, lambda done, total: None, stop_file.exists)
+    name = computation_name(kind, params)
+    stop_file = folder.computation_stop_file(name)
+    if int(
+        os.environ.get("RANK", "0")
+    ):  # another process of a distributed computation: the first one reports
+        COMPUTATIONS[kind](folder, params, lambda done, total: None, stop_file.exists)
         return 0
-    folder.write_task(name, kind=kind, params=params, status=runs.RUNNING, pid=os.getpid(),
+    folder.write_computation(name, kind=kind, params=params, status=runs.RUNNING, pid=os.getpid(),
                       pid_started=procs.start_time(os.getpid()), started=time.time(), done=0, total=0,
                       error=None)  # fmt: skip
     last, first = [0.0], []  # first: (time, done) of the first report, for the rate (a resumed job skips)
@@ -212,15 +214,17 @@ def run_task(folder: RunFolder, kind: str, params: dict) -> int:
             (t0, d0), eta = first[0], None
             if done > d0 and total > done:
                 eta = round((now - t0) / (done - d0) * (total - done), 1)
-            folder.write_task(name, done=int(done), total=int(total), eta_seconds=eta)
+            folder.write_computation(name, done=int(done), total=int(total), eta_seconds=eta)
 
     try:
-        TASKS[kind](folder, params, progress, stop_file.exists)
+        COMPUTATIONS[kind](folder, params, progress, stop_file.exists)
     except BaseException as exc:  # noqa: BLE001
         folder.write_error_log(traceback.format_exc())
-        folder.write_task(name, status=runs.FAILED, error=friendly_error(exc, "computing in the background"))
+        folder.write_computation(
+            name, status=runs.FAILED, error=friendly_error(exc, "computing in the background")
+        )
         return 1
-    folder.write_task(
+    folder.write_computation(
         name, status=runs.CANCELLED if stop_file.exists() else runs.FINISHED, finished=time.time()
     )
     stop_file.unlink(missing_ok=True)
@@ -229,15 +233,15 @@ def run_task(folder: RunFolder, kind: str, params: dict) -> int:
 
 def main(argv: Sequence[str] | None = None, fit_fn: FitFn | None = None) -> int:
     """Entry point; `fit_fn` replaces fine-tuning (tests use stand-ins)."""
-    parser = argparse.ArgumentParser(prog="python -m trainer.worker")
+    parser = argparse.ArgumentParser(prog="python -m trainer.jobs.worker")
     parser.add_argument("run_dir")
-    parser.add_argument("--task", choices=sorted(TASKS))
+    parser.add_argument("--computation", choices=sorted(COMPUTATIONS))
     parser.add_argument("--params", default="{}", help="the computation's parameters as JSON")
     args = parser.parse_args(argv)
     quiet()
     folder = RunFolder(args.run_dir)
-    if args.task:
-        return run_task(folder, args.task, json.loads(args.params))
+    if args.computation:
+        return run_computation(folder, args.computation, json.loads(args.params))
     return run_fit(folder, fit_fn)
 
 

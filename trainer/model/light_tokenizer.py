@@ -1,9 +1,9 @@
 """A torch-free tokenizer for the data checks (the app's Data page must not import torch).
 
-`trainer.data.prepare(tokenizer=...)` only needs token ids (lengths, the [UNK] share). Loading a
+`trainer.prepare(tokenizer=...)` only needs token ids (lengths, the [UNK] share). Loading a
 transformers tokenizer imports torch (seconds on a small machine), so for a local model folder with a
 `tokenizer.json` we read it with the `tokenizers` library, which is what a transformers fast tokenizer
-wraps: the ids are the same. Anything else (a hub id) falls back to `trainer.models.load_tokenizer`.
+wraps: the ids are the same. Anything else (a hub id) falls back to `trainer.model.loading.load_tokenizer`.
 """
 
 from __future__ import annotations
@@ -62,12 +62,12 @@ def _read(path: Path) -> dict:
 
 def load_light_tokenizer(backbone: str) -> Any:
     """The tokenizer of `backbone` ('default', a folder or a hub id); raises ModelError if missing."""
-    from trainer.models import resolve_model
+    from trainer.model.loading import resolve_model
 
     resolved = resolve_model(backbone)
     folder = Path(resolved)
     if (folder / "tokenizer.json").exists():
         return LightTokenizer(folder)
-    from trainer.models import load_tokenizer  # a hub id or a folder without tokenizer.json
+    from trainer.model.loading import load_tokenizer  # a hub id or a folder without tokenizer.json
 
     return load_tokenizer(resolved)

@@ -16,24 +16,20 @@ texts are. Under torchrun each process scores every n-th chunk; the first one jo
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import json
 import os
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from trainer.data import stream
-from trainer.runs import RunFolder, read_json, write_json
+from trainer.runs.scoring import Scoring, ScoringState, Spec
 
-CHUNK_ROWS = 2000
 CONFIDENCE_QUANTILE = 0.05  # untrusted below this quantile of the validation split's confidence
 DISTANCE_QUANTILE = 0.99  # untrusted beyond this quantile of the validation split's distance to training
 EXAMPLES_PER_DAY = 5  # example texts kept per day, group and label (for the alerts)
@@ -84,10 +80,10 @@ def calibrate(model: Any, run: Any, progress: Progress = None) -> Trust:
     """The trust thresholds of a run (computed once, kept as trust.npz in its folder)."""
     from sklearn.cluster import MiniBatchKMeans
 
-    from trainer.embeddings import ensure_finetuned
+    from trainer.inspect.embedding_map import ensure_finetuned
 
     folder = run.folder
-    saved = folder.path / "trust.npz"
+    saved = folder.trust_file
     if saved.exists():
         data = np.load(saved)
         unknown = float(data["unknown"]) if "unknown" in data else None
@@ -200,82 +196,6 @@ def _keep(heap: list, item: tuple) -> None:
         heapq.heapreplace(heap, item)
 
 
-@dataclass
-class Spec:
-    """What to score and how: saved as spec.json in the scoring's folder."""
-
-    source: str  # the file (uploads are saved into the scoring's folder first)
-    text_column: str | None = None
-    time_column: str | None = None
-    group_column: str | None = None
-    bucket: str = "auto"  # day | week | month | auto
-    chunk_rows: int = CHUNK_ROWS
-
-
-class Scoring:
-    """One scoring of a file with a run, in `<run>/scores/<name>/`: its spec, progress and results."""
-
-    def __init__(self, run_dir: str | Path, name: str):
-        self.run = RunFolder(run_dir)
-        self.name = name
-        self.path = self.run.path / "scores" / name
-
-    spec_file = property(lambda self: self.path / "spec.json")
-    parts_dir = property(lambda self: self.path / "parts")
-    scored_file = property(lambda self: self.path / "scored.csv")
-    results_file = property(lambda self: self.path / "results.json")
-
-    def state_file(self, rank: int = 0) -> Path:
-        return self.path / f"state-{rank}.json"
-
-    def spec(self) -> Spec:
-        return Spec(**read_json(self.spec_file, {}))
-
-    def write_spec(self, spec: Spec) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        write_json(self.spec_file, asdict(spec))
-
-    def results(self) -> dict:
-        """Trends, alerts, drift and the rows to label, once the job has finished."""
-        return read_json(self.results_file, {}) or {}
-
-    def scored(self) -> pd.DataFrame | None:
-        return (
-            pd.read_csv(self.scored_file, dtype=str, keep_default_na=False)
-            if self.scored_file.exists()
-            else None
-        )
-
-
-def scoring_name(source: Path, spec: dict) -> str:
-    """A name that is the same for the same file (path, size, time) and settings: a rerun resumes it."""
-    stat = source.stat()
-    key = json.dumps([str(source.resolve()), stat.st_size, stat.st_mtime_ns, spec], sort_keys=True)
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in source.stem[:40])
-    return f"{stem}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
-
-
-def keep_file(run_dir: str | Path, name: str, raw: bytes) -> Path:
-    """Save an uploaded file with the run's scorings (once per content), so a job can stream it."""
-    folder = Path(run_dir) / "scores" / "files"
-    folder.mkdir(parents=True, exist_ok=True)
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)[-80:] or "upload.csv"
-    path = folder / f"{hashlib.sha1(raw).hexdigest()[:10]}-{safe}"
-    if not path.exists():
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(raw)
-        os.replace(tmp, path)
-    return path
-
-
-def scorings(run_dir: str | Path) -> list[Scoring]:
-    """Every scoring of a run, newest first."""
-    root = Path(run_dir) / "scores"
-    found = [p for p in root.iterdir() if (p / "spec.json").exists()] if root.is_dir() else []
-    found.sort(key=lambda p: (p / "spec.json").stat().st_mtime, reverse=True)
-    return [Scoring(run_dir, p.name) for p in found]
-
-
 def text_column_of(frame: pd.DataFrame, task: Any, given: str | None) -> str:
     """The column to read: the user's, else the one proposed as on the Data page."""
     from trainer.data import DataError, Message
@@ -307,14 +227,14 @@ def score(
     should_stop: Callable[[], bool] | None = None,
 ) -> dict:
     """Score every chunk of the file not scored yet (resumable). Returns {} when stopped (or in another
-    process than the first under torchrun), else the tallies for `trainer.score_results.finish`."""
+    process than the first under torchrun), else the tallies for `trainer.apply.results.finish`."""
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     spec, task, started = scoring.spec(), model.adapter, time.time()
     trust = calibrate(model, run)
     scoring.parts_dir.mkdir(parents=True, exist_ok=True)
-    state = read_json(scoring.state_file(rank), {}) or {}
-    done = set(state.get("chunks", []))
-    tallies = Tallies.from_json(state["tallies"]) if "tallies" in state else Tallies()
+    state = scoring.state(rank)
+    done = set(state.chunks)
+    tallies = Tallies.from_json(state.tallies) if state.tallies is not None else Tallies()
     total = stream.count_rows(spec.source)
     seen = 0
     for index, chunk in enumerate(stream.chunks(spec.source, spec.chunk_rows)):
@@ -327,13 +247,11 @@ def score(
         if should_stop and should_stop():
             break
         part = _score_chunk(model, task, chunk, column, start, spec, trust, tallies)
-        tmp = scoring.parts_dir / f".part-{index:06d}.tmp"
+        tmp = scoring.part_temp(index)
         part.to_csv(tmp, index=False)
-        os.replace(tmp, scoring.parts_dir / f"part-{index:06d}.csv")
+        os.replace(tmp, scoring.part_file(index))
         done.add(index)
-        write_json(
-            scoring.state_file(rank), {"chunks": sorted(done), "tallies": tallies.to_json(), "rows": seen}
-        )
+        scoring.write_state(ScoringState(sorted(done), tallies.to_json(), seen), rank)
         if progress:
             progress(min(seen, max(total, seen)), max(total, seen))
     if should_stop and should_stop():
@@ -347,9 +265,7 @@ def score(
         if rank:
             return {}
         for other in range(1, world):
-            tallies.merge(
-                Tallies.from_json((read_json(scoring.state_file(other), {}) or {}).get("tallies", {}))
-            )
+            tallies.merge(Tallies.from_json(scoring.state(other).tallies or {}))
     return {"tallies": tallies, "trust": trust, "started": started}
 
 
@@ -357,7 +273,7 @@ def _label_of(task: Any, preds: Any, i: int) -> str:
     """The label a row counts under in the trends: its prediction, or a sentence's main entity type."""
     if not task.inputs_are_words:
         return preds.labels[i]
-    from trainer.metrics import entity_spans
+    from trainer.evaluate.metrics import entity_spans
 
     kinds = Counter(kind for _, _, kind in entity_spans(preds.tags[i]))
     return kinds.most_common(1)[0][0] if kinds else "(no entity)"
@@ -365,8 +281,8 @@ def _label_of(task: Any, preds: Any, i: int) -> str:
 
 def _score_chunk(model: Any, task: Any, chunk: pd.DataFrame, column: str, start: int, spec: Spec, trust: Trust,
                  tallies: Tallies) -> pd.DataFrame:  # fmt: skip
-    from trainer.metrics import entity_spans
-    from trainer.trends import ALL_GROUPS, parse_times
+    from trainer.apply.trends import ALL_GROUPS, parse_times
+    from trainer.evaluate.metrics import entity_spans
 
     texts = chunk[column].astype(str)
     keep = (texts.str.strip() != "").to_numpy()

@@ -30,6 +30,11 @@ def default_model_path() -> Path:
     return Path(get_model_path())
 
 
+# A run keeps its fine-tuned model in this subfolder (trainer.runs.RunFolder.model_dir names it from here:
+# a run folder given as a backbone is read without this floor importing the run folder's owner).
+RUN_MODEL_FOLDER = "model"
+
+
 def resolve_model(name: str | None) -> str:
     """Turn 'default', a folder or a hub id into what `from_pretrained` takes."""
     name = (name or "").strip()
@@ -40,7 +45,7 @@ def resolve_model(name: str | None) -> str:
         if not path.is_dir():
             raise ModelError(f"{name} is a file; a model is a folder with a config.json in it.")
         if not (path / "config.json").exists():
-            inner = path / "model"
+            inner = path / RUN_MODEL_FOLDER
             if (inner / "config.json").exists():  # a run folder: use its fine-tuned model
                 return str(inner)
             raise ModelError(
@@ -83,13 +88,13 @@ def load_tokenizer(name: str | None) -> Any:
 def load_model(name: str | None, task: Any, labels: list[str], pooling: str = "cls") -> Any:
     """The backbone with a fresh head for `labels` (safetensors only); `task` is a trainer.tasks adapter.
 
-    pooling "mean": a sentence head that reads the mean of the token vectors (`trainer.heads`), where the
+    pooling "mean": a sentence head that reads the mean of the token vectors (`trainer.model.heads`), where the
     task has one sentence head and the backbone is a BERT; otherwise the stock head.
     """
     import torch
     import transformers
 
-    from trainer.heads import mean_pooling_classifier, pooling_for
+    from trainer.model.heads import mean_pooling_classifier, pooling_for
 
     auto = getattr(transformers, task.auto_model)
     path = resolve_model(name)

@@ -7,7 +7,7 @@ and group tested in that bucket (Bonferroni), so on text whose label shares do n
 raises a false alarm at most ALPHA of the time (1 in 100). A bucket needs MIN_TEXTS texts and its
 baseline MIN_BASELINE texts over at least MIN_BUCKETS buckets before it is tested at all.
 
-Drift, the rule: the share of untrusted texts (trainer.scoring) against what the validation split had,
+Drift, the rule: the share of untrusted texts (trainer.apply.score) against what the validation split had,
 and the drop of the confidence distribution below the validation split's (a one-sided two-sample
 Kolmogorov-Smirnov distance, counted when the test says p < 0.01, so that a small validation split does
 not cry wolf), give a plain verdict.

@@ -71,13 +71,6 @@ def tag_predictions_frame(
     return frame
 
 
-def stack(values: np.ndarray | list[np.ndarray]) -> np.ndarray:
-    """One row per text, or per word: per-sentence (n_words, X) arrays are stacked in order."""
-    if isinstance(values, list):
-        return np.concatenate(values) if values else np.zeros((0, 0), dtype=np.float32)
-    return np.asarray(values)
-
-
 # ---------------------------------------------------------------- reading a predictions table
 
 
@@ -102,7 +95,7 @@ def cell_rows(frame: pd.DataFrame, gold: str, predicted: str, by_word: bool) -> 
     type is `gold` and its predicted one `predicted`.
     """
     if by_word:
-        from trainer.metrics import entity_type
+        from trainer.evaluate.metrics import entity_type
 
         def has_pair(row: pd.Series) -> bool:
             pairs = zip(str(row["gold"]).split(), str(row["predicted"]).split(), strict=False)
@@ -126,7 +119,7 @@ def biggest_confusion(labels: list[str], matrix: list[list[int]]) -> tuple[str, 
 
 def entity_errors(frame: pd.DataFrame) -> pd.DataFrame:
     """Token-task predictions with `missed` and `wrong` entity counts per sentence, worst first."""
-    from trainer.metrics import span_errors
+    from trainer.evaluate.metrics import span_errors
 
     out = frame.copy()
     pairs = [
@@ -141,6 +134,6 @@ def entity_errors(frame: pd.DataFrame) -> pd.DataFrame:
 
 def entity_types(labels: list[str]) -> list[str]:
     """The entity types behind a run's tags (B-PER, I-PER -> PER), for a stable colour per type."""
-    from trainer.metrics import entity_type
+    from trainer.evaluate.metrics import entity_type
 
     return sorted({entity_type(label) for label in labels} - {"O"})

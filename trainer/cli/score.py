@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from trainer.cli_common import EXIT_OK, CliError, runs_dir
+from trainer.cli.common import EXIT_OK, CliError, runs_dir
 
 BUCKETS = ("auto", "day", "week", "month")
 
@@ -39,11 +39,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from trainer.apply.results import alerts_json, run_scoring
     from trainer.data import DataError
-    from trainer.predict import RunModel
     from trainer.runs import find_run, load_run
-    from trainer.score_results import alerts_json, run_scoring
-    from trainer.scoring import Scoring, Spec, scoring_name
+    from trainer.runs.model import RunModel
+    from trainer.runs.scoring import Scoring, Spec, scoring_name
 
     if args.alerts and not args.time_column:  # checked before an hour of scoring, not after
         raise CliError("--alerts needs --time-column: alerts compare time buckets.")
@@ -76,7 +76,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         if not args.quiet and tty:
             print(file=sys.stderr)
     if args.out:
-        from trainer.safe_csv import copy_safely
+        from trainer.data.safe_csv import copy_safely
 
         with open(args.out, "w", encoding="utf-8", newline="") as f:  # formula-like cells neutralised
             copy_safely(scoring.scored_file, f)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trainer import uncertainty
+from trainer.evaluate import uncertainty
 from trainer.runs import Run, read_json
 
 SETTINGS = ("model", "pooling", "epochs", "batch_size", "learning_rate", "max_length", "weight_decay", "warmup_ratio",

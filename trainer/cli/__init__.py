@@ -10,13 +10,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from trainer import cli_apply, cli_compare
-from trainer.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, runs_dir
-from trainer.cli_jobs import cmd_cancel, cmd_fit, cmd_runs
+from trainer.cli import compare as cli_compare
+from trainer.cli import score as cli_apply
+from trainer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, runs_dir
+from trainer.cli.jobs import cmd_cancel, cmd_fit, cmd_runs
 from trainer.config import HELP
-from trainer.heads import POOLING
+from trainer.data.safe_csv import to_csv
+from trainer.model.heads import POOLING
 from trainer.runs import find_run
-from trainer.safe_csv import to_csv
 from trainer.tasks import TEXT_TASK, TOKEN_TASK, task_name
 
 
@@ -116,8 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from trainer.data import prepare
-    from trainer.models import load_tokenizer
+    from trainer.model.loading import load_tokenizer
+    from trainer.prepare import prepare
 
     tokenizer = load_tokenizer(args.model)
     data = prepare(
@@ -134,7 +135,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _load_run_model(ref: str, folder: str | None) -> Any:
-    from trainer.predict import RunModel
+    from trainer.runs.model import RunModel
 
     return RunModel.load(find_run(ref, runs_dir(folder)))
 
@@ -153,7 +154,7 @@ def cmd_issues(args: argparse.Namespace) -> int:
     """Likely label issues over every split of a run: computed once (and saved), then printed."""
     import json
 
-    from trainer.label_issues import run_issues
+    from trainer.inspect.label_issues import run_issues
     from trainer.runs import load_run
 
     model = _load_run_model(args.run, args.runs_dir)
@@ -180,7 +181,7 @@ def cmd_issues(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from trainer.explain_cli import run_explain
+    from trainer.cli.explain import run_explain
 
     return run_explain(args, _load_run_model(args.run, args.runs_dir))
 
@@ -216,7 +217,7 @@ def _quiet_libraries() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 1 training failed, 2 bad input)."""
     from trainer.data import DataError
-    from trainer.models import ModelError
+    from trainer.model.loading import ModelError
 
     try:
         parser = build_parser()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from trainer.cli_common import EXIT_OK, CliError, runs_dir
+from trainer.cli.common import EXIT_OK, CliError, runs_dir
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from trainer.compare import compare
+    from trainer.inspect.compare import compare
     from trainer.runs import find_run, load_run
 
     folder = runs_dir(args.runs_dir)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from trainer.predictions import stack
+from trainer.model.inference import stack
 
 MIN_AGREEMENT = 0.995  # same predicted label as fp32
 MIN_COSINE = 0.99  # embedding cosine to fp32, for every text checked
@@ -125,7 +125,11 @@ def check_model(
     if model_device_type(model) != "cpu":
         return PrecisionCheck(None, 0, None, 1.0, "Not on the CPU: the GPU's own mixed precision is used.")
     if not cpu_bf16_supported():
-        why = "turned off by INSIGHT_CPU_BF16=off" if cpu_bf16_mode() == "off" else "this CPU has no native bf16"
+        why = (
+            "turned off by INSIGHT_CPU_BF16=off"
+            if cpu_bf16_mode() == "off"
+            else "this CPU has no native bf16"
+        )
         return PrecisionCheck(None, 0, None, 1.0, f"fp32: {why}.")
     sample = list(inputs)[: CHECK_TEXTS if classifier else CHECK_TEXTS // 2]
     if not sample:

@@ -1,7 +1,7 @@
 """Batched forward passes: logits and embeddings of texts or of word lists, in input order.
 
 Task-free: the task adapters (trainer/tasks.py) choose which of these a task uses. Every pass holds
-the model's lock (see `trainer.models.model_lock`), runs without gradients in length-sorted batches,
+the model's lock (see `trainer.model.loading.model_lock`), runs without gradients in length-sorted batches,
 and uses bf16/fp16 autocast on CUDA.
 """
 
@@ -13,10 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from trainer.encoding import centrality, encode_texts, encode_words
-from trainer.models import model_device, model_lock
+from trainer.model.encoding import centrality, encode_texts, encode_words
+from trainer.model.loading import model_device, model_lock
 
 Progress = Callable[[int, int], None]
+
+
+def stack(values: np.ndarray | list[np.ndarray]) -> np.ndarray:
+    """One row per text, or per word: per-sentence (n_words, X) arrays are stacked in order."""
+    if isinstance(values, list):
+        return np.concatenate(values) if values else np.zeros((0, 0), dtype=np.float32)
+    return np.asarray(values)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -27,7 +34,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def _autocast(device: Any, precision: str | None = None) -> Any:
-    """bf16/fp16 autocast on CUDA; bf16 on the CPU when `precision` says so (see trainer.precision)."""
+    """bf16/fp16 autocast on CUDA; bf16 on the CPU when `precision` says so (see trainer.model.bf16_check)."""
     import torch
 
     kind = getattr(device, "type", str(device))

@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from trainer.corrections import split_frames
 from trainer.data import DataError, read_table
+from trainer.inspect.corrections import split_frames
 from trainer.runs import Run
 
 CHOICES = {

@@ -1,0 +1,1 @@
+"""Apply: scoring new text (trust, resumable parts), trends and alerts, the labelling round trip."""

@@ -1,0 +1,1 @@
+"""Scores of a run: metrics, bootstrap intervals, the predictions table, runs compared."""

@@ -1,0 +1,1 @@
+"""Looking into a finished run: the embedding map and its vectors, projections, label issues, corrections."""

@@ -1,0 +1,141 @@
+"""One scoring of new text with a run, in `<run>/scores/<name>/`: every path in it, and its records.
+
+`Scoring` names each file of a scoring (spec, parts, per-process states, the joined scored.csv, the
+results) the way `RunFolder` names a run's; `trainer.apply` computes, this module only keeps. Temp files
+carry the writer's pid, so two writers of one scoring never swap each other's half-written files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trainer.runs.folder import RunFolder, read_json, write_json
+
+CHUNK_ROWS = 2000
+
+
+@dataclass
+class Spec:
+    """What to score and how: saved as spec.json in the scoring's folder."""
+
+    source: str  # the file (uploads are saved with the run's scorings first)
+    text_column: str | None = None
+    time_column: str | None = None
+    group_column: str | None = None
+    bucket: str = "auto"  # day | week | month | auto
+    chunk_rows: int = CHUNK_ROWS
+
+
+@dataclass
+class ScoringState:
+    """One process's progress through a scoring (state-<rank>.json): what it has scored and tallied."""
+
+    chunks: list[int] = field(default_factory=list)  # indices of the chunks written as part files
+    tallies: dict[str, Any] | None = None  # trainer.apply.score.Tallies.to_json(), None before any chunk
+    rows: int = 0  # rows read so far (scored or skipped for another process)
+
+    @classmethod
+    def read(cls, path: Path) -> ScoringState:
+        data = read_json(path, {}) or {}
+        return cls(list(data.get("chunks", [])), data.get("tallies"), int(data.get("rows", 0)))
+
+    def write(self, path: Path) -> None:
+        write_json(path, asdict(self))
+
+
+class Scoring:
+    """One scoring of a file with a run: its spec, progress and results."""
+
+    def __init__(self, run_dir: str | Path, name: str):
+        self.run = RunFolder(run_dir)
+        self.name = name
+        self.path = self.run.scoring_dir(name)
+
+    spec_file = property(lambda self: self.path / "spec.json")
+    parts_dir = property(lambda self: self.path / "parts")
+    scored_file = property(lambda self: self.path / "scored.csv")
+    results_file = property(lambda self: self.path / "results.json")
+
+    def state_file(self, rank: int = 0) -> Path:
+        return self.path / f"state-{rank}.json"
+
+    def part_file(self, index: int) -> Path:
+        return self.parts_dir / f"part-{index:06d}.csv"
+
+    def part_files(self) -> list[Path]:
+        """The chunks scored so far, in file order."""
+        return sorted(self.parts_dir.glob("part-*.csv"))
+
+    def part_temp(self, index: int) -> Path:
+        return self.parts_dir / f".part-{index:06d}-{os.getpid()}.tmp"
+
+    def scored_temp(self) -> Path:
+        return self.path / f".scored-{os.getpid()}.csv.tmp"
+
+    def spec(self) -> Spec:
+        return Spec(**read_json(self.spec_file, {}))
+
+    def write_spec(self, spec: Spec) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_json(self.spec_file, asdict(spec))
+
+    def state(self, rank: int = 0) -> ScoringState:
+        return ScoringState.read(self.state_file(rank))
+
+    def write_state(self, state: ScoringState, rank: int = 0) -> None:
+        state.write(self.state_file(rank))
+
+    def rows_done(self) -> int:
+        """Rows read by every process of this scoring so far."""
+        return sum(ScoringState.read(f).rows for f in self.path.glob("state-*.json"))
+
+    def results(self) -> dict:
+        """Trends, alerts, drift and the rows to label, once the job has finished."""
+        return read_json(self.results_file, {}) or {}
+
+    def write_results(self, results: dict) -> None:
+        write_json(self.results_file, results)
+
+    def scored(self) -> pd.DataFrame | None:
+        return (
+            pd.read_csv(self.scored_file, dtype=str, keep_default_na=False)
+            if self.scored_file.exists()
+            else None
+        )
+
+
+def scoring_name(source: Path, spec: dict) -> str:
+    """A name that is the same for the same file (path, size, time) and settings: a rerun resumes it."""
+    stat = source.stat()
+    key = json.dumps([str(source.resolve()), stat.st_size, stat.st_mtime_ns, spec], sort_keys=True)
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in source.stem[:40])
+    return f"{stem}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+
+
+def keep_file(run_dir: str | Path, name: str, raw: bytes) -> Path:
+    """Save an uploaded file with the run's scorings (once per content), so a job can stream it."""
+    folder = RunFolder(run_dir).uploads_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)[-80:] or "upload.csv"
+    path = folder / f"{hashlib.sha1(raw).hexdigest()[:10]}-{safe}"
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(raw)
+        os.replace(tmp, path)
+    return path
+
+
+def scorings(run_dir: str | Path) -> list[Scoring]:
+    """Every scoring of a run, newest first."""
+    root = RunFolder(run_dir).scores_dir
+    found = [Scoring(run_dir, p.name) for p in root.iterdir()] if root.is_dir() else []
+    found = [s for s in found if s.spec_file.exists()]
+    found.sort(key=lambda s: s.spec_file.stat().st_mtime, reverse=True)
+    return found

@@ -1,0 +1,1 @@
+"""Fine-tuning: transformers.Trainer with progress events, cancel, resume and divergence stops."""
