@@ -286,7 +286,7 @@ class JobManager:
         self._spawn(f"{folder.path.name}|{name}", folder, args)
         return name
 
-    def task(self, run_dir: Path, name: str) -> ComputationSnapshot | None:
+    def computation(self, run_dir: Path, name: str) -> ComputationSnapshot | None:
         """A background computation's state, or None if it never started."""
         state = RunFolder(run_dir).read_computation(name)
         if not state:
