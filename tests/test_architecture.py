@@ -212,7 +212,11 @@ def _run_path_names() -> tuple[set[str], set[str]]:
                 right = node.right
                 if isinstance(right, ast.Constant) and isinstance(right.value, str):
                     names.add(right.value)
-                elif isinstance(right, ast.JoinedStr) and right.values and isinstance(right.values[0], ast.Constant):
+                elif (
+                    isinstance(right, ast.JoinedStr)
+                    and right.values
+                    and isinstance(right.values[0], ast.Constant)
+                ):
                     names.add(str(right.values[0].value).split("{")[0])
             if isinstance(node, ast.ClassDef):
                 for item in node.body:
@@ -231,9 +235,12 @@ def run_path_joins(source: str) -> list[str]:
         left = right = None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
             left, right = node.left, node.right
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr in ("joinpath", "with_name", "with_suffix", "glob", "iterdir"):
-                left, right = node.func.value, node.args[0] if node.args else None
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("joinpath", "with_name", "with_suffix", "glob", "iterdir")
+        ):
+            left, right = node.func.value, node.args[0] if node.args else None
         if left is None:
             continue
         literal = right.value if isinstance(right, ast.Constant) and isinstance(right.value, str) else None

@@ -1,7 +1,7 @@
-"""trainer.model.encoding: labels on the first subword of each word, long sentences in overlapping windows."""
+"""Token encoding (trainer.tasks.token): labels on the first subword of each word, long sentences in overlapping windows."""
 
-from trainer.model.encoding import IGNORE_INDEX, encode_words
 from trainer.model.loading import load_tokenizer
+from trainer.tasks.token import IGNORE_INDEX, encode_words
 
 
 def test_labels_go_on_the_first_piece_of_each_word_only(real_model_dir):

@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trainer.model.inference import mean_pool, softmax, text_embeddings, text_logits, word_logits
+from trainer.model.inference import mean_pool, softmax
 from trainer.model.loading import model_lock
+from trainer.tasks import TEXT_TASK, TOKEN_TASK, get_task
+
+TEXT, TOKEN = get_task(TEXT_TASK), get_task(TOKEN_TASK)
 
 
 def direct(model, tok, texts):
@@ -25,7 +28,7 @@ def test_batched_logits_are_each_texts_own_in_input_order(tiny):
     model, tok = tiny
     texts = ["a long review that goes on and on about the film", "short", "a middling one here"]
     progress = []
-    batched = text_logits(model, tok, texts, 64, batch_size=2, progress=lambda d, t: progress.append((d, t)))
+    batched = TEXT.logits(model, tok, texts, 64, batch_size=2, progress=lambda d, t: progress.append((d, t)))
     np.testing.assert_allclose(batched, direct(model, tok, texts), atol=1e-4)
     assert progress == [(2, 3), (3, 3)]
 
@@ -39,14 +42,14 @@ def test_mean_pool_ignores_padding():
 
 def test_embeddings_of_a_classifier_are_its_encoders(tiny):
     model, tok = tiny
-    vectors = text_embeddings(model, tok, ["good film", "bad film"], 32)
+    vectors = TEXT.embed(model, tok, ["good film", "bad film"], 32)
     assert vectors.shape == (2, model.config.hidden_size) and not np.allclose(vectors[0], vectors[1])
 
 
 def test_long_sentences_are_read_in_windows_and_every_word_gets_a_row(tiny_tagger):
     model, tok = tiny_tagger
     words = [f"w{i}" for i in range(40)]
-    (per_word,) = word_logits(model, tok, [words], 12)
+    (per_word,) = TOKEN.logits(model, tok, [words], 12)
     assert per_word.shape == (40, model.config.num_labels)
     assert not np.any(np.all(per_word == 0, axis=1)), "no word is left without logits"
 
@@ -57,7 +60,7 @@ def test_a_forward_pass_waits_for_the_models_lock(tiny):
     model, tok = tiny
     done = threading.Event()
     with model_lock(model):
-        worker = threading.Thread(target=lambda: (text_logits(model, tok, ["x"], 16), done.set()))
+        worker = threading.Thread(target=lambda: (TEXT.logits(model, tok, ["x"], 16), done.set()))
         worker.start()
         assert not done.wait(0.3), "the pass started while another thread held the lock"
     assert done.wait(30)
@@ -69,5 +72,5 @@ def test_batch_size_does_not_change_the_answer(tiny, batch_size):
     model, tok = tiny
     texts = ["one", "two words", "three words here"]
     np.testing.assert_allclose(
-        text_logits(model, tok, texts, 32, batch_size), direct(model, tok, texts), atol=1e-4
+        TEXT.logits(model, tok, texts, 32, batch_size), direct(model, tok, texts), atol=1e-4
     )

@@ -1,4 +1,4 @@
-"""trainer.evaluate.predictions: the predictions table and what the pages read from it."""
+"""The predictions table: each adapter writes its own (trainer/tasks), trainer.evaluate.predictions reads it."""
 
 from __future__ import annotations
 
@@ -6,17 +6,19 @@ import numpy as np
 import pandas as pd
 
 from trainer.evaluate.predictions import (
-    Predictions,
-    TagPredictions,
     biggest_confusion,
     cell_rows,
     entity_errors,
     entity_types,
     misclassified,
-    predictions_frame,
-    tag_predictions_frame,
     text_column,
 )
+from trainer.tasks import TEXT_TASK, TOKEN_TASK, get_task
+from trainer.tasks.text import Predictions
+from trainer.tasks.token import TagPredictions
+
+predictions_frame = get_task(TEXT_TASK).predictions_frame  # each adapter writes its own table
+tag_predictions_frame = get_task(TOKEN_TASK).predictions_frame
 
 TEXTS = pd.DataFrame(
     {

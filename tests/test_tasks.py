@@ -25,10 +25,7 @@ class FakeEval:
 
 
 def test_names_aliases_and_the_registry():
-    assert (
-        task_name("ner") == task_name("token") == TOKEN_TASK
-        and task_name("text") == TEXT_TASK
-    )
+    assert task_name("ner") == task_name("token") == TOKEN_TASK and task_name("text") == TEXT_TASK
     assert task_name(None) is None and get_task(None).name == TEXT_TASK  # old run folders say nothing
     with pytest.raises(ValueError, match='Unknown task "regression"'):
         task_name("regression")

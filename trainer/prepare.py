@@ -91,14 +91,6 @@ def _read_other(source: Source, task: Task, columns: tuple, report: ValidationRe
     return extract(loaded, task.parse_row, columns, None, report)
 
 
-def _to_split(task: Task, part: list[Example]) -> Split:
-    rows = [ex.row for ex in part] if all(ex.row is not None for ex in part) else None
-    if task.inputs_are_words:
-        tokens = [list(ex.x) for ex in part]
-        return Split([" ".join(t) for t in tokens], [list(ex.y) for ex in part], tokens, rows)
-    return Split([ex.x for ex in part], [ex.y for ex in part], rows=rows)
-
-
 def prepare(
     data: Source,
     *,
@@ -180,19 +172,20 @@ def prepare(
     adapter.count(report, splits)
     if tokenizer is not None:
         used = list({id(ex): ex for ex in train + val + test}.values())
-        inputs = [list(ex.x) if adapter.inputs_are_words else ex.x for ex in used]
+        inputs = adapter.inputs(adapter.to_split(used))
+        # A data shape, not a policy: the tokenizer is told whether it reads word lists (is_split_into_words).
         measure(
             report, tokenizer, inputs, adapter.inputs_are_words, max_length, model_max_length, adapter.unit
         )
     else:
         report.max_length = max_length
-    validation = _to_split(adapter, val)
+    validation = adapter.to_split(val)
     return PreparedData(
         task=adapter.name,
         labels=labels,
-        train=_to_split(adapter, train),
+        train=adapter.to_split(train),
         validation=validation,
-        test=validation if test is val else _to_split(adapter, test),
+        test=validation if test is val else adapter.to_split(test),
         report=report,
         text_column=columns[0],
         label_column=columns[1],

@@ -300,7 +300,7 @@ def rows_section(scoring: Scoring) -> None:
 
 def labelling_section(run: Run, results: dict, scoring: Scoring) -> None:
     st.subheader("Back to training")
-    words = run.adapter.inputs_are_words
+    words = run.adapter.inputs_are_words  # a data shape: the file to label holds word tags, or one label
     kept = results.get("to_label") or []
     if not kept:
         st.caption("No rows were kept for labelling.")

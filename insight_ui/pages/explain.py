@@ -155,7 +155,7 @@ def second_run(run: Run) -> Run | None:
 def side_by_side(runs: list[Run], text: str) -> None:
     """The same text (or, for entities, the same word) explained by two runs, toward each one's answer."""
     columns = st.columns(2, gap="large")
-    if runs[0].adapter.inputs_are_words:
+    if runs[0].adapter.supports("word_explanations"):
         tokens = tuple(runs[0].adapter.read_input(text))
         if not tokens:
             return
@@ -164,7 +164,7 @@ def side_by_side(runs: list[Run], text: str) -> None:
     for column, run in zip(columns, runs, strict=True):
         with column, st.spinner(f"Explaining with {run.info.name}…"):
             st.markdown(f"#### {md(trim(run.info.name, 40))}")
-            if run.adapter.inputs_are_words:
+            if run.adapter.supports("word_explanations"):
                 tags, _ = explaining.predict_tags(str(run.path), tokens)
                 st.html(entity_spans_html(list(tokens), tags, types=tables.entity_types(run.labels)))
                 exp = explaining.explain_word(str(run.path), tokens, word, tags[word])
@@ -371,7 +371,7 @@ def render() -> None:
         side_by_side([run, other], text)
     else:
         st.caption(md(f"Explaining {origin}."))
-        if run.adapter.inputs_are_words:
+        if run.adapter.supports("word_explanations"):
             explain_token_task(run, text, frame)
         else:
             explain_text_task(run, text)

@@ -98,7 +98,7 @@ def finish(
 
         examples = list(dict.fromkeys(texts_in(start, end)))  # each text once
         record = alert.to_dict() | {"examples": examples[: EXAMPLES_PER_DAY * 2]}
-        if len(shown) < 5 and not model.adapter.inputs_are_words and alert.direction == "up":
+        if len(shown) < 5 and model.adapter.supports("alert_words") and alert.direction == "up":
             baseline = texts_in(window[0], start) if window else []
             record["words"] = alert_words(model, texts_in(start, end), baseline, alert.label)
         shown.append(record)

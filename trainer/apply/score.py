@@ -58,24 +58,6 @@ def distances(vectors: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return 1.0 - (unit @ centres.T).max(axis=1)
 
 
-def sentence_vectors(task: Any, vectors: Any) -> np.ndarray:
-    """One vector per input: a text's, or the mean of a sentence's word vectors."""
-    if task.inputs_are_words:
-        return (
-            np.stack([v.mean(0) if len(v) else np.zeros(v.shape[1]) for v in vectors])
-            if vectors
-            else np.zeros((0, 1))
-        )
-    return np.asarray(vectors)
-
-
-def confidences(task: Any, preds: Any) -> np.ndarray:
-    """One confidence per input: a text's, or the mean over a sentence's words."""
-    if task.inputs_are_words:
-        return np.array([float(np.mean(c)) if len(c) else 1.0 for c in preds.confidence])
-    return np.asarray(preds.confidence, dtype=np.float64)
-
-
 def calibrate(model: Any, run: Any, progress: Progress = None) -> Trust:
     """The trust thresholds of a run (computed once, kept as trust.npz in its folder)."""
     from sklearn.cluster import MiniBatchKMeans
@@ -95,21 +77,7 @@ def calibrate(model: Any, run: Any, progress: Progress = None) -> Trust:
     for split in ("train", "validation"):
         vectors = folder.read_array(folder.vector_file("finetuned", split))
         probs = folder.read_array(folder.probs_file(split))
-        sizes = [len(w) for w in folder.load_split(split).tokens] if task.inputs_are_words else None
-        if sizes is not None and vectors is not None:  # words -> sentences
-            bounds = np.cumsum([0, *sizes])
-            vectors = np.stack(
-                [
-                    vectors[a:b].mean(0) if b > a else np.zeros(vectors.shape[1])
-                    for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-                ]
-            )
-            probs = np.array(
-                [
-                    [probs[a:b].max(1).mean() if b > a else 1.0]
-                    for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-                ]
-            )
+        vectors, probs = task.stored_per_input(vectors, probs, folder.load_split(split))
         per_split[split] = (vectors, probs)
     train_vectors, _ = per_split["train"]
     val_vectors, val_probs = per_split["validation"]
@@ -269,20 +237,9 @@ def score(
     return {"tallies": tallies, "trust": trust, "started": started}
 
 
-def _label_of(task: Any, preds: Any, i: int) -> str:
-    """The label a row counts under in the trends: its prediction, or a sentence's main entity type."""
-    if not task.inputs_are_words:
-        return preds.labels[i]
-    from trainer.evaluate.metrics import entity_spans
-
-    kinds = Counter(kind for _, _, kind in entity_spans(preds.tags[i]))
-    return kinds.most_common(1)[0][0] if kinds else "(no entity)"
-
-
 def _score_chunk(model: Any, task: Any, chunk: pd.DataFrame, column: str, start: int, spec: Spec, trust: Trust,
                  tallies: Tallies) -> pd.DataFrame:  # fmt: skip
     from trainer.apply.trends import ALL_GROUPS, parse_times
-    from trainer.evaluate.metrics import entity_spans
 
     texts = chunk[column].astype(str)
     keep = (texts.str.strip() != "").to_numpy()
@@ -293,41 +250,29 @@ def _score_chunk(model: Any, task: Any, chunk: pd.DataFrame, column: str, start:
     if not inputs:
         return out
     preds, vectors = model.outputs(inputs)
-    conf = confidences(task, preds)
-    untrusted = trust.untrusted(conf, sentence_vectors(task, vectors))
+    conf = task.input_confidence(preds)
+    untrusted = trust.untrusted(conf, task.input_vectors(vectors))
     rows = np.flatnonzero(keep)
-    if task.inputs_are_words:
-        spans = [
-            "; ".join(f"{' '.join(words[a:b])} ({kind})" for a, b, kind in entity_spans(tags))
-            for words, tags in zip(inputs, preds.tags, strict=True)
-        ]
-        out.iloc[rows, out.columns.get_loc("predicted")] = spans
-        out["tags"] = ""
-        out.iloc[rows, out.columns.get_loc("tags")] = [" ".join(t) for t in preds.tags]
-    else:
-        out.iloc[rows, out.columns.get_loc("predicted")] = preds.labels
+    scored = task.scored_columns(inputs, preds)  # "predicted", then the task's own columns
+    out.iloc[rows, out.columns.get_loc("predicted")] = scored["predicted"].to_numpy()
     out.iloc[rows, out.columns.get_loc("confidence")] = np.round(conf.astype(np.float64), 4)
     out.iloc[rows, out.columns.get_loc("trusted")] = np.where(untrusted, "false", "true")
-    if not task.inputs_are_words:
-        for j, label in enumerate(preds.class_names):
-            out[f"p_{label}"] = np.nan
-            out.iloc[rows, out.columns.get_loc(f"p_{label}")] = np.round(
-                np.asarray(preds.probabilities[:, j], dtype=np.float64), 4
-            )
+    for column in scored.columns.drop("predicted"):
+        out[column] = np.nan if scored[column].dtype.kind == "f" else ""
+        out.iloc[rows, out.columns.get_loc(column)] = scored[column].to_numpy()
     tallies.scored += len(inputs)
     tallies.untrusted += int(untrusted.sum())
     tallies.histogram = (np.asarray(tallies.histogram) + np.histogram(conf, HISTOGRAM)[0]).tolist()
     unknown, pieces = unknown_counts(model, inputs)
     tallies.tokens += pieces
     tallies.unknown_tokens += unknown
-    labels = [_label_of(task, preds, i) for i in range(len(inputs))]
+    labels = [task.trend_label(preds, i) for i in range(len(inputs))]
     days = parse_times(chunk[spec.time_column].astype(str).to_numpy()[keep]) if spec.time_column else None
     groups = chunk[spec.group_column].astype(str).to_numpy()[keep] if spec.group_column else None
     for i, label in enumerate(labels):
         record = {"row": int(start + rows[i]), "text": str(texts.iloc[rows[i]])[:500], "predicted": label,
                   "confidence": round(float(conf[i]), 4), "trusted": not bool(untrusted[i])}  # fmt: skip
-        if task.inputs_are_words:  # for labelling: the words and the predicted tag of each
-            record["words"], record["tags"] = " ".join(inputs[i]), " ".join(preds.tags[i])
+        record.update(task.labelling_fields(inputs, preds, i))
         if groups is not None:
             record["group"] = str(groups[i])
         if days is not None:

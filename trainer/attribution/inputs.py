@@ -76,7 +76,7 @@ def token_item(
     tokenizer: Any, tokens: Sequence[str], word_index: int, target: int | None, max_length: int
 ) -> Item:
     """The window that predict.py would use for this word (most context on both sides), as an item."""
-    # Same call as trainer.model.encoding.encode_words, so the tag explained is the one RunModel.predict_tags gives.
+    # Same call as trainer.tasks.token.encode_words, so the tag explained is the one RunModel.predict_tags gives.
     stride = max(0, min(32, max_length // 4))
     enc = tokenizer(
         [list(tokens)], is_split_into_words=True, truncation=True, max_length=max_length, stride=stride,

@@ -67,15 +67,7 @@ def run_explain(args: argparse.Namespace, model: Any) -> int:
     if args.target is not None and args.target not in model.labels:
         raise ValueError(f"Unknown target {args.target!r}. This run's labels: {', '.join(model.labels)}.")
     items = _inputs(args, model)
-    words = None
-    if model.adapter.inputs_are_words:  # every word tagged as an entity (or the first word) of each sentence
-        tags = model.predict(items).tags
-        sentences, words = [], []
-        for sentence, sentence_tags in zip(items, tags, strict=True):
-            picked = [i for i, t in enumerate(sentence_tags) if t != "O"] or [0]
-            sentences += [sentence] * len(picked)
-            words += picked
-        items = sentences
+    items, words = model.adapter.explain_plan(items, model.predict)
     explanations = model.adapter.explain(
         model.model, model.tokenizer, model.labels, items, [args.target] * len(items), words,
         max_length=model.max_length,

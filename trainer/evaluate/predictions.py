@@ -1,75 +1,12 @@
-"""Predictions as plain values, and the predictions table (predictions.csv) of each task."""
+"""Reading a predictions table (predictions.csv): mistakes, confusion cells, entity errors.
+
+The predictions themselves (Predictions, TagPredictions) and how each task writes its table live in
+its adapter (trainer/tasks/text.py, trainer/tasks/token.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
 import pandas as pd
-
-
-@dataclass
-class Predictions:
-    """Text-task predictions in input order."""
-
-    labels: list[str]  # predicted label per text
-    probabilities: np.ndarray  # (N, C), columns in `class_names` order
-    class_names: list[str]
-
-    @property
-    def confidence(self) -> np.ndarray:
-        return self.probabilities.max(axis=1)
-
-    @property
-    def predicted(self) -> list[str]:
-        """What is scored against the gold labels: a label per text."""
-        return self.labels
-
-
-@dataclass
-class TagPredictions:
-    """Token-task predictions: a tag and its probability per word."""
-
-    tags: list[list[str]]
-    confidence: list[list[float]]
-    probabilities: list[np.ndarray]  # per sentence (n_words, C)
-    class_names: list[str]
-
-    @property
-    def predicted(self) -> list[list[str]]:
-        """What is scored against the gold labels: a tag per word."""
-        return self.tags
-
-
-def predictions_frame(texts: Sequence[str], preds: Predictions, gold: Sequence[str] | None = None) -> Any:
-    """The predictions.csv table: text, [gold], predicted, confidence, p_<label>..."""
-    frame = pd.DataFrame({"text": list(texts)})
-    if gold is not None:
-        frame["gold"] = list(gold)
-    frame["predicted"] = preds.labels
-    frame["confidence"] = np.round(preds.confidence, 6)
-    if gold is not None:
-        frame["correct"] = frame["gold"] == frame["predicted"]
-    for j, name in enumerate(preds.class_names):
-        frame[f"p_{name}"] = np.round(preds.probabilities[:, j], 6)
-    return frame
-
-
-def tag_predictions_frame(
-    sentences: Sequence[Sequence[str]], preds: TagPredictions, gold: Sequence[Sequence[str]] | None = None
-) -> Any:
-    """predictions.csv for the token task: tokens, [gold tags], predicted tags, mean confidence."""
-    frame = pd.DataFrame({"tokens": [" ".join(s) for s in sentences]})
-    if gold is not None:
-        frame["gold"] = [" ".join(g) for g in gold]
-    frame["predicted"] = [" ".join(t) for t in preds.tags]
-    frame["confidence"] = [round(float(np.mean(c)), 6) if c else 1.0 for c in preds.confidence]
-    if gold is not None:
-        frame["correct"] = [list(g) == list(p) for g, p in zip(gold, preds.tags, strict=True)]
-    return frame
-
 
 # ---------------------------------------------------------------- reading a predictions table
 

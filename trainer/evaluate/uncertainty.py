@@ -237,7 +237,7 @@ def run_intervals(run) -> dict:
     frame = folder.predictions()
     if frame is None or "gold" not in frame.columns or frame.empty:
         return {}
-    kind = "token" if run.adapter.inputs_are_words else "text"
+    kind = run.adapter.interval_unit
     found = intervals(counts_of(kind, frame, run.labels if kind == "text" else None))
     folder.write_intervals(
         {"predictions_mtime_ns": stamp, "resamples": RESAMPLES, "level": LEVEL, "intervals": found}

@@ -36,14 +36,14 @@ class Side:
 
     @property
     def kind(self) -> str:
-        return "token" if self.run.adapter.inputs_are_words else "text"
+        return self.run.adapter.interval_unit
 
 
 def side(run: Run) -> Side:
     frame = run.predictions()
     if frame is None or "gold" not in frame.columns:
         raise ValueError(f'The run "{run.info.name}" has no test predictions to compare.')
-    kind = "token" if run.adapter.inputs_are_words else "text"
+    kind = run.adapter.interval_unit
     return Side(
         run, run.info.name, frame, uncertainty.counts_of(kind, frame, run.labels if kind == "text" else None)
     )

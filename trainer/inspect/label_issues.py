@@ -193,6 +193,8 @@ def run_issues(
         raise ValueError("This run has no data to look for label issues in.")
     frame = pd.concat(frames, ignore_index=True)
     labels = run.labels
+    # A data shape: cleanlab takes one probability vector per text, or one per word of each sentence
+    # (cleanlab.token_classification); this floor sits above the adapters, which cannot call it.
     if task.inputs_are_words:
         issues = _word_issues(frame, np.concatenate(vectors), labels)
     else:

@@ -18,6 +18,8 @@ VIEWS = (
     "label_issues",  # likely mislabeled examples from one probability vector per example
     "entity_spans",  # sentences with true and predicted entity spans side by side
     "dataset_ranking",  # the words that matter per label over a whole split
+    "alert_words",  # an alert on new text names the words behind it (integrated gradients)
+    "word_explanations",  # a sentence is explained one word (its tag) at a time, not as a whole
 )
 
 
@@ -47,7 +49,10 @@ class Task:
     column_things: ClassVar[tuple[str, str]]  # what those columns hold, for messages
     reads_conll: ClassVar[bool]  # whether a CoNLL file can be this task's data
     stratify: ClassVar[bool]  # whether random splits keep each label's share
-    inputs_are_words: ClassVar[bool]  # whether the model reads word lists (else running text)
+    inputs_are_words: ClassVar[bool]  # whether the model reads word lists (else running text): a data shape
+    interval_unit: ClassVar[
+        str
+    ]  # what a bootstrap resamples (trainer.evaluate.uncertainty): "text" | "token"
     auto_model: ClassVar[str]  # the transformers Auto class
     peft_task_type: ClassVar[str]  # peft.TaskType member
     best_metric: ClassVar[str]  # what early stopping and the run list rank by
@@ -183,6 +188,40 @@ class Task:
         raise NotImplementedError
 
     def predictions_frame(self, inputs: list, preds: Any, gold: list | None = None) -> Any:
+        raise NotImplementedError
+
+    def to_split(self, examples: Sequence[Any]) -> Any:
+        """A Split (trainer.data.splits) of prepared examples, in order."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ new text (trainer.apply)
+
+    def input_vectors(self, vectors: Any) -> Any:
+        """One (N, H) vector per input from `embed`/`outputs`: a text's own, or a sentence's mean word vector."""
+        raise NotImplementedError
+
+    def input_confidence(self, preds: Any) -> Any:
+        """One confidence per input: a text's, or the mean over a sentence's words."""
+        raise NotImplementedError
+
+    def stored_per_input(self, vectors: Any, probs: Any, split: Any) -> tuple[Any, Any]:
+        """A split's stored vectors and probabilities (one row per text or per word), one row per input."""
+        raise NotImplementedError
+
+    def trend_label(self, preds: Any, i: int) -> str:
+        """The label input `i` counts under in trends: its prediction, or its sentence's main entity type."""
+        raise NotImplementedError
+
+    def scored_columns(self, inputs: list, preds: Any) -> Any:
+        """The columns a scored file gains per input (a DataFrame): "predicted" first, then the task's own."""
+        raise NotImplementedError
+
+    def labelling_fields(self, inputs: list, preds: Any, i: int) -> dict[str, str]:
+        """What a row sent back to labelling carries besides its text (an entity sentence: words and tags)."""
+        raise NotImplementedError
+
+    def explain_plan(self, inputs: list, predict: Callable[[list], Any]) -> tuple[list, list[int] | None]:
+        """(inputs, words) to explain when nobody picked: each text, or each entity word of each sentence."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ explanations

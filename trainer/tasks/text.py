@@ -4,12 +4,65 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from trainer.tasks.base import MetricCard, Progress, Task
 
 TEXT_TASK = "text-classification"
+
+
+@dataclass
+class Predictions:
+    """Text-task predictions in input order."""
+
+    labels: list[str]  # predicted label per text
+    probabilities: np.ndarray  # (N, C), columns in `class_names` order
+    class_names: list[str]
+
+    @property
+    def confidence(self) -> np.ndarray:
+        return self.probabilities.max(axis=1)
+
+    @property
+    def predicted(self) -> list[str]:
+        """What is scored against the gold labels: a label per text."""
+        return self.labels
+
+
+def encode_texts(
+    tokenizer: Any, texts: Sequence[str], max_length: int, labels: Sequence[int] | None = None
+) -> list[dict[str, list[int]]]:
+    """One unpadded feature dict per text (dynamic padding happens in the collator)."""
+    enc = tokenizer(list(texts), truncation=True, max_length=max_length)
+    features = [{k: enc[k][i] for k in enc} for i in range(len(texts))]
+    if labels is not None:
+        for feature, label in zip(features, labels, strict=True):
+            feature["labels"] = int(label)
+    return features
+
+
+def _forward(owner: Any, module: Any, tokenizer: Any, texts: Sequence[str], max_length: int, batch_size: int,
+             width: int, read: Callable[[Any, dict], np.ndarray], progress: Progress | None = None,
+             precision: str | None = None, hidden_states: bool = False) -> np.ndarray:  # fmt: skip
+    """Run `module` over texts in length-sorted batches; `read(output, batch)` gives (B, width) rows."""
+    from trainer.model.inference import forward_batches
+
+    out = np.zeros((len(texts), width), dtype=np.float32)
+    done = 0
+    features = encode_texts(tokenizer, texts, max_length)
+    for idx, batch, output in forward_batches(
+        owner, module, tokenizer, features, batch_size, precision, hidden_states
+    ):
+        out[idx] = read(output, batch)
+        done += len(idx)
+        if progress:
+            progress(done, len(texts))
+    return out
 
 
 class TextClassification(Task):
@@ -29,6 +82,7 @@ class TextClassification(Task):
     reads_conll = False
     stratify = True
     inputs_are_words = False
+    interval_unit = "text"
     auto_model = "AutoModelForSequenceClassification"
     peft_task_type = "SEQ_CLS"
     best_metric = "macro_f1"
@@ -46,7 +100,7 @@ class TextClassification(Task):
     map_intro = ""
     map_colours = {"gold": "True label", "predicted": "Prediction", "outcome": "Right / wrong",
                    "confidence": "Confidence"}  # fmt: skip
-    views = frozenset({"confusion_examples", "mistakes", "label_issues", "dataset_ranking"})
+    views = frozenset({"confusion_examples", "mistakes", "label_issues", "dataset_ranking", "alert_words"})
 
     def propose_columns(self, frame: Any) -> tuple[str | None, str | None]:
         from trainer.data.columns import propose_text_columns
@@ -94,8 +148,6 @@ class TextClassification(Task):
     def encode(
         self, tokenizer: Any, inputs: list, max_length: int, targets: list | None = None
     ) -> list[dict]:
-        from trainer.model.encoding import encode_texts
-
         return encode_texts(tokenizer, inputs, max_length, targets)
 
     def target_ids(self, ys: list, label2id: dict[str, int]) -> list:
@@ -121,34 +173,84 @@ class TextClassification(Task):
         return compute
 
     def logits(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-               progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
-        from trainer.model.inference import text_logits
+               progress: Progress | None = None, precision: str | None = None) -> np.ndarray:  # fmt: skip
+        """(N, C) float32 logits, in the order of `inputs`."""
+        from trainer.model.inference import read_logits
 
-        return text_logits(model, tokenizer, inputs, max_length, batch_size, progress, precision)
+        width = model.config.num_labels
+        return _forward(
+            model, model, tokenizer, inputs, max_length, batch_size, width, read_logits, progress, precision
+        )
 
     def embed(self, encoder: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-              progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
-        from trainer.model.inference import text_embeddings
+              progress: Progress | None = None, precision: str | None = None) -> np.ndarray:  # fmt: skip
+        """(N, H) mean-pooled last hidden states of `encoder` (a base model or a classifier)."""
+        from trainer.model.inference import read_pooled
 
-        return text_embeddings(encoder, tokenizer, inputs, max_length, batch_size, progress, precision)
+        base = getattr(encoder, "base_model", encoder)
+        width = base.config.hidden_size
+        return _forward(
+            encoder, base, tokenizer, inputs, max_length, batch_size, width, read_pooled, progress, precision
+        )
 
     def outputs(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-                progress: Progress | None = None, precision: str | None = None) -> tuple[Any, Any]:  # fmt: skip
-        from trainer.model.inference import text_outputs
+                progress: Progress | None = None, precision: str | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """((N, C) logits, (N, H) mean-pooled embeddings) of a classifier, from one forward pass."""
+        from trainer.model.inference import read_logits_and_pooled
 
-        return text_outputs(model, tokenizer, inputs, max_length, batch_size, progress, precision)
+        c = model.config.num_labels
+        both = _forward(model, model, tokenizer, inputs, max_length, batch_size, c + model.config.hidden_size,
+                        read_logits_and_pooled, progress, precision, hidden_states=True)  # fmt: skip
+        return both[:, :c], both[:, c:]
 
-    def predictions(self, logits: Any, labels: list[str]) -> Any:
-        from trainer.evaluate.predictions import Predictions
+    def predictions(self, logits: np.ndarray, labels: list[str]) -> Predictions:
         from trainer.model.inference import softmax
 
         probs = softmax(logits)
         return Predictions([labels[i] for i in probs.argmax(1)], probs, labels)
 
-    def predictions_frame(self, inputs: list, preds: Any, gold: list | None = None) -> Any:
-        from trainer.evaluate.predictions import predictions_frame
+    def predictions_frame(self, inputs: list, preds: Predictions, gold: list | None = None) -> pd.DataFrame:
+        """The predictions.csv table: text, [gold], predicted, confidence, p_<label>..."""
+        frame = pd.DataFrame({"text": list(inputs)})
+        if gold is not None:
+            frame["gold"] = list(gold)
+        frame["predicted"] = preds.labels
+        frame["confidence"] = np.round(preds.confidence, 6)
+        if gold is not None:
+            frame["correct"] = frame["gold"] == frame["predicted"]
+        for j, name in enumerate(preds.class_names):
+            frame[f"p_{name}"] = np.round(preds.probabilities[:, j], 6)
+        return frame
 
-        return predictions_frame(inputs, preds, gold)
+    def to_split(self, examples: Sequence[Any]) -> Any:
+        from trainer.data.splits import Split
+
+        rows = [ex.row for ex in examples] if all(ex.row is not None for ex in examples) else None
+        return Split([ex.x for ex in examples], [ex.y for ex in examples], rows=rows)
+
+    def input_vectors(self, vectors: Any) -> np.ndarray:
+        return np.asarray(vectors)
+
+    def input_confidence(self, preds: Predictions) -> np.ndarray:
+        return np.asarray(preds.confidence, dtype=np.float64)
+
+    def stored_per_input(self, vectors: Any, probs: Any, split: Any) -> tuple[Any, Any]:
+        return vectors, probs
+
+    def trend_label(self, preds: Predictions, i: int) -> str:
+        return preds.labels[i]
+
+    def scored_columns(self, inputs: list, preds: Predictions) -> pd.DataFrame:
+        columns = {"predicted": preds.labels}
+        for j, label in enumerate(preds.class_names):
+            columns[f"p_{label}"] = np.round(np.asarray(preds.probabilities[:, j], dtype=np.float64), 4)
+        return pd.DataFrame(columns)
+
+    def labelling_fields(self, inputs: list, preds: Predictions, i: int) -> dict[str, str]:
+        return {}
+
+    def explain_plan(self, inputs: list, predict: Callable[[list], Any]) -> tuple[list, list[int] | None]:
+        return inputs, None
 
     def explain(self, model: Any, tokenizer: Any, labels: list[str], inputs: list,
                 targets: list | None = None, words: list[int] | None = None, **settings: Any) -> list:  # fmt: skip

@@ -3,12 +3,125 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from trainer.tasks.base import MetricCard, Progress, Task
 
 TOKEN_TASK = "token-classification"
+IGNORE_INDEX = -100  # a label the loss skips: every subword but a word's first
+
+
+@dataclass
+class TagPredictions:
+    """Token-task predictions: a tag and its probability per word."""
+
+    tags: list[list[str]]
+    confidence: list[list[float]]
+    probabilities: list[np.ndarray]  # per sentence (n_words, C)
+    class_names: list[str]
+
+    @property
+    def predicted(self) -> list[list[str]]:
+        """What is scored against the gold labels: a tag per word."""
+        return self.tags
+
+
+# Word lists -> model inputs, the same way for training and inference. Labels sit on the first subword of
+# each word only (IGNORE_INDEX elsewhere). Sentences longer than max_length are cut into overlapping
+# windows instead of being truncated, so no word loses its tag; at inference each word takes the
+# prediction of the window where it sits furthest from an edge.
+
+
+@dataclass
+class TokenWindow:
+    """One window of one sentence: model inputs plus the word index of every token."""
+
+    sentence: int
+    features: dict[str, list[int]]
+    word_ids: list[int | None]
+    first_subword: list[bool]
+
+
+def encode_words(
+    tokenizer: Any,
+    sentences: Sequence[Sequence[str]],
+    max_length: int,
+    tag_ids: Sequence[Sequence[int]] | None = None,
+    stride: int | None = None,
+) -> list[TokenWindow]:
+    """Encode word lists into (possibly several overlapping) windows per sentence."""
+    stride = stride if stride is not None else max(0, min(32, max_length // 4))
+    enc = tokenizer(
+        [list(s) for s in sentences],
+        is_split_into_words=True,
+        truncation=True,
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
+    mapping = enc["overflow_to_sample_mapping"]
+    windows = []
+    for i, sentence in enumerate(mapping):
+        word_ids = enc.word_ids(i)
+        offsets = enc["offset_mapping"][i]
+        first, seen_prev = [], None
+        for w, (start, _end) in zip(word_ids, offsets, strict=True):
+            # a window may open on a word's second piece: that piece is not the word's first
+            first.append(w is not None and w != seen_prev and start == 0)
+            seen_prev = w
+        skip = ("overflow_to_sample_mapping", "offset_mapping")
+        features = {k: enc[k][i] for k in enc if k not in skip}
+        if tag_ids is not None:
+            tags = tag_ids[sentence]
+            features["labels"] = [
+                int(tags[w]) if is_first else IGNORE_INDEX
+                for w, is_first in zip(word_ids, first, strict=True)
+            ]
+        windows.append(TokenWindow(int(sentence), features, list(word_ids), first))
+    return windows
+
+
+def centrality(position: int, length: int) -> int:
+    """How far a token sits from the nearer edge of its window (higher is more context)."""
+    return min(position, length - 1 - position)
+
+
+def _forward(owner: Any, module: Any, tokenizer: Any, sentences: Sequence[Sequence[str]], max_length: int,
+             batch_size: int, width: int, read: Callable[[Any], np.ndarray], progress: Progress | None = None,
+             precision: str | None = None, hidden_states: bool = False) -> list[np.ndarray]:  # fmt: skip
+    """Per sentence, a (n_words, width) array read at each word's first subword.
+
+    Long sentences are read in overlapping windows; each word keeps the vector from the window
+    where it has the most context on both sides.
+    """
+    from trainer.model.inference import forward_batches
+
+    windows = encode_words(tokenizer, sentences, max_length)
+    out = [np.zeros((len(s), width), dtype=np.float32) for s in sentences]
+    best = [np.full(len(s), -1) for s in sentences]
+    done = 0
+    features = [w.features for w in windows]
+    for idx, _batch, output in forward_batches(
+        owner, module, tokenizer, features, batch_size, precision, hidden_states
+    ):
+        values = read(output)  # (B, T, width)
+        for row, wi in enumerate(idx):
+            window = windows[wi]
+            for pos, (word, first) in enumerate(zip(window.word_ids, window.first_subword, strict=True)):
+                score = centrality(pos, len(window.word_ids))
+                if first and score > best[window.sentence][word]:
+                    best[window.sentence][word] = score
+                    out[window.sentence][word] = values[row, pos]
+        done += len(idx)
+        if progress:
+            progress(done, len(windows))
+    return out
 
 
 class TokenClassification(Task):
@@ -28,6 +141,7 @@ class TokenClassification(Task):
     reads_conll = True
     stratify = False
     inputs_are_words = True
+    interval_unit = "token"
     auto_model = "AutoModelForTokenClassification"
     peft_task_type = "TOKEN_CLS"
     best_metric = "f1"
@@ -49,7 +163,7 @@ class TokenClassification(Task):
     )
     map_colours = {"gold": "True entity type", "predicted": "Predicted entity type", "outcome": "Right / wrong",
                    "confidence": "Confidence"}  # fmt: skip
-    views = frozenset({"entity_spans", "label_issues"})
+    views = frozenset({"entity_spans", "label_issues", "word_explanations"})
 
     def propose_columns(self, frame: Any) -> tuple[str | None, str | None]:
         from trainer.data.columns import propose_token_columns
@@ -99,8 +213,6 @@ class TokenClassification(Task):
     def encode(
         self, tokenizer: Any, inputs: list, max_length: int, targets: list | None = None
     ) -> list[dict]:
-        from trainer.model.encoding import encode_words
-
         return [w.features for w in encode_words(tokenizer, inputs, max_length, targets)]
 
     def target_ids(self, ys: list, label2id: dict[str, int]) -> list:
@@ -121,7 +233,7 @@ class TokenClassification(Task):
             logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
             gold_seqs, pred_seqs = [], []
             for g_row, p_row in zip(pred.label_ids, logits.argmax(-1), strict=True):
-                keep = g_row != -100  # first subwords only
+                keep = g_row != IGNORE_INDEX  # first subwords only
                 gold_seqs.append([labels[i] for i in g_row[keep]])
                 pred_seqs.append([labels[i] for i in p_row[keep]])
             s = self.scores(gold_seqs, pred_seqs, labels)
@@ -130,35 +242,110 @@ class TokenClassification(Task):
         return compute
 
     def logits(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-               progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
-        from trainer.model.inference import word_logits
+               progress: Progress | None = None, precision: str | None = None) -> list[np.ndarray]:  # fmt: skip
+        """Per sentence, a (n_words, C) array of logits of each word's first subword."""
+        from trainer.model.inference import read_logits
 
-        return word_logits(model, tokenizer, inputs, max_length, batch_size, progress, precision)
+        width = model.config.num_labels
+        return _forward(
+            model, model, tokenizer, inputs, max_length, batch_size, width, read_logits, progress, precision
+        )
 
     def embed(self, encoder: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-              progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
-        from trainer.model.inference import word_embeddings
+              progress: Progress | None = None, precision: str | None = None) -> list[np.ndarray]:  # fmt: skip
+        """Per sentence, a (n_words, H) array: the last hidden state of each word's first subword."""
+        from trainer.model.inference import read_hidden
 
-        return word_embeddings(encoder, tokenizer, inputs, max_length, batch_size, progress, precision)
+        base = getattr(encoder, "base_model", encoder)
+        width = base.config.hidden_size
+        return _forward(
+            encoder, base, tokenizer, inputs, max_length, batch_size, width, read_hidden, progress, precision
+        )
 
     def outputs(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-                progress: Progress | None = None, precision: str | None = None) -> tuple[Any, Any]:  # fmt: skip
-        from trainer.model.inference import word_outputs
+                progress: Progress | None = None, precision: str | None = None) -> tuple[list, list]:  # fmt: skip
+        """Per sentence, ((n_words, C) logits, (n_words, H) word vectors) of a tagger, from one forward pass."""
+        from trainer.model.inference import read_logits_and_hidden
 
-        return word_outputs(model, tokenizer, inputs, max_length, batch_size, progress, precision)
+        c = model.config.num_labels
+        both = _forward(model, model, tokenizer, inputs, max_length, batch_size, c + model.config.hidden_size,
+                        read_logits_and_hidden, progress, precision, hidden_states=True)  # fmt: skip
+        return [b[:, :c] for b in both], [b[:, c:] for b in both]
 
-    def predictions(self, logits: Any, labels: list[str]) -> Any:
-        from trainer.evaluate.predictions import TagPredictions
+    def predictions(self, logits: list[np.ndarray], labels: list[str]) -> TagPredictions:
         from trainer.model.inference import softmax
 
         probs = [softmax(x) for x in logits]
         tags = [[labels[i] for i in p.argmax(1)] for p in probs]
         return TagPredictions(tags, [p.max(1).tolist() if len(p) else [] for p in probs], probs, labels)
 
-    def predictions_frame(self, inputs: list, preds: Any, gold: list | None = None) -> Any:
-        from trainer.evaluate.predictions import tag_predictions_frame
+    def predictions_frame(
+        self, inputs: list, preds: TagPredictions, gold: list | None = None
+    ) -> pd.DataFrame:
+        """predictions.csv for the token task: tokens, [gold tags], predicted tags, mean confidence."""
+        frame = pd.DataFrame({"tokens": [" ".join(s) for s in inputs]})
+        if gold is not None:
+            frame["gold"] = [" ".join(g) for g in gold]
+        frame["predicted"] = [" ".join(t) for t in preds.tags]
+        frame["confidence"] = [round(float(np.mean(c)), 6) if c else 1.0 for c in preds.confidence]
+        if gold is not None:
+            frame["correct"] = [list(g) == list(p) for g, p in zip(gold, preds.tags, strict=True)]
+        return frame
 
-        return tag_predictions_frame(inputs, preds, gold)
+    def to_split(self, examples: Sequence[Any]) -> Any:
+        from trainer.data.splits import Split
+
+        rows = [ex.row for ex in examples] if all(ex.row is not None for ex in examples) else None
+        tokens = [list(ex.x) for ex in examples]
+        return Split([" ".join(t) for t in tokens], [list(ex.y) for ex in examples], tokens, rows)
+
+    def input_vectors(self, vectors: list[np.ndarray]) -> np.ndarray:
+        if not vectors:
+            return np.zeros((0, 1))
+        return np.stack([v.mean(0) if len(v) else np.zeros(v.shape[1]) for v in vectors])
+
+    def input_confidence(self, preds: TagPredictions) -> np.ndarray:
+        return np.array([float(np.mean(c)) if len(c) else 1.0 for c in preds.confidence])
+
+    def stored_per_input(self, vectors: Any, probs: Any, split: Any) -> tuple[Any, Any]:
+        """Word rows -> sentence rows: the mean word vector, and the mean of the words' top probability."""
+        if vectors is None:
+            return vectors, probs
+        bounds = np.cumsum([0, *(len(words) for words in split.tokens)])
+        pairs = list(zip(bounds[:-1], bounds[1:], strict=True))
+        width = vectors.shape[1]
+        sentence_vectors = np.stack([vectors[a:b].mean(0) if b > a else np.zeros(width) for a, b in pairs])
+        sentence_probs = None
+        if probs is not None:
+            sentence_probs = np.array([[probs[a:b].max(1).mean() if b > a else 1.0] for a, b in pairs])
+        return sentence_vectors, sentence_probs
+
+    def trend_label(self, preds: TagPredictions, i: int) -> str:
+        from trainer.evaluate.metrics import entity_spans
+
+        kinds = Counter(kind for _, _, kind in entity_spans(preds.tags[i]))
+        return kinds.most_common(1)[0][0] if kinds else "(no entity)"
+
+    def scored_columns(self, inputs: list, preds: TagPredictions) -> pd.DataFrame:
+        from trainer.evaluate.metrics import entity_spans
+
+        spans = [
+            "; ".join(f"{' '.join(words[a:b])} ({kind})" for a, b, kind in entity_spans(tags))
+            for words, tags in zip(inputs, preds.tags, strict=True)
+        ]
+        return pd.DataFrame({"predicted": spans, "tags": [" ".join(t) for t in preds.tags]})
+
+    def labelling_fields(self, inputs: list, preds: TagPredictions, i: int) -> dict[str, str]:
+        return {"words": " ".join(inputs[i]), "tags": " ".join(preds.tags[i])}
+
+    def explain_plan(self, inputs: list, predict: Callable[[list], Any]) -> tuple[list, list[int] | None]:
+        """Every word tagged as an entity (or the first word) of each sentence."""
+        sentences, words = [], []
+        for sentence, tags in zip(inputs, predict(inputs).tags, strict=True):
+            picked = [i for i, t in enumerate(tags) if t != "O"] or [0]
+            sentences += [sentence] * len(picked)
+            words += picked
+        return sentences, words
 
     def explain(self, model: Any, tokenizer: Any, labels: list[str], inputs: list,
                 targets: list | None = None, words: list[int] | None = None, **settings: Any) -> list:  # fmt: skip

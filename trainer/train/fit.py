@@ -180,6 +180,7 @@ def resolve_max_length(config: TrainConfig, data: Any, tokenizer: Any, model_con
     from trainer.data.report import token_stats
 
     task = get_task(data.task)
+    # A data shape, not a policy: the tokenizer is told whether it reads word lists (is_split_into_words).
     lengths, _ = token_stats(tokenizer, task.inputs(data.train), task.inputs_are_words)
     from trainer.data import choose_max_length
 
