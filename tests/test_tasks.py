@@ -111,3 +111,91 @@ def test_a_new_task_is_one_adapter(tmp_path, monkeypatch):
     data = prepare(sentiment_csv(tmp_path / "s.csv", n=30), task="shouted-labels")
     assert data.task == "shouted-labels" and data.labels == ["NEGATIVE", "NEUTRAL", "POSITIVE"]
     assert get_task("shouted-labels").headline({"macro_f1": 1.0}) == ("macro-F1", 1.0)
+
+
+class SentencePairs(TextClassification):
+    """A third task, written as a new adapter would be: two sentences in, one label for the pair.
+
+    A row's text holds both sentences, "first ||| second"; the model reads them as a BERT pair (second
+    sentence with token type 1). Explanations read the row as one text (the inherited rule); an adapter
+    meant for users would explain each segment with its token type too.
+    """
+
+    name = "sentence-pair-classification"
+    title = "Sentence pairs (one label per pair)"
+    short = "sentence pairs"
+    cli_name = "pairs"
+    unit = "pair"
+    encoded = 0  # how many inputs went through this adapter's encoding (training and inference)
+
+    def parse_row(self, x, y, name, row):
+        first, separator, second = str(x).partition("|||")
+        return (f"{first.strip()} ||| {second.strip()}" if separator else None), y, False
+
+    def encode(self, tokenizer, inputs, max_length, targets=None):
+        pairs = [text.split(" ||| ", 1) for text in inputs]
+        enc = tokenizer([a for a, _ in pairs], [b for _, b in pairs], truncation=True, max_length=max_length)
+        features = [{k: enc[k][i] for k in enc} for i in range(len(pairs))]
+        for feature, target in zip(features, targets or [None] * len(features), strict=True):
+            if target is not None:
+                feature["labels"] = int(target)
+        type(self).encoded += len(features)
+        return features
+
+
+def pairs_csv(path, n=60):
+    import pandas as pd
+    from helpers import NEGATIVE, POSITIVE
+
+    rows = []
+    for i in range(n):
+        first = f"{POSITIVE[i % len(POSITIVE)]} screen and {POSITIVE[(i + 3) % len(POSITIVE)]} sound"
+        agree = i % 2 == 0
+        second = f"it was {(POSITIVE if agree else NEGATIVE)[i % 8]} number {i}"
+        rows.append({"text": f"{first} ||| {second}", "label": "agrees" if agree else "contradicts"})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_a_third_task_runs_prepare_fit_predict_and_explain_through_its_adapter_alone(
+    tmp_path, tiny_model_dir, monkeypatch
+):
+    """No file of trainer/ knows this task: registering its adapter is all it takes."""
+    from trainer.config import TrainConfig
+    from trainer.runs import RunFolder, create_run, load_run
+    from trainer.runs.model import RunModel
+    from trainer.train.fit import fit
+
+    adapter = SentencePairs()
+    monkeypatch.setitem(TASKS, adapter.name, adapter)
+    monkeypatch.setattr(SentencePairs, "encoded", 0)
+    data = prepare(pairs_csv(tmp_path / "pairs.csv"), task=adapter.name)
+    assert data.task == adapter.name and data.labels == ["agrees", "contradicts"]
+    assert all(" ||| " in text for text in data.train.texts)
+
+    run_dir = create_run(tmp_path / "runs", "pairs")
+    config = TrainConfig(
+        model=str(tiny_model_dir), task=adapter.name, epochs=1, batch_size=8, learning_rate=1e-3
+    )
+    RunFolder(run_dir).write_inputs(config.to_dict(), data)
+    result = fit(config, data, run_dir)
+    trained = SentencePairs.encoded
+    assert trained >= len(data.train) + len(data.test), "training and its evaluation pass read pairs"
+    assert set(result.metrics["test"]) >= {"accuracy", "macro_f1"}
+    assert load_run(run_dir).adapter is adapter
+
+    model = RunModel.load(run_dir)
+    assert model.adapter is adapter, "the run's own task, not the architecture's"
+    texts = [
+        "great screen and perfect sound ||| it was awful number 99",
+        "love it ||| it was superb number 7",
+    ]
+    preds = model.predict(texts)
+    assert SentencePairs.encoded == trained + 2 and set(preds.labels) <= set(data.labels)
+    (features,) = adapter.encode(model.tokenizer, texts[:1], 64)
+    assert 1 in features["token_type_ids"], "the second sentence is the pair's second segment"
+    frame = model.frame(texts, preds)
+    assert list(frame["text"]) == texts and {"p_agrees", "p_contradicts"} <= set(frame.columns)
+
+    (exp,) = adapter.explain(model.model, model.tokenizer, model.labels, texts[:1], max_length=64)
+    assert exp.predicted in data.labels and "awful" in exp.words and np.isfinite(exp.delta)

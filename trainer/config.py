@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.model.heads import POOLING
-from trainer.tasks import TASK_NAMES as TASKS
-from trainer.tasks import TEXT_TASK, TOKEN_TASK, get_task
+from trainer.tasks import TASKS, TEXT_TASK, TOKEN_TASK, get_task
 
 __all__ = ["DEVICES", "HELP", "TASKS", "TEXT_TASK", "TOKEN_TASK", "TrainConfig", "auto_epochs"]
 

@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from insight_ui import apply_report, datasets, layout, state
+from insight_ui import layout, state
 from insight_ui.components import background
 from insight_ui.components.runs import run_selector
 from insight_ui.components.trend_charts import confidence_chart, trend_chart
+from insight_ui.reads import datasets
+from insight_ui.reports import apply_report
 from insight_ui.safe import md, trim
 from insight_ui.wording import in_app
 from trainer import runs

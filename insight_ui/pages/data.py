@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from insight_ui import datasets, layout, state
+from insight_ui import layout, state
 from insight_ui.components.heatmap import entity_spans_html
 from insight_ui.components.report_view import report_view
+from insight_ui.reads import datasets
 from insight_ui.safe import md, trim
 from insight_ui.wording import in_app
 from trainer.config import HELP

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from insight_ui import analysis, layout, state
+from insight_ui import layout, state
 from insight_ui.components import background, charts, paging
 from insight_ui.components.heatmap import entity_spans_html
 from insight_ui.components.runs import run_selector
+from insight_ui.reads import analysis
 from insight_ui.safe import md, plot_label, trim
 from trainer.data.safe_csv import csv_bytes
 from trainer.evaluate import predictions as tables

@@ -7,11 +7,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from insight_ui import analysis, explaining, layout, state
+from insight_ui import layout, state
 from insight_ui.components import charts, paging
 from insight_ui.components.heatmap import entity_spans_html, legend_html, token_heatmap_html
 from insight_ui.components.progress import duration
 from insight_ui.components.runs import finished_runs, run_selector
+from insight_ui.reads import analysis, explaining
 from insight_ui.safe import md, trim
 from trainer.data.safe_csv import csv_bytes
 from trainer.evaluate import predictions as tables

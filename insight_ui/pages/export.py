@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from insight_ui import layout, report
+from insight_ui import layout
 from insight_ui.components.runs import run_selector
+from insight_ui.reports import run_report as report
 from trainer.data.safe_csv import csv_bytes
 from trainer.runs import Run
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from insight_ui import datasets, layout, state
+from insight_ui import layout, state
 from insight_ui.components.progress import progress_panel
 from insight_ui.components.runs import model_name, runs_table
 from insight_ui.components.train_form import train_form
+from insight_ui.reads import datasets
 from insight_ui.safe import md
 from insight_ui.wording import in_app
 from trainer import runs as run_store

@@ -57,7 +57,12 @@ class RunModel:
             )
         run_config = RunFolder(model_dir.parent).config()
         architectures = (read_json(model_dir / "config.json", {}) or {}).get("architectures") or [""]
-        task = task_for_architecture(architectures[0])
+        # A run says its task; a bare model folder is known by the class that saved it.
+        task = (
+            get_task(run_config["task"])
+            if run_config.get("task")
+            else task_for_architecture(architectures[0])
+        )
         auto = getattr(transformers, task.auto_model)
         model = auto.from_pretrained(model_dir, use_safetensors=True, trust_remote_code=False)
         tokenizer = load_tokenizer(str(model_dir))

@@ -3,10 +3,12 @@
 The rest of trainer/ and the app ask the adapter (`get_task(name)`) instead of comparing task names:
 how a row becomes an example, which classes count, how inputs are encoded and collated, how the model
 is loaded, how logits become predictions and scores, what the words are, what can be explained and
-which views a page can draw (`supports`). A third task (say, multi-label) is one more `Task` subclass
-registered in `TASKS`.
+which views a page can draw (`supports`). A third task (say, sentence pairs) is one more module here:
+a `Task` subclass that calls `register` when imported; every module of this package is imported below,
+so no other file changes (tests/test_tasks.py runs a third adapter through prepare, fit, predict and
+explain).
 
-Modules: `base` (the contract every adapter fulfils), `text`, `token`. Imports stay cheap: the
+Modules: `base` (the contract every adapter fulfils, and the registry), `text`, `token`. Imports stay cheap: the
 adapters import only trainer.data.word_rule at load time; each method imports the machinery it uses when
 called (trainer.data's readers, columns, rows, tags and checks; metrics; inference; predictions;
 attribution), and none of those imports trainer.tasks, so there is no import cycle
@@ -15,9 +17,15 @@ attribution), and none of those imports trainer.tasks, so there is no import cyc
 
 from __future__ import annotations
 
-from trainer.tasks.base import VIEWS, MetricCard, Task
+import importlib
+import pkgutil
+
+from trainer.tasks.base import TASKS, VIEWS, MetricCard, Task, register
 from trainer.tasks.text import TEXT_TASK, TextClassification
 from trainer.tasks.token import TOKEN_TASK, TokenClassification
+
+for _module in pkgutil.iter_modules(__path__):  # every adapter module registers itself
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = [
     "ALIASES",
@@ -31,14 +39,14 @@ __all__ = [
     "TextClassification",
     "TokenClassification",
     "get_task",
+    "register",
     "task_for_architecture",
     "task_name",
 ]
 
 ALIASES = {"text": TEXT_TASK, "token": TOKEN_TASK, "ner": TOKEN_TASK, "entities": TOKEN_TASK}
 
-TASKS: dict[str, Task] = {task.name: task for task in (TextClassification(), TokenClassification())}
-TASK_NAMES = tuple(TASKS)
+TASK_NAMES = tuple(TASKS)  # the tasks this package ships (a test may register more in TASKS)
 
 
 def task_name(name: str | None) -> str | None:
@@ -47,7 +55,7 @@ def task_name(name: str | None) -> str | None:
         return None
     full = ALIASES.get(name, name)
     if full not in TASKS:
-        raise ValueError(f'Unknown task "{name}". Use {" or ".join(TASK_NAMES)}.')
+        raise ValueError(f'Unknown task "{name}". Use {" or ".join(TASKS)}.')
     return full
 
 

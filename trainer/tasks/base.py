@@ -230,3 +230,12 @@ class Task:
                 targets: list | None = None, words: list[int] | None = None, **settings: Any) -> list:  # fmt: skip
         """Explanations of each input (token task: of word `words[i]` of sentence i)."""
         raise NotImplementedError
+
+
+TASKS: dict[str, Task] = {}  # name -> adapter; every module of trainer/tasks registers its own
+
+
+def register(task: Task) -> Task:
+    """Make an adapter known by its name (an adapter module calls this once, at import)."""
+    TASKS[task.name] = task
+    return task

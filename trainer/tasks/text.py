@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.tasks.base import MetricCard, Progress, Task
+from trainer.tasks.base import MetricCard, Progress, Task, register
 
 TEXT_TASK = "text-classification"
 
@@ -46,22 +46,21 @@ def encode_texts(
     return features
 
 
-def _forward(owner: Any, module: Any, tokenizer: Any, texts: Sequence[str], max_length: int, batch_size: int,
-             width: int, read: Callable[[Any, dict], np.ndarray], progress: Progress | None = None,
+def _forward(owner: Any, module: Any, tokenizer: Any, features: list[dict], batch_size: int, width: int,
+             read: Callable[[Any, dict], np.ndarray], progress: Progress | None = None,
              precision: str | None = None, hidden_states: bool = False) -> np.ndarray:  # fmt: skip
-    """Run `module` over texts in length-sorted batches; `read(output, batch)` gives (B, width) rows."""
+    """Run `module` over encoded texts in length-sorted batches; `read(output, batch)` gives (B, width) rows."""
     from trainer.model.inference import forward_batches
 
-    out = np.zeros((len(texts), width), dtype=np.float32)
+    out = np.zeros((len(features), width), dtype=np.float32)
     done = 0
-    features = encode_texts(tokenizer, texts, max_length)
     for idx, batch, output in forward_batches(
         owner, module, tokenizer, features, batch_size, precision, hidden_states
     ):
         out[idx] = read(output, batch)
         done += len(idx)
         if progress:
-            progress(done, len(texts))
+            progress(done, len(features))
     return out
 
 
@@ -177,9 +176,9 @@ class TextClassification(Task):
         """(N, C) float32 logits, in the order of `inputs`."""
         from trainer.model.inference import read_logits
 
-        width = model.config.num_labels
+        features, width = self.encode(tokenizer, inputs, max_length), model.config.num_labels
         return _forward(
-            model, model, tokenizer, inputs, max_length, batch_size, width, read_logits, progress, precision
+            model, model, tokenizer, features, batch_size, width, read_logits, progress, precision
         )
 
     def embed(self, encoder: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
@@ -188,9 +187,9 @@ class TextClassification(Task):
         from trainer.model.inference import read_pooled
 
         base = getattr(encoder, "base_model", encoder)
-        width = base.config.hidden_size
+        features, width = self.encode(tokenizer, inputs, max_length), base.config.hidden_size
         return _forward(
-            encoder, base, tokenizer, inputs, max_length, batch_size, width, read_pooled, progress, precision
+            encoder, base, tokenizer, features, batch_size, width, read_pooled, progress, precision
         )
 
     def outputs(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
@@ -199,8 +198,9 @@ class TextClassification(Task):
         from trainer.model.inference import read_logits_and_pooled
 
         c = model.config.num_labels
-        both = _forward(model, model, tokenizer, inputs, max_length, batch_size, c + model.config.hidden_size,
-                        read_logits_and_pooled, progress, precision, hidden_states=True)  # fmt: skip
+        features, width = self.encode(tokenizer, inputs, max_length), c + model.config.hidden_size
+        both = _forward(model, model, tokenizer, features, batch_size, width, read_logits_and_pooled, progress,
+                        precision, hidden_states=True)  # fmt: skip
         return both[:, :c], both[:, c:]
 
     def predictions(self, logits: np.ndarray, labels: list[str]) -> Predictions:
@@ -257,3 +257,6 @@ class TextClassification(Task):
         from trainer.attribution import explain
 
         return explain(model, tokenizer, labels, inputs, targets, **settings)
+
+
+register(TextClassification())

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.tasks.base import MetricCard, Progress, Task
+from trainer.tasks.base import MetricCard, Progress, Task, register
 
 TOKEN_TASK = "token-classification"
 IGNORE_INDEX = -100  # a label the loss skips: every subword but a word's first
@@ -354,3 +354,6 @@ class TokenClassification(Task):
         if words is None:
             raise ValueError("Say which word of each sentence to explain.")
         return explain_tokens(model, tokenizer, labels, inputs, words, targets, **settings)
+
+
+register(TokenClassification())

@@ -8,7 +8,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from insight_ui import analysis
+from insight_ui.reads import analysis
 from trainer.evaluate.uncertainty import interval_text, run_intervals
 from trainer.runs import Run, RunFolder
 

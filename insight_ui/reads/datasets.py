@@ -18,7 +18,7 @@ from trainer.data import CONLL_EXTENSIONS, DataError, ValidationReport, read_tab
 from trainer.prepare import PreparedData, prepare, propose_columns, propose_task
 from trainer.tasks import TOKEN_TASK
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 SAMPLE_EXTENSIONS = (".csv", ".tsv", ".jsonl", ".json", ".conll", ".bio", ".iob")
 SAMPLE_TITLES = {
     "product_sentiment.csv": "Product reviews",
