@@ -219,7 +219,7 @@ def test_a_job_keeps_running_when_the_app_restarts(browser_page, tiny_model_dir,
         page.get_by_text(re.compile(r"step \d+ of 400")).first.wait_for(timeout=LONG)
         manager = JobManager(runs_dir, schedule=False)
         (job,) = manager.jobs()
-        group = os.getpgid(RunFolder(runs_dir / job.id).read_status()["pid"])
+        group = os.getpgid(RunFolder(runs_dir / job.id).read_status().pid)
         os.killpg(group, signal.SIGSTOP)
     finally:
         stop(first)  # the web server goes away; the job's own process does not

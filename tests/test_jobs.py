@@ -81,7 +81,7 @@ def test_a_job_runs_to_finished_in_its_own_process_and_its_folder_records_it(man
     assert snap.metrics == {"macro_f1": 0.9}
     assert [e["kind"] for e in snap.history] == ["log", "log"]
     status = runs.RunFolder(snap.run_dir).read_status()
-    assert status["pid"] != os.getpid(), "the job ran in another process"
+    assert status.pid != os.getpid(), "the job ran in another process"
     info = runs.list_runs(m.runs_dir)[0]
     assert info.status == runs.FINISHED and info.name == "my run"
     saved = runs.load_run(snap.run_dir)
@@ -187,7 +187,7 @@ def test_a_killed_job_is_interrupted_and_keeps_its_files_and_other_runs_stay_int
     m.worker = worker(steps=10_000, delay=0.01)
     victim = m.submit(TrainConfig(), DATA, name="victim")
     until(lambda: len(m.snapshot(victim).history) >= 2)
-    pid = runs.RunFolder(m.runs_dir / victim).read_status()["pid"]
+    pid = runs.RunFolder(m.runs_dir / victim).read_status().pid
     os.kill(pid, signal.SIGKILL)
     until(lambda: m.snapshot(victim).status == runs.INTERRUPTED)
     assert len(runs.load_run(m.runs_dir / victim).history) >= 2, "what it wrote is kept"

@@ -69,9 +69,9 @@ def test_files_are_written_whole_and_read_back(submitted):
 def test_status_keeps_earlier_fields_and_a_dead_process_means_interrupted(submitted):
     run_dir, _ = submitted
     folder = RunFolder(run_dir)
-    assert folder.read_status()["status"] == "queued" and folder.read_status()["name"] == "my first run"
+    assert folder.read_status().status == "queued" and folder.read_status().name == "my first run"
     folder.write_status(runs.RUNNING, started=1.0)
-    assert folder.read_status()["name"] == "my first run" and folder.read_status()["pid"] == os.getpid()
+    assert folder.read_status().name == "my first run" and folder.read_status().pid == os.getpid()
     assert runs.run_info(run_dir).status == runs.INTERRUPTED, "running in this process but not live"
     runs.mark_live(run_dir, True)
     try:
@@ -82,7 +82,7 @@ def test_status_keeps_earlier_fields_and_a_dead_process_means_interrupted(submit
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
     folder.write_status(runs.RUNNING)
-    status = folder.read_status() | {"pid": int(gone.stdout)}
+    status = folder.read_status().with_fields(pid=int(gone.stdout))
     assert runs.effective_status(run_dir, status) == runs.INTERRUPTED
     folder.write_status(runs.FINISHED)
     assert runs.run_info(run_dir).status == runs.FINISHED
@@ -95,7 +95,7 @@ def test_listing_finding_and_loading(submitted, tmp_path):
     assert second != run_dir, "the same name twice gets two folders"
     listed = list_runs(tmp_path / "runs")
     assert [r.path for r in listed] == sorted(
-        [run_dir, second], key=lambda p: -RunFolder(p).read_status()["created"]
+        [run_dir, second], key=lambda p: -RunFolder(p).read_status().created
     )
     assert (
         find_run(run_dir, tmp_path / "runs") == run_dir
@@ -120,3 +120,16 @@ def test_listing_finding_and_loading(submitted, tmp_path):
 def test_slugify_keeps_run_names_folder_safe():
     assert runs.slugify(" my/../run: v2 ") == "my-..-run-v2"
     assert runs.slugify("////") == "run" and len(runs.slugify("x" * 200)) == 60
+
+
+def test_status_records_keep_fields_they_do_not_know_and_read_a_missing_file_as_interrupted(tmp_path):
+    folder = RunFolder(tmp_path)
+    assert folder.read_status().status == runs.INTERRUPTED and folder.read_computation("embed-all") is None
+    folder.status_file.write_text('{"status": "running", "pid": 1, "shard": 3}', encoding="utf-8")
+    record = folder.read_status()
+    assert (record.status, record.pid, record.extra) == ("running", 1, {"shard": 3})
+    folder.write_status(runs.FINISHED, finished=5.0)
+    saved = runs.read_json(folder.status_file)
+    assert saved["shard"] == 3 and saved["status"] == "finished" and saved["pid"] == os.getpid()
+    state = folder.write_computation("embed-all", kind="embed", done=2, total=4)
+    assert folder.read_computation("embed-all") == state and state.status == runs.FAILED  # never started

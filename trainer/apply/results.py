@@ -6,13 +6,18 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from trainer.apply.score import EXAMPLES_PER_DAY, HISTOGRAM, Tallies, Trust
+from trainer.apply.score import EXAMPLES_PER_DAY, HISTOGRAM, Progress, Tallies, Trust
 from trainer.runs.scoring import Scoring
+
+if TYPE_CHECKING:  # types only
+    from trainer.runs import Run
+    from trainer.runs.model import RunModel
 
 
 def _join_parts(scoring: Scoring) -> None:
@@ -43,7 +48,7 @@ def bucket_counts(tallies: Tallies, bucket: str) -> tuple[pd.DataFrame, str]:
     return daily.groupby(["bucket", "group", "label"], as_index=False)["n"].sum(), bucket
 
 
-def alert_words(model: Any, now: list[str], before: list[str], label: str, top: int = 6) -> list[dict]:
+def alert_words(model: RunModel, now: list[str], before: list[str], label: str, top: int = 6) -> list[dict]:
     """The words that drove `label` more in the bucket's texts than in the baseline's (integrated gradients)."""
     from trainer.attribution import explain
 
@@ -69,7 +74,7 @@ def alert_words(model: Any, now: list[str], before: list[str], label: str, top: 
 
 
 def finish(
-    model: Any, run: Any, scoring: Scoring, tallies: Tallies, trust: Trust, started: float | None = None
+    model: RunModel, run: Run, scoring: Scoring, tallies: Tallies, trust: Trust, started: float | None = None
 ) -> dict:
     """Join the parts and write the results: trends, alerts (with examples and words), drift, rows to label."""
     from trainer.apply.trends import ALL_GROUPS, alerts, drift, shares
@@ -158,7 +163,11 @@ def alerts_json(results: dict) -> list[dict]:
 
 
 def run_scoring(
-    model: Any, run: Any, scoring: Scoring, progress: Any = None, should_stop: Any = None
+    model: RunModel,
+    run: Run,
+    scoring: Scoring,
+    progress: Progress = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict:
     """The whole job: score the file (resuming where it stopped), then write the results; {} if stopped."""
     from trainer.apply.score import score

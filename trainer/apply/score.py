@@ -22,13 +22,18 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from trainer.data import stream
 from trainer.runs.scoring import Scoring, ScoringState, Spec
+
+if TYPE_CHECKING:  # types only
+    from trainer.runs import Run
+    from trainer.runs.model import RunModel
+    from trainer.tasks import Task
 
 CONFIDENCE_QUANTILE = 0.05  # untrusted below this quantile of the validation split's confidence
 DISTANCE_QUANTILE = 0.99  # untrusted beyond this quantile of the validation split's distance to training
@@ -58,7 +63,7 @@ def distances(vectors: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return 1.0 - (unit @ centres.T).max(axis=1)
 
 
-def calibrate(model: Any, run: Any, progress: Progress = None) -> Trust:
+def calibrate(model: RunModel, run: Run, progress: Progress = None) -> Trust:
     """The trust thresholds of a run (computed once, kept as trust.npz in its folder)."""
     from sklearn.cluster import MiniBatchKMeans
 
@@ -103,7 +108,7 @@ def calibrate(model: Any, run: Any, progress: Progress = None) -> Trust:
     return trust
 
 
-def unknown_counts(model: Any, inputs: list) -> tuple[int, int]:
+def unknown_counts(model: RunModel, inputs: list) -> tuple[int, int]:
     """(unknown word pieces, word pieces) of the inputs under the model's tokenizer."""
     if not inputs:
         return 0, 0
@@ -112,7 +117,7 @@ def unknown_counts(model: Any, inputs: list) -> tuple[int, int]:
     return sum(x.count(model.tokenizer.unk_token_id) for x in ids), sum(len(x) for x in ids)
 
 
-def unknown_share(model: Any, inputs: list) -> float | None:
+def unknown_share(model: RunModel, inputs: list) -> float | None:
     unknown, pieces = unknown_counts(model, inputs)
     return unknown / pieces if pieces else None
 
@@ -164,7 +169,7 @@ def _keep(heap: list, item: tuple) -> None:
         heapq.heapreplace(heap, item)
 
 
-def text_column_of(frame: pd.DataFrame, task: Any, given: str | None) -> str:
+def text_column_of(frame: pd.DataFrame, task: Task, given: str | None) -> str:
     """The column to read: the user's, else the one proposed as on the Data page."""
     from trainer.data import DataError, Message
     from trainer.data.columns import columns_found
@@ -188,8 +193,8 @@ def _check_columns(frame: pd.DataFrame, spec: Spec) -> None:
 
 
 def score(
-    model: Any,
-    run: Any,
+    model: RunModel,
+    run: Run,
     scoring: Scoring,
     progress: Progress = None,
     should_stop: Callable[[], bool] | None = None,
@@ -237,7 +242,7 @@ def score(
     return {"tallies": tallies, "trust": trust, "started": started}
 
 
-def _score_chunk(model: Any, task: Any, chunk: pd.DataFrame, column: str, start: int, spec: Spec, trust: Trust,
+def _score_chunk(model: RunModel, task: Task, chunk: pd.DataFrame, column: str, start: int, spec: Spec, trust: Trust,
                  tallies: Tallies) -> pd.DataFrame:  # fmt: skip
     from trainer.apply.trends import ALL_GROUPS, parse_times
 

@@ -115,14 +115,14 @@ def snapshot_of(run_dir: Path, queue: list[Path] | None = None, running: str | N
     position = queue.index(folder.path) + 1 if queue and folder.path in queue else 0
     return JobSnapshot(
         id=folder.path.name,
-        name=status.get("name", folder.path.name),
+        name=status.name or folder.path.name,
         run_dir=folder.path,
         status=state,
         task=config.get("task", "text-classification"),
         model=config.get("model", ""),
-        created=status.get("created") or 0.0,
-        started=status.get("started"),
-        finished=status.get("finished"),
+        created=status.created or 0.0,
+        started=status.started,
+        finished=status.finished,
         step=int(progress.get("step", 0)),
         max_steps=int(progress.get("max_steps", 0)),
         epoch=float(progress.get("epoch", 0.0)),
@@ -130,8 +130,8 @@ def snapshot_of(run_dir: Path, queue: list[Path] | None = None, running: str | N
         learning_rate=progress.get("learning_rate"),
         samples_per_second=progress.get("samples_per_second"),
         eta_seconds=progress.get("eta_seconds"),
-        device=(runs.read_json(folder.resolved_file, {}) or {}).get("device") or status.get("device"),
-        error=status.get("error"),
+        device=(runs.read_json(folder.resolved_file, {}) or {}).get("device") or status.device,
+        error=status.error,
         history=history,
         metrics=dict(end.get("metrics") or {}) if end else {},
         queue_position=position,
@@ -224,7 +224,7 @@ class JobManager:
         for info in runs.list_runs(self.runs_dir):
             if info.status == runs.QUEUED:
                 status = RunFolder(info.path).read_status()
-                waiting.append((status.get("queued_at") or 0.0, info.path))
+                waiting.append((status.queued_at or 0.0, info.path))
         return [path for _, path in sorted(waiting)]
 
     def jobs(self) -> list[JobSnapshot]:
@@ -289,13 +289,13 @@ class JobManager:
     def computation(self, run_dir: Path, name: str) -> ComputationSnapshot | None:
         """A background computation's state, or None if it never started."""
         state = RunFolder(run_dir).read_computation(name)
-        if not state:
+        if state is None:
             return None
-        status = state.get("status", runs.FAILED)
-        if status in runs.ACTIVE and not procs.alive(state.get("pid"), state.get("pid_started")):
+        status = state.status
+        if state.active and not procs.alive(state.pid, state.pid_started):
             status = runs.INTERRUPTED
-        return ComputationSnapshot(name, status, int(state.get("done", 0)), int(state.get("total", 0)), state.get("error"),
-                            state.get("eta_seconds") if status in runs.ACTIVE else None)  # fmt: skip
+        return ComputationSnapshot(name, status, int(state.done), int(state.total), state.error,
+                                   state.eta_seconds if status in runs.ACTIVE else None)  # fmt: skip
 
     def stop_computation(self, run_dir: Path, name: str) -> None:
         RunFolder(run_dir).computation_stop_file(name).write_text("stop", encoding="utf-8")
@@ -370,17 +370,17 @@ class JobManager:
             runs.mark_live(folder.path, False)
             if task:
                 state = folder.read_computation(task)
-                if state.get("status") in runs.ACTIVE and state.get("pid") == os.getpid():
+                if state is not None and state.active and state.pid == os.getpid():
                     folder.write_computation(
                         task, status=runs.FAILED, error=_last_words(folder, child.returncode)
                     )
                 continue
             status = folder.read_status()
-            if status.get("status") in runs.ACTIVE and status.get("pid") == os.getpid():
+            if status.active and status.pid == os.getpid():
                 folder.write_status(
                     runs.FAILED, finished=time.time(), error=_last_words(folder, child.returncode)
                 )
-            elif status.get("status") == runs.FINISHED and folder.has_model and not self.queue():
+            elif status.status == runs.FINISHED and folder.has_model and not self.queue():
                 # the device is idle: read the training split once now, for the map and the label issues
                 self.start_computation(folder.path, "vectors")
 

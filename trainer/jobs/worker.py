@@ -98,7 +98,7 @@ def run_fit(folder: RunFolder, fit_fn: FitFn | None = None) -> int:
             folder.path,
             on_event=ProgressWriter(folder) if main else None,
             should_stop=folder.cancel_requested,
-            resume=bool(status.get("resume")),
+            resume=bool(status.resume),
         )
     except Cancelled:
         if main:

@@ -17,8 +17,6 @@ from trainer.runs.folder import (
     RUNNING,
     SPLITS,
     RunFolder,
-    read_json,
-    write_json,
 )
 from trainer.runs.listing import (
     Run,
@@ -34,6 +32,8 @@ from trainer.runs.listing import (
     slugify,
     write_status,
 )
+from trainer.runs.records import ComputationState, RunStatus
+from trainer.runs.store import read_json, write_json
 
 __all__ = [
     "ACTIVE",
@@ -45,8 +45,10 @@ __all__ = [
     "QUEUED",
     "RUNNING",
     "SPLITS",
+    "ComputationState",
     "Run",
     "RunFolder",
+    "RunStatus",
     "RunInfo",
     "create_run",
     "effective_status",

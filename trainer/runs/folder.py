@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -14,46 +12,22 @@ from typing import Any
 import pandas as pd
 
 from trainer.model.loading import RUN_MODEL_FOLDER
-from trainer.runs import procs
+from trainer.runs.records import (  # noqa: F401 - the status names are the run folder's words too
+    ACTIVE,
+    CANCELLED,
+    FAILED,
+    FINISHED,
+    INTERRUPTED,
+    QUEUED,
+    RUNNING,
+    ComputationState,
+    RunStatus,
+)
+from trainer.runs.store import read_json, write_json
 from trainer.tasks import get_task
 
-QUEUED, RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED = (
-    "queued",
-    "running",
-    "finished",
-    "failed",
-    "cancelled",
-    "interrupted",
-)
-ACTIVE = (QUEUED, RUNNING)
 DEFAULT_RUNS_DIR = Path(os.environ.get("INSIGHT_RUNS_DIR", "runs"))
 SPLITS = ("train", "validation", "test")
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temp file + rename), so a crash never leaves half a file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def read_json(path: Path, default: Any = None) -> Any:
-    """Read JSON, or `default` when the file is missing or unreadable."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return default
 
 
 class RunFolder:
@@ -184,17 +158,14 @@ class RunFolder:
 
     # ------------------------------------------------------------ status
 
-    def read_status(self) -> dict:
-        return read_json(self.status_file, {}) or {}
+    def read_status(self) -> RunStatus:
+        return RunStatus.read(self.status_file)
 
-    def write_status(self, status: str, **fields: Any) -> dict:
+    def write_status(self, status: str, **fields: Any) -> RunStatus:
         """Update status.json, keeping earlier fields; records the process running it (default: this one)."""
-        data = self.read_status()
-        data.update(fields)
-        pid = fields.get("pid", os.getpid())
-        data.update(status=status, pid=pid, pid_started=procs.start_time(pid), updated=time.time())
-        write_json(self.status_file, data)
-        return data
+        record = self.read_status().moved_on(status, **fields)
+        record.write(self.status_file)
+        return record
 
     # ------------------------------------------------------------ the job's channel
 
@@ -215,15 +186,20 @@ class RunFolder:
     def write_progress(self, event: dict) -> None:
         write_json(self.progress_file, event)
 
-    def read_computation(self, name: str) -> dict:
-        return read_json(self.computation_file(name), {}) or {}
+    def read_computation(self, name: str) -> ComputationState | None:
+        """A background computation's state, or None when it never started."""
+        path = self.computation_file(name)
+        return ComputationState.read(path) if path.exists() else None
 
-    def write_computation(self, name: str, **fields: Any) -> dict:
+    def write_computation(self, name: str, **fields: Any) -> ComputationState:
         """Update a background computation's state file, keeping earlier fields."""
-        self.computation_file(name).parent.mkdir(exist_ok=True)
-        data = {**self.read_computation(name), **fields, "updated": time.time()}
-        write_json(self.computation_file(name), data)
-        return data
+        path = self.computation_file(name)
+        path.parent.mkdir(exist_ok=True)
+        record = (self.read_computation(name) or ComputationState()).with_fields(
+            **fields, updated=time.time()
+        )
+        record.write(path)
+        return record
 
     def latest_checkpoint(self) -> Path | None:
         """The newest complete checkpoint (saved at the end of an epoch), to resume from."""

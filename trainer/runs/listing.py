@@ -25,6 +25,7 @@ from trainer.runs.folder import (
     RunFolder,
     read_json,
 )
+from trainer.runs.records import RunStatus
 from trainer.tasks import Task, get_task
 
 # Runs this process is executing right now (registered by JobManager). A run marked running by
@@ -71,19 +72,19 @@ def write_status(run_dir: Path, status: str, **fields: Any) -> dict:
     return RunFolder(run_dir).write_status(status, **fields)
 
 
-def effective_status(run_dir: Path, status: dict) -> str:
+def effective_status(run_dir: Path, status: RunStatus) -> str:
     """The stored status, or 'interrupted' when the process that was running it is gone.
 
     A submitted job waiting its turn (queued, with `queued_at`) stays queued on disk whoever queued
     it: the next job manager to look at the runs folder starts it.
     """
-    state = status.get("status", INTERRUPTED)
-    if state not in ACTIVE or (state == QUEUED and status.get("queued_at")):
+    state = status.status
+    if state not in ACTIVE or (state == QUEUED and status.queued_at):
         return state
-    pid = status.get("pid")
+    pid = status.pid
     if pid == os.getpid():
         return state if _is_live(run_dir) else INTERRUPTED
-    return state if procs.alive(pid, status.get("pid_started")) else INTERRUPTED
+    return state if procs.alive(pid, status.pid_started) else INTERRUPTED
 
 
 @dataclass
@@ -162,16 +163,16 @@ def run_info(run_dir: Path) -> RunInfo:
     return RunInfo(
         id=folder.path.name,
         path=folder.path,
-        name=status.get("name", folder.path.name),
+        name=status.name or folder.path.name,
         status=effective_status(folder.path, status),
         task=task,
         model=config.get("model"),
-        created=status.get("created"),
-        finished=status.get("finished"),
+        created=status.created,
+        finished=status.finished,
         metric_name=metric_name,
         metric=metric,
-        error=status.get("error"),
-        device=status.get("device"),
+        error=status.error,
+        device=status.device,
     )
 
 

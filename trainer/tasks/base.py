@@ -5,11 +5,28 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from trainer.data.word_rule import joined_spans, sentence_words, word_spans
 
 Progress = Callable[[int, int], None]
+
+if TYPE_CHECKING:  # types only: importing them here would load torch into the app
+    import numpy as np
+    import pandas as pd
+    from transformers import DataCollator, PreTrainedModel, PreTrainedTokenizerBase
+
+    from trainer.attribution.engine import Explanation
+    from trainer.data.readers import Source
+    from trainer.data.report import ValidationReport
+    from trainer.data.rows import Example
+    from trainer.data.splits import Split
+
+Outputs = (
+    Any  # one task's model outputs: (N, C) logits or vectors for texts, a list of (n_words, C) per sentence
+)
+Input = Any  # what the model reads for one example: a text (str) or a sentence's words (list[str])
+Label = Any  # one example's label: a class name (str) or a tag per word (list[str])
 
 # Views a page may draw; an adapter lists the ones that make sense for its task.
 VIEWS = (
@@ -85,39 +102,39 @@ class Task:
 
     # ------------------------------------------------------------ data (called by trainer.data)
 
-    def propose_columns(self, frame: Any) -> tuple[str | None, str | None]:
+    def propose_columns(self, frame: pd.DataFrame) -> tuple[str | None, str | None]:
         raise NotImplementedError
 
-    def parse_row(self, x: str, y: str, name: str, row: int) -> tuple[Any, Any, bool]:
+    def parse_row(self, x: str, y: str, name: str, row: int) -> tuple[Input, Label, bool]:
         """One table row as (x, y, split into characters?)."""
         raise NotImplementedError
 
-    def clean(self, parts: list[list[Any]], report: Any) -> None:
+    def clean(self, parts: list[list[Example]], report: ValidationReport) -> None:
         """Normalise the labels of every example of every file, in place."""
         raise NotImplementedError
 
-    def labels_of(self, y: Any) -> Iterable[str]:
+    def labels_of(self, y: Label) -> Iterable[str]:
         """The model classes one example's label uses."""
         raise NotImplementedError
 
-    def classes(self, ys: Iterable[Any]) -> Counter[str]:
+    def classes(self, ys: Iterable[Label]) -> Counter[str]:
         """What counts for class balance: labels, or entity types."""
         raise NotImplementedError
 
-    def check_examples(self, ys: list[Any], report: Any) -> None:
+    def check_examples(self, ys: list[Label], report: ValidationReport) -> None:
         """Checks that must run before splitting (raise DataError)."""
 
-    def check_training(self, ys: list[Any], report: Any, read_only: bool) -> None:
+    def check_training(self, ys: list[Label], report: ValidationReport, read_only: bool) -> None:
         raise NotImplementedError
 
-    def label_names(self, ys: list[Any], scheme: str | None) -> list[str]:
+    def label_names(self, ys: list[Label], scheme: str | None) -> list[str]:
         raise NotImplementedError
 
-    def count(self, report: Any, splits: dict[str, list[Any]]) -> None:
+    def count(self, report: ValidationReport, splits: dict[str, list[Example]]) -> None:
         """Fill the report's label/class counts from the final splits."""
         raise NotImplementedError
 
-    def new_report(self) -> Any:
+    def new_report(self) -> ValidationReport:
         from trainer.data.report import ValidationReport
 
         return ValidationReport(
@@ -128,19 +145,21 @@ class Task:
 
     # ------------------------------------------------------------ inputs and words
 
-    def inputs(self, split: Any) -> list:
+    def inputs(self, split: Split) -> list:
         """What the model reads for each example of a Split: texts, or word lists."""
         return [list(t) for t in split.tokens] if self.inputs_are_words else list(split.texts)
 
-    def read_input(self, text: str) -> Any:
+    def read_input(self, text: str) -> Input:
         """Typed text as the model's input: the text itself, or its words (`trainer.data.word_rule.sentence_words`)."""
         return sentence_words(text) if self.inputs_are_words else text
 
-    def spans(self, item: Any) -> list[tuple[int, int]]:
+    def spans(self, item: Input) -> list[tuple[int, int]]:
         """The word rule: (start, end) of each word in the displayed text of an input."""
         return joined_spans(item) if self.inputs_are_words else word_spans(item)
 
-    def read_file(self, source: Any, column: str | None, labels: Sequence[str]) -> tuple[list, list | None]:
+    def read_file(
+        self, source: Source, column: str | None, labels: Sequence[str]
+    ) -> tuple[list, list | None]:
         """Every input of a file to predict, in order, and gold labels when it has them."""
         from trainer.data.inputs import read_sentences, read_texts
 
@@ -149,7 +168,7 @@ class Task:
     # ------------------------------------------------------------ model
 
     def encode(
-        self, tokenizer: Any, inputs: list, max_length: int, targets: list | None = None
+        self, tokenizer: PreTrainedTokenizerBase, inputs: list, max_length: int, targets: list | None = None
     ) -> list[dict]:
         """Unpadded features (with `labels` when `targets`, class ids, are given)."""
         raise NotImplementedError
@@ -157,7 +176,7 @@ class Task:
     def target_ids(self, ys: list, label2id: dict[str, int]) -> list:
         raise NotImplementedError
 
-    def collator(self, tokenizer: Any) -> Any:
+    def collator(self, tokenizer: PreTrainedTokenizerBase) -> DataCollator:
         raise NotImplementedError
 
     def scores(self, gold: list, predicted: list, labels: list[str]) -> dict:
@@ -171,40 +190,42 @@ class Task:
         """Every class occurrence in a split's labels (for class weights)."""
         return [c for y in ys for c in self.labels_of(y)]
 
-    def logits(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-               progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
+    def logits(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, inputs: list, max_length: int, batch_size: int = 64,
+               progress: Progress | None = None, precision: str | None = None) -> Outputs:  # fmt: skip
         raise NotImplementedError
 
-    def embed(self, encoder: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-              progress: Progress | None = None, precision: str | None = None) -> Any:  # fmt: skip
+    def embed(self, encoder: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, inputs: list, max_length: int, batch_size: int = 64,
+              progress: Progress | None = None, precision: str | None = None) -> Outputs:  # fmt: skip
         raise NotImplementedError
 
-    def outputs(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
-                progress: Progress | None = None, precision: str | None = None) -> tuple[Any, Any]:  # fmt: skip
+    def outputs(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, inputs: list, max_length: int, batch_size: int = 64,
+                progress: Progress | None = None, precision: str | None = None) -> tuple[Outputs, Outputs]:  # fmt: skip
         """(logits, embeddings) from one forward pass of a fine-tuned model."""
         raise NotImplementedError
 
-    def predictions(self, logits: Any, labels: list[str]) -> Any:
+    def predictions(self, logits: Outputs, labels: list[str]) -> Any:
         raise NotImplementedError
 
-    def predictions_frame(self, inputs: list, preds: Any, gold: list | None = None) -> Any:
+    def predictions_frame(self, inputs: list, preds: Any, gold: list | None = None) -> pd.DataFrame:
         raise NotImplementedError
 
-    def to_split(self, examples: Sequence[Any]) -> Any:
+    def to_split(self, examples: Sequence[Example]) -> Split:
         """A Split (trainer.data.splits) of prepared examples, in order."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ new text (trainer.apply)
 
-    def input_vectors(self, vectors: Any) -> Any:
+    def input_vectors(self, vectors: Outputs) -> np.ndarray:
         """One (N, H) vector per input from `embed`/`outputs`: a text's own, or a sentence's mean word vector."""
         raise NotImplementedError
 
-    def input_confidence(self, preds: Any) -> Any:
+    def input_confidence(self, preds: Any) -> np.ndarray:
         """One confidence per input: a text's, or the mean over a sentence's words."""
         raise NotImplementedError
 
-    def stored_per_input(self, vectors: Any, probs: Any, split: Any) -> tuple[Any, Any]:
+    def stored_per_input(
+        self, vectors: np.ndarray | None, probs: np.ndarray | None, split: Split
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """A split's stored vectors and probabilities (one row per text or per word), one row per input."""
         raise NotImplementedError
 
@@ -212,7 +233,7 @@ class Task:
         """The label input `i` counts under in trends: its prediction, or its sentence's main entity type."""
         raise NotImplementedError
 
-    def scored_columns(self, inputs: list, preds: Any) -> Any:
+    def scored_columns(self, inputs: list, preds: Any) -> pd.DataFrame:
         """The columns a scored file gains per input (a DataFrame): "predicted" first, then the task's own."""
         raise NotImplementedError
 
@@ -226,8 +247,8 @@ class Task:
 
     # ------------------------------------------------------------ explanations
 
-    def explain(self, model: Any, tokenizer: Any, labels: list[str], inputs: list,
-                targets: list | None = None, words: list[int] | None = None, **settings: Any) -> list:  # fmt: skip
+    def explain(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, labels: list[str], inputs: list,
+                targets: list | None = None, words: list[int] | None = None, **settings: Any) -> list[Explanation]:  # fmt: skip
         """Explanations of each input (token task: of word `words[i]` of sentence i)."""
         raise NotImplementedError
 

@@ -6,12 +6,20 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from trainer.tasks.base import MetricCard, Progress, Task, register
+
+if TYPE_CHECKING:
+    from transformers import DataCollator, PreTrainedModel, PreTrainedTokenizerBase
+
+    from trainer.attribution.engine import Explanation
+    from trainer.data.report import ValidationReport
+    from trainer.data.rows import Example
+    from trainer.data.splits import Split
 
 TEXT_TASK = "text-classification"
 
@@ -35,7 +43,10 @@ class Predictions:
 
 
 def encode_texts(
-    tokenizer: Any, texts: Sequence[str], max_length: int, labels: Sequence[int] | None = None
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    max_length: int,
+    labels: Sequence[int] | None = None,
 ) -> list[dict[str, list[int]]]:
     """One unpadded feature dict per text (dynamic padding happens in the collator)."""
     enc = tokenizer(list(texts), truncation=True, max_length=max_length)
@@ -46,7 +57,7 @@ def encode_texts(
     return features
 
 
-def _forward(owner: Any, module: Any, tokenizer: Any, features: list[dict], batch_size: int, width: int,
+def _forward(owner: Any, module: Any, tokenizer: PreTrainedTokenizerBase, features: list[dict], batch_size: int, width: int,
              read: Callable[[Any, dict], np.ndarray], progress: Progress | None = None,
              precision: str | None = None, hidden_states: bool = False) -> np.ndarray:  # fmt: skip
     """Run `module` over encoded texts in length-sorted batches; `read(output, batch)` gives (B, width) rows."""
@@ -101,7 +112,7 @@ class TextClassification(Task):
                    "confidence": "Confidence"}  # fmt: skip
     views = frozenset({"confusion_examples", "mistakes", "label_issues", "dataset_ranking", "alert_words"})
 
-    def propose_columns(self, frame: Any) -> tuple[str | None, str | None]:
+    def propose_columns(self, frame: pd.DataFrame) -> tuple[str | None, str | None]:
         from trainer.data.columns import propose_text_columns
 
         return propose_text_columns(frame)
@@ -109,7 +120,7 @@ class TextClassification(Task):
     def parse_row(self, x: str, y: str, name: str, row: int) -> tuple[Any, Any, bool]:
         return x.strip(), y, False
 
-    def clean(self, parts: list[list[Any]], report: Any) -> None:
+    def clean(self, parts: list[list[Example]], report: ValidationReport) -> None:
         from trainer.data.rows import merge_labels
 
         merge_labels(parts, report)
@@ -120,11 +131,11 @@ class TextClassification(Task):
     def classes(self, ys: Iterable[Any]) -> Counter[str]:
         return Counter(ys)
 
-    def check_examples(self, ys: list[Any], report: Any) -> None:
+    def check_examples(self, ys: list[Any], report: ValidationReport) -> None:
         if len(set(ys)) == 1:  # say so before a split could fail for another reason
             self.check_training(ys, report, False)
 
-    def check_training(self, ys: list[Any], report: Any, read_only: bool) -> None:
+    def check_training(self, ys: list[Any], report: ValidationReport, read_only: bool) -> None:
         from trainer.data.checks import check_balance, check_labels
 
         counts = self.classes(ys)
@@ -136,7 +147,7 @@ class TextClassification(Task):
         numeric = all(re.fullmatch(r"-?\d+", n) for n in names)
         return sorted(names, key=int) if numeric else sorted(names)
 
-    def count(self, report: Any, splits: dict[str, list[Any]]) -> None:
+    def count(self, report: ValidationReport, splits: dict[str, list[Example]]) -> None:
         unique = list({id(ex): ex for part in splits.values() for ex in part}.values())
         report.label_counts = dict(Counter(ex.y for ex in unique).most_common())
         report.class_counts = report.label_counts
@@ -145,14 +156,14 @@ class TextClassification(Task):
         }
 
     def encode(
-        self, tokenizer: Any, inputs: list, max_length: int, targets: list | None = None
+        self, tokenizer: PreTrainedTokenizerBase, inputs: list, max_length: int, targets: list | None = None
     ) -> list[dict]:
         return encode_texts(tokenizer, inputs, max_length, targets)
 
     def target_ids(self, ys: list, label2id: dict[str, int]) -> list:
         return [label2id[y] for y in ys]
 
-    def collator(self, tokenizer: Any) -> Any:
+    def collator(self, tokenizer: PreTrainedTokenizerBase) -> DataCollator:
         from transformers import DataCollatorWithPadding
 
         return DataCollatorWithPadding(tokenizer)
@@ -171,7 +182,7 @@ class TextClassification(Task):
 
         return compute
 
-    def logits(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
+    def logits(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, inputs: list, max_length: int, batch_size: int = 64,
                progress: Progress | None = None, precision: str | None = None) -> np.ndarray:  # fmt: skip
         """(N, C) float32 logits, in the order of `inputs`."""
         from trainer.model.inference import read_logits
@@ -181,7 +192,7 @@ class TextClassification(Task):
             model, model, tokenizer, features, batch_size, width, read_logits, progress, precision
         )
 
-    def embed(self, encoder: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
+    def embed(self, encoder: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, inputs: list, max_length: int, batch_size: int = 64,
               progress: Progress | None = None, precision: str | None = None) -> np.ndarray:  # fmt: skip
         """(N, H) mean-pooled last hidden states of `encoder` (a base model or a classifier)."""
         from trainer.model.inference import read_pooled
@@ -192,7 +203,7 @@ class TextClassification(Task):
             encoder, base, tokenizer, features, batch_size, width, read_pooled, progress, precision
         )
 
-    def outputs(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
+    def outputs(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, inputs: list, max_length: int, batch_size: int = 64,
                 progress: Progress | None = None, precision: str | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """((N, C) logits, (N, H) mean-pooled embeddings) of a classifier, from one forward pass."""
         from trainer.model.inference import read_logits_and_pooled
@@ -222,7 +233,7 @@ class TextClassification(Task):
             frame[f"p_{name}"] = np.round(preds.probabilities[:, j], 6)
         return frame
 
-    def to_split(self, examples: Sequence[Any]) -> Any:
+    def to_split(self, examples: Sequence[Example]) -> Split:
         from trainer.data.splits import Split
 
         rows = [ex.row for ex in examples] if all(ex.row is not None for ex in examples) else None
@@ -234,7 +245,7 @@ class TextClassification(Task):
     def input_confidence(self, preds: Predictions) -> np.ndarray:
         return np.asarray(preds.confidence, dtype=np.float64)
 
-    def stored_per_input(self, vectors: Any, probs: Any, split: Any) -> tuple[Any, Any]:
+    def stored_per_input(self, vectors: Any, probs: Any, split: Split) -> tuple[Any, Any]:
         return vectors, probs
 
     def trend_label(self, preds: Predictions, i: int) -> str:
@@ -252,8 +263,8 @@ class TextClassification(Task):
     def explain_plan(self, inputs: list, predict: Callable[[list], Any]) -> tuple[list, list[int] | None]:
         return inputs, None
 
-    def explain(self, model: Any, tokenizer: Any, labels: list[str], inputs: list,
-                targets: list | None = None, words: list[int] | None = None, **settings: Any) -> list:  # fmt: skip
+    def explain(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, labels: list[str], inputs: list,
+                targets: list | None = None, words: list[int] | None = None, **settings: Any) -> list[Explanation]:  # fmt: skip
         from trainer.attribution import explain
 
         return explain(model, tokenizer, labels, inputs, targets, **settings)

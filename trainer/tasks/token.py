@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from trainer.tasks.base import MetricCard, Progress, Task, register
+
+if TYPE_CHECKING:
+    from transformers import DataCollator, PreTrainedModel, PreTrainedTokenizerBase
+
+    from trainer.attribution.engine import Explanation
+    from trainer.data.report import ValidationReport
+    from trainer.data.rows import Example
+    from trainer.data.splits import Split
 
 TOKEN_TASK = "token-classification"
 IGNORE_INDEX = -100  # a label the loss skips: every subword but a word's first
@@ -48,7 +56,7 @@ class TokenWindow:
 
 
 def encode_words(
-    tokenizer: Any,
+    tokenizer: PreTrainedTokenizerBase,
     sentences: Sequence[Sequence[str]],
     max_length: int,
     tag_ids: Sequence[Sequence[int]] | None = None,
@@ -92,7 +100,7 @@ def centrality(position: int, length: int) -> int:
     return min(position, length - 1 - position)
 
 
-def _forward(owner: Any, module: Any, tokenizer: Any, sentences: Sequence[Sequence[str]], max_length: int,
+def _forward(owner: Any, module: Any, tokenizer: PreTrainedTokenizerBase, sentences: Sequence[Sequence[str]], max_length: int,
              batch_size: int, width: int, read: Callable[[Any], np.ndarray], progress: Progress | None = None,
              precision: str | None = None, hidden_states: bool = False) -> list[np.ndarray]:  # fmt: skip
     """Per sentence, a (n_words, width) array read at each word's first subword.
@@ -165,7 +173,7 @@ class TokenClassification(Task):
                    "confidence": "Confidence"}  # fmt: skip
     views = frozenset({"entity_spans", "label_issues", "word_explanations"})
 
-    def propose_columns(self, frame: Any) -> tuple[str | None, str | None]:
+    def propose_columns(self, frame: pd.DataFrame) -> tuple[str | None, str | None]:
         from trainer.data.columns import propose_token_columns
 
         tokens, tags, _ = propose_token_columns(frame)
@@ -176,7 +184,7 @@ class TokenClassification(Task):
 
         return sentence_row(x, y, name, row)
 
-    def clean(self, parts: list[list[Any]], report: Any) -> None:
+    def clean(self, parts: list[list[Example]], report: ValidationReport) -> None:
         from trainer.data.tags import normalise_tags
 
         normalise_tags(parts, report)
@@ -189,7 +197,7 @@ class TokenClassification(Task):
 
         return Counter(entity_counts(ys))
 
-    def check_training(self, ys: list[Any], report: Any, read_only: bool) -> None:
+    def check_training(self, ys: list[Any], report: ValidationReport, read_only: bool) -> None:
         from trainer.data.checks import check_balance, check_entities
 
         counts = self.classes(ys)
@@ -201,7 +209,7 @@ class TokenClassification(Task):
 
         return tag_names((t for y in ys for t in y), scheme)
 
-    def count(self, report: Any, splits: dict[str, list[Any]]) -> None:
+    def count(self, report: ValidationReport, splits: dict[str, list[Example]]) -> None:
         from trainer.data.tags import entity_counts
 
         unique = list({id(ex): ex for part in splits.values() for ex in part}.values())
@@ -211,14 +219,14 @@ class TokenClassification(Task):
         report.split_counts = {name: entity_counts(ex.y for ex in part) for name, part in splits.items()}
 
     def encode(
-        self, tokenizer: Any, inputs: list, max_length: int, targets: list | None = None
+        self, tokenizer: PreTrainedTokenizerBase, inputs: list, max_length: int, targets: list | None = None
     ) -> list[dict]:
         return [w.features for w in encode_words(tokenizer, inputs, max_length, targets)]
 
     def target_ids(self, ys: list, label2id: dict[str, int]) -> list:
         return [[label2id[t] for t in y] for y in ys]
 
-    def collator(self, tokenizer: Any) -> Any:
+    def collator(self, tokenizer: PreTrainedTokenizerBase) -> DataCollator:
         from transformers import DataCollatorForTokenClassification
 
         return DataCollatorForTokenClassification(tokenizer)
@@ -241,7 +249,7 @@ class TokenClassification(Task):
 
         return compute
 
-    def logits(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
+    def logits(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, inputs: list, max_length: int, batch_size: int = 64,
                progress: Progress | None = None, precision: str | None = None) -> list[np.ndarray]:  # fmt: skip
         """Per sentence, a (n_words, C) array of logits of each word's first subword."""
         from trainer.model.inference import read_logits
@@ -251,7 +259,7 @@ class TokenClassification(Task):
             model, model, tokenizer, inputs, max_length, batch_size, width, read_logits, progress, precision
         )
 
-    def embed(self, encoder: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
+    def embed(self, encoder: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, inputs: list, max_length: int, batch_size: int = 64,
               progress: Progress | None = None, precision: str | None = None) -> list[np.ndarray]:  # fmt: skip
         """Per sentence, a (n_words, H) array: the last hidden state of each word's first subword."""
         from trainer.model.inference import read_hidden
@@ -262,7 +270,7 @@ class TokenClassification(Task):
             encoder, base, tokenizer, inputs, max_length, batch_size, width, read_hidden, progress, precision
         )
 
-    def outputs(self, model: Any, tokenizer: Any, inputs: list, max_length: int, batch_size: int = 64,
+    def outputs(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, inputs: list, max_length: int, batch_size: int = 64,
                 progress: Progress | None = None, precision: str | None = None) -> tuple[list, list]:  # fmt: skip
         """Per sentence, ((n_words, C) logits, (n_words, H) word vectors) of a tagger, from one forward pass."""
         from trainer.model.inference import read_logits_and_hidden
@@ -292,7 +300,7 @@ class TokenClassification(Task):
             frame["correct"] = [list(g) == list(p) for g, p in zip(gold, preds.tags, strict=True)]
         return frame
 
-    def to_split(self, examples: Sequence[Any]) -> Any:
+    def to_split(self, examples: Sequence[Example]) -> Split:
         from trainer.data.splits import Split
 
         rows = [ex.row for ex in examples] if all(ex.row is not None for ex in examples) else None
@@ -307,7 +315,7 @@ class TokenClassification(Task):
     def input_confidence(self, preds: TagPredictions) -> np.ndarray:
         return np.array([float(np.mean(c)) if len(c) else 1.0 for c in preds.confidence])
 
-    def stored_per_input(self, vectors: Any, probs: Any, split: Any) -> tuple[Any, Any]:
+    def stored_per_input(self, vectors: Any, probs: Any, split: Split) -> tuple[Any, Any]:
         """Word rows -> sentence rows: the mean word vector, and the mean of the words' top probability."""
         if vectors is None:
             return vectors, probs
@@ -347,8 +355,8 @@ class TokenClassification(Task):
             words += picked
         return sentences, words
 
-    def explain(self, model: Any, tokenizer: Any, labels: list[str], inputs: list,
-                targets: list | None = None, words: list[int] | None = None, **settings: Any) -> list:  # fmt: skip
+    def explain(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, labels: list[str], inputs: list,
+                targets: list | None = None, words: list[int] | None = None, **settings: Any) -> list[Explanation]:  # fmt: skip
         from trainer.attribution import explain_tokens
 
         if words is None:

@@ -1,0 +1,112 @@
+"""The run folder's state records, as dataclasses that read and write themselves (as transformers'
+`TrainerState` does): status.json of a run, and the state file of each background computation.
+
+Fields this version does not know (written by a newer one) are kept in `extra` and written back, so
+an older process never drops them. A missing or damaged file reads as the defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trainer.runs import procs
+from trainer.runs.store import read_json, write_json
+
+QUEUED, RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED = (
+    "queued",
+    "running",
+    "finished",
+    "failed",
+    "cancelled",
+    "interrupted",
+)
+ACTIVE = (QUEUED, RUNNING)
+
+
+class _Record:
+    """Reading and writing a dataclass as one JSON object, keeping unknown fields."""
+
+    extra: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Any:
+        data = dict(data or {})
+        known = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        values = {k: data.pop(k) for k in list(data) if k in known}
+        return cls(**values, extra=data)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        return {**self.extra, **out}
+
+    @classmethod
+    def read(cls, path: Path) -> Any:
+        return cls.from_dict(read_json(path, {}) or {})
+
+    def write(self, path: Path) -> None:
+        write_json(path, self.to_dict())
+
+    def with_fields(self, **fields: Any) -> Any:
+        """A copy with `fields` changed (unknown ones go to `extra`)."""
+        return type(self).from_dict({**self.to_dict(), **fields})
+
+
+@dataclass
+class RunStatus(_Record):
+    """status.json: where a run stands, and which process moves it on."""
+
+    status: str = INTERRUPTED  # QUEUED ... INTERRUPTED; a folder with no status reads as interrupted
+    name: str | None = None
+    pid: int | None = None  # the process running it (or the one that queued it)
+    pid_started: float | None = None  # that process's start time, so a reused pid is not taken for it
+    created: float | None = None
+    queued_at: float | None = None  # set while a submitted job waits its turn on disk
+    started: float | None = None
+    launched: float | None = None
+    finished: float | None = None
+    updated: float | None = None
+    error: str | None = None  # one plain sentence (trainer.errors.friendly_error)
+    device: str | None = None
+    resume: bool = False  # the next start continues from the last checkpoint
+    resumable: bool | None = None
+    processes: int | None = None  # torchrun world size
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def moved_on(self, status: str, **fields: Any) -> RunStatus:
+        """This status, now `status` with `fields`, stamped with the process that wrote it (default: this one)."""
+        pid = fields.pop("pid", os.getpid())
+        return self.with_fields(
+            **fields, status=status, pid=pid, pid_started=procs.start_time(pid), updated=time.time()
+        )
+
+
+@dataclass
+class ComputationState(_Record):
+    """<run>/computations/<name>.json: a background computation's kind, owner, progress and outcome."""
+
+    status: str = FAILED  # a state file nobody can read is a failed computation
+    kind: str | None = None  # trainer.jobs.worker.COMPUTATIONS
+    params: dict[str, Any] = field(default_factory=dict)
+    pid: int | None = None
+    pid_started: float | None = None
+    started: float | None = None
+    finished: float | None = None
+    updated: float | None = None
+    done: int = 0
+    total: int = 0
+    eta_seconds: float | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
