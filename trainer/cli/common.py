@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Any
+
+from trainer.tasks import TEXT_TASK, TOKEN_TASK
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -16,3 +20,23 @@ def runs_dir(value: str | None) -> Path:
     from trainer.runs import DEFAULT_RUNS_DIR
 
     return Path(value) if value else DEFAULT_RUNS_DIR
+
+
+def data_args(p: argparse.ArgumentParser, optional: bool = False) -> None:
+    """The data file and its columns, as `check` and `fit` take them."""
+    p.add_argument("data", nargs="?" if optional else None, help="CSV, TSV, JSON Lines or CoNLL file")
+    p.add_argument("--text-column", help="column holding the text (or tokens, for entities)")
+    p.add_argument("--label-column", help="column holding the label (or tags, for entities)")
+    p.add_argument(
+        "--task",
+        choices=["text", "token", TEXT_TASK, TOKEN_TASK],
+        help="text classification or token classification (named entities); guessed if omitted",
+    )
+
+
+def load_run_model(ref: str, folder: str | None) -> Any:
+    """A run's model, the run given by folder or id (under --runs-dir)."""
+    from trainer.runs import find_run
+    from trainer.runs.model import RunModel
+
+    return RunModel.load(find_run(ref, runs_dir(folder)))

@@ -16,9 +16,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     compare.add_argument("--json", action="store_true", help="print everything as one JSON object")
     compare.add_argument("--runs-dir", default=None)
+    compare.set_defaults(handler=run)
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from trainer.inspect.compare import compare
     from trainer.runs import find_run, load_run
 

@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from trainer.cli.common import load_run_model
+
 
 def _inputs(args: argparse.Namespace, model: Any) -> list:
     if args.text:
@@ -62,7 +64,25 @@ def _print_human(exp: Any) -> None:
     print()
 
 
-def run_explain(args: argparse.Namespace, model: Any) -> int:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    explain = sub.add_parser("explain", help="explain predictions with integrated gradients")
+    explain.add_argument("run", help="run folder (or run id under --runs-dir)")
+    group = explain.add_mutually_exclusive_group(required=True)
+    group.add_argument("--text", action="append", help="a text to explain (repeatable)")
+    group.add_argument("--file", help="a data file whose texts are explained")
+    explain.add_argument("--target", help="explain toward this label (default: the predicted one)")
+    explain.add_argument("--text-column", help="column holding the text in --file")
+    explain.add_argument("--limit", type=int, default=100, help="explain at most this many texts of --file")
+    explain.add_argument("--json", action="store_true", help="one JSON object per line")
+    explain.add_argument("--runs-dir", default=None)
+    explain.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return explain_with(args, load_run_model(args.run, args.runs_dir))
+
+
+def explain_with(args: argparse.Namespace, model: Any) -> int:
     """Explain texts (or, for entity runs, every word tagged as an entity) and print the results."""
     if args.target is not None and args.target not in model.labels:
         raise ValueError(f"Unknown target {args.target!r}. This run's labels: {', '.join(model.labels)}.")

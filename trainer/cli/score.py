@@ -36,9 +36,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--again", action="store_true", help="score anew even if this file was scored before")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.add_argument("--runs-dir", default=None)
+    score.set_defaults(handler=run)
 
 
-def cmd_score(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from trainer.apply.results import alerts_json, run_scoring
     from trainer.data import DataError
     from trainer.runs import find_run, load_run

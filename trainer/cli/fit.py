@@ -1,4 +1,4 @@
-"""`python -m trainer fit | cancel | runs`: fine-tuning jobs from the command line.
+"""`python -m trainer fit`: fine-tuning jobs from the command line.
 
 `fit` submits the job to the runs folder and follows it: the job runs in its own process (as in the
 app), so Ctrl-C here cancels it cleanly. Under torchrun (`WORLD_SIZE` set, one process per device or
@@ -15,9 +15,44 @@ import time
 from pathlib import Path
 from typing import Any
 
-from trainer.cli.common import EXIT_FAILED, EXIT_OK, CliError, runs_dir
-from trainer.config import TrainConfig
-from trainer.tasks import TEXT_TASK, get_task, task_name
+from trainer.cli.common import EXIT_FAILED, EXIT_OK, CliError, data_args, runs_dir
+from trainer.config import HELP, TrainConfig
+from trainer.model.heads import POOLING
+from trainer.tasks import TEXT_TASK, task_name
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    fit = sub.add_parser("fit", help="fine-tune a model; prints the run folder as the last line")
+    data_args(fit, optional=True)
+    fit.add_argument(
+        "--resume", metavar="RUN", help="continue a cancelled or interrupted run from its last epoch"
+    )
+    fit.add_argument("--eval-file", help="your own validation file (also the test split without --test-file)")
+    fit.add_argument("--test-file", help="your own test file")
+    fit.add_argument("--model", default="default", help=HELP["model"])
+    fit.add_argument("--epochs", type=float, help=HELP["epochs"])
+    fit.add_argument("--batch-size", type=int, help=HELP["batch_size"])
+    fit.add_argument("--learning-rate", type=float, help=HELP["learning_rate"])
+    fit.add_argument("--max-length", type=int, help=HELP["max_length"])
+    fit.add_argument("--pooling", choices=list(POOLING), help=HELP["pooling"])
+    fit.add_argument("--max-steps", type=int, help="stop after this many optimisation steps (quick tries)")
+    fit.add_argument("--lora", action="store_true", help=HELP["lora"])
+    fit.add_argument("--class-weights", action="store_true", help=HELP["class_weights"])
+    fit.add_argument(
+        "--patience", type=int, dest="early_stopping_patience", help=HELP["early_stopping_patience"]
+    )
+    fit.add_argument("--seed", type=int, help=HELP["seed"])
+    fit.add_argument(
+        "--device", choices=["auto", "cpu", "cuda", "mps"], help="where to train (default: auto)"
+    )
+    fit.add_argument(
+        "--devices", type=int, help="how many GPUs (processes) to train on; default: every GPU there is"
+    )
+    fit.add_argument("--runs-dir", default=None, help="where run folders go (default: runs/)")
+    fit.add_argument("--name", help="a name for the run")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    fit.set_defaults(handler=run)
 
 
 def config_from_args(args: argparse.Namespace, task: str) -> TrainConfig:
@@ -120,7 +155,7 @@ def _report(run_dir: Path) -> int:
     return EXIT_OK
 
 
-def cmd_fit(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from trainer import runs
     from trainer.jobs.manager import JobManager
 
@@ -194,39 +229,3 @@ def _has_cuda() -> bool:
     import torch
 
     return torch.cuda.is_available()
-
-
-def cmd_cancel(args: argparse.Namespace) -> int:
-    from trainer import runs
-    from trainer.jobs.manager import JobManager
-
-    manager = JobManager(runs_dir(args.runs_dir), schedule=False)  # asks a job to stop; starts nothing
-    try:
-        job = runs.find_run(args.run, manager.runs_dir).name
-        if not manager.cancel(job):
-            snap = manager.snapshot(job)
-            raise CliError(f"{job} is {snap.status if snap else 'unknown'}: there is nothing to cancel.")
-        snap = manager.wait(job, args.wait) if args.wait else manager.snapshot(job)
-    finally:
-        manager.shutdown()
-    print(f"{job}: {'cancelled' if snap.status == runs.CANCELLED else 'cancel requested'}")
-    return EXIT_OK
-
-
-def cmd_runs(args: argparse.Namespace) -> int:
-    from trainer.runs import RunFolder, list_runs
-
-    found = list_runs(runs_dir(args.runs_dir))
-    if not found:
-        print(f"no runs in {runs_dir(args.runs_dir)}/")
-        return EXIT_OK
-    print(f"{'run':<44} {'status':<12} {'task':<8} {'metric':<18} created")
-    for r in found:
-        metric = f"{r.metric_name} {r.metric:.3f}" if r.metric is not None else "-"
-        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)) if r.created else "-"
-        status = r.status
-        progress = RunFolder(r.path).progress() if status == "running" else {}
-        if progress.get("max_steps"):
-            status = f"running {progress['step'] / progress['max_steps']:.0%}"
-        print(f"{r.id:<44} {status:<12} {get_task(r.task).cli_name:<8} {metric:<18} {created}")
-    return EXIT_OK
