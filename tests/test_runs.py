@@ -133,3 +133,21 @@ def test_status_records_keep_fields_they_do_not_know_and_read_a_missing_file_as_
     assert saved["shard"] == 3 and saved["status"] == "finished" and saved["pid"] == os.getpid()
     state = folder.write_computation("embed-all", kind="embed", done=2, total=4)
     assert folder.read_computation("embed-all") == state and state.status == runs.FAILED  # never started
+
+
+def test_a_run_folder_written_before_computations_were_renamed_still_shows_its_computations(tmp_path):
+    """Runs written before this layout kept computation states in tasks/: they are read from there."""
+    from trainer.jobs.manager import JobManager
+
+    run_dir = runs.create_run(tmp_path, "old")
+    (run_dir / "tasks").mkdir()
+    (run_dir / "tasks" / "embed-all.json").write_text(
+        '{"kind": "embed", "status": "finished", "done": 120, "total": 120}', encoding="utf-8"
+    )
+    manager = JobManager(tmp_path, schedule=False)
+    try:
+        snap = manager.computation(run_dir, "embed-all")
+    finally:
+        manager.shutdown()
+    assert (snap.status, snap.done, snap.total) == ("finished", 120, 120)
+    assert not (run_dir / "computations").exists(), "nothing moved: the old file is the state"
