@@ -169,3 +169,35 @@ def test_conll_line_without_tag_names_line_and_sentence(tmp_path):
     (tmp_path / "m.conll").write_text("John B-PER\nruns O\n\nMary B-PER\nsings\n", "utf-8")
     message = error_of(read_conll, tmp_path / "m.conll")
     assert message.startswith('Line 5 of "m.conll" (sentence 2) has a word but no tag: "sings".')
+
+
+def test_a_header_repeating_one_name_thousands_of_times_reads_in_linear_time(tmp_path):
+    import time
+
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(["a"] * 3000 + ["a.1"]) + "\n" + ",".join(["x"] * 3001) + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    frame = read_table(path)
+    assert time.perf_counter() - started < 10, "3,000 names took 43 s when renaming was cubic"
+    names = list(frame.columns)
+    assert names[:3] == ["a", "a.1", "a.2"] and names[-1] == "a.1.1" and len(set(names)) == 3001
+
+
+def test_json_nested_thousands_of_levels_deep_gets_a_plain_message(tmp_path):
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    assert "nests lists or objects too deeply" in error_of(lambda: read_table(tmp_path / "deep.json"))
+    (tmp_path / "deep.jsonl").write_text('{"text": "ok"}\n' + '{"a": ' * 100_000 + "1" + "}" * 100_000)
+    said = error_of(lambda: read_table(tmp_path / "deep.jsonl"))
+    assert said.startswith('Line 2 of "deep.jsonl" nests lists or objects too deeply')
+
+
+def test_a_cell_over_the_limit_names_the_limit_and_how_to_raise_it(tmp_path, monkeypatch):
+    from trainer.data import readers
+
+    big = "word " * 40_000  # 200,000 characters: over csv's own 131,072, under the default limit
+    (tmp_path / "big.csv").write_text(f"text,label\n{big},a\nshort,b\n", encoding="utf-8")
+    assert read_table(tmp_path / "big.csv").loc[0, "text"] == big, "read whole"
+    monkeypatch.setattr(readers, "MAX_CELL_CHARS", 1000)
+    said = error_of(lambda: read_table(tmp_path / "big.csv"))
+    assert "holds more than 1,000 characters" in said and "INSIGHT_MAX_CELL_CHARS" in said
+    assert "double quote" not in said, "the cause is the length, not a quote"

@@ -47,6 +47,15 @@ def test_labels_differing_by_case_or_spaces_are_merged(tmp_path):
     assert data.report.label_counts["positive"] == 12
 
 
+def test_labels_with_invisible_characters_are_merged_and_the_note_shows_where_they_were(tmp_path):
+    rows = labeled_rows(dict.fromkeys(LABELS, 10))
+    rows += [{"text": "extra a", "label": "p\u200bositive"}, {"text": "extra b", "label": "\u202epositive"}]
+    data = prepare(write_csv(tmp_path / "m.csv", rows))
+    assert data.labels == ["negative", "neutral", "positive"], "three labels, not five"
+    assert data.report.label_counts["positive"] == 12
+    assert 'Merged "p<U+200B>ositive", "<U+202E>positive" into "positive".' in data.report.notes
+
+
 def test_token_csv_with_json_lists_and_mismatch_row_named(tmp_path):
     rows = [
         {"words": json.dumps(["John", f"runs{i}"]), "ner_tags": json.dumps(["B-PER", "O"])} for i in range(20)

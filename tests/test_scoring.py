@@ -204,3 +204,11 @@ def test_cli_bad_input_exits_2_with_one_error_line(text_run, tmp_path, args, mes
 def test_cli_unknown_run_exits_2(tmp_path):
     done = run_cli("score", "no-such-run", str(news_file(tmp_path / "x.csv", 5)), "--runs-dir", str(tmp_path))
     assert done.returncode == 2 and done.stderr.startswith("error:")
+
+
+def test_a_quoted_header_with_a_line_break_joins_into_one_header_and_every_row_once(text_run, tmp_path):
+    source = tmp_path / "odd-header.csv"
+    pd.DataFrame({"the\nmessage": [f"great item number {i}" for i in range(5)]}).to_csv(source, index=False)
+    scoring, _ = score(text_run, source, chunk_rows=2, text_column="the\nmessage")  # three parts
+    scored = pd.read_csv(scoring.scored_file, keep_default_na=False)
+    assert scored["the\nmessage"].tolist() == [f"great item number {i}" for i in range(5)]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from trainer.apply.score import EXAMPLES_PER_DAY, HISTOGRAM, Progress, Tallies, Trust
+from trainer.data.safe_csv import read_header
 from trainer.runs.scoring import Scoring
 
 if TYPE_CHECKING:  # types only
@@ -27,7 +28,7 @@ def _join_parts(scoring: Scoring) -> None:
     with open(tmp, "w", encoding="utf-8", newline="") as out:
         for i, part in enumerate(parts):
             with open(part, encoding="utf-8", newline="") as f:
-                header = f.readline()
+                header = read_header(f)
                 if i == 0:
                     out.write(header)
                 shutil.copyfileobj(f, out)

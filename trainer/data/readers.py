@@ -9,6 +9,7 @@ import codecs
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ Source = str | Path | tuple[str, bytes]  # a path, or (file name, raw bytes) fro
 CONLL_EXTENSIONS = (".conll", ".bio", ".iob")
 TABLE_EXTENSIONS = (".csv", ".tsv", ".tab", ".txt", ".jsonl", ".ndjson", ".json")
 TAG_RE = re.compile(r"^(?:O|[BIESMLU][-_]\S+)$")
+MAX_CELL_CHARS = int(os.environ.get("INSIGHT_MAX_CELL_CHARS") or 1_000_000)  # the most one CSV cell may hold
 
 _MAGIC = (
     (b"\x89PNG", "a PNG image"),
@@ -249,6 +251,8 @@ def _read_jsonl(text: str, name: str) -> pd.DataFrame:
             continue
         try:
             record = json.loads(line)
+        except RecursionError:
+            raise DataError(_too_deep(name, number)) from None
         except json.JSONDecodeError as exc:
             raise DataError(
                 f'Line {number} of "{name}" is not valid JSON ({exc.msg}). '
@@ -263,9 +267,17 @@ def _read_jsonl(text: str, name: str) -> pd.DataFrame:
     return _records_frame(records)
 
 
+def _too_deep(name: str, line: int | None = None) -> str:
+    where = f'Line {line} of "{name}"' if line else f'"{name}"'
+    return (f"{where} nests lists or objects too deeply to read (over about 1,000 levels). Each record "
+            'should be a flat object, like {"text": "I love it", "label": "positive"}.')  # fmt: skip
+
+
 def _read_json(text: str, name: str) -> pd.DataFrame:
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise DataError(_too_deep(name)) from None
     except json.JSONDecodeError as exc:
         if text.lstrip().startswith("{"):  # JSON Lines saved as .json
             return _read_jsonl(text, name)
@@ -293,12 +305,17 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _unique_names(header: list[str]) -> list[str]:
+    """Column names made unique as pandas does ("a", "a.1", "a.2"), in time linear in the header."""
     names: list[str] = []
+    taken: set[str] = set()
+    next_suffix: dict[str, int] = {}
     for i, raw in enumerate(header):
-        name = raw.strip().lstrip("\ufeff").strip() or f"column {i + 1}"
-        base, k = name, 1
-        while name in names:
+        base = name = raw.strip().lstrip("\ufeff").strip() or f"column {i + 1}"
+        k = next_suffix.get(base, 1)
+        while name in taken:
             name, k = f"{base}.{k}", k + 1
+        next_suffix[base] = k
+        taken.add(name)
         names.append(name)
     return names
 
@@ -306,6 +323,7 @@ def _unique_names(header: list[str]) -> list[str]:
 def _read_csv(text: str, name: str, ext: str) -> pd.DataFrame:
     sep = "\t" if ext in (".tsv", ".tab") else _sniff_delimiter(text)
     kind = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "vertical bar"}[sep]
+    csv.field_size_limit(MAX_CELL_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     header: list[str] | None = None
     rows: list[list[str]] = []
@@ -326,6 +344,11 @@ def _read_csv(text: str, name: str, ext: str) -> pd.DataFrame:
                 )
             rows.append(row + [""] * (len(header) - len(row)))
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise DataError(
+                f'A cell near line {reader.line_num} of "{name}" holds more than {MAX_CELL_CHARS:,} characters, '
+                "the most one cell may hold. Shorten that text, or set INSIGHT_MAX_CELL_CHARS to a larger number."
+            ) from None
         raise DataError(
             f'"{name}" could not be read near line {reader.line_num} ({exc}). '
             'Check for a double quote (") that is opened but never closed.'

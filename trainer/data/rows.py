@@ -9,6 +9,7 @@ Decisions a caller relies on:
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,15 +102,27 @@ def extract(
     return examples
 
 
+def invisible_free(text: str) -> str:
+    """`text` without invisible format characters (zero-width spaces and joiners, bidirectional controls)."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+def shown(text: str) -> str:
+    """`text` with each invisible format character written out as <U+200B>, so a message can say where it is."""
+    return "".join(f"<U+{ord(c):04X}>" if unicodedata.category(c) == "Cf" else c for c in text)
+
+
 def merge_labels(parts: list[list[Example]], report: ValidationReport) -> None:
-    """Labels that differ only by case or surrounding spaces become the most frequent spelling."""
+    """Labels that differ only by case, surrounding spaces or invisible characters (zero-width, bidi
+    controls) become the most frequent visible spelling."""
     raw = Counter(ex.y for part in parts for ex in part)
     groups: dict[str, Counter[str]] = {}
     for label, n in raw.items():  # insertion order = first seen, which breaks ties
-        groups.setdefault(label.strip().casefold(), Counter())[label.strip()] += n
+        visible = invisible_free(label).strip()
+        groups.setdefault(visible.casefold(), Counter())[visible] += n
     mapping = {}
     for label in raw:
-        spellings = groups[label.strip().casefold()]
+        spellings = groups[invisible_free(label).strip().casefold()]
         mapping[label] = max(spellings, key=lambda s, c=spellings: c[s])
     for ex in (ex for part in parts for ex in part):
         ex.y = mapping[ex.y]
@@ -117,7 +130,7 @@ def merge_labels(parts: list[list[Example]], report: ValidationReport) -> None:
         variants = sorted(r for r, c in mapping.items() if c == canonical and r != canonical)
         if variants:
             report.merged_labels[canonical] = variants
-            report.notes.append(f'Merged {quote(variants)} into "{canonical}".')
+            report.notes.append(f'Merged {quote([shown(v) for v in variants])} into "{canonical}".')
 
 
 def dedupe(examples: list[Example], report: ValidationReport) -> list[Example]:

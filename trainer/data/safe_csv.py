@@ -51,8 +51,20 @@ def copy_safely(source: str | Path, target: Any, rows: int = 20_000) -> None:
     """Copy a CSV file to a text stream as safe CSV, a chunk of rows at a time (any size)."""
     chunks = pd.read_csv(source, dtype=str, keep_default_na=False, chunksize=rows)
     for i, chunk in enumerate(chunks):
-        text = to_csv(chunk)
-        target.write(text if i == 0 else text.split("\n", 1)[1])
+        neutralise(chunk).to_csv(target, index=False, header=i == 0)
+
+
+def read_header(stream: Any) -> str:
+    """The header record of an open CSV text stream, line breaks inside quoted names included.
+
+    A record ends at the first line break outside quotes: where the double quotes read so far are even
+    (an escaped quote is two of them). Reading a line at a time would split a quoted header with a line
+    break in it, and its second half would be copied as a row.
+    """
+    record = stream.readline()
+    while record.count('"') % 2 and (more := stream.readline()):
+        record += more
+    return record
 
 
 def file_bytes(source: str | Path) -> bytes:
