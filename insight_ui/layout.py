@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from insight_ui import state
+from insight_ui.safe import md
 from insight_ui.wording import in_app
 from trainer.data import DataError
 from trainer.errors import friendly_error
@@ -42,7 +43,7 @@ def friendly(exc: BaseException) -> str:
 def show_error(exc: BaseException, where: str) -> None:
     """Log the traceback for the person running the server; show the visitor plain text."""
     log.error("%s failed", where, exc_info=exc)
-    st.error(friendly(exc), icon=":material/error:")
+    st.error(md(friendly(exc)), icon=":material/error:")
 
 
 def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -90,7 +91,7 @@ def training_now() -> None:
         st.text("done: see the Train page")
         return
     job = active[0]
-    st.progress(job.progress, text=f"{job.name}: {job.status}, {job.progress:.0%}")
+    st.progress(job.progress, text=md(f"{job.name}: {job.status}, {job.progress:.0%}"))
 
 
 def empty_state(message: str, page_key: str, label: str, icon: str = ":material/arrow_forward:") -> None:

@@ -1,20 +1,56 @@
-"""User text is shown as text: escaping for Markdown, HTML and Plotly labels."""
+"""User text is shown as text: one escaping helper for each kind of output.
+
+- `md`: Streamlit Markdown (st.markdown, captions, alerts, headings, widget and button labels, metrics,
+  progress and spinner text, tooltips, segmented-control and radio options).
+- `md_code`: an inline code span inside such Markdown.
+- `md_cell`: a table cell (or heading, or list item) of an exported Markdown file.
+- `plot_text` / `plot_label`: Plotly titles, labels and hover boxes (they read a subset of HTML).
+- HTML (st.html, the HTML reports) goes through `html.escape`.
+
+A backslash before ':' does not stop a bare URL from becoming a link: remark-gfm, which Streamlit and
+most Markdown viewers use, finds "http://", "www." and e-mail addresses in the text *after* escapes are
+read. So `md` and `md_cell` put an invisible word joiner (U+2060) inside each of them.
+"""
 
 from __future__ import annotations
 
 import html
 import re
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#~$:|])")
+WORD_JOINER = "\u2060"
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#~$:|&])")
+_CELL_SPECIAL = re.compile(r"([\\`*_{}\[\]#~$:|])")  # < > & are already HTML entities in a cell
 _BULLET = re.compile(r"^(\s*)([-+=])", re.MULTILINE)
 _NUMBERED = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
+_AUTOLINK = re.compile(r"(?i)(https?(?=\\?:)|www(?=\\?\.)|@(?=[-\w]))")  # GFM's bare links
+_BACKTICKS = re.compile(r"`+")
+
+
+def _escape(text: str, special: re.Pattern[str]) -> str:
+    escaped = special.sub(r"\\\1", text)
+    escaped = _BULLET.sub(r"\1\\\2", escaped)
+    escaped = _NUMBERED.sub(r"\1\\\2", escaped)
+    return _AUTOLINK.sub(lambda m: m.group(1) + WORD_JOINER, escaped)
 
 
 def md(text: object) -> str:
-    """Escape Markdown (and Streamlit's :color[...] / :emoji: / $math$) so `text` shows literally."""
-    escaped = _MD_SPECIAL.sub(r"\\\1", str(text))
-    escaped = _BULLET.sub(r"\1\\\2", escaped)
-    return _NUMBERED.sub(r"\1\\\2", escaped)
+    """Escape Markdown (and Streamlit's :color[...] / :emoji: / $math$, and bare links) so `text` shows literally."""
+    return _escape(str(text), _MD_SPECIAL)
+
+
+def md_code(text: object) -> str:
+    """`text` as an inline code span, verbatim: fenced by more backticks than it holds."""
+    body = " ".join(str(text).splitlines())
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(body)), default=0) + 1)
+    pad = " " if body[:1] in ("`", " ") or body[-1:] in ("`", " ") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def md_cell(text: object) -> str:
+    """A cell of a Markdown table (or a heading or list item) in an exported file: HTML and Markdown
+    escaped, pipes escaped, on one line."""
+    one_line = re.sub(r"[\r\n]+", " ", str(text))
+    return _escape(html.escape(one_line, quote=False), _CELL_SPECIAL)
 
 
 def trim(text: object, limit: int = 120) -> str:

@@ -18,7 +18,7 @@ from insight_ui.components.runs import run_selector
 from insight_ui.components.trend_charts import confidence_chart, trend_chart
 from insight_ui.reads import datasets
 from insight_ui.reports import apply_report
-from insight_ui.safe import md, trim
+from insight_ui.safe import md, md_code, trim
 from insight_ui.wording import in_app
 from trainer import runs
 from trainer.apply import labelling
@@ -115,7 +115,7 @@ def mapping_section(run: Run, path: Path) -> Spec | None:
                             help="A topic, channel or product: trends and alerts per group.")  # fmt: skip
         bucket = d.selectbox("Time buckets", list(BUCKETS), format_func=BUCKETS.get, key=f"{key}_bucket",
                              disabled=when == NONE, help="Automatic: days up to two months, weeks up to two years.")  # fmt: skip
-    if not st.button(f"Score {total:,} rows with “{trim(run.info.name, 40)}”", type="primary",
+    if not st.button(md(f"Score {total:,} rows with “{trim(run.info.name, 40)}”"), type="primary",
                      icon=":material/play_arrow:", key="apply_score"):  # fmt: skip
         return None
     return Spec(str(path), text, None if when == NONE else when, None if group == NONE else group, bucket)
@@ -239,7 +239,7 @@ def trends_section(results: dict) -> None:
     group = ALL_GROUPS
     if groups:
         group = st.segmented_control("Show", [ALL_GROUPS, *groups], default=ALL_GROUPS, key="apply_group",
-                                     format_func=lambda g: "All groups" if g == ALL_GROUPS else trim(g, 30),
+                                     format_func=lambda g: "All groups" if g == ALL_GROUPS else md(trim(g, 30)),
                                      required=True)  # fmt: skip
     mine = counts[counts["group"] == group]
     alerts = [a for a in results.get("alerts") or [] if (a.get("group") or ALL_GROUPS) == group]
@@ -273,11 +273,13 @@ def alerts_section(results: dict) -> None:
                 f"in the {alert.get('baseline_buckets', BASELINE)} {bucket}s before"
             )
             st.caption(
-                f"{alert['count']:,} of {alert['n']:,} texts predicted {trim(alert['label'], 40)}; p = "
-                f"{alert['p_value']:.1e} (Fisher's exact test; alerts need p below 1% shared over the tests)"
+                md(
+                    f"{alert['count']:,} of {alert['n']:,} texts predicted {trim(alert['label'], 40)}; p = "
+                    f"{alert['p_value']:.1e} (Fisher's exact test; alerts need p below 1% shared over the tests)"
+                )
             )
             if alert.get("words"):
-                st.markdown("Words behind it: " + " ".join(f"`{md(w['word'])}`" for w in alert["words"]))
+                st.markdown("Words behind it: " + " ".join(md_code(w["word"]) for w in alert["words"]))
             for j, text in enumerate(alert.get("examples", [])[:5]):
                 left, right = st.columns([12, 1], vertical_alignment="center")
                 left.markdown(f"• {md(trim(text, 220))}")

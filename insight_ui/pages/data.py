@@ -48,12 +48,12 @@ def source_section() -> None:
         for path in files:
             button, note = st.columns([2, 3], vertical_alignment="center")
             button.button(
-                datasets.SAMPLE_TITLES.get(path.name, path.stem),
+                datasets.SAMPLE_TITLES.get(path.name) or md(path.stem),
                 key=f"sample_{path.name}",
                 on_click=datasets.load_sample,
                 args=(str(path),),
                 width="stretch",
-                help=path.name,
+                help=md(path.name),
             )
             note.caption(md(datasets.SAMPLE_NOTES.get(path.name, path.name)))
 

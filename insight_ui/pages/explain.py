@@ -13,7 +13,7 @@ from insight_ui.components.heatmap import entity_spans_html, legend_html, token_
 from insight_ui.components.progress import duration
 from insight_ui.components.runs import finished_runs, run_selector
 from insight_ui.reads import analysis, explaining
-from insight_ui.safe import md, trim
+from insight_ui.safe import md, plot_label, trim
 from trainer.data.safe_csv import csv_bytes
 from trainer.evaluate import predictions as tables
 from trainer.evaluate.metrics import span_errors
@@ -86,7 +86,7 @@ def trust_box(exp) -> None:
 
 def attribution_view(exp, heading: str) -> None:
     """Heatmap, legend, trust and faithfulness for one explanation."""
-    st.markdown(f"**{heading}**")
+    st.markdown(f"**{md(heading)}**")
     st.html(token_heatmap_html(exp.text, exp.words, exp.scores, exp.word_spans))
     st.html(legend_html(exp.target))
     trust_box(exp)
@@ -113,7 +113,7 @@ def explain_text_task(run: Run, text: str) -> None:
         st.markdown("**Prediction**")
         st.metric(
             "Predicted label",
-            trim(first.predicted, 40),
+            md(trim(first.predicted, 40)),
             border=True,
             help=f"Probability {first.probabilities[first.predicted]:.1%}; all labels below.",
         )
@@ -163,7 +163,7 @@ def side_by_side(runs: list[Run], text: str) -> None:
         word = st.selectbox("Word to explain", range(len(tokens)), format_func=lambda i: tokens[i],
                             key=f"pair_word_{hash(tokens)}")  # fmt: skip
     for column, run in zip(columns, runs, strict=True):
-        with column, st.spinner(f"Explaining with {run.info.name}…"):
+        with column, st.spinner(md(f"Explaining with {run.info.name}…")):
             st.markdown(f"#### {md(trim(run.info.name, 40))}")
             if run.adapter.supports("word_explanations"):
                 tags, _ = explaining.predict_tags(str(run.path), tokens)
@@ -173,7 +173,7 @@ def side_by_side(runs: list[Run], text: str) -> None:
             else:
                 exp = explaining.explain_text(str(run.path), text, None)
                 heading = f"Which words pushed toward “{trim(exp.predicted, 40)}”"
-            st.metric("Predicted", trim(exp.predicted, 40), border=True,
+            st.metric("Predicted", md(trim(exp.predicted, 40)), border=True,
                       delta=f"{exp.probabilities[exp.predicted]:.0%} sure", delta_color="off", delta_arrow="off")  # fmt: skip
             attribution_view(exp, heading)
 
@@ -328,7 +328,7 @@ def top_words_view(run: Run, frame: pd.DataFrame, meta: dict, done: bool = True)
                     charts.top_words(
                         list(part["word"]),
                         list(part["mean attribution"]),
-                        f"Toward “{trim(label, 30)}”",
+                        f"Toward “{plot_label(label, 30)}”",
                         list(part.get("low", part["mean attribution"])),
                         list(part.get("high", part["mean attribution"])),
                     ),  # fmt: skip

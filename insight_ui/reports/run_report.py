@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 from insight_ui.reads import analysis
+from insight_ui.safe import md_cell
 from trainer.evaluate.uncertainty import interval_text, run_intervals
 from trainer.runs import Run, RunFolder
 
@@ -80,15 +81,11 @@ def _config_rows(run: Run) -> list[tuple[str, str]]:
     return [(k, str(config.get(k))) for k in CONFIG_FIELDS if k in config]
 
 
-def _md_cell(value: object) -> str:
-    return html.escape(str(value)).replace("|", "\\|").replace("\n", " ")
-
-
 def markdown_report(run: Run) -> str:
     """The report as Markdown (user text escaped so it cannot turn into markup)."""
     _, metrics = analysis.scores_of(run)
-    lines = [f"# Insight report: {_md_cell(run.info.name)}", ""]
-    lines += ["| | |", "|---|---|"] + [f"| {k} | {_md_cell(v)} |" for k, v in _facts(run)] + [""]
+    lines = [f"# Insight report: {md_cell(run.info.name)}", ""]
+    lines += ["| | |", "|---|---|"] + [f"| {k} | {md_cell(v)} |" for k, v in _facts(run)] + [""]
     per_class = analysis.per_class_frame(metrics)
     if not per_class.empty:
         lines += [
@@ -98,18 +95,18 @@ def markdown_report(run: Run) -> str:
             "|---|---|---|---|---|",
         ]
         lines += [
-            f"| {_md_cell(r['class'])} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {int(r['support'])} |"
+            f"| {md_cell(r['class'])} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {int(r['support'])} |"
             for _, r in per_class.iterrows()
         ] + [""]
     lines += ["## Settings", "", "| setting | value |", "|---|---|"]
-    lines += [f"| {k} | {_md_cell(v)} |" for k, v in _config_rows(run)] + [""]
+    lines += [f"| {k} | {md_cell(v)} |" for k, v in _config_rows(run)] + [""]
     report = run.report or {}
     notes = [("Error", x) for x in report.get("errors") or []] + [
         ("Warning", x) for x in report.get("warnings") or []
     ]
     notes += [("Note", x) for x in report.get("notes") or []]
     if notes:
-        lines += ["## Data check", ""] + [f"- **{kind}:** {_md_cell(text)}" for kind, text in notes] + [""]
+        lines += ["## Data check", ""] + [f"- **{kind}:** {md_cell(text)}" for kind, text in notes] + [""]
     return "\n".join(lines)
 
 
