@@ -69,6 +69,7 @@ def test_round_trip_keeps_the_test_split_and_adds_the_labeled_rows_to_train(tiny
     sizes = {s: len(run.split(s)) for s in ("train", "validation", "test")}
     assert len(combined) == sum(sizes.values()) + 11
     assert combined.loc[combined["text"] == known, "label"].tolist() == ["neutral"]
+    assert labelling.held_out_matches(run, labeled) == []
     source = tmp_path / "combined.csv"
     combined.to_csv(source, index=False)
     data = prepare(source, text_column="text", label_column="label", split_column="split")
@@ -95,3 +96,16 @@ def test_labeled_files_with_problems_get_a_clear_message(tmp_path):
     pd.DataFrame({"text": ["x"], "label": ["brand-new"]}).to_csv(new, index=False)
     _, said = labelling.read_labeled(new, words=False, labels=["a"])
     assert 'new labels the model did not have: "brand-new"' in said
+
+
+def test_a_labeled_row_that_is_a_test_example_never_changes_the_test_split(tiny_text_run):
+    run = load_run(tiny_text_run)
+    test = run.split("test")
+    text, label = str(test["text"].iloc[0]), str(test["label"].iloc[0])
+    other = next(lab for lab in run.labels if lab != label)
+    labeled = pd.DataFrame({"text": [text, "a brand new text"], "label": [other, label]})
+    combined = labelling.combined_dataset(run, labeled)
+    assert labelling.held_out_matches(run, labeled) == [text]
+    rows = combined[combined["text"] == text]
+    assert rows[["label", "split"]].values.tolist() == [[label, "test"]], "kept as it was, not trained on"
+    assert combined[combined["split"] == "test"]["label"].tolist() == test["label"].astype(str).tolist()

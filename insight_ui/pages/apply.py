@@ -331,6 +331,11 @@ def labelling_section(run: Run, results: dict, scoring: Scoring) -> None:
         return
     combined = labelling.combined_dataset(run, rows)
     st.success(md(f"{said} With the run's data: {len(combined):,} rows."), icon=":material/check:")
+    held_out = labelling.held_out_matches(run, rows)
+    if held_out:
+        st.info(md(f"{len(held_out):,} labeled rows are already validation or test examples of this run "
+                   f"(the first: “{trim(held_out[0], 80)}”). They keep their labels there and are not "
+                   "trained on, so the new run is tested on the same examples."), icon=":material/info:")  # fmt: skip
     name = f"{run.path.name}-plus-labeled.csv"
     left, right = st.columns(2)
     if left.button("Train a new run on it (same settings)", type="primary", icon=":material/model_training:",

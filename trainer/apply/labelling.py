@@ -90,19 +90,32 @@ def read_labeled(source: Any, words: bool, labels: Sequence[str]) -> tuple[pd.Da
     return frame.reset_index(drop=True), said + "."
 
 
-def combined_dataset(run: Run, labeled: pd.DataFrame) -> pd.DataFrame:
-    """Every row of the run with its split, then the labeled rows as training rows (text, label, split).
-
-    A labeled text that is already in the run takes its new label there, in its split (no duplicate).
-    """
+def _run_rows(run: Run) -> pd.DataFrame:
     parts = []
     for split, part in split_frames(run):
         for column in ("text", "label"):
             part[column] = [" ".join(map(str, v)) if isinstance(v, list) else str(v) for v in part[column]]
         parts.append(part.assign(split=split))
-    old = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["text", "label", "split"])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["text", "label", "split"])
+
+
+def held_out_matches(run: Run, labeled: pd.DataFrame) -> list[str]:
+    """Labeled texts that are already validation or test examples of the run: left out of training."""
+    old = _run_rows(run)
+    held_out = set(old.loc[old["split"] != "train", "text"])
+    return [t for t in dict.fromkeys(labeled["text"]) if t in held_out]
+
+
+def combined_dataset(run: Run, labeled: pd.DataFrame) -> pd.DataFrame:
+    """Every row of the run with its split, then the labeled rows as training rows (text, label, split).
+
+    A labeled text already in the run's training split takes its new label there (no duplicate). One
+    that is a validation or test example is left as it was and not trained on, so the new run is
+    measured on the same held-out examples as the old one (`held_out_matches` names them).
+    """
+    old = _run_rows(run)
     new_labels = dict(zip(labeled["text"], labeled["label"], strict=True))
-    known = old["text"].isin(new_labels)
-    old.loc[known, "label"] = old.loc[known, "text"].map(new_labels)
+    in_train = (old["split"] == "train") & old["text"].isin(new_labels)
+    old.loc[in_train, "label"] = old.loc[in_train, "text"].map(new_labels)
     added = labeled[~labeled["text"].isin(set(old["text"]))].drop_duplicates("text", keep="last")
     return pd.concat([old, added[["text", "label"]].assign(split="train")], ignore_index=True)
