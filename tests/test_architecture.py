@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -202,6 +203,7 @@ def test_the_floor_check_sees_an_import_inside_a_function(tmp_path, monkeypatch)
     assert package_edges() == {"trainer.data": {"trainer.runs": ["trainer.data.x -> trainer.runs"]}}
 
 
+@functools.cache  # the runs package is parsed once, not once per module checked
 def _run_path_names() -> tuple[set[str], set[str]]:
     """(file and folder names the run owners join under a run, the owners' path attributes)."""
     names, attributes = set(), {"path"}

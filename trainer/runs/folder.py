@@ -73,8 +73,8 @@ class RunFolder:
     top_words_file = property(lambda self: self.path / "attributions" / "top_words.csv")
     trust_file = property(lambda self: self.path / "trust.npz")  # Apply's trust thresholds
     scores_dir = property(lambda self: self.path / "scores")  # one folder per scoring (trainer.runs.scoring)
-    uploads_dir = property(lambda self: self.path / "scores" / "files")  # files uploaded to be scored
-    vectors_lock = property(lambda self: self.path / "vectors" / ".finetuned.lock")
+    uploads_dir = property(lambda self: self.scores_dir / "files")  # files uploaded to be scored
+    vectors_lock = property(lambda self: self.vectors_dir / ".finetuned.lock")
 
     def scoring_dir(self, name: str) -> Path:
         return self.scores_dir / name

@@ -28,7 +28,7 @@ QUEUED, RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED = (
 ACTIVE = (QUEUED, RUNNING)
 
 
-class _Record:
+class Record:
     """Reading and writing a dataclass as one JSON object, keeping unknown fields."""
 
     extra: dict[str, Any]
@@ -57,7 +57,7 @@ class _Record:
 
 
 @dataclass
-class RunStatus(_Record):
+class RunStatus(Record):
     """status.json: where a run stands, and which process moves it on."""
 
     status: str = INTERRUPTED  # QUEUED ... INTERRUPTED; a folder with no status reads as interrupted
@@ -90,7 +90,7 @@ class RunStatus(_Record):
 
 
 @dataclass
-class ComputationState(_Record):
+class ComputationState(Record):
     """<run>/computations/<name>.json: a background computation's kind, owner, progress and outcome."""
 
     status: str = FAILED  # a state file nobody can read is a failed computation

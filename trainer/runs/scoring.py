@@ -16,7 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from trainer.runs.folder import RunFolder, read_json, write_json
+from trainer.runs.folder import RunFolder
+from trainer.runs.records import Record
+from trainer.runs.store import read_json, write_json
 
 CHUNK_ROWS = 2000
 
@@ -34,20 +36,13 @@ class Spec:
 
 
 @dataclass
-class ScoringState:
+class ScoringState(Record):
     """One process's progress through a scoring (state-<rank>.json): what it has scored and tallied."""
 
     chunks: list[int] = field(default_factory=list)  # indices of the chunks written as part files
     tallies: dict[str, Any] | None = None  # trainer.apply.score.Tallies.to_json(), None before any chunk
     rows: int = 0  # rows read so far (scored or skipped for another process)
-
-    @classmethod
-    def read(cls, path: Path) -> ScoringState:
-        data = read_json(path, {}) or {}
-        return cls(list(data.get("chunks", [])), data.get("tallies"), int(data.get("rows", 0)))
-
-    def write(self, path: Path) -> None:
-        write_json(path, asdict(self))
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Scoring:

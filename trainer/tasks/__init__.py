@@ -30,7 +30,6 @@ for _module in pkgutil.iter_modules(__path__):  # every adapter module registers
 __all__ = [
     "ALIASES",
     "TASKS",
-    "TASK_NAMES",
     "TEXT_TASK",
     "TOKEN_TASK",
     "VIEWS",
@@ -45,8 +44,6 @@ __all__ = [
 ]
 
 ALIASES = {"text": TEXT_TASK, "token": TOKEN_TASK, "ner": TOKEN_TASK, "entities": TOKEN_TASK}
-
-TASK_NAMES = tuple(TASKS)  # the tasks this package ships (a test may register more in TASKS)
 
 
 def task_name(name: str | None) -> str | None:
