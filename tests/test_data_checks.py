@@ -70,3 +70,36 @@ def test_unseen_entity_types_in_eval_file_are_dropped(tmp_path):
     data = prepare(tmp_path / "train.conll", eval_data=tmp_path / "eval.conll")
     assert data.report.unseen_labels == {"validation": ["B-ORG"], "test": ["B-ORG"]}
     assert data.validation.tokens == [["Ann", "wins"]]
+
+
+def test_more_labels_than_the_limit_are_refused_naming_the_setting(tmp_path, monkeypatch):
+    rows = labeled_rows({f"intent {i}": 4 for i in range(12)})
+    path = write_csv(tmp_path / "many.csv", rows)
+    monkeypatch.setenv("INSIGHT_MAX_LABELS", "10")
+    with pytest.raises(DataError) as info:
+        prepare(path)
+    assert str(info.value).startswith("The data holds 12 different labels, more than the limit of 10")
+    assert "INSIGHT_MAX_LABELS" in str(info.value) and info.value.report.errors == [str(info.value)]
+    monkeypatch.setenv("INSIGHT_MAX_LABELS", "12")
+    assert len(prepare(path).labels) == 12
+
+
+def test_a_label_without_a_validation_or_test_example_is_named(tmp_path):
+    rows = labeled_rows({"positive": 30, "negative": 30, "refund": 2})
+    report = prepare(write_csv(tmp_path / "r.csv", rows)).report
+    assert report.missing_held_out == {"validation": ["refund"], "test": ["refund"]}
+    said = next(w for w in report.warnings if "no validation example" in w)
+    assert said.startswith("1 label has no validation example and 1 label has no test example")
+    assert '"refund"' in said
+    full = prepare(write_csv(tmp_path / "ok.csv", labeled_rows({"positive": 30, "negative": 30})))
+    assert full.report.missing_held_out == {} and not any("no validation example" in w for w in full.report.warnings)
+
+
+def test_a_data_error_crosses_a_process_boundary_whole():
+    import pickle
+
+    from trainer.data import ValidationReport
+
+    report = ValidationReport()
+    error = pickle.loads(pickle.dumps(DataError("bad", report, "label_column")))
+    assert (error.message, error.setting, type(error.report)) == ("bad", "label_column", ValidationReport)

@@ -171,11 +171,15 @@ def test_conll_line_without_tag_names_line_and_sentence(tmp_path):
     assert message.startswith('Line 5 of "m.conll" (sentence 2) has a word but no tag: "sings".')
 
 
-def test_a_header_repeating_one_name_thousands_of_times_reads_in_linear_time(tmp_path):
+def test_a_header_repeating_one_name_thousands_of_times_reads_in_linear_time(tmp_path, monkeypatch):
     import time
 
     path = tmp_path / "wide.csv"
     path.write_text(",".join(["a"] * 3000 + ["a.1"]) + "\n" + ",".join(["x"] * 3001) + "\n", encoding="utf-8")
+    said = error_of(lambda: read_table(path))
+    assert said.startswith('The header of "wide.csv" holds 3,001 columns, more than the limit of 1,000')
+    assert "INSIGHT_MAX_COLUMNS" in said
+    monkeypatch.setenv("INSIGHT_MAX_COLUMNS", "5000")  # raised, the names are made unique in linear time
     started = time.perf_counter()
     frame = read_table(path)
     assert time.perf_counter() - started < 10, "3,000 names took 43 s when renaming was cubic"
@@ -192,12 +196,10 @@ def test_json_nested_thousands_of_levels_deep_gets_a_plain_message(tmp_path):
 
 
 def test_a_cell_over_the_limit_names_the_limit_and_how_to_raise_it(tmp_path, monkeypatch):
-    from trainer.data import readers
-
     big = "word " * 40_000  # 200,000 characters: over csv's own 131,072, under the default limit
     (tmp_path / "big.csv").write_text(f"text,label\n{big},a\nshort,b\n", encoding="utf-8")
     assert read_table(tmp_path / "big.csv").loc[0, "text"] == big, "read whole"
-    monkeypatch.setattr(readers, "MAX_CELL_CHARS", 1000)
+    monkeypatch.setenv("INSIGHT_MAX_CELL_CHARS", "1000")
     said = error_of(lambda: read_table(tmp_path / "big.csv"))
     assert "holds more than 1,000 characters" in said and "INSIGHT_MAX_CELL_CHARS" in said
     assert "double quote" not in said, "the cause is the length, not a quote"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from trainer.data.checks import drop_unseen
+from trainer.data.checks import check_held_out, check_label_count, drop_unseen
 from trainer.data.columns import choose_columns, find_split_column, is_token_table
 from trainer.data.errors import DataError, Message, fail
 from trainer.data.readers import CONLL_EXTENSIONS, Loaded, Source, read
@@ -157,6 +157,7 @@ def prepare(
                 reasons=reasons,
             ),
         )
+    check_label_count(adapter.classes(ex.y for ex in examples), report, adapter.label_word)
     adapter.check_examples([ex.y for ex in examples], report)
     fractions = (val_fraction, test_fraction)
     train, val, test = make_splits(examples, others, split_col, fractions, seed, report, adapter.stratify)
@@ -166,6 +167,9 @@ def prepare(
     val, test = drop_unseen(labels, val, test, adapter.labels_of, report)
     if has_files or split_col:
         overlap_warning(train, val, test, report)
+    if val or test:
+        check_held_out(*(adapter.classes(ex.y for ex in part) for part in (train, val, test)), report,
+                       adapter.label_word)  # fmt: skip
     splits = {"train": train, "validation": val, "test": test}
     report.rows_used = len({id(ex) for part in splits.values() for ex in part})
     report.split_sizes = {name: len(part) for name, part in splits.items()}
@@ -190,3 +194,21 @@ def prepare(
         text_column=columns[0],
         label_column=columns[1],
     )
+
+
+def prepare_checked(
+    source: Source, backbone: str, **options: Any
+) -> tuple[PreparedData | None, Any, str | None]:
+    """prepare() with the backbone's light tokenizer, for the app's Data page (run in a child process by
+    trainer.data.isolated): (data or None, the DataError or None, the tokenizer's own problem or None)."""
+    from trainer.model.light_tokenizer import load_light_tokenizer
+
+    tokenizer, problem = None, None
+    try:
+        tokenizer = load_light_tokenizer(backbone)
+    except (ValueError, OSError) as exc:
+        problem = str(exc)
+    try:
+        return prepare(source, tokenizer=tokenizer, **options), None, problem
+    except DataError as exc:
+        return None, exc, problem

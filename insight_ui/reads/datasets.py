@@ -15,6 +15,7 @@ import streamlit as st
 
 from insight_ui import state
 from trainer.data import CONLL_EXTENSIONS, DataError, ValidationReport, read_table
+from trainer.data.isolated import run as run_isolated
 from trainer.prepare import PreparedData, prepare, propose_columns, propose_task
 from trainer.tasks import TOKEN_TASK
 
@@ -80,9 +81,20 @@ def load_sample(path: str) -> None:
     accept(Path(path).name, Path(path).read_bytes(), "sample")
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+# Files larger than this are read and checked in a child process (trainer.data.isolated): a parse that
+# takes seconds of CPU must not hold up the other visitors this server process serves.
+ISOLATE_OVER_BYTES = 1_000_000
+
+
+def isolated(raw: bytes) -> bool:
+    return len(raw) > ISOLATE_OVER_BYTES
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, ttl="1h")
 def read_frame(name: str, raw: bytes) -> pd.DataFrame:
     """The file as a table (CoNLL: tokens, tags). Raises DataError."""
+    if isolated(raw):
+        return run_isolated("trainer.data.readers:read_table", (name, raw))
     return read_table((name, raw))
 
 
@@ -107,7 +119,7 @@ class Prepared:
     tokenizer_problem: str | None = None
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8, ttl="1h")
 def prepared(
     name: str,
     raw: bytes,
@@ -119,6 +131,15 @@ def prepared(
     max_length: int | None = None,
 ) -> Prepared:
     """Validate and split the dataset, with the backbone's tokenizer checks when it loads."""
+    options = {"task": task, "text_column": text_column, "label_column": label_column,
+               "max_length": max_length, "seed": seed}  # fmt: skip
+    if isolated(raw):
+        data, error, problem = run_isolated(
+            "trainer.prepare:prepare_checked", (name, raw), backbone.strip() or "default", **options
+        )
+        if error is not None:
+            return Prepared(task, None, error.message, error.report, problem)
+        return Prepared(data.task, data, None, data.report, problem)
     tokenizer: Any = None
     problem = None
     try:
@@ -126,15 +147,7 @@ def prepared(
     except (ValueError, OSError) as exc:
         problem = str(exc)
     try:
-        data = prepare(
-            (name, raw),
-            task=task,
-            text_column=text_column,
-            label_column=label_column,
-            tokenizer=tokenizer,
-            max_length=max_length,
-            seed=seed,
-        )
+        data = prepare((name, raw), tokenizer=tokenizer, **options)
     except DataError as exc:
         return Prepared(task, None, exc.message, exc.report, problem)
     return Prepared(data.task, data, None, data.report, problem)

@@ -122,3 +122,37 @@ def drop_unseen(
             "model cannot predict a label it never saw."
         )
     return val, test
+
+
+def check_label_count(counts: Counter[str], report: ValidationReport, unit: str = "label") -> None:
+    """At most INSIGHT_MAX_LABELS labels (entity types): more is refused before any split is tried."""
+    from trainer.data import limits
+
+    if len(counts) > limits.LABELS.value:
+        raise fail(report, str(limits.LABELS.refuse("The data", len(counts), f"different {unit}s")))
+
+
+def check_held_out(
+    train: Counter[str], val: Counter[str], test: Counter[str], report: ValidationReport, unit: str = "label"
+) -> None:
+    """Warn when a training label (entity type) has no validation or no test example: its scores cannot be
+    measured, so the report says which."""
+    parts = [
+        (name, [lab for lab in train if not counts[lab]])
+        for name, counts in (("validation", val), ("test", test))
+    ]
+    parts = [(name, missing) for name, missing in parts if missing]
+    if not parts:
+        return
+    said = " and ".join(
+        f"{plural(len(missing), unit)} {'has' if len(missing) == 1 else 'have'} no {name} example"
+        for name, missing in parts
+    )
+    names = list(dict.fromkeys(lab for _, missing in parts for lab in missing))
+    listed = quote(names[:8]) + (f" and {len(names) - 8:,} more" if len(names) > 8 else "")
+    report.missing_held_out = {name: missing for name, missing in parts}
+    report.warnings.append(
+        f"{said[0].upper()}{said[1:]}, so how well the model does on them is not measured: {listed}. "
+        f"Add rows of them (with 3 or more rows, a {unit} gets one in each split), or give your own validation "
+        "and test files."
+    )

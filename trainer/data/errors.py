@@ -89,6 +89,9 @@ class DataError(ValueError):
         """The message as a front end words it."""
         return render(self.message, names)
 
+    def __reduce__(self) -> tuple:  # a child process's error arrives whole (trainer.data.isolated)
+        return DataError, (self.message, self.report, self.setting)
+
 
 def fail(report: Any, message: str) -> DataError:
     """Record `message` as an error of `report` and return the DataError to raise."""

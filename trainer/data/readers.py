@@ -9,7 +9,6 @@ import codecs
 import csv
 import io
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from trainer.data import limits
 from trainer.data.errors import DataError
 from trainer.data.word_rule import cell_text
 
@@ -26,7 +26,6 @@ Source = str | Path | tuple[str, bytes]  # a path, or (file name, raw bytes) fro
 CONLL_EXTENSIONS = (".conll", ".bio", ".iob")
 TABLE_EXTENSIONS = (".csv", ".tsv", ".tab", ".txt", ".jsonl", ".ndjson", ".json")
 TAG_RE = re.compile(r"^(?:O|[BIESMLU][-_]\S+)$")
-MAX_CELL_CHARS = int(os.environ.get("INSIGHT_MAX_CELL_CHARS") or 1_000_000)  # the most one CSV cell may hold
 
 _MAGIC = (
     (b"\x89PNG", "a PNG image"),
@@ -86,7 +85,9 @@ def _looks_like_gb18030(raw: bytes) -> bool:
 def _load(source: Source) -> tuple[str, bytes]:
     if isinstance(source, tuple):
         name, raw = source
-        return Path(str(name)).name or "upload", bytes(raw)
+        name = Path(str(name)).name or "upload"
+        limits.check_size(name, len(raw))
+        return name, bytes(raw)
     path = Path(source).expanduser()
     if path.is_dir():
         raise DataError(
@@ -94,6 +95,7 @@ def _load(source: Source) -> tuple[str, bytes]:
         )
     if not path.exists():
         raise DataError(f'File not found: "{path}". Check the path and the file name.')
+    limits.check_size(path.name, path.stat().st_size)  # before reading it
     return path.name, path.read_bytes()
 
 
@@ -199,9 +201,14 @@ def _conll_blocks(text: str) -> Iterator[list[tuple[int, str]]]:
 def _parse_conll(text: str, name: str) -> tuple[list[list[str]], list[list[str]]]:
     sentences: list[list[str]] = []
     tags: list[list[str]] = []
+    most_sentences, longest = limits.ROWS.value, limits.CELL_CHARS.value
     for block in _conll_blocks(text):
+        if len(sentences) >= most_sentences:
+            raise limits.ROWS.refuse(f'"{name}"', unit="sentences")
         rows = []
         for number, line in block:
+            if len(line) > longest:
+                raise limits.CELL_CHARS.refuse(f'Line {number} of "{name}"', len(line))
             fields = _conll_fields(line)
             if len(fields) < 2 or not fields[-1] or not fields[0]:
                 raise DataError(
@@ -229,11 +236,22 @@ def read_conll_words(source: Source) -> list[list[str]]:
     return sentences
 
 
-def _records_frame(records: list[dict]) -> pd.DataFrame:
+def _records_frame(records: list[dict], name: str) -> pd.DataFrame:
     columns: dict[str, None] = {}
-    for record in records:
+    most_columns, deepest, longest = limits.COLUMNS.value, limits.DEPTH.value, limits.CELL_CHARS.value
+    for number, record in enumerate(records, 1):
         columns.update(dict.fromkeys(str(k).strip() for k in record))
+        if len(columns) > most_columns:
+            raise limits.COLUMNS.refuse(f'"{name}"', unit="distinct keys (columns)")
+        if limits.nesting_depth(record, deepest) > deepest + 1:  # the record itself is one level
+            raise DataError(_too_deep(name, record=number))
     rows = [[cell_text(_get(r, c)) for c in columns] for r in records]
+    for number, row in enumerate(rows, 1):
+        for column, cell in zip(columns, row, strict=True):
+            if len(cell) > longest:
+                raise limits.CELL_CHARS.refuse(
+                    f'The "{column}" value of record {number:,} of "{name}"', len(cell)
+                )
     return pd.DataFrame(rows, columns=list(columns), dtype=str)
 
 
@@ -246,9 +264,12 @@ def _get(record: dict, column: str) -> Any:
 def _read_jsonl(text: str, name: str) -> pd.DataFrame:
     example = '{"text": "I love it", "label": "positive"}'
     records = []
+    most_rows = limits.ROWS.value
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
+        if len(records) >= most_rows:
+            raise limits.ROWS.refuse(f'"{name}"', unit="records")
         try:
             record = json.loads(line)
         except RecursionError:
@@ -264,13 +285,14 @@ def _read_jsonl(text: str, name: str) -> pd.DataFrame:
                 f"Each line must be one JSON object, like {example}."
             )
         records.append(record)
-    return _records_frame(records)
+    return _records_frame(records, name)
 
 
-def _too_deep(name: str, line: int | None = None) -> str:
-    where = f'Line {line} of "{name}"' if line else f'"{name}"'
-    return (f"{where} nests lists or objects too deeply to read (over about 1,000 levels). Each record "
-            'should be a flat object, like {"text": "I love it", "label": "positive"}.')  # fmt: skip
+def _too_deep(name: str, line: int | None = None, record: int | None = None) -> str:
+    where = f'Line {line} of "{name}"' if line else f'Record {record} of "{name}"' if record else f'"{name}"'
+    return (f"{where} nests lists or objects too deeply to read (the limit is {limits.DEPTH.value:,} levels, "
+            f"set by {limits.DEPTH.setting}). Each record should be a flat object, like "
+            '{"text": "I love it", "label": "positive"}.')  # fmt: skip
 
 
 def _read_json(text: str, name: str) -> pd.DataFrame:
@@ -292,7 +314,8 @@ def _read_json(text: str, name: str) -> pd.DataFrame:
             f'"{name}" must hold a list of objects, like [{{"text": "I love it", "label": "positive"}}, ...]. '
             "For one object per line, name the file .jsonl."
         )
-    return _records_frame(data)
+    limits.ROWS.check(len(data), f'"{name}"', "records")
+    return _records_frame(data, name)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -323,7 +346,8 @@ def _unique_names(header: list[str]) -> list[str]:
 def _read_csv(text: str, name: str, ext: str) -> pd.DataFrame:
     sep = "\t" if ext in (".tsv", ".tab") else _sniff_delimiter(text)
     kind = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "vertical bar"}[sep]
-    csv.field_size_limit(MAX_CELL_CHARS)
+    longest, most_rows = limits.CELL_CHARS.value, limits.ROWS.value
+    csv.field_size_limit(longest)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     header: list[str] | None = None
     rows: list[list[str]] = []
@@ -332,8 +356,11 @@ def _read_csv(text: str, name: str, ext: str) -> pd.DataFrame:
             if not any(cell.strip() for cell in row):
                 continue
             if header is None:
+                limits.COLUMNS.check(len(row), f'The header of "{name}"')
                 header = _unique_names(row)
                 continue
+            if len(rows) >= most_rows:
+                raise limits.ROWS.refuse(f'"{name}"')
             while len(row) > len(header) and not row[-1].strip():
                 row.pop()
             if len(row) > len(header):
@@ -345,10 +372,7 @@ def _read_csv(text: str, name: str, ext: str) -> pd.DataFrame:
             rows.append(row + [""] * (len(header) - len(row)))
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
-            raise DataError(
-                f'A cell near line {reader.line_num} of "{name}" holds more than {MAX_CELL_CHARS:,} characters, '
-                "the most one cell may hold. Shorten that text, or set INSIGHT_MAX_CELL_CHARS to a larger number."
-            ) from None
+            raise limits.CELL_CHARS.refuse(f'A cell near line {reader.line_num:,} of "{name}"') from None
         raise DataError(
             f'"{name}" could not be read near line {reader.line_num} ({exc}). '
             'Check for a double quote (") that is opened but never closed.'

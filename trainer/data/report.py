@@ -60,6 +60,7 @@ class ValidationReport:
     truncated_share: float | None = None
     unk_share: float | None = None
     unseen_labels: dict[str, list[str]] = field(default_factory=dict)
+    missing_held_out: dict[str, list[str]] = field(default_factory=dict)  # split -> training labels it lacks
     tag_scheme: str | None = None
     repaired_tags: int = 0
     entity_counts: dict[str, int] = field(default_factory=dict)

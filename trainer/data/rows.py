@@ -126,9 +126,13 @@ def merge_labels(parts: list[list[Example]], report: ValidationReport) -> None:
         mapping[label] = max(spellings, key=lambda s, c=spellings: c[s])
     for ex in (ex for part in parts for ex in part):
         ex.y = mapping[ex.y]
+    merged: dict[str, list[str]] = {}  # canonical -> the spellings merged into it, in one pass
+    for label, canonical in mapping.items():
+        if label != canonical:
+            merged.setdefault(canonical, []).append(label)
     for canonical in dict.fromkeys(mapping.values()):
-        variants = sorted(r for r, c in mapping.items() if c == canonical and r != canonical)
-        if variants:
+        if canonical in merged:
+            variants = sorted(merged[canonical])
             report.merged_labels[canonical] = variants
             report.notes.append(f'Merged {quote([shown(v) for v in variants])} into "{canonical}".')
 
