@@ -92,7 +92,9 @@ def test_a_label_without_a_validation_or_test_example_is_named(tmp_path):
     assert said.startswith("1 label has no validation example and 1 label has no test example")
     assert '"refund"' in said
     full = prepare(write_csv(tmp_path / "ok.csv", labeled_rows({"positive": 30, "negative": 30})))
-    assert full.report.missing_held_out == {} and not any("no validation example" in w for w in full.report.warnings)
+    assert full.report.missing_held_out == {} and not any(
+        "no validation example" in w for w in full.report.warnings
+    )
 
 
 def test_a_data_error_crosses_a_process_boundary_whole():
