@@ -1,5 +1,6 @@
 """Fine-tuning end to end on a tiny random BERT (fast) and once on the real bundled model."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -187,6 +188,41 @@ def test_divergence_rules():
     assert divergence(6.0, 0.7, 1e-3, 40) is None and divergence(0.5, None, 1e-3, 1) is None
 
 
+def test_a_model_replaced_by_a_newer_one_is_never_missing(tmp_path):
+    """A reader polling while the model is saved again and again always finds a whole model/."""
+    import threading
+
+    class Fake:
+        def __init__(self, version: int) -> None:
+            self.version = version
+
+        def save_pretrained(self, path, **kwargs):
+            Path(path).mkdir(parents=True, exist_ok=True)
+            (Path(path) / "weights.bin").write_bytes(bytes(200_000))
+            (Path(path) / "config.json").write_text(json.dumps({"version": self.version}))
+
+    folder = RunFolder(create_run(tmp_path, "swap"))
+    folder.save_model(Fake(0), Fake(0))
+    missing, seen, done = [], set(), threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                seen.add(json.loads((folder.model_dir / "config.json").read_text())["version"])
+            except (OSError, ValueError) as exc:
+                missing.append(repr(exc))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for version in range(1, 30):
+        folder.save_model(Fake(version), Fake(version))
+    done.set()
+    reader.join()
+    assert missing == []
+    assert json.loads((folder.model_dir / "config.json").read_text()) == {"version": 29} and len(seen) > 1
+    assert [p.name for p in folder.path.iterdir() if p.name.startswith(".model")] == [], "old copies deleted"
+
+
 def test_a_model_is_saved_whole_or_not_at_all(tmp_path):
     import errno
 
@@ -199,7 +235,7 @@ def test_a_model_is_saved_whole_or_not_at_all(tmp_path):
     folder = RunFolder(create_run(tmp_path, "full"))
     with pytest.raises(OSError) as caught:
         folder.save_model(FullDisk(), None)
-    assert not folder.model_dir.exists() and not list(folder.path.glob(".model-*"))
+    assert not folder.model_dir.exists() and not list(folder.path.glob(".model*"))
     from trainer.errors import friendly_error
 
     assert friendly_error(caught.value).startswith("The disk is full")

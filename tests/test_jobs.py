@@ -243,3 +243,44 @@ def test_task_registry_shares_one_computation_and_reports_progress():
     first.finished.wait(5)
     again = tasks.start("k", work, 5)
     assert again is first and first.result == 10 and first.progress == 1.0 and calls == [5]
+
+
+def test_a_gpu_computation_waits_for_the_device_lock_a_fine_tune_holds(tmp_path, monkeypatch):
+    """Background computations on a GPU take their turn on the same lock as fine-tuning."""
+    import threading
+
+    from trainer.jobs import worker
+    from trainer.runs import RunFolder, create_run, procs
+
+    folder = RunFolder(create_run(tmp_path / "runs", "done"))
+    ran = []
+    monkeypatch.setattr(worker, "uses_accelerator", lambda: True)
+    monkeypatch.setattr(worker, "DEVICE_WAIT_SECONDS", 0.05)
+    monkeypatch.setitem(worker.COMPUTATIONS, "noop", lambda f, p, progress, stop: ran.append(time.time()))
+    held = procs.try_lock(procs.device_lock_file(folder.path.parent))  # a fine-tune is training
+    assert held is not None
+    try:
+        thread = threading.Thread(target=worker.run_computation, args=(folder, "noop", {}))
+        thread.start()
+        deadline = time.time() + 20
+        while (
+            getattr(folder.read_computation("noop"), "status", None) != runs.QUEUED and time.time() < deadline
+        ):
+            time.sleep(0.02)
+        time.sleep(0.3)
+        state = folder.read_computation("noop")
+        assert state.status == runs.QUEUED and state.waiting == "another job is using the GPU"
+        assert ran == [], "it must not touch the GPU while the fine-tune holds it"
+    finally:
+        released = time.time()
+        os.close(held)
+    thread.join(timeout=20)
+    assert len(ran) == 1 and ran[0] >= released and folder.read_computation("noop").status == runs.FINISHED
+    # stopped while it waits: cancelled, never run
+    held = procs.try_lock(procs.device_lock_file(folder.path.parent))
+    try:
+        folder.computation_stop_file("noop").write_text("stop")
+        assert worker.run_computation(folder, "noop", {}) == 0
+        assert folder.read_computation("noop").status == runs.CANCELLED and len(ran) == 1
+    finally:
+        os.close(held)

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from trainer.runs.store import temp_beside
+
 METHODS = ("pca", "tsne", "umap")
 FIT_SAMPLE = 5000  # t-SNE and UMAP are fitted on at most this many points; the rest are placed
 
@@ -173,7 +175,7 @@ def project(
             out = compute_projection(embeddings, method, seed, **params)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp.npy")
+                tmp = temp_beside(path, ".tmp.npy")
                 np.save(tmp, out)
                 tmp.replace(path)
         if len(_CACHE) >= _CACHE_MAX:

@@ -165,7 +165,7 @@ class JobManager:
 
     @property
     def device_lock(self) -> Path:
-        return self.runs_dir / ".locks" / "device.lock"
+        return procs.device_lock_file(self.runs_dir)
 
     # ------------------------------------------------------------ fine-tuning jobs
 
@@ -280,8 +280,8 @@ class JobManager:
         if current is not None and (current.running or current.status == runs.FINISHED):
             return name
         folder.computation_stop_file(name).unlink(missing_ok=True)
-        folder.write_computation(name, kind=kind, params=params, status=runs.QUEUED, pid=os.getpid(),
-                          pid_started=procs.start_time(os.getpid()), done=0, total=0, error=None)  # fmt: skip
+        folder.write_computation(name, kind=kind, params=params, status=runs.QUEUED, **procs.stamp(),
+                          done=0, total=0, error=None)  # fmt: skip
         args = [str(folder.path), "--computation", kind, "--params", json.dumps(params)]
         self._spawn(f"{folder.path.name}|{name}", folder, args)
         return name
@@ -292,7 +292,7 @@ class JobManager:
         if state is None:
             return None
         status = state.status
-        if state.active and not procs.alive(state.pid, state.pid_started):
+        if state.active and not procs.alive(state.pid, state.pid_started, state.host):
             status = runs.INTERRUPTED
         return ComputationSnapshot(name, status, int(state.done), int(state.total), state.error,
                                    state.eta_seconds if status in runs.ACTIVE else None)  # fmt: skip

@@ -191,6 +191,34 @@ def computation_name(kind: str, params: dict) -> str:
     return "-".join([kind, *(str(params[k]) for k in sorted(params))])
 
 
+DEVICE_WAIT_SECONDS = 2.0  # how often a computation waiting for the accelerator tries its lock again
+
+
+def uses_accelerator() -> bool:
+    """Whether a computation here runs on a GPU (then it takes its turn on the device lock)."""
+    from trainer.model.loading import pick_device
+
+    return pick_device().device != "cpu"
+
+
+def wait_for_device(folder: RunFolder, name: str, should_stop: Callable[[], bool]) -> int | None:
+    """The device lock's descriptor once this computation may use the GPU (None: stopped while waiting).
+
+    A fine-tune holds the lock for as long as it runs; the computation waits, queued, and says why."""
+    lock = procs.device_lock_file(folder.path.parent)
+    said = False
+    while (fd := procs.try_lock(lock)) is None:
+        if should_stop():
+            return None
+        if not said:
+            folder.write_computation(name, status=runs.QUEUED, waiting="another job is using the GPU")
+            said = True
+        time.sleep(DEVICE_WAIT_SECONDS)
+    if said:
+        folder.write_computation(name, status=runs.RUNNING, waiting=None)
+    return fd
+
+
 def run_computation(folder: RunFolder, kind: str, params: dict) -> int:
     """Run one background computation of a finished run, reporting progress in its state file."""
     name = computation_name(kind, params)
@@ -200,8 +228,8 @@ def run_computation(folder: RunFolder, kind: str, params: dict) -> int:
     ):  # another process of a distributed computation: the first one reports
         COMPUTATIONS[kind](folder, params, lambda done, total: None, stop_file.exists)
         return 0
-    folder.write_computation(name, kind=kind, params=params, status=runs.RUNNING, pid=os.getpid(),
-                      pid_started=procs.start_time(os.getpid()), started=time.time(), done=0, total=0,
+    folder.write_computation(name, kind=kind, params=params, status=runs.RUNNING, **procs.stamp(),
+                      started=time.time(), done=0, total=0,
                       error=None)  # fmt: skip
     last, first = [0.0], []  # first: (time, done) of the first report, for the rate (a resumed job skips)
 
@@ -216,7 +244,14 @@ def run_computation(folder: RunFolder, kind: str, params: dict) -> int:
                 eta = round((now - t0) / (done - d0) * (total - done), 1)
             folder.write_computation(name, done=int(done), total=int(total), eta_seconds=eta)
 
+    device = None
     try:
+        if uses_accelerator():
+            device = wait_for_device(folder, name, stop_file.exists)
+            if device is None:
+                folder.write_computation(name, status=runs.CANCELLED, finished=time.time())
+                stop_file.unlink(missing_ok=True)
+                return 0
         COMPUTATIONS[kind](folder, params, progress, stop_file.exists)
     except BaseException as exc:  # noqa: BLE001
         folder.write_error_log(traceback.format_exc())
@@ -224,6 +259,9 @@ def run_computation(folder: RunFolder, kind: str, params: dict) -> int:
             name, status=runs.FAILED, error=friendly_error(exc, "computing in the background")
         )
         return 1
+    finally:
+        if device is not None:
+            os.close(device)
     folder.write_computation(
         name, status=runs.CANCELLED if stop_file.exists() else runs.FINISHED, finished=time.time()
     )

@@ -23,7 +23,7 @@ from trainer.runs.records import (  # noqa: F401 - the status names are the run 
     ComputationState,
     RunStatus,
 )
-from trainer.runs.store import read_json, write_json
+from trainer.runs.store import read_json, replace_folder, temp_beside, write_json
 from trainer.tasks import get_task
 
 DEFAULT_RUNS_DIR = Path(os.environ.get("INSIGHT_RUNS_DIR", "runs"))
@@ -97,7 +97,7 @@ class RunFolder:
         import numpy as np
 
         path.parent.mkdir(exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
+        tmp = temp_beside(path, ".tmp.npy")
         np.save(tmp, np.asarray(values, dtype=np.float16))
         os.replace(tmp, path)
 
@@ -116,7 +116,7 @@ class RunFolder:
         return read_json(self.issues_meta_file, {}) or {}
 
     def write_issues(self, frame: pd.DataFrame, meta: dict) -> None:
-        tmp = self.issues_file.with_name(f".label_issues-{os.getpid()}.csv.tmp")
+        tmp = temp_beside(self.issues_file)
         frame.to_csv(tmp, index=False)
         os.replace(tmp, self.issues_file)
         write_json(self.issues_meta_file, meta)
@@ -300,7 +300,7 @@ class RunFolder:
         write_json(self.intervals_file, data)
 
     def write_predictions(self, frame: pd.DataFrame) -> None:
-        tmp = self.predictions_file.with_name(".predictions.csv.tmp")
+        tmp = temp_beside(self.predictions_file)
         frame.to_csv(tmp, index=False)
         os.replace(tmp, self.predictions_file)
 
@@ -310,16 +310,16 @@ class RunFolder:
     def save_model(self, model: Any, tokenizer: Any) -> None:
         """save_pretrained into model/ (loadable by transformers.pipeline), whole or not at all.
 
-        The model is written to a temporary folder and renamed into place, so a full disk or a crash
-        while saving never leaves a half-written model/ that looks good.
+        The model is written to a temporary folder and swapped into place in one step, so a full disk or
+        a crash while saving never leaves a half-written model/ that looks good, and a reader never finds
+        no model while an older one is replaced.
         """
-        tmp = self.path / f".model-{os.getpid()}.tmp"
+        tmp = temp_beside(self.model_dir)
         shutil.rmtree(tmp, ignore_errors=True)
         try:
             model.save_pretrained(tmp, safe_serialization=True)
             tokenizer.save_pretrained(tmp)
-            shutil.rmtree(self.model_dir, ignore_errors=True)
-            os.replace(tmp, self.model_dir)
+            replace_folder(tmp, self.model_dir)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -334,7 +334,7 @@ class RunFolder:
     def write_top_words(self, frame: pd.DataFrame) -> None:
         """The ranking (and how many texts it rests on, from `frame.attrs`), replaced as it refines."""
         self.top_words_file.parent.mkdir(exist_ok=True)
-        tmp = self.top_words_file.with_name(".top_words.csv.tmp")
+        tmp = temp_beside(self.top_words_file)
         frame.to_csv(tmp, index=False)
         os.replace(tmp, self.top_words_file)
         write_json(self.top_words_file.with_suffix(".json"), {k: int(v) for k, v in frame.attrs.items()})

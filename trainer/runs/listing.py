@@ -82,9 +82,9 @@ def effective_status(run_dir: Path, status: RunStatus) -> str:
     if state not in ACTIVE or (state == QUEUED and status.queued_at):
         return state
     pid = status.pid
-    if pid == os.getpid():
+    if pid == os.getpid() and status.host in (None, procs.this_host()):
         return state if _is_live(run_dir) else INTERRUPTED
-    return state if procs.alive(pid, status.pid_started) else INTERRUPTED
+    return state if procs.alive(pid, status.pid_started, status.host) else INTERRUPTED
 
 
 @dataclass

@@ -64,6 +64,7 @@ class RunStatus(Record):
     name: str | None = None
     pid: int | None = None  # the process running it (or the one that queued it)
     pid_started: float | None = None  # that process's start time, so a reused pid is not taken for it
+    host: str | None = None  # the machine it runs on (procs.this_host), for a runs folder shared by several
     created: float | None = None
     queued_at: float | None = None  # set while a submitted job waits its turn on disk
     started: float | None = None
@@ -84,9 +85,7 @@ class RunStatus(Record):
     def moved_on(self, status: str, **fields: Any) -> RunStatus:
         """This status, now `status` with `fields`, stamped with the process that wrote it (default: this one)."""
         pid = fields.pop("pid", os.getpid())
-        return self.with_fields(
-            **fields, status=status, pid=pid, pid_started=procs.start_time(pid), updated=time.time()
-        )
+        return self.with_fields(**fields, status=status, **procs.stamp(pid), updated=time.time())
 
 
 @dataclass
@@ -98,6 +97,7 @@ class ComputationState(Record):
     params: dict[str, Any] = field(default_factory=dict)
     pid: int | None = None
     pid_started: float | None = None
+    host: str | None = None
     started: float | None = None
     finished: float | None = None
     updated: float | None = None
@@ -105,6 +105,7 @@ class ComputationState(Record):
     total: int = 0
     eta_seconds: float | None = None
     error: str | None = None
+    waiting: str | None = None  # why a queued computation has not started (the GPU is taken)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

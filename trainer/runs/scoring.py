@@ -18,7 +18,7 @@ import pandas as pd
 
 from trainer.runs.folder import RunFolder
 from trainer.runs.records import Record
-from trainer.runs.store import read_json, write_json
+from trainer.runs.store import read_json, temp_beside, write_json
 
 CHUNK_ROWS = 2000
 
@@ -69,10 +69,10 @@ class Scoring:
         return sorted(self.parts_dir.glob("part-*.csv"))
 
     def part_temp(self, index: int) -> Path:
-        return self.parts_dir / f".part-{index:06d}-{os.getpid()}.tmp"
+        return temp_beside(self.part_file(index))
 
     def scored_temp(self) -> Path:
-        return self.path / f".scored-{os.getpid()}.csv.tmp"
+        return temp_beside(self.scored_file)
 
     def spec(self) -> Spec:
         return Spec(**read_json(self.spec_file, {}))
@@ -121,7 +121,7 @@ def keep_file(run_dir: str | Path, name: str, raw: bytes) -> Path:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)[-80:] or "upload.csv"
     path = folder / f"{hashlib.sha1(raw).hexdigest()[:10]}-{safe}"
     if not path.exists():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp = temp_beside(path)
         tmp.write_bytes(raw)
         os.replace(tmp, path)
     return path

@@ -9,10 +9,43 @@ from pathlib import Path
 from typing import Any
 
 
+def temp_beside(path: Path, suffix: str = ".tmp") -> Path:
+    """A temporary name next to `path`, unique to this process and thread, so two writers of one run
+    never write into each other's file before their renames."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}{suffix}")
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """Put the folder `new` at `target` in one step, so `target` is never missing; the folder that was
+    there ends up at `new`'s path (delete it afterwards). Linux swaps both names at once
+    (renameat2 RENAME_EXCHANGE); elsewhere the old folder is moved aside first, for a moment."""
+    if not target.exists():
+        os.replace(new, target)
+        return
+    if _exchange(new, target):
+        return
+    aside = temp_beside(target, ".old")
+    os.replace(target, aside)
+    os.replace(new, target)
+    os.replace(aside, new)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (temp file + rename), so a crash never leaves half a file."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp = temp_beside(path)
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default), encoding="utf-8")
     os.replace(tmp, path)
 
