@@ -112,15 +112,16 @@ def test_a_killed_scoring_resumes_where_it_stopped(text_run, tmp_path):
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(30)
-    done = {p.name: p.stat().st_mtime_ns for p in parts.glob("long-*/parts/part-*.csv")}
-    assert 2 <= len(done) < 7, "the kill came before two chunks or after the last"
+    on_disk = len(list(parts.glob("long-*/parts/part-*.csv")))
+    done = json.loads(next(parts.glob("long-*/state-0.json")).read_text())["written"]
+    assert 2 <= on_disk < 7, "the kill came before two chunks or after the last"
+    assert len(done) >= on_disk - 1, "each part written is recorded (one may have been mid-write)"
     second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr[-2000:]
-    after = {p.name: p.stat().st_mtime_ns for p in parts.glob("long-*/parts/part-*.csv")}
-    state = json.loads(next(parts.glob("long-*/state-0.json")).read_text())
-    assert len(after) == 7 and sorted(state["chunks"]) == list(range(7))
-    kept = [name for name in done if after[name] == done[name]]
-    assert len(kept) >= len(done) - 1  # scored chunks were not scored again (one may have been mid-write)
+    after = json.loads(next(parts.glob("long-*/state-0.json")).read_text())
+    assert sorted(after["chunks"]) == list(range(7)) and len(after["written"]) == 7
+    assert {i: after["written"][i] for i in done} == done, "scored chunks were not scored again"
+    assert list(parts.glob("long-*/parts/*")) == [], "the parts are deleted once joined"
     out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
     assert out["message"].tolist() == pd.read_csv(source, keep_default_na=False)["message"].tolist()
 
@@ -212,3 +213,9 @@ def test_a_quoted_header_with_a_line_break_joins_into_one_header_and_every_row_o
     scoring, _ = score(text_run, source, chunk_rows=2, text_column="the\nmessage")  # three parts
     scored = pd.read_csv(scoring.scored_file, keep_default_na=False)
     assert scored["the\nmessage"].tolist() == [f"great item number {i}" for i in range(5)]
+    from trainer.apply.results import _join_parts
+
+    assert not scoring.parts_dir.exists(), "one copy of the output: the parts went after the join"
+    before = scoring.scored_file.read_bytes()
+    _join_parts(scoring)  # a job restarted after the join finds no parts: scored.csv stays whole
+    assert scoring.scored_file.read_bytes() == before

@@ -22,8 +22,12 @@ if TYPE_CHECKING:  # types only
 
 
 def _join_parts(scoring: Scoring) -> None:
-    """scored.csv from the part files, in order, without holding them in memory."""
+    """scored.csv from the part files, in order, without holding them in memory; then the parts are
+    deleted, so the scoring keeps one copy of its output. Parts gone and scored.csv there: joined already
+    (a job restarted after the join)."""
     parts = scoring.part_files()
+    if not parts and scoring.scored_file.exists():
+        return
     tmp = scoring.scored_temp()
     with open(tmp, "w", encoding="utf-8", newline="") as out:
         for i, part in enumerate(parts):
@@ -33,6 +37,7 @@ def _join_parts(scoring: Scoring) -> None:
                     out.write(header)
                 shutil.copyfileobj(f, out)
     os.replace(tmp, scoring.scored_file)
+    shutil.rmtree(scoring.parts_dir, ignore_errors=True)
 
 
 def bucket_counts(tallies: Tallies, bucket: str) -> tuple[pd.DataFrame, str]:

@@ -206,7 +206,7 @@ def score(
     trust = calibrate(model, run)
     scoring.parts_dir.mkdir(parents=True, exist_ok=True)
     state = scoring.state(rank)
-    done = set(state.chunks)
+    done, written = set(state.chunks), dict(state.written)
     tallies = Tallies.from_json(state.tallies) if state.tallies is not None else Tallies()
     total = stream.count_rows(spec.source)
     seen = 0
@@ -224,7 +224,8 @@ def score(
         part.to_csv(tmp, index=False)
         os.replace(tmp, scoring.part_file(index))
         done.add(index)
-        scoring.write_state(ScoringState(sorted(done), tallies.to_json(), seen), rank)
+        written[str(index)] = time.time()
+        scoring.write_state(ScoringState(sorted(done), tallies.to_json(), seen, written), rank)
         if progress:
             progress(min(seen, max(total, seen)), max(total, seen))
     if should_stop and should_stop():

@@ -42,6 +42,7 @@ class ScoringState(Record):
     chunks: list[int] = field(default_factory=list)  # indices of the chunks written as part files
     tallies: dict[str, Any] | None = None  # trainer.apply.score.Tallies.to_json(), None before any chunk
     rows: int = 0  # rows read so far (scored or skipped for another process)
+    written: dict[str, float] = field(default_factory=dict)  # chunk index -> when its part was written
     extra: dict[str, Any] = field(default_factory=dict)
 
 
