@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 from helpers import conll_file, sentiment_csv
 
+from trainer import runs
 from trainer.cli import main
+from trainer.runs import RunFolder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,6 +111,31 @@ def test_fit_predict_runs_round_trip(tmp_path, tiny_model_dir):
 
     code, out, err = cli("runs", "--runs-dir", runs_dir)
     assert code == 0 and run_dir.name in out and "finished" in out and "macro-F1" in out
+    assert " MB " in out and out.strip().splitlines()[-1].startswith("1 runs, "), (
+        "each run's size and the total"
+    )
+
+    # the run folder fit printed works as it is, without --runs-dir (scripts take the last line at its word)
+    code, out, err = cli("predict", run_dir, csv, "--out", tmp_path / "again.csv")
+    assert code == 0, err
+    assert pd.read_csv(tmp_path / "again.csv")["predicted"].tolist() == pred["predicted"].tolist()
+    code, out, err = cli("predict", tmp_path, csv, "--out", tmp_path / "no.csv")
+    assert code == 2 and "No run called" in err, "a folder that is not a run is still refused"
+
+    # delete: what it keeps besides the model, then the whole run; a running run is refused
+    code, out, err = cli("clean", run_dir)
+    assert code == 0 and "keeps nothing besides its model" in out
+    RunFolder(run_dir).write_status(runs.RUNNING)
+    runs.mark_live(run_dir, True)
+    try:
+        code, out, err = cli("runs", "--delete", run_dir.name, "--runs-dir", runs_dir)
+        assert code == 2 and "is running. Cancel it first" in err and run_dir.exists()
+    finally:
+        runs.mark_live(run_dir, False)
+    RunFolder(run_dir).write_status(runs.FINISHED)
+    code, out, err = cli("runs", "--delete", run_dir.name, "--runs-dir", runs_dir)
+    assert code == 0 and out.startswith(f"deleted {run_dir.name} (") and " MB)" in out, out
+    assert not run_dir.exists() and runs_dir.is_dir()
 
 
 @pytest.fixture(scope="module")

@@ -129,6 +129,19 @@ def test_listing_finding_and_loading(submitted, tmp_path):
         find_run("link", tmp_path / "runs")
     with pytest.raises(FileNotFoundError, match="No run called nope"):
         find_run("nope", tmp_path / "runs")
+    # a link in the runs folder to a real run elsewhere: not listed, not found by its name
+    away = create_run(tmp_path / "away", "far away")
+    (tmp_path / "runs" / "far").symlink_to(away, target_is_directory=True)
+    assert away not in [r.path.resolve() for r in list_runs(tmp_path / "runs")]
+    with pytest.raises(FileNotFoundError):
+        find_run("far away", tmp_path / "runs")
+    with pytest.raises(FileNotFoundError, match="not inside the runs folder"):
+        find_run(tmp_path / "runs" / "far", tmp_path / "runs")
+    # the command line: a run folder's own path works wherever it lies; a folder that is not a run does not
+    RunFolder(away).config_file.write_text("{}")
+    assert find_run(away, tmp_path / "runs", anywhere=True) == away
+    with pytest.raises(FileNotFoundError):
+        find_run(run_dir.parent.parent / "outside", tmp_path / "runs", anywhere=True)
     run = load_run(run_dir)
     assert run.adapter.name == "text-classification" and run.labels and not run.has_model
     with pytest.raises(FileNotFoundError, match="not a run folder"):

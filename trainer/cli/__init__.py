@@ -1,4 +1,4 @@
-"""Command line: `python -m trainer check | fit | cancel | runs | predict | score | compare | issues | explain`.
+"""Command line: `python -m trainer check | fit | cancel | runs | clean | predict | score | compare | issues | explain`.
 
 One module per command, each with `add_parser(sub)` (its arguments) and `run(args)`, as
 `git`-style tools do (it sets `handler`). Bad input exits 2 with one `error:` line; a failed job exits 1.
@@ -12,10 +12,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from trainer.cli import cancel, check, compare, explain, fit, issues, predict, runs, score
+from trainer.cli import cancel, check, clean, compare, explain, fit, issues, predict, runs, score
 from trainer.cli.common import EXIT_FAILED, EXIT_USAGE, CliError
 
-COMMANDS = (check, fit, predict, cancel, runs, score, compare, issues, explain)  # in the help's order
+COMMANDS = (check, fit, predict, cancel, runs, clean, score, compare, issues, explain)  # in the help's order
 
 
 class _Parser(argparse.ArgumentParser):

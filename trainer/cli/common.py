@@ -39,4 +39,4 @@ def load_run_model(ref: str, folder: str | None) -> Any:
     from trainer.runs import find_run
     from trainer.runs.model import RunModel
 
-    return RunModel.load(find_run(ref, runs_dir(folder)))
+    return RunModel.load(find_run(ref, runs_dir(folder), anywhere=True))

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from trainer.runs import find_run, load_run
 
     folder = runs_dir(args.runs_dir)
-    runs = [load_run(find_run(name, folder)) for name in args.runs]
+    runs = [load_run(find_run(name, folder, anywhere=True)) for name in args.runs]
     try:
         result = compare(runs)
     except ValueError as exc:

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from trainer.runs import load_run
 
     model = load_run_model(args.run, args.runs_dir)
-    run = load_run(find_run(args.run, runs_dir(args.runs_dir)))
+    run = load_run(find_run(args.run, runs_dir(args.runs_dir), anywhere=True))
     issues = run.folder.issues()
     if issues is None or args.again:
         issues = run_issues(model, run)

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.data)
     if not source.is_file():
         raise DataError(f'File not found: "{source}". Check the path and the file name.')
-    run_dir = find_run(args.run, runs_dir(args.runs_dir))
+    run_dir = find_run(args.run, runs_dir(args.runs_dir), anywhere=True)
     spec = Spec(str(source.resolve()), args.text_column, args.time_column, args.group_column, args.bucket)
     scoring = Scoring(run_dir, scoring_name(source, asdict(spec)))
     if args.again:

@@ -200,7 +200,7 @@ class JobManager:
             return False
         folder.request_cancel()
         if snap.status == runs.QUEUED:
-            with procs.locked(self.runs_dir / ".locks" / "schedule.lock"):
+            with procs.locked(procs.schedule_lock_file(self.runs_dir)):
                 if runs.effective_status(folder.path, folder.read_status()) == runs.QUEUED:
                     folder.write_status(runs.CANCELLED, finished=time.time())
         return True
@@ -327,7 +327,7 @@ class JobManager:
         """Start the next queued run if the device is free; returns its id."""
         if not self.runs_dir.is_dir():
             return None
-        with procs.locked(self.runs_dir / ".locks" / "schedule.lock"):
+        with procs.locked(procs.schedule_lock_file(self.runs_dir)):
             queue = self.queue()
             if not queue:
                 return None

@@ -177,11 +177,13 @@ def run_info(run_dir: Path) -> RunInfo:
 
 
 def list_runs(runs_dir: Path = DEFAULT_RUNS_DIR) -> list[RunInfo]:
-    """Every run under `runs_dir`, newest first."""
+    """Every run under `runs_dir`, newest first (a link to a run elsewhere is not one of them)."""
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         return []
-    folders = [p for p in runs_dir.iterdir() if p.is_dir() and (p / "status.json").exists()]
+    folders = [
+        p for p in runs_dir.iterdir() if p.is_dir() and (p / "status.json").exists() and inside(p, runs_dir)
+    ]
     return sorted((run_info(p) for p in folders), key=lambda r: r.created or 0, reverse=True)
 
 
@@ -206,13 +208,17 @@ def inside(path: Path, folder: Path) -> bool:
     return Path(path).resolve().is_relative_to(Path(folder).resolve())
 
 
-def find_run(ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR) -> Path:
-    """A run given as a folder path, a run id or a run name, always inside `runs_dir`.
+def find_run(ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR, anywhere: bool = False) -> Path:
+    """A run given as a folder path, a run id or a run name, inside `runs_dir` (symbolic links resolved).
 
     A path or name that would lead outside the runs folder (`..`, an absolute path elsewhere, a link)
-    is refused: a typed name can never make Insight read or write elsewhere.
+    is refused: a typed name can never make the app read or write elsewhere. `anywhere` (the command
+    line, which runs as the machine's own user): the path of a run folder, such as the one `fit` prints,
+    works wherever it lies; it must still be a run folder, not any folder.
     """
     runs_dir = Path(runs_dir)
+    if anywhere and (Path(ref) / "status.json").is_file() and (Path(ref) / "config.json").is_file():
+        return Path(ref)
     for candidate in (Path(ref), runs_dir / str(ref)):
         if (candidate / "status.json").exists():
             if not inside(candidate, runs_dir) or Path(candidate).resolve() == runs_dir.resolve():

@@ -83,6 +83,11 @@ def device_lock_file(runs_dir: Path) -> Path:
     return Path(runs_dir) / ".locks" / "device.lock"
 
 
+def schedule_lock_file(runs_dir: Path) -> Path:
+    """The lock held while a job manager picks the next job, so two app processes never start two."""
+    return Path(runs_dir) / ".locks" / "schedule.lock"
+
+
 def try_lock(path: Path) -> int | None:
     """An open file descriptor holding an exclusive lock on `path`, or None when another holds it.
 

@@ -1,0 +1,154 @@
+"""The space runs take, and deleting what a user no longer needs: whole runs, scorings, uploads, checkpoints.
+
+Nothing that a live process is using is deleted: a queued or running fine-tune, a background
+computation that is running, a scoring being computed, or an upload such a scoring reads. Each refusal
+is a `Busy` with one sentence saying what to do. A symbolic link is removed as a link, never followed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainer.runs import procs
+from trainer.runs.folder import ACTIVE, RunFolder
+from trainer.runs.listing import effective_status, inside
+from trainer.runs.scoring import Scoring, scorings
+
+
+class Busy(Exception):
+    """Something cannot be deleted now: a process is using it."""
+
+
+@dataclass
+class Item:
+    """One deletable part of a run: its scorings, the files uploaded to score, its checkpoints."""
+
+    kind: str  # "scoring" | "upload" | "checkpoints"
+    name: str
+    path: Path
+    size: int  # bytes
+    busy: str | None = None  # why it cannot be deleted now
+
+
+def size_of(path: Path) -> int:
+    """Bytes in the files under `path` (links counted as links, not followed)."""
+    path = Path(path)
+    try:
+        if path.is_symlink() or path.is_file():
+            return path.lstat().st_size
+    except OSError:
+        return 0
+    total = 0
+    for root, _dirs, files in os.walk(path):  # os.walk does not follow links to folders
+        for name in files:
+            try:
+                total += (Path(root) / name).lstat().st_size
+            except OSError:
+                continue
+    return total
+
+
+def human_size(size: int) -> str:
+    """'0 B', '812 KB', '3.4 MB', '1.2 GB'."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}" if size < 100 * scale else f"{size / scale:.0f} {unit}"
+    return f"{size} B"
+
+
+def _computation_running(folder: RunFolder, name: str) -> bool:
+    state = folder.read_computation(name)
+    return bool(state and state.active and procs.alive(state.pid, state.pid_started, state.host))
+
+
+def _running_computations(folder: RunFolder) -> list[str]:
+    directory = folder.computations_dir
+    names = [p.stem for p in directory.glob("*.json")] if directory.is_dir() else []
+    return [name for name in names if _computation_running(folder, name)]
+
+
+def run_busy(run_dir: Path) -> str | None:
+    """Why run `run_dir` cannot be deleted now, or None."""
+    folder = RunFolder(run_dir)
+    status = effective_status(folder.path, folder.read_status())
+    name = folder.read_status().name or folder.path.name
+    if status in ACTIVE:
+        return (
+            f'"{name}" is {status}. Cancel it first (python -m trainer cancel, or Cancel on the Train page).'
+        )
+    working = _running_computations(folder)
+    if working:
+        return (
+            f'"{name}" is busy with {working[0]} in the background. Stop it first, or wait until it finishes.'
+        )
+    return None
+
+
+def _scoring_busy(folder: RunFolder, scoring: Scoring) -> str | None:
+    if _computation_running(folder, f"score-{scoring.name}"):
+        return f'The scoring "{scoring.name}" is running. Stop it on the Apply page first.'
+    return None
+
+
+def _upload_busy(folder: RunFolder, path: Path) -> str | None:
+    for scoring in scorings(folder.path):
+        if _scoring_busy(folder, scoring) and Path(scoring.spec().source).resolve() == path.resolve():
+            return f'"{path.name}" is being scored right now. Stop that scoring first.'
+    return None
+
+
+def run_items(run_dir: Path) -> list[Item]:
+    """The deletable parts of a run, largest first."""
+    folder = RunFolder(run_dir)
+    items = []
+    for scoring in scorings(folder.path):
+        if inside(scoring.path, folder.path):
+            busy = _scoring_busy(folder, scoring)
+            items.append(Item("scoring", scoring.name, scoring.path, size_of(scoring.path), busy))
+    uploads = folder.uploads_dir
+    for path in sorted(uploads.iterdir()) if uploads.is_dir() else []:
+        if path.is_file() and not path.name.startswith(".") and inside(path, folder.path):
+            items.append(Item("upload", path.name, path, size_of(path), _upload_busy(folder, path)))
+    if folder.checkpoints_dir.is_dir():
+        busy = run_busy(folder.path)
+        items.append(
+            Item("checkpoints", "checkpoints", folder.checkpoints_dir, size_of(folder.checkpoints_dir), busy)
+        )
+    return sorted(items, key=lambda i: i.size, reverse=True)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path)
+
+
+def delete_run(run_dir: Path, runs_dir: Path) -> int:
+    """Delete a whole run (a link to one: the link only); returns the bytes freed. Raises Busy."""
+    path = Path(run_dir)
+    if not (path / "status.json").exists() or path.resolve() == Path(runs_dir).resolve():
+        raise FileNotFoundError(f"{path} is not a run folder.")
+    busy = run_busy(path)
+    if busy:
+        raise Busy(busy)
+    freed = size_of(path) if not path.is_symlink() else 0
+    _remove(path)
+    return freed
+
+
+def delete_item(run_dir: Path, kind: str, name: str) -> int:
+    """Delete one scoring, upload or the checkpoints of a run; returns the bytes freed. Raises Busy, or
+    FileNotFoundError when the run has no such thing."""
+    found = [i for i in run_items(run_dir) if i.kind == kind and (i.name == name or kind == "checkpoints")]
+    if not found:
+        listed = ", ".join(i.name for i in run_items(run_dir) if i.kind == kind) or "none"
+        raise FileNotFoundError(f'This run has no {kind} called "{name}" (it has: {listed}).')
+    item = found[0]
+    if item.busy:
+        raise Busy(item.busy)
+    _remove(item.path)
+    return item.size
