@@ -35,9 +35,10 @@ EXPLAIN_ORIGIN = "explain_origin"  # a short description of where EXPLAIN_TEXT c
 EXPLAIN_COMPARE = "explain_compare"  # widget key: path of a second run explained side by side, or None
 EXPLAIN_MODE = "explain_mode"  # widget key: "test" (an example of the test split) or "own" (typed)
 OWN_TEXT = "own_text"  # widget key: the text typed on the Explain page
-ISSUE_ACTIONS = "issue_actions"  # {run path: {row index: trainer.inspect.corrections.Correction}}
 APPLY_FILE = "apply_file"  # path (str) of the file of new text chosen on the Apply page, or None
 APPLY_SCORING = "apply_scoring"  # {run path: name of the scoring the Apply page shows}
+STORAGE_MESSAGE = "storage_message"  # what the last delete on the Train page freed, shown once
+STORAGE_RUN = "storage_run"  # path (str) of the run whose space the Train page shows
 
 # Train form widgets: kept for the whole session, so leaving the page does not reset them.
 FORM_KEYS = {
@@ -66,7 +67,6 @@ DEFAULTS: dict[str, Any] = {
     EXPLAIN_TEXT: None,
     EXPLAIN_ORIGIN: None,
     EXPLAIN_WORD: None,
-    ISSUE_ACTIONS: {},
     APPLY_FILE: None,
     APPLY_SCORING: {},
 }

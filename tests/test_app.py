@@ -473,9 +473,15 @@ def test_likely_label_issues_become_a_corrected_dataset_to_train_again(trained_r
     assert specs and all('"likely label issue"' in spec for spec in specs), "marked on the embedding map"
     assert any("circled dots are likely label issues" in str(c.value) for c in at.caption)
 
-    at = open_run(at, run_dir, "evaluate")
+    from trainer.inspect import corrections
+
+    corrections.save(run_dir, {("train", 0, None): corrections.Correction.drop()})  # decided in another visit
+    at = open_run(app(runs_dir, monkeypatch), run_dir, "evaluate")  # a new session: a refresh
     assert_clean(at)
     assert "Likely label issues" in [s.value for s in at.subheader]
+    assert any(
+        "1 to drop, 0 to relabel; the corrected dataset has 59 rows" in str(c.value) for c in at.caption
+    )
     assert any("(every split)" in str(c.value) for c in at.caption), "issues of every split, the split named"
     assert at.button(key="use_corrected"), "the corrected data can be loaded"
     at.button(key="use_corrected").click().run()

@@ -64,3 +64,18 @@ def test_decisions_apply_to_any_split_and_to_one_word_of_a_sentence(text_run, tm
     fixed = corrected_dataset(ner, {("test", 0, 0): Correction.relabel("B-LOC")})
     test_rows = fixed.iloc[-len(ner.split("test")) :]
     assert test_rows.iloc[0]["label"].split() == ["B-LOC", *sentence[1:]], "only that word's tag changed"
+
+
+def test_decisions_are_saved_in_the_run_folder_and_read_back(text_run):
+    from trainer.inspect import corrections
+
+    decided = {("train", 3, None): Correction.drop(), ("test", 1, 2): Correction.relabel("B-LOC"),
+               ("validation", 0, None): Correction()}  # fmt: skip
+    corrections.save(text_run, decided)
+    assert corrections.load(text_run) == {k: v for k, v in decided.items() if v.changes}, "keep is not stored"
+    RunFolder(text_run).corrections_file.write_text(
+        '[{"split": "train"}, {"split": "test", "row": 1, "action": "drop"}]'
+    )
+    assert corrections.load(text_run) == {("test", 1, None): Correction.drop()}, "a damaged record is skipped"
+    RunFolder(text_run).corrections_file.write_text("{broken")
+    assert corrections.load(text_run) == {}

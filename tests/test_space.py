@@ -77,3 +77,35 @@ def test_a_running_run_is_refused_and_a_link_is_removed_as_a_link(tmp_path):
     assert delete_run(run_dir, tmp_path / "runs") > 250_000 and not run_dir.exists()
     with pytest.raises(FileNotFoundError):
         delete_run(tmp_path / "runs", tmp_path / "runs")
+
+
+def test_the_train_page_shows_the_space_and_deletes_a_scoring_then_the_run(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    run_dir, folder, upload = a_run_with_files(tmp_path)
+    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(tmp_path / "runs"))
+
+    def script(run_dir):
+        from pathlib import Path
+
+        from insight_ui.components.storage import storage_section
+        from trainer.runs import run_info
+
+        if Path(run_dir).exists():
+            storage_section(run_info(Path(run_dir)))
+
+    at = AppTest.from_function(script, args=(str(run_dir),), default_timeout=30).run()
+    assert not at.exception
+    assert at.expander[0].label.startswith("Space: ") and at.expander[0].label.endswith("KB")
+    shown = [str(m.value).replace("\\", "") for m in at.markdown]
+    assert (
+        "Scoring: other-2 · 50.2 KB" in shown
+        and "Checkpoints (to resume training): checkpoints · 200 KB" in shown
+    )
+    at.button(key="delete_scoring_other-2").click().run()
+    assert not Scoring(run_dir, "other-2").path.exists()
+    assert any("Deleted other" in str(s.value) and "freed" in str(s.value) for s in at.success)
+    assert at.button(key=f"delete_run_{run_dir.name}").disabled, "not before the box is ticked"
+    at.checkbox(key=f"sure_{run_dir.name}").check().run()
+    at.button(key=f"delete_run_{run_dir.name}").click().run()
+    assert not at.exception and not run_dir.exists()

@@ -15,6 +15,7 @@ from trainer.data.safe_csv import csv_bytes
 from trainer.evaluate import predictions as tables
 from trainer.evaluate.metrics import span_errors
 from trainer.evaluate.uncertainty import interval_text
+from trainer.inspect import corrections
 from trainer.inspect.corrections import ACTIONS, Correction, corrected_dataset
 from trainer.runs import Run
 
@@ -281,7 +282,10 @@ def issues_section(run: Run) -> None:
         "the fine-tuned model's embeddings), most suspicious first. Decide what to do with each, then "
         "download the corrected data or load it to train again."
     )
-    saved: dict[tuple, Correction] = state.get(state.ISSUE_ACTIONS).get(str(run.path), {})
+    saved: dict[tuple, Correction] = corrections.load(
+        run.path
+    )  # saved in the run folder: a refresh keeps them
+    before = dict(saved)
     left, right = st.columns([2, 1])
     splits = left.multiselect("Splits", ["train", "validation", "test"], default=["train", "validation", "test"],
                               key=f"issue_splits_{run.path.name}")  # fmt: skip
@@ -328,9 +332,8 @@ def issues_section(run: Run) -> None:
             saved[key] = Correction(str(action), str(new) if action == "relabel" else None)
         else:
             saved.pop(key, None)
-    all_actions = state.get(state.ISSUE_ACTIONS)
-    all_actions[str(run.path)] = saved
-    state.put(state.ISSUE_ACTIONS, all_actions)
+    if saved != before:
+        corrections.save(run.path, saved)
     corrected = corrected_dataset(run, saved)
     drops = sum(fix.action == "drop" for fix in saved.values())
     st.caption(

@@ -9,6 +9,7 @@ import streamlit as st
 from insight_ui import layout, state
 from insight_ui.components.progress import progress_panel
 from insight_ui.components.runs import model_name, runs_table
+from insight_ui.components.storage import storage_section
 from insight_ui.components.train_form import train_form
 from insight_ui.reads import datasets
 from insight_ui.safe import md
@@ -139,6 +140,10 @@ def start_job(config, run_name: str) -> None:
 def runs_section() -> None:
     st.subheader("Runs")
     items = run_store.list_runs(state.runs_dir())
+    message = state.get(state.STORAGE_MESSAGE)
+    if message and not any(str(r.path) == state.get(state.STORAGE_RUN) for r in items):
+        st.success(md(message), icon=":material/check_circle:")  # the run itself was deleted
+        state.put(state.STORAGE_MESSAGE, None)
     if not items:
         st.caption("No runs yet. Your first run will appear here.")
         return
@@ -161,6 +166,7 @@ def runs_section() -> None:
         st.page_link(layout.PAGES["evaluate"], label="Go to Evaluate", icon=":material/fact_check:")
     elif not picked.error:
         st.info(md(f"{picked.name} is {picked.status}: it has no model to open."), icon=":material/info:")
+    storage_section(picked)
 
 
 def render() -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
-from trainer.runs import SPLITS, Run
+from trainer.runs import SPLITS, Run, RunFolder
 
 ACTIONS = ("keep", "drop", "relabel")
 
@@ -45,6 +46,30 @@ class Correction:
 
 
 Key = tuple[str, int, int | None]  # (split, position in the split, word of a sentence or None)
+
+
+def load(run_dir: Path) -> dict[Key, Correction]:
+    """The decisions saved in the run folder (corrections.json), so a refresh or another visit keeps them."""
+    found: dict[Key, Correction] = {}
+    for record in RunFolder(run_dir).corrections():
+        try:
+            key = (
+                str(record["split"]),
+                int(record["row"]),
+                None if record.get("word") is None else int(record["word"]),
+            )
+            found[key] = Correction(str(record["action"]), record.get("label"))
+        except (KeyError, TypeError, ValueError):
+            continue  # a damaged record is skipped, the others kept
+    return found
+
+
+def save(run_dir: Path, decisions: Mapping[Key, Correction]) -> None:
+    """Write the decisions that change the data into the run folder (keep is the default, not stored)."""
+    records = [{"split": split, "row": row, "word": word, "action": fix.action, "label": fix.label}
+               for (split, row, word), fix in sorted(decisions.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or -1))
+               if fix.changes]  # fmt: skip
+    RunFolder(run_dir).write_corrections(records)
 
 
 def split_frames(run: Run) -> Iterator[tuple[str, pd.DataFrame]]:

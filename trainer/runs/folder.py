@@ -66,6 +66,9 @@ class RunFolder:
     inference_file = property(lambda self: self.path / "inference.json")
     issues_file = property(lambda self: self.path / "label_issues.csv")
     issues_meta_file = property(lambda self: self.path / "label_issues.json")
+    corrections_file = property(
+        lambda self: self.path / "corrections.json"
+    )  # Evaluate's keep/drop/relabel decisions
     model_dir = property(lambda self: self.path / RUN_MODEL_FOLDER)
     checkpoints_dir = property(lambda self: self.path / "checkpoints")
     embeddings_dir = property(lambda self: self.path / "embeddings")
@@ -114,6 +117,14 @@ class RunFolder:
 
     def issues_meta(self) -> dict:
         return read_json(self.issues_meta_file, {}) or {}
+
+    def corrections(self) -> list[dict]:
+        """The label decisions made on the Evaluate page (trainer.inspect.corrections reads them)."""
+        data = read_json(self.corrections_file, []) or []
+        return data if isinstance(data, list) else []
+
+    def write_corrections(self, records: list[dict]) -> None:
+        write_json(self.corrections_file, records)
 
     def write_issues(self, frame: pd.DataFrame, meta: dict) -> None:
         tmp = temp_beside(self.issues_file)
