@@ -6,7 +6,7 @@ PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: app test setup setup-dev chromium lint bench clean
+.PHONY: app test setup setup-dev chromium lint bench clean lock
 
 app: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
@@ -21,13 +21,14 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -r requirements.txt
+# Every install goes through constraints.txt: a fresh machine gets the versions the tests passed with.
+$(STAMP): requirements.txt constraints.txt pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
 $(DEVSTAMP): $(STAMP) requirements-dev.txt
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 # Debian's Chromium drives the real-browser test (never `playwright install`: no downloads here).
@@ -45,3 +46,9 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# After changing a range in requirements*.txt: resolve afresh, run the tests, then record the set.
+lock: setup-dev
+	{ echo "# The resolved set of packages the test suite last passed with (python 3.11, this project's machine)."; \
+	  echo "# make installs through it (pip -c constraints.txt); regenerate with 'make lock' after changing a range."; \
+	  $(PY) -m pip freeze | grep -v -e '^#' -e '^-e' -e '^insight' | sed -E 's/^(torch==[0-9.]+)\+.*/\1/'; } > constraints.txt
