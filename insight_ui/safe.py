@@ -62,10 +62,16 @@ def trim(text: object, limit: int = 120) -> str:
 def plot_text(text: object, limit: int = 160, width: int = 60) -> str:
     """Text for a Plotly label or hover box: escaped (Plotly reads a subset of HTML), trimmed, wrapped."""
     short = trim(text, limit)
-    lines = [html.escape(short[i : i + width]) for i in range(0, len(short), width)]
+    lines = [_plotly_escape(short[i : i + width]) for i in range(0, len(short), width)]
     return "<br>".join(lines)
 
 
 def plot_label(text: object, limit: int = 40) -> str:
     """A short, escaped class name for a Plotly axis or legend."""
-    return html.escape(trim(text, limit))
+    return _plotly_escape(trim(text, limit))
+
+
+def _plotly_escape(text: str) -> str:
+    """<, > and & escaped for Plotly's text markup. Quotes stay as they are: outside a tag they are plain
+    text, and Plotly decodes only a few named entities (it would show "&quot;" as typed)."""
+    return html.escape(text, quote=False)

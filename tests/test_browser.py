@@ -317,3 +317,55 @@ def test_compare_says_which_run_is_better_and_explains_a_disagreement_side_by_si
     expect(page.locator(".insight-heatmap")).to_have_count(2)
     settle(page)
     shoot(page, "explain_side_by_side")
+
+
+EVIL = "evil.example"
+HOSTILE_RUN_NAME = '[Relogin](http://evil.example/login) ![b](http://evil.example/r.png) <img src="http://evil.example/i.png">'
+DOM_LINKS = """(host) => {  // every attribute that makes the browser link to or fetch an address
+    const fetching = ['href', 'xlink:href', 'src', 'srcset', 'action', 'formaction', 'poster', 'data', 'background'];
+    const found = [];
+    for (const e of document.querySelectorAll('*')) {
+        for (const a of e.attributes) {
+            const live = fetching.includes(a.name) || (a.name === 'style' && a.value.includes('url('));
+            if (live && a.value.includes(host)) found.push(e.outerHTML.slice(0, 200));
+        }
+    }
+    return found;
+}"""
+
+
+def test_markup_in_labels_texts_and_the_run_name_stays_text_on_every_page(
+    server, browser_page, tiny_model_dir, tmp_path
+):
+    """A file whose labels and texts are Markdown links, images and HTML, trained under such a run name:
+    no page puts a link or image from the data in the DOM, and the browser never asks for its addresses."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "data" / "bad"))
+    import shapes
+
+    page = browser_page
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if EVIL in request.url else None)
+    page.goto(server)
+    page.get_by_role("heading", name="Data", level=1).wait_for()
+    settle(page)
+    data = shapes.build("markup_labels", tmp_path)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(data))
+    page.get_by_text("Data check").wait_for()
+    settle(page)
+    go(page, "Train")
+    fill(page, "Run name (optional)", HOSTILE_RUN_NAME)
+    train_a_few_steps(page, tiny_model_dir, "Training finished")
+    settle(page)
+    for title in ("Data", "Train", "Evaluate", "Explain", "Embeddings", "Compare", "Apply", "Export"):
+        go(page, title)
+        page.wait_for_timeout(1500)  # let charts and late fragments draw
+        settle(page)
+        assert page.evaluate(DOM_LINKS, EVIL) == [], f"{title}: a link, image or style from the data"
+        if title in ("Evaluate", "Explain"):
+            expect(
+                page.get_by_text("Relogin").first
+            ).to_be_attached()  # the hostile strings are there, as text
+        shoot(page, f"hostile_{title.lower()}")
+    assert asked == [], f"the browser asked for {asked[:3]}"

@@ -31,10 +31,14 @@ def test_every_direct_dependency_has_a_bounded_range_and_a_pin_inside_it():
     for requirement in map(Requirement, lines("requirements.txt") + lines("requirements-dev.txt")):
         spec = requirement.specifier
         bounded = any(s.operator in ("==", "<", "<=", "~=") for s in spec)
-        assert bounded and any(s.operator in ("==", ">=", "~=") for s in spec), f"{requirement}: give a tested range"
+        assert bounded and any(s.operator in ("==", ">=", "~=") for s in spec), (
+            f"{requirement}: give a tested range"
+        )
         name = canonicalize_name(requirement.name)
         assert name in pinned, f"{requirement.name} is missing from constraints.txt (make lock)"
-        assert spec.contains(pinned[name], prereleases=True), f"{requirement.name} {pinned[name]} is outside {spec}"
+        assert spec.contains(pinned[name], prereleases=True), (
+            f"{requirement.name} {pinned[name]} is outside {spec}"
+        )
 
 
 def test_this_environment_runs_the_pinned_versions():
