@@ -1,11 +1,13 @@
 """`check` on hostile files: time and peak memory at 1x, 2x and 4x size (issue 18's shapes).
 
     .venv/bin/python bench/bench_limits.py [--scales 1,2,4] [--shapes repeated_header,many_rows]
+    .venv/bin/python bench/bench_limits.py --raise-limits --scales 0.25,0.5,1 --shapes many_rows,long_text
 
 Each shape of `tests/data/bad/shapes.py` is written at each scale (1x is the size the issue measured)
 and `python -m trainer check FILE` runs on it in a fresh process; its wall time, peak resident memory
 (ru_maxrss, read by the parent) and the first line of what it said are printed as a Markdown table.
 A `baseline` row checks a small good file, so the interpreter's own memory is visible.
+`--raise-limits` lifts every limit, so the file is read and checked whole: the growth of the real work.
 Time and memory must stay flat or grow linearly with the file: a limit refuses a file in about the
 time it takes to read it.
 """
@@ -13,6 +15,7 @@ time it takes to read it.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,6 +28,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 import shapes  # noqa: E402
 from helpers import sentiment_csv  # noqa: E402
 
+ENV = dict(os.environ)
+LIFTED = {"INSIGHT_MAX_FILE_MB": "100000", "INSIGHT_MAX_ROWS": "100000000", "INSIGHT_MAX_COLUMNS": "1000000",
+          "INSIGHT_MAX_CELL_CHARS": "1000000000", "INSIGHT_MAX_LABELS": "10000000", "INSIGHT_MAX_DEPTH": "100000"}  # fmt: skip
+
 
 def run_one(path: Path) -> tuple[float, float, int, str]:
     """Like `check`, with the peak of this one process (each runs under its own wrapper)."""
@@ -36,7 +43,9 @@ def run_one(path: Path) -> tuple[float, float, int, str]:
         "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "print(f'{s} {r} {p.returncode}');print(p.stdout+p.stderr)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], cwd=ROOT, capture_output=True, text=True, env=ENV
+    )
     first, _, rest = done.stdout.partition("\n")
     seconds, peak_kb, rc = first.split()
     said = next((ln for ln in rest.splitlines() if ln.strip()), "")
@@ -49,7 +58,12 @@ def main() -> None:
     )
     parser.add_argument("--scales", default="1,2,4")
     parser.add_argument("--shapes", default=",".join(shapes.SHAPES))
+    parser.add_argument(
+        "--raise-limits", action="store_true", help="lift every limit: read and check files whole"
+    )
     args = parser.parse_args()
+    if args.raise_limits:
+        ENV.update(LIFTED)
     scales = [float(s) for s in args.scales.split(",")]
     print("| shape | scale | file MB | seconds | peak MB | exit | first line said |")
     print("|---|---|---|---|---|---|---|")
