@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+ADDRESS ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
 .PHONY: app test setup setup-dev chromium lint bench clean lock
 
+# This machine only, unless ADDRESS says otherwise; another address is refused while no sign-in is set up.
 app: setup
-	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(PY) -m insight_ui.serve --address $(ADDRESS) --port $(PORT)
 
 test: setup-dev chromium
 	$(PY) -m pytest -q

@@ -2,7 +2,11 @@
 
 import streamlit as st
 
+from insight_ui import auth, state
+
 st.set_page_config(page_title="Insight", page_icon=":material/insights:", layout="wide")
+state.init()
+person = auth.gate()  # the sign-in page, when sign-in is set up and nobody is signed in
 
 pages = {
     "Build": [
@@ -22,5 +26,7 @@ pages = {
         st.Page("insight_ui/pages/export.py", title="Export", icon=":material/download:"),
     ],
 }
+if person.admin and auth.signed_in():  # who did what: for admins of a shared Insight
+    pages["Share"].append(st.Page("insight_ui/pages/audit.py", title="Audit", icon=":material/history:"))
 
 st.navigation(pages, expanded=True).run()

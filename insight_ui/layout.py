@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from insight_ui import state
+from insight_ui import auth, state
 from insight_ui.safe import md
 from insight_ui.wording import in_app
 from trainer.data import DataError
@@ -61,8 +61,10 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def page(title: str, intro: str, body: Callable[[], None]) -> None:
-    """Render one page: title, a short explanation, the sidebar summary, then `body` (guarded)."""
+    """Render one page: title, a short explanation, the sidebar summary, then `body` (guarded).
+    Nobody gets past the sign-in (auth.gate) when sign-in is set up, whichever page they open."""
     state.init()
+    auth.gate()
     st.title(title)
     st.markdown(intro)
     guarded(body)()
@@ -76,10 +78,20 @@ def sidebar_summary() -> None:
         st.caption("Dataset")
         st.text(dataset[0] if dataset else "none yet")
         current = state.get(state.CURRENT_RUN)
+        if current and not auth.can_see(current):
+            state.set_current_run(None)
+            current = None
         st.caption("Current run")
         st.text(Path(current).name if current else "none yet")
         if state.job_manager().active():
             training_now()
+        if auth.signed_in():
+            person = auth.me()
+            st.caption("Signed in as")
+            st.text(person.shown + (" (admin)" if person.admin else ""))
+            if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+                auth.sign_out()
+                st.rerun()
 
 
 @st.fragment(run_every=2.0)
@@ -91,7 +103,8 @@ def training_now() -> None:
         st.text("done: see the Train page")
         return
     job = active[0]
-    st.progress(job.progress, text=md(f"{job.name}: {job.status}, {job.progress:.0%}"))
+    name = job.name if auth.can_see(job.run_dir) else "another person's job"
+    st.progress(job.progress, text=md(f"{name}: {job.status}, {job.progress:.0%}"))
 
 
 def empty_state(message: str, page_key: str, label: str, icon: str = ":material/arrow_forward:") -> None:

@@ -149,7 +149,7 @@ LAYERS = (
     ("trainer.tasks",),  # the adapters: what differs between text and token classification
     ("trainer.prepare", "trainer.config"),  # a file and settings, made ready for a task
     ("trainer.runs",),  # the run folder, its one owner; a run's model
-    ("trainer.train", "trainer.inspect"),  # fine-tuning; looking into a finished run
+    ("trainer.train", "trainer.inspect", "trainer.access"),  # fine-tuning; looking into a run; who may
     ("trainer.apply",),  # scoring new text, trends, labelling
     ("trainer.jobs",),  # every long computation in its own process
     ("trainer.cli",),  # the command line

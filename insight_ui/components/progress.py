@@ -27,7 +27,12 @@ def duration(seconds: float | None) -> str:
 def progress_text(job: JobSnapshot) -> str:
     """The line under the progress bar."""
     if job.status == "queued":
-        ahead = f"“{md(job.waiting_for)}”" if job.waiting_for else "the job before it"
+        from insight_ui import auth
+
+        if job.waiting_for and job.waiting_for_dir is not None and not auth.can_see(job.waiting_for_dir):
+            ahead = "another person's job"
+        else:
+            ahead = f"“{md(job.waiting_for)}”" if job.waiting_for else "the job before it"
         place = f" (number {job.queue_position} in the queue)" if job.queue_position > 1 else ""
         return f"Queued: waiting for {ahead} to finish{place}. It starts by itself."
     if job.status != "running":

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from insight_ui import state
+from insight_ui import auth, state
 from trainer import runs as run_store
 from trainer.tasks import get_task
 
@@ -66,7 +66,12 @@ def runs_table(items: list[run_store.RunInfo], key: str = "runs_table") -> run_s
 
 def finished_runs() -> list[run_store.RunInfo]:
     """Runs with a saved model, newest first."""
-    return [r for r in run_store.list_runs(state.runs_dir()) if r.has_model]
+    return [r for r in visible_runs() if r.has_model]
+
+
+def visible_runs() -> list[run_store.RunInfo]:
+    """The runs the person using the app may see (their own, shared with them; every run for an admin)."""
+    return [r for r in run_store.list_runs(state.runs_dir()) if auth.can_see(r.path)]
 
 
 def run_selector(key: str) -> run_store.Run | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from insight_ui import layout, state
+from insight_ui import auth, layout, state
 from insight_ui.components import background
 from insight_ui.components.runs import run_selector
 from insight_ui.components.trend_charts import confidence_chart, trend_chart
@@ -123,6 +123,7 @@ def mapping_section(run: Run, path: Path) -> Spec | None:
 
 def start(run: Run, spec: Spec) -> None:
     """Name the scoring after the file and settings (the same ones resume it) and show it."""
+    spec = replace(spec, owner=auth.me().id)  # each person's scoring is their own
     scoring = Scoring(run.path, scoring_name(Path(spec.source), asdict(spec)))
     if not scoring.results():
         scoring.write_spec(spec)
@@ -143,9 +144,15 @@ def _file_name(source: Path) -> str:
     return source.name.split("-", 1)[1] if source.parent.name == "files" else source.name
 
 
+def _mine(run: Run, scoring: Scoring) -> bool:
+    """A scoring is its owner's, and the run owner's (and an admin's) to see."""
+    owner = scoring.spec().owner
+    return auth.can_change(run.path) or (owner is not None and owner.casefold() == auth.me().id.casefold())
+
+
 def chosen_scoring(run: Run) -> Scoring | None:
     """The scoring to show: the one just started or picked, else the newest."""
-    items = scorings(run.path)
+    items = [s for s in scorings(run.path) if _mine(run, s)]
     if not items:
         return None
     names = [s.name for s in items]

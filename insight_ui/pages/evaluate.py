@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from insight_ui import layout, state
+from insight_ui import auth, layout, state
 from insight_ui.components import background, charts, paging
 from insight_ui.components.heatmap import entity_spans_html
 from insight_ui.components.runs import run_selector
@@ -285,7 +285,7 @@ def issues_section(run: Run) -> None:
     saved: dict[tuple, Correction] = corrections.load(
         run.path
     )  # saved in the run folder: a refresh keeps them
-    before = dict(saved)
+    before, owner = dict(saved), auth.can_change(run.path)
     left, right = st.columns([2, 1])
     splits = left.multiselect("Splits", ["train", "validation", "test"], default=["train", "validation", "test"],
                               key=f"issue_splits_{run.path.name}")  # fmt: skip
@@ -305,7 +305,7 @@ def issues_section(run: Run) -> None:
         hide_index=True,
         width="stretch",
         key=f"issues_{run.path.name}_{page}_{'-'.join(splits)}",
-        disabled=["split", "text", "word_text", "given", "suggested", "score"],
+        disabled=["split", "text", "word_text", "given", "suggested", "score"] if owner else True,
         column_config={
             "split": "Split",
             "text": st.column_config.TextColumn("Text", width="large"),
@@ -332,7 +332,7 @@ def issues_section(run: Run) -> None:
             saved[key] = Correction(str(action), str(new) if action == "relabel" else None)
         else:
             saved.pop(key, None)
-    if saved != before:
+    if saved != before and owner:  # relabelling is the owner's (and an admin's)
         corrections.save(run.path, saved)
     corrected = corrected_dataset(run, saved)
     drops = sum(fix.action == "drop" for fix in saved.values())
@@ -347,9 +347,10 @@ def issues_section(run: Run) -> None:
         file_name=f"{run.path.name}-corrected.csv",
         mime="text/csv",
         icon=":material/download:",
-        on_click="ignore",
+        on_click=auth.recorder("download", f"{run.path.name}/corrected.csv"),
     )
-    if right.button("Use it as the current dataset", icon=":material/restart_alt:", key="use_corrected"):
+    if right.button("Use it as the current dataset", icon=":material/restart_alt:", key="use_corrected",
+                    disabled=not owner, help=None if owner else "Relabelling is the run owner's."):  # fmt: skip
         state.set_dataset(f"{run.path.name}-corrected.csv", data, "corrected")
         layout.go("data")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from insight_ui import layout
+from insight_ui import auth, layout
 from insight_ui.components.runs import run_selector
 from insight_ui.reports import run_report as report
 from trainer.data.safe_csv import csv_bytes
@@ -38,7 +38,7 @@ def file_download(run: Run, path: Path, label: str, mime: str, icon: str) -> Non
         icon=icon,
         disabled=not path.exists(),
         key=f"dl_{path.stem}",
-        on_click="ignore",
+        on_click=auth.recorder("download", f"{run.path.name}/{path.name}"),
     )
 
 
@@ -55,7 +55,7 @@ def downloads(run: Run) -> None:
             mime="application/zip",
             icon=":material/deployed_code:",
             key="dl_model",
-            on_click="ignore",
+            on_click=auth.recorder("download", f"{name}/model.zip"),
         )
     with b, st.container(border=True):
         st.markdown("**Predictions**")

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
 
-from insight_ui import layout, state
+from insight_ui import auth, layout, state
 from insight_ui.components.progress import progress_panel
-from insight_ui.components.runs import model_name, runs_table
+from insight_ui.components.runs import model_name, runs_table, visible_runs
 from insight_ui.components.storage import storage_section
 from insight_ui.components.train_form import train_form
 from insight_ui.reads import datasets
 from insight_ui.safe import md
 from insight_ui.wording import in_app
 from trainer import runs as run_store
+from trainer.access import quotas
 from trainer.jobs.manager import JobSnapshot
 from trainer.tasks import get_task
 
@@ -26,12 +28,12 @@ INTRO = (
 
 
 def shown_job() -> JobSnapshot | None:
-    """The job this visitor started, else the newest job of this server (so a refresh finds it)."""
+    """The job this visitor started, else their newest job (so a refresh finds it); never another person's."""
     manager = state.job_manager()
     job_id = state.get(state.CURRENT_JOB)
     snap = manager.snapshot(job_id) if job_id else None
-    if snap is None:
-        jobs = manager.jobs()
+    if snap is None or not auth.can_change(snap.run_dir):
+        jobs = [j for j in manager.jobs() if auth.can_change(j.run_dir)]
         snap = next((j for j in jobs if j.active), jobs[0] if jobs else None)
     return snap
 
@@ -45,11 +47,17 @@ def job_section(job: JobSnapshot) -> None:
         manager = state.job_manager()
         snap = manager.snapshot(job.id) or job
         action = progress_panel(snap, None)
-        if action == "cancel":
+        if action in ("cancel", "resume") and not auth.can_change(snap.run_dir):
+            st.error(
+                "Only the person who started this run (or an admin) can do that.", icon=":material/lock:"
+            )
+        elif action == "cancel":
             manager.cancel(snap.id)
+            auth.record("cancel", snap.id)
             st.toast("Cancelling: the job stops after the current step.", icon=":material/stop_circle:")
         elif action == "resume":
             manager.resume(snap.id)
+            auth.record("resume", snap.id)
             state.put(state.CURRENT_JOB, snap.id)
             st.rerun()
         if snap.active:
@@ -130,16 +138,23 @@ def start_job(config, run_name: str) -> None:
     if outcome is None or outcome.data is None:
         st.error(md(in_app(outcome.error) if outcome else "No data loaded."), icon=":material/error:")
         return
+    try:
+        config = replace(config, model=auth.model_for(config.model))
+        quotas.check(auth.me(), state.runs_dir())
+    except ValueError as exc:  # a model outside the model roots, or a quota reached
+        st.error(md(str(exc)), icon=":material/block:")
+        return
     dataset = Path(state.get(state.DATASET)[0]).stem
     name = run_name.strip() or f"{model_name(config.model)} on {dataset}"
-    job_id = state.job_manager().submit(config, outcome.data, name)
+    job_id = state.job_manager().submit(config, outcome.data, name, owner=auth.me().id)
+    auth.record("start", job_id, name=name, model=config.model)
     state.put(state.CURRENT_JOB, job_id)
     st.rerun()
 
 
 def runs_section() -> None:
     st.subheader("Runs")
-    items = run_store.list_runs(state.runs_dir())
+    items = visible_runs()
     message = state.get(state.STORAGE_MESSAGE)
     if message and not any(str(r.path) == state.get(state.STORAGE_RUN) for r in items):
         st.success(md(message), icon=":material/check_circle:")  # the run itself was deleted
@@ -154,10 +169,11 @@ def runs_section() -> None:
     if picked.error:
         st.error(md(f"{picked.name}: {picked.error}"), icon=":material/error:")
     snap = state.job_manager().snapshot(picked.id)
-    if snap is not None and snap.resumable:
+    if snap is not None and snap.resumable and auth.can_change(picked.path):
         st.info(md(f"{picked.name} is {picked.status}; it can continue from its last saved epoch."))
         if st.button("Resume this run", icon=":material/resume:", key="resume_picked"):
             state.job_manager().resume(picked.id)
+            auth.record("resume", picked.id)
             state.put(state.CURRENT_JOB, picked.id)
             st.rerun()
     if picked.has_model:

@@ -131,6 +131,13 @@ def prepared(
     max_length: int | None = None,
 ) -> Prepared:
     """Validate and split the dataset, with the backbone's tokenizer checks when it loads."""
+    from insight_ui import auth
+
+    try:
+        backbone = auth.model_for(backbone.strip() or "default")
+    except ValueError as exc:  # with sign-in on, a folder outside the model roots: checked without it
+        data_only = prepared(name, raw, task, text_column, label_column, "default", seed, max_length)
+        return Prepared(data_only.task, data_only.data, data_only.error, data_only.report, str(exc))
     options = {"task": task, "text_column": text_column, "label_column": label_column,
                "max_length": max_length, "seed": seed}  # fmt: skip
     if isolated(raw):

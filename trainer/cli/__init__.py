@@ -1,4 +1,5 @@
-"""Command line: `python -m trainer check | fit | cancel | runs | clean | predict | score | compare | issues | explain`.
+"""Command line: `python -m trainer check | fit | cancel | runs | clean | predict | score | compare | issues | explain |
+users | audit`.
 
 One module per command, each with `add_parser(sub)` (its arguments) and `run(args)`, as
 `git`-style tools do (it sets `handler`). Bad input exits 2 with one `error:` line; a failed job exits 1.
@@ -12,10 +13,36 @@ import os
 import sys
 from collections.abc import Sequence
 
-from trainer.cli import cancel, check, clean, compare, explain, fit, issues, predict, runs, score
+from trainer.cli import (
+    audit,
+    cancel,
+    check,
+    clean,
+    compare,
+    explain,
+    fit,
+    issues,
+    predict,
+    runs,
+    score,
+    users,
+)
 from trainer.cli.common import EXIT_FAILED, EXIT_USAGE, CliError
 
-COMMANDS = (check, fit, predict, cancel, runs, clean, score, compare, issues, explain)  # in the help's order
+COMMANDS = (
+    check,
+    fit,
+    predict,
+    cancel,
+    runs,
+    clean,
+    score,
+    compare,
+    issues,
+    explain,
+    users,
+    audit,
+)  # help order
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:  # no command: the help, as `git` and `pip` do
             parser.print_help()
             return 0
-        if args.command != "runs":
+        if args.command not in ("runs", "users", "audit"):
             _quiet_libraries()
         return args.handler(args)
     except (CliError, DataError, ModelError, FileNotFoundError, ValueError) as exc:

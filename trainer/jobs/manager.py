@@ -64,6 +64,7 @@ class JobSnapshot:
     metrics: dict = field(default_factory=dict)  # headline scores once finished
     queue_position: int = 0  # queued: 1 for the next to start
     waiting_for: str | None = None  # queued: the name of the job running now
+    waiting_for_dir: Path | None = None  # queued: that job's run folder (whose it is decides what is shown)
     resumable: bool = False  # cancelled or interrupted with a saved epoch to continue from
 
     @property
@@ -98,7 +99,7 @@ class ComputationSnapshot:
         return self.status in runs.ACTIVE
 
 
-def snapshot_of(run_dir: Path, queue: list[Path] | None = None, running: str | None = None) -> JobSnapshot:
+def snapshot_of(run_dir: Path, queue: list[Path] | None = None, running: Any = None) -> JobSnapshot:
     """A JobSnapshot of one run folder."""
     folder = RunFolder(run_dir)
     status = folder.read_status()
@@ -135,7 +136,8 @@ def snapshot_of(run_dir: Path, queue: list[Path] | None = None, running: str | N
         history=history,
         metrics=dict(end.get("metrics") or {}) if end else {},
         queue_position=position,
-        waiting_for=running if position else None,
+        waiting_for=running.name if position and running else None,
+        waiting_for_dir=running.path if position and running else None,
         resumable=state in (runs.CANCELLED, runs.INTERRUPTED) and folder.latest_checkpoint() is not None,
     )
 
@@ -169,9 +171,16 @@ class JobManager:
 
     # ------------------------------------------------------------ fine-tuning jobs
 
-    def submit(self, config: TrainConfig, data: Any, name: str | None = None) -> str:
-        """Create the run folder (status queued, with the data it uses) and let the scheduler start it."""
+    def submit(
+        self, config: TrainConfig, data: Any, name: str | None = None, owner: str | None = None
+    ) -> str:
+        """Create the run folder (status queued, with the data it uses) and let the scheduler start it.
+        `owner`: the person it belongs to (trainer.access; default the local owner)."""
+        from trainer.access.owners import set_owner
+        from trainer.access.people import local_owner
+
         run_dir = runs.create_run(self.runs_dir, name or Path(str(config.model)).name or "run")
+        set_owner(run_dir, owner or local_owner())
         folder = RunFolder(run_dir)
         folder.write_inputs(config.to_dict(), data)
         folder.write_status(runs.QUEUED, queued_at=time.time())
@@ -212,7 +221,7 @@ class JobManager:
             return None
         queue = self.queue()
         running = (
-            next((i.name for i in runs.list_runs(self.runs_dir) if i.status == runs.RUNNING), None)
+            next((i for i in runs.list_runs(self.runs_dir) if i.status == runs.RUNNING), None)
             if queue
             else None
         )
@@ -231,7 +240,7 @@ class JobManager:
         """Every fine-tuning job of the runs folder, newest first (whichever process started it)."""
         infos = runs.list_runs(self.runs_dir)
         queue = self.queue()
-        running = next((i.name for i in infos if i.status == runs.RUNNING), None)
+        running = next((i for i in infos if i.status == runs.RUNNING), None)
         return [snapshot_of(info.path, queue, running) for info in infos]
 
     def active(self) -> list[JobSnapshot]:

@@ -30,6 +30,11 @@ DEFAULT_RUNS_DIR = Path(os.environ.get("INSIGHT_RUNS_DIR", "runs"))
 SPLITS = ("train", "validation", "test")
 
 
+def access_dir(runs_dir: Path) -> Path:
+    """Where the runs folder keeps its accounts, audit log and their locks (trainer.access)."""
+    return Path(runs_dir) / ".access"
+
+
 class RunFolder:
     """One run folder: every path under it, and reading and writing each of its files.
 
@@ -66,9 +71,8 @@ class RunFolder:
     inference_file = property(lambda self: self.path / "inference.json")
     issues_file = property(lambda self: self.path / "label_issues.csv")
     issues_meta_file = property(lambda self: self.path / "label_issues.json")
-    corrections_file = property(
-        lambda self: self.path / "corrections.json"
-    )  # Evaluate's keep/drop/relabel decisions
+    corrections_file = property(lambda self: self.path / "corrections.json")  # Evaluate's label decisions
+    access_file = property(lambda self: self.path / "access.json")  # owner and sharing (trainer.access)
     model_dir = property(lambda self: self.path / RUN_MODEL_FOLDER)
     checkpoints_dir = property(lambda self: self.path / "checkpoints")
     embeddings_dir = property(lambda self: self.path / "embeddings")

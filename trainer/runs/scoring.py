@@ -33,6 +33,7 @@ class Spec:
     group_column: str | None = None
     bucket: str = "auto"  # day | week | month | auto
     chunk_rows: int = CHUNK_ROWS
+    owner: str | None = None  # who started it (trainer.access); None: the run's owner
 
 
 @dataclass

@@ -1,0 +1,201 @@
+"""Who is using the app: sign-in (OpenID Connect through `st.login`, or local accounts), and what they may do.
+
+Modes (INSIGHT_SIGN_IN = auto | oidc | local | none; auto picks the first that is set up):
+- oidc: an `[auth]` section in .streamlit/secrets.toml (any OpenID Connect provider); Streamlit's
+  `st.login` signs people in and `st.user` says who they are (their e-mail, else their subject).
+- local: accounts made with `python -m trainer users add NAME`; the app shows a sign-in form; a wrong
+  password is slowed down (trainer.access.users) and a session ends after INSIGHT_SESSION_HOURS (8).
+- none: no sign-in; the machine's own user (trainer.access.local_owner) owns and may change everything,
+  as before sign-in existed. Refused unless the server listens on this machine only (127.0.0.1).
+
+Admins: local accounts made with --admin, and the names or e-mails in INSIGHT_ADMINS.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from insight_ui import state
+from insight_ui.safe import md
+from trainer.access import audit, owners, users
+from trainer.access.models import ModelNotAllowed, allowed_model
+from trainer.access.people import Person, admins, local_person
+
+NONE, OIDC, LOCAL = "none", "oidc", "local"
+LOCAL_ADDRESSES = {"127.0.0.1", "localhost", "::1"}
+PERSON = "signed_in"  # session key: {"id", "name", "admin", "since", "mode"}
+REFUSAL = (
+    "Insight is listening on {address}, where others on the network can reach it, and no sign-in is set up. "
+    "Set up sign-in first (an [auth] section in .streamlit/secrets.toml for your company's OpenID Connect "
+    "provider, or accounts made with `python -m trainer users add NAME`: see “Sharing Insight with a team” in "
+    "the README), or start it with `make app`, which listens on 127.0.0.1 only."
+)
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        return False
+
+
+def mode() -> str:
+    forced = os.environ.get("INSIGHT_SIGN_IN", "auto").strip().lower()
+    if forced in (NONE, OIDC, LOCAL):
+        return forced
+    if _oidc_configured():
+        return OIDC
+    if users.any_accounts(state.runs_dir()):
+        return LOCAL
+    return NONE
+
+
+def listening_address() -> str:
+    return str(st.get_option("server.address") or "").strip()
+
+
+def exposed(address: str | None = None) -> bool:
+    """Whether the server listens beyond this machine (no address: every interface)."""
+    address = listening_address() if address is None else address
+    return address not in LOCAL_ADDRESSES
+
+
+def session_seconds() -> float:
+    try:
+        return float(os.environ.get("INSIGHT_SESSION_HOURS", "8")) * 3600
+    except ValueError:
+        return 8 * 3600.0
+
+
+def _remember(person: Person, how: str) -> Person:
+    st.session_state[PERSON] = {"id": person.id, "name": person.name, "admin": person.admin,
+                                "since": time.time(), "mode": how}  # fmt: skip
+    audit.record(state.runs_dir(), person.id, "sign in", how=how)
+    return person
+
+
+def _is_admin(person_id: str, flagged: bool = False) -> bool:
+    return flagged or person_id.casefold() in admins()
+
+
+def _oidc_person() -> Person | None:
+    user = st.user
+    if not user.is_logged_in:
+        return None
+    person_id = str(user.get("email") or user.get("sub") or "")
+    if not person_id:
+        return None
+    person = Person(person_id, str(user.get("name") or ""), _is_admin(person_id))
+    known = st.session_state.get(PERSON)
+    if not known or known.get("id") != person.id:
+        _remember(person, OIDC)
+    return person
+
+
+def _local_person() -> Person | None:
+    known = st.session_state.get(PERSON)
+    if not known or known.get("mode") != LOCAL:
+        return None
+    if time.time() - float(known.get("since", 0)) > session_seconds():
+        st.session_state.pop(PERSON, None)
+        st.session_state["sign_in_note"] = "Your session ended. Sign in again."
+        return None
+    return Person(known["id"], known.get("name", ""), bool(known.get("admin")))
+
+
+def current() -> Person | None:
+    """Who is signed in now (the local user when there is no sign-in), or None."""
+    how = mode()
+    if how == NONE:
+        return local_person()
+    return _oidc_person() if how == OIDC else _local_person()
+
+
+def gate() -> Person:
+    """The person using the app; otherwise the sign-in page is drawn and the script stops here."""
+    how = mode()
+    if how == NONE:
+        if exposed():
+            st.error(md(REFUSAL.format(address=listening_address() or "every network interface")),
+                     icon=":material/lock:")  # fmt: skip
+            st.stop()
+        return local_person()
+    person = current()
+    if person is not None:
+        return person
+    st.title("Sign in to Insight")
+    note = st.session_state.pop("sign_in_note", None)
+    if note:
+        st.info(note, icon=":material/schedule:")
+    if how == OIDC:
+        st.markdown(
+            "Insight is shared with your team: sign in with your organisation's account to see your work."
+        )
+        if st.button("Sign in", type="primary", icon=":material/login:", key="sign_in"):
+            st.login()
+        st.stop()
+    with st.form("sign_in_form"):
+        name = st.text_input("Name", key="sign_in_name")
+        password = st.text_input("Password", type="password", key="sign_in_password")
+        pressed = st.form_submit_button("Sign in", type="primary", icon=":material/login:")
+    if pressed:
+        account = users.verify(state.runs_dir(), name.strip(), password)
+        if account is None:
+            audit.record(state.runs_dir(), name.strip()[:64], "sign in refused")
+            st.error("Wrong name or password.", icon=":material/error:")
+        else:
+            _remember(Person(account.name, admin=_is_admin(account.name, account.admin)), LOCAL)
+            st.rerun()
+    st.stop()
+
+
+def sign_out() -> None:
+    person = current()
+    if person is not None:
+        audit.record(state.runs_dir(), person.id, "sign out")
+    st.session_state.pop(PERSON, None)
+    for key in (state.CURRENT_RUN, state.CURRENT_JOB, state.DATASET):
+        st.session_state.pop(key, None)
+    if mode() == OIDC:
+        st.logout()
+
+
+def me() -> Person:
+    """The person using the app (pages call this after the gate; the local user without sign-in)."""
+    return current() or gate()
+
+
+def signed_in() -> bool:
+    return mode() != NONE
+
+
+def can_see(run_dir: str | Path) -> bool:
+    return owners.can_see(me(), Path(run_dir))
+
+
+def can_change(run_dir: str | Path) -> bool:
+    return owners.can_change(me(), Path(run_dir))
+
+
+def record(action: str, target: str = "", **details) -> None:
+    audit.record(state.runs_dir(), me().id, action, target, **details)
+
+
+def recorder(action: str, target: str = "", **details):
+    """An on_click callback that writes one audit event (downloads)."""
+    return lambda: record(action, target, **details)
+
+
+def model_for(name: str) -> str:
+    """The backbone a visitor typed, as the loader takes it. With sign-in on, only the bundled model and
+    folders under the model roots (the message never says whether another path exists)."""
+    if not signed_in():
+        return name
+    try:
+        return allowed_model(name)
+    except ModelNotAllowed as exc:
+        raise ValueError(str(exc)) from None

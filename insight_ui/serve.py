@@ -1,0 +1,61 @@
+"""`python -m insight_ui.serve [--address A] [--port P]`: start the app, refusing to listen beyond this
+machine while no sign-in is set up (what `make app` runs).
+
+Streamlit opens its port before it runs a line of app.py, so the refusal is made here, before the
+server starts; app.py refuses too (auth.gate) when Streamlit is started some other way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sign_in_configured(runs_dir: Path) -> bool:
+    """An [auth] section in a secrets.toml Streamlit reads, or local accounts (or INSIGHT_SIGN_IN forcing one)."""
+    forced = os.environ.get("INSIGHT_SIGN_IN", "auto").strip().lower()
+    if forced in ("oidc", "local"):
+        return True
+    if forced == "none":
+        return False
+    for secrets in (Path.home() / ".streamlit" / "secrets.toml", ROOT / ".streamlit" / "secrets.toml"):
+        try:
+            if "auth" in tomllib.loads(secrets.read_text(encoding="utf-8")):
+                return True
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    from trainer.access.users import any_accounts
+
+    return any_accounts(runs_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from insight_ui.auth import LOCAL_ADDRESSES, REFUSAL
+
+    parser = argparse.ArgumentParser(prog="python -m insight_ui.serve", description=__doc__)
+    parser.add_argument(
+        "--address", default="127.0.0.1", help="the interface to listen on (default: this machine only)"
+    )
+    parser.add_argument("--port", default="8501")
+    args, rest = parser.parse_known_args(argv)
+    runs_dir = Path(os.environ.get("INSIGHT_RUNS_DIR") or "runs")  # as the app reads it (make app runs here)
+    if args.address not in LOCAL_ADDRESSES and not sign_in_configured(runs_dir):
+        print(f"error: {REFUSAL.format(address=args.address or 'every network interface')}", file=sys.stderr)
+        return 2
+    where = "this machine only" if args.address in LOCAL_ADDRESSES else f"{args.address}, with sign-in"
+    print(f"Insight on http://{'localhost' if args.address in LOCAL_ADDRESSES else args.address}:{args.port} "
+          f"({where}). To open it to your team, set up sign-in (README: Sharing Insight with a team) and run "
+          "make app ADDRESS=0.0.0.0.", flush=True)  # fmt: skip
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", args.address,
+               "--server.port", str(args.port), "--browser.gatherUsageStats", "false", *rest]  # fmt: skip
+    os.execv(sys.executable, command)
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,178 @@
+"""The app shared by a team (AppTest, local accounts): sign-in, each person's own runs, sharing, who may
+cancel, session expiry, the audit page, model roots, and the refusal to serve the network without sign-in."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from helpers import fake_run
+from streamlit.testing.v1 import AppTest
+
+from insight_ui import state
+from trainer import runs
+from trainer.access import audit, owners, users
+from trainer.runs import RunFolder
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = ["positive", "negative", "neutral"] * 10
+
+
+@pytest.fixture
+def team(tmp_path, monkeypatch):
+    """A runs folder with accounts ana and bo (and admin root) and one finished run of each of ana and bo."""
+    runs_dir = tmp_path / "runs"
+    for name, admin in (("ana", False), ("bo", False), ("boss", True)):
+        users.add(runs_dir, name, f"{name}-password", admin=admin)
+    made = {}
+    for who in ("ana", "bo"):
+        made[who] = fake_run(runs_dir, f"{who}'s secret run", GOLD, GOLD)
+        owners.set_owner(made[who], who)
+    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(runs_dir))
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(users, "delay_for", lambda name: 0.0)  # the growing delay has its own test
+    return runs_dir, made
+
+
+def sign_in(name: str, password: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert [t.value for t in at.title] == ["Sign in to Insight"]
+    at.text_input(key="sign_in_name").input(name)
+    at.text_input(key="sign_in_password").input(password or f"{name}-password")
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def run_names(at: AppTest) -> list[str]:
+    at.switch_page("insight_ui/pages/train.py").run()
+    frames = [f.value for f in at.dataframe]
+    return sorted(n for f in frames if "name" in f for n in f["name"].tolist())
+
+
+def test_nothing_shows_before_sign_in_and_a_wrong_password_is_refused(team):
+    runs_dir, _ = team
+    at = sign_in("ana", "not-her-password")
+    assert [t.value for t in at.title] == ["Sign in to Insight"]
+    assert any("Wrong name or password." in e.value for e in at.error)
+    assert not [p for p in at.sidebar.text if "secret run" in p.value]
+    at = sign_in("ana")
+    assert at.title[0].value == "Data" and any(t.value == "ana" for t in at.sidebar.text)
+    actions = [(e["who"], e["action"]) for e in audit.events(runs_dir)]
+    assert ("ana", "sign in refused") in actions and ("ana", "sign in") in actions
+
+
+def test_each_person_sees_their_own_runs_until_one_is_shared(team):
+    _, made = team
+    at = sign_in("bo")
+    assert run_names(at) == ["bo's secret run"]
+    at.session_state[state.CURRENT_RUN] = str(made["ana"])  # typed in by hand: not opened
+    at.switch_page("insight_ui/pages/evaluate.py").run()
+    assert not at.exception
+    picker = (
+        at.selectbox(key="evaluate_run")
+        if any(s.key == "evaluate_run" for s in at.selectbox)
+        else at.selectbox[0]
+    )
+    assert str(made["ana"]) not in picker.options and all("ana" not in o for o in picker.options)
+    assert at.session_state[state.CURRENT_RUN] != str(made["ana"])
+    owners.share(made["ana"], ["bo"])
+    assert run_names(sign_in("bo")) == ["ana's secret run", "bo's secret run"]
+    owners.share(made["ana"], [owners.EVERYONE])
+    assert "ana's secret run" in run_names(sign_in("boss")), "an admin sees everything"
+
+
+def test_another_persons_job_is_never_shown_by_name_nor_cancellable(team):
+    import subprocess
+    import sys
+
+    from trainer.runs import procs
+
+    runs_dir, made = team
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    lock = procs.try_lock(procs.device_lock_file(runs_dir))  # nothing else starts while the test looks
+    try:
+        RunFolder(made["ana"]).write_status(runs.RUNNING, name="ana's job", pid=sleeper.pid)
+        RunFolder(made["bo"]).write_status(runs.QUEUED, name="bo's job", queued_at=time.time())
+        at = sign_in("bo")
+        at.switch_page("insight_ui/pages/train.py").run()
+        shown = "\n".join(str(e.value) for kind in ("markdown", "caption", "text") for e in getattr(at, kind))
+        shown += "\n".join(str(p.proto.text) for p in at.get("progress"))
+        assert "waiting for another person's job to finish" in shown, shown[-2000:]
+        assert "ana" not in shown.replace("Insight", ""), [ln for ln in shown.splitlines() if "ana" in ln]
+        cancels = [b.key for b in at.button if b.key and b.key.startswith("cancel_")]
+        assert cancels == [f"cancel_{made['bo'].name}"], "only bo's own job has a Cancel button"
+        at = sign_in("ana")
+        at.switch_page("insight_ui/pages/train.py").run()
+        assert f"cancel_{made['ana'].name}" in [b.key for b in at.button if b.key]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        if lock is not None:
+            os.close(lock)
+        state._job_manager.clear()
+
+
+def test_a_session_ends_after_its_hours(team, monkeypatch):
+    at = sign_in("ana")
+    monkeypatch.setenv("INSIGHT_SESSION_HOURS", "0.00001")  # 36 ms
+    time.sleep(0.1)
+    at.run()
+    assert [t.value for t in at.title] == ["Sign in to Insight"]
+    assert any("Your session ended" in i.value for i in at.info)
+
+
+def test_sign_out_ends_access(team):
+    at = sign_in("ana")
+    at.button(key="sign_out").click().run()
+    assert [t.value for t in at.title] == ["Sign in to Insight"]
+    at.switch_page("insight_ui/pages/train.py").run()
+    assert [t.value for t in at.title] == ["Sign in to Insight"], "no page opens after signing out"
+
+
+def test_only_admins_have_the_audit_page(team):
+    at = sign_in("boss")
+    at.switch_page("insight_ui/pages/audit.py").run()
+    assert at.title[0].value == "Audit" and at.dataframe, "the log as a table"
+    assert "sign in" in at.dataframe[0].value["did"].tolist()
+    at = sign_in("ana")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("insight_ui/pages/audit.py")  # not in her navigation at all
+
+
+def test_a_model_folder_outside_the_roots_is_refused_without_saying_if_it_exists(team, tmp_path, monkeypatch):
+    monkeypatch.setenv("INSIGHT_MODEL_ROOTS", str(tmp_path / "models"))
+    at = sign_in("ana")
+    at.session_state[state.INCOMING] = (
+        "reviews.csv",
+        (ROOT / "sample_data" / "product_sentiment.csv").read_bytes(),
+    )
+    at.run()
+    said = []
+    for path in ("/etc", "/etc/passwd", "/no/such/folder"):
+        at.text_input(key=state.BACKBONE).set_value(path).run()
+        assert not at.exception
+        said.append([str(w.value) for w in at.warning if "only opens the bundled model" in str(w.value)])
+    assert said[0] and said[0] == said[1] == said[2], said
+    assert not any("is a file" in str(e.value) or "config.json" in str(e.value) for e in at.warning)
+
+
+def test_without_sign_in_the_app_refuses_to_serve_another_interface(tmp_path, monkeypatch):
+    from streamlit import config
+
+    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.chdir(ROOT)
+    before = config.get_option("server.address")
+    config.set_option("server.address", "0.0.0.0")
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    finally:
+        config.set_option("server.address", before)
+    assert [e.value for e in at.error][0].startswith("Insight is listening on 0.0.0.0")
+    assert not at.title, "no page is served"
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert at.title[0].value == "Data" and not at.error, (
+        "on 127.0.0.1 it is the one local user's app, as before"
+    )

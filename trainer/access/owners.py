@@ -1,0 +1,70 @@
+"""A run's owner and who else may see it (`access.json` in the run folder).
+
+Rules: a person sees the runs they own and the runs shared with them (with everyone, or with them by
+name); an admin sees every run. Changing a run (cancel, resume, delete, relabel, share) is its owner's
+and an admin's. A run without `access.json` (made by the command line, or before sign-in existed)
+belongs to the local owner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trainer.access.people import Person, local_owner
+from trainer.runs import RunFolder
+from trainer.runs.store import read_json, write_json
+
+EVERYONE = "*"
+
+
+@dataclass
+class Access:
+    owner: str
+    shared: list[str] = field(default_factory=list)  # person ids, or EVERYONE
+
+    @property
+    def with_everyone(self) -> bool:
+        return EVERYONE in self.shared
+
+
+def access_of(run_dir: Path) -> Access:
+    data = read_json(RunFolder(run_dir).access_file, {}) or {}
+    owner = str(data.get("owner") or local_owner()) if isinstance(data, dict) else local_owner()
+    shared = data.get("shared") if isinstance(data, dict) else []
+    return Access(owner, [str(s) for s in shared] if isinstance(shared, list) else [])
+
+
+def set_owner(run_dir: Path, owner: str) -> None:
+    write_json(RunFolder(run_dir).access_file, {"owner": owner, "shared": []})
+
+
+def share(run_dir: Path, with_: list[str]) -> Access:
+    """Share the run with these people (EVERYONE for all; [] for nobody but the owner)."""
+    access = access_of(run_dir)
+    access.shared = sorted({s.strip() for s in with_ if s.strip()})
+    write_json(RunFolder(run_dir).access_file, {"owner": access.owner, "shared": access.shared})
+    return access
+
+
+def _same(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
+
+
+def can_see(person: Person, run_dir: Path) -> bool:
+    if person.admin:
+        return True
+    access = access_of(run_dir)
+    return (
+        _same(access.owner, person.id)
+        or access.with_everyone
+        or any(_same(s, person.id) for s in access.shared)
+    )
+
+
+def can_change(person: Person, run_dir: Path) -> bool:
+    return person.admin or _same(access_of(run_dir).owner, person.id)
+
+
+def owned_by(person: Person, run_dir: Path) -> bool:
+    return _same(access_of(run_dir).owner, person.id)

@@ -1,0 +1,39 @@
+"""`python -m trainer audit`: the audit log of the runs folder (who did what, and when)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from trainer.cli.common import EXIT_OK, runs_dir
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    command = sub.add_parser(
+        "audit", help="who signed in, started, cancelled, shared, downloaded or deleted what"
+    )
+    command.add_argument("--runs-dir", default=None)
+    command.add_argument("--last", type=int, default=None, metavar="N", help="only the last N events")
+    command.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    command.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from trainer.access import audit
+
+    events = audit.events(runs_dir(args.runs_dir), args.last)
+    for event in events:
+        if args.json:
+            print(json.dumps(event, ensure_ascii=False))
+            continue
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.get("time", 0)))
+        extra = {k: v for k, v in event.items() if k not in ("time", "who", "action", "target")}
+        details = f"  {json.dumps(extra, ensure_ascii=False)}" if extra else ""
+        print(
+            f"{when}  {event.get('who', '?')}  {event.get('action', '?')}  {event.get('target', '')}{details}"
+        )
+    if not events and not args.json:
+        print("the audit log is empty")
+    return EXIT_OK

@@ -1,0 +1,78 @@
+"""`python -m trainer users add|list|remove|passwd`: local accounts for signing in to the app.
+
+The password comes from a prompt (typed twice, not shown) or, when stdin is not a terminal, from the
+first line of stdin (for scripts: `printf '%s\\n' "$PW" | python -m trainer users add ana`). It is stored
+as an argon2id hash in `<runs>/.access/users.json`, never in clear.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from trainer.cli.common import EXIT_OK, CliError, runs_dir
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    command = sub.add_parser(
+        "users", help="local accounts for signing in to the app: add, list, remove, passwd"
+    )
+    command.add_argument("--runs-dir", default=None)
+    actions = command.add_subparsers(dest="action", metavar="ACTION")
+    add = actions.add_parser("add", help="add an account (password from a prompt or stdin)")
+    add.add_argument("name")
+    add.add_argument(
+        "--admin", action="store_true", help="may see and change every run, and read the audit log"
+    )
+    listing = actions.add_parser("list", help="list the accounts")
+    remove = actions.add_parser("remove", help="remove an account (its runs stay, owned by its name)")
+    remove.add_argument("name")
+    passwd = actions.add_parser("passwd", help="set a new password")
+    passwd.add_argument("name")
+    for parser in (add, listing, remove, passwd):
+        parser.add_argument("--runs-dir", default=argparse.SUPPRESS)
+
+    command.set_defaults(handler=run)
+
+
+def read_password(name: str) -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"Password for {name}: ")
+    if getpass.getpass("Again: ") != first:
+        raise CliError("The two passwords differ; nothing was changed.")
+    return first
+
+
+def run(args: argparse.Namespace) -> int:
+    from trainer.access import audit, users
+    from trainer.access.people import local_owner
+
+    folder = runs_dir(args.runs_dir)
+    try:
+        if args.action == "add":
+            account = users.add(folder, args.name, read_password(args.name), admin=args.admin)
+            audit.record(folder, local_owner(), "add account", account.name, admin=account.admin)
+            print(f"added {account.name}{' (admin)' if account.admin else ''}")
+        elif args.action == "remove":
+            users.remove(folder, args.name)
+            audit.record(folder, local_owner(), "remove account", args.name)
+            print(f"removed {args.name}")
+        elif args.action == "passwd":
+            users.set_password(folder, args.name, read_password(args.name))
+            audit.record(folder, local_owner(), "change password", args.name)
+            print(f"changed the password of {args.name}")
+        elif args.action == "list":
+            found = users.accounts(folder)
+            if not found:
+                print(f"no accounts in {folder}/ (add one with `python -m trainer users add NAME`)")
+            for account in found:
+                print(f"{account.name}{'  admin' if account.admin else ''}")
+        else:
+            raise CliError(
+                "say what to do: users add NAME, users list, users remove NAME or users passwd NAME"
+            )
+    except users.AccountError as exc:
+        raise CliError(str(exc)) from None
+    return EXIT_OK
