@@ -55,9 +55,11 @@ def start_streamlit(
     output=subprocess.DEVNULL,
     launcher: list[str] | None = None,
     timeout: float = 120,
+    extra: list[str] = (),
 ) -> subprocess.Popen:
-    """Start `streamlit run script` (or `launcher` + its arguments) and wait until it is healthy."""
-    command = (launcher or [sys.executable, "-m", "streamlit"]) + streamlit_args(script, port)
+    """Start `streamlit run script` (or `launcher` + its arguments, then `extra` flags) and wait until it
+    is healthy."""
+    command = (launcher or [sys.executable, "-m", "streamlit"]) + streamlit_args(script, port) + list(extra)
     proc = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT, text=True
     )

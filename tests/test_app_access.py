@@ -176,3 +176,77 @@ def test_without_sign_in_the_app_refuses_to_serve_another_interface(tmp_path, mo
     assert at.title[0].value == "Data" and not at.error, (
         "on 127.0.0.1 it is the one local user's app, as before"
     )
+
+
+def test_the_owner_shares_from_the_train_page_and_a_viewer_may_not_delete_or_relabel(team):
+    import pandas as pd
+
+    runs_dir, made = team
+
+    def script(run_dir, who):
+        import time as clock
+        from pathlib import Path
+
+        import streamlit as st
+
+        from insight_ui import auth
+        from insight_ui.components.storage import storage_section
+        from trainer.runs import run_info
+
+        st.session_state[auth.PERSON] = {
+            "id": who,
+            "name": "",
+            "admin": False,
+            "since": clock.time(),
+            "mode": "local",
+        }
+        storage_section(run_info(Path(run_dir)))
+
+    at = AppTest.from_function(script, args=(str(made["ana"]), "ana"), default_timeout=30).run()
+    assert not at.exception and at.expander[0].label == "Sharing: only you"
+    at.radio(key=f"share_mode_{made['ana'].name}").set_value("These people").run()
+    at.text_input(key=f"share_names_{made['ana'].name}").input("bo, cy").run()
+    at.button(key=f"share_save_{made['ana'].name}").click().run()
+    assert owners.access_of(made["ana"]).shared == ["bo", "cy"]
+    assert ("ana", "share", made["ana"].name) in [
+        (e["who"], e["action"], e["target"]) for e in audit.events(runs_dir)
+    ]
+    at = AppTest.from_function(script, args=(str(made["ana"]), "bo"), default_timeout=30).run()
+    assert any("Shared with you by ana" in str(c.value) for c in at.caption)
+    assert not [b for b in at.button if b.key and b.key.startswith("delete")], "deleting is the owner's"
+    # the viewer opens the shared run on Evaluate: the label decisions are read-only for him
+    train = pd.DataFrame([{"row": 0, "split": "test", "index": 0, "text": "text number 0", "given": "positive",
+                           "suggested": "negative", "score": 0.01}])  # fmt: skip
+    RunFolder(made["ana"]).write_issues(train, {"rows": 30, "folds": 5})
+    at = sign_in("bo")
+    at.session_state[state.CURRENT_RUN] = str(made["ana"])
+    at.switch_page("insight_ui/pages/evaluate.py").run()
+    assert not at.exception
+    assert at.button(key="use_corrected").disabled, "relabelling is the owner's"
+
+
+def test_a_person_past_their_job_quota_is_told_so_and_nothing_is_queued(team, monkeypatch):
+    from trainer.runs import procs
+
+    runs_dir, made = team
+    RunFolder(made["bo"]).write_status(runs.QUEUED, queued_at=time.time())
+    monkeypatch.setenv("INSIGHT_MAX_JOBS_PER_PERSON", "1")
+    lock = procs.try_lock(procs.device_lock_file(runs_dir))
+    try:
+        at = sign_in("bo")
+        at.session_state[state.INCOMING] = (
+            "reviews.csv",
+            (ROOT / "sample_data" / "product_sentiment.csv").read_bytes(),
+        )
+        at.run()
+        at.switch_page("insight_ui/pages/train.py").run()
+        before = {p.name for p in runs_dir.iterdir()}
+        at.button(key="start_training").click().run()
+        assert any("already have 1 job queued or running" in str(e.value) for e in at.error), [
+            e.value for e in at.error
+        ]
+        assert {p.name for p in runs_dir.iterdir()} == before, "no run was created"
+    finally:
+        if lock is not None:
+            os.close(lock)
+        state._job_manager.clear()

@@ -34,7 +34,7 @@ def check(person: Person, runs_dir: Path) -> None:
     jobs, used = usage(person, runs_dir)
     if jobs >= JOBS.value:
         raise QuotaError(
-            f"You already have {jobs} jobs queued or running, the most one person may have at once "
+            f"You already have {jobs} job{'s' if jobs != 1 else ''} queued or running, the most one person may have at once "
             f"({JOBS.setting}). Wait for one to finish, or cancel one on the Train page."
         )
     if used >= DISK_MB.value * 1e6:
