@@ -334,8 +334,24 @@ DOM_LINKS = """(host) => {  // every attribute that makes the browser link to or
 }"""
 
 
+@pytest.fixture
+def fresh_server(tmp_path):
+    """A server of its own, over an empty runs folder: the run it trains is the only one."""
+    port = free_port()
+    env = {
+        "INSIGHT_RUNS_DIR": str(tmp_path / "own-runs"),
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    proc = start_streamlit("app.py", port, env)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
 def test_markup_in_labels_texts_and_the_run_name_stays_text_on_every_page(
-    server, browser_page, tiny_model_dir, tmp_path
+    fresh_server, browser_page, tiny_model_dir, tmp_path
 ):
     """A file whose labels and texts are Markdown links, images and HTML, trained under such a run name:
     no page puts a link or image from the data in the DOM, and the browser never asks for its addresses."""
@@ -346,8 +362,12 @@ def test_markup_in_labels_texts_and_the_run_name_stays_text_on_every_page(
 
     page = browser_page
     asked: list[str] = []
-    page.on("request", lambda request: asked.append(request.url) if EVIL in request.url else None)
-    page.goto(server)
+    def note(request) -> None:
+        if EVIL in request.url:
+            asked.append(request.url)
+
+    page.on("request", note)
+    page.goto(fresh_server)
     page.get_by_role("heading", name="Data", level=1).wait_for()
     settle(page)
     data = shapes.build("markup_labels", tmp_path)
@@ -368,4 +388,5 @@ def test_markup_in_labels_texts_and_the_run_name_stays_text_on_every_page(
                 page.get_by_text("Relogin").first
             ).to_be_attached()  # the hostile strings are there, as text
         shoot(page, f"hostile_{title.lower()}")
+    page.remove_listener("request", note)
     assert asked == [], f"the browser asked for {asked[:3]}"
