@@ -21,6 +21,7 @@ from insight_ui.reports import apply_report
 from insight_ui.safe import md, md_code, trim
 from insight_ui.wording import in_app
 from trainer import runs
+from trainer.access import quotas
 from trainer.apply import labelling
 from trainer.apply.results import alerts_json
 from trainer.apply.score import HISTOGRAM, text_column_of
@@ -366,8 +367,14 @@ def start_new_run(run: Run, name: str, combined: pd.DataFrame) -> None:
     except DataError as exc:
         st.error(md(in_app(exc.message)), icon=":material/error:")
         return
+    try:
+        quotas.check(auth.me(), state.runs_dir())
+    except quotas.QuotaError as exc:
+        st.error(md(str(exc)), icon=":material/block:")
+        return
     state.set_dataset(name, raw, "corrected")
-    job_id = state.job_manager().submit(config, data, f"{run.info.name}-plus-labeled")
+    job_id = state.job_manager().submit(config, data, f"{run.info.name}-plus-labeled", owner=auth.me().id)
+    auth.record("start", job_id, name=f"{run.info.name}-plus-labeled", model=str(config.model))
     state.put(state.CURRENT_JOB, job_id)
     layout.go("train")
 
