@@ -26,6 +26,10 @@ def run(args: argparse.Namespace) -> int:
         if not manager.cancel(job):
             snap = manager.snapshot(job)
             raise CliError(f"{job} is {snap.status if snap else 'unknown'}: there is nothing to cancel.")
+        from trainer.access import audit
+        from trainer.access.people import local_owner
+
+        audit.record(manager.runs_dir, local_owner(), "cancel", job, via="command line")
         snap = manager.wait(job, args.wait) if args.wait else manager.snapshot(job)
     finally:
         manager.shutdown()

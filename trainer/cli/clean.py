@@ -26,6 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from trainer.access import audit
+    from trainer.access.people import local_owner
     from trainer.runs import find_run
     from trainer.runs.space import Busy, delete_item, human_size, run_items
 
@@ -59,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         except FileNotFoundError as exc:
             raise CliError(str(exc)) from None
         print(f"deleted {kind} {name} ({human_size(freed)})")
+        audit.record(run_dir.parent, local_owner(), "delete", f"{run_dir.name}/{kind}/{name}", freed=freed,
+                     via="command line")  # fmt: skip
     if refused:
         raise CliError(" ".join(refused))
     return EXIT_OK

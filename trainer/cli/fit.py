@@ -169,6 +169,12 @@ def run(args: argparse.Namespace) -> int:
         else:
             config, data = _prepare(args)
             job = manager.submit(config, data, name=args.name or Path(args.data).stem)
+            from trainer.access import audit
+            from trainer.access.people import local_owner
+
+            audit.record(
+                manager.runs_dir, local_owner(), "start", job, via="command line", model=config.model
+            )
         snap = _follow(manager, job, args.quiet)
     except KeyboardInterrupt:
         return 130

@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def delete(args: argparse.Namespace) -> int:
+    from trainer.access import audit
+    from trainer.access.people import local_owner
     from trainer.runs import find_run
     from trainer.runs.space import Busy, delete_run, human_size
 
@@ -69,6 +71,7 @@ def delete(args: argparse.Namespace) -> int:
             refused.append(str(exc))
             continue
         print(f"deleted {path.name} ({human_size(freed)})")
+        audit.record(folder, local_owner(), "delete", path.name, freed=freed, via="command line")
     if refused:
         raise CliError(" ".join(refused))
     return EXIT_OK
