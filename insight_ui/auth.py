@@ -161,7 +161,8 @@ def sign_out() -> None:
     for key in (state.CURRENT_RUN, state.CURRENT_JOB, state.DATASET):
         st.session_state.pop(key, None)
     if mode() == OIDC:
-        st.logout()
+        st.logout()  # deletes the identity cookie and redirects; nothing after it may rerun this session
+        st.stop()
 
 
 def me() -> Person:

@@ -90,7 +90,7 @@ def sidebar_summary() -> None:
             st.caption("Signed in as")
             st.text(person.shown + (" (admin)" if person.admin else ""))
             if st.button("Sign out", icon=":material/logout:", key="sign_out"):
-                auth.sign_out()
+                auth.sign_out()  # OpenID Connect: st.logout sends the browser away to end the session
                 st.rerun()
 
 
