@@ -109,3 +109,15 @@ def test_the_train_page_shows_the_space_and_deletes_a_scoring_then_the_run(tmp_p
     at.checkbox(key=f"sure_{run_dir.name}").check().run()
     at.button(key=f"delete_run_{run_dir.name}").click().run()
     assert not at.exception and not run_dir.exists()
+
+
+def test_a_link_to_a_scoring_elsewhere_is_not_listed(tmp_path):
+    from trainer.runs.scoring import scorings
+
+    run_dir, folder, _ = a_run_with_files(tmp_path)
+    away = Scoring(create_run(tmp_path / "elsewhere", "other"), "theirs")
+    away.path.mkdir(parents=True)
+    away.write_spec(Spec(source="/etc/hostname"))
+    (folder.scores_dir / "theirs").symlink_to(away.path, target_is_directory=True)
+    assert sorted(s.name for s in scorings(run_dir)) == ["news-1", "other-2"]
+    assert "theirs" not in [i.name for i in run_items(run_dir)]

@@ -133,6 +133,7 @@ def scorings(run_dir: str | Path) -> list[Scoring]:
     """Every scoring of a run, newest first."""
     root = RunFolder(run_dir).scores_dir
     found = [Scoring(run_dir, p.name) for p in root.iterdir()] if root.is_dir() else []
-    found = [s for s in found if s.spec_file.exists()]
+    # a link to a folder elsewhere is not one of the run's scorings (symbolic links resolved)
+    found = [s for s in found if s.spec_file.exists() and s.path.resolve().is_relative_to(root.resolve())]
     found.sort(key=lambda s: s.spec_file.stat().st_mtime, reverse=True)
     return found
