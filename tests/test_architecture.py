@@ -151,6 +151,7 @@ LAYERS = (
     ("trainer.runs",),  # the run folder, its one owner; a run's model
     ("trainer.train", "trainer.inspect", "trainer.access"),  # fine-tuning; looking into a run; who may
     ("trainer.apply",),  # scoring new text, trends, labelling
+    ("trainer.monitor",),  # streams of new text in DuckDB, alerting as they grow
     ("trainer.jobs",),  # every long computation in its own process
     ("trainer.cli",),  # the command line
     ("trainer.__main__",),  # python -m trainer

@@ -362,6 +362,7 @@ def test_markup_in_labels_texts_and_the_run_name_stays_text_on_every_page(
 
     page = browser_page
     asked: list[str] = []
+
     def note(request) -> None:
         if EVIL in request.url:
             asked.append(request.url)

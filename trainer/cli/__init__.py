@@ -1,5 +1,5 @@
-"""Command line: `python -m trainer check | fit | cancel | runs | clean | predict | score | compare | issues | explain |
-users | audit`.
+"""Command line: `python -m trainer check | fit | cancel | runs | clean | predict | score | monitor | compare | issues |
+explain | users | audit`.
 
 One module per command, each with `add_parser(sub)` (its arguments) and `run(args)`, as
 `git`-style tools do (it sets `handler`). Bad input exits 2 with one `error:` line; a failed job exits 1.
@@ -22,6 +22,7 @@ from trainer.cli import (
     explain,
     fit,
     issues,
+    monitor,
     predict,
     runs,
     score,
@@ -37,6 +38,7 @@ COMMANDS = (
     runs,
     clean,
     score,
+    monitor,
     compare,
     issues,
     explain,

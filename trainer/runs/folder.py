@@ -30,6 +30,11 @@ DEFAULT_RUNS_DIR = Path(os.environ.get("INSIGHT_RUNS_DIR", "runs"))
 SPLITS = ("train", "validation", "test")
 
 
+def monitors_dir(runs_dir: Path) -> Path:
+    """Where the runs folder keeps its monitors, one DuckDB file each (trainer.monitor)."""
+    return Path(runs_dir) / ".monitors"
+
+
 def access_dir(runs_dir: Path) -> Path:
     """Where the runs folder keeps its accounts, audit log and their locks (trainer.access)."""
     return Path(runs_dir) / ".access"

@@ -1,0 +1,228 @@
+"""Monitors: a stream of weekly files in DuckDB; dedupe, transactions, alerts when their week arrives,
+the webhook, and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from trainer.monitor import monitor as monitors
+
+ROOT = Path(__file__).resolve().parent.parent
+GROUPS = ("Banking", "Energy")
+
+
+def keyword_scorer(texts: list[str]) -> tuple[list[str], list[float]]:
+    """A stand-in model that reads the label off the text (the store and the alert rule are under test)."""
+    return ["negative" if t.startswith("bad") else "positive" for t in texts], [0.9] * len(texts)
+
+
+def weeks(
+    folder: Path, count: int = 12, per_group: int = 60, surge_week: int = 9, seed: int = 0
+) -> list[Path]:
+    """One CSV per week; in `surge_week` Banking's negative share doubles (0.3 -> 0.6)."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for week in range(count):
+        monday = pd.Timestamp("2026-03-02") + pd.Timedelta(weeks=week)
+        rows = []
+        for group in GROUPS:
+            share = 0.6 if (group == "Banking" and week == surge_week) else 0.3
+            for i in range(per_group):
+                day = monday + pd.Timedelta(days=rng.randrange(7), hours=rng.randrange(24))
+                word = "bad" if rng.random() < share else "good"
+                rows.append({"published": day.isoformat(), "topic": group,
+                             "headline": f"{word} news {week}-{group}-{i} {rng.random():.6f}"})  # fmt: skip
+        path = folder / f"week-{week:02d}.csv"
+        pd.DataFrame(rows).to_csv(path, index=False)
+        files.append(path)
+    return files
+
+
+def new_monitor(runs_dir: Path, name: str = "news", **extra) -> monitors.Monitor:
+    settings = monitors.Settings(name, "unused", "headline", "published", "topic", owner="ana", **extra)
+    return monitors.create(runs_dir, settings)
+
+
+def keyed(alerts: list[dict]) -> set[tuple]:
+    return {(a["bucket_start"], a["group"], a["label"], a["direction"]) for a in alerts}
+
+
+def test_twelve_weekly_files_give_the_same_shares_and_alerts_as_the_glued_file(tmp_path):
+    files = weeks(tmp_path / "weeks")
+    one_by_one = new_monitor(tmp_path / "runs", "weekly")
+    for path in files:
+        one_by_one.add(path, keyword_scorer)
+    glued = tmp_path / "all.csv"
+    pd.concat([pd.read_csv(p) for p in files]).to_csv(glued, index=False)
+    at_once = new_monitor(tmp_path / "runs", "glued")
+    at_once.add(glued, keyword_scorer)
+    pd.testing.assert_frame_equal(one_by_one.counts(), at_once.counts())
+    assert one_by_one.row_count() == at_once.row_count() == 12 * 2 * 60
+    assert keyed(one_by_one.alerts()) == keyed(at_once.alerts()) != set()
+
+
+def test_a_planted_surge_is_alerted_when_its_week_arrives_and_not_before(tmp_path):
+    files = weeks(tmp_path / "weeks")
+    monitor = new_monitor(tmp_path / "runs")
+    for path in files[:9]:
+        assert monitor.add(path, keyword_scorer).new_alerts == [], path.name
+    batch = monitor.add(files[9], keyword_scorer)
+    surge = [a for a in batch.new_alerts if a["group"] == "Banking" and a["label"] == "negative"]
+    assert surge and surge[0]["direction"] == "up" and surge[0]["bucket_start"] == "2026-05-04"
+    assert surge[0]["share"] > 1.5 * surge[0]["baseline_share"] and surge[0]["new"] and surge[0]["partial"]
+    assert keyed(monitor.alerts(new_only=True)) == keyed(batch.new_alerts)
+    assert monitor.mark_seen() == len(batch.new_alerts) and monitor.alerts(new_only=True) == []
+    later = monitor.add(files[10], keyword_scorer)
+    assert not [a for a in later.new_alerts if a["bucket_start"] == "2026-05-04"], "raised once, not again"
+
+
+def test_the_same_rows_twice_are_counted_once(tmp_path):
+    files = weeks(tmp_path / "weeks", count=3)
+    monitor = new_monitor(tmp_path / "runs")
+    first = monitor.add(files[0], keyword_scorer)
+    again = monitor.add(files[0], keyword_scorer)
+    assert (first.added, again.added, again.duplicates) == (120, 0, 120)
+    overlap = tmp_path / "overlap.csv"  # an export that repeats half of last week
+    pd.concat([pd.read_csv(files[0]).iloc[60:], pd.read_csv(files[1])]).to_csv(overlap, index=False)
+    both = monitor.add(overlap, keyword_scorer)
+    assert (both.added, both.duplicates) == (120, 60) and monitor.row_count() == 240
+    with_ids = new_monitor(tmp_path / "runs", "by-id", id_column="headline")
+    assert (
+        with_ids.add(files[0], keyword_scorer).added == 120
+        and with_ids.add(files[0], keyword_scorer).added == 0
+    )
+
+
+KILLER = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from test_monitor import keyword_scorer
+from trainer.monitor import monitor as monitors
+
+real = monitors.Monitor._new_alerts
+def slow(self, con, batch, touched):
+    found = real(self, con, batch, touched)
+    Path({marker!r}).write_text("inside the transaction")
+    time.sleep(120)
+    return found
+monitors.Monitor._new_alerts = slow
+monitors.Monitor(Path({runs!r}), "news").add(Path({file!r}), keyword_scorer)
+"""
+
+
+def test_a_batch_killed_half_way_leaves_nothing_and_adding_it_again_gives_every_row_once(tmp_path):
+    files = weeks(tmp_path / "weeks", count=3)
+    runs_dir = tmp_path / "runs"
+    monitor = new_monitor(runs_dir)
+    monitor.add(files[0], keyword_scorer)
+    marker = tmp_path / "marker"
+    script = KILLER.format(
+        tests=str(ROOT / "tests"), marker=str(marker), runs=str(runs_dir), file=str(files[1])
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, start_new_session=True)
+    deadline = time.time() + 120
+    while not marker.exists() and time.time() < deadline:
+        assert child.poll() is None, "the batch ended before it was killed"
+        time.sleep(0.05)
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait(30)
+    assert marker.exists()
+    assert monitor.row_count() == 120 and len(monitor.batches()) == 1, "nothing of the killed batch is kept"
+    again = monitor.add(files[1], keyword_scorer)
+    assert again.added == 120 and monitor.row_count() == 240 and len(monitor.batches()) == 2
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        length = int(self.headers["Content-Length"])
+        Receiver.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_webhook_receives_each_new_alert_once(tmp_path):
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Receiver.received = []
+    try:
+        files = weeks(tmp_path / "weeks")
+        monitor = new_monitor(tmp_path / "runs")
+        monitor.set_webhook(f"http://127.0.0.1:{server.server_port}/hook")
+        for path in files[:10]:
+            monitor.add(path, keyword_scorer)
+        monitor.add(files[9], keyword_scorer)  # the surge week sent again: nothing new to say
+    finally:
+        server.shutdown()
+    assert len(Receiver.received) == 1, Receiver.received
+    posted = Receiver.received[0]
+    assert posted["monitor"] == "news" and "negative up in Banking" in posted["text"]
+    assert ("2026-05-04", "Banking", "negative", "up") in keyed(posted["alerts"])
+    with pytest.raises(monitors.MonitorError, match="http"):
+        monitor.set_webhook("file:///etc/passwd")
+
+
+def test_the_monitor_command_line(tmp_path, tiny_model_dir):
+    runs_dir = tmp_path / "runs"
+    sample = ROOT / "sample_data" / "product_sentiment.csv"
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "trainer", *map(str, args), "--runs-dir", runs_dir], cwd=ROOT,
+                              capture_output=True, text=True, timeout=600)  # fmt: skip
+
+    fit = subprocess.run([sys.executable, "-m", "trainer", "fit", sample, "--model", tiny_model_dir, "--max-steps",
+                          "3", "--runs-dir", runs_dir, "--quiet"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600)  # fmt: skip
+    assert fit.returncode == 0, fit.stderr[-2000:]
+    run_dir = fit.stdout.strip().splitlines()[-1]
+    files = weeks(tmp_path / "weeks", count=4)
+    done = cli("monitor", "create", "news", "--run", run_dir, "--text-column", "headline", "--time-column",
+               "published", "--group-column", "topic")  # fmt: skip
+    assert done.returncode == 0 and done.stdout.startswith("created monitor news"), done.stderr
+    done = cli("monitor", "add", "news", tmp_path / "weeks")
+    assert done.returncode == 0 and done.stdout.count("rows read") == 4, done.stderr
+    assert cli("monitor", "add", "news", tmp_path / "weeks").stdout.strip() == "nothing new to add"
+    shown = json.loads(cli("monitor", "show", "news", "--json").stdout)
+    assert shown["rows"] == 480 and len(shown["batches"]) == 4 and len(shown["buckets"]) == 4
+    assert {s["label"] for s in shown["shares"]} <= {"negative", "neutral", "positive"}
+    alerts = json.loads(cli("monitor", "alerts", "news", "--json").stdout)
+    assert all({"bucket_start", "group", "label", "share", "baseline_share", "direction", "n", "new"} <= set(a)
+               for a in alerts)  # fmt: skip
+    assert cli("monitor", "export", "news", "--out", tmp_path / "all.csv").returncode == 0
+    assert len(pd.read_csv(tmp_path / "all.csv")) == 480
+    assert "news  480 rows" in cli("monitor", "list").stdout
+    bad = cli("monitor", "add", "nope", files[0])
+    assert bad.returncode == 2 and bad.stderr.startswith("error: There is no monitor called nope")
+    wrong = cli("monitor", "create", "other", "--run", run_dir, "--text-column", "headline", "--time-column",
+                "published", "--bucket", "year")  # fmt: skip
+    assert wrong.returncode == 2 and wrong.stderr.startswith("error:")
+    columns = cli(
+        "monitor", "create", "cols", "--run", run_dir, "--text-column", "body", "--time-column", "published"
+    )
+    assert columns.returncode == 0
+    missing = cli("monitor", "add", "cols", files[0])
+    assert (
+        missing.returncode == 2
+        and 'has no column "body"' in missing.stderr
+        and missing.stderr.count("\n") == 1
+    )
+    assert cli("monitor", "delete", "news").returncode == 0 and "news" not in cli("monitor", "list").stdout
