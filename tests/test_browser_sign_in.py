@@ -7,11 +7,13 @@ the address bar; signing out ends access. Local accounts: the same, plus a wrong
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,9 +77,14 @@ def provider():
         proc.wait(15)
 
 
-def team_runs(runs_dir: Path, ana: str, bo: str) -> tuple[Path, Path, subprocess.Popen, int]:
-    """ana's finished run and her running job (a live process holds it), bo's finished run; the device
-    lock is held, so nothing real starts."""
+@contextlib.contextmanager
+def team_app(
+    tmp_path: Path, ana: str, bo: str, extra_env: dict, args: list[str]
+) -> Iterator[tuple[str, Path, Path]]:
+    """The app over a runs folder with ana's finished run and her running job (a live process holds it) and
+    bo's finished run; the device lock is held, so nothing real starts. Yields (url, ana's finished run, her
+    job); the app, the process and the lock are gone afterwards."""
+    runs_dir = tmp_path / "runs"
     made = {}
     for who, name in ((ana, "ana-finished"), (bo, "bo-finished"), (ana, "ana-training")):
         made[name] = fake_run(runs_dir, name, GOLD, GOLD)
@@ -85,14 +92,34 @@ def team_runs(runs_dir: Path, ana: str, bo: str) -> tuple[Path, Path, subprocess
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     RunFolder(made["ana-training"]).write_status(runs.RUNNING, name="ana-training", pid=sleeper.pid)
     lock = procs.try_lock(procs.device_lock_file(runs_dir))
-    return made["ana-finished"], made["ana-training"], sleeper, lock
-
-
-def start_app(runs_dir: Path, extra_env: dict, args: list[str], log) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {"INSIGHT_RUNS_DIR": str(runs_dir), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
            "INSIGHT_LOCAL_OWNER": "nobody-local", **extra_env}  # fmt: skip
-    return start_streamlit("app.py", port, env, output=log, extra=args), f"http://127.0.0.1:{port}"
+    log = (tmp_path / "streamlit.log").open("w+")
+    try:
+        app = start_streamlit("app.py", port, env, output=log, extra=args)
+        try:
+            yield f"http://127.0.0.1:{port}", made["ana-finished"], made["ana-training"]
+        finally:
+            stop(app)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        if lock is not None:
+            os.close(lock)
+        log.seek(0)
+        print(log.read()[-4000:])
+
+
+@pytest.fixture
+def two_people(browser):
+    """ana's and bo's pages, each in a browser context of its own (closed afterwards)."""
+    contexts = [person(browser), person(browser)]
+    try:
+        yield contexts[0][1], contexts[1][1]
+    finally:
+        for context, _ in contexts:
+            context.close()
 
 
 def names_on_train_page(page, expected: str) -> str:
@@ -146,9 +173,8 @@ def sign_out(page, url: str) -> None:
     assert "bo-finished" not in page.locator("body").text_content(), "signing out ends access"
 
 
-def test_two_people_sign_in_with_openid_connect_and_see_only_their_own_work(browser, provider, tmp_path):
-    runs_dir = tmp_path / "runs"
-    ana_run, training, sleeper, lock = team_runs(runs_dir, ANA, BO)
+def test_two_people_sign_in_with_openid_connect_and_see_only_their_own_work(two_people, provider, tmp_path):
+    ana, bo = two_people
     secrets = tmp_path / "secrets.toml"
     secrets.write_text(f'''[auth]
 redirect_uri = "http://127.0.0.1:{{port}}/oauth2callback"
@@ -157,12 +183,8 @@ client_id = "insight"
 client_secret = "not-a-real-secret"
 server_metadata_url = "{provider}/.well-known/openid-configuration"
 ''')
-    log = (tmp_path / "streamlit.log").open("w+")
-    app, url = start_app(
-        runs_dir, {"AUTHLIB_INSECURE_TRANSPORT": "1"}, ["--secrets.files", str(secrets)], log
-    )
-    (ana_ctx, ana), (bo_ctx, bo) = person(browser), person(browser)
-    try:
+    oidc = ({"AUTHLIB_INSECURE_TRANSPORT": "1"}, ["--secrets.files", str(secrets)])
+    with team_app(tmp_path, ANA, BO, *oidc) as (url, ana_run, training):
         oidc_sign_in(bo, url, BO)
         assert_sees_only_own(bo, url, "bo-finished", ana_run)
         oidc_sign_in(ana, url, ANA)
@@ -173,15 +195,6 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
         assert "ana-finished" in names_on_train_page(bo, "ana-finished"), "shared with bo: now listed for him"
         sign_out(bo, url)
         assert RunFolder(training).read_status().status == runs.RUNNING, "nobody cancelled her job"
-    finally:
-        ana_ctx.close()
-        bo_ctx.close()
-        stop(app)
-        sleeper.kill()
-        if lock is not None:
-            os.close(lock)
-        log.seek(0)
-        print(log.read()[-4000:])
 
 
 def local_sign_in(page, url: str, name: str, password: str) -> None:
@@ -194,15 +207,11 @@ def local_sign_in(page, url: str, name: str, password: str) -> None:
     settle(page)
 
 
-def test_two_people_sign_in_with_local_accounts_and_a_wrong_password_is_refused(browser, tmp_path):
-    runs_dir = tmp_path / "runs"
-    users.add(runs_dir, "ana", "ana-password")
-    users.add(runs_dir, "bo", "bo-password")
-    ana_run, training, sleeper, lock = team_runs(runs_dir, "ana", "bo")
-    log = (tmp_path / "streamlit.log").open("w+")
-    app, url = start_app(runs_dir, {}, [], log)
-    (ana_ctx, ana), (bo_ctx, bo) = person(browser), person(browser)
-    try:
+def test_two_people_sign_in_with_local_accounts_and_a_wrong_password_is_refused(two_people, tmp_path):
+    ana, bo = two_people
+    users.add(tmp_path / "runs", "ana", "ana-password")
+    users.add(tmp_path / "runs", "bo", "bo-password")
+    with team_app(tmp_path, "ana", "bo", {}, []) as (url, ana_run, training):
         local_sign_in(bo, url, "bo", "not-his-password")
         expect(bo.get_by_text("Wrong name or password.")).to_be_visible()
         expect(bo.get_by_role("heading", name="Data", level=1)).to_have_count(0)
@@ -219,12 +228,5 @@ def test_two_people_sign_in_with_local_accounts_and_a_wrong_password_is_refused(
         bo.get_by_role("heading", name="Sign in to Insight").wait_for()
         bo.goto(f"{url}/train")
         bo.get_by_role("heading", name="Sign in to Insight").wait_for()
-        assert "bo-finished" not in bo.locator("body").inner_text(), "signing out ends access"
+        assert "bo-finished" not in bo.locator("body").text_content(), "signing out ends access"
         assert RunFolder(training).read_status().status == runs.RUNNING
-    finally:
-        ana_ctx.close()
-        bo_ctx.close()
-        stop(app)
-        sleeper.kill()
-        if lock is not None:
-            os.close(lock)

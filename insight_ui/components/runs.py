@@ -10,6 +10,7 @@ import streamlit as st
 
 from insight_ui import auth, state
 from trainer import runs as run_store
+from trainer.access import owners
 from trainer.tasks import get_task
 
 STATUS_ICONS = {  # symbols every system font has (emoji fonts are not everywhere)
@@ -71,7 +72,8 @@ def finished_runs() -> list[run_store.RunInfo]:
 
 def visible_runs() -> list[run_store.RunInfo]:
     """The runs the person using the app may see (their own, shared with them; every run for an admin)."""
-    return [r for r in run_store.list_runs(state.runs_dir()) if auth.can_see(r.path)]
+    person = auth.me()  # once: who is signed in is read from the session and the accounts file
+    return [r for r in run_store.list_runs(state.runs_dir()) if owners.can_see(person, r.path)]
 
 
 def run_selector(key: str) -> run_store.Run | None:

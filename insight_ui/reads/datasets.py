@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +15,7 @@ import streamlit as st
 from insight_ui import state
 from trainer.data import CONLL_EXTENSIONS, DataError, ValidationReport, read_table
 from trainer.data.isolated import run as run_isolated
-from trainer.prepare import PreparedData, prepare, propose_columns, propose_task
+from trainer.prepare import PreparedData, prepare_checked, propose_columns, propose_task
 from trainer.tasks import TOKEN_TASK
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
@@ -142,21 +141,12 @@ def prepared(
                "max_length": max_length, "seed": seed}  # fmt: skip
     if isolated(raw):
         data, error, problem = run_isolated(
-            "trainer.prepare:prepare_checked", (name, raw), backbone.strip() or "default", **options
+            "trainer.prepare:prepare_checked", (name, raw), backbone, **options
         )
-        if error is not None:
-            return Prepared(task, None, error.message, error.report, problem)
-        return Prepared(data.task, data, None, data.report, problem)
-    tokenizer: Any = None
-    problem = None
-    try:
-        tokenizer = state.tokenizer_for(backbone.strip() or "default")
-    except (ValueError, OSError) as exc:
-        problem = str(exc)
-    try:
-        data = prepare((name, raw), tokenizer=tokenizer, **options)
-    except DataError as exc:
-        return Prepared(task, None, exc.message, exc.report, problem)
+    else:
+        data, error, problem = prepare_checked((name, raw), backbone, **options)
+    if error is not None:
+        return Prepared(task, None, error.message, error.report, problem)
     return Prepared(data.task, data, None, data.report, problem)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from trainer.model.loading import DEFAULT_MODEL, DEFAULT_MODEL_NAME
+from trainer.model.loading import DEFAULT_MODEL, is_default_model
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ class ModelNotAllowed(ValueError):
 def allowed_model(name: str) -> str:
     """`name` as the loader takes it, if the app may use it; else ModelNotAllowed."""
     name = (name or "").strip()
-    if name in ("", DEFAULT_MODEL, DEFAULT_MODEL_NAME, f"sentence-transformers/{DEFAULT_MODEL_NAME}"):
+    if is_default_model(name):
         return name or DEFAULT_MODEL
     for root in model_roots():
         candidate = Path(name).expanduser() if Path(name).expanduser().is_absolute() else root / name

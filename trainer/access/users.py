@@ -8,8 +8,6 @@ reset by a right one), so guessing is slow.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import threading
 import time
@@ -21,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from trainer.runs import procs
 from trainer.runs.folder import access_dir
-from trainer.runs.store import read_json, temp_beside
+from trainer.runs.store import read_json, write_json
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 8
@@ -52,14 +50,9 @@ def _read(runs_dir: Path) -> dict[str, dict]:
 
 
 def _write(runs_dir: Path, data: dict[str, dict]) -> None:
-    """Atomically, readable by this user only from the first byte (the temp file is created 0600)."""
     path = users_file(runs_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_beside(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(data, out, indent=2)
-    os.replace(tmp, path)
+    write_json(path, data, private=True)
 
 
 def accounts(runs_dir: Path) -> list[Account]:

@@ -50,14 +50,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _files(given: list[str], seen: set[str]) -> list[Path]:
+    from trainer.monitor.monitor import fingerprint
+
     found = []
     for name in given:
         path = Path(name)
         if path.is_dir():
-            for child in sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")):
-                stat = child.stat()
-                if f"{child.name}|{stat.st_size}|{stat.st_mtime_ns}" not in seen:
-                    found.append(child)
+            children = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            found += [child for child in children if fingerprint(child) not in seen]
         elif path.is_file():
             found.append(path)
         else:

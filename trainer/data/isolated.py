@@ -46,9 +46,9 @@ def run(function: str, *args: Any, **kwargs: Any) -> Any:
         ) from None
     if child.returncode != 0 or not out:
         reason = "it ran out of memory" if child.returncode in (-9, 137) else "it stopped unexpectedly"
+        last = (err.decode(errors="replace").strip().splitlines() or [""])[-1]
         raise DataError(
-            f"Insight could not read this file: {reason} (exit {child.returncode}). Try a smaller file. "
-            f"{err.decode(errors='replace').strip().splitlines()[-1:] or ''}".strip()
+            f"Insight could not read this file: {reason} (exit {child.returncode}). Try a smaller file. {last}".strip()
         )
     ok, value = pickle.loads(out)
     if not ok:

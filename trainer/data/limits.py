@@ -63,7 +63,6 @@ COLUMNS = Limit("INSIGHT_MAX_COLUMNS", 1_000, "columns")
 CELL_CHARS = Limit("INSIGHT_MAX_CELL_CHARS", 1_000_000, "characters")
 LABELS = Limit("INSIGHT_MAX_LABELS", 1_000, "labels")
 DEPTH = Limit("INSIGHT_MAX_DEPTH", 64, "levels of nesting")
-ALL = (FILE_MB, ROWS, COLUMNS, CELL_CHARS, LABELS, DEPTH)
 
 
 def check_size(name: str, size: int) -> None:

@@ -35,10 +35,20 @@ def default_model_path() -> Path:
 RUN_MODEL_FOLDER = "model"
 
 
+def is_default_model(name: str | None) -> bool:
+    """Whether `name` means the bundled model ('', 'default', or its own names)."""
+    return (name or "").strip() in (
+        "",
+        DEFAULT_MODEL,
+        DEFAULT_MODEL_NAME,
+        f"sentence-transformers/{DEFAULT_MODEL_NAME}",
+    )
+
+
 def resolve_model(name: str | None) -> str:
     """Turn 'default', a folder or a hub id into what `from_pretrained` takes."""
     name = (name or "").strip()
-    if name in ("", DEFAULT_MODEL, DEFAULT_MODEL_NAME, f"sentence-transformers/{DEFAULT_MODEL_NAME}"):
+    if is_default_model(name):
         return str(default_model_path())
     path = Path(name).expanduser()
     if path.exists():

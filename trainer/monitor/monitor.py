@@ -85,6 +85,12 @@ def delete(runs_dir: Path, name: str) -> None:
     monitor.store.lock.unlink(missing_ok=True)
 
 
+def fingerprint(path: Path) -> str:
+    """A file as a batch remembers it (name, size, modification time): a folder adds the files it has not."""
+    stat = Path(path).stat()
+    return f"{Path(path).name}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
 def row_keys(frame: pd.DataFrame, settings: Settings) -> pd.Series:
     """A row's identity: its id column, else a hash of its time, group and text."""
     if settings.id_column:
@@ -173,9 +179,8 @@ class Monitor:
         })  # fmt: skip
         with self.store.transaction() as con:
             (batch,) = con.execute("SELECT coalesce(max(id), 0) + 1 FROM batches").fetchone()
-            stat = path.stat()
             con.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
-                        [batch, time.time(), label or path.name, f"{path.name}|{stat.st_size}|{stat.st_mtime_ns}",
+                        [batch, time.time(), label or path.name, fingerprint(path),
                          read, len(rows)])  # fmt: skip
             con.register("fresh", rows)
             con.execute("INSERT INTO scored SELECT row_key, ?, happened, grp, body, predicted, confidence FROM fresh "

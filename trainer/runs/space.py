@@ -73,8 +73,8 @@ def _running_computations(folder: RunFolder) -> list[str]:
 def run_busy(run_dir: Path) -> str | None:
     """Why run `run_dir` cannot be deleted now, or None."""
     folder = RunFolder(run_dir)
-    status = effective_status(folder.path, folder.read_status())
-    name = folder.read_status().name or folder.path.name
+    record = folder.read_status()
+    status, name = effective_status(folder.path, record), record.name or folder.path.name
     if status in ACTIVE:
         return (
             f'"{name}" is {status}. Cancel it first (python -m trainer cancel, or Cancel on the Train page).'

@@ -42,11 +42,14 @@ def _exchange(a: Path, b: Path) -> bool:
     return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temp file + rename), so a crash never leaves half a file."""
+def write_json(path: Path, data: Any, private: bool = False) -> None:
+    """Write JSON atomically (temp file + rename), so a crash never leaves half a file. `private`: readable
+    by this user only from the first byte (the temp file is created 0600)."""
     path = Path(path)
     tmp = temp_beside(path)
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default), encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
     os.replace(tmp, path)
 
 
