@@ -181,6 +181,91 @@ def test_the_webhook_receives_each_new_alert_once(tmp_path):
         monitor.set_webhook("file:///etc/passwd")
 
 
+def probability_scorer(texts: list[str]) -> tuple:
+    """A stand-in model with probabilities: surer of "bad" texts than of "good" ones."""
+    labels, _ = keyword_scorer(texts)
+    probs = [[0.8, 0.2] if label == "negative" else [0.3, 0.7] for label in labels]
+    return labels, [max(p) for p in probs], probs
+
+
+def test_with_the_models_probabilities_weekly_files_and_the_glued_file_agree_and_find_the_surge(tmp_path):
+    files = weeks(tmp_path / "weeks")
+    one_by_one = new_monitor(tmp_path / "runs", "weekly", labels=["negative", "positive"])
+    for path in files:
+        one_by_one.add(path, probability_scorer)
+    glued = tmp_path / "all.csv"
+    pd.concat([pd.read_csv(p) for p in files]).to_csv(glued, index=False)
+    at_once = new_monitor(tmp_path / "runs", "glued", labels=["negative", "positive"])
+    at_once.add(glued, probability_scorer)
+    assert keyed(one_by_one.alerts()) == keyed(at_once.alerts())
+    assert ("2026-05-04", "Banking", "negative", "up") in keyed(at_once.alerts())
+    assert not [a for a in at_once.alerts() if a["label"] == "positive"], "one event, named once"
+
+
+def test_a_stream_fed_day_by_day_is_alerted_in_the_surge_week_and_not_before(tmp_path):
+    files = weeks(tmp_path / "weeks", count=11)
+    frame = pd.concat([pd.read_csv(p) for p in files])
+    days = pd.to_datetime(frame["published"]).dt.normalize()
+    monitor = new_monitor(tmp_path / "runs")
+    first_alert = None
+    for day in sorted(days.unique()):
+        path = tmp_path / f"day-{pd.Timestamp(day).date()}.csv"
+        frame[days == day].to_csv(path, index=False)
+        batch = monitor.add(path, keyword_scorer)
+        if batch.new_alerts and first_alert is None:
+            first_alert = pd.Timestamp(day), batch.new_alerts
+    assert first_alert is not None
+    when, raised = first_alert
+    assert pd.Timestamp("2026-05-04") <= when < pd.Timestamp("2026-05-18"), (
+        when
+    )  # the surge week, or the day after it
+    assert ("2026-05-04", "Banking", "negative", "up") in keyed(raised)
+
+
+def test_retention_drops_old_texts_and_keeps_their_counts(tmp_path):
+    files = weeks(tmp_path / "weeks", count=6)
+    everything = new_monitor(tmp_path / "runs", "all")
+    recent = new_monitor(tmp_path / "runs", "recent")
+    recent.set_retention(14)
+    for path in files:
+        everything.add(path, keyword_scorer)
+        recent.add(path, keyword_scorer)
+    pd.testing.assert_frame_equal(everything.counts(), recent.counts())
+    kept, rows = recent.texts_kept()
+    assert rows == 720 and 0 < kept < rows / 2 and everything.texts_kept() == (720, 720)
+    exported = tmp_path / "recent.csv"
+    recent.export(exported)
+    table = pd.read_csv(exported)
+    assert len(table) == 720 and table["text"].isna().sum() == rows - kept
+    cutoff = pd.to_datetime(table["time"]).max() - pd.Timedelta(days=14)
+    assert table.loc[pd.to_datetime(table["time"]) < cutoff, "text"].isna().all()
+    with pytest.raises(monitors.MonitorError, match="at least 1 day"):
+        recent.set_retention(0)
+
+
+def test_another_run_rescores_the_history_beside_the_current_one_and_can_take_over(tmp_path):
+    files = weeks(tmp_path / "weeks")
+    monitor = new_monitor(tmp_path / "runs")
+    for path in files:
+        monitor.add(path, keyword_scorer)
+    before = monitor.counts()
+
+    def pessimist(texts):  # calls everything negative
+        return ["negative"] * len(texts), [0.6] * len(texts)
+
+    assert monitor.rescore("pessimist-run", pessimist) == 1440
+    side = monitor.compare_counts()
+    assert set(side["run"]) == {"current", "rescored"}
+    overall = side[side["group"] == "(all)"]
+    assert set(overall.loc[overall["run"] == "rescored", "label"]) == {"negative"}
+    pd.testing.assert_frame_equal(monitor.counts(), before)  # nothing switched yet
+    monitor.switch()
+    assert monitor.settings.run == "pessimist-run" and set(monitor.counts()["label"]) == {"negative"}
+    assert monitor.alerts(new_only=True) == [] and monitor.rescored_run() is None
+    with pytest.raises(monitors.MonitorError, match="rescore"):
+        monitor.switch()
+
+
 def test_the_monitor_command_line(tmp_path, tiny_model_dir):
     runs_dir = tmp_path / "runs"
     sample = ROOT / "sample_data" / "product_sentiment.csv"
@@ -207,6 +292,11 @@ def test_the_monitor_command_line(tmp_path, tiny_model_dir):
     alerts = json.loads(cli("monitor", "alerts", "news", "--json").stdout)
     assert all({"bucket_start", "group", "label", "share", "baseline_share", "direction", "n", "new"} <= set(a)
                for a in alerts)  # fmt: skip
+    rescored = cli("monitor", "rescore", "news", "--run", run_dir, "--switch")
+    assert rescored.returncode == 0 and "rescored 480 texts" in rescored.stdout, rescored.stderr
+    assert "current run | rescored run" in rescored.stdout and "now uses" in rescored.stdout
+    kept = cli("monitor", "set", "news", "--keep-days", "10")
+    assert kept.returncode == 0 and "texts kept 10 days" in kept.stdout
     assert cli("monitor", "export", "news", "--out", tmp_path / "all.csv").returncode == 0
     assert len(pd.read_csv(tmp_path / "all.csv")) == 480
     assert "news  480 rows" in cli("monitor", "list").stdout

@@ -52,18 +52,6 @@ def test_time_and_group_columns_are_proposed():
     assert trends.propose_time_column(frame[["id", "message"]], ["message"]) is None
 
 
-def test_false_alarm_rate_on_unchanged_shares_is_at_most_the_stated_one():
-    rate = trends.false_alarm_rate(labels=3, groups=2, buckets=30, texts=60, seeds=60)
-    assert rate <= 2 * trends.ALPHA  # stated: 1 in 100 buckets; simulated over 1,620 buckets
-    # the same simulation without sharing the level over the tests raises many more
-    unshared = trends.alerts
-    try:
-        trends.alerts = lambda counts: unshared(counts, alpha=trends.ALPHA * 6)
-        assert trends.false_alarm_rate(labels=3, groups=2, buckets=30, texts=60, seeds=60) > 2.5 * rate
-    finally:
-        trends.alerts = unshared
-
-
 def test_a_planted_surge_is_found_with_its_bucket_group_label_and_direction():
     base = {"negative": 0.2, "neutral": 0.4, "positive": 0.4}
     surge = {"negative": 0.55, "neutral": 0.25, "positive": 0.2}

@@ -1,11 +1,17 @@
 """What changes over time in scored text: each label's share per time bucket, alerts, and drift.
 
-Alerts, the rule: for every time bucket, label and group (and all groups together), the bucket's count
-of the label is compared with the previous BASELINE buckets' count by Fisher's exact test (two-sided),
-which takes the uncertainty of both into account. The significance level ALPHA is split over every label
-and group tested in that bucket (Bonferroni), so on text whose label shares do not change, a bucket
-raises a false alarm at most ALPHA of the time (1 in 100). A bucket needs MIN_TEXTS texts and its
-baseline MIN_BASELINE texts over at least MIN_BUCKETS buckets before it is tested at all.
+Alerts, the rule: for every time bucket and group (and all groups together), the bucket's mix of labels
+is compared with the previous BASELINE buckets' by one joint test (joint_test): a bucket's label shares
+sum to one, so "negative up" and "positive down" in a two-label run are one event, tested once. Where the
+model's probabilities are known (a monitor of a text run) the test compares the mean probability of each
+label, which carries more of what the model knows than its top label alone; elsewhere each text counts
+for its predicted label and the test is Pearson's chi-square test of the 2 x K table. The significance
+level ALPHA is split over the series tested in a bucket (Bonferroni), so on text whose label shares do
+not change, a bucket raises a false alarm at most ALPHA of the time (1 in 100). A monitor tests a bucket
+that is still filling at a part of that level (trainer.monitor.monitor.LOOKS) so that testing it again as
+it fills does not raise the rate. A bucket needs MIN_TEXTS texts and its baseline MIN_BASELINE texts over
+at least MIN_BUCKETS buckets before it is tested at all. trainer.apply.simulate measures the false-alarm
+rate and the power of this rule.
 
 Drift, the rule: the share of untrusted texts (trainer.apply.score) against what the validation split had,
 and the drop of the confidence distribution below the validation split's (a one-sided two-sample
@@ -15,7 +21,7 @@ not cry wolf), give a plain verdict.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -116,70 +122,133 @@ class Alert:
         return asdict(self)
 
 
-def alerts(counts: pd.DataFrame, alpha: float = ALPHA, baseline: int = BASELINE) -> list[Alert]:
-    """Alerts over per-bucket counts with columns bucket (timestamp), group, label, n; strongest first."""
-    from scipy.stats import fisher_exact
-
-    if counts.empty:
-        return []
+def _labels_and_table(counts: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
     table = counts.pivot_table(
         index=["group", "bucket"], columns="label", values="n", aggfunc="sum", fill_value=0
     )
-    labels = list(table.columns)
+    return [str(c) for c in table.columns], table
+
+
+@dataclass
+class Moments:
+    """What the rule needs of one series' bucket: its text count, and the sums of each text's label
+    probabilities and of their products (a text counted by its predicted label alone is a one-hot row)."""
+
+    n: float
+    s1: np.ndarray  # (K,) sums of each label's probability
+    s2: np.ndarray  # (K, K) sums of their products
+    hits: np.ndarray  # (K,) texts predicted each label
+
+    @classmethod
+    def of(cls, probs: np.ndarray, predicted: np.ndarray | None = None) -> Moments:
+        """From one row of label probabilities per text, and the label each was counted under (by default
+        its most probable)."""
+        probs = np.asarray(probs, dtype=np.float64).reshape(len(probs), -1)
+        predicted = probs.argmax(1) if predicted is None else np.asarray(predicted, dtype=np.int64)
+        hits = np.bincount(predicted, minlength=probs.shape[1]).astype(np.float64)
+        return cls(float(len(probs)), probs.sum(0), probs.T @ probs, hits)
+
+    @classmethod
+    def of_counts(cls, counts: np.ndarray) -> Moments:
+        counts = np.asarray(counts, dtype=np.float64)
+        return cls(float(counts.sum()), counts, np.diag(counts), counts)
+
+    def __add__(self, other: Moments) -> Moments:
+        return Moments(self.n + other.n, self.s1 + other.s1, self.s2 + other.s2, self.hits + other.hits)
+
+    @property
+    def shares(self) -> np.ndarray:
+        """The share of texts predicted each label (what the trend shows)."""
+        return self.hits / max(self.n, 1.0)
+
+
+def joint_test(base: Moments, now: Moments) -> tuple[float, np.ndarray]:
+    """Did the bucket's label mix move from the baseline's? One test of all labels together (their
+    shares sum to one, so K labels are K-1 free numbers): the difference of the mean label probabilities,
+    against its covariance when nothing changed (pooled), is chi-square with K-1 degrees of freedom.
+    With one-hot rows this is Pearson's chi-square test of the 2 x K table. Returns (p, z per label)."""
+    from scipy.stats import chi2
+
+    total = base + now
+    mean = total.s1 / total.n
+    cov = (total.s2 / total.n - np.outer(mean, mean)) * total.n / max(total.n - 1, 1.0)
+    var = cov * (1 / now.n + 1 / base.n)
+    diff = now.s1 / now.n - base.s1 / base.n
+    values, vectors = np.linalg.eigh(var)
+    keep = values > 1e-10 * max(values.max(), 1e-300)
+    if not keep.any():
+        return 1.0, np.zeros(len(diff))
+    statistic = float(((vectors[:, keep].T @ diff) ** 2 / values[keep]).sum())
+    z = np.divide(diff, np.sqrt(np.clip(np.diag(var), 1e-300, None)))
+    return float(chi2.sf(statistic, int(keep.sum()))), z
+
+
+def moments_from_counts(counts: pd.DataFrame) -> tuple[list[str], dict[tuple[str, pd.Timestamp], Moments]]:
+    """Per-bucket counts (bucket, group, label, n) as one-hot moments per (group, bucket)."""
+    labels, table = _labels_and_table(counts)
+    return labels, {(str(g), pd.Timestamp(b)): Moments.of_counts(row) for (g, b), row in zip(table.index, table.to_numpy(), strict=True)}  # fmt: skip
+
+
+def _reported(labels: list[str], z: np.ndarray, level: float) -> list[int]:
+    """The labels an alert names: with two labels the one that rose (its fall is the other's rise);
+    with more, each whose own shift clears the level shared over them, else the one that moved most."""
+    from scipy.stats import norm
+
+    if len(labels) == 2:
+        return [int(np.argmax(z))]
+    cut = norm.isf(level / (2 * len(labels)))
+    named = [int(i) for i in np.flatnonzero(np.abs(z) >= cut)]
+    return named or [int(np.argmax(np.abs(z)))]
+
+
+def alerts(
+    counts: pd.DataFrame | None = None,
+    alpha: float = ALPHA,
+    baseline: int = BASELINE,
+    moments: tuple[list[str], dict[tuple[str, pd.Timestamp], Moments]] | None = None,
+    only: set | None = None,
+    level: Callable[[str, pd.Timestamp], float] | None = None,
+) -> list[Alert]:
+    """Alerts, strongest first, over per-bucket counts (bucket, group, label, n) or per-bucket moments.
+
+    `only` limits the buckets tested (the ones a batch touched); `level(group, bucket)` is the part of the
+    bucket's level this look may spend (a monitor tests a bucket still filling at a stricter level)."""
+    if moments is None:
+        if counts is None or counts.empty:
+            return []
+        moments = moments_from_counts(counts)
+    labels, per = moments
+    if not per:
+        return []
+    series: dict[str, list[pd.Timestamp]] = {}
+    for group, bucket in per:
+        series.setdefault(group, []).append(bucket)
+    tests = max(1, len(series))
     found: list[Alert] = []
-    for group, frame in table.groupby(level="group"):
-        frame = frame.droplevel("group").sort_index()
-        totals = frame.sum(axis=1)
-        for position in range(MIN_BUCKETS, len(frame)):
-            n = int(totals.iloc[position])
-            window = frame.iloc[max(0, position - baseline) : position]
-            base_n = int(window.to_numpy().sum())
-            if n < MIN_TEXTS or base_n < MIN_BASELINE:
+    for group, starts in series.items():
+        starts.sort()
+        for position in range(MIN_BUCKETS, len(starts)):
+            start = starts[position]
+            if only is not None and start not in only:
                 continue
-            tests = len(labels) * max(1, table.index.get_level_values("group").nunique())
-            for label in labels:
-                k, base_k = int(frame.iloc[position][label]), int(window[label].sum())
-                _, p_value = fisher_exact([[k, n - k], [base_k, base_n - base_k]])
-                if p_value < alpha / tests:
-                    share, base_share = k / n, base_k / base_n
-                    found.append(
-                        Alert(
-                            frame.index[position].date().isoformat(),
-                            None if group == ALL_GROUPS else str(group),
-                            str(label),
-                            round(share, 4),
-                            round(base_share, 4),
-                            "up" if share > base_share else "down",
-                            n,
-                            k,
-                            float(p_value),
-                            len(window),
-                        )  # fmt: skip
-                    )
+            now = per[(group, start)]
+            window = starts[max(0, position - baseline) : position]
+            base = per[(group, window[0])]
+            for earlier in window[1:]:
+                base = base + per[(group, earlier)]
+            if now.n < MIN_TEXTS or base.n < MIN_BASELINE:
+                continue
+            share = (level(group, start) if level else 1.0) * alpha / tests
+            p_value, z = joint_test(base, now)
+            if p_value >= share:
+                continue
+            for i in _reported(labels, z, share):
+                found.append(Alert(start.date().isoformat(), None if group == ALL_GROUPS else str(group), labels[i],
+                                   round(float(now.shares[i]), 4), round(float(base.shares[i]), 4),
+                                   "up" if z[i] > 0 else "down", int(round(now.n)), int(round(now.hits[i])),
+                                   p_value, len(window)))  # fmt: skip
     found.sort(key=lambda a: (a.p_value, a.bucket_start))
     return found
-
-
-def false_alarm_rate(
-    labels: int = 3, groups: int = 2, buckets: int = 30, texts: int = 60, seeds: int = 200
-) -> float:
-    """The share of buckets that raise any alert (any label, any group) when nothing changes, simulated
-    over `seeds` series of `buckets` buckets with about `texts` texts per group and bucket."""
-    rng = np.random.default_rng(0)
-    alarms = tested = 0
-    shares_ = np.full(labels, 1 / labels)
-    for _ in range(seeds):
-        rows = []
-        for g in range(groups):
-            for b in range(buckets):
-                counts = rng.multinomial(rng.poisson(texts), shares_)
-                rows += [{"bucket": pd.Timestamp("2026-01-05") + pd.Timedelta(weeks=b), "group": f"g{g}",
-                          "label": f"l{i}", "n": int(c)} for i, c in enumerate(counts)]  # fmt: skip
-        frame = pd.DataFrame(rows)
-        found = alerts(frame)
-        alarms += len({a.bucket_start for a in found})
-        tested += buckets - MIN_BUCKETS
-    return alarms / tested
 
 
 @dataclass
@@ -239,3 +308,25 @@ def drift(
     val_conf = float(np.mean(validation_confidences)) if len(validation_confidences) else 0.0
     return Drift(verdict, sentence, float(untrusted_share), float(expected_untrusted_share), distance, mean_conf,
                  val_conf, unknown_token_share, training_unknown_token_share)  # fmt: skip
+
+
+PARTIAL = 0.2  # the part of a bucket's level kept for the looks at it while it is still filling
+
+
+class Looks:
+    """The level each look at a bucket may spend, so that testing a bucket again and again as it fills
+    keeps its false-alarm rate: the first look at the bucket once it is complete (a later text exists)
+    spends 1 - PARTIAL of its level; every other look, before it or after (late texts), spends half of
+    what is left of PARTIAL (PARTIAL/2, PARTIAL/4, ...). The parts add up to less than the whole level,
+    so by the union bound the bucket still raises a false alarm at most ALPHA of the time."""
+
+    def __init__(self, state: dict[tuple[str, pd.Timestamp], tuple[bool, int]] | None = None) -> None:
+        self.state = dict(state or {})  # (group, bucket) -> (complete look spent, other looks spent)
+
+    def spend(self, group: str, bucket: pd.Timestamp, complete: bool) -> float:
+        done, others = self.state.get((group, bucket), (False, 0))
+        if complete and not done:
+            self.state[(group, bucket)] = (True, others)
+            return 1 - PARTIAL
+        self.state[(group, bucket)] = (done, others + 1)
+        return PARTIAL / 2 ** (others + 1)

@@ -1,4 +1,4 @@
-"""`python -m trainer monitor create|add|show|alerts|list|delete|export`: streams of new text that grow.
+"""`python -m trainer monitor create|add|show|alerts|rescore|set|list|delete|export`: streams of new text.
 
 `monitor add NAME FILE...` is what cron or a scheduler runs: a folder adds the files it has not added
 before; the same rows sent twice are counted once.
@@ -25,6 +25,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     create.add_argument("--id-column", help="a column that identifies a row (else: its time, group and text)")
     create.add_argument("--bucket", choices=("day", "week", "month"), default="week")
     create.add_argument("--webhook", help="POST each new alert as JSON to this URL")
+    create.add_argument("--keep-days", type=int, help="drop texts older than this many days (counts stay)")
+    change = actions.add_parser("set", help="change a monitor's webhook or retention")
+    change.add_argument("name")
+    change.add_argument("--webhook", help='POST new alerts to this URL ("" for none)')
+    change.add_argument("--keep-days", type=int, help="drop texts older than this many days (0: keep all)")
+    rescore = actions.add_parser(
+        "rescore", help="score the stored texts with another run, beside the current"
+    )
+    rescore.add_argument("name")
+    rescore.add_argument("--run", required=True, help="run id, name or folder")
+    rescore.add_argument("--switch", action="store_true", help="then make that run the monitor's run")
     add = actions.add_parser("add", help="add files (or every new file of a folder) as batches")
     add.add_argument("name")
     add.add_argument("files", nargs="+")
@@ -43,7 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     listing = actions.add_parser("list", help="every monitor")
     remove = actions.add_parser("delete", help="delete a monitor and its rows")
     remove.add_argument("name")
-    for parser in (command, create, add, show, alerts, export, listing, remove):
+    for parser in (command, create, change, rescore, add, show, alerts, export, listing, remove):
         parser.add_argument("--runs-dir", default=argparse.SUPPRESS if parser is not command else None)
 
     command.set_defaults(handler=run)
@@ -88,7 +99,31 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
             args.id_column, args.bucket, local_owner()))  # fmt: skip
         if args.webhook:
             monitor.set_webhook(args.webhook)
+        if args.keep_days is not None:
+            monitor.set_retention(args.keep_days)
         print(f"created monitor {args.name} (run {run_dir.name}, {args.bucket}ly buckets)")
+    elif args.action == "set":
+        monitor = monitors.Monitor(folder, args.name)
+        if args.webhook is not None:
+            monitor.set_webhook(args.webhook)
+        if args.keep_days is not None:
+            monitor.set_retention(args.keep_days or None)
+        kept = monitor.settings.keep_days
+        print(f"{args.name}: webhook {monitor.settings.webhook or 'none'}, texts kept "
+              f"{f'{kept} days' if kept else 'for ever'}")  # fmt: skip
+    elif args.action == "rescore":
+        from trainer.runs import find_run, load_run
+
+        monitor = monitors.Monitor(folder, args.name)
+        run_dir = find_run(args.run, folder, anywhere=True)
+        if not load_run(run_dir).has_model:
+            raise CliError(f"{run_dir.name} has no model yet: rescoring needs a finished run.")
+        count = monitor.rescore(run_dir.resolve())
+        print(f"rescored {count:,} texts with {run_dir.name}")
+        _print_side_by_side(monitor.compare_counts())
+        if args.switch:
+            raised = monitor.switch()
+            print(f"{args.name} now uses {run_dir.name}; {raised} alerts over its history under it")
     elif args.action == "add":
         monitor = monitors.Monitor(folder, args.name)
         files = _files(args.files, monitor.seen_fingerprints())
@@ -143,6 +178,21 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
     else:
         raise CliError("say what to do: monitor create, add, show, alerts, export, list or delete")
     return EXIT_OK
+
+
+def _print_side_by_side(counts) -> None:
+    from trainer.apply.trends import ALL_GROUPS, shares
+
+    if counts.empty or counts["run"].nunique() < 2:
+        return
+    overall = counts[counts["group"] == ALL_GROUPS]
+    table = shares(overall.assign(group=overall["run"]))  # each run's shares per bucket
+    wide = table.pivot_table(index="bucket", columns=["label", "group"], values="share", fill_value=0.0)
+    print("share of each label per bucket, current run | rescored run:")
+    for bucket, row in wide.iterrows():
+        cells = [f"{label} {row.get((label, 'current'), 0):.0%} | {row.get((label, 'rescored'), 0):.0%}"
+                 for label in sorted({lab for lab, _ in wide.columns})]  # fmt: skip
+        print(f"  {bucket.date()}: " + "; ".join(cells))
 
 
 def _said(alert: dict) -> str:

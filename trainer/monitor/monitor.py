@@ -2,14 +2,18 @@
 
 A batch: the file is read in chunks; each row gets a key (its id column, else a hash of its time, group
 and text); rows whose key the monitor already holds, or that repeat within the batch, are counted once;
-the new rows are scored with the monitor's run and stored with the batch in one transaction. Then the
-buckets the batch touched are tested against their baselines (the rule of trainer.apply.trends, the same
-as Apply's) and alerts not raised before are stored as new, and sent to the webhook if there is one.
+the new rows are scored with the monitor's run (their label probabilities kept too) and stored with the
+batch in one transaction. Then the buckets the batch touched, and the ones it completed, are tested
+against their baselines (the rule of trainer.apply.trends, the same as Apply's; a bucket still filling is
+tested at a part of its level, trainer.apply.trends.Looks) and alerts not raised before are stored as new,
+and sent to the webhook if there is one. Rows older than the monitor's retention lose their text but keep
+their counts. Another run can rescore the stored texts beside the current one, and take over.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from collections.abc import Callable
@@ -17,14 +21,25 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from trainer.apply.trends import ALL_GROUPS, BUCKETS, alerts, bucket_starts, parse_times
+from trainer.apply.trends import (
+    ALL_GROUPS,
+    BASELINE,
+    BUCKETS,
+    Looks,
+    Moments,
+    alerts,
+    bucket_starts,
+    parse_times,
+)
 from trainer.monitor.store import Store
 from trainer.runs.folder import monitors_dir
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-Scorer = Callable[[list[str]], tuple[list[str], list[float]]]  # texts -> (labels, confidences)
+# texts -> (labels, confidences) or (labels, confidences, probabilities in Settings.labels order)
+Scorer = Callable[[list[str]], tuple]
 
 
 class MonitorError(ValueError):
@@ -43,6 +58,8 @@ class Settings:
     owner: str = ""
     webhook: str | None = None
     created: float = 0.0
+    labels: list[str] | None = None  # the run's labels, in the order of each row's stored probabilities
+    keep_days: int | None = None  # texts older than this (before the newest row) are dropped, counts kept
 
 
 @dataclass
@@ -121,24 +138,52 @@ class Monitor:
     def set_webhook(self, url: str | None) -> None:
         if url and not url.startswith(("http://", "https://")):
             raise MonitorError("A webhook is an http:// or https:// address.")
-        values = asdict(self.settings)
-        values["webhook"] = url or None
+        self._write(webhook=url or None)
+
+    def _write(self, **changes: Any) -> None:
+        values = asdict(self.settings) | changes
         self.store.write_settings({"monitor": values})
         self._settings = Settings(**values)
 
-    def _scorer(self) -> Scorer:
+    def set_retention(self, days: int | None) -> None:
+        if days is not None and days < 1:
+            raise MonitorError("Keep texts for at least 1 day (or say no limit).")
+        self._write(keep_days=days)
+
+    @staticmethod
+    def scorer_of(run: str | Path) -> tuple[Scorer, list[str] | None]:
+        """A run's scorer, and the labels its probabilities come in (None where a text has none: entities)."""
         from trainer.runs.model import RunModel
 
-        model = RunModel.load(Path(self.settings.run))
+        model = RunModel.load(Path(run))
         task = model.adapter
+        labels = list(model.labels) if task.name == "text" else None
 
-        def score(texts: list[str]) -> tuple[list[str], list[float]]:
+        def score(texts: list[str]) -> tuple:
             inputs = [task.read_input(t) for t in texts]
             preds, _ = model.outputs(inputs)
-            confidence = task.input_confidence(preds)
-            return [task.trend_label(preds, i) for i in range(len(inputs))], [float(c) for c in confidence]
+            confidence = [float(c) for c in task.input_confidence(preds)]
+            predicted = [task.trend_label(preds, i) for i in range(len(inputs))]
+            if labels is None:
+                return predicted, confidence
+            order = [list(preds.class_names).index(label) for label in labels]
+            return predicted, confidence, np.asarray(preds.probabilities)[:, order]
 
-        return score
+        return score, labels
+
+    def _score(self, texts: list[str], scorer: Scorer | None, chunk: int = 2000) -> tuple[list, list, list]:
+        """Labels, confidences and probability rows (None each where unknown), scored `chunk` texts at a time."""
+        if scorer is None:
+            scorer, labels = self.scorer_of(self.settings.run)
+            if labels != self.settings.labels:
+                self._write(labels=labels)
+        predicted, confidence, probs = [], [], []
+        for start in range(0, len(texts), chunk):
+            got = scorer(texts[start : start + chunk])
+            predicted += list(got[0])
+            confidence += [float(c) for c in got[1]]
+            probs += [list(map(float, row)) for row in got[2]] if len(got) > 2 else [None] * len(got[0])
+        return predicted, confidence, probs
 
     def add(
         self, source: Path, scorer: Scorer | None = None, chunk_rows: int = 2000, label: str | None = None
@@ -171,11 +216,11 @@ class Monitor:
         new = new[times.notna().to_numpy()]
         times = times[times.notna()]
         texts = new[settings.text_column].astype(str).tolist()
-        labels, confidence = (scorer or self._scorer())(texts) if texts else ([], [])
+        labels, confidence, probs = self._score(texts, scorer) if texts else ([], [], [])
         rows = pd.DataFrame({
             "row_key": new["row_key"].to_numpy(), "happened": times.to_numpy(),
             "grp": new[settings.group_column].astype(str).to_numpy() if settings.group_column else "",
-            "body": texts, "predicted": labels, "confidence": confidence,
+            "body": texts, "predicted": labels, "confidence": confidence, "probs": probs,
         })  # fmt: skip
         with self.store.transaction() as con:
             (batch,) = con.execute("SELECT coalesce(max(id), 0) + 1 FROM batches").fetchone()
@@ -183,14 +228,15 @@ class Monitor:
                         [batch, time.time(), label or path.name, fingerprint(path),
                          read, len(rows)])  # fmt: skip
             con.register("fresh", rows)
-            con.execute("INSERT INTO scored SELECT row_key, ?, happened, grp, body, predicted, confidence FROM fresh "
-                        "ON CONFLICT DO NOTHING", [batch])  # fmt: skip
+            con.execute("INSERT INTO scored SELECT row_key, ?, happened, grp, body, predicted, confidence, "
+                        "CAST(probs AS DOUBLE PRECISION[]) FROM fresh ON CONFLICT DO NOTHING", [batch])  # fmt: skip
             touched = (
                 set(bucket_starts(pd.Series(rows["happened"]), settings.bucket).dt.date)
                 if len(rows)
                 else set()
             )
             fresh_alerts = self._new_alerts(con, batch, touched)
+            self._retain(con)
         webhook_error = None
         if fresh_alerts and settings.webhook:
             from trainer.monitor.notify import post
@@ -213,28 +259,221 @@ class Monitor:
         frame["bucket"] = pd.to_datetime(frame["bucket"])
         return frame.sort_values(["group", "bucket", "label"]).reset_index(drop=True)
 
+    def _moments(self, con: Any, due: set[pd.Timestamp]) -> tuple[list[str], dict]:
+        """Per (group, bucket) moments: counts of predicted labels for the whole history (one SQL query),
+        and from each row's probabilities for the buckets the rule will test (`due`) and their baselines."""
+        counts = self.counts(con)
+        known = list(self.settings.labels or [])
+        labels = known + sorted(set(counts["label"]) - set(known))
+        index = {label: i for i, label in enumerate(labels)}
+        per: dict = {}
+        for (group, bucket), frame in counts.groupby(["group", "bucket"]):
+            row = np.zeros(len(labels))
+            row[[index[label] for label in frame["label"]]] = frame["n"].to_numpy()
+            per[(str(group), pd.Timestamp(bucket))] = Moments.of_counts(row)
+        if not known or not due:
+            return labels, per
+        series: dict[str, list[pd.Timestamp]] = {}
+        for group, bucket in per:
+            series.setdefault(group, []).append(bucket)
+        since = min(due)
+        for starts in series.values():  # each series' baseline reaches back BASELINE of its own buckets
+            starts.sort()
+            later = [i for i, b in enumerate(starts) if b >= min(due)]
+            if later:
+                since = min(since, starts[max(0, later[0] - BASELINE)])
+        rows = con.execute(f"SELECT date_trunc('{self.settings.bucket}', happened) AS bucket, grp, predicted, probs "
+                           "FROM scored WHERE happened >= ?", [since.to_pydatetime()]).df()  # fmt: skip
+        if rows.empty:
+            return labels, per
+        matrix = np.zeros((len(rows), len(labels)))
+        have = (
+            rows["probs"].map(lambda p: isinstance(p, (list, np.ndarray)) and len(p) == len(known)).to_numpy()
+        )
+        if have.any():
+            matrix[have, : len(known)] = np.stack(rows.loc[have, "probs"].map(np.asarray).to_list())
+        missing = np.flatnonzero(~have)
+        matrix[missing, rows["predicted"].iloc[missing].map(index).to_numpy(dtype=np.int64)] = 1.0
+        rows["bucket"] = pd.to_datetime(rows["bucket"])
+        groups = [("grp", rows["grp"].astype(str))] if self.settings.group_column else []
+        for _, keys in [*groups, ("all", pd.Series(ALL_GROUPS, index=rows.index))]:
+            for (group, bucket), where in (
+                pd.DataFrame({"g": keys, "b": rows["bucket"]}).groupby(["g", "b"]).indices.items()
+            ):
+                predicted = rows["predicted"].iloc[where].map(index).to_numpy(dtype=np.int64)
+                per[(str(group), pd.Timestamp(bucket))] = Moments.of(matrix[where], predicted)
+        return labels, per
+
     def _new_alerts(self, con: Any, batch: int, touched: set) -> list[dict]:
-        found = alerts(self.counts(con))
-        (latest,) = con.execute(
-            f"SELECT max(date_trunc('{self.settings.bucket}', happened)) FROM scored"
-        ).fetchone()
-        latest = pd.Timestamp(latest).date() if latest is not None else None
+        """Test the buckets the batch touched and the ones it completed; store and return the new alerts."""
+        unit = self.settings.bucket
+        (latest,) = con.execute(f"SELECT max(date_trunc('{unit}', happened)) FROM scored").fetchone()
+        if latest is None:
+            return []
+        latest = pd.Timestamp(latest)
+        looks = Looks({(g, pd.Timestamp(b)): (bool(d), int(o)) for b, g, d, o in
+                       con.execute("SELECT bucket_start, grp, done, others FROM looks").fetchall()})  # fmt: skip
+        touched = {pd.Timestamp(t) for t in touched}
+        completed = {b for (g, b), (done, _) in looks.state.items() if not done and b < latest}
+        due = touched | completed
+        if not due:
+            return []
+        labels, per = self._moments(con, due)
+        before = dict(looks.state)
+
+        def level(group: str, bucket: pd.Timestamp) -> float:
+            if bucket not in touched and looks.state.get((group, bucket), (False, 0))[0]:
+                return 0.0  # complete and looked at already: nothing new to test
+            return looks.spend(group, bucket, complete=bucket < latest)
+
+        found = alerts(moments=(labels, per), only=due, level=level)
+        for (group, bucket), (done, others) in looks.state.items():
+            if before.get((group, bucket)) != (done, others):
+                con.execute("INSERT INTO looks VALUES (?, ?, ?, ?) ON CONFLICT (bucket_start, grp) DO UPDATE "
+                            "SET done = excluded.done, others = excluded.others",
+                            [bucket.date(), group, done, others])  # fmt: skip
         fresh = []
         for alert in found:
-            start = pd.Timestamp(alert.bucket_start).date()
-            if start not in touched:
-                continue
+            start = pd.Timestamp(alert.bucket_start)
             group = alert.group or ALL_GROUPS
             exists = con.execute("SELECT 1 FROM alerts WHERE bucket_start = ? AND grp = ? AND label = ? AND direction = ?",
-                                 [start, group, alert.label, alert.direction]).fetchone()  # fmt: skip
+                                 [start.date(), group, alert.label, alert.direction]).fetchone()  # fmt: skip
             if exists:
                 continue
-            con.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [start, group, alert.label, alert.direction, alert.share, alert.baseline_share, alert.n,
-                         alert.count, alert.p_value, start == latest, batch, False])  # fmt: skip
-            fresh.append(_alert_dict(start, group, alert.label, alert.direction, alert.share, alert.baseline_share,
-                                     alert.n, alert.count, alert.p_value, start == latest, batch, False))  # fmt: skip
+            values = [start.date(), group, alert.label, alert.direction, alert.share, alert.baseline_share, alert.n,
+                      alert.count, alert.p_value, start >= latest, batch, False]  # fmt: skip
+            con.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            fresh.append(_alert_dict(*values))
         return fresh
+
+    def _retain(self, con: Any) -> int:
+        """Drop the texts of rows older than keep_days before the newest row; their counts stay."""
+        days = self.settings.keep_days
+        if not days:
+            return 0
+        (newest,) = con.execute("SELECT max(happened) FROM scored").fetchone()
+        if newest is None:
+            return 0
+        cutoff = pd.Timestamp(newest) - pd.Timedelta(days=days)
+        (count,) = con.execute("SELECT count(*) FROM scored WHERE body IS NOT NULL AND happened < ?",
+                               [cutoff.to_pydatetime()]).fetchone()  # fmt: skip
+        con.execute(
+            "UPDATE scored SET body = NULL WHERE body IS NOT NULL AND happened < ?", [cutoff.to_pydatetime()]
+        )
+        return int(count)
+
+    def rescore(self, run: str | Path, scorer: Scorer | None = None, chunk: int = 2000) -> int:
+        """Score every stored text with another run, beside the current scores (nothing switches yet).
+        Rows whose text retention dropped keep only the current run's score. Returns the rows rescored."""
+        labels = None
+        if scorer is None:
+            scorer, labels = self.scorer_of(run)
+        with self.store.connect() as con:
+            rows = con.execute(
+                "SELECT row_key, body FROM scored WHERE body IS NOT NULL ORDER BY row_key"
+            ).fetchall()
+        keys, texts = [r[0] for r in rows], [r[1] for r in rows]
+        predicted, confidence, probs = [], [], []
+        for start in range(0, len(texts), chunk):
+            got = scorer(texts[start : start + chunk])
+            predicted += list(got[0])
+            confidence += [float(c) for c in got[1]]
+            probs += [list(map(float, row)) for row in got[2]] if len(got) > 2 else [None] * len(got[0])
+        fresh = pd.DataFrame(
+            {"row_key": keys, "predicted": predicted, "confidence": confidence, "probs": probs}
+        )
+        with self.store.transaction() as con:
+            con.execute("DELETE FROM rescored")
+            con.register("fresh", fresh)
+            con.execute("INSERT INTO rescored SELECT row_key, ?, predicted, confidence, "
+                        "CAST(probs AS DOUBLE PRECISION[]) FROM fresh", [str(run)])  # fmt: skip
+            con.execute("DELETE FROM settings WHERE key = 'rescored'")
+            con.execute("INSERT INTO settings VALUES ('rescored', ?)",
+                        [json.dumps({"run": str(run), "labels": labels, "when": time.time()})])  # fmt: skip
+        return len(fresh)
+
+    def rescored_run(self) -> str | None:
+        value = self.store.settings().get("rescored")
+        return value["run"] if value else None
+
+    def compare_counts(self) -> pd.DataFrame:
+        """The counts per (bucket, group, label) under the current run and under the rescoring run, with a
+        column `run` ("current" or "rescored"): the two trends side by side before switching."""
+        unit = self.settings.bucket
+        with self.store.connect() as con:
+            current = self.counts(con).assign(run="current")
+            query = (f"SELECT date_trunc('{unit}', s.happened) AS bucket, s.grp AS \"group\", "
+                     "coalesce(r.predicted, s.predicted) AS label, count(*) AS n FROM scored s "
+                     "LEFT JOIN rescored r ON r.row_key = s.row_key GROUP BY 1, 2, 3")  # fmt: skip
+            other = con.execute(query).df()
+        if other.empty:
+            return current
+        total = other.groupby(["bucket", "label"], as_index=False)["n"].sum().assign(group=ALL_GROUPS)
+        other = pd.concat([other, total], ignore_index=True) if self.settings.group_column else total
+        other["bucket"] = pd.to_datetime(other["bucket"])
+        return pd.concat([current, other.assign(run="rescored")], ignore_index=True)
+
+    def switch(self) -> int:
+        """Make the rescoring run the monitor's run: its scores replace the current ones, and the history's
+        alerts are raised again under it (marked seen: they are the past, not news). Returns the alerts."""
+        value = self.store.settings().get("rescored")
+        if not value:
+            raise MonitorError(f"Nothing to switch to: rescore {self.name} with another run first.")
+        with self.store.transaction() as con:
+            con.execute("UPDATE scored SET predicted = r.predicted, confidence = r.confidence, probs = r.probs "
+                        "FROM rescored r WHERE scored.row_key = r.row_key")  # fmt: skip
+            con.execute("DELETE FROM rescored")
+            con.execute("DELETE FROM alerts")
+            con.execute("DELETE FROM looks")
+            con.execute("DELETE FROM settings WHERE key = 'rescored'")
+            values = asdict(self.settings) | {"run": value["run"], "labels": value["labels"]}
+            con.execute("DELETE FROM settings WHERE key = 'monitor'")
+            con.execute("INSERT INTO settings VALUES ('monitor', ?)", [json.dumps(values)])
+            self._settings = Settings(**values)
+            starts = {b for (b,) in con.execute(
+                f"SELECT DISTINCT date_trunc('{self.settings.bucket}', happened) FROM scored").fetchall()}  # fmt: skip
+            (batch,) = con.execute("SELECT coalesce(max(id), 0) FROM batches").fetchone()
+            found = self._new_alerts(con, int(batch), {pd.Timestamp(b) for b in starts})
+            con.execute("UPDATE alerts SET seen = TRUE")
+        return len(found)
+
+    def examples(self, alert: dict, limit: int = 8) -> list[str]:
+        """Texts behind an alert: its bucket, group and label (texts past retention are gone)."""
+        unit, start = self.settings.bucket, pd.Timestamp(alert["bucket_start"])
+        group = alert.get("group")
+        where = " AND grp = ?" if group else ""
+        with self.store.connect() as con:
+            rows = con.execute(f"SELECT body FROM scored WHERE date_trunc('{unit}', happened) = ? AND predicted = ? "
+                               f"AND body IS NOT NULL{where} ORDER BY confidence DESC LIMIT {int(limit)}",
+                               [start.to_pydatetime(), alert["label"], *([group] if group else [])]).fetchall()  # fmt: skip
+        return [r[0] for r in rows]
+
+    def texts_in(
+        self, start: pd.Timestamp, end: pd.Timestamp, group: str | None, limit: int = 12
+    ) -> list[str]:
+        where = " AND grp = ?" if group else ""
+        with self.store.connect() as con:
+            rows = con.execute(f"SELECT body FROM scored WHERE happened >= ? AND happened < ? AND body IS NOT NULL"
+                               f"{where} ORDER BY row_key LIMIT {int(limit)}",
+                               [start.to_pydatetime(), end.to_pydatetime(), *([group] if group else [])]).fetchall()  # fmt: skip
+        return [r[0] for r in rows]
+
+    def least_certain(self, limit: int = 200) -> pd.DataFrame:
+        """The stored rows the model was least sure of, for the labelling round trip."""
+        with self.store.connect() as con:
+            return con.execute("SELECT happened AS time, grp AS \"group\", body AS text, predicted, confidence "
+                               f"FROM scored WHERE body IS NOT NULL ORDER BY confidence, row_key LIMIT {int(limit)}").df()  # fmt: skip
+
+    def confidences(self, last_batches: int = 2) -> np.ndarray:
+        with self.store.connect() as con:
+            rows = con.execute("SELECT confidence FROM scored WHERE batch > (SELECT coalesce(max(id), 0) FROM batches) - ?",
+                               [int(last_batches)]).fetchall()  # fmt: skip
+        return np.array([r[0] for r in rows], dtype=np.float64)
+
+    def texts_kept(self) -> tuple[int, int]:
+        """(rows whose text is kept, rows)."""
+        with self.store.connect() as con:
+            return tuple(int(v) for v in con.execute("SELECT count(body), count(*) FROM scored").fetchone())
 
     def alerts(self, new_only: bool = False) -> list[dict]:
         with self.store.connect() as con:

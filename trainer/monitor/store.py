@@ -1,4 +1,5 @@
-"""One monitor's DuckDB file: settings, batches, scored rows, alerts.
+"""One monitor's DuckDB file: settings, batches, scored rows, alerts, the looks taken at each bucket, and
+the rows of a second run's rescoring.
 
 Every write happens in one transaction under the monitor's file lock, so a batch killed half-way leaves
 nothing of itself (DuckDB's write-ahead log rolls the open transaction back when the file is opened
@@ -22,10 +23,15 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY, received DOUBLE, source VARCHAR, "
     "fingerprint VARCHAR, rows_read INTEGER, rows_added INTEGER)",
     "CREATE TABLE IF NOT EXISTS scored (row_key VARCHAR PRIMARY KEY, batch INTEGER, happened TIMESTAMP, "
-    "grp VARCHAR, body VARCHAR, predicted VARCHAR, confidence DOUBLE)",
+    "grp VARCHAR, body VARCHAR, predicted VARCHAR, confidence DOUBLE, probs DOUBLE PRECISION[])",
+    "ALTER TABLE scored ADD COLUMN IF NOT EXISTS probs DOUBLE PRECISION[]",
     "CREATE TABLE IF NOT EXISTS alerts (bucket_start DATE, grp VARCHAR, label VARCHAR, direction VARCHAR, "
     "share DOUBLE, baseline_share DOUBLE, n INTEGER, hits INTEGER, p_value DOUBLE, partial BOOLEAN, "
     "batch INTEGER, seen BOOLEAN, PRIMARY KEY (bucket_start, grp, label, direction))",
+    "CREATE TABLE IF NOT EXISTS looks (bucket_start DATE, grp VARCHAR, done BOOLEAN, others INTEGER, "
+    "PRIMARY KEY (bucket_start, grp))",
+    "CREATE TABLE IF NOT EXISTS rescored (row_key VARCHAR PRIMARY KEY, run VARCHAR, predicted VARCHAR, "
+    "confidence DOUBLE, probs DOUBLE PRECISION[])",
 )
 
 
