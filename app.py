@@ -21,6 +21,7 @@ pages = {
     ],
     "Use": [
         st.Page("insight_ui/pages/apply.py", title="Apply", icon=":material/trending_up:"),
+        st.Page("insight_ui/pages/monitors.py", title="Monitors", icon=":material/monitor_heart:"),
     ],
     "Share": [
         st.Page("insight_ui/pages/export.py", title="Export", icon=":material/download:"),

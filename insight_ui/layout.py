@@ -27,6 +27,7 @@ PAGES = {
     "export": "insight_ui/pages/export.py",
     "apply": "insight_ui/pages/apply.py",
     "compare": "insight_ui/pages/compare.py",
+    "monitors": "insight_ui/pages/monitors.py",
 }
 
 

@@ -37,6 +37,7 @@ EXPLAIN_MODE = "explain_mode"  # widget key: "test" (an example of the test spli
 OWN_TEXT = "own_text"  # widget key: the text typed on the Explain page
 APPLY_FILE = "apply_file"  # path (str) of the file of new text chosen on the Apply page, or None
 APPLY_SCORING = "apply_scoring"  # {run path: name of the scoring the Apply page shows}
+MONITOR_OPEN = "monitor_open"  # name of the monitor the Monitors page shows, or None
 STORAGE_MESSAGE = "storage_message"  # what the last delete on the Train page freed, shown once
 STORAGE_RUN = "storage_run"  # path (str) of the run whose space the Train page shows
 
@@ -69,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
     EXPLAIN_WORD: None,
     APPLY_FILE: None,
     APPLY_SCORING: {},
+    MONITOR_OPEN: None,
 }
 
 

@@ -101,3 +101,23 @@ def test_the_week_the_old_rule_missed_is_alerted_once_as_negative_up():
 
     _, p = fisher_exact([[30, 20], [144, 256]])
     assert p > trends.ALPHA / 8
+
+
+def test_the_power_table_the_pages_show_is_what_the_rule_does():
+    shown = {(r["accuracy"], r["texts"], r["from"], r["surge"]): r for r in simulate.shown_power()}
+    assert len(shown) == 16
+    for key in ((0.8, 50, 0.3, 2.0), (0.8, 50, 0.4, 2.0), (0.95, 200, 0.3, 1.5)):
+        accuracy, count, first, surge = key
+        again = simulate.power(surge, count, accuracy, first=first, seeds=300, seed=7)
+        assert abs(again - shown[key]["alone"]) < 0.08, (key, again, shown[key])
+
+
+def test_with_many_labels_a_surge_is_named_by_the_label_that_rose():
+    shares = {"negative": 0.2, "neutral": 0.4, "positive": 0.3, "mixed": 0.1}
+    surge = {"negative": 0.6, "neutral": 0.2, "positive": 0.15, "mixed": 0.05}
+    counts = stream(10, {"Banking": 100}, shares, {"week": 9, "group": "Banking", "shares": surge})
+    found = trends.alerts(counts)
+    assert {(a.group, a.label, a.direction) for a in found} == {
+        ("Banking", "negative", "up"),
+        (None, "negative", "up"),
+    }

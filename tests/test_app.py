@@ -25,7 +25,7 @@ from trainer.prepare import prepare
 from trainer.runs import RunFolder, load_run
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["data", "train", "evaluate", "explain", "embeddings", "compare", "apply", "export"]
+PAGES = ["data", "train", "evaluate", "explain", "embeddings", "compare", "apply", "monitors", "export"]
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
 HOSTILE = '<script>alert("x")</script> <b>bold</b> **stars**'
 
@@ -365,6 +365,44 @@ def test_apply_scores_the_sample_and_shows_trends_drift_labelling_and_exports(tr
     assert "Share of each label per week" in [s.value for s in at.subheader]
     labels = {b.proto.label for b in at.get("download_button")}
     assert {"Download to label", "Scored file (CSV)", "Alerts (JSON)", "Report (HTML)"} <= labels
+    # "Keep watching this" makes the scoring a monitor, without scoring it again
+    at.button(key="apply_keep_watching").click().run()
+    assert_clean(at)
+    assert at.title[0].value == "Monitors" and at.session_state[state.MONITOR_OPEN] == "market_news"
+    assert next(m.value for m in at.metric if m.label == "Rows") == "1,783"
+
+
+def test_monitors_page_creates_a_monitor_from_the_sample_and_grows_it_week_by_week(
+    trained_runs, monkeypatch, tmp_path
+):
+    runs_dir, text_run, _ = trained_runs
+    at = open_run(app(runs_dir, monkeypatch), text_run, "monitors")
+    assert_clean(at)
+    at.toggle(key="monitor_new_sample").set_value(True).run()
+    chosen = {s.label: s.value for s in at.selectbox}
+    assert chosen["Text column"] == "headline" and chosen["Date column"] == "published"
+    assert chosen["Group column (optional)"] == "topic"
+    at.text_input(key="monitor_new_name").set_value("weekly-news").run()
+    at.button(key="monitor_create").click().run()
+    assert_clean(at)
+    first = int(next(m.value for m in at.metric if m.label == "Rows").replace(",", ""))
+    assert 0 < first < 1783 and next(m.value for m in at.metric if m.label == "Batches") == "1"
+    assert any("since your last visit" in m.value for m in at.markdown)  # st.badge is Markdown
+    for _ in range(3):
+        at.button(key="monitor_next_week").click().run()
+        assert_clean(at)
+    assert next(m.value for m in at.metric if m.label == "Batches") == "4"
+    assert int(next(m.value for m in at.metric if m.label == "Rows").replace(",", "")) > first
+    assert "Batches received (4)" in [s.value for s in at.subheader]
+    assert any("Share of each label per week" in s.value for s in at.subheader)
+    assert any(
+        b.proto.label.startswith("Download") and "to label" in b.proto.label
+        for b in at.get("download_button")
+    )
+    from trainer.monitor import monitor as monitors
+
+    sources = [b["source"] for b in monitors.Monitor(runs_dir, "weekly-news").batches()]
+    assert sources[:2] == ["market_news week of 2026-06-01", "market_news week of 2026-06-08"]
 
 
 def test_compare_shows_intervals_the_verdict_changes_and_disagreements(tmp_path, monkeypatch):

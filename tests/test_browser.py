@@ -300,6 +300,50 @@ def test_apply_scores_the_news_sample_and_shows_the_trend_and_the_planted_alert(
     shoot(page, "apply")
 
 
+def test_a_monitor_of_the_news_sample_grows_by_two_batches_and_shows_the_new_alert(
+    browser_page, review_app, tmp_path
+):
+    """The market news sample split into weeks: the first batch is the weeks before the Banking fraud week,
+    the second that week and the next; the trend grows and the new alert is announced."""
+    import pandas as pd
+
+    news = pd.read_csv(ROOT / "sample_data" / "market_news.csv", dtype=str)
+    week = pd.to_datetime(news["published"]).dt.to_period("W-SUN").dt.start_time
+    before, after = tmp_path / "news-before.csv", tmp_path / "news-fraud-weeks.csv"
+    news[week < "2026-07-20"].to_csv(before, index=False)
+    news[(week >= "2026-07-20") & (week <= "2026-07-27")].to_csv(after, index=False)
+    page = browser_page
+    page.goto(review_app)
+    page.get_by_role("heading", name="Data", level=1).wait_for()
+    settle(page)
+    go(page, "Monitors")
+    page.get_by_test_id("stFileUploader").filter(has_text="First batch").locator(
+        "input[type=file]"
+    ).set_input_files(str(before))
+    page.get_by_role("combobox", name="Date column").wait_for()
+    settle(page)
+    fill(page, "Monitor name", "market-news")
+    page.get_by_role("button", name="Create monitor").click()
+    page.get_by_role("heading", name="market-news").wait_for(timeout=LONG * 2)
+    settle(page)
+    weeks = page.get_by_test_id("stMetric").filter(has_text="Weeks")
+    expect(weeks).to_contain_text("7")
+    expect(page.get_by_text("Batches received (1)")).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    shoot(page, "monitor_first_batch")
+    page.get_by_test_id("stFileUploader").filter(has_text="Add a batch").locator(
+        "input[type=file]"
+    ).set_input_files(str(after))
+    page.get_by_role("button", name="Add 1 file").click()
+    page.get_by_text("Batches received (2)").wait_for(timeout=LONG * 2)
+    settle(page)
+    expect(weeks).to_contain_text("9")
+    expect(page.get_by_text(re.compile(r"\d+ new alerts? since your last visit")).first).to_be_visible()
+    alert = page.get_by_text(re.compile(r"negative\s+in\s+Banking\s+in the week of 2026-07-20"))
+    expect(alert.first).to_be_visible()
+    shoot(page, "monitor")
+
+
 def test_compare_says_which_run_is_better_and_explains_a_disagreement_side_by_side(browser_page, review_app):
     page = browser_page
     page.goto(review_app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, replace
 from functools import partial
@@ -14,6 +15,7 @@ import streamlit as st
 
 from insight_ui import auth, layout, state
 from insight_ui.components import background
+from insight_ui.components.retrain import start_new_run
 from insight_ui.components.runs import run_selector
 from insight_ui.components.trend_charts import confidence_chart, trend_chart
 from insight_ui.reads import datasets
@@ -21,7 +23,6 @@ from insight_ui.reports import apply_report
 from insight_ui.safe import md, md_code, trim
 from insight_ui.wording import in_app
 from trainer import runs
-from trainer.access import quotas
 from trainer.apply import labelling
 from trainer.apply.results import alerts_json
 from trainer.apply.score import HISTOGRAM, text_column_of
@@ -30,7 +31,6 @@ from trainer.data import DataError
 from trainer.data import stream as streaming
 from trainer.data.safe_csv import csv_bytes, file_bytes
 from trainer.jobs.worker import computation_name
-from trainer.prepare import prepare
 from trainer.runs import Run
 from trainer.runs.scoring import Scoring, Spec, keep_file, scoring_name, scorings
 
@@ -354,31 +354,6 @@ def labelling_section(run: Run, results: dict, scoring: Scoring) -> None:
         layout.go("data")
 
 
-def start_new_run(run: Run, name: str, combined: pd.DataFrame) -> None:
-    """Queue a run with the old run's settings on the combined data (its split column kept)."""
-    from trainer.config import TrainConfig
-
-    raw = combined.to_csv(index=False).encode("utf-8")
-    config = TrainConfig.from_dict(run.config)
-    try:
-        data = prepare((name, raw), task=run.adapter.name, text_column="text", label_column="label",
-                       split_column="split", tokenizer=state.tokenizer_for(str(config.model)),
-                       max_length=config.max_length, seed=config.seed)  # fmt: skip
-    except DataError as exc:
-        st.error(md(in_app(exc.message)), icon=":material/error:")
-        return
-    try:
-        quotas.check(auth.me(), state.runs_dir())
-    except quotas.QuotaError as exc:
-        st.error(md(str(exc)), icon=":material/block:")
-        return
-    state.set_dataset(name, raw, "corrected")
-    job_id = state.job_manager().submit(config, data, f"{run.info.name}-plus-labeled", owner=auth.me().id)
-    auth.record("start", job_id, name=f"{run.info.name}-plus-labeled", model=str(config.model))
-    state.put(state.CURRENT_JOB, job_id)
-    layout.go("train")
-
-
 def export_section(run: Run, scoring: Scoring, results: dict) -> None:
     st.subheader("Export")
     name = _file_name(Path(scoring.spec().source))
@@ -391,6 +366,43 @@ def export_section(run: Run, scoring: Scoring, results: dict) -> None:
     c.download_button("Report (HTML)", apply_report.scoring_html(run, name, results),
                       file_name=f"report-{Path(name).stem}.html", mime="text/html", icon=":material/description:",
                       on_click="ignore", key="apply_dl_report")  # fmt: skip
+
+
+def keep_watching(run: Run, scoring: Scoring, results: dict) -> None:
+    """Turn this one-off scoring into a monitor: later files of the same stream are added to it."""
+    from trainer.monitor import monitor as monitors
+
+    spec = scoring.spec()
+    if not spec.time_column or not results.get("counts"):
+        return
+    with st.container(border=True):
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.markdown("**Will more of this text arrive?** Keep watching it: a monitor keeps these rows, adds "
+                      "each new file to the same history, and raises alerts as the new rows arrive.")  # fmt: skip
+        if not right.button("Keep watching this", icon=":material/monitor_heart:", key="apply_keep_watching"):
+            return
+    stem = (
+        re.sub(r"[^A-Za-z0-9._-]", "-", Path(_file_name(Path(spec.source))).stem).strip("-._")[:40]
+        or "stream"
+    )
+    taken = set(monitors.names(state.runs_dir()))
+    name = next(
+        f"{stem}-{i}" if i else stem for i in range(1000) if (f"{stem}-{i}" if i else stem) not in taken
+    )
+    settings = monitors.Settings(name, str(run.path), spec.text_column, spec.time_column, spec.group_column,
+                                 None, results.get("bucket", "week"), auth.me().id, labels=list(run.labels)
+                                 if run.adapter.name == "text" else None)  # fmt: skip
+    try:
+        monitor = monitors.create(state.runs_dir(), settings)
+        with st.spinner("Storing the scored rows in the monitor…"):
+            scorer = monitors.reuse_scores(scoring.scored_file, spec.text_column, settings.labels)
+            monitor.add(Path(spec.source), scorer, label=_file_name(Path(spec.source)))
+    except (DataError, monitors.MonitorError) as exc:
+        st.error(md(in_app(exc.message) if isinstance(exc, DataError) else str(exc)), icon=":material/error:")
+        return
+    auth.record("monitor create", name, run=run.path.name)
+    state.put(state.MONITOR_OPEN, name)
+    layout.go("monitors")
 
 
 def render() -> None:
@@ -413,6 +425,7 @@ def render() -> None:
         results = scoring.results()
     summary(results)
     trends_section(results)
+    keep_watching(run, scoring, results)
     alerts_section(results)
     drift_section(run, results)
     rows_section(scoring)

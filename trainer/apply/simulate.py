@@ -11,6 +11,8 @@ a rise of the predicted share from about 38% to 56%.
 from __future__ import annotations
 
 import functools
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -145,3 +147,17 @@ def partial_false_alarm_rate(labels: int = 2, weeks: int = 20, per_day: int = 10
         alarmed += len(raised)
         tested += weeks - 3
     return alarmed / tested
+
+
+POWER_FILE = Path(__file__).with_name("power.json")  # what the pages show; tests check it is still true
+
+
+def shown_power() -> list[dict]:
+    """The power table as the pages show it (written by `python -m trainer.apply.simulate`)."""
+    return json.loads(POWER_FILE.read_text(encoding="utf-8")) if POWER_FILE.is_file() else []
+
+
+if __name__ == "__main__":  # python -m trainer.apply.simulate: measure again and write power.json
+    table = power_table(seeds=1000)
+    POWER_FILE.write_text(json.dumps(table.round(3).to_dict("records"), indent=1) + "\n", encoding="utf-8")
+    print(table.to_string(index=False))

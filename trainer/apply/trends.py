@@ -190,15 +190,17 @@ def moments_from_counts(counts: pd.DataFrame) -> tuple[list[str], dict[tuple[str
 
 
 def _reported(labels: list[str], z: np.ndarray, level: float) -> list[int]:
-    """The labels an alert names: with two labels the one that rose (its fall is the other's rise);
-    with more, each whose own shift clears the level shared over them, else the one that moved most."""
+    """The labels an alert names, one event told once: with two labels the one that rose (its fall is the
+    other's rise); with more, each that rose clearly (its own shift clears the level shared over the
+    labels), else each that fell clearly, else the one that moved most."""
     from scipy.stats import norm
 
     if len(labels) == 2:
         return [int(np.argmax(z))]
     cut = norm.isf(level / (2 * len(labels)))
-    named = [int(i) for i in np.flatnonzero(np.abs(z) >= cut)]
-    return named or [int(np.argmax(np.abs(z)))]
+    rose, fell = np.flatnonzero(z >= cut), np.flatnonzero(z <= -cut)
+    chosen = rose if len(rose) else fell
+    return [int(i) for i in chosen] or [int(np.argmax(np.abs(z)))]
 
 
 def alerts(

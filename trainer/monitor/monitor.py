@@ -119,6 +119,28 @@ def row_keys(frame: pd.DataFrame, settings: Settings) -> pd.Series:
     return parts.map(lambda s: hashlib.sha1(s.encode("utf-8")).hexdigest())
 
 
+def reuse_scores(scored_file: Path, text_column: str, labels: list[str] | None) -> Scorer:
+    """A scorer that reads an Apply scoring's results (the same run gives the same text the same score), so
+    "Keep watching this" turns a scored file into a monitor without scoring it again."""
+    frame = pd.read_csv(scored_file, dtype=str, keep_default_na=False)
+    columns = [f"p_{label}" for label in labels or []]
+    have = bool(columns) and all(c in frame.columns for c in columns)
+    table = frame.set_index(text_column, drop=False)
+    table = table[~table.index.duplicated()]
+
+    def score(texts: list[str]) -> tuple:
+        rows = table.reindex(texts)
+        if rows["predicted"].isna().any():
+            missing = texts[int(np.flatnonzero(rows["predicted"].isna().to_numpy())[0])]
+            raise MonitorError(f"The scored file has no score for the text {missing[:60]!r}.")
+        confidence = rows["confidence"].astype(float).tolist()
+        if not have:
+            return rows["predicted"].tolist(), confidence
+        return rows["predicted"].tolist(), confidence, rows[columns].astype(float).to_numpy()
+
+    return score
+
+
 class Monitor:
     def __init__(self, runs_dir: Path, name: str) -> None:
         self.runs_dir, self.name = Path(runs_dir), name
@@ -469,6 +491,26 @@ class Monitor:
             rows = con.execute("SELECT confidence FROM scored WHERE batch > (SELECT coalesce(max(id), 0) FROM batches) - ?",
                                [int(last_batches)]).fetchall()  # fmt: skip
         return np.array([r[0] for r in rows], dtype=np.float64)
+
+    def drift(self, last_batches: int = 2) -> Any:
+        """How the latest batches' confidence compares with the run's validation texts (trends.drift)."""
+        from trainer.apply.score import CONFIDENCE_QUANTILE
+        from trainer.apply.trends import drift
+        from trainer.runs import load_run
+
+        confidence = self.confidences(last_batches)
+        run = load_run(Path(self.settings.run))
+        if run.folder.trust_file.exists():
+            saved = np.load(run.folder.trust_file)
+            validation, cut = saved["validation_confidence"], float(saved["confidence"])
+        else:
+            probs = run.folder.read_array(run.folder.probs_file("validation"))
+            _, probs = run.adapter.stored_per_input(None, probs, run.folder.load_split("validation"))
+            validation = np.asarray(probs).max(1) if probs is not None else np.array([])
+            cut = float(np.quantile(validation, CONFIDENCE_QUANTILE)) if len(validation) else 0.0
+        expected = float((validation < cut).mean()) if len(validation) else 0.0
+        untrusted = float((confidence < cut).mean()) if len(confidence) else 0.0
+        return drift(confidence, validation, untrusted, expected)
 
     def texts_kept(self) -> tuple[int, int]:
         """(rows whose text is kept, rows)."""

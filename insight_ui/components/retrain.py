@@ -1,0 +1,40 @@
+"""Back to training from Apply or a monitor: a new run with the old run's settings on its data plus the
+rows a person labeled."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from insight_ui import auth, layout, state
+from insight_ui.safe import md
+from insight_ui.wording import in_app
+from trainer.access import quotas
+from trainer.data import DataError
+from trainer.prepare import prepare
+from trainer.runs import Run
+
+
+def start_new_run(run: Run, name: str, combined: pd.DataFrame) -> None:
+    """Queue a run with the old run's settings on the combined data (its split column kept)."""
+    from trainer.config import TrainConfig
+
+    raw = combined.to_csv(index=False).encode("utf-8")
+    config = TrainConfig.from_dict(run.config)
+    try:
+        data = prepare((name, raw), task=run.adapter.name, text_column="text", label_column="label",
+                       split_column="split", tokenizer=state.tokenizer_for(str(config.model)),
+                       max_length=config.max_length, seed=config.seed)  # fmt: skip
+    except DataError as exc:
+        st.error(md(in_app(exc.message)), icon=":material/error:")
+        return
+    try:
+        quotas.check(auth.me(), state.runs_dir())
+    except quotas.QuotaError as exc:
+        st.error(md(str(exc)), icon=":material/block:")
+        return
+    state.set_dataset(name, raw, "corrected")
+    job_id = state.job_manager().submit(config, data, f"{run.info.name}-plus-labeled", owner=auth.me().id)
+    auth.record("start", job_id, name=f"{run.info.name}-plus-labeled", model=str(config.model))
+    state.put(state.CURRENT_JOB, job_id)
+    layout.go("train")
