@@ -6,7 +6,9 @@ the store's size per million rows.
 Adding: weekly CSV files through `Monitor.add` (row keys, dedupe against the store, one transaction per
 batch, the alert test of the buckets touched), with a stand-in scorer (scoring excluded) and, with --run,
 with that run's model (scoring included). The trend query: `Monitor.counts()` (rows per bucket, group and
-label, with all groups together) over synthetic scored rows written straight into the store with SQL.
+label, with all groups together) over synthetic scored rows written straight into the store with SQL; the
+alert test: what a batch of the latest week runs (the moments from the probabilities of that week and its
+baseline, the joint test per group, the looks stored).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from trainer.monitor import monitor as monitors  # noqa: E402
+from trainer.monitor.scorers import scorer_of  # noqa: E402
 
 
 def stand_in(texts: list[str]) -> tuple[list[str], list[float]]:
@@ -54,14 +57,18 @@ def adding(runs_dir: Path, files: list[Path], scorer, name: str) -> float:
     return rows / (time.perf_counter() - started)
 
 
-def synthetic(runs_dir: Path, rows: int) -> tuple[float, float]:
-    """(seconds of the trend query, MB of the store per million rows) over `rows` synthetic scored rows."""
-    monitor = monitors.create(runs_dir, monitors.Settings(f"s{rows}", "unused", "text", "time", "group"))
+def synthetic(runs_dir: Path, rows: int) -> tuple[float, float, float]:
+    """(seconds of the trend query, seconds of the alert test of the latest week, MB of the store per
+    million rows) over `rows` synthetic scored rows with their label probabilities, spread over two years."""
+    settings = monitors.Settings(
+        f"s{rows}", "unused", "text", "time", "group", labels=["negative", "positive"]
+    )
+    monitor = monitors.create(runs_dir, settings)
     with monitor.store.transaction() as con:
         con.execute(
             "INSERT INTO scored SELECT 'k' || i, 1, TIMESTAMP '2024-01-01' + to_seconds(i * 37 % 63072000), "
             "'g' || (i % 8), 'headline number ' || i, CASE WHEN i % 3 = 0 THEN 'negative' ELSE 'positive' END, "
-            "0.9 FROM range(?) t(i)",
+            "0.9, CASE WHEN i % 3 = 0 THEN [0.9, 0.1] ELSE [0.1, 0.9] END FROM range(?) t(i)",
             [rows],
         )
     con_timing = []
@@ -70,8 +77,13 @@ def synthetic(runs_dir: Path, rows: int) -> tuple[float, float]:
         counts = monitor.counts()
         con_timing.append(time.perf_counter() - started)
     assert counts["n"].sum() == 2 * rows  # each row once per group, and once in all groups together
+    latest = counts["bucket"].max()
+    with monitor.store.connect() as con:  # what a batch of the latest week runs: moments, the test, the looks
+        started = time.perf_counter()
+        monitor._new_alerts(con, 1, {latest})
+        alert_seconds = time.perf_counter() - started
     size = monitor.store.path.stat().st_size / 1e6
-    return min(con_timing), size / (rows / 1e6)
+    return min(con_timing), alert_seconds, size / (rows / 1e6)
 
 
 def main() -> None:
@@ -91,24 +103,17 @@ def main() -> None:
             f"| scoring excluded (stand-in scorer) | {total:,} | {adding(runs_dir, files, stand_in, 'a'):,.0f} |"
         )
         if args.run:
-            from trainer.runs.model import RunModel
-
-            model = RunModel.load(Path(args.run))
-            task = model.adapter
-
-            def real(texts):
-                preds, _ = model.outputs([task.read_input(t) for t in texts])
-                return [task.trend_label(preds, i) for i in range(len(texts))], list(
-                    task.input_confidence(preds)
-                )
-
+            real, _ = scorer_of(args.run)  # labels, confidences and probabilities
             print(
                 f"| scoring included (the run's model) | {total:,} | {adding(runs_dir, files, real, 'b'):,.0f} |"
             )
-        print("\n| stored rows | trend query s | store MB per million rows |\n|---|---|---|")
+        print(
+            "\n| stored rows | trend query s | alert test of the latest week s | store MB per million rows |"
+        )
+        print("|---|---|---|---|")
         for rows in (int(s) for s in args.sizes.split(",")):
-            seconds, per_million = synthetic(runs_dir, rows)
-            print(f"| {rows:,} | {seconds:.3f} | {per_million:.1f} |", flush=True)
+            seconds, alert_seconds, per_million = synthetic(runs_dir, rows)
+            print(f"| {rows:,} | {seconds:.3f} | {alert_seconds:.3f} | {per_million:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from trainer.monitor import monitor as monitors
+from trainer.monitor import views
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUPS = ("Banking", "Energy")
@@ -112,6 +113,7 @@ from pathlib import Path
 sys.path.insert(0, {tests!r})
 from test_monitor import keyword_scorer
 from trainer.monitor import monitor as monitors
+from trainer.monitor import views
 
 real = monitors.Monitor._new_alerts
 def slow(self, con, batch, touched):
@@ -231,8 +233,8 @@ def test_retention_drops_old_texts_and_keeps_their_counts(tmp_path):
         everything.add(path, keyword_scorer)
         recent.add(path, keyword_scorer)
     pd.testing.assert_frame_equal(everything.counts(), recent.counts())
-    kept, rows = recent.texts_kept()
-    assert rows == 720 and 0 < kept < rows / 2 and everything.texts_kept() == (720, 720)
+    kept, rows = views.texts_kept(recent)
+    assert rows == 720 and 0 < kept < rows / 2 and views.texts_kept(everything) == (720, 720)
     exported = tmp_path / "recent.csv"
     recent.export(exported)
     table = pd.read_csv(exported)

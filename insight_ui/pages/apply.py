@@ -371,6 +371,7 @@ def export_section(run: Run, scoring: Scoring, results: dict) -> None:
 def keep_watching(run: Run, scoring: Scoring, results: dict) -> None:
     """Turn this one-off scoring into a monitor: later files of the same stream are added to it."""
     from trainer.monitor import monitor as monitors
+    from trainer.monitor.scorers import ScoresMissing, reuse_scores
 
     spec = scoring.spec()
     if not spec.time_column or not results.get("counts"):
@@ -395,9 +396,9 @@ def keep_watching(run: Run, scoring: Scoring, results: dict) -> None:
     try:
         monitor = monitors.create(state.runs_dir(), settings)
         with st.spinner("Storing the scored rows in the monitor…"):
-            scorer = monitors.reuse_scores(scoring.scored_file, spec.text_column, settings.labels)
+            scorer = reuse_scores(scoring.scored_file, spec.text_column, settings.labels)
             monitor.add(Path(spec.source), scorer, label=_file_name(Path(spec.source)))
-    except (DataError, monitors.MonitorError) as exc:
+    except (DataError, monitors.MonitorError, ScoresMissing) as exc:
         st.error(md(in_app(exc.message) if isinstance(exc, DataError) else str(exc)), icon=":material/error:")
         return
     auth.record("monitor create", name, run=run.path.name)

@@ -4,8 +4,6 @@ the rows to label next."""
 
 from __future__ import annotations
 
-import re
-import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -14,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import auth, layout, state
+from insight_ui.components import monitor_intake as intake
 from insight_ui.components.retrain import start_new_run
 from insight_ui.components.runs import finished_runs
 from insight_ui.components.trend_charts import trend_chart
@@ -21,20 +20,17 @@ from insight_ui.reads import datasets
 from insight_ui.safe import md, md_code, trim
 from insight_ui.wording import in_app
 from trainer.apply import labelling
-from trainer.apply.score import text_column_of
 from trainer.apply.simulate import shown_power
 from trainer.apply.trends import (
     ALL_GROUPS,
     ALPHA,
     BASELINE,
     PARTIAL,
-    propose_group_column,
-    propose_time_column,
 )
 from trainer.data import DataError
-from trainer.data import stream as streaming
 from trainer.data.safe_csv import csv_bytes
 from trainer.monitor import monitor as monitors
+from trainer.monitor import views
 from trainer.runs import load_run
 
 INTRO = (
@@ -95,148 +91,6 @@ def listing(items: list[monitors.Monitor]) -> monitors.Monitor | None:
     return items[names.index(chosen)]
 
 
-def _columns_of(path: Path) -> pd.DataFrame | None:
-    try:
-        return streaming.preview(path, 200)
-    except DataError as exc:
-        st.error(md(in_app(exc.message)), icon=":material/error:")
-        return None
-
-
-def _keep_upload(file) -> Path:
-    """An uploaded batch on disk until it is stored (the monitor reads files a chunk at a time)."""
-    folder = state.runs_dir() / ".monitors" / "incoming"
-    folder.mkdir(parents=True, exist_ok=True)
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(file.name).name)[:80] or "batch.csv"
-    path = folder / f"{secrets.token_hex(6)}-{safe}"
-    path.write_bytes(file.getvalue())
-    return path
-
-
-def create_section() -> None:
-    """A new monitor: a run, a first file (or the market news sample) and its columns."""
-    runs = finished_runs()
-    with st.expander("New monitor", expanded=not monitors.names(state.runs_dir()), icon=":material/add:"):
-        if not runs:
-            layout.empty_state(
-                "A monitor scores with a trained run: train one first.", "train", "Go to Train"
-            )
-            return
-        labels = {str(r.path): r.name for r in runs}
-        run_path = st.selectbox("Run that scores it", list(labels), format_func=lambda p: f"{labels[p]} ({Path(p).name})",
-                                key="monitor_new_run")  # fmt: skip
-        left, right = st.columns([3, 2], gap="large")
-        file = left.file_uploader("First batch (CSV, TSV, JSON Lines)", key="monitor_new_file",
-                                  help="Its columns set the monitor's mapping; later batches need the same columns.")  # fmt: skip
-        use_sample = right.toggle("Use the market news sample, one week at a time", key="monitor_new_sample",
-                                  help="Three months of made-up headlines over four topics; one has a bad week.")  # fmt: skip
-        path = None
-        if file is not None:
-            if st.session_state.get("monitor_new_file_id") != file.file_id:
-                st.session_state["monitor_new_file_id"] = file.file_id
-                st.session_state["monitor_new_path"] = str(_keep_upload(file))
-            path = Path(st.session_state["monitor_new_path"])
-        elif use_sample and SAMPLE.is_file():
-            path = SAMPLE
-        if path is None:
-            st.caption("Upload a first file, or use the sample, to choose its columns.")
-            return
-        frame = _columns_of(path)
-        if frame is None:
-            return
-        columns = [str(c) for c in frame.columns]
-        try:
-            text_guess = text_column_of(frame, load_run(Path(run_path)).adapter, None)
-        except DataError:
-            text_guess = columns[0]
-        a, b, c, d = st.columns(4)
-        text = a.selectbox("Text column", columns, index=columns.index(text_guess) if text_guess in columns else 0,
-                           key="monitor_new_text")  # fmt: skip
-        others = [c for c in columns if c != text]
-        time_guess = propose_time_column(frame, [text])
-        when = b.selectbox("Date column", others, index=others.index(time_guess) if time_guess in others else 0,
-                           key="monitor_new_time", help="Every row needs a date or timestamp.")  # fmt: skip
-        rest = [NONE] + [c for c in others if c != when]
-        group_guess = propose_group_column(frame, [text, when])
-        group = c.selectbox("Group column (optional)", rest, index=rest.index(group_guess) if group_guess in rest else 0,
-                            key="monitor_new_group")  # fmt: skip
-        ident = d.selectbox("Id column (optional)", rest, key="monitor_new_id",
-                            help="A column that names each row, so a row sent twice is counted once. Without "
-                                 "one, a row is known by its date, group and text.")  # fmt: skip
-        e, f, g = st.columns(3)
-        bucket = e.selectbox(
-            "Time buckets", list(BUCKETS), index=1, format_func=BUCKETS.get, key="monitor_new_bucket"
-        )
-        name_guess = re.sub(r"[^A-Za-z0-9._-]", "-", Path(path).stem.split("-", 2)[-1])[:40] or "monitor"
-        name = f.text_input("Monitor name", value=name_guess, key="monitor_new_name", max_chars=64)
-        keep = g.number_input("Keep texts for (days, 0: always)", 0, 100_000, 0, key="monitor_new_keep",
-                              help="Older rows keep their counts in the trends, not their texts.")  # fmt: skip
-        if not st.button(
-            "Create monitor", type="primary", icon=":material/monitor_heart:", key="monitor_create"
-        ):
-            return
-        settings = monitors.Settings(name.strip(), run_path, text, when, None if group == NONE else group,
-                                     None if ident == NONE else ident, bucket, auth.me().id)  # fmt: skip
-        try:
-            monitor = monitors.create(state.runs_dir(), settings)
-            if keep:
-                monitor.set_retention(int(keep))
-        except monitors.MonitorError as exc:
-            st.error(md(str(exc)), icon=":material/error:")
-            return
-        auth.record("monitor create", monitor.name, run=Path(run_path).name)
-        state.put(state.MONITOR_OPEN, monitor.name)
-        if path == SAMPLE:
-            add_sample_week(monitor)
-        else:
-            add_files(monitor, [(path, file.name if file is not None else path.name)])
-            st.session_state.pop("monitor_new_file_id", None)  # the kept copy is stored and gone
-        st.rerun()
-
-
-def sample_weeks() -> list[tuple[str, pd.DataFrame]]:
-    """The market news sample cut into its weeks (Monday first), oldest first."""
-    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
-    week = pd.to_datetime(frame["published"]).dt.to_period("W-SUN").dt.start_time
-    return [(f"market_news week of {start.date()}", part) for start, part in frame.groupby(week)]
-
-
-def add_sample_week(monitor: monitors.Monitor) -> None:
-    done = {b["source"] for b in monitor.batches()}
-    for name, part in sample_weeks():
-        if name in done:
-            continue
-        folder = state.runs_dir() / ".monitors" / "incoming"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{monitor.name}-{name.replace(' ', '-')}.csv"
-        part.to_csv(path, index=False)
-        add_files(monitor, [(path, name)])
-        return
-    st.session_state["monitor_said"] = ("info", "Every week of the sample is in this monitor already.")
-
-
-def add_files(monitor: monitors.Monitor, paths: list[tuple[Path, str]]) -> None:
-    """Add each (file, name shown) as a batch and delete the kept copy; what happened is said after the rerun."""
-    said = []
-    for path, name in paths:
-        try:
-            with st.spinner(md(f"Scoring and storing {trim(name, 60)}…")):
-                batch = monitor.add(path, label=name)
-        except (DataError, monitors.MonitorError) as exc:
-            message = in_app(exc.message) if isinstance(exc, DataError) else str(exc)
-            st.session_state["monitor_said"] = ("error", message)
-            return
-        finally:
-            if path.parent.name == "incoming":
-                path.unlink(missing_ok=True)
-        auth.record("monitor add", monitor.name, rows=batch.added)
-        said.append(f"{name}: {batch.added:,} new rows added ({batch.duplicates:,} already there), "
-                    f"{len(batch.new_alerts)} new alert{'s' if len(batch.new_alerts) != 1 else ''}.")  # fmt: skip
-        if batch.webhook_error:
-            said.append(f"The alert could not be sent: {batch.webhook_error}.")
-    st.session_state["monitor_said"] = ("success", " ".join(said))
-
-
 def badge(monitor: monitors.Monitor) -> set[tuple]:
     """'N new alerts since your last visit': the alerts new when this visit opened the monitor (and those
     raised since by batches added during it), marked seen for the next visit."""
@@ -263,7 +117,7 @@ def batches_section(monitor: monitors.Monitor) -> None:
                                          f"{monitor.settings.time_column}. Rows already in the monitor are not added again."))  # fmt: skip
         if files and st.button(f"Add {len(files)} file{'s' if len(files) != 1 else ''}", type="primary",
                                icon=":material/playlist_add:", key="monitor_add_go"):  # fmt: skip
-            add_files(monitor, [(_keep_upload(f), f.name) for f in files])
+            intake.add_files(monitor, [(intake.keep_upload(f), f.name) for f in files])
             st.session_state["monitor_add_round"] = st.session_state.get("monitor_add_round", 0) + 1
             st.rerun()
     with right:
@@ -274,15 +128,8 @@ def batches_section(monitor: monitors.Monitor) -> None:
             "Add the next week of the sample", icon=":material/skip_next:", key="monitor_next_week"
         )
         if next_week:
-            add_sample_week(monitor)
+            intake.add_sample_week(monitor)
             st.rerun()
-
-
-def said() -> None:
-    message = st.session_state.pop("monitor_said", None)
-    if message:
-        kind, text = message
-        {"success": st.success, "error": st.error, "info": st.info}[kind](md(text))
 
 
 def trend_section(monitor: monitors.Monitor, counts: pd.DataFrame, alerts: list[dict]) -> None:
@@ -361,7 +208,7 @@ def alerts_section(monitor: monitors.Monitor, alerts: list[dict], new: set[tuple
                 f"in the {bucket}s before{tag}"
             )
             st.caption(f"p = {alert['p_value']:.1e} (the labels tested together; see How alerts are raised)")
-            examples = monitor.examples(alert, 5)
+            examples = views.examples(monitor, alert, 5)
             for text in examples:
                 st.markdown(f"• {md(trim(text, 220))}")
             if (
@@ -383,16 +230,16 @@ def words_of(monitor: monitors.Monitor, alert: dict) -> None:
     start = pd.Timestamp(alert["bucket_start"])
     back = {"day": pd.DateOffset(days=BASELINE), "week": pd.DateOffset(weeks=BASELINE),
             "month": pd.DateOffset(months=BASELINE)}[monitor.settings.bucket]  # fmt: skip
-    before = monitor.texts_in(start - back, start, alert.get("group"))
+    before = views.texts_in(monitor, start - back, start, alert.get("group"))
     with st.spinner("Finding the words…"):
-        words = alert_words(model, monitor.examples(alert, 12), before, alert["label"])
+        words = alert_words(model, views.examples(monitor, alert, 12), before, alert["label"])
     st.markdown("Words behind it: " + (" ".join(md_code(w["word"]) for w in words) or "none stood out"))
 
 
 def drift_section(monitor: monitors.Monitor) -> None:
     with st.expander("How the latest batches compare with the training data"):
         try:
-            verdict = monitor.drift(2)
+            verdict = views.drift(monitor, 2)
         except (OSError, KeyError, ValueError) as exc:
             st.caption(md(f"No comparison: {exc}"))
             return
@@ -411,7 +258,9 @@ def batches_table(monitor: monitors.Monitor) -> None:
         frame["already there"] = frame["rows_read"] - frame["rows_added"]
         st.dataframe(frame.rename(columns={"id": "batch", "rows_read": "rows read", "rows_added": "rows added"}),
                      hide_index=True, width="stretch")  # fmt: skip
-    kept, rows = monitor.texts_kept()
+    kept, rows = views.texts_kept(
+        monitor,
+    )
     if monitor.settings.keep_days:
         st.caption(
             f"Texts are kept for {monitor.settings.keep_days} days: {kept:,} of {rows:,} rows still have theirs."
@@ -422,7 +271,7 @@ def labelling_section(monitor: monitors.Monitor) -> None:
     st.subheader("Back to training")
     run = load_run(Path(monitor.settings.run))
     words = run.adapter.inputs_are_words
-    doubtful = monitor.least_certain(200)
+    doubtful = views.least_certain(monitor, 200)
     if doubtful.empty:
         st.caption("No rows to label yet.")
         return
@@ -466,7 +315,7 @@ def rescore_section(monitor: monitors.Monitor) -> None:
     ):
         with st.spinner("Scoring the stored texts with the other run…"):
             count = monitor.rescore(chosen)
-        st.session_state["monitor_said"] = ("success", f"{count:,} texts rescored with {labels[chosen]}.")
+        st.session_state[intake.SAID] = ("success", f"{count:,} texts rescored with {labels[chosen]}.")
         st.rerun()
     rescored = monitor.rescored_run()
     if not rescored:
@@ -487,7 +336,7 @@ def rescore_section(monitor: monitors.Monitor) -> None:
                  disabled=not _mine(monitor.settings)):  # fmt: skip
         raised = monitor.switch()
         auth.record("monitor switch", monitor.name, run=names["rescored"])
-        st.session_state["monitor_said"] = ("success", f"{monitor.name} now uses {names['rescored']}; "
+        st.session_state[intake.SAID] = ("success", f"{monitor.name} now uses {names['rescored']}; "
                                             f"{raised} alerts over its history under it.")  # fmt: skip
         st.rerun()
 
@@ -510,7 +359,7 @@ def settings_section(monitor: monitors.Monitor) -> None:
             except monitors.MonitorError as exc:
                 st.error(md(str(exc)), icon=":material/error:")
             else:
-                st.session_state["monitor_said"] = ("success", "Settings saved.")
+                st.session_state[intake.SAID] = ("success", "Settings saved.")
                 st.rerun()
         out = Path(tempfile.gettempdir()) / f"insight-{monitor.name}-export.csv"
         if st.button("Prepare the export (CSV of every row)", key="monitor_export"):
@@ -527,10 +376,10 @@ def settings_section(monitor: monitors.Monitor) -> None:
 
 
 def render() -> None:
-    said()
+    intake.said()
     items = visible()
     monitor = listing(items)
-    create_section()
+    intake.create_section()
     if monitor is None:
         return
     st.header(md(monitor.name), divider="gray")

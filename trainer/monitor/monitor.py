@@ -16,7 +16,6 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -34,12 +33,11 @@ from trainer.apply.trends import (
     bucket_starts,
     parse_times,
 )
+from trainer.monitor.scorers import Scorer, score_all, scorer_of
 from trainer.monitor.store import Store
 from trainer.runs.folder import monitors_dir
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# texts -> (labels, confidences) or (labels, confidences, probabilities in Settings.labels order)
-Scorer = Callable[[list[str]], tuple]
 
 
 class MonitorError(ValueError):
@@ -119,28 +117,6 @@ def row_keys(frame: pd.DataFrame, settings: Settings) -> pd.Series:
     return parts.map(lambda s: hashlib.sha1(s.encode("utf-8")).hexdigest())
 
 
-def reuse_scores(scored_file: Path, text_column: str, labels: list[str] | None) -> Scorer:
-    """A scorer that reads an Apply scoring's results (the same run gives the same text the same score), so
-    "Keep watching this" turns a scored file into a monitor without scoring it again."""
-    frame = pd.read_csv(scored_file, dtype=str, keep_default_na=False)
-    columns = [f"p_{label}" for label in labels or []]
-    have = bool(columns) and all(c in frame.columns for c in columns)
-    table = frame.set_index(text_column, drop=False)
-    table = table[~table.index.duplicated()]
-
-    def score(texts: list[str]) -> tuple:
-        rows = table.reindex(texts)
-        if rows["predicted"].isna().any():
-            missing = texts[int(np.flatnonzero(rows["predicted"].isna().to_numpy())[0])]
-            raise MonitorError(f"The scored file has no score for the text {missing[:60]!r}.")
-        confidence = rows["confidence"].astype(float).tolist()
-        if not have:
-            return rows["predicted"].tolist(), confidence
-        return rows["predicted"].tolist(), confidence, rows[columns].astype(float).to_numpy()
-
-    return score
-
-
 class Monitor:
     def __init__(self, runs_dir: Path, name: str) -> None:
         self.runs_dir, self.name = Path(runs_dir), name
@@ -172,40 +148,12 @@ class Monitor:
             raise MonitorError("Keep texts for at least 1 day (or say no limit).")
         self._write(keep_days=days)
 
-    @staticmethod
-    def scorer_of(run: str | Path) -> tuple[Scorer, list[str] | None]:
-        """A run's scorer, and the labels its probabilities come in (None where a text has none: entities)."""
-        from trainer.runs.model import RunModel
-
-        model = RunModel.load(Path(run))
-        task = model.adapter
-        labels = list(model.labels) if task.name == "text" else None
-
-        def score(texts: list[str]) -> tuple:
-            inputs = [task.read_input(t) for t in texts]
-            preds, _ = model.outputs(inputs)
-            confidence = [float(c) for c in task.input_confidence(preds)]
-            predicted = [task.trend_label(preds, i) for i in range(len(inputs))]
-            if labels is None:
-                return predicted, confidence
-            order = [list(preds.class_names).index(label) for label in labels]
-            return predicted, confidence, np.asarray(preds.probabilities)[:, order]
-
-        return score, labels
-
-    def _score(self, texts: list[str], scorer: Scorer | None, chunk: int = 2000) -> tuple[list, list, list]:
-        """Labels, confidences and probability rows (None each where unknown), scored `chunk` texts at a time."""
+    def _score(self, texts: list[str], scorer: Scorer | None) -> tuple[list, list, list]:
         if scorer is None:
-            scorer, labels = self.scorer_of(self.settings.run)
+            scorer, labels = scorer_of(self.settings.run)
             if labels != self.settings.labels:
                 self._write(labels=labels)
-        predicted, confidence, probs = [], [], []
-        for start in range(0, len(texts), chunk):
-            got = scorer(texts[start : start + chunk])
-            predicted += list(got[0])
-            confidence += [float(c) for c in got[1]]
-            probs += [list(map(float, row)) for row in got[2]] if len(got) > 2 else [None] * len(got[0])
-        return predicted, confidence, probs
+        return score_all(texts, scorer)
 
     def add(
         self, source: Path, scorer: Scorer | None = None, chunk_rows: int = 2000, label: str | None = None
@@ -389,18 +337,13 @@ class Monitor:
         Rows whose text retention dropped keep only the current run's score. Returns the rows rescored."""
         labels = None
         if scorer is None:
-            scorer, labels = self.scorer_of(run)
+            scorer, labels = scorer_of(run)
         with self.store.connect() as con:
             rows = con.execute(
                 "SELECT row_key, body FROM scored WHERE body IS NOT NULL ORDER BY row_key"
             ).fetchall()
         keys, texts = [r[0] for r in rows], [r[1] for r in rows]
-        predicted, confidence, probs = [], [], []
-        for start in range(0, len(texts), chunk):
-            got = scorer(texts[start : start + chunk])
-            predicted += list(got[0])
-            confidence += [float(c) for c in got[1]]
-            probs += [list(map(float, row)) for row in got[2]] if len(got) > 2 else [None] * len(got[0])
+        predicted, confidence, probs = score_all(texts, scorer, chunk)
         fresh = pd.DataFrame(
             {"row_key": keys, "predicted": predicted, "confidence": confidence, "probs": probs}
         )
@@ -458,64 +401,6 @@ class Monitor:
             found = self._new_alerts(con, int(batch), {pd.Timestamp(b) for b in starts})
             con.execute("UPDATE alerts SET seen = TRUE")
         return len(found)
-
-    def examples(self, alert: dict, limit: int = 8) -> list[str]:
-        """Texts behind an alert: its bucket, group and label (texts past retention are gone)."""
-        unit, start = self.settings.bucket, pd.Timestamp(alert["bucket_start"])
-        group = alert.get("group")
-        where = " AND grp = ?" if group else ""
-        with self.store.connect() as con:
-            rows = con.execute(f"SELECT body FROM scored WHERE date_trunc('{unit}', happened) = ? AND predicted = ? "
-                               f"AND body IS NOT NULL{where} ORDER BY confidence DESC LIMIT {int(limit)}",
-                               [start.to_pydatetime(), alert["label"], *([group] if group else [])]).fetchall()  # fmt: skip
-        return [r[0] for r in rows]
-
-    def texts_in(
-        self, start: pd.Timestamp, end: pd.Timestamp, group: str | None, limit: int = 12
-    ) -> list[str]:
-        where = " AND grp = ?" if group else ""
-        with self.store.connect() as con:
-            rows = con.execute(f"SELECT body FROM scored WHERE happened >= ? AND happened < ? AND body IS NOT NULL"
-                               f"{where} ORDER BY row_key LIMIT {int(limit)}",
-                               [start.to_pydatetime(), end.to_pydatetime(), *([group] if group else [])]).fetchall()  # fmt: skip
-        return [r[0] for r in rows]
-
-    def least_certain(self, limit: int = 200) -> pd.DataFrame:
-        """The stored rows the model was least sure of, for the labelling round trip."""
-        with self.store.connect() as con:
-            return con.execute("SELECT happened AS time, grp AS \"group\", body AS text, predicted, confidence "
-                               f"FROM scored WHERE body IS NOT NULL ORDER BY confidence, row_key LIMIT {int(limit)}").df()  # fmt: skip
-
-    def confidences(self, last_batches: int = 2) -> np.ndarray:
-        with self.store.connect() as con:
-            rows = con.execute("SELECT confidence FROM scored WHERE batch > (SELECT coalesce(max(id), 0) FROM batches) - ?",
-                               [int(last_batches)]).fetchall()  # fmt: skip
-        return np.array([r[0] for r in rows], dtype=np.float64)
-
-    def drift(self, last_batches: int = 2) -> Any:
-        """How the latest batches' confidence compares with the run's validation texts (trends.drift)."""
-        from trainer.apply.score import CONFIDENCE_QUANTILE
-        from trainer.apply.trends import drift
-        from trainer.runs import load_run
-
-        confidence = self.confidences(last_batches)
-        run = load_run(Path(self.settings.run))
-        if run.folder.trust_file.exists():
-            saved = np.load(run.folder.trust_file)
-            validation, cut = saved["validation_confidence"], float(saved["confidence"])
-        else:
-            probs = run.folder.read_array(run.folder.probs_file("validation"))
-            _, probs = run.adapter.stored_per_input(None, probs, run.folder.load_split("validation"))
-            validation = np.asarray(probs).max(1) if probs is not None else np.array([])
-            cut = float(np.quantile(validation, CONFIDENCE_QUANTILE)) if len(validation) else 0.0
-        expected = float((validation < cut).mean()) if len(validation) else 0.0
-        untrusted = float((confidence < cut).mean()) if len(confidence) else 0.0
-        return drift(confidence, validation, untrusted, expected)
-
-    def texts_kept(self) -> tuple[int, int]:
-        """(rows whose text is kept, rows)."""
-        with self.store.connect() as con:
-            return tuple(int(v) for v in con.execute("SELECT count(body), count(*) FROM scored").fetchone())
 
     def alerts(self, new_only: bool = False) -> list[dict]:
         with self.store.connect() as con:

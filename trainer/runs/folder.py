@@ -35,6 +35,11 @@ def monitors_dir(runs_dir: Path) -> Path:
     return Path(runs_dir) / ".monitors"
 
 
+def monitor_incoming_dir(runs_dir: Path) -> Path:
+    """Where batches wait, uploaded, until a monitor has stored them (then they are deleted)."""
+    return monitors_dir(runs_dir) / "incoming"
+
+
 def access_dir(runs_dir: Path) -> Path:
     """Where the runs folder keeps its accounts, audit log and their locks (trainer.access)."""
     return Path(runs_dir) / ".access"

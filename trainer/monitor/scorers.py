@@ -1,0 +1,71 @@
+"""The scorers a monitor stores rows with: a run's model (labels, confidences and label probabilities),
+or an Apply scoring's results read back; and scoring a list of texts a chunk at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+# texts -> (labels, confidences) or (labels, confidences, probabilities in the monitor's label order)
+Scorer = Callable[[list[str]], tuple]
+
+
+class ScoresMissing(ValueError):
+    """An Apply scoring has no score for a text (the file changed since it was scored)."""
+
+
+def scorer_of(run: str | Path) -> tuple[Scorer, list[str] | None]:
+    """A run's scorer, and the labels its probabilities come in (None where a text has none: entities)."""
+    from trainer.runs.model import RunModel
+
+    model = RunModel.load(Path(run))
+    task = model.adapter
+    labels = list(model.labels) if task.name == "text" else None
+
+    def score(texts: list[str]) -> tuple:
+        inputs = [task.read_input(t) for t in texts]
+        preds, _ = model.outputs(inputs)
+        confidence = [float(c) for c in task.input_confidence(preds)]
+        predicted = [task.trend_label(preds, i) for i in range(len(inputs))]
+        if labels is None:
+            return predicted, confidence
+        order = [list(preds.class_names).index(label) for label in labels]
+        return predicted, confidence, np.asarray(preds.probabilities)[:, order]
+
+    return score, labels
+
+
+def reuse_scores(scored_file: Path, text_column: str, labels: list[str] | None) -> Scorer:
+    """A scorer that reads an Apply scoring's results (the same run gives the same text the same score), so
+    "Keep watching this" turns a scored file into a monitor without scoring it again."""
+    frame = pd.read_csv(scored_file, dtype=str, keep_default_na=False)
+    columns = [f"p_{label}" for label in labels or []]
+    have = bool(columns) and all(c in frame.columns for c in columns)
+    table = frame.set_index(text_column, drop=False)
+    table = table[~table.index.duplicated()]
+
+    def score(texts: list[str]) -> tuple:
+        rows = table.reindex(texts)
+        if rows["predicted"].isna().any():
+            missing = texts[int(np.flatnonzero(rows["predicted"].isna().to_numpy())[0])]
+            raise ScoresMissing(f"The scored file has no score for the text {missing[:60]!r}.")
+        confidence = rows["confidence"].astype(float).tolist()
+        if not have:
+            return rows["predicted"].tolist(), confidence
+        return rows["predicted"].tolist(), confidence, rows[columns].astype(float).to_numpy()
+
+    return score
+
+
+def score_all(texts: list[str], scorer: Scorer, chunk: int = 2000) -> tuple[list, list, list]:
+    """Labels, confidences and probability rows (None each where the scorer gives none), `chunk` at a time."""
+    predicted, confidence, probs = [], [], []
+    for start in range(0, len(texts), chunk):
+        got = scorer(texts[start : start + chunk])
+        predicted += list(got[0])
+        confidence += [float(c) for c in got[1]]
+        probs += [list(map(float, row)) for row in got[2]] if len(got) > 2 else [None] * len(got[0])
+    return predicted, confidence, probs

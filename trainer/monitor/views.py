@@ -1,0 +1,76 @@
+"""What the Monitors page reads of a monitor besides its trend and alerts: the texts behind an alert, the
+rows to label, the latest batches' confidence against the run's validation texts, what retention kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trainer.monitor.monitor import Monitor
+
+
+def examples(monitor: Monitor, alert: dict, limit: int = 8) -> list[str]:
+    """Texts behind an alert: its bucket, group and label (texts past retention are gone)."""
+    unit, start = monitor.settings.bucket, pd.Timestamp(alert["bucket_start"])
+    group = alert.get("group")
+    where = " AND grp = ?" if group else ""
+    with monitor.store.connect() as con:
+        rows = con.execute(f"SELECT body FROM scored WHERE date_trunc('{unit}', happened) = ? AND predicted = ? "
+                           f"AND body IS NOT NULL{where} ORDER BY confidence DESC LIMIT {int(limit)}",
+                           [start.to_pydatetime(), alert["label"], *([group] if group else [])]).fetchall()  # fmt: skip
+    return [r[0] for r in rows]
+
+
+def texts_in(
+    monitor: Monitor, start: pd.Timestamp, end: pd.Timestamp, group: str | None, limit: int = 12
+) -> list[str]:
+    where = " AND grp = ?" if group else ""
+    with monitor.store.connect() as con:
+        rows = con.execute(f"SELECT body FROM scored WHERE happened >= ? AND happened < ? AND body IS NOT NULL"
+                           f"{where} ORDER BY row_key LIMIT {int(limit)}",
+                           [start.to_pydatetime(), end.to_pydatetime(), *([group] if group else [])]).fetchall()  # fmt: skip
+    return [r[0] for r in rows]
+
+
+def least_certain(monitor: Monitor, limit: int = 200) -> pd.DataFrame:
+    """The stored rows the model was least sure of, for the labelling round trip."""
+    with monitor.store.connect() as con:
+        return con.execute("SELECT happened AS time, grp AS \"group\", body AS text, predicted, confidence "
+                           f"FROM scored WHERE body IS NOT NULL ORDER BY confidence, row_key LIMIT {int(limit)}").df()  # fmt: skip
+
+
+def confidences(monitor: Monitor, last_batches: int = 2) -> np.ndarray:
+    with monitor.store.connect() as con:
+        rows = con.execute("SELECT confidence FROM scored WHERE batch > (SELECT coalesce(max(id), 0) FROM batches) - ?",
+                           [int(last_batches)]).fetchall()  # fmt: skip
+    return np.array([r[0] for r in rows], dtype=np.float64)
+
+
+def drift(monitor: Monitor, last_batches: int = 2) -> Any:
+    """How the latest batches' confidence compares with the run's validation texts (trends.drift)."""
+    from trainer.apply.score import CONFIDENCE_QUANTILE
+    from trainer.apply.trends import drift
+    from trainer.runs import load_run
+
+    confidence = confidences(monitor, last_batches)
+    run = load_run(Path(monitor.settings.run))
+    if run.folder.trust_file.exists():
+        saved = np.load(run.folder.trust_file)
+        validation, cut = saved["validation_confidence"], float(saved["confidence"])
+    else:
+        probs = run.folder.read_array(run.folder.probs_file("validation"))
+        _, probs = run.adapter.stored_per_input(None, probs, run.folder.load_split("validation"))
+        validation = np.asarray(probs).max(1) if probs is not None else np.array([])
+        cut = float(np.quantile(validation, CONFIDENCE_QUANTILE)) if len(validation) else 0.0
+    expected = float((validation < cut).mean()) if len(validation) else 0.0
+    untrusted = float((confidence < cut).mean()) if len(confidence) else 0.0
+    return drift(confidence, validation, untrusted, expected)
+
+
+def texts_kept(monitor: Monitor) -> tuple[int, int]:
+    """(rows whose text is kept, rows)."""
+    with monitor.store.connect() as con:
+        return tuple(int(v) for v in con.execute("SELECT count(body), count(*) FROM scored").fetchone())
