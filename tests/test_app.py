@@ -335,6 +335,12 @@ def test_export_offers_model_predictions_metrics_and_report(trained_runs, monkey
     labels = [b.proto.label for b in at.get("download_button")]
     assert any("model" in x for x in labels) and any("predictions" in x for x in labels)
     assert any("metrics" in x for x in labels) and {"HTML", "Markdown"} <= set(labels)
+    assert "Serve it over HTTP" in [s.value for s in at.subheader]
+    code = " ".join(c.value for c in at.code)
+    assert (
+        f"python -m trainer serve {Path(text_run).name}" in code
+        and "curl -s http://127.0.0.1:8000/predict" in code
+    )
 
 
 def wait_for_background(at: AppTest) -> AppTest:

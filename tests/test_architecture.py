@@ -152,6 +152,7 @@ LAYERS = (
     ("trainer.train", "trainer.inspect", "trainer.access"),  # fine-tuning; looking into a run; who may
     ("trainer.apply",),  # scoring new text, trends, labelling
     ("trainer.monitor",),  # streams of new text in DuckDB, alerting as they grow
+    ("trainer.serve",),  # a run behind an HTTP API, feeding a monitor
     ("trainer.jobs",),  # every long computation in its own process
     ("trainer.cli",),  # the command line
     ("trainer.__main__",),  # python -m trainer

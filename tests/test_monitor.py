@@ -288,6 +288,8 @@ def test_the_monitor_command_line(tmp_path, tiny_model_dir):
     done = cli("monitor", "add", "news", tmp_path / "weeks")
     assert done.returncode == 0 and done.stdout.count("rows read") == 4, done.stderr
     assert cli("monitor", "add", "news", tmp_path / "weeks").stdout.strip() == "nothing new to add"
+    with monitors.Monitor(runs_dir, "news").store.connect() as con:  # the run's label probabilities are kept
+        assert con.execute("SELECT count(probs) FROM scored").fetchone()[0] == 480
     shown = json.loads(cli("monitor", "show", "news", "--json").stdout)
     assert shown["rows"] == 480 and len(shown["batches"]) == 4 and len(shown["buckets"]) == 4
     assert {s["label"] for s in shown["shares"]} <= {"negative", "neutral", "positive"}

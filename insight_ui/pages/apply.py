@@ -392,7 +392,7 @@ def keep_watching(run: Run, scoring: Scoring, results: dict) -> None:
     )
     settings = monitors.Settings(name, str(run.path), spec.text_column, spec.time_column, spec.group_column,
                                  None, results.get("bucket", "week"), auth.me().id, labels=list(run.labels)
-                                 if run.adapter.name == "text" else None)  # fmt: skip
+                                 if not run.adapter.inputs_are_words else None)  # fmt: skip
     try:
         monitor = monitors.create(state.runs_dir(), settings)
         with st.spinner("Storing the scored rows in the monitor…"):

@@ -113,6 +113,31 @@ def usage(run) -> None:
         st.code(report.markdown_report(run), language="markdown")
 
 
+def serving(run) -> None:
+    """The run behind an HTTP API: the commands, the address and a curl line (see the README's Serve)."""
+    st.subheader("Serve it over HTTP")
+    st.caption(
+        "Other systems (a ticketing tool, a news feed) call the model over HTTP: FastAPI on uvicorn, "
+        "concurrent requests batched into one pass, a bearer token per caller, Prometheus metrics, "
+        "interactive docs at /docs. Add --monitor NAME to store every served text in a monitor."
+    )
+    folder = run.path.name
+    st.code(
+        "python -m trainer tokens create my-system      # prints the token once\n"
+        f"python -m trainer serve {folder} --host 127.0.0.1 --port 8000",
+        language="bash",
+    )
+    sample = "Your text here" if not run.adapter.inputs_are_words else "Anna Schmidt flew to Paris"
+    st.markdown(
+        "Address: `http://127.0.0.1:8000` (endpoints `/predict`, `/explain`, `/health`, `/info`, `/metrics`)"
+    )
+    st.code(
+        'curl -s http://127.0.0.1:8000/predict -H "Authorization: Bearer $TOKEN" '
+        f"-H 'Content-Type: application/json' -d '{{\"inputs\": [\"{sample}\"]}}'",
+        language="bash",
+    )
+
+
 def render() -> None:
     run = run_selector("export_run")
     if run is None:
@@ -120,6 +145,7 @@ def render() -> None:
         return
     downloads(run)
     usage(run)
+    serving(run)
 
 
 layout.page("Export", INTRO, render)

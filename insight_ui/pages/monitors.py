@@ -162,8 +162,9 @@ def how_alerts_are_raised(bucket: str) -> None:
             "down is one event), on the model's probabilities where it gives them. The "
             f"{ALPHA:.0%} significance level is shared over the groups, so when nothing changes a {bucket} "
             f"raises a false alarm at most 1 time in 100. A {bucket} that is still filling is tested at a "
-            f"stricter level ({PARTIAL:.0%} of the level, halved at each further look) and its alert says so; "
-            f"once the {bucket} is complete it is tested once more with the rest. A {bucket} needs 10 texts, "
+            f"stricter level ({PARTIAL / 2:.0%} of the level, then half of that at each further look) and its "
+            f"alert says so; once the {bucket} is complete it is tested once more at {1 - PARTIAL:.0%} of the "
+            f"level. So testing a {bucket} again as it fills keeps the rate. A {bucket} needs 10 texts, "
             "and its baseline 30, to be tested."
         )
         table = pd.DataFrame(shown_power())

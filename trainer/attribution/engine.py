@@ -73,6 +73,25 @@ class Explanation:
     word_index: int | None = None  # token task: the explained word
     method: str = "integrated_gradients"
 
+    def to_record(self) -> dict:
+        """The plain record of this explanation (`explain --json` and the service's /explain)."""
+        faith = self.faithfulness
+        return {
+            "text": self.text,
+            "predicted": self.predicted,
+            "probabilities": self.probabilities,
+            "target": self.target,
+            "words": self.words,
+            "scores": self.scores,
+            "delta": self.delta,
+            "relative_delta": self.relative_delta,
+            "n_steps": self.n_steps,
+            "trust": self.trust,
+            "comprehensiveness": faith.comprehensiveness if faith else None,
+            "sufficiency": faith.sufficiency if faith else None,
+            **({"word_index": self.word_index} if self.word_index is not None else {}),
+        }
+
     @property
     def comprehensiveness(self) -> float | None:
         return self.faithfulness.comprehensiveness if self.faithfulness else None

@@ -26,6 +26,8 @@ from trainer.cli import (
     predict,
     runs,
     score,
+    serve,
+    tokens,
     users,
 )
 from trainer.cli.common import EXIT_FAILED, EXIT_USAGE, CliError
@@ -42,6 +44,8 @@ COMMANDS = (
     compare,
     issues,
     explain,
+    serve,
+    tokens,
     users,
     audit,
 )  # help order

@@ -22,22 +22,7 @@ def _inputs(args: argparse.Namespace, model: Any) -> list:
 
 def explanation_record(exp: Any) -> dict:
     """The JSON line for one explanation (keys promised in the README)."""
-    faith = exp.faithfulness
-    return {
-        "text": exp.text,
-        "predicted": exp.predicted,
-        "probabilities": exp.probabilities,
-        "target": exp.target,
-        "words": exp.words,
-        "scores": exp.scores,
-        "delta": exp.delta,
-        "relative_delta": exp.relative_delta,
-        "n_steps": exp.n_steps,
-        "trust": exp.trust,
-        "comprehensiveness": faith.comprehensiveness if faith else None,
-        "sufficiency": faith.sufficiency if faith else None,
-        **({"word_index": exp.word_index} if exp.word_index is not None else {}),
-    }
+    return exp.to_record()
 
 
 def _print_human(exp: Any) -> None:

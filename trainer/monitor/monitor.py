@@ -173,6 +173,11 @@ class Monitor:
                                    f"{', '.join(chunk.columns)}.")  # fmt: skip
             frames.append(chunk)
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return self.add_frame(frame, scorer, label or path.name, fingerprint(path))
+
+    def add_frame(self, frame: pd.DataFrame, scorer: Scorer | None, label: str, print_: str) -> Batch:
+        """Add rows (with the monitor's columns) as one batch, remembered by `print_` (a file's fingerprint)."""
+        settings = self.settings
         read = len(frame)
         if frame.empty:
             return Batch(0, 0, 0, [])
@@ -195,8 +200,7 @@ class Monitor:
         with self.store.transaction() as con:
             (batch,) = con.execute("SELECT coalesce(max(id), 0) + 1 FROM batches").fetchone()
             con.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
-                        [batch, time.time(), label or path.name, fingerprint(path),
-                         read, len(rows)])  # fmt: skip
+                        [batch, time.time(), label, print_, read, len(rows)])  # fmt: skip
             con.register("fresh", rows)
             con.execute("INSERT INTO scored SELECT row_key, ?, happened, grp, body, predicted, confidence, "
                         "CAST(probs AS DOUBLE PRECISION[]) FROM fresh ON CONFLICT DO NOTHING", [batch])  # fmt: skip

@@ -23,7 +23,7 @@ def scorer_of(run: str | Path) -> tuple[Scorer, list[str] | None]:
 
     model = RunModel.load(Path(run))
     task = model.adapter
-    labels = list(model.labels) if task.name == "text" else None
+    labels = list(model.labels) if not task.inputs_are_words else None
 
     def score(texts: list[str]) -> tuple:
         inputs = [task.read_input(t) for t in texts]

@@ -1,0 +1,109 @@
+"""Bearer tokens for the HTTP service: `python -m trainer tokens create NAME [--person ID]|list|revoke NAME`.
+
+A token is 32 random bytes (`secrets.token_urlsafe`), shown once when created; only its SHA-256 is kept,
+in `<runs>/.access/tokens.json` (mode 0600), with the person it acts for. A random token of this length
+needs no slow hash (that is for passwords people choose). The service re-reads the file when it changes,
+so a revoked token is refused on its next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainer.runs import procs
+from trainer.runs.folder import access_dir
+from trainer.runs.store import read_json, write_json
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+PREFIX = "insight_"
+
+
+class TokenError(ValueError):
+    """A request about tokens that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class Token:
+    name: str
+    person: str
+    created: float
+    revoked: float | None
+
+
+def tokens_file(runs_dir: Path) -> Path:
+    return access_dir(runs_dir) / "tokens.json"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _read(runs_dir: Path) -> dict[str, dict]:
+    data = read_json(tokens_file(runs_dir), {}) or {}
+    return data if isinstance(data, dict) else {}
+
+
+def create(runs_dir: Path, name: str, person: str) -> str:
+    """A new token for `person`; returns the secret (it is not stored and cannot be shown again)."""
+    if not NAME_RE.match(name):
+        raise TokenError(f"{name!r} cannot be a token name: use letters, digits, '.', '_', '-' or '@'.")
+    secret = PREFIX + secrets.token_urlsafe(32)
+    path = tokens_file(runs_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with procs.locked(access_dir(runs_dir) / "tokens.lock"):
+        data = _read(runs_dir)
+        if name in data and not data[name].get("revoked"):
+            raise TokenError(
+                f"There is already a token called {name}. Revoke it first, or pick another name."
+            )
+        data[name] = {"hash": _digest(secret), "person": person, "created": time.time(), "revoked": None}
+        write_json(path, data, private=True)
+    return secret
+
+
+def listed(runs_dir: Path) -> list[Token]:
+    return [Token(n, v.get("person", ""), float(v.get("created") or 0), v.get("revoked"))
+            for n, v in sorted(_read(runs_dir).items())]  # fmt: skip
+
+
+def revoke(runs_dir: Path, name: str) -> None:
+    with procs.locked(access_dir(runs_dir) / "tokens.lock"):
+        data = _read(runs_dir)
+        if name not in data:
+            raise TokenError(f"There is no token called {name}. See `python -m trainer tokens list`.")
+        data[name]["revoked"] = data[name].get("revoked") or time.time()
+        write_json(tokens_file(runs_dir), data, private=True)
+
+
+class Verifier:
+    """Checks bearer tokens against the file, read again whenever it changes."""
+
+    def __init__(self, runs_dir: Path) -> None:
+        self.path = tokens_file(runs_dir)
+        self.runs_dir = Path(runs_dir)
+        self._stamp: tuple | None = None
+        self._by_hash: dict[str, Token] = {}
+
+    def _load(self) -> None:
+        try:
+            stat = self.path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except FileNotFoundError:
+            stamp = None
+        if stamp == self._stamp:
+            return
+        data = _read(self.runs_dir)
+        self._by_hash = {v["hash"]: Token(n, v.get("person", ""), float(v.get("created") or 0), v.get("revoked"))
+                         for n, v in data.items() if isinstance(v, dict) and "hash" in v}  # fmt: skip
+        self._stamp = stamp
+
+    def verify(self, secret: str) -> Token | None:
+        """The live token `secret` is, or None (unknown or revoked)."""
+        self._load()
+        found = self._by_hash.get(_digest(secret))
+        return found if found and not found.revoked else None
