@@ -262,3 +262,15 @@ def test_each_worker_claims_its_own_gpu():
     assert app.claim_gpu(1, key) is None  # one GPU or none: nothing to share out
     assert [app.claim_gpu(3, key) for _ in range(3)] == [0, 1, 2]
     assert app.claim_gpu(3, key) in (0, 1, 2)  # a fourth worker shares one
+
+
+def test_a_token_past_its_rate_is_refused_until_the_minute_refills(monkeypatch):
+    from trainer.serve import service
+
+    now = [1000.0]
+    monkeypatch.setattr(service.time, "monotonic", lambda: now[0])
+    buckets: dict = {}
+    assert all(service._allowed(buckets, "ci", 3) for _ in range(3))
+    assert not service._allowed(buckets, "ci", 3) and service._allowed(buckets, "other", 3)
+    now[0] += 20  # a third of a minute: one request's worth
+    assert service._allowed(buckets, "ci", 3) and not service._allowed(buckets, "ci", 3)
