@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import auth, layout, state
-from insight_ui.safe import md
+from insight_ui.safe import md, trim
 from insight_ui.wording import in_app
 from trainer.access import quotas
+from trainer.apply import labelling
 from trainer.data import DataError
 from trainer.prepare import prepare
 from trainer.runs import Run
@@ -38,3 +39,25 @@ def start_new_run(run: Run, name: str, combined: pd.DataFrame) -> None:
     auth.record("start", job_id, name=f"{run.info.name}-plus-labeled", model=str(config.model))
     state.put(state.CURRENT_JOB, job_id)
     layout.go("train")
+
+
+def labeled_upload(run: Run, key: str) -> pd.DataFrame | None:
+    """The uploader for the file a person labeled; the run's data plus its rows (said, with the rows that
+    are already held-out examples of the run), or None until a readable file is there."""
+    words = run.adapter.inputs_are_words
+    labeled = st.file_uploader("Upload the labeled file", key=key, type=["csv", "tsv", "jsonl"])
+    if labeled is None:
+        return None
+    try:
+        rows, said = labelling.read_labeled((labeled.name, labeled.getvalue()), words, run.labels)
+    except DataError as exc:
+        st.error(md(in_app(exc.message)), icon=":material/error:")
+        return None
+    combined = labelling.combined_dataset(run, rows)
+    st.success(md(f"{said} With the run's data: {len(combined):,} rows."), icon=":material/check:")
+    held_out = labelling.held_out_matches(run, rows)
+    if held_out:
+        st.info(md(f"{len(held_out):,} labeled rows are already validation or test examples of this run "
+                   f"(the first: “{trim(held_out[0], 80)}”). They keep their labels there and are not "
+                   "trained on, so the new run is tested on the same examples."), icon=":material/info:")  # fmt: skip
+    return combined

@@ -15,7 +15,7 @@ import streamlit as st
 
 from insight_ui import auth, layout, state
 from insight_ui.components import background
-from insight_ui.components.retrain import start_new_run
+from insight_ui.components.retrain import labeled_upload, start_new_run
 from insight_ui.components.runs import run_selector
 from insight_ui.components.trend_charts import confidence_chart, trend_chart
 from insight_ui.reads import datasets
@@ -329,21 +329,9 @@ def labelling_section(run: Run, results: dict, scoring: Scoring) -> None:
     frame = labelling.labelling_frame(labelling.rows_to_label(results, choice, int(limit)), words)
     c.download_button("Download to label", csv_bytes(frame), file_name=f"{scoring.name}-to-label.csv",
                       mime="text/csv", icon=":material/download:", on_click="ignore", key="apply_label_dl")  # fmt: skip
-    labeled = st.file_uploader("Upload the labeled file", key="apply_labeled", type=["csv", "tsv", "jsonl"])
-    if labeled is None:
+    combined = labeled_upload(run, "apply_labeled")
+    if combined is None:
         return
-    try:
-        rows, said = labelling.read_labeled((labeled.name, labeled.getvalue()), words, run.labels)
-    except DataError as exc:
-        st.error(md(in_app(exc.message)), icon=":material/error:")
-        return
-    combined = labelling.combined_dataset(run, rows)
-    st.success(md(f"{said} With the run's data: {len(combined):,} rows."), icon=":material/check:")
-    held_out = labelling.held_out_matches(run, rows)
-    if held_out:
-        st.info(md(f"{len(held_out):,} labeled rows are already validation or test examples of this run "
-                   f"(the first: “{trim(held_out[0], 80)}”). They keep their labels there and are not "
-                   "trained on, so the new run is tested on the same examples."), icon=":material/info:")  # fmt: skip
     name = f"{run.path.name}-plus-labeled.csv"
     left, right = st.columns(2)
     if left.button("Train a new run on it (same settings)", type="primary", icon=":material/model_training:",
@@ -387,9 +375,7 @@ def keep_watching(run: Run, scoring: Scoring, results: dict) -> None:
         or "stream"
     )
     taken = set(monitors.names(state.runs_dir()))
-    name = next(
-        f"{stem}-{i}" if i else stem for i in range(1000) if (f"{stem}-{i}" if i else stem) not in taken
-    )
+    name = next(n for n in (stem, *(f"{stem}-{i}" for i in range(1, 1000))) if n not in taken)
     settings = monitors.Settings(name, str(run.path), spec.text_column, spec.time_column, spec.group_column,
                                  None, results.get("bucket", "week"), auth.me().id, labels=list(run.labels)
                                  if not run.adapter.inputs_are_words else None)  # fmt: skip

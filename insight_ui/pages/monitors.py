@@ -13,12 +13,11 @@ import streamlit as st
 
 from insight_ui import auth, layout, state
 from insight_ui.components import monitor_intake as intake
-from insight_ui.components.retrain import start_new_run
+from insight_ui.components.retrain import labeled_upload, start_new_run
 from insight_ui.components.runs import finished_runs
 from insight_ui.components.trend_charts import trend_chart
 from insight_ui.reads import datasets
 from insight_ui.safe import md, md_code, trim
-from insight_ui.wording import in_app
 from trainer.apply import labelling
 from trainer.apply.simulate import shown_power
 from trainer.apply.trends import (
@@ -27,7 +26,6 @@ from trainer.apply.trends import (
     BASELINE,
     PARTIAL,
 )
-from trainer.data import DataError
 from trainer.data.safe_csv import csv_bytes
 from trainer.monitor import monitor as monitors
 from trainer.monitor import views
@@ -108,7 +106,7 @@ def badge(monitor: monitors.Monitor) -> set[tuple]:
     return mine
 
 
-def batches_section(monitor: monitors.Monitor) -> None:
+def batches_section(monitor: monitors.Monitor, batches: list[dict]) -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         files = st.file_uploader("Add a batch of new text", accept_multiple_files=True,
@@ -123,7 +121,7 @@ def batches_section(monitor: monitors.Monitor) -> None:
     with right:
         st.markdown("**From the command line or a scheduler**")
         st.code(f"python -m trainer monitor add {monitor.name} FILE_OR_FOLDER", language="bash")
-        from_sample = any(b["source"].startswith("market_news week of") for b in monitor.batches())
+        from_sample = any(b["source"].startswith("market_news week of") for b in batches)
         next_week = from_sample and st.button(
             "Add the next week of the sample", icon=":material/skip_next:", key="monitor_next_week"
         )
@@ -248,8 +246,7 @@ def drift_section(monitor: monitors.Monitor) -> None:
         box(md(verdict.sentence), icon=":material/compare_arrows:")
 
 
-def batches_table(monitor: monitors.Monitor) -> None:
-    batches = monitor.batches()
+def batches_table(monitor: monitors.Monitor, batches: list[dict]) -> None:
     st.subheader(f"Batches received ({len(batches)})")
     if batches:
         frame = pd.DataFrame(batches)
@@ -283,16 +280,9 @@ def labelling_section(monitor: monitors.Monitor) -> None:
     frame = labelling.labelling_frame(rows, words)
     st.download_button(f"Download {len(frame)} rows to label", csv_bytes(frame), file_name=f"{monitor.name}-to-label.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore", key="monitor_label_dl")  # fmt: skip
-    labeled = st.file_uploader("Upload the labeled file", key="monitor_labeled", type=["csv", "tsv", "jsonl"])
-    if labeled is None:
+    combined = labeled_upload(run, "monitor_labeled")
+    if combined is None:
         return
-    try:
-        taken, sentence = labelling.read_labeled((labeled.name, labeled.getvalue()), words, run.labels)
-    except DataError as exc:
-        st.error(md(in_app(exc.message)), icon=":material/error:")
-        return
-    combined = labelling.combined_dataset(run, taken)
-    st.success(md(f"{sentence} With the run's data: {len(combined):,} rows."), icon=":material/check:")
     if st.button("Train a new run on it (same settings)", type="primary", icon=":material/model_training:",
                  key="monitor_train"):  # fmt: skip
         start_new_run(run, f"{run.path.name}-plus-labeled.csv", combined)
@@ -300,8 +290,6 @@ def labelling_section(monitor: monitors.Monitor) -> None:
 
 def rescore_section(monitor: monitors.Monitor) -> None:
     """Another run scores the history beside the current one; switch when its trends look right."""
-    from trainer.apply.trends import shares
-
     st.subheader("A new model for this stream")
     others = [r for r in finished_runs() if str(r.path) != str(Path(monitor.settings.run))]
     if not others:
@@ -321,11 +309,7 @@ def rescore_section(monitor: monitors.Monitor) -> None:
     rescored = monitor.rescored_run()
     if not rescored:
         return
-    side = monitor.compare_counts()
-    overall = side[side["group"] == ALL_GROUPS]
-    table = shares(overall.assign(group=overall["run"])).assign(
-        bucket=lambda f: f["bucket"].dt.date.astype(str)
-    )
+    table = views.side_by_side(monitor).assign(bucket=lambda f: f["bucket"].dt.date.astype(str))
     names = {"current": Path(monitor.settings.run).name, "rescored": Path(rescored).name}
     columns = st.columns(2)
     all_labels = sorted(table["label"].unique())
@@ -385,22 +369,21 @@ def render() -> None:
         return
     st.header(md(monitor.name), divider="gray")
     new = badge(monitor)
-    counts = monitor.counts()
-    alerts = monitor.alerts()
+    counts, alerts, batches = monitor.counts(), monitor.alerts(), monitor.batches()  # read once per rerun
     a, b, c, d = st.columns(4)
     a.metric("Rows", f"{monitor.row_count():,}", border=True)
-    b.metric("Batches", f"{len(monitor.batches()):,}", border=True)
+    b.metric("Batches", f"{len(batches):,}", border=True)
     c.metric(
         f"{monitor.settings.bucket.capitalize()}s",
         f"{counts['bucket'].nunique() if not counts.empty else 0}",
         border=True,
     )
     d.metric("Alerts", f"{len(alerts)}", border=True)
-    batches_section(monitor)
+    batches_section(monitor, batches)
     trend_section(monitor, counts, alerts)
     alerts_section(monitor, alerts, new)
     drift_section(monitor)
-    batches_table(monitor)
+    batches_table(monitor, batches)
     labelling_section(monitor)
     rescore_section(monitor)
     settings_section(monitor)

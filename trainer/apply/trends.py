@@ -122,13 +122,6 @@ class Alert:
         return asdict(self)
 
 
-def _labels_and_table(counts: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
-    table = counts.pivot_table(
-        index=["group", "bucket"], columns="label", values="n", aggfunc="sum", fill_value=0
-    )
-    return [str(c) for c in table.columns], table
-
-
 @dataclass
 class Moments:
     """What the rule needs of one series' bucket: its text count, and the sums of each text's label
@@ -183,10 +176,18 @@ def joint_test(base: Moments, now: Moments) -> tuple[float, np.ndarray]:
     return float(chi2.sf(statistic, int(keep.sum()))), z
 
 
-def moments_from_counts(counts: pd.DataFrame) -> tuple[list[str], dict[tuple[str, pd.Timestamp], Moments]]:
-    """Per-bucket counts (bucket, group, label, n) as one-hot moments per (group, bucket)."""
-    labels, table = _labels_and_table(counts)
-    return labels, {(str(g), pd.Timestamp(b)): Moments.of_counts(row) for (g, b), row in zip(table.index, table.to_numpy(), strict=True)}  # fmt: skip
+def moments_from_counts(
+    counts: pd.DataFrame, labels: list[str] | None = None
+) -> tuple[list[str], dict[tuple[str, pd.Timestamp], Moments]]:
+    """Per-bucket counts (bucket, group, label, n) as one-hot moments per (group, bucket), the labels in
+    the order given (by default sorted)."""
+    table = counts.pivot_table(
+        index=["group", "bucket"], columns="label", values="n", aggfunc="sum", fill_value=0
+    )
+    if labels is not None:
+        table = table.reindex(columns=labels, fill_value=0)
+    per = {(str(g), pd.Timestamp(b)): Moments.of_counts(row) for (g, b), row in zip(table.index, table.to_numpy(), strict=True)}  # fmt: skip
+    return [str(c) for c in table.columns], per
 
 
 def _reported(labels: list[str], z: np.ndarray, level: float) -> list[int]:

@@ -112,6 +112,7 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
         print(f"{args.name}: webhook {monitor.settings.webhook or 'none'}, texts kept "
               f"{f'{kept} days' if kept else 'for ever'}")  # fmt: skip
     elif args.action == "rescore":
+        from trainer.monitor import views
         from trainer.runs import find_run, load_run
 
         monitor = monitors.Monitor(folder, args.name)
@@ -120,7 +121,7 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
             raise CliError(f"{run_dir.name} has no model yet: rescoring needs a finished run.")
         count = monitor.rescore(run_dir.resolve())
         print(f"rescored {count:,} texts with {run_dir.name}")
-        _print_side_by_side(monitor.compare_counts())
+        _print_side_by_side(views.side_by_side(monitor))
         if args.switch:
             raised = monitor.switch()
             print(f"{args.name} now uses {run_dir.name}; {raised} alerts over its history under it")
@@ -180,13 +181,9 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
     return EXIT_OK
 
 
-def _print_side_by_side(counts) -> None:
-    from trainer.apply.trends import ALL_GROUPS, shares
-
-    if counts.empty or counts["run"].nunique() < 2:
+def _print_side_by_side(table) -> None:
+    if table.empty or table["group"].nunique() < 2:
         return
-    overall = counts[counts["group"] == ALL_GROUPS]
-    table = shares(overall.assign(group=overall["run"]))  # each run's shares per bucket
     wide = table.pivot_table(index="bucket", columns=["label", "group"], values="share", fill_value=0.0)
     print("share of each label per bucket, current run | rescored run:")
     for bucket, row in wide.iterrows():

@@ -31,6 +31,7 @@ from trainer.apply.trends import (
     Moments,
     alerts,
     bucket_starts,
+    moments_from_counts,
     parse_times,
 )
 from trainer.monitor.scorers import Scorer, score_all, scorer_of
@@ -238,13 +239,8 @@ class Monitor:
         and from each row's probabilities for the buckets the rule will test (`due`) and their baselines."""
         counts = self.counts(con)
         known = list(self.settings.labels or [])
-        labels = known + sorted(set(counts["label"]) - set(known))
+        labels, per = moments_from_counts(counts, known + sorted(set(counts["label"]) - set(known)))
         index = {label: i for i, label in enumerate(labels)}
-        per: dict = {}
-        for (group, bucket), frame in counts.groupby(["group", "bucket"]):
-            row = np.zeros(len(labels))
-            row[[index[label] for label in frame["label"]]] = frame["n"].to_numpy()
-            per[(str(group), pd.Timestamp(bucket))] = Moments.of_counts(row)
         if not known or not due:
             return labels, per
         series: dict[str, list[pd.Timestamp]] = {}

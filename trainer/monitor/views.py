@@ -74,3 +74,13 @@ def texts_kept(monitor: Monitor) -> tuple[int, int]:
     """(rows whose text is kept, rows)."""
     with monitor.store.connect() as con:
         return tuple(int(v) for v in con.execute("SELECT count(body), count(*) FROM scored").fetchone())
+
+
+def side_by_side(monitor: Monitor) -> pd.DataFrame:
+    """Each label's share per bucket over all groups, under the current run and under the rescoring run:
+    columns bucket, label, n, share, total, and group set to "current" or "rescored"."""
+    from trainer.apply.trends import ALL_GROUPS, shares
+
+    side = monitor.compare_counts()
+    overall = side[side["group"] == ALL_GROUPS]
+    return shares(overall.assign(group=overall["run"]).drop(columns="run"))
