@@ -107,6 +107,22 @@ def test_the_same_rows_twice_are_counted_once(tmp_path):
     )
 
 
+def test_two_batches_of_the_same_rows_at_once_count_them_once(tmp_path):
+    files = weeks(tmp_path / "weeks", count=1)
+    monitor = new_monitor(tmp_path / "runs")
+    other = monitors.Monitor(tmp_path / "runs", "news")  # a second caller (a double click, cron and the page)
+    raced = []
+
+    def racing(texts):  # the other batch lands while this one is being scored
+        if not raced:
+            raced.append(other.add(files[0], keyword_scorer))
+        return keyword_scorer(texts)
+
+    first = monitor.add(files[0], racing)
+    assert raced[0].added == 120 and (first.added, first.duplicates) == (0, 120)
+    assert monitor.row_count() == 120 and sum(b["rows_added"] for b in monitor.batches()) == 120
+
+
 KILLER = """
 import sys, time
 from pathlib import Path

@@ -199,10 +199,15 @@ class Monitor:
             "body": texts, "predicted": labels, "confidence": confidence, "probs": probs,
         })  # fmt: skip
         with self.store.transaction() as con:
+            con.register("fresh", rows)
+            # counted again under the lock: another batch of the same rows may have landed while these scored
+            (landed,) = con.execute(
+                "SELECT count(*) FROM fresh f JOIN scored s ON s.row_key = f.row_key"
+            ).fetchone()
+            added = len(rows) - int(landed)
             (batch,) = con.execute("SELECT coalesce(max(id), 0) + 1 FROM batches").fetchone()
             con.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
-                        [batch, time.time(), label, print_, read, len(rows)])  # fmt: skip
-            con.register("fresh", rows)
+                        [batch, time.time(), label, print_, read, added])  # fmt: skip
             con.execute("INSERT INTO scored SELECT row_key, ?, happened, grp, body, predicted, confidence, "
                         "CAST(probs AS DOUBLE PRECISION[]) FROM fresh ON CONFLICT DO NOTHING", [batch])  # fmt: skip
             touched = (
@@ -217,7 +222,7 @@ class Monitor:
             from trainer.monitor.notify import post
 
             webhook_error = post(settings.webhook, fresh_alerts, self.name)
-        return Batch(read, len(rows), read - len(rows), fresh_alerts, webhook_error)
+        return Batch(read, added, read - added, fresh_alerts, webhook_error)
 
     def counts(self, con: Any = None) -> pd.DataFrame:
         """Rows per (bucket, group, label), with every group together as ALL_GROUPS: one SQL query."""
