@@ -10,11 +10,13 @@ from typing import Any
 
 import streamlit as st
 
-from insight_ui import auth, state
+from insight_ui import auth, language, state
 from insight_ui.safe import md
 from insight_ui.wording import in_app
 from trainer.data import DataError
 from trainer.errors import friendly_error
+from trainer import i18n
+from trainer.i18n import tr
 
 log = logging.getLogger("insight_ui")
 
@@ -36,8 +38,8 @@ def friendly(exc: BaseException) -> str:
     if isinstance(exc, DataError):
         return in_app(exc.message)
     text = friendly_error(exc, "showing this page")
-    if text.startswith("Something unexpected"):
-        text += " The full details are in the server log; try again, or go back a step."
+    if text.startswith(tr("Something unexpected")):
+        text += tr(" The full details are in the server log; try again, or go back a step.")
     return text
 
 
@@ -65,6 +67,7 @@ def page(title: str, intro: str, body: Callable[[], None]) -> None:
     """Render one page: title, a short explanation, the sidebar summary, then `body` (guarded).
     Nobody gets past the sign-in (auth.gate) when sign-in is set up, whichever page they open."""
     state.init()
+    language.switch()
     auth.gate()
     st.title(title)
     st.markdown(intro)
@@ -76,21 +79,21 @@ def sidebar_summary() -> None:
     """What is loaded right now: the dataset, the current run, a running job."""
     with st.sidebar:
         dataset = state.get(state.DATASET)
-        st.caption("Dataset")
-        st.text(dataset[0] if dataset else "none yet")
+        st.caption(tr("Dataset"))
+        st.text(dataset[0] if dataset else tr("none yet"))
         current = state.get(state.CURRENT_RUN)
         if current and not auth.can_see(current):
             state.set_current_run(None)
             current = None
-        st.caption("Current run")
-        st.text(Path(current).name if current else "none yet")
+        st.caption(tr("Current run"))
+        st.text(Path(current).name if current else tr("none yet"))
         if state.job_manager().active():
             training_now()
         if auth.signed_in():
             person = auth.me()
-            st.caption("Signed in as")
-            st.text(person.shown + (" (admin)" if person.admin else ""))
-            if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+            st.caption(tr("Signed in as"))
+            st.text(person.shown + (tr(" (admin)") if person.admin else ""))
+            if st.button(tr("Sign out"), icon=":material/logout:", key="sign_out"):
                 auth.sign_out()  # OpenID Connect: st.logout sends the browser away to end the session
                 st.rerun()
 
@@ -99,13 +102,13 @@ def sidebar_summary() -> None:
 def training_now() -> None:
     """A small live progress bar in the sidebar while a job runs (on every page)."""
     active = state.job_manager().active()
-    st.caption("Training now")
+    st.caption(tr("Training now"))
     if not active:
-        st.text("done: see the Train page")
+        st.text(tr("done: see the Train page"))
         return
     job = active[0]
-    name = job.name if auth.can_see(job.run_dir) else "another person's job"
-    st.progress(job.progress, text=md(f"{name}: {job.status}, {job.progress:.0%}"))
+    name = job.name if auth.can_see(job.run_dir) else tr("another person's job")
+    st.progress(job.progress, text=md(tr("{name}: {status}, {share}", name=name, status=job.status, share=i18n.percent(job.progress))))
 
 
 def empty_state(message: str, page_key: str, label: str, icon: str = ":material/arrow_forward:") -> None:
