@@ -65,7 +65,8 @@ def test_words_are_exact_substrings_in_order_and_spans_rebuild_the_text(tricky) 
     assert hello.words == ["Hello", ",", "world", "!"]
     assert repeated.words == ["good", "good", "GOOD", "good"]
     assert accents.words == ["café", "naïve", "Zürich"] and "cafe" in accents.tokens  # uncased strips accents
-    assert chinese.words == list("这个手机很好")
+    assert chinese.words == ["这个", "手机", "很", "好"] and len(chinese.tokens) == 6  # a token per character
+    assert chinese.scores[0] == pytest.approx(sum(chinese.token_scores[:2]))  # 这个 = 这 + 个
     assert emoji.words == ["love", "it", "😍", "great😍"] and "[UNK]" in emoji.tokens
     assert long_word.words == ["antidisestablishmentarianism"] and len(long_word.tokens) > 3
     assert long_word.scores[0] == pytest.approx(sum(long_word.token_scores))

@@ -7,7 +7,7 @@ import json
 import pytest
 from data_helpers import balanced, labeled_rows, write_csv
 
-from trainer.data import choose_max_length
+from trainer.data import DataError, choose_max_length
 from trainer.prepare import prepare
 
 
@@ -48,14 +48,19 @@ def test_max_length_chosen_and_truncation_warned(tmp_path, tokenizer):
     )
 
 
-def test_unknown_words_warning_on_chinese_with_an_english_model(tmp_path, tokenizer):
+def test_chinese_text_with_an_english_model_is_an_error_that_says_how_to_add_a_model(tmp_path, tokenizer):
     rows = [{"文本": f"这个产品第{i}次非常好用", "标签": "正面" if i % 2 else "负面"} for i in range(40)]
-    report = prepare(write_csv(tmp_path / "zh.csv", rows), tokenizer=tokenizer).report
-    assert report.unk_share > 0.3
+    with pytest.raises(DataError) as caught:
+        prepare(write_csv(tmp_path / "zh.csv", rows), tokenizer=tokenizer)
+    report = caught.value.report
+    assert report.unk_share > 0.3 and not report.ok
     (warning,) = [w for w in report.warnings if "unknown to this model" in w]
     assert "multilingual or Chinese backbone" in warning
+    (error,) = report.errors
+    assert error.startswith("100% of the letters in this text are Chinese characters, which")
+    assert "does not read" in error and "bert-base-chinese" in error and "model.safetensors" in error
     english = prepare(balanced(tmp_path), tokenizer=tokenizer).report
-    assert english.unk_share == 0.0
+    assert english.unk_share == 0.0 and english.ok
 
 
 def test_model_max_length_caps_the_choice(tmp_path, tokenizer):

@@ -12,7 +12,13 @@ from trainer.i18n import messages, tr, trn
 def test_every_message_in_the_code_has_its_chinese():
     lacking = messages.missing("zh")
     shown = "\n".join(f"{key!r} ({', '.join(where[:2])})" for key, where in list(lacking.items())[:30])
-    assert lacking == {}, f"{len(lacking)} messages have no Chinese; run python -m trainer.i18n.messages:\n{shown}"
+    assert lacking == {}, (
+        f"{len(lacking)} messages have no Chinese; run python -m trainer.i18n.messages:\n{shown}"
+    )
+
+
+def test_every_message_is_a_literal_the_catalogue_can_hold():
+    assert messages.not_literal() == []
 
 
 def test_the_code_has_many_messages_and_finds_them_in_pages_and_trainer():

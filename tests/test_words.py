@@ -13,8 +13,10 @@ from trainer.attribution import (
 def test_word_rule_splits_punctuation_and_cjk_and_keeps_the_rest() -> None:
     assert words_of("Hello, world!") == ["Hello", ",", "world", "!"]
     assert words_of("don't stop") == ["don", "'", "t", "stop"]
-    assert words_of("这个手机很好") == list("这个手机很好")
-    assert words_of("手机 ok!") == ["手", "机", "ok", "!"]
+    assert words_of("这个手机很好") == ["这个", "手机", "很", "好"]
+    assert words_of("手机 ok!") == ["手机", "ok", "!"]
+    assert words_of("质量很好，我很满意。") == ["质量", "很", "好", "，", "我", "很", "满意", "。"]
+    assert words_of("iPhone的屏幕很好 great!") == ["iPhone", "的", "屏幕", "很", "好", "great", "!"]
     assert words_of("love it 😍 great😍") == ["love", "it", "😍", "great😍"]
     assert words_of("café naïve") == ["café", "naïve"]
     assert words_of("  a\tb\n") == ["a", "b"]

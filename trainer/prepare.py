@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -181,6 +182,9 @@ def prepare(
         measure(
             report, tokenizer, inputs, adapter.inputs_are_words, max_length, model_max_length, adapter.unit
         )
+        unread = reading_problem(tokenizer, inputs)
+        if unread:
+            raise fail(report, unread)
     else:
         report.max_length = max_length
     validation = adapter.to_split(val)
@@ -193,6 +197,46 @@ def prepare(
         report=report,
         text_column=columns[0],
         label_column=columns[1],
+    )
+
+
+def reading_problem(tokenizer: Any, inputs: list) -> str | None:
+    """Why the model cannot read this text (most of it is in a script its vocabulary lacks), with what to
+    do: the models that would read it, or how to add one; None when it reads it (or cannot be asked)."""
+    from trainer.i18n import scripts, tr
+    from trainer.model.catalog import model_root, models_reading
+    from trainer.model.loading import default_model_path
+
+    get_vocab = getattr(tokenizer, "get_vocab", None)
+    found = scripts.mostly(inputs)
+    if get_vocab is None or found is None:
+        return None
+    script, share = found
+    counts = scripts.vocab_scripts(get_vocab())
+    if scripts.reads(counts, script):
+        return None
+    where = str(getattr(tokenizer, "name_or_path", "") or "")
+    default = where and Path(where).resolve() == default_model_path().resolve()
+    model = tr("the default model (all-MiniLM-L6-v2)") if default or not where else Path(where).name
+    readers = [choice.name for choice in models_reading(script)]
+    if readers:
+        todo = tr("Choose a model that reads them: {models}.", models=", ".join(readers))
+    else:
+        todo = tr(
+            "Add a model that reads them: put a BERT-family model folder (config.json, tokenizer.json and "
+            "model.safetensors, as save_pretrained writes them; for Chinese, for example bert-base-chinese or "
+            "chinese-roberta-wwm-ext, downloaded elsewhere) in {root}, and choose it as the model: it is then "
+            "listed with the languages it reads.",
+            root=str(model_root()),
+        )
+    return tr(
+        "{share} of the letters in this text are {script}, which {model} does not read: its vocabulary holds "
+        "{known} tokens in them, so a model trained here could not read your data. {todo}",
+        share=f"{share:.0%}",
+        script=scripts.script_name(script),
+        model=model,
+        known=counts.get(script, 0),
+        todo=todo,
     )
 
 

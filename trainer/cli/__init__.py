@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from trainer import i18n
 from trainer.cli import (
     audit,
     cancel,
@@ -31,6 +32,7 @@ from trainer.cli import (
     users,
 )
 from trainer.cli.common import EXIT_FAILED, EXIT_USAGE, CliError
+from trainer.i18n import tr
 
 COMMANDS = (
     check,
@@ -58,6 +60,12 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m trainer", description="Insight: fine-tune and explain text classifiers.")
+    parser.add_argument(
+        "--lang",
+        choices=sorted(i18n.LANGUAGES),
+        default=i18n.DEFAULT,
+        help="the language of messages and reports: en (English) or zh (简体中文); default $INSIGHT_LANG or en",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for command in COMMANDS:
         command.add_parser(sub)
@@ -79,8 +87,27 @@ def _quiet_libraries() -> None:
         pass
 
 
+def asked_language(argv: Sequence[str]) -> str:
+    """The language `--lang` asks for (before the command), else $INSIGHT_LANG, else English."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return i18n.normalize(argv[i + 1]) or i18n.DEFAULT
+        if arg.startswith("--lang="):
+            return i18n.normalize(arg.split("=", 1)[1]) or i18n.DEFAULT
+        if not arg.startswith("-"):
+            break
+    return i18n.normalize(os.environ.get("INSIGHT_LANG")) or i18n.DEFAULT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 ok, 1 training failed, 2 bad input)."""
+    """Entry point; returns the exit code (0 ok, 1 training failed, 2 bad input). Messages and reports are
+    in the language `--lang` asks for, for this call only."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    with i18n.speaking(asked_language(argv)):
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     from trainer.data import DataError
     from trainer.model.loading import ModelError
 
@@ -94,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _quiet_libraries()
         return args.handler(args)
     except (CliError, DataError, ModelError, FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(tr("error: {message}", message=exc), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -3,9 +3,11 @@
 Two shapes of input reach Insight:
 
 * running text (text task): words are maximal runs of non-whitespace, split further so that every
-  punctuation character (BERT's rule: ASCII non-alphanumeric symbols and Unicode category P*) and
-  every CJK ideograph is its own word; letters, digits, accents, emoji and other symbols stay in
-  their run ("great😍" is one word). `word_spans` gives their (start, end) character spans.
+  punctuation character (BERT's rule: ASCII non-alphanumeric symbols and Unicode category P*) is its
+  own word and every run of CJK ideographs is cut into words by jieba's dictionary (这个 / 产品 / 很 /
+  好); letters, digits, accents, emoji and other symbols stay in their run ("great😍" is one word, and
+  "iPhone很好" is iPhone / 很 / 好). `word_spans` gives their (start, end) character spans. A model
+  reads Chinese a character at a time; the word scores are the sums over the characters of each word.
 * a sentence of pre-split words (token task): a cell is a JSON list or words separated by spaces
   (`split_words`); typed text is split the same way, and Chinese written without spaces becomes one
   word per character (`sentence_words`). `join_words` puts words back together for display.
@@ -13,7 +15,9 @@ Two shapes of input reach Insight:
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import math
 import unicodedata
 from collections.abc import Sequence
@@ -45,19 +49,48 @@ def is_cjk(ch: str) -> bool:
     return any(lo <= cp <= hi for lo, hi in _CJK_RANGES)
 
 
+@functools.cache
+def _segmenter() -> Any:
+    """jieba's tokenizer with its shipped dictionary, loaded once (about a second), quietly."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+@functools.lru_cache(maxsize=65536)
+def chinese_words(run: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each word of a run of CJK characters, by jieba (HMM on for words it does not list)."""
+    if len(run) == 1:
+        return ((0, 1),)
+    return tuple((start, end) for _, start, end in _segmenter().tokenize(run, HMM=True))
+
+
 def word_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each word: non-whitespace runs, punctuation and CJK characters on their own."""
+    """(start, end) of each word: non-whitespace runs, punctuation on its own, CJK runs cut into words."""
     spans: list[tuple[int, int]] = []
     start = None
+    cjk_start = None
     for i, ch in enumerate(text):
-        alone = is_punctuation(ch) or is_cjk(ch)
+        cjk = is_cjk(ch)
+        if cjk_start is not None and not cjk:
+            spans.extend((cjk_start + a, cjk_start + b) for a, b in chinese_words(text[cjk_start:i]))
+            cjk_start = None
+        alone = is_punctuation(ch) or cjk
         if (ch.isspace() or alone) and start is not None:
             spans.append((start, i))
             start = None
-        if alone:
+        if cjk:
+            if cjk_start is None:
+                cjk_start = i
+        elif alone:
             spans.append((i, i + 1))
         elif not ch.isspace() and start is None:
             start = i
+    if cjk_start is not None:
+        spans.extend((cjk_start + a, cjk_start + b) for a, b in chinese_words(text[cjk_start:]))
     if start is not None:
         spans.append((start, len(text)))
     return spans

@@ -150,7 +150,9 @@ def number(value: float | int, digits: int | None = None) -> str:
 
     if digits is None:
         return format_decimal(value, locale=LOCALES[language()])
-    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0", locale=LOCALES[language()])
+    return format_decimal(
+        value, format="#,##0." + "0" * digits if digits else "#,##0", locale=LOCALES[language()]
+    )
 
 
 def percent(value: float, digits: int = 0) -> str:

@@ -26,15 +26,42 @@ def source_files() -> list[Path]:
 
 def message_ids() -> dict[str, list[str]]:
     """Each message id in the code -> where it is used ("file:line"); plurals give their singular."""
+    import contextlib
+    import io
+
     from babel.messages.extract import extract
 
     found: dict[str, list[str]] = {}
     for path in source_files():
-        with path.open("rb") as fh:
+        with path.open("rb") as fh, contextlib.redirect_stderr(io.StringIO()):  # not_literal() reports those
             for line, message, _comments, _context in extract("python", fh, keywords=KEYWORDS):
                 singular = message[0] if isinstance(message, tuple | list) else message
                 if singular:
                     found.setdefault(singular, []).append(f"{path.relative_to(ROOT)}:{line}")
+    return found
+
+
+def not_literal() -> list[str]:
+    """Calls of tr/trn/N_ whose message is built in place ("file:line"): an f-string, `+`, `%` or
+    `.format` cannot be in the catalogue (placeholders go in the id; a constant is marked with N_)."""
+    import ast
+
+    found = []
+    for path in source_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in KEYWORDS
+            ):
+                continue
+            count = 2 if node.func.id == "trn" else 1
+            args = node.args[:count]
+            built = (ast.JoinedStr, ast.BinOp)
+            if len(args) < count or any(
+                isinstance(a, built) or (isinstance(a, ast.Call) and isinstance(a.func, ast.Attribute))
+                for a in args
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return found
 
 
@@ -51,7 +78,7 @@ def _po_string(text: str) -> str:
 def main() -> int:
     lang = sys.argv[1] if len(sys.argv) > 1 else "zh"
     for key, where in missing(lang).items():
-        print(f"#: {' '.join(where[:3])}\nmsgid {_po_string(key)}\nmsgstr \"\"\n")
+        print(f'#: {" ".join(where[:3])}\nmsgid {_po_string(key)}\nmsgstr ""\n')
     return 0
 
 

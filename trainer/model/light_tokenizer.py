@@ -37,6 +37,11 @@ class LightTokenizer:
         max_len = config.get("model_max_length")
         self.model_max_length = int(max_len) if isinstance(max_len, int | float) and max_len < HUGE else 512
         self.is_fast = True
+        self.name_or_path = str(folder)
+
+    def get_vocab(self) -> dict[str, int]:
+        """Token -> id, as a transformers tokenizer gives it."""
+        return self._tok.get_vocab()
 
     def __call__(
         self,
