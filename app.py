@@ -30,6 +30,8 @@ pages = {
     ],
 }
 if person.admin and auth.signed_in():  # who did what: for admins of a shared Insight
-    pages[tr("Share")].append(st.Page("insight_ui/pages/audit.py", title=tr("Audit"), icon=":material/history:"))
+    pages[tr("Share")].append(
+        st.Page("insight_ui/pages/audit.py", title=tr("Audit"), icon=":material/history:")
+    )
 
 st.navigation(pages, expanded=True).run()

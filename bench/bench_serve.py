@@ -25,7 +25,23 @@ sys.path.insert(0, str(ROOT))
 
 
 def texts(count: int) -> list[str]:
-    words = ["the", "order", "came", "late", "and", "the", "box", "was", "broken", "but", "support", "answered", "fast", "and", "kindly"]
+    words = [
+        "the",
+        "order",
+        "came",
+        "late",
+        "and",
+        "the",
+        "box",
+        "was",
+        "broken",
+        "but",
+        "support",
+        "answered",
+        "fast",
+        "and",
+        "kindly",
+    ]
     rng = np.random.default_rng(0)
     return [" ".join(rng.choice(words, size=int(rng.integers(8, 30)))) for _ in range(count)]
 

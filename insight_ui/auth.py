@@ -24,11 +24,12 @@ from insight_ui.safe import md
 from trainer.access import audit, owners, users
 from trainer.access.models import ModelNotAllowed, allowed_model
 from trainer.access.people import Person, admins, local_person
+from trainer.i18n import N_, tr
 
 NONE, OIDC, LOCAL = "none", "oidc", "local"
 LOCAL_ADDRESSES = {"127.0.0.1", "localhost", "::1"}
 PERSON = "signed_in"  # session key: {"id", "name", "admin", "since", "mode"}
-REFUSAL = (
+REFUSAL = N_(
     "Insight is listening on {address}, where others on the network can reach it, and no sign-in is set up. "
     "Set up sign-in first (an [auth] section in .streamlit/secrets.toml for your company's OpenID Connect "
     "provider, or accounts made with `python -m trainer users add NAME`: see “Sharing Insight with a team” in "
@@ -102,7 +103,7 @@ def _local_person() -> Person | None:
         return None
     if time.time() - float(known.get("since", 0)) > session_seconds():
         st.session_state.pop(PERSON, None)
-        st.session_state["sign_in_note"] = "Your session ended. Sign in again."
+        st.session_state["sign_in_note"] = N_("Your session ended. Sign in again.")  # gate() translates it
         return None
     return Person(known["id"], known.get("name", ""), bool(known.get("admin")))
 
@@ -120,33 +121,33 @@ def gate() -> Person:
     how = mode()
     if how == NONE:
         if exposed():
-            st.error(md(REFUSAL.format(address=listening_address() or "every network interface")),
+            st.error(md(tr(REFUSAL, address=listening_address() or tr("every network interface"))),
                      icon=":material/lock:")  # fmt: skip
             st.stop()
         return local_person()
     person = current()
     if person is not None:
         return person
-    st.title("Sign in to Insight")
+    st.title(tr("Sign in to Insight"))
     note = st.session_state.pop("sign_in_note", None)
     if note:
-        st.info(note, icon=":material/schedule:")
+        st.info(tr(note), icon=":material/schedule:")
     if how == OIDC:
         st.markdown(
-            "Insight is shared with your team: sign in with your organisation's account to see your work."
+            tr("Insight is shared with your team: sign in with your organisation's account to see your work.")
         )
-        if st.button("Sign in", type="primary", icon=":material/login:", key="sign_in"):
+        if st.button(tr("Sign in"), type="primary", icon=":material/login:", key="sign_in"):
             st.login()
         st.stop()
     with st.form("sign_in_form"):
-        name = st.text_input("Name", key="sign_in_name")
-        password = st.text_input("Password", type="password", key="sign_in_password")
-        pressed = st.form_submit_button("Sign in", type="primary", icon=":material/login:")
+        name = st.text_input(tr("Name"), key="sign_in_name")
+        password = st.text_input(tr("Password"), type="password", key="sign_in_password")
+        pressed = st.form_submit_button(tr("Sign in"), type="primary", icon=":material/login:")
     if pressed:
         account = users.verify(state.runs_dir(), name.strip(), password)
         if account is None:
             audit.record(state.runs_dir(), name.strip()[:64], "sign in refused")
-            st.error("Wrong name or password.", icon=":material/error:")
+            st.error(tr("Wrong name or password."), icon=":material/error:")
         else:
             _remember(Person(account.name, admin=_is_admin(account.name, account.admin)), LOCAL)
             st.rerun()

@@ -13,9 +13,9 @@ import streamlit as st
 from insight_ui import auth, language, state
 from insight_ui.safe import md
 from insight_ui.wording import in_app
+from trainer import i18n
 from trainer.data import DataError
 from trainer.errors import friendly_error
-from trainer import i18n
 from trainer.i18n import tr
 
 log = logging.getLogger("insight_ui")
@@ -108,7 +108,12 @@ def training_now() -> None:
         return
     job = active[0]
     name = job.name if auth.can_see(job.run_dir) else tr("another person's job")
-    st.progress(job.progress, text=md(tr("{name}: {status}, {share}", name=name, status=job.status, share=i18n.percent(job.progress))))
+    st.progress(
+        job.progress,
+        text=md(
+            tr("{name}: {status}, {share}", name=name, status=job.status, share=i18n.percent(job.progress))
+        ),
+    )
 
 
 def empty_state(message: str, page_key: str, label: str, icon: str = ":material/arrow_forward:") -> None:

@@ -36,21 +36,46 @@ def sign_in_configured(runs_dir: Path) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     from insight_ui.auth import LOCAL_ADDRESSES, REFUSAL
+    from trainer import i18n
+    from trainer.i18n import tr
 
+    default_lang = i18n.normalize(os.environ.get("INSIGHT_LANG")) or i18n.DEFAULT  # as python -m trainer
+    asked = argparse.ArgumentParser(add_help=False)  # the language first, so the help below speaks it
+    asked.add_argument("--lang", default=default_lang)
+    i18n.set_language(asked.parse_known_args(argv)[0].lang)
     parser = argparse.ArgumentParser(prog="python -m insight_ui.serve", description=__doc__)
     parser.add_argument(
-        "--address", default="127.0.0.1", help="the interface to listen on (default: this machine only)"
+        "--address", default="127.0.0.1", help=tr("the interface to listen on (default: this machine only)")
     )
     parser.add_argument("--port", default="8501")
+    parser.add_argument(
+        "--lang",
+        choices=sorted(i18n.LANGUAGES),
+        default=default_lang,
+        help=tr("the language of these messages: en (English) or zh (简体中文); default $INSIGHT_LANG or en"),
+    )
     args, rest = parser.parse_known_args(argv)
     runs_dir = Path(os.environ.get("INSIGHT_RUNS_DIR") or "runs")  # as the app reads it (make app runs here)
     if args.address not in LOCAL_ADDRESSES and not sign_in_configured(runs_dir):
-        print(f"error: {REFUSAL.format(address=args.address or 'every network interface')}", file=sys.stderr)
+        refusal = tr(REFUSAL, address=args.address or tr("every network interface"))
+        print(tr("error: {message}", message=refusal), file=sys.stderr)
         return 2
-    where = "this machine only" if args.address in LOCAL_ADDRESSES else f"{args.address}, with sign-in"
-    print(f"Insight on http://{'localhost' if args.address in LOCAL_ADDRESSES else args.address}:{args.port} "
-          f"({where}). To open it to your team, set up sign-in (README: Sharing Insight with a team) and run "
-          "make app ADDRESS=0.0.0.0.", flush=True)  # fmt: skip
+    local = args.address in LOCAL_ADDRESSES
+    url = f"http://{'localhost' if local else args.address}:{args.port}"
+    if local:
+        said = tr(
+            "Insight on {url} (this machine only). To open it to your team, set up sign-in "
+            "(README: Sharing Insight with a team) and run make app ADDRESS=0.0.0.0.",
+            url=url,
+        )
+    else:
+        said = tr(
+            "Insight on {url} ({address}, with sign-in). To open it to your team, set up sign-in "
+            "(README: Sharing Insight with a team) and run make app ADDRESS=0.0.0.0.",
+            url=url,
+            address=args.address,
+        )
+    print(said, flush=True)
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", args.address,
                "--server.port", str(args.port), "--browser.gatherUsageStats", "false", *rest]  # fmt: skip
     os.execv(sys.executable, command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from data_helpers import error_of
 
@@ -203,3 +204,15 @@ def test_a_cell_over_the_limit_names_the_limit_and_how_to_raise_it(tmp_path, mon
     said = error_of(lambda: read_table(tmp_path / "big.csv"))
     assert "holds more than 1,000 characters" in said and "INSIGHT_MAX_CELL_CHARS" in said
     assert "double quote" not in said, "the cause is the length, not a quote"
+
+
+def test_a_jsonl_file_streams_in_chunks(tmp_path):
+    """Big JSON Lines files are read a chunk at a time (the Apply and monitor path), each a frame."""
+    from trainer.data.stream import chunks
+
+    rows = [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(5)]
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", "utf-8")
+    frames = list(chunks(path, chunk_rows=2))
+    assert [len(f) for f in frames] == [2, 2, 1]
+    assert list(pd.concat(frames)["text"]) == [r["text"] for r in rows]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trainer.i18n import N_, tr
 from trainer.model.heads import POOLING
 from trainer.tasks import TASKS, TEXT_TASK, TOKEN_TASK, get_task
 
@@ -16,25 +17,43 @@ __all__ = ["DEVICES", "HELP", "TASKS", "TEXT_TASK", "TOKEN_TASK", "TrainConfig",
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 # Field help shared by the CLI (--help) and the app (one line under each widget).
-HELP: dict[str, str] = {
-    "model": "The pretrained model to start from: 'default' (all-MiniLM-L6-v2, English), "
-    "a local model folder, or a Hugging Face Hub id (needs internet).",
-    "epochs": "How many times the model reads the whole training set. Leave empty to choose "
-    "from the data size (small sets get more passes); early stopping ends sooner when "
-    "validation stops improving.",
-    "batch_size": "How many examples the model learns from at once. Lower it if you run out of memory.",
-    "learning_rate": "How big each learning step is. Leave empty for the measured default of the task "
-    "(1e-4 for text labels, 2e-4 for entities); too high makes training unstable, too low makes it slow.",
-    "pooling": "How a text label reads the sentence: 'mean' averages every word's vector (how all-MiniLM-L6-v2 was trained, and more accurate in our measurements), 'cls' reads the first token only (the stock transformers head). Entity runs always label each token.",
-    "max_length": "The longest text, in tokens, the model reads; longer texts are cut. "
-    "Leave empty to choose from your data.",
-    "lora": "Train small adapter matrices instead of the whole model (LoRA): lighter on memory, "
-    "usually a little less accurate on small models.",
-    "class_weights": "Give rare classes more weight in the loss, so the model does not ignore them "
-    "when the labels are imbalanced.",
-    "early_stopping_patience": "Stop after this many evaluations without improvement on the "
-    "validation set and keep the best model (0 turns it off).",
-    "seed": "The random seed: the same seed and data give the same split and the same model.",
+HELP: dict[str, str] = {  # catalogue ids (N_): the app translates them where shown, the CLI prints them
+    "model": N_(
+        "The pretrained model to start from: 'default' (all-MiniLM-L6-v2, English), "
+        "a local model folder, or a Hugging Face Hub id (needs internet)."
+    ),
+    "epochs": N_(
+        "How many times the model reads the whole training set. Leave empty to choose "
+        "from the data size (small sets get more passes); early stopping ends sooner when "
+        "validation stops improving."
+    ),
+    "batch_size": N_("How many examples the model learns from at once. Lower it if you run out of memory."),
+    "learning_rate": N_(
+        "How big each learning step is. Leave empty for the measured default of the task "
+        "(1e-4 for text labels, 2e-4 for entities); too high makes training unstable, too low makes it slow."
+    ),
+    "pooling": N_(
+        "How a text label reads the sentence: 'mean' averages every word's vector (how all-MiniLM-L6-v2 was "
+        "trained, and more accurate in our measurements), 'cls' reads the first token only (the stock "
+        "transformers head). Entity runs always label each token."
+    ),
+    "max_length": N_(
+        "The longest text, in tokens, the model reads; longer texts are cut. "
+        "Leave empty to choose from your data."
+    ),
+    "lora": N_(
+        "Train small adapter matrices instead of the whole model (LoRA): lighter on memory, "
+        "usually a little less accurate on small models."
+    ),
+    "class_weights": N_(
+        "Give rare classes more weight in the loss, so the model does not ignore them "
+        "when the labels are imbalanced."
+    ),
+    "early_stopping_patience": N_(
+        "Stop after this many evaluations without improvement on the "
+        "validation set and keep the best model (0 turns it off)."
+    ),
+    "seed": N_("The random seed: the same seed and data give the same split and the same model."),
 }
 
 
@@ -84,43 +103,56 @@ class TrainConfig:
     def __post_init__(self) -> None:
         problems = list(self._problems())
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError(tr("; ").join(problems))
 
     def _problems(self):
+        """What is wrong with these settings, one plain sentence each, in the current language."""
         if not isinstance(self.model, str) or not self.model.strip():
-            yield "model must be 'default', a folder or a hub id"
+            yield tr("model must be 'default', a folder or a hub id")
         if self.task not in TASKS:
-            yield f"task must be one of {', '.join(TASKS)}, not {self.task!r}"
+            yield tr(
+                "task must be one of {choices}, not {value}", choices=", ".join(TASKS), value=repr(self.task)
+            )
         if self.epochs is not None and not 0 < self.epochs <= 100:
-            yield f"epochs must be between 0 and 100, not {self.epochs}"
+            yield tr("epochs must be between 0 and 100, not {value}", value=self.epochs)
         if not 1 <= self.batch_size <= 4096:
-            yield f"batch size must be between 1 and 4096, not {self.batch_size}"
+            yield tr("batch size must be between 1 and 4096, not {value}", value=self.batch_size)
         if self.learning_rate is not None and not 0 < self.learning_rate < 1:
-            yield f"learning rate must be between 0 and 1 (e.g. 5e-5), not {self.learning_rate}"
+            yield tr(
+                "learning rate must be between 0 and 1 (e.g. 5e-5), not {value}", value=self.learning_rate
+            )
         if self.pooling not in POOLING:
-            yield f"pooling must be one of {', '.join(POOLING)}, not {self.pooling!r}"
+            yield tr(
+                "pooling must be one of {choices}, not {value}",
+                choices=", ".join(POOLING),
+                value=repr(self.pooling),
+            )
         if self.max_length is not None and not 8 <= self.max_length <= 8192:
-            yield f"max length must be between 8 and 8192 tokens, not {self.max_length}"
+            yield tr("max length must be between 8 and 8192 tokens, not {value}", value=self.max_length)
         if not 0 <= self.weight_decay < 1:
-            yield f"weight decay must be between 0 and 1, not {self.weight_decay}"
+            yield tr("weight decay must be between 0 and 1, not {value}", value=self.weight_decay)
         if not 0 <= self.warmup_ratio < 1:
-            yield f"warmup ratio must be between 0 and 1, not {self.warmup_ratio}"
+            yield tr("warmup ratio must be between 0 and 1, not {value}", value=self.warmup_ratio)
         if self.gradient_accumulation_steps < 1:
-            yield "gradient accumulation steps must be at least 1"
+            yield tr("gradient accumulation steps must be at least 1")
         if self.early_stopping_patience < 0:
-            yield "early stopping patience must be 0 (off) or more"
+            yield tr("early stopping patience must be 0 (off) or more")
         if self.lora_r < 1 or self.lora_alpha < 1 or not 0 <= self.lora_dropout < 1:
-            yield "LoRA rank and alpha must be positive and dropout between 0 and 1"
+            yield tr("LoRA rank and alpha must be positive and dropout between 0 and 1")
         if not (0 <= self.val_fraction < 0.5 and 0 <= self.test_fraction < 0.5):
-            yield "validation and test fractions must each be between 0 and 0.5"
+            yield tr("validation and test fractions must each be between 0 and 0.5")
         if self.max_steps is not None and self.max_steps < 1:
-            yield "max steps must be at least 1 when given"
+            yield tr("max steps must be at least 1 when given")
         if self.eval_batch_size < 1:
-            yield "eval batch size must be at least 1"
+            yield tr("eval batch size must be at least 1")
         if self.devices is not None and not 1 <= self.devices <= 64:
-            yield f"devices must be between 1 and 64, not {self.devices}"
+            yield tr("devices must be between 1 and 64, not {value}", value=self.devices)
         if self.device not in DEVICES:
-            yield f"device must be one of {', '.join(DEVICES)}, not {self.device!r}"
+            yield tr(
+                "device must be one of {choices}, not {value}",
+                choices=", ".join(DEVICES),
+                value=repr(self.device),
+            )
 
     def resolved_epochs(self, n_train: int) -> float:
         """The epochs to run: the user's, or `auto_epochs` for this many training examples."""

@@ -12,7 +12,8 @@ import streamlit as st
 from insight_ui import layout, state
 from insight_ui.components.progress import duration
 from insight_ui.safe import md
-from trainer import runs
+from trainer import i18n, runs
+from trainer.i18n import tr
 
 
 def in_process(key: str, label: str, start: Callable[[], Any]) -> bool:
@@ -36,11 +37,30 @@ def in_process(key: str, label: str, start: Callable[[], Any]) -> bool:
         return False
     if job.error:
         st.error(md(job.error), icon=":material/error:")
-        if st.button("Try again", key=f"retry_{key}", icon=":material/refresh:"):
+        if st.button(tr("Try again"), key=f"retry_{key}", icon=":material/refresh:"):
             registry.drop(key)
             st.rerun()
         return False
     return True
+
+
+def progress_label(label: str, done: int, total: int | None, eta_seconds: float | None) -> str:
+    """The text on a computation's bar: its label, how far it is and about how long is left."""
+    if total and eta_seconds is not None:
+        return tr(
+            "{label} ({done} of {total}), about {time} left",
+            label=label,
+            done=i18n.number(done),
+            total=i18n.number(total),
+            time=duration(eta_seconds),
+        )
+    if total:
+        return tr(
+            "{label} ({done} of {total})", label=label, done=i18n.number(done), total=i18n.number(total)
+        )
+    if eta_seconds is not None:
+        return tr("{label}, about {time} left", label=label, time=duration(eta_seconds))
+    return label
 
 
 def job_task(
@@ -64,8 +84,8 @@ def job_task(
     if task.status == runs.FINISHED:
         return True
     if task.status == runs.FAILED:
-        st.error(md(task.error or "The computation failed."), icon=":material/error:")
-        if st.button("Try again", key=f"retry_{kind}_{name}", icon=":material/refresh:"):
+        st.error(md(task.error or tr("The computation failed.")), icon=":material/error:")
+        if st.button(tr("Try again"), key=f"retry_{kind}_{name}", icon=":material/refresh:"):
             manager.forget_computation(run_dir, name)
             st.rerun()
         return False
@@ -76,10 +96,8 @@ def job_task(
         now = manager.computation(run_dir, name)
         if now is None or not now.running:
             st.rerun()
-        counts = f" ({now.done:,} of {now.total:,})" if now.total else ""
-        left = f", about {duration(now.eta_seconds)} left" if now.eta_seconds is not None else ""
-        st.progress(now.progress, text=label + counts + left)
-        if stoppable and st.button("Stop", key=f"stop_{kind}_{name}", icon=":material/stop_circle:"):
+        st.progress(now.progress, text=progress_label(label, now.done, now.total, now.eta_seconds))
+        if stoppable and st.button(tr("Stop"), key=f"stop_{kind}_{name}", icon=":material/stop_circle:"):
             manager.stop_computation(run_dir, name)
 
     live()

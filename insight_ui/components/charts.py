@@ -12,6 +12,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from insight_ui.safe import plot_label
+from trainer.i18n import tr
 
 ACCENT = "#4f46e5"
 PALETTE = [
@@ -38,8 +39,9 @@ def _tidy(fig: go.Figure, height: int = 320, title: str | None = None) -> go.Fig
     return fig
 
 
-def label_distribution(counts: dict[str, int], title: str = "Examples per label") -> go.Figure:
-    """Horizontal bars, largest class on top."""
+def label_distribution(counts: dict[str, int], title: str | None = None) -> go.Figure:
+    """Horizontal bars, largest class on top (title: "Examples per label" unless given)."""
+    title = tr("Examples per label") if title is None else title
     items = sorted(counts.items(), key=lambda kv: kv[1])
     fig = go.Figure(
         go.Bar(
@@ -52,7 +54,7 @@ def label_distribution(counts: dict[str, int], title: str = "Examples per label"
             hovertemplate="%{y}: %{x}<extra></extra>",
         )
     )
-    fig.update_layout(xaxis_title="examples", yaxis={"type": "category"})
+    fig.update_layout(xaxis_title=tr("examples"), yaxis={"type": "category"})
     return _tidy(fig, height=max(180, 26 * len(items) + 60), title=title)
 
 
@@ -66,8 +68,8 @@ def loss_curve(history: Sequence[dict]) -> go.Figure | None:
             x=[s for s, _ in points], y=[v for _, v in points], mode="lines+markers", line_color=ACCENT
         )
     )
-    fig.update_layout(xaxis_title="step", yaxis_title="loss")
-    return _tidy(fig, 280, "Training loss (lower is better)")
+    fig.update_layout(xaxis_title=tr("step"), yaxis_title=tr("loss"))
+    return _tidy(fig, 280, tr("Training loss (lower is better)"))
 
 
 def eval_curves(history: Sequence[dict]) -> go.Figure | None:
@@ -76,7 +78,7 @@ def eval_curves(history: Sequence[dict]) -> go.Figure | None:
     if not evals:
         return None
     fig = go.Figure()
-    for key, name in (("macro_f1", "macro-F1"), ("f1", "entity F1"), ("accuracy", "accuracy")):
+    for key, name in (("macro_f1", tr("macro-F1")), ("f1", tr("entity F1")), ("accuracy", tr("accuracy"))):
         ys = [e["metrics"].get(key) for e in evals]
         if any(y is not None for y in ys):
             fig.add_trace(
@@ -84,8 +86,10 @@ def eval_curves(history: Sequence[dict]) -> go.Figure | None:
                     x=[round(e.get("epoch", 0), 2) for e in evals], y=ys, mode="lines+markers", name=name
                 )
             )
-    fig.update_layout(xaxis_title="epoch", yaxis={"range": [0, 1.02], "title": "score"}, showlegend=True)
-    return _tidy(fig, 280, "Validation scores (higher is better)")
+    fig.update_layout(
+        xaxis_title=tr("epoch"), yaxis={"range": [0, 1.02], "title": tr("score")}, showlegend=True
+    )
+    return _tidy(fig, 280, tr("Validation scores (higher is better)"))
 
 
 def confusion_matrix(
@@ -121,13 +125,21 @@ def confusion_matrix(
             text=[text[i][j] for i, j in cells],
             mode="markers",
             marker={"symbol": "square", "size": max(12, min(56, 420 // max(1, len(names)))), "opacity": 0},
-            hovertemplate="true: %{y}<br>predicted: %{x}<br>%{text}<extra>click to list</extra>",
+            hovertemplate=tr(
+                "true: {gold}<br>predicted: {predicted}<br>{value}",
+                gold="%{y}",
+                predicted="%{x}",
+                value="%{text}",
+            )
+            + "<extra>"
+            + tr("click to list")
+            + "</extra>",
             showlegend=False,
         )
     )
     fig.update_layout(
-        xaxis={"title": "predicted label", "side": "top", "type": "category"},
-        yaxis={"title": "true label", "autorange": "reversed", "type": "category"},
+        xaxis={"title": tr("predicted label"), "side": "top", "type": "category"},
+        yaxis={"title": tr("true label"), "autorange": "reversed", "type": "category"},
     )
     return _tidy(fig, min(max(320, 70 * len(labels) + 140), 900))
 
@@ -148,7 +160,7 @@ def probability_bars(
             hovertemplate="%{y}: %{x:.3f}<extra></extra>",
         )
     )
-    fig.update_layout(xaxis={"range": [0, 1], "title": "probability"}, yaxis={"type": "category"})
+    fig.update_layout(xaxis={"range": [0, 1], "title": tr("probability")}, yaxis={"type": "category"})
     return _tidy(fig, max(160, 30 * len(labels) + 50))
 
 
@@ -178,10 +190,17 @@ def top_words(
                 "thickness": 1.2,
             },
             customdata=[[lo, h] for _, _, lo, h in rows],
-            hovertemplate="%{y}: %{x:.3f} (95% interval %{customdata[0]:.3f} to %{customdata[1]:.3f})<extra></extra>",
+            hovertemplate=tr(
+                "{word}: {score} (95% interval {low} to {high})",
+                word="%{y}",
+                score="%{x:.3f}",
+                low="%{customdata[0]:.3f}",
+                high="%{customdata[1]:.3f}",
+            )
+            + "<extra></extra>",
         )
     )
-    fig.update_layout(xaxis_title="mean attribution", yaxis={"type": "category"})
+    fig.update_layout(xaxis_title=tr("mean attribution"), yaxis={"type": "category"})
     return _tidy(fig, max(220, 22 * len(rows) + 60), title)
 
 
@@ -211,7 +230,7 @@ def scatter(frame: Any, color: str, title: str, continuous: bool) -> go.Figure:
                     "colorscale": "Viridis",
                     "showscale": True,
                     "size": size,
-                    "colorbar": {"title": {"text": color}},
+                    "colorbar": {"title": {"text": tr("confidence") if color == "confidence" else color}},
                 },
             )
         )
@@ -236,7 +255,7 @@ def scatter(frame: Any, color: str, title: str, continuous: bool) -> go.Figure:
                 x=marked["x"],
                 y=marked["y"],
                 mode="markers",
-                name="likely label issue",
+                name=tr("likely label issue"),
                 customdata=marked["idx"],
                 hovertext=marked["hover"],
                 hoverinfo="text",

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from insight_ui.components.charts import PALETTE, _tidy
 from insight_ui.safe import plot_label
+from trainer.i18n import tr
 
 
 def score_intervals(scores: pd.DataFrame, key: str, title: str) -> go.Figure:
@@ -32,14 +33,23 @@ def score_intervals(scores: pd.DataFrame, key: str, title: str) -> go.Figure:
                 "width": 8,
             },  # fmt: skip
             customdata=np.stack([rows["low"], rows["high"], rows["n"]], axis=1),
-            hovertemplate="%{y}: %{x:.3f} (95%: %{customdata[0]:.3f}–%{customdata[1]:.3f}, "
-            "%{customdata[2]} test examples)<extra></extra>",
+            hovertemplate=tr(
+                "{run}: {value} (95%: {low}–{high}, {n} test examples)",
+                run="%{y}",
+                value="%{x:.3f}",
+                low="%{customdata[0]:.3f}",
+                high="%{customdata[1]:.3f}",
+                n="%{customdata[2]}",
+            )
+            + "<extra></extra>",
         )
     )
     fig.update_layout(
         xaxis={"title": title, "tickformat": ".0%"}, yaxis={"type": "category", "autorange": "reversed"}
     )
-    return _tidy(fig, height=max(160, 48 * len(rows) + 90), title=f"{title} with its 95% interval")
+    return _tidy(
+        fig, height=max(160, 48 * len(rows) + 90), title=tr("{score} with its 95% interval", score=title)
+    )
 
 
 def class_deltas(frame: pd.DataFrame, name_a: str, name_b: str, word: str) -> go.Figure:
@@ -52,13 +62,21 @@ def class_deltas(frame: pd.DataFrame, name_a: str, name_b: str, word: str) -> go
             orientation="h",
             marker_color=["#10b981" if d >= 0 else "#ef4444" for d in rows["delta"]],
             customdata=np.stack([rows["f1_a"], rows["f1_b"], rows["support"]], axis=1),
-            hovertemplate=f"%{{y}}: F1 {plot_label(name_a, 20)} %{{customdata[0]:.3f}} → "
-            f"{plot_label(name_b, 20)} %{{customdata[1]:.3f}} (%{{customdata[2]}} examples)<extra></extra>",
+            hovertemplate=tr(
+                "{name}: F1 {a} {f1_a} → {b} {f1_b} ({n} examples)",
+                name="%{y}",
+                a=plot_label(name_a, 20),
+                f1_a="%{customdata[0]:.3f}",
+                b=plot_label(name_b, 20),
+                f1_b="%{customdata[1]:.3f}",
+                n="%{customdata[2]}",
+            )
+            + "<extra></extra>",
         )
     )
-    fig.update_layout(xaxis={"title": "F1 change", "tickformat": "+.0%", "zeroline": True},
+    fig.update_layout(xaxis={"title": tr("F1 change"), "tickformat": "+.0%", "zeroline": True},
                       yaxis={"type": "category"})  # fmt: skip
-    return _tidy(fig, height=max(180, 26 * len(rows) + 80), title=f"F1 per {word}: {plot_label(name_b, 24)} minus {plot_label(name_a, 24)}")  # fmt: skip
+    return _tidy(fig, height=max(180, 26 * len(rows) + 80), title=tr("F1 per {word}: {b} minus {a}", word=word, b=plot_label(name_b, 24), a=plot_label(name_a, 24)))  # fmt: skip
 
 
 def confusion_difference(labels: Sequence[str], matrix: np.ndarray, name_a: str, name_b: str) -> go.Figure:
@@ -80,13 +98,19 @@ def confusion_difference(labels: Sequence[str], matrix: np.ndarray, name_a: str,
             zmin=-limit,
             zmax=limit,
             showscale=False,
-            hovertemplate="true: %{y}<br>predicted: %{x}<br>change: %{text}<extra></extra>",
+            hovertemplate=tr(
+                "true: {gold}<br>predicted: {predicted}<br>change: {change}",
+                gold="%{y}",
+                predicted="%{x}",
+                change="%{text}",
+            )
+            + "<extra></extra>",
             xgap=2,
             ygap=2,
         )
     )
-    fig.update_layout(xaxis={"title": "predicted", "side": "top", "type": "category"},
-                      yaxis={"title": "true", "autorange": "reversed", "type": "category"})  # fmt: skip
+    fig.update_layout(xaxis={"title": tr("predicted"), "side": "top", "type": "category"},
+                      yaxis={"title": tr("true"), "autorange": "reversed", "type": "category"})  # fmt: skip
     return _tidy(fig, min(max(300, 60 * n + 140), 800))
 
 
@@ -107,5 +131,5 @@ def curves_overlay(curves: Sequence[tuple[str, pd.DataFrame]], key: str, title: 
         )
     if not fig.data:
         return None
-    fig.update_layout(xaxis_title="epoch", yaxis={"title": title, "tickformat": ".0%"}, showlegend=True)
-    return _tidy(fig, 300, f"Validation {title} per epoch")
+    fig.update_layout(xaxis_title=tr("epoch"), yaxis={"title": title, "tickformat": ".0%"}, showlegend=True)
+    return _tidy(fig, 300, tr("Validation {score} per epoch", score=title))

@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable, Sequence
 
 from trainer.data.word_rule import word_separator
 from trainer.evaluate.metrics import entity_spans
+from trainer.i18n import tr
 
 RED = (220, 38, 38)  # pushes toward the target class
 BLUE = (37, 99, 235)  # pushes away from it
@@ -72,7 +73,8 @@ def token_heatmap_html(
         score = scores[index]
         if score is None:
             parts.append(
-                f'<span class="insight-unread" title="not read" style="opacity:.45">{html.escape(piece)}</span>'
+                f'<span class="insight-unread" title="{html.escape(tr("not read"))}" style="opacity:.45">'
+                f"{html.escape(piece)}</span>"
             )
             continue
         parts.append(
@@ -89,12 +91,16 @@ def legend_html(target: str) -> str:
     swatch = "display:inline-block;width:1.6rem;height:0.9rem;border-radius:0.2rem;vertical-align:middle;margin:0 0.3rem"
     red = f"rgba({RED[0]},{RED[1]},{RED[2]},0.7)"
     blue = f"rgba({BLUE[0]},{BLUE[1]},{BLUE[2]},0.7)"
+    toward = tr("red: the word pushes the model <b>toward</b> “{target}”", target=target)
+    away = tr(
+        "blue: it pushes <b>away</b> from “{target}” (toward other labels). "
+        "Darker means stronger; hover a word for its score.",
+        target=target,
+    )
     return (
         f'<div class="insight-legend" style="font-size:0.9rem;opacity:0.85;margin:0.3rem 0 0.8rem">'
-        f'<span style="{swatch};background:{red}"></span>red: the word pushes the model <b>toward</b> '
-        f"“{target}”"
-        f'<span style="{swatch};margin-left:1.2rem;background:{blue}"></span>blue: it pushes <b>away</b> from '
-        f"“{target}” (toward other labels). Darker means stronger; hover a word for its score.</div>"
+        f'<span style="{swatch};background:{red}"></span>{toward}'
+        f'<span style="{swatch};margin-left:1.2rem;background:{blue}"></span>{away}</div>'
     )
 
 
@@ -132,11 +138,11 @@ def entity_spans_html(
         if (start, end, kind) in marked:
             dashed = mark == "missed"
             style += f";outline:2px {'dashed' if dashed else 'solid'} #dc2626;outline-offset:1px"
-            note = " missed" if dashed else " ✗"
+            note = " " + tr("missed") if dashed else " ✗"
             title = (
-                f"{kind}: a true entity the model did not find"
+                tr("{kind}: a true entity the model did not find", kind=kind)
                 if dashed
-                else f"{kind}: not in the true labels (wrong span or type)"
+                else tr("{kind}: not in the true labels (wrong span or type)", kind=kind)
             )
         parts.append(
             f'<span class="insight-entity{" insight-error" if note else ""}" title="{html.escape(title)}" '

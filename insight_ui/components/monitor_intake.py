@@ -16,17 +16,19 @@ from insight_ui.components.runs import finished_runs
 from insight_ui.reads import datasets
 from insight_ui.safe import md, trim
 from insight_ui.wording import in_app
+from trainer import i18n
 from trainer.apply.score import text_column_of
 from trainer.apply.trends import propose_group_column, propose_time_column
 from trainer.data import DataError
 from trainer.data import stream as streaming
+from trainer.i18n import N_, tr, trn
 from trainer.monitor import monitor as monitors
 from trainer.runs import load_run
 from trainer.runs.folder import monitor_incoming_dir
 
 SAMPLE = datasets.SAMPLE_DIR / "market_news.csv"
-NONE = "(none)"
-BUCKETS = {"day": "Day", "week": "Week", "month": "Month"}
+NONE = N_("(none)")  # the option value for no column (English); shown as tr(NONE)
+BUCKETS = {"day": N_("Day"), "week": N_("Week"), "month": N_("Month")}
 SAID = "monitor_said"  # (kind, sentence) to show once after the rerun
 
 
@@ -36,6 +38,11 @@ def _columns_of(path: Path) -> pd.DataFrame | None:
     except DataError as exc:
         st.error(md(in_app(exc.message)), icon=":material/error:")
         return None
+
+
+def _shown(column: str) -> str:
+    """A column choice as shown: "(none)" in the current language, a column of the file as it is."""
+    return tr(NONE) if column == NONE else column
 
 
 def keep_upload(file) -> Path:
@@ -51,20 +58,20 @@ def keep_upload(file) -> Path:
 def create_section() -> None:
     """A new monitor: a run, a first file (or the market news sample) and its columns."""
     runs = finished_runs()
-    with st.expander("New monitor", expanded=not monitors.names(state.runs_dir()), icon=":material/add:"):
+    with st.expander(tr("New monitor"), expanded=not monitors.names(state.runs_dir()), icon=":material/add:"):
         if not runs:
             layout.empty_state(
-                "A monitor scores with a trained run: train one first.", "train", "Go to Train"
+                tr("A monitor scores with a trained run: train one first."), "train", tr("Go to Train")
             )
             return
         labels = {str(r.path): r.name for r in runs}
-        run_path = st.selectbox("Run that scores it", list(labels), format_func=lambda p: f"{labels[p]} ({Path(p).name})",
+        run_path = st.selectbox(tr("Run that scores it"), list(labels), format_func=lambda p: f"{labels[p]} ({Path(p).name})",
                                 key="monitor_new_run")  # fmt: skip
         left, right = st.columns([3, 2], gap="large")
-        file = left.file_uploader("First batch (CSV, TSV, JSON Lines)", key="monitor_new_file",
-                                  help="Its columns set the monitor's mapping; later batches need the same columns.")  # fmt: skip
-        use_sample = right.toggle("Use the market news sample, one week at a time", key="monitor_new_sample",
-                                  help="Three months of made-up headlines over four topics; one has a bad week.")  # fmt: skip
+        file = left.file_uploader(tr("First batch (CSV, TSV, JSON Lines)"), key="monitor_new_file",
+                                  help=tr("Its columns set the monitor's mapping; later batches need the same columns."))  # fmt: skip
+        use_sample = right.toggle(tr("Use the market news sample, one week at a time"), key="monitor_new_sample",
+                                  help=tr("Three months of made-up headlines over four topics; one has a bad week."))  # fmt: skip
         path = None
         if file is not None:
             if st.session_state.get("monitor_new_file_id") != file.file_id:
@@ -74,7 +81,7 @@ def create_section() -> None:
         elif use_sample and SAMPLE.is_file():
             path = SAMPLE
         if path is None:
-            st.caption("Upload a first file, or use the sample, to choose its columns.")
+            st.caption(tr("Upload a first file, or use the sample, to choose its columns."))
             return
         frame = _columns_of(path)
         if frame is None:
@@ -85,29 +92,33 @@ def create_section() -> None:
         except DataError:
             text_guess = columns[0]
         a, b, c, d = st.columns(4)
-        text = a.selectbox("Text column", columns, index=columns.index(text_guess) if text_guess in columns else 0,
+        text = a.selectbox(tr("Text column"), columns, index=columns.index(text_guess) if text_guess in columns else 0,
                            key="monitor_new_text")  # fmt: skip
         others = [c for c in columns if c != text]
         time_guess = propose_time_column(frame, [text])
-        when = b.selectbox("Date column", others, index=others.index(time_guess) if time_guess in others else 0,
-                           key="monitor_new_time", help="Every row needs a date or timestamp.")  # fmt: skip
+        when = b.selectbox(tr("Date column"), others, index=others.index(time_guess) if time_guess in others else 0,
+                           key="monitor_new_time", help=tr("Every row needs a date or timestamp."))  # fmt: skip
         rest = [NONE] + [c for c in others if c != when]
         group_guess = propose_group_column(frame, [text, when])
-        group = c.selectbox("Group column (optional)", rest, index=rest.index(group_guess) if group_guess in rest else 0,
-                            key="monitor_new_group")  # fmt: skip
-        ident = d.selectbox("Id column (optional)", rest, key="monitor_new_id",
-                            help="A column that names each row, so a row sent twice is counted once. Without "
-                                 "one, a row is known by its date, group and text.")  # fmt: skip
+        group = c.selectbox(tr("Group column (optional)"), rest, index=rest.index(group_guess) if group_guess in rest else 0,
+                            key="monitor_new_group", format_func=_shown)  # fmt: skip
+        ident = d.selectbox(tr("Id column (optional)"), rest, key="monitor_new_id", format_func=_shown,
+                            help=tr("A column that names each row, so a row sent twice is counted once. Without "
+                                    "one, a row is known by its date, group and text."))  # fmt: skip
         e, f, g = st.columns(3)
         bucket = e.selectbox(
-            "Time buckets", list(BUCKETS), index=1, format_func=BUCKETS.get, key="monitor_new_bucket"
+            tr("Time buckets"),
+            list(BUCKETS),
+            index=1,
+            format_func=lambda b: tr(BUCKETS[b]),
+            key="monitor_new_bucket",
         )
         name_guess = re.sub(r"[^A-Za-z0-9._-]", "-", Path(path).stem.split("-", 2)[-1])[:40] or "monitor"
-        name = f.text_input("Monitor name", value=name_guess, key="monitor_new_name", max_chars=64)
-        keep = g.number_input("Keep texts for (days, 0: always)", 0, 100_000, 0, key="monitor_new_keep",
-                              help="Older rows keep their counts in the trends, not their texts.")  # fmt: skip
+        name = f.text_input(tr("Monitor name"), value=name_guess, key="monitor_new_name", max_chars=64)
+        keep = g.number_input(tr("Keep texts for (days, 0: always)"), 0, 100_000, 0, key="monitor_new_keep",
+                              help=tr("Older rows keep their counts in the trends, not their texts."))  # fmt: skip
         if not st.button(
-            "Create monitor", type="primary", icon=":material/monitor_heart:", key="monitor_create"
+            tr("Create monitor"), type="primary", icon=":material/monitor_heart:", key="monitor_create"
         ):
             return
         settings = monitors.Settings(name.strip(), run_path, text, when, None if group == NONE else group,
@@ -147,7 +158,7 @@ def add_sample_week(monitor: monitors.Monitor) -> None:
         part.to_csv(path, index=False)
         add_files(monitor, [(path, name)])
         return
-    st.session_state[SAID] = ("info", "Every week of the sample is in this monitor already.")
+    st.session_state[SAID] = ("info", tr("Every week of the sample is in this monitor already."))
 
 
 def add_files(monitor: monitors.Monitor, paths: list[tuple[Path, str]]) -> None:
@@ -155,7 +166,7 @@ def add_files(monitor: monitors.Monitor, paths: list[tuple[Path, str]]) -> None:
     said = []
     for path, name in paths:
         try:
-            with st.spinner(md(f"Scoring and storing {trim(name, 60)}…")):
+            with st.spinner(md(tr("Scoring and storing {file}…", file=trim(name, 60)))):
                 batch = monitor.add(path, label=name)
         except (DataError, monitors.MonitorError) as exc:
             message = in_app(exc.message) if isinstance(exc, DataError) else str(exc)
@@ -165,10 +176,12 @@ def add_files(monitor: monitors.Monitor, paths: list[tuple[Path, str]]) -> None:
             if path.parent.name == "incoming":
                 path.unlink(missing_ok=True)
         auth.record("monitor add", monitor.name, rows=batch.added)
-        said.append(f"{name}: {batch.added:,} new rows added ({batch.duplicates:,} already there), "
-                    f"{len(batch.new_alerts)} new alert{'s' if len(batch.new_alerts) != 1 else ''}.")  # fmt: skip
+        said.append(trn("{file}: {added} new rows added ({duplicates} already there), {n} new alert.",
+                        "{file}: {added} new rows added ({duplicates} already there), {n} new alerts.",
+                        len(batch.new_alerts), file=name, added=i18n.number(batch.added),
+                        duplicates=i18n.number(batch.duplicates)))  # fmt: skip
         if batch.webhook_error:
-            said.append(f"The alert could not be sent: {batch.webhook_error}.")
+            said.append(tr("The alert could not be sent: {reason}.", reason=batch.webhook_error))
     st.session_state[SAID] = ("success", " ".join(said))
 
 

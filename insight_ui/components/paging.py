@@ -7,6 +7,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from trainer import i18n
+from trainer.i18n import tr
+
 PER_PAGE = 100
 MAX_OPTIONS = 200  # a picker lists at most this many matches
 
@@ -17,16 +20,22 @@ def page_of(frame: pd.DataFrame, key: str, per_page: int = PER_PAGE) -> pd.DataF
     if pages == 1:
         return frame
     left, right = st.columns([1, 3], vertical_alignment="bottom")
-    page = int(left.number_input(f"Page (of {pages:,})", 1, pages, 1, key=f"{key}_page"))
-    right.caption(f"{per_page} per page, {len(frame):,} in all.")
+    page = int(
+        left.number_input(tr("Page (of {pages})", pages=i18n.number(pages)), 1, pages, 1, key=f"{key}_page")
+    )
+    right.caption(
+        tr("{per_page} per page, {n} in all.", per_page=i18n.number(per_page), n=i18n.number(len(frame)))
+    )
     return frame.iloc[(page - 1) * per_page : page * per_page]
 
 
 def search(frame: pd.DataFrame, column: str, key: str, wrong_only: bool = False) -> pd.DataFrame:
     """The rows whose `column` contains the typed words (any case), optionally only the mistakes."""
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    query = left.text_input("Search", key=f"{key}_query", placeholder="words in the text (empty: all)")
-    wrong = right.checkbox("Only mistakes", value=wrong_only, key=f"{key}_wrong")
+    query = left.text_input(
+        tr("Search"), key=f"{key}_query", placeholder=tr("words in the text (empty: all)")
+    )
+    wrong = right.checkbox(tr("Only mistakes"), value=wrong_only, key=f"{key}_wrong")
     rows = frame
     if wrong and {"gold", "predicted"} <= set(frame.columns):
         rows = rows[rows["gold"].astype(str) != rows["predicted"].astype(str)]
@@ -38,11 +47,17 @@ def search(frame: pd.DataFrame, column: str, key: str, wrong_only: bool = False)
 def picker(label: str, rows: pd.DataFrame, describe: Callable[[int], str], key: str) -> int | None:
     """A selectbox over at most MAX_OPTIONS of `rows` (by their index); None when nothing matches."""
     if rows.empty:
-        st.caption("No example matches.")
+        st.caption(tr("No example matches."))
         return None
     options = list(rows.index[:MAX_OPTIONS])
     if len(rows) > MAX_OPTIONS:
-        st.caption(f"The first {MAX_OPTIONS} of {len(rows):,} matches; search to narrow them down.")
+        st.caption(
+            tr(
+                "The first {shown} of {n} matches; search to narrow them down.",
+                shown=i18n.number(MAX_OPTIONS),
+                n=i18n.number(len(rows)),
+            )
+        )
     if st.session_state.get(key) not in options:
         st.session_state.pop(key, None)
     return st.selectbox(label, options, format_func=describe, key=key)

@@ -9,7 +9,15 @@ import streamlit as st
 from insight_ui.components import charts
 from insight_ui.components.runs import STATUS_ICONS
 from insight_ui.safe import md
+from trainer.i18n import N_, tr
 from trainer.jobs.manager import JobSnapshot
+
+STATUS_SENTENCES = {  # the line under the bar of a job that is neither queued nor running
+    "finished": N_("Finished."),
+    "failed": N_("Failed."),
+    "cancelled": N_("Cancelled."),
+    "interrupted": N_("Interrupted."),
+}
 
 
 def duration(seconds: float | None) -> str:
@@ -18,10 +26,11 @@ def duration(seconds: float | None) -> str:
         return "–"
     seconds = max(0, int(round(seconds)))
     if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+        minutes = str(seconds % 3600 // 60).zfill(2)
+        return tr("{hours} h {minutes} min", hours=seconds // 3600, minutes=minutes)
     if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds} s"
+        return tr("{minutes} min {seconds} s", minutes=seconds // 60, seconds=str(seconds % 60).zfill(2))
+    return tr("{seconds} s", seconds=seconds)
 
 
 def progress_text(job: JobSnapshot) -> str:
@@ -30,20 +39,29 @@ def progress_text(job: JobSnapshot) -> str:
         from insight_ui import auth
 
         if job.waiting_for and job.waiting_for_dir is not None and not auth.can_see(job.waiting_for_dir):
-            ahead = "another person's job"
+            ahead = tr("another person's job")
         else:
-            ahead = f"“{md(job.waiting_for)}”" if job.waiting_for else "the job before it"
-        place = f" (number {job.queue_position} in the queue)" if job.queue_position > 1 else ""
-        return f"Queued: waiting for {ahead} to finish{place}. It starts by itself."
+            ahead = f"“{md(job.waiting_for)}”" if job.waiting_for else tr("the job before it")
+        if job.queue_position > 1:
+            return tr(
+                "Queued: waiting for {job} to finish (number {position} in the queue). It starts by itself.",
+                job=ahead,
+                position=job.queue_position,
+            )
+        return tr("Queued: waiting for {job} to finish. It starts by itself.", job=ahead)
     if job.status != "running":
-        return f"{job.status.capitalize()}."
+        known = STATUS_SENTENCES.get(job.status)
+        return tr(known) if known else f"{job.status.capitalize()}."
     if not job.max_steps:
-        return "Loading the model and preparing the data…"
-    parts = [f"step {job.step} of {job.max_steps}", f"epoch {job.epoch:.1f}"]
+        return tr("Loading the model and preparing the data…")
+    parts = [
+        tr("step {step} of {steps}", step=job.step, steps=job.max_steps),
+        tr("epoch {epoch}", epoch=format(job.epoch, ".1f")),
+    ]
     if job.eta_seconds is not None:
-        parts.append(f"about {duration(job.eta_seconds)} left")
+        parts.append(tr("about {time} left", time=duration(job.eta_seconds)))
     if job.samples_per_second:
-        parts.append(f"{job.samples_per_second:.0f} examples/s")
+        parts.append(tr("{speed} examples/s", speed=format(job.samples_per_second, ".0f")))
     return " · ".join(parts)
 
 
@@ -53,12 +71,12 @@ def curves(history: Sequence[dict]) -> None:
     loss, evals = charts.loss_curve(history), charts.eval_curves(history)
     with left:
         if loss is None:
-            st.caption("The loss curve appears after the first few steps.")
+            st.caption(tr("The loss curve appears after the first few steps."))
         else:
             st.plotly_chart(loss, config={"displayModeBar": False}, key="loss_curve")
     with right:
         if evals is None:
-            st.caption("Validation scores appear after each epoch.")
+            st.caption(tr("Validation scores appear after each epoch."))
         else:
             st.plotly_chart(evals, config={"displayModeBar": False}, key="eval_curve")
 
@@ -70,23 +88,26 @@ def progress_panel(job: JobSnapshot, device: str | None) -> str | None:
         head, button = st.columns([4, 1], vertical_alignment="center")
         head.markdown(f"#### {icon} {md(job.name)}")
         action = None
-        if job.active and button.button("Cancel", icon=":material/stop_circle:", key=f"cancel_{job.id}"):
+        if job.active and button.button(tr("Cancel"), icon=":material/stop_circle:", key=f"cancel_{job.id}"):
             action = "cancel"
         if job.resumable and button.button(
-            "Resume",
+            tr("Resume"),
             icon=":material/resume:",
             key=f"resume_{job.id}",
-            help="Continue from the last saved epoch.",
+            help=tr("Continue from the last saved epoch."),
         ):
             action = "resume"
         st.progress(job.progress, text=progress_text(job))
-        info = [f"Model: {job.model}", f"Device: {job.device or device or '…'}"]
+        info = [
+            tr("Model: {model}", model=job.model),
+            tr("Device: {device}", device=job.device or device or "…"),
+        ]
         if job.loss is not None:
-            info.append(f"Latest loss: {job.loss:.4f}")
+            info.append(tr("Latest loss: {loss}", loss=format(job.loss, ".4f")))
         st.caption(md(" · ".join(info)))
         if job.error:
             st.error(md(job.error), icon=":material/error:")
         if job.resumable:
-            st.caption("Stopped before the end; it can continue from its last saved epoch.")
+            st.caption(tr("Stopped before the end; it can continue from its last saved epoch."))
         curves(job.history)
     return action

@@ -9,37 +9,71 @@ from insight_ui.components import charts
 from insight_ui.safe import md
 from insight_ui.wording import in_app
 from trainer.data import ValidationReport, pct
+from trainer.i18n import N_, tr
 from trainer.tasks import get_task
 
 SPLITS = ("train", "validation", "test")
+SPLIT_NAMES = {"train": N_("train"), "validation": N_("validation"), "test": N_("test")}
+
+# trainer.tasks' words as the whole phrases shown here (keyed by the task's word), marked for the catalogue.
+READ = {"texts": N_("Texts read"), "sentences": N_("Sentences read")}
+USED = {"texts": N_("Texts used"), "sentences": N_("Sentences used")}
+ALL = {"texts": N_("All texts"), "sentences": N_("All sentences")}
+CLASSES = {"label": N_("Labels"), "entity type": N_("Entity types")}
+LABEL_WORDS = {"label": N_("label"), "entity type": N_("entity type")}
+PER_LABEL = {
+    ("examples", "label"): N_("Examples per label"),
+    ("entities", "entity type"): N_("Entities per entity type"),
+}
+
+
+def _said(words: dict, key: object, english: str) -> str:
+    """`key`'s phrase from `words` in the current language; `english` (made from trainer's words) without one."""
+    return tr(words[key]) if key in words else english
 
 
 def summary_cards(report: ValidationReport) -> None:
     """Rows read / used / dropped, classes, imbalance and length checks as metric cards."""
     dropped = sum(report.dropped.values())
-    unit = get_task(report.task).units().capitalize()
+    task = get_task(report.task)
+    units = task.units()
+    unit = units.capitalize()
     cols = st.columns(5)
-    cols[0].metric(f"{unit} read", f"{report.rows_read:,}", border=True)
-    cols[1].metric(f"{unit} used", f"{report.rows_used:,}", border=True)
-    cols[2].metric("Dropped", f"{dropped:,}", border=True, help="Rows that could not be used; see below why.")
+    cols[0].metric(_said(READ, units, f"{unit} read"), f"{report.rows_read:,}", border=True)
+    cols[1].metric(_said(USED, units, f"{unit} used"), f"{report.rows_used:,}", border=True)
+    cols[2].metric(
+        tr("Dropped"), f"{dropped:,}", border=True, help=tr("Rows that could not be used; see below why.")
+    )
+    if report.imbalance_ratio:
+        balance = tr(
+            "Imbalance: largest class / smallest class. Here {ratio} to 1.",
+            ratio=format(report.imbalance_ratio, ".1f"),
+        )
+    else:
+        balance = tr("Imbalance: largest class / smallest class.")
     cols[3].metric(
-        get_task(report.task).label_word.capitalize() + "s",
+        _said(CLASSES, task.label_word, task.label_word.capitalize() + "s"),
         len(report.class_counts),
         border=True,
-        help="Imbalance: largest class / smallest class."
-        + (f" Here {report.imbalance_ratio:.1f} to 1." if report.imbalance_ratio else ""),
+        help=balance,
     )
     if report.max_length:
         cols[4].metric(
-            "Max length (tokens)",
+            tr("Max length (tokens)"),
             f"{report.max_length}",
             border=True,
-            help=f"Texts longer than this are cut: {pct(report.truncated_share)}. "
-            f"Words unknown to the model: {pct(report.unk_share)}.",
+            help=tr(
+                "Texts longer than this are cut: {cut}. Words unknown to the model: {unknown}.",
+                cut=pct(report.truncated_share),
+                unknown=pct(report.unk_share),
+            ),
         )
     else:
         cols[4].metric(
-            "Max length (tokens)", "auto", border=True, help="Chosen from the data when training starts."
+            tr("Max length (tokens)"),
+            tr("auto"),
+            border=True,
+            help=tr("Chosen from the data when training starts."),
         )
 
 
@@ -55,7 +89,7 @@ def messages(report: ValidationReport) -> None:
             for text in notes:
                 st.markdown(f":material/info: {md(in_app(text))}")
     if not (report.errors or report.warnings or notes):
-        st.success("No problems found in this data.", icon=":material/check_circle:")
+        st.success(tr("No problems found in this data."), icon=":material/check_circle:")
 
 
 def details(report: ValidationReport) -> None:
@@ -63,44 +97,59 @@ def details(report: ValidationReport) -> None:
     dropped, merged, unseen = report.dropped, report.merged_labels, report.unseen_labels
     if not (dropped or merged or unseen or report.duplicate_texts):
         return
-    with st.expander("What was dropped, merged or repaired", expanded=bool(dropped or merged)):
+    with st.expander(tr("What was dropped, merged or repaired"), expanded=bool(dropped or merged)):
         if dropped:
-            st.markdown("**Dropped rows**")
+            st.markdown(tr("**Dropped rows**"))
             st.dataframe(
-                pd.DataFrame({"reason": list(dropped), "rows": list(dropped.values())}),
+                pd.DataFrame({tr("reason"): list(dropped), tr("rows"): list(dropped.values())}),
                 hide_index=True,
                 width="content",
             )
         if merged:
-            st.markdown("**Labels merged** (they differed only by case or spaces)")
+            st.markdown(tr("**Labels merged** (they differed only by case or spaces)"))
             st.dataframe(
                 pd.DataFrame(
-                    {"kept as": list(merged), "also written as": [", ".join(v) for v in merged.values()]}
+                    {
+                        tr("kept as"): list(merged),
+                        tr("also written as"): [", ".join(v) for v in merged.values()],
+                    }
                 ),
                 hide_index=True,
                 width="content",
             )
         if unseen:
             st.markdown(
-                "**Labels only outside training** (those rows were dropped: the model cannot learn them)"
+                tr("**Labels only outside training** (those rows were dropped: the model cannot learn them)")
             )
+            splits = [_said(SPLIT_NAMES, s, s) for s in unseen]
             st.dataframe(
-                pd.DataFrame({"split": list(unseen), "labels": [", ".join(v) for v in unseen.values()]}),
+                pd.DataFrame({tr("split"): splits, tr("labels"): [", ".join(v) for v in unseen.values()]}),
                 hide_index=True,
                 width="content",
             )
-        st.caption(
-            f"Duplicate texts: {report.duplicate_texts}, "
-            f"of which with conflicting labels: {report.conflicting_duplicates}."
-            + (f" Tags repaired: {report.repaired_tags}." if report.repaired_tags else "")
-        )
+        if report.repaired_tags:
+            duplicates = tr(
+                "Duplicate texts: {duplicates}, of which with conflicting labels: {conflicting}. "
+                "Tags repaired: {repaired}.",
+                duplicates=report.duplicate_texts,
+                conflicting=report.conflicting_duplicates,
+                repaired=report.repaired_tags,
+            )
+        else:
+            duplicates = tr(
+                "Duplicate texts: {duplicates}, of which with conflicting labels: {conflicting}.",
+                duplicates=report.duplicate_texts,
+                conflicting=report.conflicting_duplicates,
+            )
+        st.caption(duplicates)
 
 
 def label_chart(report: ValidationReport) -> None:
     """The label (or entity type) distribution."""
     if report.class_counts:
         task = get_task(report.task)
-        title = f"{task.balance_unit.capitalize()} per {task.label_word}"
+        english = f"{task.balance_unit.capitalize()} per {task.label_word}"
+        title = _said(PER_LABEL, (task.balance_unit, task.label_word), english)
         st.plotly_chart(
             charts.label_distribution(report.class_counts, title), config={"displayModeBar": False}
         )
@@ -115,8 +164,10 @@ def split_table(report: ValidationReport) -> None:
     rows = {split: [per_label.get(split, {}).get(label, 0) for label in labels] for split in SPLITS}
     frame = pd.DataFrame(rows, index=labels)
     task = get_task(report.task)
-    frame.loc["All " + task.units()] = [sizes.get(s, int(frame[s].sum())) for s in SPLITS]
-    frame.index.name = task.label_word
+    units = task.units()
+    frame.loc[_said(ALL, units, "All " + units)] = [sizes.get(s, int(frame[s].sum())) for s in SPLITS]
+    frame.index.name = _said(LABEL_WORDS, task.label_word, task.label_word)
+    frame.columns = [_said(SPLIT_NAMES, s, s) for s in SPLITS]
     st.dataframe(frame, width="stretch")
 
 
@@ -129,8 +180,10 @@ def report_view(report: ValidationReport) -> None:
         label_chart(report)
     with right:
         st.markdown(
-            "**Split preview**: the model learns from *train*, picks its best epoch on *validation* "
-            "and is scored on *test*, which it never sees while training."
+            tr(
+                "**Split preview**: the model learns from *train*, picks its best epoch on *validation* "
+                "and is scored on *test*, which it never sees while training."
+            )
         )
         split_table(report)
     details(report)

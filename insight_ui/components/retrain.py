@@ -9,9 +9,11 @@ import streamlit as st
 from insight_ui import auth, layout, state
 from insight_ui.safe import md, trim
 from insight_ui.wording import in_app
+from trainer import i18n
 from trainer.access import quotas
 from trainer.apply import labelling
 from trainer.data import DataError
+from trainer.i18n import tr
 from trainer.prepare import prepare
 from trainer.runs import Run
 
@@ -45,7 +47,7 @@ def labeled_upload(run: Run, key: str) -> pd.DataFrame | None:
     """The uploader for the file a person labeled; the run's data plus its rows (said, with the rows that
     are already held-out examples of the run), or None until a readable file is there."""
     words = run.adapter.inputs_are_words
-    labeled = st.file_uploader("Upload the labeled file", key=key, type=["csv", "tsv", "jsonl"])
+    labeled = st.file_uploader(tr("Upload the labeled file"), key=key, type=["csv", "tsv", "jsonl"])
     if labeled is None:
         return None
     try:
@@ -54,10 +56,12 @@ def labeled_upload(run: Run, key: str) -> pd.DataFrame | None:
         st.error(md(in_app(exc.message)), icon=":material/error:")
         return None
     combined = labelling.combined_dataset(run, rows)
-    st.success(md(f"{said} With the run's data: {len(combined):,} rows."), icon=":material/check:")
+    st.success(md(tr("{said} With the run's data: {rows} rows.", said=said, rows=i18n.number(len(combined)))),
+               icon=":material/check:")  # fmt: skip
     held_out = labelling.held_out_matches(run, rows)
     if held_out:
-        st.info(md(f"{len(held_out):,} labeled rows are already validation or test examples of this run "
-                   f"(the first: “{trim(held_out[0], 80)}”). They keep their labels there and are not "
-                   "trained on, so the new run is tested on the same examples."), icon=":material/info:")  # fmt: skip
+        st.info(md(tr("{rows} labeled rows are already validation or test examples of this run (the first: "
+                      "“{first}”). They keep their labels there and are not trained on, so the new run is tested "
+                      "on the same examples.", rows=i18n.number(len(held_out)), first=trim(held_out[0], 80))),
+                icon=":material/info:")  # fmt: skip
     return combined

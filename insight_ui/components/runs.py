@@ -11,6 +11,7 @@ import streamlit as st
 from insight_ui import auth, state
 from trainer import runs as run_store
 from trainer.access import owners
+from trainer.i18n import N_, tr
 from trainer.tasks import get_task
 
 STATUS_ICONS = {  # symbols every system font has (emoji fonts are not everywhere)
@@ -21,6 +22,19 @@ STATUS_ICONS = {  # symbols every system font has (emoji fonts are not everywher
     "cancelled": "■",
     "interrupted": "⚠",
 }
+STATUS_NAMES = {  # shown; the statuses themselves stay as the run store writes them
+    "queued": N_("queued"),
+    "running": N_("running"),
+    "finished": N_("finished"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
+    "interrupted": N_("interrupted"),
+}
+
+
+def status_name(status: str) -> str:
+    """A run's status in the page's language ("finished" -> "已完成")."""
+    return tr(STATUS_NAMES[status]) if status in STATUS_NAMES else status
 
 
 def _when(ts: float | None) -> str:
@@ -39,13 +53,13 @@ def runs_frame(items: list[run_store.RunInfo]) -> pd.DataFrame:
     """One row per run, for the run list."""
     return pd.DataFrame(
         {
-            "status": [f"{STATUS_ICONS.get(r.status, '')} {r.status}" for r in items],
-            "name": [r.name for r in items],
-            "score": [f"{r.metric_name} {r.metric:.3f}" if r.metric is not None else "" for r in items],
-            "model": [model_name(r.model) for r in items],
-            "task": [get_task(r.task).short for r in items],
-            "started": [_when(r.created) for r in items],
-            "run folder": [r.id for r in items],
+            tr("status"): [f"{STATUS_ICONS.get(r.status, '')} {status_name(r.status)}" for r in items],
+            tr("name"): [r.name for r in items],
+            tr("score"): [f"{r.metric_name} {r.metric:.3f}" if r.metric is not None else "" for r in items],
+            tr("model"): [model_name(r.model) for r in items],
+            tr("task"): [tr(get_task(r.task).short) for r in items],
+            tr("started"): [_when(r.created) for r in items],
+            tr("run folder"): [r.id for r in items],
         }
     )
 
@@ -54,7 +68,7 @@ def runs_table(items: list[run_store.RunInfo], key: str = "runs_table") -> run_s
     """The run list; selecting a row returns that run."""
     event = st.dataframe(
         runs_frame(items),
-        column_config={"score": st.column_config.TextColumn(width="medium")},
+        column_config={tr("score"): st.column_config.TextColumn(width="medium")},
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
@@ -89,12 +103,12 @@ def run_selector(key: str) -> run_store.Run | None:
         for r in items
     }
     chosen = st.selectbox(
-        "Run",
+        tr("Run"),
         paths,
         index=index,
         format_func=lambda p: f"{labels[p]}  ({Path(p).name})",
         key=key,
-        help="Which fine-tuned model to look at. Train more on the Train page.",
+        help=tr("Which fine-tuned model to look at. Train more on the Train page."),
     )
     if chosen != current:
         state.set_current_run(chosen)

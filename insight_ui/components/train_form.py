@@ -7,12 +7,14 @@ from dataclasses import fields
 import streamlit as st
 
 from insight_ui import state
+from insight_ui.components.model_choice import model_choice
 from trainer.config import HELP, TrainConfig, auto_epochs
+from trainer.i18n import N_, tr
 from trainer.model.heads import POOLING
 from trainer.tasks import get_task
 
 DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
-MODEL_HINT = (
+MODEL_HINT = N_(
     " Type a local folder (e.g. /models/bert-base-chinese) or a Hugging Face id (e.g. bert-base-uncased, "
     "needs internet)."
 )
@@ -25,7 +27,9 @@ def _optional_int(text: str, what: str) -> int | None:
     try:
         return int(float(text))
     except ValueError:
-        raise ValueError(f"{what} must be a whole number (or empty), not {text!r}") from None
+        raise ValueError(
+            tr("{what} must be a whole number (or empty), not {text}", what=what, text=repr(text))
+        ) from None
 
 
 def _optional_float(text: str, what: str, example: str = "3") -> float | None:
@@ -37,7 +41,14 @@ def _float(text: str, what: str, example: str) -> float:
     try:
         return float((text or "").strip())
     except ValueError:
-        raise ValueError(f"{what} must be a number like {example}, not {text!r}") from None
+        raise ValueError(
+            tr(
+                "{what} must be a number like {example}, not {text}",
+                what=what,
+                example=example,
+                text=repr(text),
+            )
+        ) from None
 
 
 def _fmt(value: object) -> str:
@@ -53,119 +64,124 @@ def train_form(
     """
     keys = state.FORM_KEYS
     model = st.text_input(
-        "Backbone model",
+        tr("Backbone model"),
         value=DEFAULTS["model"],
         key=state.BACKBONE,
         persist_state="session",
-        help=HELP["model"] + MODEL_HINT,
+        help=tr(HELP["model"]) + tr(MODEL_HINT),
     )
+    model_choice("train")
     st.caption(
-        "`default` is all-MiniLM-L6-v2 (small, English). For other languages, give a local model folder."
+        tr("`default` is all-MiniLM-L6-v2 (small, English). For other languages, give a local model folder.")
     )
     c1, c2, c3, c4 = st.columns(4)
     batch = st.session_state.get(keys["batch_size"], DEFAULTS["batch_size"])
-    auto = f"auto ({auto_epochs(n_train, int(batch)):g})" if n_train else "auto"
+    auto = (
+        tr("auto ({value})", value=format(auto_epochs(n_train, int(batch)), "g")) if n_train else tr("auto")
+    )
     epochs = c1.text_input(
-        "Epochs",
+        tr("Epochs"),
         value=_fmt(DEFAULTS["epochs"]),
         placeholder=auto,
         key=keys["epochs"],
         persist_state="session",
-        help=HELP["epochs"],
+        help=tr(HELP["epochs"]),
     )
     batch_size = c2.number_input(
-        "Batch size",
+        tr("Batch size"),
         min_value=1,
         max_value=4096,
         value=int(DEFAULTS["batch_size"]),
         step=8,
         key=keys["batch_size"],
         persist_state="session",
-        help=HELP["batch_size"],
+        help=tr(HELP["batch_size"]),
     )
     adapter = get_task(task)
     learning_rate = c3.text_input(
-        "Learning rate",
+        tr("Learning rate"),
         value=_fmt(DEFAULTS["learning_rate"]),
-        placeholder=f"auto ({adapter.default_learning_rate:g})",
+        placeholder=tr("auto ({value})", value=format(adapter.default_learning_rate, "g")),
         key=keys["learning_rate"],
         persist_state="session",
-        help=HELP["learning_rate"],
+        help=tr(HELP["learning_rate"]),
     )
     max_length = c4.text_input(
-        "Max length (tokens)",
+        tr("Max length (tokens)"),
         value=_fmt(DEFAULTS["max_length"]),
-        placeholder="auto",
+        placeholder=tr("auto"),
         key=keys["max_length"],
         persist_state="session",
-        help=HELP["max_length"],
+        help=tr(HELP["max_length"]),
     )
-    with st.expander("Advanced settings"):
+    with st.expander(tr("Advanced settings")):
         a1, a2, a3, a4 = st.columns(4)
         lora = a1.checkbox(
-            "LoRA adapters",
+            tr("LoRA adapters"),
             value=DEFAULTS["lora"],
             key=keys["lora"],
             persist_state="session",
-            help=HELP["lora"],
+            help=tr(HELP["lora"]),
         )
         class_weights = a1.checkbox(
-            "Class weights",
+            tr("Class weights"),
             value=DEFAULTS["class_weights"],
             key=keys["class_weights"],
             persist_state="session",
-            help=HELP["class_weights"],
+            help=tr(HELP["class_weights"]),
         )
         patience = a2.number_input(
-            "Early stopping patience",
+            tr("Early stopping patience"),
             min_value=0,
             max_value=100,
             value=int(DEFAULTS["early_stopping_patience"]),
             key=keys["early_stopping_patience"],
             persist_state="session",
-            help=HELP["early_stopping_patience"],
+            help=tr(HELP["early_stopping_patience"]),
         )
         pooling = DEFAULTS["pooling"]
         if adapter.sentence_head:
             pooling = a2.selectbox(
-                "Sentence head",
+                tr("Sentence head"),
                 POOLING,
                 index=POOLING.index(DEFAULTS["pooling"]),
-                format_func=lambda p: {"mean": "mean of all words", "cls": "first token ([CLS])"}[p],
+                format_func=lambda p: {"mean": tr("mean of all words"), "cls": tr("first token ([CLS])")}[p],
                 key=keys["pooling"],
                 persist_state="session",
-                help=HELP["pooling"],
+                help=tr(HELP["pooling"]),
             )
         seed = a3.number_input(
-            "Seed",
+            tr("Seed"),
             min_value=0,
             max_value=2**31 - 1,
             value=int(DEFAULTS["seed"]),
             key=keys["seed"],
             persist_state="session",
-            help=HELP["seed"],
+            help=tr(HELP["seed"]),
         )
         max_steps = a4.text_input(
-            "Max steps",
+            tr("Max steps"),
             value="",
-            placeholder="no limit",
+            placeholder=tr("no limit"),
             key=keys["max_steps"],
             persist_state="session",
-            help="Stop after this many training steps, whatever the epochs say (handy for a quick try).",
+            help=tr("Stop after this many training steps, whatever the epochs say (handy for a quick try)."),
         )
     return TrainConfig(
         model=(model or "").strip() or DEFAULTS["model"],
         task=task,
-        epochs=_optional_float(epochs, "epochs", "3 (or empty for auto)"),
+        epochs=_optional_float(epochs, tr("epochs"), tr("3 (or empty for auto)")),
         batch_size=int(batch_size),
-        learning_rate=_optional_float(learning_rate, "learning rate", "5e-5 or 0.0001 (or empty for auto)"),
+        learning_rate=_optional_float(
+            learning_rate, tr("learning rate"), tr("5e-5 or 0.0001 (or empty for auto)")
+        ),
         pooling=pooling,
-        max_length=_optional_int(max_length, "max length"),
+        max_length=_optional_int(max_length, tr("max length")),
         lora=bool(lora),
         class_weights=bool(class_weights),
         early_stopping_patience=int(patience),
         seed=int(seed),
-        max_steps=_optional_int(max_steps, "max steps"),
+        max_steps=_optional_int(max_steps, tr("max steps")),
         text_column=text_column,
         label_column=label_column,
     )

@@ -1,6 +1,8 @@
-"""Plotly figures of the Apply page: label shares over time with their alerts, and confidence drift.
+"""Plotly figures of the Apply page: label shares over time with their alerts, and confidence drift; and
+the words for a time bucket that the Apply and Monitors pages put in their sentences.
 
-User text (labels, groups) goes through `safe.plot_label`, as in `charts`.
+User text (labels, groups) goes through `safe.plot_label`, as in `charts`. Plotly's own %{...} fields are
+filled into translated templates as values, so a translation never holds them.
 """
 
 from __future__ import annotations
@@ -14,8 +16,28 @@ from plotly.subplots import make_subplots
 
 from insight_ui.components.charts import ACCENT, PALETTE, _tidy
 from insight_ui.safe import plot_label
+from trainer.i18n import N_, tr
 
-BUCKET_WORDS = {"day": "day", "week": "week starting", "month": "month"}
+BUCKET_WORDS = {"day": N_("day"), "week": N_("week starting"), "month": N_("month")}  # the time axis
+UNIT = {"day": N_("day"), "week": N_("week"), "month": N_("month")}  # a bucket in a sentence
+UNITS = {"day": N_("days"), "week": N_("weeks"), "month": N_("months")}  # buckets after a number
+WHEN = {"day": N_("on {date}"), "week": N_("in the week of {date}"), "month": N_("in the month of {date}")}
+SOME_WHEN = N_("in {date}")  # a bucket of another size
+
+
+def unit(bucket: str) -> str:
+    """A time bucket ("week") as a word in the current language."""
+    return tr(UNIT[bucket]) if bucket in UNIT else bucket
+
+
+def units(bucket: str) -> str:
+    """Time buckets after a number ("8 weeks") in the current language."""
+    return tr(UNITS[bucket]) if bucket in UNITS else f"{bucket}s"
+
+
+def bucket_when(bucket: str, start: str) -> str:
+    """When a bucket was ("in the week of 2026-06-01"), in the current language."""
+    return tr(WHEN.get(bucket, SOME_WHEN), date=start)
 
 
 def trend_chart(
@@ -41,12 +63,22 @@ def trend_chart(
                 line={"color": PALETTE[i % len(PALETTE)], "width": 2},
                 marker={"size": 5},
                 customdata=n[label].to_numpy(),
-                hovertemplate=f"{plot_label(label, 30)}: %{{y:.0%}} (%{{customdata}} texts)<extra>%{{x|%d %b %Y}}</extra>",
+                hovertemplate=tr(
+                    "{label}: {share} ({count} texts)",
+                    label=plot_label(label, 30),
+                    share="%{y:.0%}",
+                    count="%{customdata}",
+                )
+                + "<extra>%{x|%d %b %Y}</extra>",  # fmt: skip
             ),
             row=1,
             col=1,
         )
-    for direction, symbol, color in (("up", "triangle-up", "#dc2626"), ("down", "triangle-down", "#2563eb")):
+    marks = (
+        ("up", N_("alert (up)"), "triangle-up", "#dc2626"),
+        ("down", N_("alert (down)"), "triangle-down", "#2563eb"),
+    )
+    for direction, name, symbol, color in marks:
         mine = [a for a in alerts if a.get("direction") == direction]
         if mine:
             fig.add_trace(
@@ -54,7 +86,7 @@ def trend_chart(
                     x=pd.to_datetime([a["bucket_start"] for a in mine]),
                     y=[a["share"] for a in mine],
                     mode="markers",
-                    name=f"alert ({direction})",
+                    name=tr(name),
                     marker={
                         "symbol": symbol,
                         "size": 15,
@@ -64,8 +96,14 @@ def trend_chart(
                     customdata=[
                         [plot_label(a["label"], 30), f"{a['baseline_share']:.0%}", a["n"]] for a in mine
                     ],
-                    hovertemplate="Alert: %{customdata[0]} at %{y:.0%} (usual %{customdata[1]}), "
-                    "%{customdata[2]} texts<extra></extra>",
+                    hovertemplate=tr(
+                        "Alert: {label} at {share} (usual {usual}), {count} texts",
+                        label="%{customdata[0]}",
+                        share="%{y:.0%}",
+                        usual="%{customdata[1]}",
+                        count="%{customdata[2]}",
+                    )
+                    + "<extra></extra>",
                 ),
                 row=1,
                 col=1,
@@ -75,17 +113,17 @@ def trend_chart(
         go.Bar(
             x=x,
             y=totals.to_numpy(),
-            name="texts",
+            name=tr("texts"),
             marker_color="#cbd5e1",
             showlegend=False,
-            hovertemplate="%{y} texts<extra>%{x|%d %b %Y}</extra>",
+            hovertemplate=tr("{count} texts", count="%{y}") + "<extra>%{x|%d %b %Y}</extra>",
         ),
         row=2,
         col=1,
     )
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text="share of texts", row=1, col=1)
-    fig.update_yaxes(title_text="texts", row=2, col=1)
-    fig.update_xaxes(title_text=BUCKET_WORDS.get(bucket, bucket), row=2, col=1)
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text=tr("share of texts"), row=1, col=1)
+    fig.update_yaxes(title_text=tr("texts"), row=2, col=1)
+    fig.update_xaxes(title_text=tr(BUCKET_WORDS[bucket]) if bucket in BUCKET_WORDS else bucket, row=2, col=1)
     fig.update_layout(legend={"orientation": "h", "y": 1.08}, hovermode="closest")
     return _tidy(fig, height=440)
 
@@ -96,7 +134,7 @@ def confidence_chart(histogram: Sequence[int], edges: np.ndarray, validation: np
     new = np.asarray(histogram, dtype=float)
     old = np.histogram(validation, edges)[0].astype(float)
     fig = go.Figure()
-    for name, values, color in (("new texts", new, ACCENT), ("validation texts", old, "#f59e0b")):
+    for name, values, color in ((tr("new texts"), new, ACCENT), (tr("validation texts"), old, "#f59e0b")):
         fig.add_trace(
             go.Bar(
                 x=centres,
@@ -104,9 +142,15 @@ def confidence_chart(histogram: Sequence[int], edges: np.ndarray, validation: np
                 name=name,
                 marker_color=color,
                 opacity=0.6,
-                hovertemplate=f"{name}: %{{y:.1%}} at confidence %{{x:.0%}}<extra></extra>",
+                hovertemplate=tr(
+                    "{name}: {share} at confidence {confidence}",
+                    name=name,
+                    share="%{y:.1%}",
+                    confidence="%{x:.0%}",
+                )
+                + "<extra></extra>",  # fmt: skip
             )
         )
-    fig.update_layout(barmode="overlay", xaxis={"tickformat": ".0%", "title": "model confidence"},
-                      yaxis={"tickformat": ".0%", "title": "share of texts"}, legend={"orientation": "h", "y": 1.12})  # fmt: skip
+    fig.update_layout(barmode="overlay", xaxis={"tickformat": ".0%", "title": tr("model confidence")},
+                      yaxis={"tickformat": ".0%", "title": tr("share of texts")}, legend={"orientation": "h", "y": 1.12})  # fmt: skip
     return _tidy(fig, height=280)

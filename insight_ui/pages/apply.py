@@ -17,12 +17,12 @@ from insight_ui import auth, layout, state
 from insight_ui.components import background
 from insight_ui.components.retrain import labeled_upload, start_new_run
 from insight_ui.components.runs import run_selector
-from insight_ui.components.trend_charts import confidence_chart, trend_chart
+from insight_ui.components.trend_charts import bucket_when, confidence_chart, trend_chart, unit, units
 from insight_ui.reads import datasets
 from insight_ui.reports import apply_report
 from insight_ui.safe import md, md_code, trim
 from insight_ui.wording import in_app
-from trainer import runs
+from trainer import i18n, runs
 from trainer.apply import labelling
 from trainer.apply.results import alerts_json
 from trainer.apply.score import HISTOGRAM, text_column_of
@@ -30,19 +30,29 @@ from trainer.apply.trends import ALL_GROUPS, BASELINE, propose_group_column, pro
 from trainer.data import DataError
 from trainer.data import stream as streaming
 from trainer.data.safe_csv import csv_bytes, file_bytes
+from trainer.i18n import N_, tr
 from trainer.jobs.worker import computation_name
 from trainer.runs import Run
 from trainer.runs.scoring import Scoring, Spec, keep_file, scoring_name, scorings
 
-INTRO = (
+INTRO = N_(
     "Use a trained model on **new text**: score this week's messages or news, see how the share of each "
     "label moves over time, get an alert when one surges, check whether the new text still looks like "
     "what the model learned from, and send the doubtful rows back to labelling."
 )
 SAMPLE = datasets.SAMPLE_DIR / "market_news.csv"
-NONE = "(none)"
-BUCKETS = {"auto": "Automatic (from the dates)", "day": "Day", "week": "Week", "month": "Month"}
-WHEN = {"day": "on {}", "week": "in the week of {}", "month": "in the month of {}"}
+NONE = N_("(none)")  # the option value for no column (English); shown as tr(NONE)
+BUCKETS = {
+    "auto": N_("Automatic (from the dates)"),
+    "day": N_("Day"),
+    "week": N_("Week"),
+    "month": N_("Month"),
+}
+VERDICTS = {"similar": N_("similar"), "some drift": N_("some drift"), "strong drift": N_("strong drift")}
+CHOICES = {  # what labelling.CHOICES says, shown in the current language
+    "untrusted": N_("Untrusted first, then the least confident"),
+    "uncertain": N_("The least confident"),
+}
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -60,22 +70,26 @@ def source_section(run: Run) -> Path | None:
     upload, sample = st.columns([3, 2], gap="large")
     with upload:
         file = st.file_uploader(
-            "Upload new text (no labels needed)",
+            tr("Upload new text (no labels needed)"),
             key="apply_uploader",
-            help="One row per text. A date column and a topic, channel or product column are optional.",
+            help=tr("One row per text. A date column and a topic, channel or product column are optional."),
         )
-        st.caption("CSV, TSV, JSON Lines, or a CoNLL file of words. Large files are read a chunk at a time.")
+        st.caption(
+            tr("CSV, TSV, JSON Lines, or a CoNLL file of words. Large files are read a chunk at a time.")
+        )
     if file is not None and file.file_id != st.session_state.get("apply_upload_id"):
         st.session_state["apply_upload_id"] = file.file_id
         state.put(state.APPLY_FILE, str(keep_file(run.path, file.name, file.getvalue())))
     with sample:
-        st.markdown("**…or try the sample**")
+        st.markdown(tr("**…or try the sample**"))
         if SAMPLE.is_file() and st.button(
-            "Market news headlines", key="apply_sample", icon=":material/newspaper:"
+            tr("Market news headlines"), key="apply_sample", icon=":material/newspaper:"
         ):
             state.put(state.APPLY_FILE, str(SAMPLE))
         st.caption(
-            "Three months of made-up business headlines over four topics, dated: one topic has a bad week."
+            tr(
+                "Three months of made-up business headlines over four topics, dated: one topic has a bad week."
+            )
         )
     chosen = state.get(state.APPLY_FILE)
     return Path(chosen) if chosen and Path(chosen).is_file() else None
@@ -94,7 +108,8 @@ def mapping_section(run: Run, path: Path) -> Spec | None:
     except DataError as exc:
         st.error(md(in_app(exc.message)), icon=":material/error:")
         return None
-    st.caption(md(f"{_file_name(path)}: {total:,} rows, {len(frame.columns)} columns. The first rows:"))
+    st.caption(md(tr("{file}: {rows} rows, {columns} columns. The first rows:", file=_file_name(path),
+                     rows=i18n.number(total), columns=len(frame.columns))))  # fmt: skip
     st.dataframe(frame.head(50), hide_index=True, height=220)
     columns = [str(c) for c in frame.columns]
     try:
@@ -104,22 +119,27 @@ def mapping_section(run: Run, path: Path) -> Spec | None:
     key = f"apply_{abs(hash((str(path), mtime)))}"
     with st.container(border=True):
         a, b, c, d = st.columns(4)
-        text = a.selectbox("Text column", columns, _index(columns, text_guess), key=f"{key}_text",
-                           help="What the model reads. Proposed from the column names and contents.")  # fmt: skip
+        text = a.selectbox(tr("Text column"), columns, _index(columns, text_guess), key=f"{key}_text",
+                           help=tr("What the model reads. Proposed from the column names and contents."))  # fmt: skip
         others = [NONE] + [col for col in columns if col != text]
         time_guess = propose_time_column(frame, [text])
-        when = b.selectbox("Date column (optional)", others, _index(others, time_guess), key=f"{key}_time",
-                           help="Dates or timestamps: label shares over time, and alerts.")  # fmt: skip
+        when = b.selectbox(tr("Date column (optional)"), others, _index(others, time_guess), key=f"{key}_time",
+                           format_func=_shown, help=tr("Dates or timestamps: label shares over time, and alerts."))  # fmt: skip
         rest = [col for col in others if col != when or col == NONE]
         group_guess = propose_group_column(frame, [text, when])
-        group = c.selectbox("Group column (optional)", rest, _index(rest, group_guess), key=f"{key}_group",
-                            help="A topic, channel or product: trends and alerts per group.")  # fmt: skip
-        bucket = d.selectbox("Time buckets", list(BUCKETS), format_func=BUCKETS.get, key=f"{key}_bucket",
-                             disabled=when == NONE, help="Automatic: days up to two months, weeks up to two years.")  # fmt: skip
-    if not st.button(md(f"Score {total:,} rows with “{trim(run.info.name, 40)}”"), type="primary",
-                     icon=":material/play_arrow:", key="apply_score"):  # fmt: skip
+        group = c.selectbox(tr("Group column (optional)"), rest, _index(rest, group_guess), key=f"{key}_group",
+                            format_func=_shown, help=tr("A topic, channel or product: trends and alerts per group."))  # fmt: skip
+        bucket = d.selectbox(tr("Time buckets"), list(BUCKETS), format_func=lambda b: tr(BUCKETS[b]), key=f"{key}_bucket",
+                             disabled=when == NONE, help=tr("Automatic: days up to two months, weeks up to two years."))  # fmt: skip
+    if not st.button(md(tr("Score {rows} rows with “{run}”", rows=i18n.number(total), run=trim(run.info.name, 40))),
+                     type="primary", icon=":material/play_arrow:", key="apply_score"):  # fmt: skip
         return None
     return Spec(str(path), text, None if when == NONE else when, None if group == NONE else group, bucket)
+
+
+def _shown(column: str) -> str:
+    """A column choice as shown: "(none)" in the current language, a column of the file as it is."""
+    return tr(NONE) if column == NONE else column
 
 
 def start(run: Run, spec: Spec) -> None:
@@ -159,9 +179,9 @@ def chosen_scoring(run: Run) -> Scoring | None:
     names = [s.name for s in items]
     shown = state.get(state.APPLY_SCORING)
     current = shown.get(str(run.path))
-    st.subheader("Results")
+    st.subheader(tr("Results"))
     picked = st.selectbox(
-        "Scored file",
+        tr("Scored file"),
         names,
         index=_index(names, current),
         format_func=lambda n: _describe(items[names.index(n)]),
@@ -181,56 +201,61 @@ def progress_or_resume(run: Run, scoring: Scoring) -> bool:
     if task is not None and task.status in (runs.CANCELLED, runs.INTERRUPTED):
         done = scoring.rows_done()
         st.info(
-            f"Scoring stopped after about {done:,} rows. It resumes where it stopped.",
+            tr(
+                "Scoring stopped after about {rows} rows. It resumes where it stopped.",
+                rows=i18n.number(done),
+            ),
             icon=":material/pause:",
         )
-        if st.button("Resume scoring", icon=":material/play_arrow:", key="apply_resume"):
+        if st.button(tr("Resume scoring"), icon=":material/play_arrow:", key="apply_resume"):
             manager.forget_computation(run.path, task.name)
             manager.start_computation(run.path, "score", **params)
             st.rerun()
         return False
-    return background.job_task(run.path, "score", "Scoring", stoppable=True, **params)
+    return background.job_task(run.path, "score", tr("Scoring"), stoppable=True, **params)
 
 
 def summary(results: dict) -> None:
     scored = results.get("scored", 0)
     drift = results.get("drift") or {}
     a, b, c, d = st.columns(4)
-    a.metric("Rows scored", f"{scored:,}", border=True,
-             help=f"{results.get('rows', 0):,} rows read; empty texts are not scored.")  # fmt: skip
-    b.metric("Untrusted", f"{results.get('untrusted', 0) / max(scored, 1):.1%}", border=True,
-             help="Texts the model is much less sure of than on its own validation texts, or that look unlike "
-                  "anything it was trained on.")  # fmt: skip
-    c.metric("Alerts", f"{len(results.get('alerts') or [])}" if results.get("counts") else "–", border=True,
-             help="Needs a date column.")  # fmt: skip
-    d.metric("Drift", drift.get("verdict", "–"), border=True)
+    verdict = drift.get("verdict", "–")
+    a.metric(tr("Rows scored"), i18n.number(scored), border=True,
+             help=tr("{rows} rows read; empty texts are not scored.", rows=i18n.number(results.get("rows", 0))))  # fmt: skip
+    b.metric(tr("Untrusted"), i18n.percent(results.get("untrusted", 0) / max(scored, 1), 1), border=True,
+             help=tr("Texts the model is much less sure of than on its own validation texts, or that look unlike "
+                     "anything it was trained on."))  # fmt: skip
+    c.metric(tr("Alerts"), f"{len(results.get('alerts') or [])}" if results.get("counts") else "–", border=True,
+             help=tr("Needs a date column."))  # fmt: skip
+    d.metric(tr("Drift"), tr(VERDICTS[verdict]) if verdict in VERDICTS else verdict, border=True)
     box = {"similar": st.success, "some drift": st.info}.get(drift.get("verdict"), st.warning)  # not an error
     box(md(drift.get("sentence", "")), icon=":material/compare_arrows:")
     if results.get("bad_times"):
         st.caption(
-            f"{results['bad_times']:,} rows had no readable date; they are scored but not in the trends."
-        )
+            tr("{rows} rows had no readable date; they are scored but not in the trends.",
+               rows=i18n.number(results["bad_times"]))
+        )  # fmt: skip
 
 
 def drift_section(run: Run, results: dict) -> None:
     drift = results.get("drift") or {}
-    with st.expander("How the new texts compare with the training data"):
+    with st.expander(tr("How the new texts compare with the training data")):
         trust = np.load(run.folder.trust_file)
         hist = results.get("confidence_histogram") or [0] * (len(HISTOGRAM) - 1)
         st.plotly_chart(confidence_chart(hist, HISTOGRAM, trust["validation_confidence"]), width="stretch",
                         key="apply_conf")  # fmt: skip
         unknown, before = drift.get("unknown_token_share"), drift.get("training_unknown_token_share")
         rows = [
-            ("Untrusted texts", f"{drift.get('untrusted_share', 0):.1%}", f"{drift.get('expected_untrusted_share', 0):.1%}"),
-            ("Mean confidence", f"{drift.get('mean_confidence', 0):.1%}", f"{drift.get('validation_mean_confidence', 0):.1%}"),
-            ("Unknown word pieces", "–" if unknown is None else f"{unknown:.2%}", "–" if before is None else f"{before:.2%}"),
+            (tr("Untrusted texts"), i18n.percent(drift.get("untrusted_share", 0), 1), i18n.percent(drift.get("expected_untrusted_share", 0), 1)),
+            (tr("Mean confidence"), i18n.percent(drift.get("mean_confidence", 0), 1), i18n.percent(drift.get("validation_mean_confidence", 0), 1)),
+            (tr("Unknown word pieces"), "–" if unknown is None else i18n.percent(unknown, 2), "–" if before is None else i18n.percent(before, 2)),
         ]  # fmt: skip
-        st.dataframe(pd.DataFrame(rows, columns=["", "new texts", "training data"]), hide_index=True)
+        st.dataframe(pd.DataFrame(rows, columns=["", tr("new texts"), tr("training data")]), hide_index=True)
         st.caption(
-            f"Confidence drop (Kolmogorov–Smirnov) {drift.get('confidence_distance', 0):.2f}: 0 means the model "
-            "is no less sure of itself than on its validation texts (or the difference could be chance), 1 "
-            "that it is less sure of every text."
-        )
+            tr("Confidence drop (Kolmogorov–Smirnov) {distance}: 0 means the model is no less sure of itself "
+               "than on its validation texts (or the difference could be chance), 1 that it is less sure of "
+               "every text.", distance=i18n.number(drift.get("confidence_distance", 0), 2))
+        )  # fmt: skip
 
 
 def trends_section(results: dict) -> None:
@@ -238,16 +263,16 @@ def trends_section(results: dict) -> None:
     counts = pd.DataFrame(results.get("counts") or [])
     if counts.empty:
         st.info(
-            "Choose a date column when scoring to see label shares over time and alerts.",
+            tr("Choose a date column when scoring to see label shares over time and alerts."),
             icon=":material/timeline:",
         )
         return
-    st.subheader(f"Share of each label per {results.get('bucket', 'bucket')}")
+    st.subheader(tr("Share of each label per {bucket}", bucket=unit(results.get("bucket", "bucket"))))
     groups = sorted(g for g in counts["group"].unique() if g != ALL_GROUPS)
     group = ALL_GROUPS
     if groups:
-        group = st.segmented_control("Show", [ALL_GROUPS, *groups], default=ALL_GROUPS, key="apply_group",
-                                     format_func=lambda g: "All groups" if g == ALL_GROUPS else md(trim(g, 30)),
+        group = st.segmented_control(tr("Show"), [ALL_GROUPS, *groups], default=ALL_GROUPS, key="apply_group",
+                                     format_func=lambda g: tr("All groups") if g == ALL_GROUPS else md(trim(g, 30)),
                                      required=True)  # fmt: skip
     mine = counts[counts["group"] == group]
     alerts = [a for a in results.get("alerts") or [] if (a.get("group") or ALL_GROUPS) == group]
@@ -260,98 +285,108 @@ def alerts_section(results: dict) -> None:
         return
     alerts = results.get("alerts") or []
     bucket = results.get("bucket", "day")
-    st.subheader(f"Alerts ({len(alerts)})")
-    with st.expander("How alerts are raised"):
+    st.subheader(tr("Alerts ({n})", n=len(alerts)))
+    with st.expander(tr("How alerts are raised")):
         st.markdown(
-            f"For every {bucket}, label and group, the {bucket}'s count of the label is compared with the "
-            f"previous {BASELINE} {bucket}s by Fisher's exact test. The 1% significance level is shared out "
-            f"over every label and group tested in a {bucket}, so when nothing changes a {bucket} raises a "
-            "false alarm at most 1 time in 100. A bucket needs 10 texts, and its baseline 30, to be tested."
-        )
+            tr("For every {bucket}, label and group, the {bucket}'s count of the label is compared with the "
+               "previous {baseline} {buckets} by Fisher's exact test. The 1% significance level is shared out "
+               "over every label and group tested in a {bucket}, so when nothing changes a {bucket} raises a "
+               "false alarm at most 1 time in 100. A bucket needs 10 texts, and its baseline 30, to be tested.",
+               bucket=unit(bucket), buckets=units(bucket), baseline=BASELINE)
+        )  # fmt: skip
     if not alerts:
-        st.success("No label's share moved beyond what chance explains.", icon=":material/check_circle:")
+        st.success(tr("No label's share moved beyond what chance explains."), icon=":material/check_circle:")
     for i, alert in enumerate(alerts[:20]):
         up = alert["direction"] == "up"
-        where = f" in **{md(alert['group'])}**" if alert.get("group") else ""
-        when = WHEN.get(bucket, "in {}").format(alert["bucket_start"])
+        said = {"arrow": ":red[▲]" if up else ":blue[▼]", "label": md(alert["label"]),
+                "when": bucket_when(bucket, alert["bucket_start"]),
+                "share": i18n.percent(alert["share"]), "n": i18n.number(alert["n"]),
+                "baseline": i18n.percent(alert["baseline_share"]), "k": alert.get("baseline_buckets", BASELINE),
+                "buckets": units(bucket)}  # fmt: skip
         with st.container(border=True):
-            st.markdown(
-                f"{':red[▲]' if up else ':blue[▼]'} **{md(alert['label'])}**{where} {when}: "
-                f"**{alert['share']:.0%}** of {alert['n']:,} texts, against {alert['baseline_share']:.0%} "
-                f"in the {alert.get('baseline_buckets', BASELINE)} {bucket}s before"
-            )
+            if alert.get("group"):
+                st.markdown(tr("{arrow} **{label}** in **{group}** {when}: **{share}** of {n} texts, against "
+                               "{baseline} in the {k} {buckets} before", group=md(alert["group"]), **said))  # fmt: skip
+            else:
+                st.markdown(tr("{arrow} **{label}** {when}: **{share}** of {n} texts, against {baseline} in the "
+                               "{k} {buckets} before", **said))  # fmt: skip
             st.caption(
                 md(
-                    f"{alert['count']:,} of {alert['n']:,} texts predicted {trim(alert['label'], 40)}; p = "
-                    f"{alert['p_value']:.1e} (Fisher's exact test; alerts need p below 1% shared over the tests)"
+                    tr("{count} of {n} texts predicted {label}; p = {p} (Fisher's exact test; alerts need p below "
+                       "1% shared over the tests)", count=i18n.number(alert["count"]), n=i18n.number(alert["n"]),
+                       label=trim(alert["label"], 40), p=format(alert["p_value"], ".1e"))
                 )
-            )
+            )  # fmt: skip
             if alert.get("words"):
-                st.markdown("Words behind it: " + " ".join(md_code(w["word"]) for w in alert["words"]))
+                st.markdown(
+                    tr("Words behind it: {words}", words=" ".join(md_code(w["word"]) for w in alert["words"]))
+                )
             for j, text in enumerate(alert.get("examples", [])[:5]):
                 left, right = st.columns([12, 1], vertical_alignment="center")
                 left.markdown(f"• {md(trim(text, 220))}")
                 if right.button(
-                    "", icon=":material/lightbulb:", key=f"apply_explain_{i}_{j}", help="Explain"
+                    "", icon=":material/lightbulb:", key=f"apply_explain_{i}_{j}", help=tr("Explain")
                 ):
-                    state.open_in_explain(text, "an alert on the Apply page")
+                    state.open_in_explain(text, tr("an alert on the Apply page"))
                     layout.go("explain")
 
 
 def rows_section(scoring: Scoring) -> None:
-    st.subheader("Scored rows")
+    st.subheader(tr("Scored rows"))
     frame = pd.read_csv(scoring.scored_file, dtype=str, keep_default_na=False, nrows=500)
-    only = st.toggle("Only untrusted rows", key="apply_untrusted")
+    only = st.toggle(tr("Only untrusted rows"), key="apply_untrusted")
     if only and "trusted" in frame.columns:
         frame = frame[frame["trusted"] == "false"]
-    st.caption("The first 500 rows of the file (download the whole file below).")
+    st.caption(tr("The first 500 rows of the file (download the whole file below)."))
     st.dataframe(frame, hide_index=True, height=300, column_config={
         "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0, format="percent"),
     })  # fmt: skip
 
 
 def labelling_section(run: Run, results: dict, scoring: Scoring) -> None:
-    st.subheader("Back to training")
+    st.subheader(tr("Back to training"))
     words = run.adapter.inputs_are_words  # a data shape: the file to label holds word tags, or one label
     kept = results.get("to_label") or []
     if not kept:
-        st.caption("No rows were kept for labelling.")
+        st.caption(tr("No rows were kept for labelling."))
         return
     st.caption(
-        "Label the rows the model doubts most: download them with the model's guess filled in, correct the "
-        "label column, and upload the file. A new run trains on the run's data plus these rows, and is tested "
-        "on the same test split, so Compare can tell whether it helped."
+        tr(
+            "Label the rows the model doubts most: download them with the model's guess filled in, correct the "
+            "label column, and upload the file. A new run trains on the run's data plus these rows, and is tested "
+            "on the same test split, so Compare can tell whether it helped."
+        )
     )
     a, b, c = st.columns([2, 1, 1], vertical_alignment="bottom")
-    choice = a.radio("Which rows", list(labelling.CHOICES), format_func=labelling.CHOICES.get, horizontal=True,
-                     key="apply_label_choice")  # fmt: skip
-    limit = b.number_input("How many", 10, len(kept), min(100, len(kept)), step=10, key="apply_label_n")
+    choice = a.radio(tr("Which rows"), list(labelling.CHOICES), horizontal=True, key="apply_label_choice",
+                     format_func=lambda c: tr(CHOICES[c]) if c in CHOICES else labelling.CHOICES[c])  # fmt: skip
+    limit = b.number_input(tr("How many"), 10, len(kept), min(100, len(kept)), step=10, key="apply_label_n")
     frame = labelling.labelling_frame(labelling.rows_to_label(results, choice, int(limit)), words)
-    c.download_button("Download to label", csv_bytes(frame), file_name=f"{scoring.name}-to-label.csv",
+    c.download_button(tr("Download to label"), csv_bytes(frame), file_name=f"{scoring.name}-to-label.csv",
                       mime="text/csv", icon=":material/download:", on_click="ignore", key="apply_label_dl")  # fmt: skip
     combined = labeled_upload(run, "apply_labeled")
     if combined is None:
         return
     name = f"{run.path.name}-plus-labeled.csv"
     left, right = st.columns(2)
-    if left.button("Train a new run on it (same settings)", type="primary", icon=":material/model_training:",
+    if left.button(tr("Train a new run on it (same settings)"), type="primary", icon=":material/model_training:",
                    key="apply_train"):  # fmt: skip
         start_new_run(run, name, combined)
-    if right.button("Open it on the Data page", icon=":material/table_view:", key="apply_to_data"):
+    if right.button(tr("Open it on the Data page"), icon=":material/table_view:", key="apply_to_data"):
         state.set_dataset(name, combined.to_csv(index=False).encode("utf-8"), "corrected")
         layout.go("data")
 
 
 def export_section(run: Run, scoring: Scoring, results: dict) -> None:
-    st.subheader("Export")
+    st.subheader(tr("Export"))
     name = _file_name(Path(scoring.spec().source))
     a, b, c = st.columns(3)
-    a.download_button("Scored file (CSV)", partial(file_bytes, scoring.scored_file), file_name=f"scored-{name}",
+    a.download_button(tr("Scored file (CSV)"), partial(file_bytes, scoring.scored_file), file_name=f"scored-{name}",
                       mime="text/csv", icon=":material/download:", on_click="ignore", key="apply_dl_scored")  # fmt: skip
-    b.download_button("Alerts (JSON)", json.dumps(alerts_json(results), indent=2, ensure_ascii=False),
+    b.download_button(tr("Alerts (JSON)"), json.dumps(alerts_json(results), indent=2, ensure_ascii=False),
                       file_name=f"alerts-{Path(name).stem}.json", mime="application/json", icon=":material/notifications:",
                       on_click="ignore", key="apply_dl_alerts", disabled=not results.get("counts"))  # fmt: skip
-    c.download_button("Report (HTML)", apply_report.scoring_html(run, name, results),
+    c.download_button(tr("Report (HTML)"), apply_report.scoring_html(run, name, results),
                       file_name=f"report-{Path(name).stem}.html", mime="text/html", icon=":material/description:",
                       on_click="ignore", key="apply_dl_report")  # fmt: skip
 
@@ -366,9 +401,11 @@ def keep_watching(run: Run, scoring: Scoring, results: dict) -> None:
         return
     with st.container(border=True):
         left, right = st.columns([3, 1], vertical_alignment="center")
-        left.markdown("**Will more of this text arrive?** Keep watching it: a monitor keeps these rows, adds "
-                      "each new file to the same history, and raises alerts as the new rows arrive.")  # fmt: skip
-        if not right.button("Keep watching this", icon=":material/monitor_heart:", key="apply_keep_watching"):
+        left.markdown(tr("**Will more of this text arrive?** Keep watching it: a monitor keeps these rows, adds "
+                         "each new file to the same history, and raises alerts as the new rows arrive."))  # fmt: skip
+        if not right.button(
+            tr("Keep watching this"), icon=":material/monitor_heart:", key="apply_keep_watching"
+        ):
             return
     stem = (
         re.sub(r"[^A-Za-z0-9._-]", "-", Path(_file_name(Path(spec.source))).stem).strip("-._")[:40]
@@ -381,7 +418,7 @@ def keep_watching(run: Run, scoring: Scoring, results: dict) -> None:
                                  if not run.adapter.inputs_are_words else None)  # fmt: skip
     try:
         monitor = monitors.create(state.runs_dir(), settings)
-        with st.spinner("Storing the scored rows in the monitor…"):
+        with st.spinner(tr("Storing the scored rows in the monitor…")):
             scorer = reuse_scores(scoring.scored_file, spec.text_column, settings.labels)
             monitor.add(Path(spec.source), scorer, label=_file_name(Path(spec.source)))
     except (DataError, monitors.MonitorError, ScoresMissing) as exc:
@@ -395,7 +432,9 @@ def keep_watching(run: Run, scoring: Scoring, results: dict) -> None:
 def render() -> None:
     run = run_selector("apply_run")
     if run is None:
-        layout.empty_state("No trained model yet. Train one first, then use it here.", "train", "Go to Train")
+        layout.empty_state(
+            tr("No trained model yet. Train one first, then use it here."), "train", tr("Go to Train")
+        )
         return
     path = source_section(run)
     if path is not None:
@@ -420,4 +459,4 @@ def render() -> None:
     export_section(run, scoring, results)
 
 
-layout.page("Apply", INTRO, render)
+layout.page(tr("Apply"), tr(INTRO), render)

@@ -9,8 +9,9 @@ import streamlit as st
 
 from insight_ui import auth, layout, state
 from trainer.access import audit
+from trainer.i18n import N_, tr
 
-INTRO = (
+INTRO = N_(
     "Everything people did with this Insight, newest first: sign-ins, training started and cancelled, runs "
     "shared, downloaded and deleted. The log is kept in the runs folder and only ever grows "
     "(`python -m trainer audit` prints it too)."
@@ -19,11 +20,11 @@ INTRO = (
 
 def render() -> None:
     if not auth.me().admin:
-        st.error("Only an admin can read the audit log.", icon=":material/lock:")
+        st.error(tr("Only an admin can read the audit log."), icon=":material/lock:")
         return
     events = list(reversed(audit.events(state.runs_dir())))
     if not events:
-        st.info("Nothing has happened yet.", icon=":material/info:")
+        st.info(tr("Nothing has happened yet."), icon=":material/info:")
         return
     frame = pd.DataFrame(
         {
@@ -33,7 +34,8 @@ def render() -> None:
             "what": [str(e.get("target", "")) for e in events],
         }
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    headers = {"when": tr("when"), "who": tr("who"), "did": tr("did"), "what": tr("what")}
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=headers)
 
 
-layout.page("Audit", INTRO, render)
+layout.page(tr("Audit"), tr(INTRO), render)

@@ -10,11 +10,13 @@ from insight_ui import layout, state
 from insight_ui.components import compare_charts, paging
 from insight_ui.components.runs import finished_runs
 from insight_ui.safe import md, trim
+from trainer import i18n
 from trainer.evaluate import uncertainty
+from trainer.i18n import N_, tr
 from trainer.inspect import compare as cmp
 from trainer.runs import load_run
 
-INTRO = (
+INTRO = N_(
     "Did a change really help? Pick two or more runs: their scores with **95% intervals**, a **paired "
     "test** of whether the difference is more than chance, what changed per class, how they trained, "
     "and the examples on which they disagree."
@@ -42,7 +44,7 @@ def _comparison(paths: tuple[str, ...], stamps: tuple[float, ...]) -> dict:
 def pick_runs() -> list[str]:
     items = finished_runs()
     paths = [str(r.path) for r in items]
-    names = {str(r.path): f"{r.name} · {r.metric_name} {r.metric:.3f}" if r.metric is not None else r.name for r in items}  # fmt: skip
+    names = {str(r.path): f"{r.name} · {tr(r.metric_name)} {r.metric:.3f}" if r.metric is not None else r.name for r in items}  # fmt: skip
     if PICK not in st.session_state or not set(st.session_state[PICK]) <= set(paths):
         current = state.get(state.CURRENT_RUN)
         first = current if current in paths else paths[0]
@@ -50,12 +52,12 @@ def pick_runs() -> list[str]:
         second = next((p for p, r in zip(paths, items, strict=True) if p != first and r.task == task), None)
         st.session_state[PICK] = [first] + ([second] if second else [])
     return st.multiselect(
-        "Runs to compare (the first is the baseline)",
+        tr("Runs to compare (the first is the baseline)"),
         paths,
         key=PICK,
         format_func=lambda p: f"{names[p]}  ({Path(p).name})",
         max_selections=6,
-        help="Every other run is compared with the first one.",
+        help=tr("Every other run is compared with the first one."),
     )
 
 
@@ -65,21 +67,22 @@ def scores_section(data: dict) -> None:
     order = list(dict.fromkeys(scores["score"]))  # the task's own order of scores
     wide = table.pivot_table(index="run", columns="score", values="cell", aggfunc="first")[order]
     wide = wide.reindex(list(dict.fromkeys(s.name for s in data["sides"])))
-    wide["test examples"] = [f"{s.counts.n:,}" for s in data["sides"]]
-    st.subheader("Scores")
-    st.caption("Each score with its 95% interval (bootstrap over the run's own test split).")
-    st.dataframe(wide.reset_index(), hide_index=True, width="stretch")
+    wide["test examples"] = [i18n.number(s.counts.n) for s in data["sides"]]
+    st.subheader(tr("Scores"))
+    st.caption(tr("Each score with its 95% interval (bootstrap over the run's own test split)."))
+    headers = {"run": tr("run"), "test examples": tr("test examples")} | {score: tr(score) for score in order}
+    st.dataframe(wide.reset_index(), hide_index=True, width="stretch", column_config=headers)
     base = data["runs"][0]
     card = base.adapter.metric_cards[0]
     st.plotly_chart(
-        compare_charts.score_intervals(scores, card.key, card.title), width="stretch", key="cmp_ci"
+        compare_charts.score_intervals(scores, card.key, tr(card.title)), width="stretch", key="cmp_ci"
     )
 
 
 def verdicts(data: dict) -> None:
     base = data["sides"][0]
     titles = cmp.titles(base.run)
-    st.subheader("Is the difference real?")
+    st.subheader(tr("Is the difference real?"))
     for pair in data["pairs"]:
         other = pair["b"]
         if not pair["paired"]:
@@ -97,11 +100,11 @@ def closer_look(data: dict) -> None:
     pairs = data["pairs"]
     index = 0
     if len(pairs) > 1:
-        index = st.selectbox("Look closer at", range(len(pairs)), format_func=lambda i: pairs[i]["b"].name,
+        index = st.selectbox(tr("Look closer at"), range(len(pairs)), format_func=lambda i: pairs[i]["b"].name,
                              key="cmp_pair")  # fmt: skip
     pair = pairs[index]
     other = pair["b"]
-    word = base.run.adapter.class_word.lower()
+    word = tr(base.run.adapter.class_word).lower()
     left, right = st.columns(2, gap="large")
     with left:
         deltas = cmp.per_class_deltas(base, other)
@@ -111,8 +114,8 @@ def closer_look(data: dict) -> None:
     with right:
         labels, diff = cmp.confusion_difference(base, other)
         if labels:
-            st.markdown(f"**Confusion matrix: {md(other.name)} minus {md(base.name)}**")
-            st.caption("Green: better (more right on the diagonal, fewer mistakes off it); red: worse.")
+            st.markdown(tr("**Confusion matrix: {b} minus {a}**", b=md(other.name), a=md(base.name)))
+            st.caption(tr("Green: better (more right on the diagonal, fewer mistakes off it); red: worse."))
             st.plotly_chart(compare_charts.confusion_difference(labels, diff, base.name, other.name),
                             width="stretch", key="cmp_confusion")  # fmt: skip
     if pair["paired"]:
@@ -121,34 +124,37 @@ def closer_look(data: dict) -> None:
 
 def disagreements_section(base: cmp.Side, other: cmp.Side) -> None:
     frame = cmp.disagreements(base, other)
-    st.subheader(f"Where they disagree ({len(frame):,})")
+    st.subheader(tr("Where they disagree ({n})", n=i18n.number(len(frame))))
     if frame.empty:
-        st.caption("The two runs predict the same on every test example.")
+        st.caption(tr("The two runs predict the same on every test example."))
         return
-    who = {"A": f"only {base.name}", "B": f"only {other.name}", "neither": "neither", "both": "both"}
+    who = {"A": tr("only {name}", name=base.name), "B": tr("only {name}", name=other.name),
+           "neither": tr("neither"), "both": tr("both")}  # fmt: skip
     shown = frame.assign(right=frame["right"].map(who))
     st.dataframe(
         paging.page_of(shown, "cmp_disagree", per_page=20),
         hide_index=True,
         width="stretch",
         column_config={
-            "predicted_a": f"{trim(base.name, 20)} says",
-            "predicted_b": f"{trim(other.name, 20)} says",
-            "confidence_a": st.column_config.ProgressColumn(f"{trim(base.name, 12)} conf.", min_value=0.0, max_value=1.0, format="percent"),
-            "confidence_b": st.column_config.ProgressColumn(f"{trim(other.name, 12)} conf.", min_value=0.0, max_value=1.0, format="percent"),
-            "right": "Who is right",
+            "text": tr("text"),
+            "gold": tr("gold"),
+            "predicted_a": tr("{name} says", name=trim(base.name, 20)),
+            "predicted_b": tr("{name} says", name=trim(other.name, 20)),
+            "confidence_a": st.column_config.ProgressColumn(tr("{name} conf.", name=trim(base.name, 12)), min_value=0.0, max_value=1.0, format="percent"),
+            "confidence_b": st.column_config.ProgressColumn(tr("{name} conf.", name=trim(other.name, 12)), min_value=0.0, max_value=1.0, format="percent"),
+            "right": tr("Who is right"),
         },
     )  # fmt: skip
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     with left:
-        chosen = paging.picker("Example", frame, lambda i: f"{frame.loc[i, 'gold']} · {trim(frame.loc[i, 'text'], 90)}",
+        chosen = paging.picker(tr("Example"), frame, lambda i: f"{frame.loc[i, 'gold']} · {trim(frame.loc[i, 'text'], 90)}",
                                "cmp_example")  # fmt: skip
-    if chosen is not None and right.button("Explain both", icon=":material/lightbulb:", key="cmp_explain",
-                                           help="Opens Explain with both runs' explanations side by side."):  # fmt: skip
+    if chosen is not None and right.button(tr("Explain both"), icon=":material/lightbulb:", key="cmp_explain",
+                                           help=tr("Opens Explain with both runs' explanations side by side.")):  # fmt: skip
         state.set_current_run(base.run.path)
         state.open_in_explain(
             str(frame.loc[chosen, "text"]),
-            f"a disagreement on the Compare page (gold: {frame.loc[chosen, 'gold']})",
+            tr("a disagreement on the Compare page (gold: {gold})", gold=frame.loc[chosen, "gold"]),
         )
         st.session_state[state.EXPLAIN_COMPARE] = str(other.run.path)
         layout.go("explain")
@@ -156,31 +162,31 @@ def disagreements_section(base: cmp.Side, other: cmp.Side) -> None:
 
 def training_section(data: dict) -> None:
     runs = data["runs"]
-    st.subheader("How they trained")
+    st.subheader(tr("How they trained"))
     key = runs[0].adapter.best_metric
     names = [s.name for s in data["sides"]]
-    figure = compare_charts.curves_overlay(cmp.curves(runs, names), key, runs[0].adapter.headline_name)
+    figure = compare_charts.curves_overlay(cmp.curves(runs, names), key, tr(runs[0].adapter.headline_name))
     if figure is not None:
         st.plotly_chart(figure, width="stretch", key="cmp_curves")
     settings = cmp.settings_that_differ(runs, names)
     if settings.empty:
-        st.caption("Every setting is the same.")
+        st.caption(tr("Every setting is the same."))
     else:
-        st.markdown("**Settings that differ**")
-        st.dataframe(settings, hide_index=True, width="stretch")
+        st.markdown(tr("**Settings that differ**"))
+        st.dataframe(settings, hide_index=True, width="stretch", column_config={"setting": tr("setting")})
 
 
 def render() -> None:
     if len(finished_runs()) < 2:
-        layout.empty_state("Train at least two runs to compare them.", "train", "Go to Train")
+        layout.empty_state(tr("Train at least two runs to compare them."), "train", tr("Go to Train"))
         return
     chosen = pick_runs()
     if len(chosen) < 2:
-        st.info("Pick at least two runs.", icon=":material/compare:")
+        st.info(tr("Pick at least two runs."), icon=":material/compare:")
         return
     stamps = tuple(Path(p, "predictions.csv").stat().st_mtime if Path(p, "predictions.csv").exists() else 0.0 for p in chosen)  # fmt: skip
     try:
-        with st.spinner("Comparing…"):
+        with st.spinner(tr("Comparing…")):
             data = _comparison(tuple(chosen), stamps)
     except ValueError as exc:
         st.warning(md(str(exc)), icon=":material/warning:")
@@ -191,4 +197,4 @@ def render() -> None:
     training_section(data)
 
 
-layout.page("Compare", INTRO, render)
+layout.page(tr("Compare"), tr(INTRO), render)

@@ -9,19 +9,22 @@ import streamlit as st
 
 from insight_ui import layout, state
 from insight_ui.components.heatmap import entity_spans_html
+from insight_ui.components.model_choice import model_choice
 from insight_ui.components.report_view import report_view
 from insight_ui.reads import datasets
 from insight_ui.safe import md, trim
 from insight_ui.wording import in_app
+from trainer import i18n
 from trainer.config import HELP
+from trainer.i18n import N_, tr
 from trainer.tasks import TASKS, get_task
 
-INTRO = (
+INTRO = N_(
     "Start here. Upload a spreadsheet of **labeled text** (CSV, TSV, JSON Lines) or a **CoNLL** file of "
     "tagged words, or try a sample. Insight checks it the way a careful colleague would and tells you "
     "what it will train on."
 )
-UPLOAD_HELP = (
+UPLOAD_HELP = N_(
     "One row per example: a column with the text and a column with its label. CoNLL: one word and its "
     "tag per line, a blank line between sentences."
 )
@@ -32,30 +35,34 @@ def source_section() -> None:
     upload, sample = st.columns([1, 1], gap="large")
     with upload:
         st.file_uploader(
-            "Upload a labeled file",
+            tr("Upload a labeled file"),
             key="uploader",
             on_change=datasets.on_upload,
-            help=UPLOAD_HELP,
+            help=tr(UPLOAD_HELP),
             type=None,
         )
-        st.caption("CSV, TSV or JSON Lines with a text and a label column; CoNLL for named entities.")
+        st.caption(tr("CSV, TSV or JSON Lines with a text and a label column; CoNLL for named entities."))
         datasets.take_incoming()
     with sample:
-        st.markdown("**…or try a sample** (one click)")
+        st.markdown(tr("**…or try a sample** (one click)"))
         files = datasets.samples()
         if not files:
-            st.caption("No sample files found in sample_data/.")
+            st.caption(tr("No sample files found in {folder}.", folder="sample_data/"))
         for path in files:
             button, note = st.columns([2, 3], vertical_alignment="center")
             button.button(
-                datasets.SAMPLE_TITLES.get(path.name) or md(path.stem),
+                tr(datasets.SAMPLE_TITLES[path.name])
+                if path.name in datasets.SAMPLE_TITLES
+                else md(path.stem),
                 key=f"sample_{path.name}",
                 on_click=datasets.load_sample,
                 args=(str(path),),
                 width="stretch",
                 help=md(path.name),
             )
-            note.caption(md(datasets.SAMPLE_NOTES.get(path.name, path.name)))
+            note.caption(
+                md(tr(datasets.SAMPLE_NOTES[path.name]) if path.name in datasets.SAMPLE_NOTES else path.name)
+            )
 
 
 def mapping_section(name: str, raw: bytes) -> tuple[str, str | None, str | None]:
@@ -64,13 +71,13 @@ def mapping_section(name: str, raw: bytes) -> tuple[str, str | None, str | None]
     proposed_task = datasets.proposed_task(name, frame)
     columns = list(frame.columns)
     with st.container(border=True):
-        st.markdown("**What should the model learn?**")
+        st.markdown(tr("**What should the model learn?**"))
         task_col, text_col, label_col = st.columns([2, 1, 1])
         task = task_col.radio(
-            "Task",
+            tr("Task"),
             list(TASKS),
             index=list(TASKS).index(proposed_task),
-            format_func=lambda name: TASKS[name].title,
+            format_func=lambda name: tr(TASKS[name].title),
             key=state.TASK_CHOICE,
             persist_state="session",
             on_change=state.forget_columns,
@@ -78,58 +85,75 @@ def mapping_section(name: str, raw: bytes) -> tuple[str, str | None, str | None]
         guess_text, guess_label = datasets.proposal(frame, task)
         text_name, label_name = get_task(task).column_labels
         text = text_col.selectbox(
-            text_name,
+            tr(text_name),
             columns,
             index=columns.index(guess_text) if guess_text in columns else 0,
             key=state.TEXT_COLUMN,
             persist_state="session",
-            help="Proposed from the column names and contents.",
+            help=tr("Proposed from the column names and contents."),
         )
         label = label_col.selectbox(
-            label_name,
+            tr(label_name),
             columns,
             index=columns.index(guess_label) if guess_label in columns else min(1, len(columns) - 1),
             key=state.LABEL_COLUMN,
             persist_state="session",
-            help="What the model should predict.",
+            help=tr("What the model should predict."),
         )
     return task, text, label
 
 
 def preview_section(name: str, raw: bytes) -> None:
     frame = datasets.read_frame(name, raw)
-    origin = {"sample": "sample", "corrected": "corrected dataset", "upload": "uploaded file"}.get(
-        state.get(state.DATASET_ORIGIN) or "", "file"
+    origin = {
+        "sample": tr("sample"),
+        "corrected": tr("corrected dataset"),
+        "upload": tr("uploaded file"),
+    }.get(state.get(state.DATASET_ORIGIN) or "", tr("file"))
+    st.subheader(tr("Preview"))
+    st.caption(
+        md(
+            tr(
+                "{name} ({origin}): {rows} rows, {columns} columns. First 100 rows:",
+                name=name,
+                origin=origin,
+                rows=i18n.number(len(frame)),
+                columns=len(frame.columns),
+            )
+        )
     )
-    st.subheader("Preview")
-    st.caption(md(f"{name} ({origin}): {len(frame):,} rows, {len(frame.columns)} columns. First 100 rows:"))
     st.dataframe(frame.head(100), hide_index=True, height=260)
     if {"tokens", "tags"} <= set(frame.columns):
-        with st.expander("The first sentences with their entities marked"):
+        with st.expander(tr("The first sentences with their entities marked")):
             for _, row in frame.head(5).iterrows():
                 st.html(entity_spans_html(str(row["tokens"]).split(), str(row["tags"]).split()))
 
 
 def report_section() -> None:
-    st.subheader("Data check")
+    st.subheader(tr("Data check"))
     left, right = st.columns([2, 3], vertical_alignment="bottom")
     left.text_input(
-        "Model to check against",
+        tr("Model to check against"),
         value="default",
         key=state.BACKBONE,
         persist_state="session",
-        help=HELP["model"] + " Its tokenizer measures text lengths and unknown words.",
+        help=tr(HELP["model"]) + tr(" Its tokenizer measures text lengths and unknown words."),
     )
     right.caption(
-        "The model's tokenizer measures how long your texts are and how many words it does not "
-        "know. Change the model here or on the Train page."
+        tr(
+            "The model's tokenizer measures how long your texts are and how many words it does not "
+            "know. Change the model here or on the Train page."
+        )
     )
-    with st.spinner("Checking the data…"):
+    model_choice("data")
+    with st.spinner(tr("Checking the data…")):
         outcome = datasets.current_prepared()
     if outcome is None:
         return
     if outcome.tokenizer_problem:
-        st.warning(md(f"Length and vocabulary checks skipped: {outcome.tokenizer_problem}"))
+        st.warning(
+            md(tr("Length and vocabulary checks skipped: {problem}", problem=outcome.tokenizer_problem))
+        )
     if outcome.error and not outcome.report:
         st.error(md(in_app(outcome.error)), icon=":material/error:")
         return
@@ -139,7 +163,7 @@ def report_section() -> None:
     if outcome.data is None and outcome.report.rare_labels:
         offer_to_drop_rare_labels(outcome.report.rare_labels)
     if outcome.data is not None and st.button(
-        "Next: choose settings and train", type="primary", icon=":material/arrow_forward:", key="to_train"
+        tr("Next: choose settings and train"), type="primary", icon=":material/arrow_forward:", key="to_train"
     ):
         layout.go("train")
 
@@ -152,14 +176,16 @@ def offer_to_drop_rare_labels(labels: list[str]) -> None:
         return
     listed = ", ".join(f"“{trim(label, 30)}”" for label in labels[:5]) + (" …" if len(labels) > 5 else "")
     if st.button(
-        md(f"Drop the rows labeled {listed} and check again"),
+        md(tr("Drop the rows labeled {labels} and check again", labels=listed)),
         icon=":material/filter_alt_off:",
         key="drop_rare_labels",
-        help="Makes a copy of your data without those rows; your upload stays as it was.",
+        help=tr("Makes a copy of your data without those rows; your upload stays as it was."),
     ):
         new_name, new_raw, dropped = datasets.without_labels(name, raw, choice[2], labels)
         state.set_dataset(new_name, new_raw, "corrected")
-        st.toast(f"Dropped {dropped} rows; the copy is now the current dataset.", icon=":material/check:")
+        st.toast(
+            tr("Dropped {n} rows; the copy is now the current dataset.", n=dropped), icon=":material/check:"
+        )
         st.rerun()
 
 
@@ -171,16 +197,16 @@ def render() -> None:
     dataset = state.get(state.DATASET)
     if not dataset:
         st.info(
-            "No data loaded yet. Upload a file above, or click a sample to see how it works.",
+            tr("No data loaded yet. Upload a file above, or click a sample to see how it works."),
             icon=":material/upload_file:",
         )
         return
     name, raw = dataset
     if message:
-        st.caption(md(f"Still using the previous data: {name}."))
+        st.caption(md(tr("Still using the previous data: {name}.", name=name)))
     preview_section(name, raw)
     mapping_section(name, raw)
     report_section()
 
 
-layout.page("Data", INTRO, render)
+layout.page(tr("Data"), tr(INTRO), render)

@@ -10,13 +10,17 @@ from insight_ui import layout, state
 from insight_ui.components import background, charts
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, plot_text
+from trainer import i18n
+from trainer.i18n import N_, tr
 from trainer.inspect import embedding_map as emb
 from trainer.jobs.worker import computation_name
 from trainer.runs import Run
 
-SUBSETS = {"test": "Test split", "all": "All examples"}
+SUBSETS = {"test": N_("Test split"), "all": N_("All examples")}
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-INTRO = (
+# How many dots a map has, per the task's map unit (one id each: the unit is part of the phrase)
+COUNTED = {"examples": N_("{n} examples"), "entity words": N_("{n} entity words")}
+INTRO = N_(
     "Each dot is one example, placed by the model's internal representation of it: nearby dots look "
     "alike to the model. After fine-tuning, examples of the same label should form clearer groups. "
     "Click a dot to explain it."
@@ -26,46 +30,65 @@ INTRO = (
 def controls(run: Run) -> tuple[str, str, str]:
     a, b, c = st.columns(3)
     subset = a.segmented_control(
-        "Examples",
+        tr("Examples"),
         list(SUBSETS),
-        format_func=SUBSETS.get,
+        format_func=lambda k: tr(SUBSETS[k]),
         default="test",
         key="emb_subset",
         required=True,
     )
     method = b.segmented_control(
-        "Projection",
+        tr("Projection"),
         list(METHODS),
         format_func=METHODS.get,
         default="pca",
         key="emb_method",
         required=True,
-        help="PCA is instant and keeps global distances; t-SNE and UMAP show local groups better (seconds to compute).",
+        help=tr(
+            "PCA is instant and keeps global distances; t-SNE and UMAP show local groups better (seconds to compute)."
+        ),
     )
     names = run.adapter.map_colours
     if st.session_state.get("emb_colour") not in names:
         st.session_state.pop("emb_colour", None)
-    colour = c.selectbox("Colour by", list(names), format_func=names.get, key="emb_colour")
+    colour = c.selectbox(tr("Colour by"), list(names), format_func=lambda k: tr(names[k]), key="emb_colour")
     return subset, method, colour
+
+
+def counted(run: Run, n: int) -> str:
+    """'1,234 examples' / '1,234 entity words' in the page's language."""
+    unit = run.adapter.map_unit
+    if unit in COUNTED:
+        return tr(COUNTED[unit], n=i18n.number(n))
+    return f"{i18n.number(n)} {tr(unit)}"  # a task this page has no phrase for yet
 
 
 def plot_frame(frame: pd.DataFrame, xy: np.ndarray, colour: str) -> pd.DataFrame:
     out = frame.copy()
     out["x"], out["y"], out["idx"] = xy[:, 0], xy[:, 1], np.arange(len(frame))
     if "predicted" in out.columns:
-        out["outcome"] = np.where(out["gold"].astype(str) == out["predicted"].astype(str), "right", "wrong")
+        right, wrong = tr("right"), tr("wrong")
+        out["outcome"] = np.where(out["gold"].astype(str) == out["predicted"].astype(str), right, wrong)
     words = "sentence" in out.columns  # token task: each dot is a word in its sentence
+    word_in = tr("<b>{word}</b> in: {sentence}")
     texts = (
         [
-            f"<b>{plot_text(w, 40)}</b> in: {plot_text(s)}"
+            i18n.fill(word_in, {"word": plot_text(w, 40), "sentence": plot_text(s)})
             for w, s in zip(out["text"], out["sentence"], strict=True)
         ]
         if words
         else [plot_text(t, 160 if len(out) <= 10_000 else 90) for t in out["text"]]
     )
+    hover = (
+        tr("{text}<br><b>true:</b> {gold} · <b>predicted:</b> {predicted} ({confidence})")
+        if "predicted" in out.columns
+        else tr("{text}<br><b>true:</b> {gold}")
+    )
     out["hover"] = [
-        f"{t}<br><b>true:</b> {plot_text(g, 40)}"
-        + (f" · <b>predicted:</b> {plot_text(p, 40)} ({c:.0%})" if "predicted" in out.columns else "")
+        i18n.fill(
+            hover,
+            {"text": t, "gold": plot_text(g, 40), "predicted": plot_text(p, 40), "confidence": f"{c:.0%}"},
+        )
         for t, g, p, c in zip(
             texts,
             out["gold"],
@@ -95,11 +118,13 @@ def open_clicked(event: object, frame: pd.DataFrame) -> None:
     if "sentence" in frame.columns:  # a word of a sentence (token task)
         state.open_in_explain(
             str(row["sentence"]),
-            f"the word “{row['text']}” you clicked (true type {row['gold']})",
+            tr("the word “{word}” you clicked (true type {gold})", word=row["text"], gold=row["gold"]),
             int(row["word"]),
         )
     else:
-        state.open_in_explain(str(row["text"]), f"the dot you clicked (true label {row['gold']})")
+        state.open_in_explain(
+            str(row["text"]), tr("the dot you clicked (true label {gold})", gold=row["gold"])
+        )
     layout.go("explain")
 
 
@@ -142,14 +167,14 @@ def render() -> None:
     run = run_selector("embeddings_run")
     if run is None:
         layout.empty_state(
-            "No trained model yet. Train one first to see how it organises your examples.",
+            tr("No trained model yet. Train one first to see how it organises your examples."),
             "train",
-            "Go to Train",
+            tr("Go to Train"),
         )
         return
     subset, method, colour = controls(run)
     if run.adapter.map_intro:
-        st.caption(run.adapter.map_intro)
+        st.caption(tr(run.adapter.map_intro))
     show(run, subset or "test", method or "pca", colour)
 
 
@@ -157,7 +182,7 @@ def show(run: Run, subset: str, method: str, colour: str) -> None:
     data = emb.load(run, subset)
     name = computation_name("embed", {"subset": subset})
     task = state.job_manager().computation(run.path, name)
-    label = (
+    label = tr(
         "Reading the examples with the pretrained model (first map: a sample), then every example, "
         "before and after fine-tuning…"
     )
@@ -183,7 +208,9 @@ def draw(run: Run, data: emb.MapData, subset: str, method: str, colour: str) -> 
         key = f"project|{path}|{subset}|{method}|{len(frame)}"
         done = background.in_process(
             key,
-            f"Computing the {METHODS[method]} map of {len(frame):,} points…",
+            tr(
+                "Computing the {method} map of {n} points…", method=METHODS[method], n=i18n.number(len(frame))
+            ),
             lambda: registry.start(key, emb.project_both, after, before, method, path),
         )
         if not done:
@@ -191,38 +218,48 @@ def draw(run: Run, data: emb.MapData, subset: str, method: str, colour: str) -> 
     left, right = st.columns(2)
     with left:
         if before is not None:
-            scatter(frame, emb.projected(before, method, path), colour, "Before fine-tuning (pretrained model)",
+            scatter(frame, emb.projected(before, method, path), colour, tr("Before fine-tuning (pretrained model)"),
                     "emb_before", issues)  # fmt: skip
         else:
-            st.info(md(f"The before-fine-tuning map is not available: {data.before_error or 'no backbone'}"),
+            st.info(md(tr("The before-fine-tuning map is not available: {why}", why=data.before_error or tr("no backbone"))),
                     icon=":material/info:")  # fmt: skip
     with right:
         scatter(
             frame,
             emb.projected(after, method, path),
             colour,
-            "After fine-tuning (your model)",
+            tr("After fine-tuning (your model)"),
             "emb_after",
             issues,
         )
     if data.stage == "sample":
         st.caption(
             md(
-                f"First map: a stratified sample of {len(frame):,} of the {data.total:,} {run.adapter.map_unit}, "
-                "drawn while the rest are read; the full map replaces it when it is ready."
+                tr(
+                    "First map: a stratified sample of {n} of the {total}, drawn while the rest are read; "
+                    "the full map replaces it when it is ready.",
+                    n=i18n.number(len(frame)),
+                    total=counted(run, data.total),
+                )
             )
         )
     st.caption(
         md(
-            f"{len(frame):,} {run.adapter.map_unit}. {approach(method, len(frame))} "
-            "Hover a dot to read it; click it to explain it. Scroll to zoom, drag to pan."
+            tr(
+                "{count}. {approach} Hover a dot to read it; click it to explain it. Scroll to zoom, drag to pan.",
+                count=counted(run, len(frame)),
+                approach=approach(method, len(frame)),
+            )
         )
     )
     if issues is not None and issues.any():
         st.caption(
-            f":red[◯] {int(issues.sum())} circled dots are likely label issues: a model that never saw them "
-            "confidently disagrees with their label. Evaluate lists them; drop or relabel them there and train again."
+            tr(
+                ":red[◯] {n} circled dots are likely label issues: a model that never saw them confidently disagrees "
+                "with their label. Evaluate lists them; drop or relabel them there and train again.",
+                n=int(issues.sum()),
+            )
         )
 
 
-layout.page("Embeddings", INTRO, render)
+layout.page(tr("Embeddings"), tr(INTRO), render)

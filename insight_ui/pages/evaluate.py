@@ -15,21 +15,91 @@ from trainer.data.safe_csv import csv_bytes
 from trainer.evaluate import predictions as tables
 from trainer.evaluate.metrics import span_errors
 from trainer.evaluate.uncertainty import interval_text
+from trainer.i18n import N_, tr, trn
 from trainer.inspect import corrections
 from trainer.inspect.corrections import ACTIONS, Correction, corrected_dataset
 from trainer.runs import Run
 
-INTRO = (
+INTRO = N_(
     "How good is the model, and where does it go wrong? Scores are measured on the **test split**: "
     "examples the model never saw while training."
 )
 CM_TRUE, CM_PRED, CM_CLICK = "cm_true", "cm_pred", "cm_last_click"
 PER_PAGE = 10
-SPAN_LEGEND = (
+SPAN_LEGEND = N_(
     "Left: the true entities; right: what the model predicted. A red outline with ✗ marks a predicted "
     "entity that is wrong (its words or its type differ from the truth); a dashed outline marks a true "
     "entity the model missed."
 )
+# what the pages call a task's example (Task.unit), each sentence whole in every language
+SPLIT_TOTALS = {
+    ("test", "text"): N_("Test texts"),
+    ("validation", "text"): N_("Validation texts"),
+    ("test", "sentence"): N_("Test sentences"),
+    ("validation", "sentence"): N_("Validation sentences"),
+}
+INTERVAL_NOTES = {
+    "text": N_(
+        "Under each score, its 95% interval: the range the score would likely fall in on another "
+        "{n} texts like these (bootstrap over the test split). "
+        "Compare two runs on the Compare page before trusting a small difference."
+    ),
+    "sentence": N_(
+        "Under each score, its 95% interval: the range the score would likely fall in on another "
+        "{n} sentences like these (bootstrap over the test split). "
+        "Compare two runs on the Compare page before trusting a small difference."
+    ),
+}
+CLASS_WORDS = {"Class": N_("Class"), "Entity type": N_("Entity type")}
+PER_CLASS = {"Class": N_("Per class"), "Entity type": N_("Per entity type")}
+TEXT_COLUMNS = {"text": N_("Text"), "tokens": N_("Tokens")}
+SPLITS = {"train": N_("train"), "validation": N_("validation"), "test": N_("test")}
+ACTION_NAMES = {"keep": N_("keep"), "drop": N_("drop"), "relabel": N_("relabel")}
+ISSUE_NOTES = {
+    ("words", "sentence"): N_(
+        "{issues} words of {rows} sentences (every split) whose label disagrees "
+        "with what a model that never saw them predicts (cleanlab, on 5-fold cross-validated predictions over "
+        "the fine-tuned model's embeddings), most suspicious first. Decide what to do with each, then "
+        "download the corrected data or load it to train again."
+    ),
+    ("sentence", "sentence"): N_(
+        "{issues} sentences of {rows} sentences (every split) whose label disagrees "
+        "with what a model that never saw them predicts (cleanlab, on 5-fold cross-validated predictions over "
+        "the fine-tuned model's embeddings), most suspicious first. Decide what to do with each, then "
+        "download the corrected data or load it to train again."
+    ),
+    ("text", "text"): N_(
+        "{issues} texts of {rows} texts (every split) whose label disagrees "
+        "with what a model that never saw them predicts (cleanlab, on 5-fold cross-validated predictions over "
+        "the fine-tuned model's embeddings), most suspicious first. Decide what to do with each, then "
+        "download the corrected data or load it to train again."
+    ),
+}
+
+
+def class_word(run: Run) -> str:
+    """The task's word for one class ("Class", "Entity type"), in the page's language."""
+    word = run.adapter.class_word
+    return tr(CLASS_WORDS[word]) if word in CLASS_WORDS else word
+
+
+def cell_count(run: Run, n: int, gold: str, predicted: str) -> str:
+    """'**3 test texts** with true label “a” predicted as “b”' (gold and predicted already escaped)."""
+    if run.adapter.unit == "sentence":
+        return trn(
+            "**{n} test sentence** with true label “{gold}” predicted as “{predicted}”",
+            "**{n} test sentences** with true label “{gold}” predicted as “{predicted}”",
+            n,
+            gold=gold,
+            predicted=predicted,
+        )
+    return trn(
+        "**{n} test text** with true label “{gold}” predicted as “{predicted}”",
+        "**{n} test texts** with true label “{gold}” predicted as “{predicted}”",
+        n,
+        gold=gold,
+        predicted=predicted,
+    )
 
 
 def score_cards(run: Run, split: str, metrics: dict) -> None:
@@ -38,19 +108,18 @@ def score_cards(run: Run, split: str, metrics: dict) -> None:
     found = analysis.intervals(run) if split == "test" else {}
     for col, card in zip(cols, cards, strict=False):
         value = metrics.get(card.key)
-        col.metric(card.title, "–" if value is None else f"{value:.1%}", help=card.help, border=True,
+        col.metric(tr(card.title), "–" if value is None else f"{value:.1%}", help=tr(card.help), border=True,
                    delta=interval_text(found.get(card.key)) or None, delta_color="off", delta_arrow="off")  # fmt: skip
+    total = SPLIT_TOTALS.get((split, run.adapter.unit))
     cols[-1].metric(
-        f"{split.capitalize()} {run.adapter.units()}",
+        tr(total) if total else f"{split.capitalize()} {run.adapter.units()}",
         f"{metrics.get('n', 0):,}",
         border=True,
-        help="How many examples these scores are measured on. Few examples: noisy scores.",
+        help=tr("How many examples these scores are measured on. Few examples: noisy scores."),
     )
     if found:
         st.caption(
-            f"Under each score, its 95% interval: the range the score would likely fall in on another "
-            f"{metrics.get('n', 0):,} {run.adapter.units()} like these (bootstrap over the test split). "
-            "Compare two runs on the Compare page before trusting a small difference."
+            tr(INTERVAL_NOTES.get(run.adapter.unit, INTERVAL_NOTES["text"]), n=f"{metrics.get('n', 0):,}")
         )
 
 
@@ -58,10 +127,13 @@ def per_class_table(run: Run, metrics: dict) -> None:
     frame = analysis.per_class_frame(metrics)
     if frame.empty:
         return
-    st.subheader(f"Per {run.adapter.class_word.lower()}")
+    word = run.adapter.class_word
+    st.subheader(tr(PER_CLASS[word]) if word in PER_CLASS else f"Per {word.lower()}")
     st.caption(
-        "Precision: of the examples predicted as this class, how many are right. Recall: of the "
-        "examples of this class, how many the model finds. F1 balances the two."
+        tr(
+            "Precision: of the examples predicted as this class, how many are right. Recall: of the "
+            "examples of this class, how many the model finds. F1 balances the two."
+        )
     )
     bar = {"min_value": 0.0, "max_value": 1.0, "format": "percent"}
     st.dataframe(
@@ -69,11 +141,11 @@ def per_class_table(run: Run, metrics: dict) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "class": st.column_config.TextColumn(run.adapter.class_word),
-            "precision": st.column_config.ProgressColumn("Precision", **bar),
-            "recall": st.column_config.ProgressColumn("Recall", **bar),
+            "class": st.column_config.TextColumn(class_word(run)),
+            "precision": st.column_config.ProgressColumn(tr("Precision"), **bar),
+            "recall": st.column_config.ProgressColumn(tr("Recall"), **bar),
             "f1": st.column_config.ProgressColumn("F1", **bar),
-            "support": st.column_config.NumberColumn("Examples"),
+            "support": st.column_config.NumberColumn(tr("Examples")),
         },
     )
 
@@ -100,12 +172,14 @@ def apply_click(event: object, labels: list[str]) -> None:
 def open_button(frame: pd.DataFrame, selected: list[int], key: str, origin: str) -> None:
     """'Explain this example' for the selected row of `frame`."""
     if not selected:
-        st.caption("Select a row to explain it.")
+        st.caption(tr("Select a row to explain it."))
         return
     row = frame.iloc[selected[0]]
     text = str(row[tables.text_column(frame)])
-    if st.button("Explain this example", icon=":material/lightbulb:", key=key):
-        state.open_in_explain(text, f"{origin}: true label {row['gold']}, predicted {row['predicted']}")
+    if st.button(tr("Explain this example"), icon=":material/lightbulb:", key=key):
+        origin = tr("{origin}: true label {gold}, predicted {predicted}", origin=origin, gold=row["gold"],
+                    predicted=row["predicted"])  # fmt: skip
+        state.open_in_explain(text, origin)
         layout.go("explain")
 
 
@@ -122,11 +196,13 @@ def example_table(frame: pd.DataFrame, key: str, labels: list[str]) -> list[int]
         key=key,
         height=min(400, 38 + 35 * max(1, len(frame))),
         column_config={
-            column: st.column_config.TextColumn(column.capitalize(), width="large"),
-            "gold": "True label",
-            "predicted": "Predicted",
+            column: st.column_config.TextColumn(
+                tr(TEXT_COLUMNS[column]) if column in TEXT_COLUMNS else column.capitalize(), width="large"
+            ),
+            "gold": tr("True label"),
+            "predicted": tr("Predicted"),
             "confidence": st.column_config.ProgressColumn(
-                "Confidence", min_value=0.0, max_value=1.0, format="percent"
+                tr("Confidence"), min_value=0.0, max_value=1.0, format="percent"
             ),
         },
     )
@@ -138,14 +214,16 @@ def confusion_section(run: Run, metrics: dict, frame: pd.DataFrame | None) -> No
     labels, matrix = cm.get("labels") or [], cm.get("matrix") or []
     if not labels:
         return
-    st.subheader("Confusion matrix")
+    st.subheader(tr("Confusion matrix"))
     st.caption(
-        "Rows are the true labels, columns what the model predicted; the diagonal is right. "
-        "Click a cell (or pick it below) to list those examples."
+        tr(
+            "Rows are the true labels, columns what the model predicted; the diagonal is right. "
+            "Click a cell (or pick it below) to list those examples."
+        )
     )
     left, right = st.columns([3, 2], gap="large")
     with left:
-        normalise = st.toggle("Show shares of each true label", key="cm_normalise")
+        normalise = st.toggle(tr("Show shares of each true label"), key="cm_normalise")
         event = st.plotly_chart(
             charts.confusion_matrix(labels, matrix, normalise),
             on_select="rerun",
@@ -157,35 +235,32 @@ def confusion_section(run: Run, metrics: dict, frame: pd.DataFrame | None) -> No
     with right:
         if CM_TRUE not in st.session_state or st.session_state[CM_TRUE] not in labels:
             st.session_state[CM_TRUE], st.session_state[CM_PRED] = tables.biggest_confusion(labels, matrix)
-        gold = st.selectbox("True label", labels, key=CM_TRUE)
-        predicted = st.selectbox("Predicted label", labels, key=CM_PRED)
+        gold = st.selectbox(tr("True label"), labels, key=CM_TRUE)
+        predicted = st.selectbox(tr("Predicted label"), labels, key=CM_PRED)
     if frame is None:
         return
     by_word = run.adapter.supports("entity_spans")
     rows = tables.cell_rows(frame, gold, predicted, by_word)
-    st.markdown(
-        f"**{len(rows)} test {run.adapter.units(len(rows))}** with true label "
-        f"“{md(trim(gold, 40))}” predicted as “{md(trim(predicted, 40))}”"
-    )
+    st.markdown(cell_count(run, len(rows), md(trim(gold, 40)), md(trim(predicted, 40))))
     if not len(rows):
         return
     if by_word:
-        st.caption(SPAN_LEGEND)
+        st.caption(tr(SPAN_LEGEND))
         sentence_pairs(run, rows.head(PER_PAGE), "cell")
         if len(rows) > PER_PAGE:
-            st.caption(f"The {PER_PAGE} most confident of {len(rows)}.")
+            st.caption(tr("The {shown} most confident of {n}.", shown=PER_PAGE, n=len(rows)))
         return
     shown = paging.page_of(rows, "cell_rows")
     selected = example_table(shown, "cell_table", labels)
-    open_button(shown, selected, "explain_cell", "Confusion matrix")
+    open_button(shown, selected, "explain_cell", tr("Confusion matrix"))
 
 
 def sentence_pairs(run: Run, rows: pd.DataFrame, key: str) -> None:
     """Each sentence twice, side by side: true entities (missed ones dashed), predicted (wrong ones ✗)."""
     types = tables.entity_types(run.labels)
     head = st.columns([5, 5, 1])
-    head[0].markdown("**True entities**")
-    head[1].markdown("**Predicted entities**")
+    head[0].markdown(tr("**True entities**"))
+    head[1].markdown(tr("**Predicted entities**"))
     for position, (_, row) in enumerate(rows.iterrows()):
         tokens, gold, predicted = (str(row[c]).split() for c in ("tokens", "gold", "predicted"))
         missed, wrong = span_errors(gold, predicted)
@@ -196,10 +271,11 @@ def sentence_pairs(run: Run, rows: pd.DataFrame, key: str) -> None:
             "",
             icon=":material/lightbulb:",
             key=f"explain_{key}_{position}",
-            help="Explain this sentence: which words drove each tag",
+            help=tr("Explain this sentence: which words drove each tag"),
         ):
             state.open_in_explain(
-                " ".join(tokens), f"test sentence ({len(missed)} missed, {len(wrong)} wrong)"
+                " ".join(tokens),
+                tr("test sentence ({missed} missed, {wrong} wrong)", missed=len(missed), wrong=len(wrong)),
             )
             layout.go("explain")
 
@@ -208,16 +284,16 @@ def sentences_section(run: Run, frame: pd.DataFrame | None) -> None:
     """Token task: the test sentences as entity spans, gold against predicted, mistakes first."""
     if frame is None or frame.empty:
         return
-    st.subheader("Sentences: true and predicted entities")
-    st.caption(SPAN_LEGEND)
+    st.subheader(tr("Sentences: true and predicted entities"))
+    st.caption(tr(SPAN_LEGEND))
     table = tables.entity_errors(frame)
     n_wrong = int((table["errors"] > 0).sum())
     show = st.segmented_control(
-        "Show",
+        tr("Show"),
         ["mistakes", "all"],
         format_func={
-            "mistakes": f"Sentences with mistakes ({n_wrong})",
-            "all": f"All test sentences ({len(table)})",
+            "mistakes": tr("Sentences with mistakes ({n})", n=n_wrong),
+            "all": tr("All test sentences ({n})", n=len(table)),
         }.get,
         default="mistakes",
         required=True,
@@ -226,7 +302,7 @@ def sentences_section(run: Run, frame: pd.DataFrame | None) -> None:
     rows = table[table["errors"] > 0] if show == "mistakes" else table
     if rows.empty:
         st.success(
-            "Every entity of the test split is found, with the right words and type.",
+            tr("Every entity of the test split is found, with the right words and type."),
             icon=":material/check_circle:",
         )
         return
@@ -234,7 +310,13 @@ def sentences_section(run: Run, frame: pd.DataFrame | None) -> None:
     page = 1
     if pages > 1:
         page = int(
-            st.number_input(f"Page (of {pages}, {PER_PAGE} sentences each)", 1, pages, 1, key="ner_page")
+            st.number_input(
+                tr("Page (of {pages}, {per_page} sentences each)", pages=pages, per_page=PER_PAGE),
+                1,
+                pages,
+                1,
+                key="ner_page",
+            )
         )
     sentence_pairs(run, rows.iloc[(page - 1) * PER_PAGE : page * PER_PAGE], "sentence")
 
@@ -243,16 +325,19 @@ def mistakes_section(run: Run, frame: pd.DataFrame | None) -> None:
     if frame is None:
         return
     wrong = tables.misclassified(frame)
-    st.subheader("Mistakes, most confident first")
+    st.subheader(tr("Mistakes, most confident first"))
     if wrong.empty:
-        st.success("The model gets every test example right.", icon=":material/check_circle:")
+        st.success(tr("The model gets every test example right."), icon=":material/check_circle:")
         return
     st.caption(
-        "A confident mistake is worth a look: the model may have learned a shortcut — or the label may be wrong."
+        tr(
+            "A confident mistake is worth a look: the model may have learned a shortcut — or the label may be "
+            "wrong."
+        )
     )
     shown = paging.page_of(wrong, "mistakes")
     selected = example_table(shown, "mistakes_table", run.labels)
-    open_button(shown, selected, "explain_mistake", "Mistake")
+    open_button(shown, selected, "explain_mistake", tr("Mistake"))
 
 
 ISSUES_PER_PAGE = 50
@@ -260,24 +345,34 @@ ISSUES_PER_PAGE = 50
 
 def issues_section(run: Run) -> None:
     """Likely label issues over every split (a background job), decided row by row, then trained on again."""
-    st.subheader("Likely label issues")
+    st.subheader(tr("Likely label issues"))
     issues = run.folder.issues()
     if issues is None:
-        label = "Looking for likely label issues in every split (cross-validated over the model's embeddings)"
+        label = tr(
+            "Looking for likely label issues in every split (cross-validated over the model's embeddings)"
+        )
         if background.job_task(run.path, "issues", label):
             state.job_manager().forget_computation(run.path, "issues")  # it finished, yet its file is gone
             st.rerun()
         return
     meta = run.folder.issues_meta()
-    unit = "words" if "word" in issues and issues["word"].notna().any() else run.adapter.units()
+    by_word = "word" in issues and issues["word"].notna().any()
+    unit = "words" if by_word else run.adapter.units()
     if issues.empty:
         st.success(
-            f"No example of any split looks mislabeled ({meta.get('rows', '?'):,} checked).",
+            tr(
+                "No example of any split looks mislabeled ({rows} checked).",
+                rows=f"{meta.get('rows', '?'):,}",
+            ),
             icon=":material/check_circle:",
         )
         return
+    note = ISSUE_NOTES.get(("words" if by_word else run.adapter.unit, run.adapter.unit))
+    count, rows = f"{len(issues):,}", f"{meta.get('rows', 0):,}"
     st.caption(
-        f"{len(issues):,} {unit} of {meta.get('rows', 0):,} {run.adapter.units()} (every split) whose label disagrees "
+        tr(note, issues=count, rows=rows)
+        if note
+        else f"{count} {unit} of {rows} {run.adapter.units()} (every split) whose label disagrees "
         "with what a model that never saw them predicts (cleanlab, on 5-fold cross-validated predictions over "
         "the fine-tuned model's embeddings), most suspicious first. Decide what to do with each, then "
         "download the corrected data or load it to train again."
@@ -287,11 +382,15 @@ def issues_section(run: Run) -> None:
     )  # saved in the run folder: a refresh keeps them
     before, owner = dict(saved), auth.can_change(run.path)
     left, right = st.columns([2, 1])
-    splits = left.multiselect("Splits", ["train", "validation", "test"], default=["train", "validation", "test"],
-                              key=f"issue_splits_{run.path.name}")  # fmt: skip
+    splits = left.multiselect(tr("Splits"), ["train", "validation", "test"], default=["train", "validation", "test"],
+                              format_func=lambda s: tr(SPLITS[s]), key=f"issue_splits_{run.path.name}")  # fmt: skip
     shown = issues[issues["split"].isin(splits)]
     pages = max(1, -(-len(shown) // ISSUES_PER_PAGE))
-    page = int(right.number_input(f"Page (of {pages})", 1, pages, 1, key=f"issue_page_{run.path.name}"))
+    page = int(
+        right.number_input(
+            tr("Page (of {pages})", pages=pages), 1, pages, 1, key=f"issue_page_{run.path.name}"
+        )
+    )
     table = shown.iloc[(page - 1) * ISSUES_PER_PAGE : page * ISSUES_PER_PAGE].copy()
     keys = [_key(r) for _, r in table.iterrows()]
     table["action"] = [saved.get(k, Correction()).action for k in keys]
@@ -307,23 +406,29 @@ def issues_section(run: Run) -> None:
         key=f"issues_{run.path.name}_{page}_{'-'.join(splits)}",
         disabled=["split", "text", "word_text", "given", "suggested", "score"] if owner else True,
         column_config={
-            "split": "Split",
-            "text": st.column_config.TextColumn("Text", width="large"),
-            "word_text": "Word",
-            "given": "Given label",
-            "suggested": "Model suggests",
+            "split": tr("Split"),
+            "text": st.column_config.TextColumn(tr("Text"), width="large"),
+            "word_text": tr("Word"),
+            "given": tr("Given label"),
+            "suggested": tr("Model suggests"),
             "score": st.column_config.ProgressColumn(
-                "Label quality",
+                tr("Label quality"),
                 min_value=0.0,
                 max_value=1.0,
                 format="percent",
-                help="How much the cross-validated model believes the given label (lower: more suspicious).",
+                help=tr(
+                    "How much the cross-validated model believes the given label (lower: more suspicious)."
+                ),
             ),  # fmt: skip
             "action": st.column_config.SelectboxColumn(
-                "Action", options=list(ACTIONS), required=True, help="keep, drop, or relabel to the new label"
+                tr("Action"),
+                options=list(ACTIONS),
+                required=True,
+                help=tr("keep, drop, or relabel to the new label"),
+                format_func=lambda a: tr(ACTION_NAMES[a]) if a in ACTION_NAMES else str(a),
             ),
             "new label": st.column_config.SelectboxColumn(
-                "New label", options=run.labels, help="Used by relabel."
+                tr("New label"), options=run.labels, help=tr("Used by relabel.")
             ),
         },
     )
@@ -337,20 +442,25 @@ def issues_section(run: Run) -> None:
     corrected = corrected_dataset(run, saved)
     drops = sum(fix.action == "drop" for fix in saved.values())
     st.caption(
-        f"{drops} to drop, {len(saved) - drops} to relabel; the corrected dataset has {len(corrected):,} rows."
+        tr(
+            "{drops} to drop, {relabels} to relabel; the corrected dataset has {rows} rows.",
+            drops=drops,
+            relabels=len(saved) - drops,
+            rows=f"{len(corrected):,}",
+        )
     )
     left, right = st.columns(2)
     data = analysis.to_csv_bytes(corrected)  # the data as it is, to train on again
     left.download_button(
-        "Download corrected CSV",
+        tr("Download corrected CSV"),
         csv_bytes(corrected),  # what a person opens in a spreadsheet: formula-like cells neutralised
         file_name=f"{run.path.name}-corrected.csv",
         mime="text/csv",
         icon=":material/download:",
         on_click=auth.recorder("download", f"{run.path.name}/corrected.csv"),
     )
-    if right.button("Use it as the current dataset", icon=":material/restart_alt:", key="use_corrected",
-                    disabled=not owner, help=None if owner else "Relabelling is the run owner's."):  # fmt: skip
+    if right.button(tr("Use it as the current dataset"), icon=":material/restart_alt:", key="use_corrected",
+                    disabled=not owner, help=None if owner else tr("Relabelling is the run owner's.")):  # fmt: skip
         state.set_dataset(f"{run.path.name}-corrected.csv", data, "corrected")
         layout.go("data")
 
@@ -369,12 +479,14 @@ def render() -> None:
     run = run_selector("evaluate_run")
     if run is None:
         layout.empty_state(
-            "No trained model yet. Train one first; its scores appear here.", "train", "Go to Train"
+            tr("No trained model yet. Train one first; its scores appear here."), "train", tr("Go to Train")
         )
         return
     split, metrics = analysis.scores_of(run)
     if not metrics:
-        st.warning("This run has no scores (it has no validation or test split).", icon=":material/warning:")
+        st.warning(
+            tr("This run has no scores (it has no validation or test split)."), icon=":material/warning:"
+        )
         return
     frame = analysis.predictions(run)
     score_cards(run, split, metrics)
@@ -388,4 +500,4 @@ def render() -> None:
         issues_section(run)
 
 
-layout.page("Evaluate", INTRO, render)
+layout.page(tr("Evaluate"), tr(INTRO), render)

@@ -17,10 +17,11 @@ from insight_ui.safe import md, plot_label, trim
 from trainer.data.safe_csv import csv_bytes
 from trainer.evaluate import predictions as tables
 from trainer.evaluate.metrics import span_errors
+from trainer.i18n import N_, tr
 from trainer.jobs.worker import computation_name
 from trainer.runs import Run, load_run
 
-INTRO = (
+INTRO = N_(
     "Pick an example or type your own text. Insight shows what the model predicts and which words "
     "pushed it there, measured with *integrated gradients*, plus how far that explanation can be trusted."
 )
@@ -29,7 +30,12 @@ TRUST_BADGE = {
     "fair": ("orange", ":material/info:"),
     "poor": ("red", ":material/warning:"),
 }
-MODES = {"test": "An example from the test split", "own": "My own text"}
+TRUST_LEVELS = {
+    "good": N_("Explanation trust: good"),
+    "fair": N_("Explanation trust: fair"),
+    "poor": N_("Explanation trust: poor"),
+}
+MODES = {"test": N_("An example from the test split"), "own": N_("My own text")}
 
 
 def choose_text(run: Run, frame: pd.DataFrame | None) -> tuple[str, str]:
@@ -39,7 +45,7 @@ def choose_text(run: Run, frame: pd.DataFrame | None) -> tuple[str, str]:
     if state.EXPLAIN_MODE not in st.session_state:
         st.session_state[state.EXPLAIN_MODE] = "test"
     mode = st.segmented_control(
-        "Explain", list(MODES), format_func=MODES.get, key=state.EXPLAIN_MODE, required=True
+        tr("Explain"), list(MODES), format_func=lambda m: tr(MODES[m]), key=state.EXPLAIN_MODE, required=True
     )
     if mode == "test" and frame is not None and not frame.empty:
         column = tables.text_column(frame)
@@ -57,29 +63,40 @@ def choose_text(run: Run, frame: pd.DataFrame | None) -> tuple[str, str]:
             return f"{mark} {trim(row['gold'], 20)} → {trim(row['predicted'], 20)} · {trim(row[column], 90)}"
 
         index = paging.picker(
-            "Test example (✓ right, ✗ wrong; true → predicted)", rows, label, f"test_example_{run.path.name}"
+            tr("Test example (✓ right, ✗ wrong; true → predicted)"),
+            rows,
+            label,
+            f"test_example_{run.path.name}",
         )
         if index is None:
             return "", ""
-        return str(frame.iloc[index][column]), f"test example #{index + 1}"
+        return str(frame.iloc[index][column]), tr("test example #{n}", n=index + 1)
     text = st.text_area(
-        "Your text",
+        tr("Your text"),
         key=state.OWN_TEXT,
         persist_state="session",
         height=110,
-        placeholder="Type or paste a text, e.g. a review or a support message.",
+        placeholder=tr("Type or paste a text, e.g. a review or a support message."),
     )
-    origin = state.get(state.EXPLAIN_ORIGIN) if text == state.get(state.EXPLAIN_TEXT) else "your text"
-    return text, origin or "your text"
+    origin = state.get(state.EXPLAIN_ORIGIN) if text == state.get(state.EXPLAIN_TEXT) else None
+    return text, origin or tr("your text")
 
 
 def trust_box(exp) -> None:
     colour, icon = TRUST_BADGE.get(exp.trust, ("gray", ":material/help:"))
-    st.badge(f"Explanation trust: {exp.trust}", color=colour, icon=icon)
+    badge = TRUST_LEVELS.get(exp.trust)
+    st.badge(
+        tr(badge) if badge else tr("Explanation trust: {level}", level=exp.trust), color=colour, icon=icon
+    )
     st.caption(
         md(
-            f"{exp.trust_reason} Delta (how far the word scores miss the model's score change): "
-            f"{exp.delta:+.4f} logits, {exp.relative_delta:.1%} of the change."
+            tr(
+                "{reason} Delta (how far the word scores miss the model's score change): "
+                "{delta} logits, {share} of the change.",
+                reason=exp.trust_reason,
+                delta=f"{exp.delta:+.4f}",
+                share=f"{exp.relative_delta:.1%}",
+            )
         )
     )
 
@@ -94,28 +111,34 @@ def attribution_view(exp, heading: str) -> None:
     if sentence:
         st.markdown(":material/science: " + md(sentence))
     if exp.truncated:
-        st.caption("Only the start of this text was read: it is longer than the model's max length.")
-    with st.expander("Token-level view"):
-        st.caption("The model reads subword tokens; each word's score is the sum of its tokens' scores.")
+        st.caption(tr("Only the start of this text was read: it is longer than the model's max length."))
+    with st.expander(tr("Token-level view")):
+        st.caption(tr("The model reads subword tokens; each word's score is the sum of its tokens' scores."))
         st.dataframe(
             explaining.token_frame(exp),
             hide_index=True,
             width="stretch",
-            column_config={"score": st.column_config.NumberColumn(format="%+.4f")},
+            column_config={
+                "token": tr("token"),
+                "score": st.column_config.NumberColumn(tr("score"), format="%+.4f"),
+                "word": tr("word"),
+            },
         )
 
 
 def explain_text_task(run: Run, text: str) -> None:
-    with st.spinner("Reading the text with the model and computing word attributions…"):
+    with st.spinner(tr("Reading the text with the model and computing word attributions…")):
         first = explaining.explain_text(str(run.path), text, None)
     left, right = st.columns([2, 3], gap="large")
     with left:
-        st.markdown("**Prediction**")
+        st.markdown(tr("**Prediction**"))
         st.metric(
-            "Predicted label",
+            tr("Predicted label"),
             md(trim(first.predicted, 40)),
             border=True,
-            help=f"Probability {first.probabilities[first.predicted]:.1%}; all labels below.",
+            help=tr(
+                "Probability {share}; all labels below.", share=f"{first.probabilities[first.predicted]:.1%}"
+            ),
         )
         labels = list(first.probabilities)
         st.plotly_chart(
@@ -124,18 +147,18 @@ def explain_text_task(run: Run, text: str) -> None:
             key="probabilities",
         )
         target = st.selectbox(
-            "Explain the decision toward",
+            tr("Explain the decision toward"),
             labels,
             index=labels.index(first.predicted),
             key=f"target_{hash(text)}",
-            help="By default the predicted label; pick another to see what speaks for or against it.",
+            help=tr("By default the predicted label; pick another to see what speaks for or against it."),
         )
     exp = first
     if target != first.target:
-        with st.spinner("Computing word attributions…"):
+        with st.spinner(tr("Computing word attributions…")):
             exp = explaining.explain_text(str(run.path), text, target)
     with right:
-        attribution_view(exp, f"Which words pushed toward “{trim(target, 40)}”")
+        attribution_view(exp, tr("Which words pushed toward “{label}”", label=trim(target, 40)))
 
 
 def second_run(run: Run) -> Run | None:
@@ -147,9 +170,9 @@ def second_run(run: Run) -> Run | None:
     if not others:
         return None
     names = {str(r.path): r.name for r in others}
-    chosen = st.selectbox("Side by side with", options, key=state.EXPLAIN_COMPARE,
-                          format_func=lambda p: names.get(p, "(no other run)"),
-                          help="Explain the same text with a second run of the same task, next to this one.")  # fmt: skip
+    chosen = st.selectbox(tr("Side by side with"), options, key=state.EXPLAIN_COMPARE,
+                          format_func=lambda p: names.get(p, tr("(no other run)")),
+                          help=tr("Explain the same text with a second run of the same task, next to this one."))  # fmt: skip
     return load_run(Path(chosen)) if chosen else None
 
 
@@ -160,21 +183,24 @@ def side_by_side(runs: list[Run], text: str) -> None:
         tokens = tuple(runs[0].adapter.read_input(text))
         if not tokens:
             return
-        word = st.selectbox("Word to explain", range(len(tokens)), format_func=lambda i: tokens[i],
+        word = st.selectbox(tr("Word to explain"), range(len(tokens)), format_func=lambda i: tokens[i],
                             key=f"pair_word_{hash(tokens)}")  # fmt: skip
     for column, run in zip(columns, runs, strict=True):
-        with column, st.spinner(md(f"Explaining with {run.info.name}…")):
+        with column, st.spinner(md(tr("Explaining with {run}…", run=run.info.name))):
             st.markdown(f"#### {md(trim(run.info.name, 40))}")
             if run.adapter.supports("word_explanations"):
                 tags, _ = explaining.predict_tags(str(run.path), tokens)
                 st.html(entity_spans_html(list(tokens), tags, types=tables.entity_types(run.labels)))
                 exp = explaining.explain_word(str(run.path), tokens, word, tags[word])
-                heading = f"Which words made “{trim(tokens[word], 30)}” {trim(tags[word], 20)}"
+                heading = tr(
+                    "Which words made “{word}” {tag}", word=trim(tokens[word], 30), tag=trim(tags[word], 20)
+                )
             else:
                 exp = explaining.explain_text(str(run.path), text, None)
-                heading = f"Which words pushed toward “{trim(exp.predicted, 40)}”"
-            st.metric("Predicted", md(trim(exp.predicted, 40)), border=True,
-                      delta=f"{exp.probabilities[exp.predicted]:.0%} sure", delta_color="off", delta_arrow="off")  # fmt: skip
+                heading = tr("Which words pushed toward “{label}”", label=trim(exp.predicted, 40))
+            sure = tr("{share} sure", share=f"{exp.probabilities[exp.predicted]:.0%}")
+            st.metric(tr("Predicted"), md(trim(exp.predicted, 40)), border=True,
+                      delta=sure, delta_color="off", delta_arrow="off")  # fmt: skip
             attribution_view(exp, heading)
 
 
@@ -190,19 +216,23 @@ def explain_token_task(run: Run, text: str, frame: pd.DataFrame | None) -> None:
     tokens = tuple(run.adapter.read_input(text))
     if not tokens:
         return
-    with st.spinner("Tagging the sentence…"):
+    with st.spinner(tr("Tagging the sentence…")):
         tags, confidence = explaining.predict_tags(str(run.path), tokens)
     gold = gold_tags(frame, tokens)
     types = tables.entity_types(run.labels)
     if gold is None:
-        st.markdown("**Entities the model finds**")
+        st.markdown(tr("**Entities the model finds**"))
         st.html(entity_spans_html(list(tokens), tags, types=types))
     else:
         missed, wrong = span_errors(gold, tags)
         true_col, predicted_col = st.columns(2)
-        true_col.markdown("**True entities**" + (" (dashed: missed by the model)" if missed else ""))
+        true_col.markdown(
+            tr("**True entities** (dashed: missed by the model)") if missed else tr("**True entities**")
+        )
         true_col.html(entity_spans_html(list(tokens), gold, missed, "missed", types))
-        predicted_col.markdown("**Entities the model finds**" + (" (✗: wrong)" if wrong else ""))
+        predicted_col.markdown(
+            tr("**Entities the model finds** (✗: wrong)") if wrong else tr("**Entities the model finds**")
+        )
         predicted_col.html(entity_spans_html(list(tokens), tags, wrong, "wrong", types))
     options = list(range(len(tokens)))
     default = next((i for i, t in enumerate(tags) if t != "O"), 0)
@@ -214,19 +244,19 @@ def explain_token_task(run: Run, text: str, frame: pd.DataFrame | None) -> None:
     left, right = st.columns([2, 3], gap="large")
     with left:
         word = st.selectbox(
-            "Word to explain",
+            tr("Word to explain"),
             options,
             index=default,
             key=word_key,
             format_func=lambda i: f"{tokens[i]} → {tags[i]} ({confidence[i]:.0%})",
         )
         target = st.selectbox(
-            "Explain the tag",
+            tr("Explain the tag"),
             run.labels,
             index=run.labels.index(tags[word]) if tags[word] in run.labels else 0,
             key=f"tag_{hash(tokens)}_{word}",
         )
-    with st.spinner("Computing word attributions…"):
+    with st.spinner(tr("Computing word attributions…")):
         exp = explaining.explain_word(str(run.path), tokens, word, target)
     with left:
         st.plotly_chart(
@@ -235,7 +265,9 @@ def explain_token_task(run: Run, text: str, frame: pd.DataFrame | None) -> None:
             key="tag_probabilities",
         )
     with right:
-        attribution_view(exp, f"Which words made “{trim(tokens[word], 30)}” {trim(target, 20)}")
+        attribution_view(
+            exp, tr("Which words made “{word}” {tag}", word=trim(tokens[word], 30), tag=trim(target, 20))
+        )
 
 
 def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
@@ -243,9 +275,11 @@ def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
     from trainer.attribution.dataset import SAMPLE, estimate_seconds
 
     st.divider()
-    st.subheader("Across the test split")
+    st.subheader(tr("Across the test split"))
     if not run.adapter.supports("dataset_ranking") or frame is None or frame.empty:
-        st.caption("Dataset-wide word rankings are computed for text classification runs with a test split.")
+        st.caption(
+            tr("Dataset-wide word rankings are computed for text classification runs with a test split.")
+        )
         return
     manager = state.job_manager()
     n, device = len(frame), str(run.config.get("device") or "CPU")
@@ -257,11 +291,19 @@ def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
     running = next((limit for limit, t in tasks.items() if t is not None and t.running), None)
     if run.folder.top_words() is None and running is None:
         st.caption(
-            f"Rank the words that push the model toward each label, from integrated gradients over the test "
-            f"texts. A stratified sample of {sample:,} texts answers first (about "
-            f"{duration(estimate_seconds(sample, device))} here); all {n:,} take about {duration(everything)}."
+            tr(
+                "Rank the words that push the model toward each label, from integrated gradients over the test "
+                "texts. A stratified sample of {sample} texts answers first (about {sample_time} here); all {n} "
+                "take about {all_time}.",
+                sample=f"{sample:,}",
+                sample_time=duration(estimate_seconds(sample, device)),
+                n=f"{n:,}",
+                all_time=duration(everything),
+            )
         )
-        if st.button("Find the words that matter", icon=":material/travel_explore:", key="start_top_words"):
+        if st.button(
+            tr("Find the words that matter"), icon=":material/travel_explore:", key="start_top_words"
+        ):
             manager.start_computation(run.path, "rank", limit="sample")
             st.rerun()
         return
@@ -281,8 +323,13 @@ def live_ranking(run: Run, running: str | None, n: int, everything: float) -> No
         if running and (task is None or not task.running):
             st.rerun()  # it just finished: draw the final ranking with its buttons
         if task is not None:
-            st.progress(task.progress, text=f"Explaining test texts: {task.done:,} of {task.total or '…'}")
-            if st.button("Stop", key="stop_top_words", icon=":material/stop_circle:"):
+            st.progress(
+                task.progress,
+                text=tr(
+                    "Explaining test texts: {done} of {total}", done=f"{task.done:,}", total=task.total or "…"
+                ),
+            )
+            if st.button(tr("Stop"), key="stop_top_words", icon=":material/stop_circle:"):
                 manager.stop_computation(run.path, task.name)
         saved, meta = run.folder.top_words(), run.folder.top_words_meta()
         if saved is not None:
@@ -290,12 +337,12 @@ def live_ranking(run: Run, running: str | None, n: int, everything: float) -> No
         failed = [t for t in (manager.computation(run.path, computation_name("rank", {"limit": x})) for x in ("sample", "all"))
                   if t is not None and t.status == "failed"]  # fmt: skip
         if failed and task is None:
-            st.error(md(failed[0].error or "The ranking failed."), icon=":material/error:")
+            st.error(md(failed[0].error or tr("The ranking failed.")), icon=":material/error:")
         if (
             task is None
             and meta.get("explained", 0) < n
             and st.button(
-                f"Explain all {n:,} test texts (about {duration(everything)})",
+                tr("Explain all {n} test texts (about {time})", n=f"{n:,}", time=duration(everything)),
                 key="rank_all",
                 icon=":material/playlist_add_check:",
             )
@@ -309,15 +356,22 @@ def live_ranking(run: Run, running: str | None, n: int, everything: float) -> No
 
 def top_words_view(run: Run, frame: pd.DataFrame, meta: dict, done: bool = True) -> None:
     explained, total = meta.get("explained"), meta.get("total")
-    basis = f"{explained:,} of {total:,} test texts" if explained is not None and total else "the test texts"
+    basis = (
+        tr("{explained} of {total} test texts", explained=f"{explained:,}", total=f"{total:,}")
+        if explained is not None and total
+        else tr("the test texts")
+    )
     if frame.empty:
-        st.info(f"No word stands out yet ({basis}): too few texts, or each word appears only once.",
+        st.info(tr("No word stands out yet ({basis}): too few texts, or each word appears only once.", basis=basis),
                 icon=":material/info:")  # fmt: skip
     else:
         st.caption(
-            f"Mean attribution of each word toward the label the model predicted, over {basis} (a stratified "
-            "sample first; words seen at least twice). Red bars push toward the label; the grey whiskers are "
-            "95% bootstrap intervals: a word whose interval is wide rests on few texts."
+            tr(
+                "Mean attribution of each word toward the label the model predicted, over {basis} (a stratified "
+                "sample first; words seen at least twice). Red bars push toward the label; the grey whiskers are "
+                "95% bootstrap intervals: a word whose interval is wide rests on few texts.",
+                basis=basis,
+            )
         )
         labels = [x for x in run.labels if x in set(frame["class"])]
         for start in range(0, len(labels), 2):
@@ -328,7 +382,7 @@ def top_words_view(run: Run, frame: pd.DataFrame, meta: dict, done: bool = True)
                     charts.top_words(
                         list(part["word"]),
                         list(part["mean attribution"]),
-                        f"Toward “{plot_label(label, 30)}”",
+                        tr("Toward “{label}”", label=plot_label(label, 30)),
                         list(part.get("low", part["mean attribution"])),
                         list(part.get("high", part["mean attribution"])),
                     ),  # fmt: skip
@@ -339,14 +393,14 @@ def top_words_view(run: Run, frame: pd.DataFrame, meta: dict, done: bool = True)
         return
     left, right = st.columns([1, 3])
     left.download_button(
-        "Download as CSV",
+        tr("Download as CSV"),
         csv_bytes(frame),
         file_name=f"{run.path.name}-top-words.csv",
         mime="text/csv",
         icon=":material/download:",
         on_click="ignore",
     )
-    if right.button("Compute again", key="recompute_top_words", icon=":material/refresh:"):
+    if right.button(tr("Compute again"), key="recompute_top_words", icon=":material/refresh:"):
         run.folder.forget_top_words()
         for limit in ("sample", "all"):
             state.job_manager().forget_computation(run.path, computation_name("rank", {"limit": limit}))
@@ -357,21 +411,21 @@ def render() -> None:
     run = run_selector("explain_run")
     if run is None:
         layout.empty_state(
-            "No trained model yet. Train one first, then come back to see why it decides.",
+            tr("No trained model yet. Train one first, then come back to see why it decides."),
             "train",
-            "Go to Train",
+            tr("Go to Train"),
         )
         return
     frame = analysis.predictions(run)
     text, origin = choose_text(run, frame)
     other = second_run(run)
     if not text or not text.strip():
-        st.info("Type a text above to see the model's prediction and why.", icon=":material/edit:")
+        st.info(tr("Type a text above to see the model's prediction and why."), icon=":material/edit:")
     elif other is not None:
-        st.caption(md(f"Explaining {origin} with two runs."))
+        st.caption(md(tr("Explaining {origin} with two runs.", origin=origin)))
         side_by_side([run, other], text)
     else:
-        st.caption(md(f"Explaining {origin}."))
+        st.caption(md(tr("Explaining {origin}.", origin=origin)))
         if run.adapter.supports("word_explanations"):
             explain_token_task(run, text, frame)
         else:
@@ -379,4 +433,4 @@ def render() -> None:
     dataset_section(run, frame)
 
 
-layout.page("Explain", INTRO, render)
+layout.page(tr("Explain"), tr(INTRO), render)

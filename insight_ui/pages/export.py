@@ -11,9 +11,10 @@ from insight_ui import auth, layout
 from insight_ui.components.runs import run_selector
 from insight_ui.reports import run_report as report
 from trainer.data.safe_csv import csv_bytes
+from trainer.i18n import N_, tr
 from trainer.runs import Run
 
-INTRO = (
+INTRO = N_(
     "Take your work with you: the fine-tuned model (loadable with the `transformers` library), "
     "its predictions on the test split, its scores, and a short report to share."
 )
@@ -46,10 +47,10 @@ def downloads(run: Run) -> None:
     name = run.path.name
     a, b = st.columns(2, gap="large")
     with a, st.container(border=True):
-        st.markdown("**The model**")
-        st.caption("A zip of the model folder: weights, configuration and tokenizer.")
+        st.markdown(tr("**The model**"))
+        st.caption(tr("A zip of the model folder: weights, configuration and tokenizer."))
         st.download_button(
-            "Download model (.zip)",
+            tr("Download model (.zip)"),
             lambda: report.model_zip(run.path),
             file_name=f"{name}-model.zip",
             mime="application/zip",
@@ -58,27 +59,35 @@ def downloads(run: Run) -> None:
             on_click=auth.recorder("download", f"{name}/model.zip"),
         )
     with b, st.container(border=True):
-        st.markdown("**Predictions**")
-        st.caption("The test split: text, true label, prediction, confidence and each label's probability.")
+        st.markdown(tr("**Predictions**"))
+        st.caption(
+            tr("The test split: text, true label, prediction, confidence and each label's probability.")
+        )
         file_download(
-            run, run.folder.predictions_file, "Download predictions (.csv)", "text/csv", ":material/table:"
+            run,
+            run.folder.predictions_file,
+            tr("Download predictions (.csv)"),
+            "text/csv",
+            ":material/table:",
         )
     c, d = st.columns(2, gap="large")
     with c, st.container(border=True):
-        st.markdown("**Scores**")
+        st.markdown(tr("**Scores**"))
         st.caption(
-            "Every metric on validation and test, per class, the confusion matrix and the training history."
+            tr(
+                "Every metric on validation and test, per class, the confusion matrix and the training history."
+            )
         )
         file_download(
             run,
             run.folder.metrics_file,
-            "Download metrics (.json)",
+            tr("Download metrics (.json)"),
             "application/json",
             ":material/data_object:",
         )
     with d, st.container(border=True):
-        st.markdown("**Report**")
-        st.caption("Headline scores, the per-class table, the settings and the data check, on one page.")
+        st.markdown(tr("**Report**"))
+        st.caption(tr("Headline scores, the per-class table, the settings and the data check, on one page."))
         row = st.container(horizontal=True)
         row.download_button(
             "HTML",
@@ -101,25 +110,27 @@ def downloads(run: Run) -> None:
 
 
 def usage(run) -> None:
-    st.subheader("Use the model in Python")
-    st.caption("Unzip the model, then:")
+    st.subheader(tr("Use the model in Python"))
+    st.caption(tr("Unzip the model, then:"))
     st.code(
         "from transformers import pipeline\n\n"
         f'model = pipeline("{run.adapter.name}", model="model")  # the unzipped folder\n'
         'print(model("Your text here"))',
         language="python",
     )
-    with st.expander("Preview the report (Markdown)"):
+    with st.expander(tr("Preview the report (Markdown)")):
         st.code(report.markdown_report(run), language="markdown")
 
 
 def serving(run) -> None:
     """The run behind an HTTP API: the commands, the address and a curl line (see the README's Serve)."""
-    st.subheader("Serve it over HTTP")
+    st.subheader(tr("Serve it over HTTP"))
     st.caption(
-        "Other systems (a ticketing tool, a news feed) call the model over HTTP: FastAPI on uvicorn, "
-        "concurrent requests batched into one pass, a bearer token per caller, Prometheus metrics, "
-        "interactive docs at /docs. Add --monitor NAME to store every served text in a monitor."
+        tr(
+            "Other systems (a ticketing tool, a news feed) call the model over HTTP: FastAPI on uvicorn, "
+            "concurrent requests batched into one pass, a bearer token per caller, Prometheus metrics, "
+            "interactive docs at /docs. Add --monitor NAME to store every served text in a monitor."
+        )
     )
     folder = run.path.name
     st.code(
@@ -129,7 +140,9 @@ def serving(run) -> None:
     )
     sample = "Your text here" if not run.adapter.inputs_are_words else "Anna Schmidt flew to Paris"
     st.markdown(
-        "Address: `http://127.0.0.1:8000` (endpoints `/predict`, `/explain`, `/health`, `/info`, `/metrics`)"
+        tr(
+            "Address: `http://127.0.0.1:8000` (endpoints `/predict`, `/explain`, `/health`, `/info`, `/metrics`)"
+        )
     )
     st.code(
         'curl -s http://127.0.0.1:8000/predict -H "Authorization: Bearer $TOKEN" '
@@ -141,11 +154,11 @@ def serving(run) -> None:
 def render() -> None:
     run = run_selector("export_run")
     if run is None:
-        layout.empty_state("No trained model to export yet. Train one first.", "train", "Go to Train")
+        layout.empty_state(tr("No trained model to export yet. Train one first."), "train", tr("Go to Train"))
         return
     downloads(run)
     usage(run)
     serving(run)
 
 
-layout.page("Export", INTRO, render)
+layout.page(tr("Export"), tr(INTRO), render)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from insight_ui import auth, layout, state
 from insight_ui.components.progress import progress_panel
-from insight_ui.components.runs import model_name, runs_table, visible_runs
+from insight_ui.components.runs import model_name, runs_table, status_name, visible_runs
 from insight_ui.components.storage import storage_section
 from insight_ui.components.train_form import train_form
 from insight_ui.reads import datasets
@@ -17,10 +17,11 @@ from insight_ui.safe import md
 from insight_ui.wording import in_app
 from trainer import runs as run_store
 from trainer.access import quotas
+from trainer.i18n import N_, tr
 from trainer.jobs.manager import JobSnapshot
 from trainer.tasks import get_task
 
-INTRO = (
+INTRO = N_(
     "Fine-tune a pretrained language model on your data. Training runs in its own process: you can "
     "look at other pages, refresh or close the browser, even restart the app, and come back — it keeps "
     "going. Jobs run one at a time; later ones wait in a queue."
@@ -49,12 +50,12 @@ def job_section(job: JobSnapshot) -> None:
         action = progress_panel(snap, None)
         if action in ("cancel", "resume") and not auth.can_change(snap.run_dir):
             st.error(
-                "Only the person who started this run (or an admin) can do that.", icon=":material/lock:"
+                tr("Only the person who started this run (or an admin) can do that."), icon=":material/lock:"
             )
         elif action == "cancel":
             manager.cancel(snap.id)
             auth.record("cancel", snap.id)
-            st.toast("Cancelling: the job stops after the current step.", icon=":material/stop_circle:")
+            st.toast(tr("Cancelling: the job stops after the current step."), icon=":material/stop_circle:")
         elif action == "resume":
             manager.resume(snap.id)
             auth.record("resume", snap.id)
@@ -68,10 +69,16 @@ def job_section(job: JobSnapshot) -> None:
                 state.set_current_run(snap.run_dir)
             scores = ", ".join(f"{k.replace('_', '-')} {v:.3f}" for k, v in snap.metrics.items())
             st.success(
-                md(f"Training finished. Test scores: {scores or 'see Evaluate'}."),
+                md(
+                    tr("Training finished. Test scores: {scores}.", scores=scores)
+                    if scores
+                    else tr("Training finished. Test scores: see Evaluate.")
+                ),
                 icon=":material/check_circle:",
             )
-            if st.button("See the results", type="primary", icon=":material/fact_check:", key="see_results"):
+            if st.button(
+                tr("See the results"), type="primary", icon=":material/fact_check:", key="see_results"
+            ):
                 state.set_current_run(snap.run_dir)
                 layout.go("evaluate")
         if state.get(state.JOB_SEEN_ACTIVE) == snap.id:
@@ -85,19 +92,29 @@ def form_section() -> None:
     """The settings and the Start button (or what to do first)."""
     outcome = datasets.current_prepared()
     if outcome is None:
-        layout.empty_state("Load a dataset first: upload a file or pick a sample.", "data", "Go to Data")
+        layout.empty_state(
+            tr("Load a dataset first: upload a file or pick a sample."), "data", tr("Go to Data")
+        )
         return
     name = state.get(state.DATASET)[0]
     data = outcome.data
-    st.markdown(
-        md(f"Dataset: {name}")
-        + (
-            f" · {len(data.train)} to train on, {len(data.validation)} to validate, {len(data.test)} to test"
-            f" · {get_task(data.task).short} with {len(data.labels)} labels"
-            if data
-            else ""
+    if data:
+        st.markdown(
+            md(
+                tr(
+                    "Dataset: {name} · {train} to train on, {validation} to validate, {test} to test"
+                    " · {task} with {labels} labels",
+                    name=name,
+                    train=len(data.train),
+                    validation=len(data.validation),
+                    test=len(data.test),
+                    task=tr(get_task(data.task).short),
+                    labels=len(data.labels),
+                )
+            )
         )
-    )
+    else:
+        st.markdown(md(tr("Dataset: {name}", name=name)))
     try:
         config = train_form(
             outcome.task,
@@ -111,23 +128,26 @@ def form_section() -> None:
     if problem:
         st.error(md(problem), icon=":material/error:")
     if data is None:
-        st.error(md(f"The data cannot be trained on yet: {in_app(outcome.error)}"), icon=":material/error:")
-        st.page_link(layout.PAGES["data"], label="Fix it on the Data page", icon=":material/table_view:")
+        st.error(
+            md(tr("The data cannot be trained on yet: {problem}", problem=in_app(outcome.error))),
+            icon=":material/error:",
+        )
+        st.page_link(layout.PAGES["data"], label=tr("Fix it on the Data page"), icon=":material/table_view:")
     run_name = st.text_input(
-        "Run name (optional)",
+        tr("Run name (optional)"),
         key=state.FORM_KEYS["name"],
         persist_state="session",
-        placeholder="e.g. first try",
+        placeholder=tr("e.g. first try"),
     )
     start, where = st.columns([1, 3], vertical_alignment="center")
     clicked = start.button(
-        "Start training",
+        tr("Start training"),
         type="primary",
         icon=":material/play_arrow:",
         disabled=config is None or data is None,
         key="start_training",
     )
-    where.caption(md(f"Runs on: {state.device_label()}"))
+    where.caption(md(tr("Runs on: {device}", device=state.device_label())))
     if clicked and config is not None:
         start_job(config, run_name)
 
@@ -136,7 +156,7 @@ def start_job(config, run_name: str) -> None:
     """Validate with the run's seed and max length, then queue the job."""
     outcome = datasets.current_prepared(seed=config.seed, max_length=config.max_length)
     if outcome is None or outcome.data is None:
-        st.error(md(in_app(outcome.error) if outcome else "No data loaded."), icon=":material/error:")
+        st.error(md(in_app(outcome.error) if outcome else tr("No data loaded.")), icon=":material/error:")
         return
     try:
         config = replace(config, model=auth.model_for(config.model))
@@ -145,7 +165,7 @@ def start_job(config, run_name: str) -> None:
         st.error(md(str(exc)), icon=":material/block:")
         return
     dataset = Path(state.get(state.DATASET)[0]).stem
-    name = run_name.strip() or f"{model_name(config.model)} on {dataset}"
+    name = run_name.strip() or tr("{model} on {dataset}", model=model_name(config.model), dataset=dataset)
     job_id = state.job_manager().submit(config, outcome.data, name, owner=auth.me().id)
     auth.record("start", job_id, name=name, model=config.model)
     state.put(state.CURRENT_JOB, job_id)
@@ -153,16 +173,16 @@ def start_job(config, run_name: str) -> None:
 
 
 def runs_section() -> None:
-    st.subheader("Runs")
+    st.subheader(tr("Runs"))
     items = visible_runs()
     message = state.get(state.STORAGE_MESSAGE)
     if message and not any(str(r.path) == state.get(state.STORAGE_RUN) for r in items):
         st.success(md(message), icon=":material/check_circle:")  # the run itself was deleted
         state.put(state.STORAGE_MESSAGE, None)
     if not items:
-        st.caption("No runs yet. Your first run will appear here.")
+        st.caption(tr("No runs yet. Your first run will appear here."))
         return
-    st.caption("Select a run to open it on the Evaluate, Explain, Embeddings and Export pages.")
+    st.caption(tr("Select a run to open it on the Evaluate, Explain, Embeddings and Export pages."))
     picked = runs_table(items)
     if picked is None:
         return
@@ -170,18 +190,35 @@ def runs_section() -> None:
         st.error(md(f"{picked.name}: {picked.error}"), icon=":material/error:")
     snap = state.job_manager().snapshot(picked.id)
     if snap is not None and snap.resumable and auth.can_change(picked.path):
-        st.info(md(f"{picked.name} is {picked.status}; it can continue from its last saved epoch."))
-        if st.button("Resume this run", icon=":material/resume:", key="resume_picked"):
+        st.info(
+            md(
+                tr(
+                    "{name} is {status}; it can continue from its last saved epoch.",
+                    name=picked.name,
+                    status=status_name(picked.status),
+                )
+            )
+        )
+        if st.button(tr("Resume this run"), icon=":material/resume:", key="resume_picked"):
             state.job_manager().resume(picked.id)
             auth.record("resume", picked.id)
             state.put(state.CURRENT_JOB, picked.id)
             st.rerun()
     if picked.has_model:
         state.set_current_run(picked.path)
-        st.success(md(f"Opened {picked.name}."), icon=":material/check_circle:")
-        st.page_link(layout.PAGES["evaluate"], label="Go to Evaluate", icon=":material/fact_check:")
+        st.success(md(tr("Opened {name}.", name=picked.name)), icon=":material/check_circle:")
+        st.page_link(layout.PAGES["evaluate"], label=tr("Go to Evaluate"), icon=":material/fact_check:")
     elif not picked.error:
-        st.info(md(f"{picked.name} is {picked.status}: it has no model to open."), icon=":material/info:")
+        st.info(
+            md(
+                tr(
+                    "{name} is {status}: it has no model to open.",
+                    name=picked.name,
+                    status=status_name(picked.status),
+                )
+            ),
+            icon=":material/info:",
+        )
     storage_section(picked)
 
 
@@ -189,9 +226,9 @@ def render() -> None:
     job = shown_job()
     if job is not None:
         job_section(job)
-    st.subheader("New run")
+    st.subheader(tr("New run"))
     form_section()
     runs_section()
 
 
-layout.page("Train", INTRO, render)
+layout.page(tr("Train"), tr(INTRO), render)

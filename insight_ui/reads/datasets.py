@@ -15,22 +15,32 @@ import streamlit as st
 from insight_ui import state
 from trainer.data import CONLL_EXTENSIONS, DataError, ValidationReport, read_table
 from trainer.data.isolated import run as run_isolated
+from trainer.i18n import N_, tr
 from trainer.prepare import PreparedData, prepare_checked, propose_columns, propose_task
 from trainer.tasks import TOKEN_TASK
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 SAMPLE_EXTENSIONS = (".csv", ".tsv", ".jsonl", ".json", ".conll", ".bio", ".iob")
 SAMPLE_TITLES = {
-    "product_sentiment.csv": "Product reviews",
-    "support_intents.csv": "Support intents",
-    "chinese_reviews.csv": "Chinese reviews",
-    "news_entities.conll": "News entities",
+    "product_sentiment.csv": N_("Product reviews"),
+    "support_intents.csv": N_("Support intents"),
+    "chinese_reviews.csv": N_("Chinese reviews"),
+    "news_entities.conll": N_("News entities"),
+    "chinese_entities.conll": N_("Chinese entities"),
 }
 SAMPLE_NOTES = {
-    "product_sentiment.csv": "Product reviews labeled positive, negative or neutral.",
-    "support_intents.csv": "Customer-support messages labeled by intent.",
-    "chinese_reviews.csv": "Chinese reviews: needs a Chinese or multilingual model (see the warning).",
-    "news_entities.conll": "News sentences with people, places and organisations tagged (named entities).",
+    "product_sentiment.csv": N_("Product reviews labeled positive, negative or neutral."),
+    "support_intents.csv": N_("Customer-support messages labeled by intent."),
+    "chinese_reviews.csv": N_(
+        "Chinese reviews: needs a model that reads Chinese (the data check says how to add one)."
+    ),
+    "chinese_entities.conll": N_(
+        "Chinese sentences with people, places and organisations tagged, one character per line: needs a model "
+        "that reads Chinese."
+    ),
+    "news_entities.conll": N_(
+        "News sentences with people, places and organisations tagged (named entities)."
+    ),
 }
 
 
@@ -54,7 +64,7 @@ def accept(name: str, raw: bytes, origin: str) -> bool:
     try:
         read_frame(name, raw)
     except DataError as exc:
-        state.put(state.DATA_MESSAGE, f"{name} was not loaded: {exc}")
+        state.put(state.DATA_MESSAGE, tr("{name} was not loaded: {problem}", name=name, problem=str(exc)))
         return False
     state.set_dataset(name, raw, origin)
     return True

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import state
+from trainer.i18n import trn
 
 N_STEPS = 50
 
@@ -53,13 +54,29 @@ def faithfulness_sentence(exp: Any) -> str | None:
     f = getattr(exp, "faithfulness", None)
     if f is None:
         return None
-    words = ", ".join(f"“{w}”" for w in f.top_words)
-    noun = "word" if f.k == 1 else f"{f.k} words"
-    change = "drops" if f.prob_full - f.prob_without_top >= 0.01 else "barely changes"
-    return (
-        f"Removing the top {noun} ({words}) {change} the probability of “{exp.target}”: "
-        f"{f.prob_full:.2f} → {f.prob_without_top:.2f}. Removing {f.k} random "
-        f"{'word' if f.k == 1 else 'words'} instead gives {f.prob_without_random:.2f}."
+    values = {
+        "words": ", ".join(f"“{w}”" for w in f.top_words),
+        "target": exp.target,
+        "full": f"{f.prob_full:.2f}",
+        "without": f"{f.prob_without_top:.2f}",
+        "random": f"{f.prob_without_random:.2f}",
+    }
+    if f.prob_full - f.prob_without_top >= 0.01:
+        return trn(
+            "Removing the top word ({words}) drops the probability of “{target}”: {full} → {without}. "
+            "Removing {n} random word instead gives {random}.",
+            "Removing the top {n} words ({words}) drops the probability of “{target}”: {full} → {without}. "
+            "Removing {n} random words instead gives {random}.",
+            f.k,
+            **values,
+        )
+    return trn(
+        "Removing the top word ({words}) barely changes the probability of “{target}”: {full} → {without}. "
+        "Removing {n} random word instead gives {random}.",
+        "Removing the top {n} words ({words}) barely changes the probability of “{target}”: {full} → {without}. "
+        "Removing {n} random words instead gives {random}.",
+        f.k,
+        **values,
     )
 
 

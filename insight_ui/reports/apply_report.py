@@ -3,12 +3,14 @@ value escaped, the trend drawn as inline SVG."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
-import time
 from collections.abc import Sequence
 
 from insight_ui.components.charts import PALETTE
+from trainer import i18n
 from trainer.apply.trends import ALL_GROUPS
+from trainer.i18n import N_, tr, trn
 from trainer.runs import Run
 
 STYLE = (
@@ -18,6 +20,29 @@ STYLE = (
     ".down{color:#2563eb}.box{border:1px solid #e5e7eb;border-radius:8px;padding:.6rem 1rem;margin:.8rem 0}"
     ".legend span{margin-right:1rem}"
 )
+
+# trainer.apply's words (a time bucket, the drift verdict), marked here and translated where shown.
+BUCKETS = {"day": N_("day"), "week": N_("week"), "month": N_("month")}
+WHEN = {"day": N_("day of {start}"), "week": N_("week of {start}"), "month": N_("month of {start}")}
+VERDICTS = {"similar": N_("similar"), "some drift": N_("some drift"), "strong drift": N_("strong drift")}
+
+
+def _said(words: dict[str, str], key: str) -> str:
+    """`key`'s phrase from `words` in the current language; `key` itself when it has none."""
+    return tr(words[key]) if key in words else key
+
+
+def _day(value: object) -> str:
+    """A bucket's start (an ISO date) as the current language writes a date."""
+    try:
+        return i18n.date(str(value))
+    except ValueError:
+        return str(value)
+
+
+def _html_lang() -> str:
+    """The report's <html lang>: the language it is written in."""
+    return "zh-Hans" if i18n.language() == "zh" else "en"
 
 
 def _esc(value: object) -> str:
@@ -58,10 +83,12 @@ def trend_svg(counts: Sequence[dict], labels: Sequence[str], width: int = 860, h
         parts.append(
             f"<polyline fill='none' stroke='{PALETTE[i % len(PALETTE)]}' stroke-width='2' points='{points}'/>"
         )
-    parts.append(f"<text x='{left}' y='{height - 6}' font-size='10' fill='#6b7280'>{_esc(buckets[0])}</text>")
+    parts.append(
+        f"<text x='{left}' y='{height - 6}' font-size='10' fill='#6b7280'>{_esc(_day(buckets[0]))}</text>"
+    )
     parts.append(
         f"<text x='{left + inner_w}' y='{height - 6}' font-size='10' fill='#6b7280' text-anchor='end'>"
-        f"{_esc(buckets[-1])}</text></svg>"
+        f"{_esc(_day(buckets[-1]))}</text></svg>"
     )
     legend = "".join(
         f"<span style='color:{PALETTE[i % len(PALETTE)]}'>&#9632; {_esc(label)}</span>"
@@ -74,46 +101,77 @@ def scoring_html(run: Run, file_name: str, results: dict) -> str:
     """The report: what was scored with which model, the drift verdict, the trend, and the alerts."""
     drift = results.get("drift") or {}
     scored = results.get("scored", 0)
+    untrusted = results.get("untrusted", 0)
+    rows = format(results.get("rows", 0), ",")
     facts = [
-        ("File", file_name),
-        ("Model", f"{run.info.name} ({run.path.name})"),
-        ("Scored", time.strftime("%Y-%m-%d %H:%M")),
-        ("Rows", f"{results.get('rows', 0):,} read, {scored:,} scored"),
-        (
-            "Untrusted",
-            f"{results.get('untrusted', 0):,} ({results.get('untrusted', 0) / max(scored, 1):.1%})",
-        ),
-        ("Drift", drift.get("verdict", "")),
+        (tr("File"), file_name),
+        (tr("Model"), f"{run.info.name} ({run.path.name})"),
+        (tr("Scored"), i18n.date(dt.datetime.now(), with_time=True)),
+        (tr("Rows"), tr("{read} read, {scored} scored", read=rows, scored=format(scored, ","))),
+        (tr("Untrusted"), f"{untrusted:,} ({untrusted / max(scored, 1):.1%})"),
+        (tr("Drift"), _said(VERDICTS, drift.get("verdict", ""))),
     ]
+    title = _esc(tr("Insight scoring: {file}", file=file_name))
     parts = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Insight scoring: {_esc(file_name)}</title>",
+        f"<!doctype html><html lang='{_html_lang()}'><head><meta charset='utf-8'><title>{title}</title>",
         f"<style>{STYLE}</style></head><body>",
-        f"<h1>Insight scoring: {_esc(file_name)}</h1>",
+        f"<h1>{title}</h1>",
         _table(facts),
-        f"<div class='box'><b>Drift.</b> {_esc(drift.get('sentence', ''))}</div>",
+        "<div class='box'><b>" + _esc(tr("Drift.")) + "</b> " + _esc(drift.get("sentence", "")) + "</div>",
     ]
     if results.get("counts"):
+        per = _said(BUCKETS, results.get("bucket", "bucket"))
         parts += [
-            f"<h2>Share of each label per {_esc(results.get('bucket', 'bucket'))}</h2>",
+            "<h2>" + _esc(tr("Share of each label per {bucket}", bucket=per)) + "</h2>",
             trend_svg(results["counts"], results.get("labels") or []),
         ]
     alerts = results.get("alerts") or []
     if results.get("counts"):
-        parts.append(f"<h2>Alerts ({len(alerts)})</h2>")
+        parts.append("<h2>" + _esc(tr("Alerts ({n})", n=len(alerts))) + "</h2>")
         if not alerts:
-            parts.append("<p>No label's share moved beyond what chance explains.</p>")
+            parts.append("<p>" + _esc(tr("No label's share moved beyond what chance explains.")) + "</p>")
     for alert in alerts:
-        arrow, kind = ("&#9650;", "up") if alert["direction"] == "up" else ("&#9660;", "down")
-        where = f" in {_esc(alert['group'])}" if alert.get("group") else ""
-        words = ", ".join(_esc(w["word"]) for w in alert.get("words") or [])
-        examples = "".join(f"<li>{_esc(t)}</li>" for t in alert.get("examples", [])[:5])
-        parts.append(
-            f"<div class='box'><b class='{kind}'>{arrow} {_esc(alert['label'])}</b>{where}, "
-            f"{results.get('bucket', '')} of {_esc(alert['bucket_start'])}: {alert['share']:.0%} of "
-            f"{alert['n']:,} texts against {alert['baseline_share']:.0%} before (p = {alert['p_value']:.1e})"
-            + (f"<br>Words behind it: {words}" if words else "")
-            + (f"<ul>{examples}</ul>" if examples else "")
-            + "</div>"
-        )
+        parts.append(_alert_box(alert, results.get("bucket", "")))
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def _alert_box(alert: dict, bucket: str) -> str:
+    """One alert: which label moved where and when, by how much, the words behind it and examples."""
+    arrow, kind = ("&#9650;", "up") if alert["direction"] == "up" else ("&#9660;", "down")
+    start = _esc(_day(alert["bucket_start"]))
+    if bucket in WHEN:
+        when = tr(WHEN[bucket], start=start)
+    else:
+        when = tr("{bucket} of {start}", bucket=_esc(bucket), start=start)
+    values = {
+        "label": f"<b class='{kind}'>{arrow} {_esc(alert['label'])}</b>",
+        "when": when,
+        "share": format(alert["share"], ".0%"),
+        "count": format(alert["n"], ","),
+        "baseline": format(alert["baseline_share"], ".0%"),
+        "p": format(alert["p_value"], ".1e"),
+    }
+    if alert.get("group"):
+        sentence = trn(
+            "{label} in {group}, {when}: {share} of {count} text against {baseline} before (p = {p})",
+            "{label} in {group}, {when}: {share} of {count} texts against {baseline} before (p = {p})",
+            alert["n"],
+            group=_esc(alert["group"]),
+            **values,
+        )
+    else:
+        sentence = trn(
+            "{label}, {when}: {share} of {count} text against {baseline} before (p = {p})",
+            "{label}, {when}: {share} of {count} texts against {baseline} before (p = {p})",
+            alert["n"],
+            **values,
+        )
+    words = ", ".join(_esc(w["word"]) for w in alert.get("words") or [])
+    examples = "".join(f"<li>{_esc(t)}</li>" for t in alert.get("examples", [])[:5])
+    return (
+        f"<div class='box'>{sentence}"
+        + ("<br>" + tr("Words behind it: {words}", words=words) if words else "")
+        + (f"<ul>{examples}</ul>" if examples else "")
+        + "</div>"
+    )

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trainer import i18n
 from trainer.access.owners import owned_by
 from trainer.access.people import Person
 from trainer.data.limits import Limit
+from trainer.i18n import N_, tr, trn
 from trainer.runs import ACTIVE, list_runs
 from trainer.runs.space import human_size, size_of
 
-JOBS = Limit("INSIGHT_MAX_JOBS_PER_PERSON", 3, "jobs")
-DISK_MB = Limit("INSIGHT_MAX_DISK_MB_PER_PERSON", 20_000, "megabytes")
+JOBS = Limit("INSIGHT_MAX_JOBS_PER_PERSON", 3, N_("jobs"))
+DISK_MB = Limit("INSIGHT_MAX_DISK_MB_PER_PERSON", 20_000, N_("megabytes"))
 
 
 class QuotaError(ValueError):
@@ -34,11 +36,22 @@ def check(person: Person, runs_dir: Path) -> None:
     jobs, used = usage(person, runs_dir)
     if jobs >= JOBS.value:
         raise QuotaError(
-            f"You already have {jobs} job{'s' if jobs != 1 else ''} queued or running, the most one person may have at once "
-            f"({JOBS.setting}). Wait for one to finish, or cancel one on the Train page."
+            trn(
+                "You already have {n} job queued or running, the most one person may have at once ({setting}). "
+                "Wait for one to finish, or cancel one on the Train page.",
+                "You already have {n} jobs queued or running, the most one person may have at once ({setting}). "
+                "Wait for one to finish, or cancel one on the Train page.",
+                jobs,
+                setting=JOBS.setting,
+            )
         )
     if used >= DISK_MB.value * 1e6:
         raise QuotaError(
-            f"Your runs take {human_size(used)}, and the most one person may keep is {DISK_MB.value:,} MB "
-            f"({DISK_MB.setting}). Delete runs or scorings you no longer need (Train page, a run's Space)."
+            tr(
+                "Your runs take {used}, and the most one person may keep is {limit} MB ({setting}). Delete runs "
+                "or scorings you no longer need (Train page, a run's Space).",
+                used=human_size(used),
+                limit=i18n.number(DISK_MB.value),
+                setting=DISK_MB.setting,
+            )
         )

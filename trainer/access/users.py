@@ -17,6 +17,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from trainer.i18n import tr
 from trainer.runs import procs
 from trainer.runs.folder import access_dir
 from trainer.runs.store import read_json, write_json
@@ -68,21 +69,27 @@ def any_accounts(runs_dir: Path) -> bool:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"The password is too short: use at least {MIN_PASSWORD} characters.")
+        raise AccountError(tr("The password is too short: use at least {n} characters.", n=MIN_PASSWORD))
 
 
 def add(runs_dir: Path, name: str, password: str, admin: bool = False) -> Account:
     if not NAME_RE.match(name):
         raise AccountError(
-            f"{name!r} cannot be an account name: use letters, digits, '.', '_', '-' or '@' (up to 64), "
-            "starting with a letter or digit."
+            tr(
+                "{name} cannot be an account name: use letters, digits, '.', '_', '-' or '@' (up to 64), "
+                "starting with a letter or digit.",
+                name=repr(name),
+            )
         )
     _check_password(password)
     with procs.locked(access_dir(runs_dir) / "users.lock"):
         data = _read(runs_dir)
         if name in data:
             raise AccountError(
-                f"There is already an account called {name}. Use `users passwd {name}` to change its password."
+                tr(
+                    "There is already an account called {name}. Use `users passwd {name}` to change its password.",
+                    name=name,
+                )
             )
         data[name] = {"hash": _hasher.hash(password), "admin": admin, "created": time.time()}
         _write(runs_dir, data)
@@ -93,7 +100,7 @@ def remove(runs_dir: Path, name: str) -> None:
     with procs.locked(access_dir(runs_dir) / "users.lock"):
         data = _read(runs_dir)
         if name not in data:
-            raise AccountError(f"There is no account called {name}.")
+            raise AccountError(tr("There is no account called {name}.", name=name))
         del data[name]
         _write(runs_dir, data)
 
@@ -103,7 +110,7 @@ def set_password(runs_dir: Path, name: str, password: str) -> None:
     with procs.locked(access_dir(runs_dir) / "users.lock"):
         data = _read(runs_dir)
         if name not in data:
-            raise AccountError(f"There is no account called {name}.")
+            raise AccountError(tr("There is no account called {name}.", name=name))
         data[name]["hash"] = _hasher.hash(password)
         _write(runs_dir, data)
 

@@ -15,13 +15,30 @@ from typing import Any
 
 import pandas as pd
 
+from trainer import i18n
 from trainer.data import DataError, read_table
+from trainer.i18n import N_, tr
 from trainer.inspect.corrections import split_frames
 from trainer.runs import Run
 
-CHOICES = {
-    "untrusted": "Untrusted first, then the least confident",
-    "uncertain": "The least confident",
+CHOICES = {  # shown translated (tr) where a page offers them
+    "untrusted": N_("Untrusted first, then the least confident"),
+    "uncertain": N_("The least confident"),
+}
+# What read_labeled says it took: by (rows left without a label, new labels or tags the model did not have).
+TAKEN = {
+    (False, None): N_("{rows} labeled rows."),
+    (True, None): N_("{rows} labeled rows ({unlabeled} without a label were left out)."),
+    (False, "labels"): N_("{rows} labeled rows; new labels the model did not have: {shown}."),
+    (True, "labels"): N_(
+        "{rows} labeled rows ({unlabeled} without a label were left out); new labels the model did not have: "
+        "{shown}."
+    ),
+    (False, "tags"): N_("{rows} labeled rows; new tags the model did not have: {shown}."),
+    (True, "tags"): N_(
+        "{rows} labeled rows ({unlabeled} without a label were left out); new tags the model did not have: "
+        "{shown}."
+    ),
 }
 
 
@@ -60,9 +77,22 @@ def read_labeled(source: Any, words: bool, labels: Sequence[str]) -> tuple[pd.Da
         frame = frame.rename(columns={"tokens": "text", "tags": "label"})
     missing = [c for c in ("text", "label") if c not in frame.columns]
     if missing:
+        found = ", ".join(map(str, frame.columns))
+        if len(missing) == 1:
+            raise DataError(
+                tr(
+                    "The labeled file needs the columns text and label (as downloaded); {column} is missing. "
+                    "Columns found: {found}.",
+                    column=missing[0],
+                    found=found,
+                )
+            )
         raise DataError(
-            f"The labeled file needs the columns text and label (as downloaded); {' and '.join(missing)} "
-            f"{'is' if len(missing) == 1 else 'are'} missing. Columns found: {', '.join(map(str, frame.columns))}."
+            tr(
+                "The labeled file needs the columns text and label (as downloaded); text and label are missing. "
+                "Columns found: {found}.",
+                found=found,
+            )
         )
     frame = frame[["text", "label"]].fillna("").astype(str)
     frame["text"], frame["label"] = frame["text"].str.strip(), frame["label"].str.strip()
@@ -72,22 +102,23 @@ def read_labeled(source: Any, words: bool, labels: Sequence[str]) -> tuple[pd.Da
         counts = frame["text"].str.split().str.len() != frame["label"].str.split().str.len()
         if counts.any():
             raise DataError(
-                f"{int(counts.sum())} labeled rows have a different number of tags than words (the first: "
-                f'"{frame.loc[counts, "text"].iloc[0][:80]}"). Give one tag per word, separated by spaces.'
+                tr(
+                    '{n} labeled rows have a different number of tags than words (the first: "{first}"). Give one '
+                    "tag per word, separated by spaces.",
+                    n=int(counts.sum()),
+                    first=frame.loc[counts, "text"].iloc[0][:80],
+                )
             )
         seen = {tag for tags in frame["label"] for tag in tags.split()}
         new = sorted(seen - set(labels))
     else:
         new = sorted(set(frame["label"]) - set(labels))
     if frame.empty:
-        raise DataError("No row of the file has a label. Fill in the label column and upload it again.")
-    said = f"{len(frame):,} labeled rows"
-    if unlabeled:
-        said += f" ({unlabeled:,} without a label were left out)"
-    if new:
-        shown = ", ".join(f'"{x[:30]}"' for x in new[:5]) + (" …" if len(new) > 5 else "")
-        said += f"; new {'tags' if words else 'labels'} the model did not have: {shown}"
-    return frame.reset_index(drop=True), said + "."
+        raise DataError(tr("No row of the file has a label. Fill in the label column and upload it again."))
+    shown = ", ".join(f'"{x[:30]}"' for x in new[:5]) + (" …" if len(new) > 5 else "")
+    template = TAKEN[(bool(unlabeled), ("tags" if words else "labels") if new else None)]
+    said = tr(template, rows=i18n.number(len(frame)), unlabeled=i18n.number(unlabeled), shown=shown)
+    return frame.reset_index(drop=True), said
 
 
 def _run_rows(run: Run) -> pd.DataFrame:

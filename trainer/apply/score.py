@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from trainer.data import stream
+from trainer.i18n import N_, tr
 from trainer.runs.scoring import Scoring, ScoringState, Spec
 
 if TYPE_CHECKING:  # types only
@@ -41,6 +42,11 @@ EXAMPLES_PER_DAY = 5  # example texts kept per day, group and label (for the ale
 TO_LABEL = 500  # least certain rows kept for labelling
 HISTOGRAM = np.linspace(0, 1, 51)
 Progress = Callable[[int, int], None] | None
+# A time or group column the scoring was told to read and the file lacks.
+NO_SUCH_COLUMN = {
+    "time": N_('There is no time column "{column}". Columns found: {found}.'),
+    "group": N_('There is no group column "{column}". Columns found: {found}.'),
+}
 
 
 @dataclass
@@ -175,10 +181,11 @@ def text_column_of(frame: pd.DataFrame, task: Task, given: str | None) -> str:
     from trainer.data.columns import columns_found
 
     if given and given not in frame.columns:
-        raise DataError(f'There is no text column "{given}". Columns found: {columns_found(frame)}.')
+        raise DataError(tr('There is no text column "{column}". Columns found: {found}.', column=given,
+                           found=columns_found(frame)))  # fmt: skip
     column = given or task.propose_columns(frame)[0]
     if column not in frame.columns:
-        raise DataError(Message("No column looks like text. Columns found: {found}. Name one with {text_column}.",
+        raise DataError(Message(N_("No column looks like text. Columns found: {found}. Name one with {text_column}."),
                                 found=columns_found(frame)))  # fmt: skip
     return column
 
@@ -189,7 +196,7 @@ def _check_columns(frame: pd.DataFrame, spec: Spec) -> None:
 
     for what, column in (("time", spec.time_column), ("group", spec.group_column)):
         if column and column not in frame.columns:
-            raise DataError(f'There is no {what} column "{column}". Columns found: {columns_found(frame)}.')
+            raise DataError(tr(NO_SUCH_COLUMN[what], column=column, found=columns_found(frame)))
 
 
 def score(

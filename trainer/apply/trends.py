@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from trainer.i18n import N_, tr
+
 BASELINE = 8  # buckets before the one tested
 MIN_BUCKETS = 3
 MIN_TEXTS = 10
@@ -254,6 +256,14 @@ def alerts(
     return found
 
 
+# The verdict's first sentence, by verdict (the verdict itself is a value code compares).
+VERDICT_SENTENCES = {
+    "similar": N_("The new texts look like the ones the model was trained on."),
+    "some drift": N_("The new texts differ somewhat from the training data."),
+    "strong drift": N_("The new texts differ clearly from the training data: check the predictions."),
+}
+
+
 @dataclass
 class Drift:
     """How new texts compare with what the model was trained and checked on, with a plain verdict."""
@@ -290,23 +300,30 @@ def drift(
     ratio = untrusted_share / max(expected_untrusted_share, 1e-9)
     unknown = (unknown_token_share or 0) - (training_unknown_token_share or 0)
     if ratio <= 2 and distance <= 0.15 and unknown <= 0.02:
-        verdict, head = "similar", "The new texts look like the ones the model was trained on"
+        verdict = "similar"
     elif ratio <= 4 and distance <= 0.3 and unknown <= 0.05:
-        verdict, head = "some drift", "The new texts differ somewhat from the training data"
+        verdict = "some drift"
     else:
-        verdict, head = (
-            "strong drift",
-            "The new texts differ clearly from the training data: check the predictions",
-        )
+        verdict = "strong drift"
     sentence = (
-        f"{head}. {untrusted_share:.0%} of them are untrusted (on its own validation texts the model had "
-        f"{expected_untrusted_share:.0%}); the model is on average {np.mean(confidences) if len(confidences) else 0:.0%} "
-        f"confident here against {np.mean(validation_confidences) if len(validation_confidences) else 0:.0%} there."
+        tr(VERDICT_SENTENCES[verdict])
+        + " "
+        + tr(
+            "{untrusted} of them are untrusted (on its own validation texts the model had {expected}); the model "
+            "is on average {confidence} confident here against {validation} there.",
+            untrusted=f"{untrusted_share:.0%}",
+            expected=f"{expected_untrusted_share:.0%}",
+            confidence=f"{np.mean(confidences) if len(confidences) else 0:.0%}",
+            validation=f"{np.mean(validation_confidences) if len(validation_confidences) else 0:.0%}",
+        )
     )
     if unknown_token_share is not None and unknown > 0.02:
-        sentence += f" {unknown_token_share:.0%} of their words are unknown to the model's vocabulary."
+        sentence += " " + tr(
+            "{share} of their words are unknown to the model's vocabulary.",
+            share=f"{unknown_token_share:.0%}",
+        )
     if verdict != "similar":
-        sentence += " Label some of the untrusted texts and train again."
+        sentence += " " + tr("Label some of the untrusted texts and train again.")
     mean_conf = float(np.mean(confidences)) if len(confidences) else 0.0
     val_conf = float(np.mean(validation_confidences)) if len(validation_confidences) else 0.0
     return Drift(verdict, sentence, float(untrusted_share), float(expected_untrusted_share), distance, mean_conf,

@@ -39,6 +39,7 @@ from trainer.attribution.integrated_gradients import (
     trust_level,
 )
 from trainer.attribution.token_words import aggregate_to_words, read_scores
+from trainer.i18n import tr
 from trainer.model.inference import softmax
 from trainer.model.loading import model_device, model_lock
 
@@ -361,7 +362,7 @@ def _build(tokenizer: Any, labels: list[str], item: Item, task: str, s: Settings
     if not tok_spans:
         trust, reason = (
             "fair",
-            "The model read no word of this text (empty, or only characters its tokenizer drops).",
+            tr("The model read no word of this text (empty, or only characters its tokenizer drops)."),
         )
     return Explanation(
         text=item.text,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from trainer.i18n import tr
+
 DELTA_FLOOR = 1e-3  # logits; below this |F(x) - F(baseline)| the text barely moves the score
 FAIR_FACTOR = 4.0  # relative delta up to FAIR_FACTOR * tolerance is "fair", above is "poor"
 # Memory rule: one (text x step) row of an IG chunk keeps seq_len * hidden * layers * ACTIVATION_BYTES
@@ -59,19 +61,23 @@ def trust_level(
     """("good" | "fair" | "poor", a one-line reason) from the convergence of the attribution."""
     pct = "<0.1%" if rel_delta < 0.001 else f"{rel_delta:.1%}"
     if rel_delta <= tolerance:
-        level, reason = (
-            "good",
-            f"Word scores add up to the model's score change within {pct} ({n_steps} steps).",
+        level = "good"
+        reason = tr(
+            "Word scores add up to the model's score change within {share} ({n} steps).", share=pct, n=n_steps
         )
     elif rel_delta <= FAIR_FACTOR * tolerance:
         level = "fair"
-        reason = f"Word scores add up only within {pct} after {n_steps} steps: trust the ranking more than the numbers."
+        reason = tr("Word scores add up only within {share} after {n} steps: trust the ranking more than the numbers.",
+                    share=pct, n=n_steps)  # fmt: skip
     else:
         level = "poor"
-        reason = f"Word scores miss the model's score change by {pct} even after {n_steps} steps: they may mislead."
+        reason = tr("Word scores miss the model's score change by {share} even after {n} steps: they may mislead.",
+                    share=pct, n=n_steps)  # fmt: skip
     if level == "good" and abs(score_change) < DELTA_FLOOR:
         level = "fair"
-        reason = "The text barely moves the score away from an empty input, so every word score is near zero."
+        reason = tr(
+            "The text barely moves the score away from an empty input, so every word score is near zero."
+        )
     if truncated:
-        reason += " Only the start of the text was read (it is longer than the model's limit)."
+        reason += " " + tr("Only the start of the text was read (it is longer than the model's limit).")
     return level, reason

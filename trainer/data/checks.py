@@ -6,13 +6,25 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from trainer import i18n
 from trainer.data.errors import Message, fail
-from trainer.data.report import ValidationReport, plural, quote
+from trainer.data.report import ValidationReport, quote
 from trainer.data.rows import Example
+from trainer.i18n import N_, tr, trn
 
 MIN_TRAIN_EXAMPLES = 2  # fewer in training: error
 FEW_EXAMPLES = 10  # fewer in training: warning
 IMBALANCE_WARNING = 10.0  # largest / smallest class
+UNSEEN = N_("label not in training data")  # the reason such held-out rows were dropped (report.dropped)
+# What the task adapters count, as the messages here say it (trainer.tasks: balance_unit, label_word).
+UNITS = (N_("examples"), N_("entities"), N_("label"), N_("entity type"))
+# More labels (entity types) than INSIGHT_MAX_LABELS, as trainer.data.limits counts them.
+DIFFERENT = {"label": "different labels", "entity type": "different entity types"}
+
+
+def and_more(listed: str, more: int) -> str:
+    """A list cut short: '"a", "b" and 3 more'."""
+    return tr("{listed} and {n} more", listed=listed, n=i18n.number(more)) if more > 0 else listed
 
 
 def check_labels(counts: Counter[str], report: ValidationReport) -> None:
@@ -21,24 +33,26 @@ def check_labels(counts: Counter[str], report: ValidationReport) -> None:
         raise fail(
             report,
             Message(
-                'Every training row has the same label ("{label}"). A classifier needs at least two '
-                "different labels: add examples of another label, or check that {label_column} names the label "
-                "column.",
+                N_(
+                    'Every training row has the same label ("{label}"). A classifier needs at least two '
+                    "different labels: add examples of another label, or check that {label_column} names the "
+                    "label column."
+                ),
                 label=next(iter(counts)),
             ),
         )
     rare = [lab for lab, n in counts.most_common()[::-1] if n < MIN_TRAIN_EXAMPLES]
     if rare:
-        listed = ", ".join(f'"{lab}"' for lab in rare[:5]) + (
-            f" and {len(rare) - 5} more" if len(rare) > 5 else ""
-        )
+        listed = and_more(quote(rare[:5]), len(rare) - 5)
         report.rare_labels = list(rare)
         raise fail(
             report,
             Message(
-                "These labels have fewer than {minimum} examples in the training data: {listed}. "
-                "Every label needs at least 2 (10 or more works better): add examples, or remove those rows. "
-                "If that column is not the label, name the right one with {label_column}.",
+                N_(
+                    "These labels have fewer than {minimum} examples in the training data: {listed}. "
+                    "Every label needs at least 2 (10 or more works better): add examples, or remove those rows. "
+                    "If that column is not the label, name the right one with {label_column}."
+                ),
                 minimum=MIN_TRAIN_EXAMPLES,
                 listed=listed,
             ),
@@ -49,8 +63,10 @@ def check_entities(counts: Counter[str], report: ValidationReport, read_only: bo
     """Tags per word: some entity to learn (only a warning when the file is only read)."""
     if not counts and report.tag_scheme != "unknown":
         message = Message(
-            "Every word is tagged O, so there are no entities to learn. Tag the entities (like B-PER, I-PER), "
-            "or check that {label_column} names the tag column."
+            N_(
+                "Every word is tagged O, so there are no entities to learn. Tag the entities (like B-PER, I-PER), "
+                "or check that {label_column} names the tag column."
+            )
         )
         if not read_only:
             raise fail(report, message)
@@ -58,12 +74,17 @@ def check_entities(counts: Counter[str], report: ValidationReport, read_only: bo
 
 
 def check_balance(counts: Counter[str], report: ValidationReport, unit: str) -> None:
-    """Warn about classes with few training `unit` (examples, entities) and about imbalance."""
+    """Warn about classes with few training `unit` (examples, entities: one of UNITS) and about imbalance."""
     few = [f'"{lab}" ({n})' for lab, n in sorted(counts.items()) if n < FEW_EXAMPLES]
     if few:
         report.warnings.append(
-            f"Few training {unit} for: {', '.join(few[:10])}. The model will be unreliable on these; "
-            f"aim for at least {FEW_EXAMPLES} each."
+            tr(
+                "Few training {unit} for: {listed}. The model will be unreliable on these; "
+                "aim for at least {minimum} each.",
+                unit=tr(unit),
+                listed=", ".join(few[:10]),
+                minimum=FEW_EXAMPLES,
+            )
         )
     if len(counts) >= 2:
         (big, n_big), (small, n_small) = counts.most_common()[0], counts.most_common()[-1]
@@ -71,14 +92,16 @@ def check_balance(counts: Counter[str], report: ValidationReport, unit: str) -> 
         if report.imbalance_ratio > IMBALANCE_WARNING:
             report.warnings.append(
                 Message(
-                    'The labels are unbalanced: "{big}" has {n_big} training examples and "{small}" only '
-                    "{n_small} ({ratio:.0f} to 1). Add examples of the rare labels, or turn on class weights "
-                    "({class_weights}).",
+                    N_(
+                        'The labels are unbalanced: "{big}" has {n_big} training examples and "{small}" only '
+                        "{n_small} ({ratio} to 1). Add examples of the rare labels, or turn on class weights "
+                        "({class_weights})."
+                    ),
                     big=big,
                     n_big=n_big,
                     small=small,
                     n_small=n_small,
-                    ratio=report.imbalance_ratio,
+                    ratio=f"{report.imbalance_ratio:.0f}",
                 )
             )
 
@@ -94,9 +117,7 @@ def _drop_unseen(
         else:
             kept.append(ex)
     if len(part) > len(kept):
-        report.dropped["label not in training data"] = (
-            report.dropped.get("label not in training data", 0) + len(part) - len(kept)
-        )
+        report.dropped[UNSEEN] = report.dropped.get(UNSEEN, 0) + len(part) - len(kept)
     return kept, sorted(unseen)
 
 
@@ -117,9 +138,14 @@ def drop_unseen(
     if report.unseen_labels:
         names = sorted({u for v in report.unseen_labels.values() for u in v})
         report.warnings.append(
-            f"Some validation or test rows have labels that are not in the training data ({quote(names[:10])}); "
-            f"they were left out ({plural(report.dropped['label not in training data'], 'row')}), because the "
-            "model cannot predict a label it never saw."
+            trn(
+                "Some validation or test rows have labels that are not in the training data ({labels}); "
+                "they were left out ({n} row), because the model cannot predict a label it never saw.",
+                "Some validation or test rows have labels that are not in the training data ({labels}); "
+                "they were left out ({n} rows), because the model cannot predict a label it never saw.",
+                report.dropped[UNSEEN],
+                labels=quote(names[:10]),
+            )
         )
     return val, test
 
@@ -129,7 +155,8 @@ def check_label_count(counts: Counter[str], report: ValidationReport, unit: str 
     from trainer.data import limits
 
     if len(counts) > limits.LABELS.value:
-        raise fail(report, str(limits.LABELS.refuse("The data", len(counts), f"different {unit}s")))
+        refused = limits.LABELS.refuse(tr("The data"), len(counts), DIFFERENT.get(unit, f"different {unit}s"))
+        raise fail(report, str(refused))
 
 
 def check_held_out(
@@ -144,15 +171,25 @@ def check_held_out(
     parts = [(name, missing) for name, missing in parts if missing]
     if not parts:
         return
-    said = " and ".join(
-        f"{plural(len(missing), unit)} {'has' if len(missing) == 1 else 'have'} no {name} example"
+    said = [
+        trn(
+            "{n} {unit} has no {split} example",
+            "{n} {unit}s have no {split} example",
+            len(missing),
+            unit=tr(unit),
+            split=tr(name),
+        )
         for name, missing in parts
-    )
+    ]
     names = list(dict.fromkeys(lab for _, missing in parts for lab in missing))
-    listed = quote(names[:8]) + (f" and {len(names) - 8:,} more" if len(names) > 8 else "")
+    listed = and_more(quote(names[:8]), len(names) - 8)
     report.missing_held_out = {name: missing for name, missing in parts}
     report.warnings.append(
-        f"{said[0].upper()}{said[1:]}, so how well the model does on them is not measured: {listed}. "
-        f"Add rows of them (with 3 or more rows, a {unit} gets one in each split), or give your own validation "
-        "and test files."
+        tr(
+            "{missing}, so how well the model does on them is not measured: {listed}. Add rows of them (with 3 "
+            "or more rows, a {unit} gets one in each split), or give your own validation and test files.",
+            missing=tr("{first} and {second}", first=said[0], second=said[1]) if len(said) > 1 else said[0],
+            listed=listed,
+            unit=tr(unit),
+        )
     )

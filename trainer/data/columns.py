@@ -15,6 +15,7 @@ import pandas as pd
 from trainer.data.errors import Message, fail
 from trainer.data.readers import TAG_RE
 from trainer.data.word_rule import cell_text, split_words
+from trainer.i18n import N_, tr
 
 TEXT_NAMES = (
     "text", "texts", "sentence", "sentences", "review", "reviews", "review_text", "review_body",
@@ -36,6 +37,27 @@ SPLIT_VALUES = {
     "development": "validation", "eval": "validation",
     "test": "test", "testing": "test", "tst": "test",
 }  # fmt: skip
+# What a column holds, as messages say it (the task adapters' `column_things`, and trainer.data.inputs').
+THINGS = (N_("text"), N_("the labels"), N_("the words of each sentence"), N_("the tags"), N_("words"))
+# The messages for a missing column, by the setting that names it.
+NO_SUCH_COLUMN = {
+    "text_column": N_(
+        'There is no column "{given}" in "{name}". Columns found: {found}. Name one of them with {text_column}.'
+    ),
+    "label_column": N_(
+        'There is no column "{given}" in "{name}". Columns found: {found}. Name one of them with {label_column}.'
+    ),
+}
+NO_COLUMN_LIKE = {
+    "text_column": N_(
+        "No column looks like {thing}. Columns found: {found}. Name one with {text_column}. "
+        "The first line of the file must name the columns."
+    ),
+    "label_column": N_(
+        "No column looks like {thing}. Columns found: {found}. Name one with {label_column}. "
+        "The first line of the file must name the columns."
+    ),
+}
 
 
 def _norm(column: Any) -> str:
@@ -141,7 +163,7 @@ def is_token_table(df: pd.DataFrame) -> bool:
 
 
 def columns_found(frame: pd.DataFrame) -> str:
-    return ", ".join(map(str, frame.columns)) or "(none)"
+    return ", ".join(map(str, frame.columns)) or tr("(none)")
 
 
 def choose_columns(
@@ -154,7 +176,7 @@ def choose_columns(
 ) -> tuple[str, str]:
     """The (text, label) columns: the user's when they exist, else the proposal; DataError otherwise.
 
-    `what` says what each column holds, for the messages ("text", "the labels").
+    `what` says what each column holds, for the messages ("text", "the labels": one of THINGS, translated).
     """
     chosen = []
     for choice, guess, setting, thing in zip(
@@ -164,8 +186,7 @@ def choose_columns(
             raise fail(
                 report,
                 Message(
-                    'There is no column "{given}" in "{name}". Columns found: {found}. '
-                    "Name one of them with {" + setting + "}.",
+                    NO_SUCH_COLUMN[setting],
                     given=choice,
                     name=name,
                     found=columns_found(frame),
@@ -176,9 +197,8 @@ def choose_columns(
             raise fail(
                 report,
                 Message(
-                    "No column looks like {thing}. Columns found: {found}. Name one with {" + setting + "}. "
-                    "The first line of the file must name the columns.",
-                    thing=thing,
+                    NO_COLUMN_LIKE[setting],
+                    thing=tr(thing),
                     found=columns_found(frame),
                 ),
             )
@@ -186,7 +206,10 @@ def choose_columns(
     if chosen[0] == chosen[1]:
         raise fail(
             report,
-            f'The text and the labels are both the column "{chosen[0]}". Choose two different columns.',
+            tr(
+                'The text and the labels are both the column "{column}". Choose two different columns.',
+                column=chosen[0],
+            ),
         )
     return chosen[0], chosen[1]
 
@@ -197,7 +220,14 @@ def find_split_column(frame: pd.DataFrame | None, given: str | None, used: tuple
         return None
     if given is not None:
         if given not in frame.columns:
-            raise fail(report, f'There is no split column "{given}". Columns found: {columns_found(frame)}.')
+            raise fail(
+                report,
+                tr(
+                    'There is no split column "{given}". Columns found: {found}.',
+                    given=given,
+                    found=columns_found(frame),
+                ),
+            )
         candidates = [given]
     else:
         candidates = [c for c in frame.columns if _norm(c) in SPLIT_NAMES and c not in used]
@@ -205,11 +235,23 @@ def find_split_column(frame: pd.DataFrame | None, given: str | None, used: tuple
         unknown = sorted({v for v in cell_values(frame, column) if v.lower() not in SPLIT_VALUES})
         if not unknown:
             return column
-        message = (
-            f'The split column "{column}" has values Insight does not know: {", ".join(unknown[:5])}. '
-            "Use train, validation (or dev) and test."
-        )
+        values = ", ".join(unknown[:5])
         if given is not None:
-            raise fail(report, message)
-        report.notes.append(message + " The column was ignored and the rows split at random.")
+            raise fail(
+                report,
+                tr(
+                    'The split column "{column}" has values Insight does not know: {values}. '
+                    "Use train, validation (or dev) and test.",
+                    column=column,
+                    values=values,
+                ),
+            )
+        report.notes.append(
+            tr(
+                'The split column "{column}" has values Insight does not know: {values}. '
+                "Use train, validation (or dev) and test. The column was ignored and the rows split at random.",
+                column=column,
+                values=values,
+            )
+        )
     return None

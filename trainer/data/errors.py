@@ -13,38 +13,47 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-# The settings a data message may name, and how each front end calls them.
+from trainer.i18n import N_, tr
+
+# The settings a data message may name, and how each front end calls them. Option names stay as they
+# are; the words around them (N_) are translated where a message is worded (`_named`).
 CLI_NAMES: dict[str, str] = {
     "text_column": "--text-column",
     "label_column": "--label-column",
-    "columns": "--text-column and --label-column",
+    "columns": N_("--text-column and --label-column"),
     "task_token": "--task token",
     "class_weights": "--class-weights",
-    "or_eval_file": ", or give a separate evaluation file with --eval-file",
+    "or_eval_file": N_(", or give a separate evaluation file with --eval-file"),
 }
 PLAIN_NAMES: dict[str, str] = {
-    "text_column": "the text column setting",
-    "label_column": "the label column setting",
-    "columns": "the text and label column settings",
-    "task_token": "the token classification task",
-    "class_weights": "class weights",
+    "text_column": N_("the text column setting"),
+    "label_column": N_("the label column setting"),
+    "columns": N_("the text and label column settings"),
+    "task_token": N_("the token classification task"),
+    "class_weights": N_("class weights"),
     "or_eval_file": "",
 }
 SETTINGS = tuple(CLI_NAMES)
+
+
+def _named(names: Mapping[str, str]) -> dict[str, str]:
+    """Each setting's name in the current language (option names and names already translated stay)."""
+    return {key: tr(name) if name else name for key, name in names.items()}
 
 
 class Message(str):
     """Text that names settings: `str()` names them as the command line does, `render(names)` as asked.
 
     Values (file names, column names, user text) are kept apart from the template, so braces in them
-    are never read as placeholders.
+    are never read as placeholders. The template is the message id: it is translated when the Message
+    is made (`str()`) and again in `render`, into the language current then.
     """
 
     template: str
     values: dict[str, Any]
 
     def __new__(cls, template: str, **values: Any) -> Message:
-        self = super().__new__(cls, template.format_map({**CLI_NAMES, **values}))
+        self = super().__new__(cls, tr(template, **{**_named(CLI_NAMES), **values}))
         self.template, self.values = template, values
         return self
 
@@ -59,7 +68,7 @@ class Message(str):
 
     def render(self, names: Mapping[str, str]) -> str:
         """The message with each setting called by `names` (missing ones fall back to the CLI's)."""
-        return self.template.format_map({**CLI_NAMES, **names, **self.values})
+        return tr(self.template, **{**_named({**CLI_NAMES, **names}), **self.values})
 
 
 def _message(template: str, values: dict[str, Any]) -> Message:

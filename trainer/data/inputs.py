@@ -11,15 +11,17 @@ from trainer.data.columns import columns_found, propose_text_columns, propose_to
 from trainer.data.errors import DataError, Message
 from trainer.data.readers import CONLL_EXTENSIONS, Source, read_conll_words, read_table
 from trainer.data.word_rule import sentence_words
+from trainer.i18n import N_, tr
 
 
 def _column(frame, given: str | None, proposed: str | None, what: str) -> str:
+    """The column to read; `what` ("text", "words": one of trainer.data.columns.THINGS) is what it holds."""
     column = given or proposed
     if column not in frame.columns:
         raise DataError(
             Message(
-                "No column looks like {what}. Columns found: {found}. Name one with {text_column}.",
-                what=what,
+                N_("No column looks like {what}. Columns found: {found}. Name one with {text_column}."),
+                what=tr(what),
                 found=columns_found(frame),
             )
         )
@@ -34,7 +36,7 @@ def read_texts(source: Source, column: str | None, labels: Sequence[str]) -> tup
     keep = frame[column].astype(str).str.strip() != ""
     texts = frame.loc[keep, column].astype(str).tolist()
     if not texts:
-        raise DataError(f"The column {column} has no text in it.")
+        raise DataError(tr("The column {column} has no text in it.", column=column))
     gold = None
     if proposed_label in frame.columns and proposed_label != column:
         values = frame.loc[keep, proposed_label].astype(str).str.strip().tolist()
@@ -62,7 +64,7 @@ def read_sentences(
     rows = [(i, sentence_words(str(cell))) for i, cell in enumerate(frame[column])]
     rows = [(i, words) for i, words in rows if words]
     if not rows:
-        raise DataError(f"The column {column} has no words in it.")
+        raise DataError(tr("The column {column} has no words in it.", column=column))
     sentences = [words for _, words in rows]
     gold = None
     if tags_column in frame.columns and tags_column != column:

@@ -17,10 +17,12 @@ import subprocess
 import sys
 from typing import Any
 
+from trainer import i18n
 from trainer.data.errors import DataError
 from trainer.data.limits import Limit
+from trainer.i18n import N_, tr
 
-READ_SECONDS = Limit("INSIGHT_READ_SECONDS", 120, "seconds")
+READ_SECONDS = Limit("INSIGHT_READ_SECONDS", 120, N_("seconds"))
 
 
 def run(function: str, *args: Any, **kwargs: Any) -> Any:
@@ -36,20 +38,33 @@ def run(function: str, *args: Any, **kwargs: Any) -> Any:
         env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
     )
     try:
-        out, err = child.communicate(pickle.dumps((function, args, kwargs)), timeout=seconds)
+        # the child speaks the caller's language, so the messages it raises need no second wording
+        request = pickle.dumps((function, args, kwargs, i18n.language()))
+        out, err = child.communicate(request, timeout=seconds)
     except subprocess.TimeoutExpired:
         child.kill()
         child.communicate()
         raise DataError(
-            f"Reading this file took longer than {seconds:,} seconds, so Insight stopped. Split it into smaller "
-            f"files, or whoever runs Insight can allow longer by setting {READ_SECONDS.setting}."
+            tr(
+                "Reading this file took longer than {seconds} seconds, so Insight stopped. Split it into smaller "
+                "files, or whoever runs Insight can allow longer by setting {setting}.",
+                seconds=i18n.number(seconds),
+                setting=READ_SECONDS.setting,
+            )
         ) from None
     if child.returncode != 0 or not out:
-        reason = "it ran out of memory" if child.returncode in (-9, 137) else "it stopped unexpectedly"
         last = (err.decode(errors="replace").strip().splitlines() or [""])[-1]
-        raise DataError(
-            f"Insight could not read this file: {reason} (exit {child.returncode}). Try a smaller file. {last}".strip()
-        )
+        if child.returncode in (-9, 137):
+            said = tr(
+                "Insight could not read this file: it ran out of memory (exit {code}). Try a smaller file.",
+                code=child.returncode,
+            )
+        else:
+            said = tr(
+                "Insight could not read this file: it stopped unexpectedly (exit {code}). Try a smaller file.",
+                code=child.returncode,
+            )
+        raise DataError(f"{said} {last}".strip())
     ok, value = pickle.loads(out)
     if not ok:
         raise value
@@ -59,7 +74,8 @@ def run(function: str, *args: Any, **kwargs: Any) -> Any:
 def _main() -> None:
     import importlib
 
-    function, args, kwargs = pickle.loads(sys.stdin.buffer.read())
+    function, args, kwargs, language = pickle.loads(sys.stdin.buffer.read())
+    i18n.set_language(language)
     module, _, name = function.partition(":")
     fn = getattr(importlib.import_module(module), name)
     try:

@@ -21,14 +21,41 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from trainer import i18n
 from trainer.data.errors import DataError
+from trainer.i18n import N_, tr
+
+# An amount of what a limit counts, by its unit (a Limit's, or the one a caller names).
+AMOUNTS = {
+    "megabytes": N_("{n} megabytes"),
+    "MB": N_("{n} MB"),
+    "data rows": N_("{n} data rows"),
+    "columns": N_("{n} columns"),
+    "characters": N_("{n} characters"),
+    "labels": N_("{n} labels"),
+    "levels of nesting": N_("{n} levels of nesting"),
+    "seconds": N_("{n} seconds"),
+    "sentences": N_("{n} sentences"),
+    "records": N_("{n} records"),
+    "distinct keys (columns)": N_("{n} distinct keys (columns)"),
+    "different labels": N_("{n} different labels"),
+    "different entity types": N_("{n} different entity types"),
+}
+
+
+def amount(n: int, unit: str) -> str:
+    """ "600,000 data rows", in the current language (an unknown unit stays as it is)."""
+    template = AMOUNTS.get(unit)
+    return tr(template, n=i18n.number(n)) if template else f"{i18n.number(n)} {unit}"
 
 
 @dataclass(frozen=True)
 class Limit:
     setting: str  # the environment variable
     default: int
-    unit: str  # what is counted, plural: "rows", "columns"
+    unit: (
+        str  # what is counted, plural: "data rows", "columns" (marked with N_: a message shows it translated)
+    )
 
     @property
     def value(self) -> int:
@@ -37,19 +64,41 @@ class Limit:
             return self.default
         if not raw.isdigit() or int(raw) < 1:
             raise DataError(
-                f"{self.setting} is set to {os.environ[self.setting]!r}; it must be a whole number of {self.unit} "
-                f"(1 or more). Unset it to use the default, {self.default:,}."
+                tr(
+                    "{setting} is set to {value}; it must be a whole number of {unit} (1 or more). "
+                    "Unset it to use the default, {default}.",
+                    setting=self.setting,
+                    value=repr(os.environ[self.setting]),
+                    unit=tr(self.unit),
+                    default=i18n.number(self.default),
+                )
             )
         return int(raw)
 
     def refuse(self, subject: str, found: int | None = None, unit: str | None = None) -> DataError:
-        """One sentence for a file past this limit: what holds too much, the limit, and how to raise it."""
+        """One sentence for a file past this limit: what holds too much, the limit, and how to raise it.
+
+        `subject` is already worded in the current language (tr('Line {number} of "{name}"', ...))."""
         unit = unit or self.unit
-        amount = (f"{found:,} {unit}, more than the limit of {self.value:,}" if found is not None
-                  else f"more than {self.value:,} {unit}, the limit")  # fmt: skip
+        if found is not None:
+            return DataError(
+                tr(
+                    "{subject} holds {amount}, more than the limit of {limit}: split or shorten it, or whoever "
+                    "runs Insight can raise the limit by setting {setting} to a larger number.",
+                    subject=subject,
+                    amount=amount(found, unit),
+                    limit=i18n.number(self.value),
+                    setting=self.setting,
+                )
+            )
         return DataError(
-            f"{subject} holds {amount}: split or shorten it, or whoever runs Insight can raise the limit by "
-            f"setting {self.setting} to a larger number."
+            tr(
+                "{subject} holds more than {amount}, the limit: split or shorten it, or whoever runs Insight "
+                "can raise the limit by setting {setting} to a larger number.",
+                subject=subject,
+                amount=amount(self.value, unit),
+                setting=self.setting,
+            )
         )
 
     def check(self, found: int, subject: str, unit: str | None = None) -> None:
@@ -57,19 +106,19 @@ class Limit:
             raise self.refuse(subject, found, unit)
 
 
-FILE_MB = Limit("INSIGHT_MAX_FILE_MB", 200, "megabytes")
-ROWS = Limit("INSIGHT_MAX_ROWS", 500_000, "data rows")
-COLUMNS = Limit("INSIGHT_MAX_COLUMNS", 1_000, "columns")
-CELL_CHARS = Limit("INSIGHT_MAX_CELL_CHARS", 1_000_000, "characters")
-LABELS = Limit("INSIGHT_MAX_LABELS", 1_000, "labels")
-DEPTH = Limit("INSIGHT_MAX_DEPTH", 64, "levels of nesting")
+FILE_MB = Limit("INSIGHT_MAX_FILE_MB", 200, N_("megabytes"))
+ROWS = Limit("INSIGHT_MAX_ROWS", 500_000, N_("data rows"))
+COLUMNS = Limit("INSIGHT_MAX_COLUMNS", 1_000, N_("columns"))
+CELL_CHARS = Limit("INSIGHT_MAX_CELL_CHARS", 1_000_000, N_("characters"))
+LABELS = Limit("INSIGHT_MAX_LABELS", 1_000, N_("labels"))
+DEPTH = Limit("INSIGHT_MAX_DEPTH", 64, N_("levels of nesting"))
 
 
 def check_size(name: str, size: int) -> None:
     """A file of `size` bytes: refused when over INSIGHT_MAX_FILE_MB (checked before it is read)."""
     megabytes = size / 1_000_000
     if megabytes > FILE_MB.value:
-        raise FILE_MB.refuse(f'"{name}"', round(megabytes), "MB")
+        raise FILE_MB.refuse(tr('"{name}"', name=name), round(megabytes), "MB")
 
 
 def nesting_depth(value: object, stop: int) -> int:

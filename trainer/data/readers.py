@@ -17,9 +17,11 @@ from typing import Any
 
 import pandas as pd
 
+from trainer import i18n
 from trainer.data import limits
 from trainer.data.errors import DataError
 from trainer.data.word_rule import cell_text
+from trainer.i18n import N_, tr
 
 Source = str | Path | tuple[str, bytes]  # a path, or (file name, raw bytes) from an upload
 
@@ -27,17 +29,20 @@ CONLL_EXTENSIONS = (".conll", ".bio", ".iob")
 TABLE_EXTENSIONS = (".csv", ".tsv", ".tab", ".txt", ".jsonl", ".ndjson", ".json")
 TAG_RE = re.compile(r"^(?:O|[BIESMLU][-_]\S+)$")
 
-_MAGIC = (
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"PK\x03\x04", "a ZIP archive or an Excel/Word file"),
-    (b"%PDF", "a PDF document"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel or Word file"),
-    (b"PAR1", "a Parquet file"),
-    (b"SQLite format 3", "a SQLite database"),
+_MAGIC = (  # what a file that is not text looks like (translated where a message names it)
+    (b"\x89PNG", N_("a PNG image")),
+    (b"\xff\xd8\xff", N_("a JPEG image")),
+    (b"GIF8", N_("a GIF image")),
+    (b"PK\x03\x04", N_("a ZIP archive or an Excel/Word file")),
+    (b"%PDF", N_("a PDF document")),
+    (b"\x1f\x8b", N_("a gzip archive")),
+    (b"\xd0\xcf\x11\xe0", N_("an old Excel or Word file")),
+    (b"PAR1", N_("a Parquet file")),
+    (b"SQLite format 3", N_("a SQLite database")),
 )
+# A delimiter as a message names it.
+DELIMITERS = {"\t": N_("tab"), ",": N_("comma"), ";": N_("semicolon"), "|": N_("vertical bar")}
+JSON_EXAMPLE = '{"text": "I love it", "label": "positive"}'  # one record, as messages show it
 
 
 @dataclass
@@ -91,10 +96,13 @@ def _load(source: Source) -> tuple[str, bytes]:
     path = Path(source).expanduser()
     if path.is_dir():
         raise DataError(
-            f'"{path}" is a folder, not a file. Give the path of a CSV, TSV, JSON Lines or CoNLL file.'
+            tr(
+                '"{path}" is a folder, not a file. Give the path of a CSV, TSV, JSON Lines or CoNLL file.',
+                path=str(path),
+            )
         )
     if not path.exists():
-        raise DataError(f'File not found: "{path}". Check the path and the file name.')
+        raise DataError(tr('File not found: "{path}". Check the path and the file name.', path=str(path)))
     limits.check_size(path.name, path.stat().st_size)  # before reading it
     return path.name, path.read_bytes()
 
@@ -106,10 +114,23 @@ def _extension(name: str) -> str:
 def _check_extension(name: str, ext: str) -> None:
     if ext in CONLL_EXTENSIONS + TABLE_EXTENSIONS or ext == "":
         return
-    hint = " In Excel: File > Save As > CSV UTF-8." if ext in (".xlsx", ".xls", ".xlsm", ".ods") else ""
+    if ext in (".xlsx", ".xls", ".xlsm", ".ods"):
+        raise DataError(
+            tr(
+                'Insight cannot read "{name}": files ending in {ext} are not supported. Save it as CSV (.csv), '
+                "TSV (.tsv), JSON Lines (.jsonl) or CoNLL (.conll) and try again. "
+                "In Excel: File > Save As > CSV UTF-8.",
+                name=name,
+                ext=ext,
+            )
+        )
     raise DataError(
-        f'Insight cannot read "{name}": files ending in {ext} are not supported. Save it as CSV (.csv), '
-        f"TSV (.tsv), JSON Lines (.jsonl) or CoNLL (.conll) and try again.{hint}"
+        tr(
+            'Insight cannot read "{name}": files ending in {ext} are not supported. Save it as CSV (.csv), '
+            "TSV (.tsv), JSON Lines (.jsonl) or CoNLL (.conll) and try again.",
+            name=name,
+            ext=ext,
+        )
     )
 
 
@@ -118,18 +139,24 @@ def _binary_kind(raw: bytes) -> str | None:
         if raw.startswith(magic):
             return kind
     if not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" in raw[:8192]:
-        return "binary data"
+        return N_("binary data")
     return None
 
 
 def _decode(name: str, raw: bytes) -> str:
-    empty = f'The file "{name}" is empty. Choose a file with a header row and some labeled rows.'
+    empty = tr(
+        'The file "{name}" is empty. Choose a file with a header row and some labeled rows.', name=name
+    )
     if not raw.strip():
         raise DataError(empty)
     kind = _binary_kind(raw)
     if kind:
         raise DataError(
-            f'"{name}" is not a text file (it looks like {kind}). Save your data as CSV (UTF-8) and try again.'
+            tr(
+                '"{name}" is not a text file (it looks like {kind}). Save your data as CSV (UTF-8) and try again.',
+                name=name,
+                kind=tr(kind),
+            )
         )
     text = raw.decode(detect_encoding(raw)).lstrip("\ufeff")
     if not text.strip():
@@ -204,24 +231,35 @@ def _parse_conll(text: str, name: str) -> tuple[list[list[str]], list[list[str]]
     most_sentences, longest = limits.ROWS.value, limits.CELL_CHARS.value
     for block in _conll_blocks(text):
         if len(sentences) >= most_sentences:
-            raise limits.ROWS.refuse(f'"{name}"', unit="sentences")
+            raise limits.ROWS.refuse(tr('"{name}"', name=name), unit="sentences")
         rows = []
         for number, line in block:
             if len(line) > longest:
-                raise limits.CELL_CHARS.refuse(f'Line {number} of "{name}"', len(line))
+                raise limits.CELL_CHARS.refuse(
+                    tr('Line {number} of "{name}"', number=number, name=name), len(line)
+                )
             fields = _conll_fields(line)
             if len(fields) < 2 or not fields[-1] or not fields[0]:
                 raise DataError(
-                    f'Line {number} of "{name}" (sentence {len(sentences) + 1}) has a word but no tag: '
-                    f'"{line}". Each line must hold one word and its tag, like "Paris B-LOC", '
-                    "with a blank line between sentences."
+                    tr(
+                        'Line {number} of "{name}" (sentence {sentence}) has a word but no tag: "{line}". '
+                        'Each line must hold one word and its tag, like "Paris B-LOC", '
+                        "with a blank line between sentences.",
+                        number=number,
+                        name=name,
+                        sentence=len(sentences) + 1,
+                        line=line,
+                    )
                 )
             rows.append(fields)
         sentences.append([fields[0] for fields in rows])
         tags.append([fields[-1] for fields in rows])
     if not sentences:
         raise DataError(
-            f'"{name}" holds no sentences. Write one word and its tag per line, like "Paris B-LOC".'
+            tr(
+                '"{name}" holds no sentences. Write one word and its tag per line, like "Paris B-LOC".',
+                name=name,
+            )
         )
     return sentences, tags
 
@@ -232,7 +270,9 @@ def read_conll_words(source: Source) -> list[list[str]]:
     name, raw = _load(source)
     sentences = [[_conll_fields(line)[0] for _, line in block] for block in _conll_blocks(_decode(name, raw))]
     if not sentences:
-        raise DataError(f'"{name}" holds no words. Write one word per line, a blank line between sentences.')
+        raise DataError(
+            tr('"{name}" holds no words. Write one word per line, a blank line between sentences.', name=name)
+        )
     return sentences
 
 
@@ -242,16 +282,20 @@ def _records_frame(records: list[dict], name: str) -> pd.DataFrame:
     for number, record in enumerate(records, 1):
         columns.update(dict.fromkeys(str(k).strip() for k in record))
         if len(columns) > most_columns:
-            raise limits.COLUMNS.refuse(f'"{name}"', unit="distinct keys (columns)")
+            raise limits.COLUMNS.refuse(tr('"{name}"', name=name), unit="distinct keys (columns)")
         if limits.nesting_depth(record, deepest) > deepest + 1:  # the record itself is one level
             raise DataError(_too_deep(name, record=number))
     rows = [[cell_text(_get(r, c)) for c in columns] for r in records]
     for number, row in enumerate(rows, 1):
         for column, cell in zip(columns, row, strict=True):
             if len(cell) > longest:
-                raise limits.CELL_CHARS.refuse(
-                    f'The "{column}" value of record {number:,} of "{name}"', len(cell)
+                subject = tr(
+                    'The "{column}" value of record {number} of "{name}"',
+                    column=column,
+                    number=i18n.number(number),
+                    name=name,
                 )
+                raise limits.CELL_CHARS.refuse(subject, len(cell))
     return pd.DataFrame(rows, columns=list(columns), dtype=str)
 
 
@@ -262,37 +306,58 @@ def _get(record: dict, column: str) -> Any:
 
 
 def _read_jsonl(text: str, name: str) -> pd.DataFrame:
-    example = '{"text": "I love it", "label": "positive"}'
     records = []
     most_rows = limits.ROWS.value
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         if len(records) >= most_rows:
-            raise limits.ROWS.refuse(f'"{name}"', unit="records")
+            raise limits.ROWS.refuse(tr('"{name}"', name=name), unit="records")
         try:
             record = json.loads(line)
         except RecursionError:
             raise DataError(_too_deep(name, number)) from None
         except json.JSONDecodeError as exc:
             raise DataError(
-                f'Line {number} of "{name}" is not valid JSON ({exc.msg}). '
-                f"Each line must be one JSON object, like {example}."
+                tr(
+                    'Line {number} of "{name}" is not valid JSON ({error}). '
+                    "Each line must be one JSON object, like {example}.",
+                    number=number,
+                    name=name,
+                    error=exc.msg,
+                    example=JSON_EXAMPLE,
+                )
             ) from None
         if not isinstance(record, dict):
             raise DataError(
-                f'Line {number} of "{name}" is a JSON {type(record).__name__}, not an object. '
-                f"Each line must be one JSON object, like {example}."
+                tr(
+                    'Line {number} of "{name}" is a JSON {type}, not an object. '
+                    "Each line must be one JSON object, like {example}.",
+                    number=number,
+                    name=name,
+                    type=type(record).__name__,
+                    example=JSON_EXAMPLE,
+                )
             )
         records.append(record)
     return _records_frame(records, name)
 
 
 def _too_deep(name: str, line: int | None = None, record: int | None = None) -> str:
-    where = f'Line {line} of "{name}"' if line else f'Record {record} of "{name}"' if record else f'"{name}"'
-    return (f"{where} nests lists or objects too deeply to read (the limit is {limits.DEPTH.value:,} levels, "
-            f"set by {limits.DEPTH.setting}). Each record should be a flat object, like "
-            '{"text": "I love it", "label": "positive"}.')  # fmt: skip
+    if line:
+        where = tr('Line {number} of "{name}"', number=line, name=name)
+    elif record:
+        where = tr('Record {number} of "{name}"', number=record, name=name)
+    else:
+        where = tr('"{name}"', name=name)
+    return tr(
+        "{where} nests lists or objects too deeply to read (the limit is {limit} levels, set by {setting}). "
+        "Each record should be a flat object, like {example}.",
+        where=where,
+        limit=i18n.number(limits.DEPTH.value),
+        setting=limits.DEPTH.setting,
+        example=JSON_EXAMPLE,
+    )
 
 
 def _read_json(text: str, name: str) -> pd.DataFrame:
@@ -304,17 +369,26 @@ def _read_json(text: str, name: str) -> pd.DataFrame:
         if text.lstrip().startswith("{"):  # JSON Lines saved as .json
             return _read_jsonl(text, name)
         raise DataError(
-            f'"{name}" is not valid JSON (line {exc.lineno}: {exc.msg}). Fix it or save it as CSV.'
+            tr(
+                '"{name}" is not valid JSON (line {line}: {error}). Fix it or save it as CSV.',
+                name=name,
+                line=exc.lineno,
+                error=exc.msg,
+            )
         ) from None
     if isinstance(data, dict):  # {"data": [...]}: the one list of objects inside
         lists = [v for v in data.values() if isinstance(v, list)]
         data = lists[0] if len(lists) == 1 else data
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise DataError(
-            f'"{name}" must hold a list of objects, like [{{"text": "I love it", "label": "positive"}}, ...]. '
-            "For one object per line, name the file .jsonl."
+            tr(
+                '"{name}" must hold a list of objects, like [{example}, ...]. '
+                "For one object per line, name the file .jsonl.",
+                name=name,
+                example=JSON_EXAMPLE,
+            )
         )
-    limits.ROWS.check(len(data), f'"{name}"', "records")
+    limits.ROWS.check(len(data), tr('"{name}"', name=name), "records")
     return _records_frame(data, name)
 
 
@@ -345,7 +419,7 @@ def _unique_names(header: list[str]) -> list[str]:
 
 def _read_csv(text: str, name: str, ext: str) -> pd.DataFrame:
     sep = "\t" if ext in (".tsv", ".tab") else _sniff_delimiter(text)
-    kind = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "vertical bar"}[sep]
+    kind = tr(DELIMITERS[sep])
     longest, most_rows = limits.CELL_CHARS.value, limits.ROWS.value
     csv.field_size_limit(longest)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
@@ -356,25 +430,41 @@ def _read_csv(text: str, name: str, ext: str) -> pd.DataFrame:
             if not any(cell.strip() for cell in row):
                 continue
             if header is None:
-                limits.COLUMNS.check(len(row), f'The header of "{name}"')
+                limits.COLUMNS.check(len(row), tr('The header of "{name}"', name=name))
                 header = _unique_names(row)
                 continue
             if len(rows) >= most_rows:
-                raise limits.ROWS.refuse(f'"{name}"')
+                raise limits.ROWS.refuse(tr('"{name}"', name=name))
             while len(row) > len(header) and not row[-1].strip():
                 row.pop()
             if len(row) > len(header):
                 raise DataError(
-                    f'Line {reader.line_num} of "{name}" has {len(row)} fields, but the header has {len(header)}. '
-                    f'A text that contains a {kind} must be enclosed in double quotes, like "good{sep} but slow". '
-                    "Fix that line, or export the file again from your spreadsheet."
+                    tr(
+                        'Line {number} of "{name}" has {fields} fields, but the header has {columns}. '
+                        'A text that contains a {kind} must be enclosed in double quotes, like "good{sep} but slow". '
+                        "Fix that line, or export the file again from your spreadsheet.",
+                        number=reader.line_num,
+                        name=name,
+                        fields=len(row),
+                        columns=len(header),
+                        kind=kind,
+                        sep=sep,
+                    )
                 )
             rows.append(row + [""] * (len(header) - len(row)))
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
-            raise limits.CELL_CHARS.refuse(f'A cell near line {reader.line_num:,} of "{name}"') from None
+            subject = tr(
+                'A cell near line {number} of "{name}"', number=i18n.number(reader.line_num), name=name
+            )
+            raise limits.CELL_CHARS.refuse(subject) from None
         raise DataError(
-            f'"{name}" could not be read near line {reader.line_num} ({exc}). '
-            'Check for a double quote (") that is opened but never closed.'
+            tr(
+                '"{name}" could not be read near line {number} ({error}). '
+                'Check for a double quote (") that is opened but never closed.',
+                name=name,
+                number=reader.line_num,
+                error=str(exc),
+            )
         ) from None
     return pd.DataFrame(rows, columns=header, dtype=str)

@@ -13,9 +13,25 @@ from typing import Any
 import numpy as np
 
 from trainer.data.errors import PLAIN_NAMES, render
+from trainer.i18n import N_, tr, trn
 
 TRUNCATION_WARNING = 0.01  # share of texts longer than max_length
 UNK_WARNING = 0.05  # share of [UNK] among non-special tokens
+
+# The words a report holds as values (the task adapters' task_title, unit, class_title and units, the
+# split names), translated where the report is shown; the values themselves stay English.
+SHOWN_WORDS = (
+    N_("text classification"),
+    N_("token classification (entities)"),
+    N_("Rows"),
+    N_("Sentences"),
+    N_("Labels"),
+    N_("Entities"),
+    N_("text"),
+    N_("sentence"),
+)
+SPLITS = {"train": N_("train"), "validation": N_("validation"), "test": N_("test")}
+SECTIONS = (("errors", N_("Errors:")), ("warnings", N_("Warnings:")), ("notes", N_("Notes:")))
 
 
 def plural(n: int, word: str) -> str:
@@ -81,38 +97,68 @@ class ValidationReport:
         return {**out, "ok": self.ok}
 
     def to_text(self) -> str:
-        """A readable multi-line report (what the CLI prints)."""
-        lines = [f"Task: {self.task_title}"]
-        dropped = ", ".join(f"{k}: {v}" for k, v in self.dropped.items())
-        lines.append(
-            f"{self.unit.capitalize()}: {self.rows_read} read, {sum(self.dropped.values())} dropped"
-            + (f" ({dropped})" if dropped else "")
-            + f", {self.rows_used} used"
-        )
-        if self.split_sizes:
-            lines.append("Splits: " + ", ".join(f"{k} {v}" for k, v in self.split_sizes.items()))
-        if self.tag_scheme:
-            lines.append(f"Tag scheme: {self.tag_scheme} ({self.repaired_tags} tags repaired)")
-        if self.class_counts:
+        """A readable multi-line report (what the CLI prints), in the current language."""
+        lines = [tr("Task: {task}", task=tr(self.task_title))]
+        unit = self.unit.capitalize()  # "Rows", "Sentences"
+        counted = {
+            "unit": tr(unit),
+            "read": self.rows_read,
+            "dropped": sum(self.dropped.values()),
+            "used": self.rows_used,
+        }
+        if self.dropped:
+            reasons = ", ".join(f"{tr(k)}: {v}" for k, v in self.dropped.items())
             lines.append(
-                f"{self.class_title} ({len(self.class_counts)}): "
-                + ", ".join(f"{k} {v}" for k, v in self.class_counts.items())
+                tr(
+                    "{unit}: {read} read, {dropped} dropped ({reasons}), {used} used",
+                    **counted,
+                    reasons=reasons,
+                )
             )
+        else:
+            lines.append(tr("{unit}: {read} read, {dropped} dropped, {used} used", **counted))
+        if self.split_sizes:
+            sizes = ", ".join(
+                f"{tr(SPLITS[k]) if k in SPLITS else k} {v}" for k, v in self.split_sizes.items()
+            )
+            lines.append(tr("Splits: {sizes}", sizes=sizes))
+        if self.tag_scheme:
+            lines.append(
+                tr("Tag scheme: {scheme} ({n} tags repaired)", scheme=self.tag_scheme, n=self.repaired_tags)
+            )
+        if self.class_counts:
+            title = tr(self.class_title)
+            counts = ", ".join(f"{k} {v}" for k, v in self.class_counts.items())
+            lines.append(f"{title} ({len(self.class_counts)}): {counts}")
         if self.imbalance_ratio is not None:
-            lines.append(f"Imbalance: {self.imbalance_ratio:.1f} to 1 (largest / smallest)")
+            ratio = f"{self.imbalance_ratio:.1f}"
+            lines.append(tr("Imbalance: {ratio} to 1 (largest / smallest)", ratio=ratio))
         lines.append(
-            f"Duplicates: {self.duplicate_texts} repeated, {self.conflicting_duplicates} with conflicting labels"
+            tr(
+                "Duplicates: {repeated} repeated, {conflicting} with conflicting labels",
+                repeated=self.duplicate_texts,
+                conflicting=self.conflicting_duplicates,
+            )
         )
         if self.max_length is not None:
-            cut = f" ({pct(self.truncated_share)} longer)" if self.truncated_share is not None else ""
-            lines.append(f"Max length: {self.max_length} tokens{cut}")
+            if self.truncated_share is not None:
+                lines.append(
+                    tr(
+                        "Max length: {n} tokens ({share} longer)",
+                        n=self.max_length,
+                        share=pct(self.truncated_share),
+                    )
+                )
+            else:
+                lines.append(tr("Max length: {n} tokens", n=self.max_length))
         if self.unk_share is not None:
-            lines.append(f"Unknown tokens: {pct(self.unk_share)}")
-        for title, items in (("Errors", self.errors), ("Warnings", self.warnings), ("Notes", self.notes)):
+            lines.append(tr("Unknown tokens: {share}", share=pct(self.unk_share)))
+        for key, title in SECTIONS:
+            items = getattr(self, key)
             if items:
-                lines.append(f"{title}:")
+                lines.append(tr(title))
                 lines.extend(f"  - {item}" for item in items)
-        lines.append("OK" if self.ok else "NOT OK: fix the errors above")
+        lines.append("OK" if self.ok else tr("NOT OK: fix the errors above"))
         return "\n".join(lines)
 
 
@@ -164,7 +210,8 @@ def measure(
     """Token lengths, the max length, the share cut, and the share of unknown tokens.
 
     `inputs` are texts, or word lists when `words`; word lists longer than the max length are read in
-    overlapping windows (a note), texts are cut (a warning). `unit` names one input ("text", "sentence").
+    overlapping windows (a note), texts are cut (a warning). `unit` names one input ("text", "sentence":
+    one of SHOWN_WORDS, translated in the messages).
     """
     cap = model_max_length
     tok_max = getattr(tokenizer, "model_max_length", None)
@@ -175,20 +222,33 @@ def measure(
     longer = sum(1 for n in lengths if n > report.max_length)
     report.truncated_share = longer / len(lengths) if lengths else 0.0
     if report.truncated_share > TRUNCATION_WARNING:
-        verb = "is" if longer == 1 else "are"
+        said = {"unit": tr(unit), "share": pct(report.truncated_share), "max": report.max_length}
         if words:
             report.notes.append(
-                f"{plural(longer, unit)} ({pct(report.truncated_share)}) {verb} longer than "
-                f"{report.max_length} tokens; they are read in overlapping windows."
+                trn(
+                    "{n} {unit} ({share}) is longer than {max} tokens; they are read in overlapping windows.",
+                    "{n} {unit}s ({share}) are longer than {max} tokens; they are read in overlapping windows.",
+                    longer,
+                    **said,
+                )
             )
         else:
             report.warnings.append(
-                f"{plural(longer, unit)} ({pct(report.truncated_share)}) {verb} longer than "
-                f"{report.max_length} tokens and will be cut. Raise the max length if the end of a text matters."
+                trn(
+                    "{n} {unit} ({share}) is longer than {max} tokens and will be cut. "
+                    "Raise the max length if the end of a text matters.",
+                    "{n} {unit}s ({share}) are longer than {max} tokens and will be cut. "
+                    "Raise the max length if the end of a text matters.",
+                    longer,
+                    **said,
+                )
             )
     if report.unk_share is not None and report.unk_share > UNK_WARNING:
         report.warnings.append(
-            f"{pct(report.unk_share)} of the words are unknown to this model's vocabulary (is the text in a "
-            "language the model does not read? The default model is English-only; choose a multilingual or "
-            "Chinese backbone)."
+            tr(
+                "{share} of the words are unknown to this model's vocabulary (is the text in a language the "
+                "model does not read? The default model is English-only; choose a multilingual or Chinese "
+                "backbone).",
+                share=pct(report.unk_share),
+            )
         )

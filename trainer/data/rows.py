@@ -18,11 +18,27 @@ from typing import Any
 from trainer.data.columns import SPLIT_VALUES
 from trainer.data.errors import DataError
 from trainer.data.readers import Loaded
-from trainer.data.report import ValidationReport, plural, quote
+from trainer.data.report import ValidationReport, quote
 from trainer.data.word_rule import cell_text, split_words
+from trainer.i18n import N_, tr, trn
 
 # (text cell, label cell, file name, row number) -> (x, y, split into characters?)
 RowParser = Callable[[str, str, str, int], tuple[Any, Any, bool]]
+
+# Why a row was dropped (the keys of report.dropped; shown translated).
+EMPTY_TEXT, MISSING_LABEL, MISSING_SPLIT = N_("empty text"), N_("missing label"), N_("missing split")
+DUPLICATE_ROW = N_("duplicate row")
+# A cell that should hold a list of words (tags) but is broken JSON, by what it holds.
+NOT_A_LIST = {
+    "tags": N_(
+        'Row {row} of "{name}": the tags cell starts with "[" but is not a valid JSON list. '
+        "Write it like {example}, or as words separated by spaces."
+    ),
+    "tokens": N_(
+        'Row {row} of "{name}": the tokens cell starts with "[" but is not a valid JSON list. '
+        "Write it like {example}, or as words separated by spaces."
+    ),
+}
 
 
 @dataclass
@@ -41,10 +57,7 @@ def text_row(x: str, y: str, name: str, row: int) -> tuple[str, str, bool]:
 def _parse_words(cell: str, name: str, row: int, what: str) -> list[str]:
     words = split_words(cell)
     if words is None:
-        raise DataError(
-            f'Row {row} of "{name}": the {what} cell starts with "[" but is not a valid JSON list. '
-            'Write it like ["John", "lives", "here"], or as words separated by spaces.'
-        )
+        raise DataError(tr(NOT_A_LIST[what], row=row, name=name, example='["John", "lives", "here"]'))
     return words
 
 
@@ -58,8 +71,14 @@ def sentence_row(tok_cell: str, tag_cell: str, name: str, row: int) -> tuple[tup
         words, chars = list(tok_cell), True
     if len(words) != len(tags):
         raise DataError(
-            f'Row {row} of "{name}" has {len(words)} words but {len(tags)} tags (row {row} counts data rows, '
-            "not the header). Every word needs exactly one tag: fix that row."
+            tr(
+                'Row {row} of "{name}" has {words} words but {tags} tags (row {row} counts data rows, '
+                "not the header). Every word needs exactly one tag: fix that row.",
+                row=row,
+                name=name,
+                words=len(words),
+                tags=len(tags),
+            )
         )
     return tuple(words), tuple(tags), chars
 
@@ -83,19 +102,23 @@ def extract(
         x, y = cell_text(x), cell_text(y)
         split = SPLIT_VALUES.get(cell_text(s).strip().lower()) if split_column else None
         if not x.strip():
-            dropped["empty text"] += 1
+            dropped[EMPTY_TEXT] += 1
         elif not y.strip():
-            dropped["missing label"] += 1
+            dropped[MISSING_LABEL] += 1
         elif split_column and split is None:
-            dropped["missing split"] += 1
+            dropped[MISSING_SPLIT] += 1
         else:
             ex, ey, split_chars = parse(x, y, loaded.name, row)
             chars += split_chars
             examples.append(Example(ex, ey, split, row - 1))
     if chars:
         report.notes.append(
-            f'{chars} rows of "{loaded.name}" have no spaces between words but one tag per character; '
-            "they were split into characters."
+            tr(
+                '{n} rows of "{name}" have no spaces between words but one tag per character; '
+                "they were split into characters.",
+                n=chars,
+                name=loaded.name,
+            )
         )
     for reason, n in dropped.items():
         report.dropped[reason] = report.dropped.get(reason, 0) + n
@@ -134,7 +157,13 @@ def merge_labels(parts: list[list[Example]], report: ValidationReport) -> None:
         if canonical in merged:
             variants = sorted(merged[canonical])
             report.merged_labels[canonical] = variants
-            report.notes.append(f'Merged {quote([shown(v) for v in variants])} into "{canonical}".')
+            report.notes.append(
+                tr(
+                    'Merged {variants} into "{label}".',
+                    variants=quote([shown(v) for v in variants]),
+                    label=canonical,
+                )
+            )
 
 
 def dedupe(examples: list[Example], report: ValidationReport) -> list[Example]:
@@ -154,19 +183,47 @@ def dedupe(examples: list[Example], report: ValidationReport) -> list[Example]:
     conflicts = [x for x, labels in seen.items() if len(labels) > 1]
     report.conflicting_duplicates = len(conflicts)
     token = any(isinstance(x, tuple) for x in seen)  # word lists: sentences
-    unit = "sentences" if token else "texts"
     if exact:
-        report.dropped["duplicate row"] = exact
-        report.notes.append(
-            f"Removed {plural(exact, 'exact duplicate row')} (same {unit[:-1]} and label) so that no copy ends up "
-            "in both training and test."
-        )
+        report.dropped[DUPLICATE_ROW] = exact
+        if token:
+            removed = trn(
+                "Removed {n} exact duplicate row (same sentence and label) so that no copy ends up in both "
+                "training and test.",
+                "Removed {n} exact duplicate rows (same sentence and label) so that no copy ends up in both "
+                "training and test.",
+                exact,
+            )
+        else:
+            removed = trn(
+                "Removed {n} exact duplicate row (same text and label) so that no copy ends up in both "
+                "training and test.",
+                "Removed {n} exact duplicate rows (same text and label) so that no copy ends up in both "
+                "training and test.",
+                exact,
+            )
+        report.notes.append(removed)
     if conflicts:
-        sample = " ".join(conflicts[0]) if token else conflicts[0]
-        example = f'"{sample[:60]}"' if token else f'"{sample[:60]}" ({", ".join(sorted(seen[sample]))})'
-        verb = "appears" if len(conflicts) == 1 else "appear"
-        report.warnings.append(
-            f"{plural(len(conflicts), unit[:-1])} {verb} more than once with different labels, e.g. {example}. "
-            "The model cannot get both right: check their labels."
-        )
+        if token:
+            report.warnings.append(
+                trn(
+                    '{n} sentence appears more than once with different labels, e.g. "{sample}". '
+                    "The model cannot get both right: check their labels.",
+                    '{n} sentences appear more than once with different labels, e.g. "{sample}". '
+                    "The model cannot get both right: check their labels.",
+                    len(conflicts),
+                    sample=" ".join(conflicts[0])[:60],
+                )
+            )
+        else:
+            report.warnings.append(
+                trn(
+                    '{n} text appears more than once with different labels, e.g. "{sample}" ({labels}). '
+                    "The model cannot get both right: check their labels.",
+                    '{n} texts appear more than once with different labels, e.g. "{sample}" ({labels}). '
+                    "The model cannot get both right: check their labels.",
+                    len(conflicts),
+                    sample=conflicts[0][:60],
+                    labels=", ".join(sorted(seen[conflicts[0]])),
+                )
+            )
     return kept

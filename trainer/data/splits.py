@@ -18,6 +18,7 @@ from trainer.data.checks import MIN_TRAIN_EXAMPLES
 from trainer.data.errors import DataError, Message, fail
 from trainer.data.report import ValidationReport, quote
 from trainer.data.rows import Example
+from trainer.i18n import N_, tr
 
 MIN_ROWS_TO_SPLIT = 10
 
@@ -91,8 +92,10 @@ def _random_split(
         raise fail(
             report,
             Message(
-                "Only {n} usable rows: too few to set some aside for validation and testing (at least "
-                "{minimum} are needed). Add more rows{or_eval_file}.",
+                N_(
+                    "Only {n} usable rows: too few to set some aside for validation and testing (at least "
+                    "{minimum} are needed). Add more rows{or_eval_file}."
+                ),
                 n=n,
                 minimum=MIN_ROWS_TO_SPLIT,
             ),
@@ -113,9 +116,11 @@ def _random_split(
     train = np.concatenate([np.flatnonzero(forced), train]).astype(int)
     if forced.any():
         tiny = sorted({labels[i] for i in np.flatnonzero(forced)})
-        report.notes.append(f"Labels with fewer than 3 rows are kept in training only: {quote(tiny[:10])}.")
+        report.notes.append(
+            tr("Labels with fewer than 3 rows are kept in training only: {labels}.", labels=quote(tiny[:10]))
+        )
     if y is not None and not stratified:
-        report.notes.append("Too few rows per label to keep the label shares equal in every split.")
+        report.notes.append(tr("Too few rows per label to keep the label shares equal in every split."))
     if y is not None:
         train, val, test = _keep_two_in_train(list(train), list(val), list(test), labels)
     return sorted(map(int, train)), sorted(map(int, val)), sorted(map(int, test))
@@ -136,8 +141,12 @@ def _keep_two_in_train(train: list, val: list, test: list, labels: list) -> tupl
 def check_fractions(val_fraction: float, test_fraction: float) -> None:
     if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
         raise DataError(
-            f"The validation and test shares must be between 0 and 1 and add up to less than 1 "
-            f"(got {val_fraction} and {test_fraction})."
+            tr(
+                "The validation and test shares must be between 0 and 1 and add up to less than 1 "
+                "(got {validation} and {test}).",
+                validation=val_fraction,
+                test=test_fraction,
+            )
         )
 
 
@@ -161,7 +170,7 @@ def make_splits(
         return examples, others["validation"], others["test"]
     if "validation" in others:
         report.notes.append(
-            "The evaluation file is used for both validation and test; all rows of the main file train."
+            tr("The evaluation file is used for both validation and test; all rows of the main file train.")
         )
         return examples, others["validation"], others["validation"]
     if "test" in others:
@@ -172,11 +181,17 @@ def make_splits(
         if not groups["train"]:
             raise fail(
                 report,
-                f'The split column "{split_column}" marks no row as train. Mark the training rows "train".',
+                tr(
+                    'The split column "{column}" marks no row as train. Mark the training rows "train".',
+                    column=split_column,
+                ),
             )
         if not groups["validation"] and not groups["test"]:
             report.notes.append(
-                f'The split column "{split_column}" marks every row as train; they were split at random.'
+                tr(
+                    'The split column "{column}" marks every row as train; they were split at random.',
+                    column=split_column,
+                )
             )
             examples = groups["train"]
             return random(*fractions)
@@ -184,9 +199,9 @@ def make_splits(
         test = groups["test"] or groups["validation"]
         if not groups["validation"] or not groups["test"]:
             report.notes.append(
-                "The split column has only one evaluation split; it is used for both validation and test."
+                tr("The split column has only one evaluation split; it is used for both validation and test.")
             )
-        report.notes.append(f'Used the split column "{split_column}".')
+        report.notes.append(tr('Used the split column "{column}".', column=split_column))
         return groups["train"], val, test
     return random(*fractions)
 
@@ -197,6 +212,9 @@ def overlap_warning(train: list[Example], val: list, test: list, report: Validat
     overlap = sum(1 for ex in held if ex.x in seen)
     if overlap:
         report.warnings.append(
-            f"{overlap} validation/test rows also appear in the training data; scores on them overstate how "
-            "well the model does on new text."
+            tr(
+                "{n} validation/test rows also appear in the training data; scores on them overstate how "
+                "well the model does on new text.",
+                n=overlap,
+            )
         )

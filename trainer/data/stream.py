@@ -24,6 +24,7 @@ from trainer.data.readers import (
     detect_encoding,
     read_table,
 )
+from trainer.i18n import tr
 
 HEAD = 1 << 20  # bytes read to detect the encoding and the delimiter
 
@@ -38,10 +39,16 @@ def _head(path: Path) -> bytes:
 def _encoding(path: Path) -> str:
     raw = _head(path)
     if not raw.strip():
-        raise DataError(f'The file "{path.name}" is empty.')
+        raise DataError(tr('The file "{name}" is empty.', name=path.name))
     kind = _binary_kind(raw)
     if kind:
-        raise DataError(f'"{path.name}" is not a text file (it looks like {kind}). Save it as CSV (UTF-8).')
+        raise DataError(
+            tr(
+                '"{name}" is not a text file (it looks like {kind}). Save it as CSV (UTF-8).',
+                name=path.name,
+                kind=tr(kind),
+            )
+        )
     return detect_encoding(raw)
 
 
@@ -85,7 +92,11 @@ def _table(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataFrame]
             yield chunk
     except pd.errors.ParserError as exc:
         raise DataError(
-            f'"{path.name}" could not be read ({str(exc).strip()}). Check its quotes and delimiters.'
+            tr(
+                '"{name}" could not be read ({error}). Check its quotes and delimiters.',
+                name=path.name,
+                error=str(exc).strip(),
+            )
         ) from None
 
 
@@ -98,15 +109,24 @@ def _jsonl(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataFrame]
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(f'Line {number} of "{path.name}" is not valid JSON ({exc.msg}).') from None
+                raise DataError(
+                    tr(
+                        'Line {number} of "{name}" is not valid JSON ({error}).',
+                        number=number,
+                        name=path.name,
+                        error=exc.msg,
+                    )
+                ) from None
             if not isinstance(record, dict):
-                raise DataError(f'Line {number} of "{path.name}" is not a JSON object.')
+                raise DataError(
+                    tr('Line {number} of "{name}" is not a JSON object.', number=number, name=path.name)
+                )
             records.append(record)
             if len(records) >= chunk_rows:
-                yield _records_frame(records)
+                yield _records_frame(records, path.name)
                 records = []
     if records:
-        yield _records_frame(records)
+        yield _records_frame(records, path.name)
 
 
 def _conll(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataFrame]:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from trainer.data.report import plural
+from trainer.i18n import tr, trn
 
 PREFIX_RE = re.compile(r"^([BIESMLU])[-_](.+)$")
 
@@ -82,8 +82,10 @@ def normalise_tags(parts: list[list[Any]], report: Any) -> None:
     report.tag_scheme = scheme
     if scheme == "unknown":
         report.warnings.append(
-            "The tags are numbers, so Insight cannot tell which entity each one means. Replace them with "
-            "names like B-PER, I-PER and O to get entity scores."
+            tr(
+                "The tags are numbers, so Insight cannot tell which entity each one means. Replace them with "
+                "names like B-PER, I-PER and O to get entity scores."
+            )
         )
         return
     for ex in (ex for part in parts for ex in part):
@@ -92,15 +94,23 @@ def normalise_tags(parts: list[list[Any]], report: Any) -> None:
         report.repaired_tags += fixed
     if scheme == "IO":
         report.notes.append(
-            "The tags have no B- prefixes (IO scheme); the first word of each entity was tagged B- (BIO)."
+            tr("The tags have no B- prefixes (IO scheme); the first word of each entity was tagged B- (BIO).")
         )
-    elif scheme in ("BMES", "BILOU"):
-        how = "M- as I-" if scheme == "BMES" else "L- as E- and U- as S-"
-        report.notes.append(f"The tags use the {scheme} scheme; they were read as IOBES ({how}).")
+    elif scheme == "BMES":
+        report.notes.append(tr("The tags use the BMES scheme; they were read as IOBES (M- as I-)."))
+    elif scheme == "BILOU":
+        report.notes.append(
+            tr("The tags use the BILOU scheme; they were read as IOBES (L- as E- and U- as S-).")
+        )
     elif report.repaired_tags:
         report.notes.append(
-            f"Repaired {plural(report.repaired_tags, 'tag')}: an I- tag that does not continue an entity of the same "
-            "type starts one (it became B-), as the standard scorer reads it."
+            trn(
+                "Repaired {n} tag: an I- tag that does not continue an entity of the same type starts one "
+                "(it became B-), as the standard scorer reads it.",
+                "Repaired {n} tags: an I- tag that does not continue an entity of the same type starts one "
+                "(it became B-), as the standard scorer reads it.",
+                report.repaired_tags,
+            )
         )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainer.evaluate.metrics import entity_spans
+from trainer.i18n import N_, tr, trn
 
 RESAMPLES = 1000
 LEVEL = 0.95
@@ -181,7 +182,7 @@ def mcnemar(right_a: np.ndarray, right_b: np.ndarray) -> tuple[int, int, float]:
 def paired(a: Counts, b: Counts, score: str, resamples: int = RESAMPLES, seed: int = 0) -> Paired:
     """B against A on `score`; the counts must describe the same examples in the same order."""
     if a.n != b.n:
-        raise ValueError("paired scores need the same examples in both runs")
+        raise ValueError(tr("paired scores need the same examples in both runs"))
     point_a, point_b = float(scores(a)[score]), float(scores(b)[score])
     sums_a, sums_b = resampled_sums([a.matrix, b.matrix], resamples, seed)
     deltas = scores(b, sums_b)[score] - scores(a, sums_a)[score]
@@ -197,31 +198,62 @@ def paired(a: Counts, b: Counts, score: str, resamples: int = RESAMPLES, seed: i
     return Paired(score, point_a, point_b, low, high, float(p), "paired bootstrap")
 
 
+# How each paired test is named in a sentence (Paired.test keeps the English name).
+TEST_NAMES = {"McNemar": N_("McNemar"), "paired bootstrap": N_("paired bootstrap")}
+
+
 def chance_words(p_value: float) -> str:
     """How often chance alone would give a difference this large, in words."""
     if p_value < 0.001:
-        return "less than 1 time in 1,000"
+        return tr("less than 1 time in 1,000")
     if p_value < 0.01:
-        return "less than 1 time in 100"
+        return tr("less than 1 time in 100")
     times = max(1, round(p_value * 100))
-    return f"about {times} time{'s' if times > 1 else ''} in 100"
+    return trn("about {n} time in 100", "about {n} times in 100", times)
 
 
 def in_words(result: Paired, name_a: str, name_b: str, title: str) -> str:
     """'B is better than A on accuracy: …. A difference this large would happen by chance …'."""
     diff = result.difference
-    detail = (
-        f"{name_b} {result.b:.3f} against {name_a} {result.a:.3f} ({diff * 100:+.1f} points; 95% interval of "
-        f"the difference {result.low * 100:+.1f} to {result.high * 100:+.1f})"
+    detail = tr(
+        "{name_b} {b} against {name_a} {a} ({diff} points; 95% interval of the difference {low} to {high})",
+        name_b=name_b,
+        b=f"{result.b:.3f}",
+        name_a=name_a,
+        a=f"{result.a:.3f}",
+        diff=f"{diff * 100:+.1f}",
+        low=f"{result.low * 100:+.1f}",
+        high=f"{result.high * 100:+.1f}",
     )
-    chance = f"a difference this large would happen by chance {chance_words(result.p_value)}"
-    test = f"{result.test}, p = {result.p_value:.2g}"
+    chance = tr(
+        "a difference this large would happen by chance {how_often}", how_often=chance_words(result.p_value)
+    )
+    test = tr(
+        "{test}, p = {p}",
+        test=tr(TEST_NAMES[result.test]) if result.test in TEST_NAMES else result.test,
+        p=f"{result.p_value:.2g}",
+    )
+    title = tr(title)  # a score's title (a catalogue id) or key
     if result.p_value < 0.05 and diff != 0:
         better, worse = (name_b, name_a) if diff > 0 else (name_a, name_b)
-        return f"{better} is better than {worse} on {title}: {detail}. Without a real difference, {chance} ({test})."
-    return (
-        f"{name_a} and {name_b} are not clearly different on {title}: {detail}. With no real difference, "
-        f"{chance} ({test}), too often to tell them apart."
+        return tr(
+            "{better} is better than {worse} on {title}: {detail}. Without a real difference, {chance} ({test}).",
+            better=better,
+            worse=worse,
+            title=title,
+            detail=detail,
+            chance=chance,
+            test=test,
+        )
+    return tr(
+        "{name_a} and {name_b} are not clearly different on {title}: {detail}. With no real difference, "
+        "{chance} ({test}), too often to tell them apart.",
+        name_a=name_a,
+        name_b=name_b,
+        title=title,
+        detail=detail,
+        chance=chance,
+        test=test,
     )
 
 

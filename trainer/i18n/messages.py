@@ -58,7 +58,8 @@ def not_literal() -> list[str]:
             args = node.args[:count]
             built = (ast.JoinedStr, ast.BinOp)
             if len(args) < count or any(
-                isinstance(a, built) or (isinstance(a, ast.Call) and isinstance(a.func, ast.Attribute))
+                isinstance(a, built)
+                or (isinstance(a, ast.Call) and isinstance(a.func, ast.Attribute) and a.func.attr == "format")
                 for a in args
             ):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}")

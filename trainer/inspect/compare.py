@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from trainer import i18n
 from trainer.evaluate import uncertainty
+from trainer.i18n import N_, tr
 from trainer.runs import Run, read_json
 
 SETTINGS = ("model", "pooling", "epochs", "batch_size", "learning_rate", "max_length", "weight_decay", "warmup_ratio",
@@ -42,7 +44,7 @@ class Side:
 def side(run: Run) -> Side:
     frame = run.predictions()
     if frame is None or "gold" not in frame.columns:
-        raise ValueError(f'The run "{run.info.name}" has no test predictions to compare.')
+        raise ValueError(tr('The run "{name}" has no test predictions to compare.', name=run.info.name))
     kind = run.adapter.interval_unit
     return Side(
         run, run.info.name, frame, uncertainty.counts_of(kind, frame, run.labels if kind == "text" else None)
@@ -62,12 +64,12 @@ def sides_of(runs: Sequence[Run]) -> list[Side]:
 def check_runs(runs: Sequence[Run]) -> None:
     """Two or more finished runs of one task, or a ValueError that says what is wrong."""
     if len(runs) < 2:
-        raise ValueError("Pick at least two runs to compare.")
+        raise ValueError(tr("Pick at least two runs to compare."))
     if len({r.path.resolve() for r in runs}) < len(runs):
-        raise ValueError("The same run is listed twice; pick different runs.")
+        raise ValueError(tr("The same run is listed twice; pick different runs."))
     tasks = {r.adapter.name for r in runs}
     if len(tasks) > 1:
-        raise ValueError("These runs do different tasks (text classification and named entities); compare runs of one task.")  # fmt: skip
+        raise ValueError(tr("These runs do different tasks (text classification and named entities); compare runs of one task."))  # fmt: skip
 
 
 def _keys(frame: pd.DataFrame) -> list[str]:
@@ -91,11 +93,15 @@ def pairing(a: Side, b: Side) -> tuple[np.ndarray | None, str]:
         where = {k: i for i, k in enumerate(kb)}
         return np.array([where[k] for k in ka]), ""
     shared = len(set(ka) & set(kb))
-    return None, (
-        f"{b.name} was tested on other examples than {a.name} ({shared:,} of {len(ka):,} in common): "
+    return None, tr(
+        "{b} was tested on other examples than {a} ({shared} of {total} in common): "
         "their scores come from different data, so they are compared on scores and intervals only, "
         "with no paired test. Train both on the same data (the same file and seed, or a split column) "
-        "to pair them."
+        "to pair them.",
+        b=b.name,
+        a=a.name,
+        shared=i18n.number(shared),
+        total=i18n.number(len(ka)),
     )
 
 
@@ -126,7 +132,8 @@ def paired_tests(a: Side, b: Side) -> list[uncertainty.Paired]:
 
 
 def titles(run: Run) -> dict[str, str]:
-    return {card.key: card.title for card in run.adapter.metric_cards} | {"f1": "entity F1"}
+    """Each score key's title (English catalogue ids: translate them with tr where shown)."""
+    return {card.key: card.title for card in run.adapter.metric_cards} | {"f1": N_("entity F1")}
 
 
 def per_class_deltas(a: Side, b: Side) -> pd.DataFrame:

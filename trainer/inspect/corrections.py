@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from trainer.i18n import tr
 from trainer.runs import SPLITS, Run, RunFolder
 
 ACTIONS = ("keep", "drop", "relabel")
@@ -29,7 +30,7 @@ class Correction:
         if self.action not in ACTIONS:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {self.action!r}")
         if self.action == "relabel" and not self.label:
-            raise ValueError("relabel needs the new label")
+            raise ValueError(tr("relabel needs the new label"))
 
     @classmethod
     def drop(cls) -> Correction:

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trainer.i18n import tr
+
 RANKINGS = ("self_confidence", "normalized_margin")
 FOLDS = 5
 ISSUE_COLUMNS = ["row", "split", "index", "text", "given", "suggested", "score"]
@@ -77,7 +79,7 @@ def _given(
         raise ValueError(f"probabilities must have shape ({len(labels)}, {len(names)}), got {probs.shape}")
     unknown = sorted(set(labels) - set(names))
     if unknown:
-        raise ValueError(f"Labels not among the classes: {', '.join(map(str, unknown))}")
+        raise ValueError(tr("Labels not among the classes: {labels}", labels=", ".join(map(str, unknown))))
     return np.array([names.index(label) for label in labels], dtype=int), probs
 
 
@@ -190,7 +192,7 @@ def run_issues(
         frames.append(frame)
         vectors.append(stored)
     if not frames:
-        raise ValueError("This run has no data to look for label issues in.")
+        raise ValueError(tr("This run has no data to look for label issues in."))
     frame = pd.concat(frames, ignore_index=True)
     labels = run.labels
     # A data shape: cleanlab takes one probability vector per text, or one per word of each sentence

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from trainer import i18n
+from trainer.i18n import tr
 from trainer.runs.store import temp_beside
 
 METHODS = ("pca", "tsne", "umap")
@@ -105,18 +107,22 @@ def fit_rows(n: int, seed: int, size: int = FIT_SAMPLE) -> np.ndarray:
 
 
 def approach(method: str, n: int) -> str:
-    """How a map of n points was made, in one sentence for the page."""
+    """How a map of n points was made, in one sentence for the page (in the current language)."""
     if method == "pca" or n <= FIT_SAMPLE:
         name = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}[method]
-        return f"{name} of all {n:,} points."
+        return tr("{method} of all {n} points.", method=name, n=i18n.number(n))
     if method == "umap":
-        return (
-            f"UMAP fitted on a random sample of {FIT_SAMPLE:,} points; the other {n - FIT_SAMPLE:,} placed "
-            "by the fitted model (UMAP's transform)."
+        return tr(
+            "UMAP fitted on a random sample of {sample} points; the other {rest} placed "
+            "by the fitted model (UMAP's transform).",
+            sample=i18n.number(FIT_SAMPLE),
+            rest=i18n.number(n - FIT_SAMPLE),
         )
-    return (
-        f"t-SNE of a random sample of {FIT_SAMPLE:,} points; each of the other {n - FIT_SAMPLE:,} placed "
-        "among its 10 nearest sampled neighbours (weighted by closeness in the model's space)."
+    return tr(
+        "t-SNE of a random sample of {sample} points; each of the other {rest} placed "
+        "among its 10 nearest sampled neighbours (weighted by closeness in the model's space).",
+        sample=i18n.number(FIT_SAMPLE),
+        rest=i18n.number(n - FIT_SAMPLE),
     )
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from trainer import runs
 from trainer.config import TrainConfig
 from trainer.errors import friendly_error
+from trainer.i18n import tr
 from trainer.runs import RunFolder, procs
 
 log = logging.getLogger(__name__)
@@ -194,7 +195,10 @@ class JobManager:
         snap = self.snapshot(job_id)
         if snap is None or not snap.resumable:
             raise ValueError(
-                f"{job_id} cannot be resumed: only a cancelled or interrupted run with a saved epoch can."
+                tr(
+                    "{job} cannot be resumed: only a cancelled or interrupted run with a saved epoch can.",
+                    job=job_id,
+                )
             )
         folder.clear_cancel()
         folder.write_status(runs.QUEUED, queued_at=time.time(), resume=True, error=None, finished=None)
@@ -404,8 +408,8 @@ def _last_words(folder: RunFolder, code: int | None) -> str:
         ]
     except OSError:
         lines = []
-    detail = lines[-1].strip() if lines else f"exit code {code}"
-    return f"The job's process ended before it started working ({detail[:300]})."
+    detail = lines[-1].strip() if lines else tr("exit code {code}", code=code)
+    return tr("The job's process ended before it started working ({detail}).", detail=detail[:300])
 
 
 class ThreadComputation:

@@ -34,11 +34,12 @@ from trainer.apply.trends import (
     moments_from_counts,
     parse_times,
 )
+from trainer.i18n import tr
 from trainer.monitor.scorers import Scorer, score_all, scorer_of
 from trainer.monitor.store import Store
 from trainer.runs.folder import monitors_dir
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_RE = re.compile(r"^[^\W_][\w.-]{0,63}$")  # letters of any script (评论监控), digits, . _ -
 
 
 class MonitorError(ValueError):
@@ -77,13 +78,17 @@ def _path(runs_dir: Path, name: str) -> Path:
 def create(runs_dir: Path, settings: Settings) -> Monitor:
     if not NAME_RE.match(settings.name):
         raise MonitorError(
-            f"{settings.name!r} cannot be a monitor name: use letters, digits, '.', '_' or '-'."
+            tr(
+                "{name} cannot be a monitor name: use letters, digits, '.', '_' or '-'.",
+                name=repr(settings.name),
+            )
         )
     if settings.bucket not in BUCKETS:
-        raise MonitorError(f"The bucket must be one of {', '.join(BUCKETS)}, not {settings.bucket!r}.")
+        raise MonitorError(tr("The bucket must be one of {buckets}, not {bucket}.", buckets=", ".join(BUCKETS),
+                              bucket=repr(settings.bucket)))  # fmt: skip
     path = _path(runs_dir, settings.name)
     if path.exists():
-        raise MonitorError(f"There is already a monitor called {settings.name}.")
+        raise MonitorError(tr("There is already a monitor called {name}.", name=settings.name))
     settings.created = settings.created or time.time()
     Store(path).write_settings({"monitor": asdict(settings)})
     return Monitor(runs_dir, settings.name)
@@ -124,7 +129,9 @@ class Monitor:
         self.store = Store(_path(runs_dir, name))
         self._settings: Settings | None = None
         if not self.store.path.exists():
-            raise MonitorError(f"There is no monitor called {name}. See `python -m trainer monitor list`.")
+            raise MonitorError(
+                tr("There is no monitor called {name}. See `python -m trainer monitor list`.", name=name)
+            )
         self._settings = self.settings  # now, before any connection holds the file's lock
 
     @property
@@ -136,7 +143,7 @@ class Monitor:
 
     def set_webhook(self, url: str | None) -> None:
         if url and not url.startswith(("http://", "https://")):
-            raise MonitorError("A webhook is an http:// or https:// address.")
+            raise MonitorError(tr("A webhook is an http:// or https:// address."))
         self._write(webhook=url or None)
 
     def _write(self, **changes: Any) -> None:
@@ -146,7 +153,7 @@ class Monitor:
 
     def set_retention(self, days: int | None) -> None:
         if days is not None and days < 1:
-            raise MonitorError("Keep texts for at least 1 day (or say no limit).")
+            raise MonitorError(tr("Keep texts for at least 1 day (or say no limit)."))
         self._write(keep_days=days)
 
     def _score(self, texts: list[str], scorer: Scorer | None) -> tuple[list, list, list]:
@@ -169,9 +176,10 @@ class Monitor:
             missing = [c for c in (settings.text_column, settings.time_column, settings.group_column,
                                    settings.id_column) if c and c not in chunk.columns]  # fmt: skip
             if missing:
-                raise MonitorError(f'"{path.name}" has no column "{missing[0]}" (this monitor reads '
-                                   f"{settings.text_column}, {settings.time_column}). Columns found: "
-                                   f"{', '.join(chunk.columns)}.")  # fmt: skip
+                raise MonitorError(tr('"{file}" has no column "{column}" (this monitor reads {text_column}, '
+                                      "{time_column}). Columns found: {found}.", file=path.name, column=missing[0],
+                                      text_column=settings.text_column, time_column=settings.time_column,
+                                      found=", ".join(chunk.columns)))  # fmt: skip
             frames.append(chunk)
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         return self.add_frame(frame, scorer, label or path.name, fingerprint(path))
@@ -388,7 +396,9 @@ class Monitor:
         alerts are raised again under it (marked seen: they are the past, not news). Returns the alerts."""
         value = self.store.settings().get("rescored")
         if not value:
-            raise MonitorError(f"Nothing to switch to: rescore {self.name} with another run first.")
+            raise MonitorError(
+                tr("Nothing to switch to: rescore {name} with another run first.", name=self.name)
+            )
         with self.store.transaction() as con:
             con.execute("UPDATE scored SET predicted = r.predicted, confidence = r.confidence, probs = r.probs "
                         "FROM rescored r WHERE scored.row_key = r.row_key")  # fmt: skip

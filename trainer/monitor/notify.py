@@ -6,18 +6,34 @@ from __future__ import annotations
 import json
 import urllib.request
 
+from trainer.i18n import N_, tr
+
+# One alert in the message, by its direction ("up" or "down", a value code compares).
+ALERT_LINES = {
+    "up": N_("{label} up in {group} in the {bucket} bucket: {share} against {baseline}"),
+    "down": N_("{label} down in {group} in the {bucket} bucket: {share} against {baseline}"),
+}
+
+
+def _line(alert: dict) -> str:
+    return tr(ALERT_LINES["up" if alert["direction"] == "up" else "down"], label=alert["label"],
+              group=alert["group"] or tr("all groups"), bucket=alert["bucket_start"], share=f"{alert['share']:.0%}",
+              baseline=f"{alert['baseline_share']:.0%}")  # fmt: skip
+
 
 def post(url: str, alerts: list[dict], monitor: str, timeout: float = 10.0) -> str | None:
     """POST {"monitor", "text", "alerts"} to `url`; None when it was accepted, else why not."""
     if not alerts or not url:
         return None
-    lines = [f"{a['label']} {a['direction']} in {a['group'] or 'all groups'} in the {a['bucket_start']} bucket: "
-             f"{a['share']:.0%} against {a['baseline_share']:.0%}" for a in alerts]  # fmt: skip
-    body = json.dumps({"monitor": monitor, "text": f"Insight monitor {monitor}: " + "; ".join(lines),
-                       "alerts": alerts}, default=str).encode("utf-8")  # fmt: skip
+    text = tr("Insight monitor {monitor}: {alerts}", monitor=monitor, alerts="; ".join(map(_line, alerts)))
+    body = json.dumps({"monitor": monitor, "text": text, "alerts": alerts}, default=str).encode("utf-8")
     request = urllib.request.Request(url, body, {"Content-Type": "application/json"}, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return None if 200 <= answer.status < 300 else f"the webhook answered {answer.status}"
+            return (
+                None
+                if 200 <= answer.status < 300
+                else tr("the webhook answered {status}", status=answer.status)
+            )
     except OSError as exc:
-        return f"the webhook could not be reached ({exc})"
+        return tr("the webhook could not be reached ({error})", error=exc)

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trainer.i18n import tr
+
 # texts -> (labels, confidences) or (labels, confidences, probabilities in the monitor's label order)
 Scorer = Callable[[list[str]], tuple]
 
@@ -51,7 +53,9 @@ def reuse_scores(scored_file: Path, text_column: str, labels: list[str] | None) 
         rows = table.reindex(texts)
         if rows["predicted"].isna().any():
             missing = texts[int(np.flatnonzero(rows["predicted"].isna().to_numpy())[0])]
-            raise ScoresMissing(f"The scored file has no score for the text {missing[:60]!r}.")
+            raise ScoresMissing(
+                tr("The scored file has no score for the text {text}.", text=repr(missing[:60]))
+            )
         confidence = rows["confidence"].astype(float).tolist()
         if not have:
             return rows["predicted"].tolist(), confidence

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from trainer.i18n import tr
 from trainer.runs import procs
 from trainer.runs.folder import (
     ACTIVE,
@@ -191,7 +192,7 @@ def load_run(run_dir: Path) -> Run:
     """Reload a run folder; raises FileNotFoundError with a plain message if it is not one."""
     folder = RunFolder(run_dir)
     if not folder.status_file.exists():
-        raise FileNotFoundError(f"{folder.path} is not a run folder (it has no status.json).")
+        raise FileNotFoundError(tr("{path} is not a run folder (it has no status.json).", path=folder.path))
     return Run(
         path=folder.path,
         info=run_info(folder.path),
@@ -223,11 +224,17 @@ def find_run(ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR, anywhere: bool 
         if (candidate / "status.json").exists():
             if not inside(candidate, runs_dir) or Path(candidate).resolve() == runs_dir.resolve():
                 raise FileNotFoundError(
-                    f"{ref} is not inside the runs folder {runs_dir}. Give a run id from `python -m trainer "
-                    "runs`, or point --runs-dir at the folder that holds it."
+                    tr(
+                        "{ref} is not inside the runs folder {folder}. Give a run id from `python -m trainer "
+                        "runs`, or point --runs-dir at the folder that holds it.",
+                        ref=ref,
+                        folder=runs_dir,
+                    )
                 )
             return candidate
     matches = [r.path for r in list_runs(runs_dir) if r.name == str(ref)]
     if matches:
         return matches[0]
-    raise FileNotFoundError(f"No run called {ref}. Give a run folder or an id from `python -m trainer runs`.")
+    raise FileNotFoundError(
+        tr("No run called {ref}. Give a run folder or an id from `python -m trainer runs`.", ref=ref)
+    )

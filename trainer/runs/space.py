@@ -12,10 +12,21 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from trainer.i18n import N_, tr
 from trainer.runs import procs
-from trainer.runs.folder import ACTIVE, RunFolder
+from trainer.runs.folder import ACTIVE, QUEUED, RUNNING, RunFolder
 from trainer.runs.listing import effective_status, inside
 from trainer.runs.scoring import Scoring, scorings
+
+# Why an active run cannot be deleted, per status (run_busy).
+BUSY_RUN = {
+    QUEUED: N_(
+        '"{name}" is queued. Cancel it first (python -m trainer cancel, or Cancel on the Train page).'
+    ),
+    RUNNING: N_(
+        '"{name}" is running. Cancel it first (python -m trainer cancel, or Cancel on the Train page).'
+    ),
+}
 
 
 class Busy(Exception):
@@ -76,27 +87,28 @@ def run_busy(run_dir: Path) -> str | None:
     record = folder.read_status()
     status, name = effective_status(folder.path, record), record.name or folder.path.name
     if status in ACTIVE:
-        return (
-            f'"{name}" is {status}. Cancel it first (python -m trainer cancel, or Cancel on the Train page).'
-        )
+        said = BUSY_RUN[status] if status in BUSY_RUN else BUSY_RUN[RUNNING]
+        return tr(said, name=name)
     working = _running_computations(folder)
     if working:
-        return (
-            f'"{name}" is busy with {working[0]} in the background. Stop it first, or wait until it finishes.'
+        return tr(
+            '"{name}" is busy with {job} in the background. Stop it first, or wait until it finishes.',
+            name=name,
+            job=working[0],
         )
     return None
 
 
 def _scoring_busy(folder: RunFolder, scoring: Scoring) -> str | None:
     if _computation_running(folder, f"score-{scoring.name}"):
-        return f'The scoring "{scoring.name}" is running. Stop it on the Apply page first.'
+        return tr('The scoring "{name}" is running. Stop it on the Apply page first.', name=scoring.name)
     return None
 
 
 def _upload_busy(folder: RunFolder, path: Path) -> str | None:
     for scoring in scorings(folder.path):
         if _scoring_busy(folder, scoring) and Path(scoring.spec().source).resolve() == path.resolve():
-            return f'"{path.name}" is being scored right now. Stop that scoring first.'
+            return tr('"{name}" is being scored right now. Stop that scoring first.', name=path.name)
     return None
 
 
@@ -131,7 +143,7 @@ def delete_run(run_dir: Path, runs_dir: Path) -> int:
     """Delete a whole run (a link to one: the link only); returns the bytes freed. Raises Busy."""
     path = Path(run_dir)
     if not (path / "status.json").exists() or path.resolve() == Path(runs_dir).resolve():
-        raise FileNotFoundError(f"{path} is not a run folder.")
+        raise FileNotFoundError(tr("{path} is not a run folder.", path=path))
     busy = run_busy(path)
     if busy:
         raise Busy(busy)
@@ -145,8 +157,15 @@ def delete_item(run_dir: Path, kind: str, name: str) -> int:
     FileNotFoundError when the run has no such thing."""
     found = [i for i in run_items(run_dir) if i.kind == kind and (i.name == name or kind == "checkpoints")]
     if not found:
-        listed = ", ".join(i.name for i in run_items(run_dir) if i.kind == kind) or "none"
-        raise FileNotFoundError(f'This run has no {kind} called "{name}" (it has: {listed}).')
+        listed = ", ".join(i.name for i in run_items(run_dir) if i.kind == kind) or tr("none")
+        raise FileNotFoundError(
+            tr(
+                'This run has no {kind} called "{name}" (it has: {listed}).',
+                kind=kind,
+                name=name,
+                listed=listed,
+            )
+        )
     item = found[0]
     if item.busy:
         raise Busy(item.busy)

@@ -42,7 +42,8 @@ VIEWS = (
 
 @dataclass(frozen=True)
 class MetricCard:
-    """A headline score on the Evaluate page and in reports."""
+    """A headline score on the Evaluate page and in reports (`title` and `help`: English catalogue ids,
+    marked with N_ where a task defines them and translated with tr where shown)."""
 
     key: str
     title: str
@@ -50,7 +51,11 @@ class MetricCard:
 
 
 class Task:
-    """What differs between tasks. Subclasses set the class attributes and implement the hooks."""
+    """What differs between tasks. Subclasses set the class attributes and implement the hooks.
+
+    The attributes a person reads (title, short, class_word, column_labels, headline_name, map_intro,
+    map_colours' values, ...) are English catalogue ids marked with N_; pages translate them where shown.
+    Values code compares (name, unit, rows, map_points, ...) are never translated."""
 
     name: ClassVar[str]
     title: ClassVar[str]  # for a task picker

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from trainer.i18n import N_
 from trainer.tasks.base import MetricCard, Progress, Task, register
 
 if TYPE_CHECKING:
@@ -77,18 +78,18 @@ def _forward(owner: Any, module: Any, tokenizer: PreTrainedTokenizerBase, featur
 
 class TextClassification(Task):
     name = TEXT_TASK
-    title = "Text classification (one label per text)"
-    short = "text classification"
-    report_title = "text classification"
+    title = N_("Text classification (one label per text)")
+    short = N_("text classification")
+    report_title = N_("text classification")
     cli_name = "text"
     unit = "text"
     rows = "rows"
-    class_word = "Class"
-    label_word = "label"
-    class_title = "Labels"
-    balance_unit = "examples"
-    column_labels = ("Text column", "Label column")
-    column_things = ("text", "the labels")
+    class_word = N_("Class")
+    label_word = N_("label")
+    class_title = N_("Labels")
+    balance_unit = N_("examples")
+    column_labels = (N_("Text column"), N_("Label column"))
+    column_things = (N_("text"), N_("the labels"))
     reads_conll = False
     stratify = True
     inputs_are_words = False
@@ -98,18 +99,18 @@ class TextClassification(Task):
     best_metric = "macro_f1"
     sentence_head = True
     default_learning_rate = 1e-4
-    headline_name = "macro-F1"
+    headline_name = N_("macro-F1")
     metric_cards = (
-        MetricCard("accuracy", "Accuracy", "The share of test texts whose predicted label is right."),
-        MetricCard("macro_f1", "Macro-F1", "F1 averaged over classes, each class counting the same: small classes matter."),
-        MetricCard("weighted_f1", "Weighted F1", "F1 averaged over classes, weighted by how many texts each class has."),
-        MetricCard("macro_recall", "Macro recall", "On average, the share of each class's texts that the model finds."),
+        MetricCard("accuracy", N_("Accuracy"), N_("The share of test texts whose predicted label is right.")),
+        MetricCard("macro_f1", N_("Macro-F1"), N_("F1 averaged over classes, each class counting the same: small classes matter.")),
+        MetricCard("weighted_f1", N_("Weighted F1"), N_("F1 averaged over classes, weighted by how many texts each class has.")),
+        MetricCard("macro_recall", N_("Macro recall"), N_("On average, the share of each class's texts that the model finds.")),
     )  # fmt: skip
-    map_unit = "examples"
+    map_unit = N_("examples")
     map_points = "examples"
     map_intro = ""
-    map_colours = {"gold": "True label", "predicted": "Prediction", "outcome": "Right / wrong",
-                   "confidence": "Confidence"}  # fmt: skip
+    map_colours = {"gold": N_("True label"), "predicted": N_("Prediction"), "outcome": N_("Right / wrong"),
+                   "confidence": N_("Confidence")}  # fmt: skip
     views = frozenset({"confusion_examples", "mistakes", "label_issues", "dataset_ranking", "alert_words"})
 
     def propose_columns(self, frame: pd.DataFrame) -> tuple[str | None, str | None]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from trainer.i18n import N_, tr
 from trainer.tasks.base import MetricCard, Progress, Task, register
 
 if TYPE_CHECKING:
@@ -134,18 +135,18 @@ def _forward(owner: Any, module: Any, tokenizer: PreTrainedTokenizerBase, senten
 
 class TokenClassification(Task):
     name = TOKEN_TASK
-    title = "Named entities (a tag per word, CoNLL/BIO)"
-    short = "named entities"
-    report_title = "token classification (entities)"
+    title = N_("Named entities (a tag per word, CoNLL/BIO)")
+    short = N_("named entities")
+    report_title = N_("token classification (entities)")
     cli_name = "entities"
     unit = "sentence"
     rows = "sentences"
-    class_word = "Entity type"
-    label_word = "entity type"
-    class_title = "Entities"
-    balance_unit = "entities"
-    column_labels = ("Tokens column (words separated by spaces)", "Tags column (one tag per word)")
-    column_things = ("the words of each sentence", "the tags")
+    class_word = N_("Entity type")
+    label_word = N_("entity type")
+    class_title = N_("Entities")
+    balance_unit = N_("entities")
+    column_labels = (N_("Tokens column (words separated by spaces)"), N_("Tags column (one tag per word)"))
+    column_things = (N_("the words of each sentence"), N_("the tags"))
     reads_conll = True
     stratify = False
     inputs_are_words = True
@@ -155,22 +156,22 @@ class TokenClassification(Task):
     best_metric = "f1"
     sentence_head = False
     default_learning_rate = 2e-4  # per-token heads learn faster; measured on WikiANN
-    headline_name = "entity F1"
+    headline_name = N_("entity F1")
     metric_cards = (
-        MetricCard("f1", "Entity F1", "How well whole entities are found: an entity counts only if its span and type are right."),
-        MetricCard("micro_precision", "Precision", "Of the entities the model marked, the share that are right."),
-        MetricCard("micro_recall", "Recall", "Of the real entities, the share the model found."),
-        MetricCard("token_accuracy", "Tag accuracy", "The share of words whose tag is right (O included, so it runs high)."),
+        MetricCard("f1", N_("Entity F1"), N_("How well whole entities are found: an entity counts only if its span and type are right.")),
+        MetricCard("micro_precision", N_("Precision"), N_("Of the entities the model marked, the share that are right.")),
+        MetricCard("micro_recall", N_("Recall"), N_("Of the real entities, the share the model found.")),
+        MetricCard("token_accuracy", N_("Tag accuracy"), N_("The share of words whose tag is right (O included, so it runs high).")),
     )  # fmt: skip
-    map_unit = "entity words"
+    map_unit = N_("entity words")
     map_points = "entity_words"
-    map_intro = (
+    map_intro = N_(
         "Named-entity run: each dot is one word that is part of an entity (in the true or the "
         "predicted tags), placed by the model's vector for it in its sentence. Hover to read the "
         "sentence; click to explain that word."
     )
-    map_colours = {"gold": "True entity type", "predicted": "Predicted entity type", "outcome": "Right / wrong",
-                   "confidence": "Confidence"}  # fmt: skip
+    map_colours = {"gold": N_("True entity type"), "predicted": N_("Predicted entity type"),
+                   "outcome": N_("Right / wrong"), "confidence": N_("Confidence")}  # fmt: skip
     views = frozenset({"entity_spans", "label_issues", "word_explanations"})
 
     def propose_columns(self, frame: pd.DataFrame) -> tuple[str | None, str | None]:
@@ -360,7 +361,7 @@ class TokenClassification(Task):
         from trainer.attribution import explain_tokens
 
         if words is None:
-            raise ValueError("Say which word of each sentence to explain.")
+            raise ValueError(tr("Say which word of each sentence to explain."))
         return explain_tokens(model, tokenizer, labels, inputs, words, targets, **settings)
 
 

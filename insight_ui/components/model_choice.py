@@ -1,0 +1,47 @@
+"""The models one can fine-tune, beside the backbone box: the default and each folder under the model
+root, with the languages its vocabulary reads; a click puts one in the box."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from insight_ui import state
+from insight_ui.safe import md, md_code
+from trainer.i18n import tr
+from trainer.model.catalog import available_models, model_root
+
+PICK = "backbone_pick"
+
+
+def _picked() -> None:
+    value = st.session_state.get(PICK)
+    if value:
+        st.session_state[state.BACKBONE] = value
+    st.session_state[PICK] = None
+
+
+def model_choice(where: str) -> None:
+    """Pills of the available models (usable ones), and how to add one; `where` keys the widget per page."""
+    models = available_models()
+    usable = {m.value: m for m in models if m.problem is None}
+    key = f"{PICK}_{where}"
+    st.pills(
+        tr("Models you can choose"),
+        list(usable),
+        format_func=lambda value: usable[value].shown,
+        key=key,
+        on_change=lambda: (st.session_state.__setitem__(PICK, st.session_state.get(key)), _picked()),
+        help=tr(
+            "The default model and every model folder in the model root, with the languages its vocabulary reads."
+        ),
+    )
+    broken = [m for m in models if m.problem]
+    for m in broken:
+        st.caption(md(m.shown))
+    st.caption(
+        tr(
+            "To add a model (for example one that reads Chinese, such as bert-base-chinese), put its folder "
+            "(config.json, tokenizer.json and model.safetensors) in {root}; it then appears here.",
+            root=md_code(model_root()),
+        )
+    )

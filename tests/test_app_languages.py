@@ -1,0 +1,158 @@
+"""The app in 简体中文 and English: every page in Chinese shows none of our English, the switch and the
+URL carry the language, and the Chinese data stops at the data check with what to do."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from helpers import sentiment_csv
+from streamlit.testing.v1 import AppTest
+
+from insight_ui import state
+from trainer.config import TrainConfig
+from trainer.i18n import messages
+from trainer.jobs.manager import JobManager
+from trainer.prepare import prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["data", "train", "evaluate", "explain", "embeddings", "compare", "apply", "monitors", "export"]
+# Element kinds whose text is not ours to translate: code and commands, charts' JSON, raw HTML
+# (the heatmap's words are the user's), and Streamlit's own exception box.
+NOT_OURS = {"code", "plotly_chart", "arrow_vega_lite_chart", "vega_lite_chart", "html", "exception", "json"}
+WORDS = re.compile(r"[A-Za-z][a-z]+(?:[ '-][A-Za-z][a-z]+){2,}")  # three or more English words in a row
+
+
+def english_of_ours() -> set[str]:
+    """Runs of three or more English words in the string literals of app.py and insight_ui (not
+    docstrings), and in every message id: what a Chinese page must not show."""
+    found: set[str] = set()
+    texts = list(messages.message_ids())
+    for path in [ROOT / "app.py", *sorted((ROOT / "insight_ui").rglob("*.py"))]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        texts += [
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+        ]
+    for text in texts:
+        for piece in re.split(r"\{[^}]*\}|`[^`]*`|\([^)]*\)", text):
+            found.update(m.group(0) for m in WORDS.finditer(piece))
+    return found
+
+
+def shown_texts(at: AppTest) -> list[tuple[str, str]]:
+    """(element kind, text) of every string an element of the page carries (labels, bodies, help, options)."""
+    out: list[tuple[str, str]] = []
+
+    def strings(message, kind: str) -> None:
+        for field, value in message.ListFields():
+            many = value if not isinstance(value, str | bytes) and hasattr(value, "__len__") else [value]
+            if field.type == field.TYPE_STRING:
+                out.extend((kind, v) for v in many if v)
+            elif field.type == field.TYPE_MESSAGE:
+                for item in many:
+                    strings(item, kind)
+
+    def walk(node) -> None:
+        kind = getattr(node, "type", "")
+        proto = getattr(node, "proto", None)
+        if proto is not None and kind not in NOT_OURS:
+            strings(proto, kind)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return out
+
+
+def untranslated(at: AppTest, ours: set[str]) -> list[str]:
+    left = []
+    for kind, text in shown_texts(at):
+        hits = [phrase for phrase in ours if phrase in text]
+        if hits:
+            left.append(f"{kind}: {max(hits, key=len)!r} in {text[:120]!r}")
+    return left
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    """A runs folder with one finished tiny text run, so the analysis pages have something to show."""
+    runs = tmp_path_factory.mktemp("runs")
+    manager = JobManager(runs)
+    try:
+        data = prepare(sentiment_csv(tmp_path_factory.mktemp("data") / "s.csv", n=60))
+        config = TrainConfig(model=str(tiny_model_dir), epochs=1, batch_size=16, max_steps=3)
+        job = manager.submit(config, data, "tiny text")
+        snap = manager.wait(job, timeout=300)
+        assert snap.status == "finished", snap.error
+        return Path(snap.run_dir)
+    finally:
+        manager.shutdown()
+
+
+def app(runs_dir: Path, monkeypatch: pytest.MonkeyPatch, lang: str | None = "zh") -> AppTest:
+    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(runs_dir.parent))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if lang:
+        at.query_params["lang"] = lang
+    return at.run()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_in_chinese_shows_none_of_our_english(name, runs_dir, monkeypatch):
+    at = app(runs_dir, monkeypatch)
+    at.session_state[state.CURRENT_RUN] = str(runs_dir)
+    at.session_state[state.DATASET] = (
+        "reviews.csv",
+        (ROOT / "sample_data" / "product_sentiment.csv").read_bytes(),
+    )
+    at = at.switch_page(f"insight_ui/pages/{name}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert re.search(r"[\u4e00-\u9fff]", at.title[0].value), "the title is Chinese"
+    ours = english_of_ours()
+    assert len(ours) > 200  # the check knows our English
+    assert untranslated(at, ours) == []
+
+
+def test_the_check_finds_english_left_on_a_page(runs_dir, monkeypatch):
+    at = app(runs_dir, monkeypatch, lang="en")
+    at = at.switch_page("insight_ui/pages/train.py").run()
+    assert untranslated(at, english_of_ours()), "an English page is all English of ours"
+
+
+def test_the_language_follows_the_url_and_the_switch_writes_it(runs_dir, monkeypatch):
+    at = app(runs_dir, monkeypatch, lang=None)
+    assert at.title[0].value == "Data" and at.query_params["lang"] == "en"
+    at.sidebar.segmented_control(key="language_switch").set_value("zh").run()
+    assert at.title[0].value == "数据" and at.query_params["lang"] == "zh"
+    at = at.switch_page("insight_ui/pages/train.py").run()
+    assert at.title[0].value == "训练", "the language stays when the page changes"
+    at.sidebar.segmented_control(key="language_switch").set_value("en").run()
+    assert at.title[0].value == "Train" and at.query_params["lang"] == "en"
+
+
+def test_chinese_data_with_the_default_model_stops_on_the_train_page(runs_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("INSIGHT_MODELS", str(tmp_path / "models"))
+    at = app(runs_dir, monkeypatch)
+    at.session_state[state.DATASET] = (
+        "chinese_reviews.csv",
+        (ROOT / "sample_data" / "chinese_reviews.csv").read_bytes(),
+    )
+    at = at.switch_page("insight_ui/pages/train.py").run()
+    errors = [e.value for e in at.error]
+    assert any("默认模型（all-MiniLM-L6-v2）读不懂" in e and "model.safetensors" in e for e in errors), errors
+    assert all(b.disabled for b in at.button if "训练" in b.label and "开始" in b.label) or not any(
+        "开始训练" in b.label for b in at.button
+    )
