@@ -39,6 +39,11 @@ chromium:
 	  echo "Installing Debian's chromium for the browser test"; \
 	  $(if $(shell id -u | grep -x 0),,sudo) apt-get update -qq && \
 	  $(if $(shell id -u | grep -x 0),,sudo) apt-get install -y -qq chromium >/dev/null; }
+	@# A Chinese font, so the Chinese pages' screenshots show characters, not boxes (the tests read the DOM).
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  echo "Installing a Chinese font (fonts-wqy-microhei) for the Chinese screenshots"; \
+	  $(if $(shell id -u | grep -x 0),,sudo) apt-get install -y -qq fonts-wqy-microhei >/dev/null || \
+	  echo "No Chinese font: the Chinese screenshots will show boxes"; }
 
 lint: setup-dev
 	$(VENV)/bin/ruff check trainer insight_ui tests bench app.py

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from insight_ui.components.charts import ACCENT, PALETTE, _tidy
 from insight_ui.safe import plot_label
+from trainer import i18n
 from trainer.i18n import N_, tr
 
 BUCKET_WORDS = {"day": N_("day"), "week": N_("week starting"), "month": N_("month")}  # the time axis
@@ -69,7 +70,9 @@ def trend_chart(
                     share="%{y:.0%}",
                     count="%{customdata}",
                 )
-                + "<extra>%{x|%d %b %Y}</extra>",  # fmt: skip
+                + "<extra>%{x|"
+                + tr("%d %b %Y")
+                + "}</extra>",  # fmt: skip
             ),
             row=1,
             col=1,
@@ -116,7 +119,7 @@ def trend_chart(
             name=tr("texts"),
             marker_color="#cbd5e1",
             showlegend=False,
-            hovertemplate=tr("{count} texts", count="%{y}") + "<extra>%{x|%d %b %Y}</extra>",
+            hovertemplate=tr("{count} texts", count="%{y}") + "<extra>%{x|" + tr("%d %b %Y") + "}</extra>",
         ),
         row=2,
         col=1,
@@ -124,6 +127,8 @@ def trend_chart(
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text=tr("share of texts"), row=1, col=1)
     fig.update_yaxes(title_text=tr("texts"), row=2, col=1)
     fig.update_xaxes(title_text=tr(BUCKET_WORDS[bucket]) if bucket in BUCKET_WORDS else bucket, row=2, col=1)
+    if i18n.language() == "zh":  # Plotly's own date ticks are English ("Jun 14")
+        fig.update_xaxes(tickformat="%-m月%-d日\n%Y")
     fig.update_layout(legend={"orientation": "h", "y": 1.08}, hovermode="closest")
     return _tidy(fig, height=440)
 

@@ -12,14 +12,25 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import state
+from trainer import i18n
 from trainer.i18n import trn
 
 N_STEPS = 50
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
 def explain_text(run_path: str, text: str, target: str | None) -> Any:
-    """One Explanation of a text toward `target` (None: the predicted class)."""
+    """One Explanation of a text toward `target` (None: the predicted class), with its sentences (the trust
+    reason) in the visitor's language: the language is part of the cache key."""
+    return _explain_text(run_path, text, target, i18n.language())
+
+
+def explain_word(run_path: str, tokens: tuple[str, ...], word_index: int, target: str | None) -> Any:
+    """One Explanation of the tag of word `word_index` of a sentence (token task), in the visitor's language."""
+    return _explain_word(run_path, tokens, word_index, target, i18n.language())
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _explain_text(run_path: str, text: str, target: str | None, lang: str) -> Any:
     model = state.run_model(run_path)
     return model.adapter.explain(
         model.model,
@@ -33,8 +44,9 @@ def explain_text(run_path: str, text: str, target: str | None) -> Any:
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def explain_word(run_path: str, tokens: tuple[str, ...], word_index: int, target: str | None) -> Any:
-    """One Explanation of the tag of word `word_index` of a sentence (token task)."""
+def _explain_word(
+    run_path: str, tokens: tuple[str, ...], word_index: int, target: str | None, lang: str
+) -> Any:
     model = state.run_model(run_path)
     return model.adapter.explain(
         model.model, model.tokenizer, model.labels, [list(tokens)], [target], [word_index],
