@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from insight_ui import auth, language, state
+from insight_ui.components.runs import status_name
 from insight_ui.safe import md
 from insight_ui.wording import in_app
 from trainer import i18n
@@ -38,7 +39,9 @@ def friendly(exc: BaseException) -> str:
     if isinstance(exc, DataError):
         return in_app(exc.message)
     text = friendly_error(exc, "showing this page")
-    if text.startswith(tr("Something unexpected")):
+    with i18n.speaking("en"):  # whether it was unexpected, asked of the English sentence
+        unexpected = friendly_error(exc, "showing this page").startswith("Something unexpected")
+    if unexpected:
         text += tr(" The full details are in the server log; try again, or go back a step.")
     return text
 
@@ -111,7 +114,12 @@ def training_now() -> None:
     st.progress(
         job.progress,
         text=md(
-            tr("{name}: {status}, {share}", name=name, status=job.status, share=i18n.percent(job.progress))
+            tr(
+                "{name}: {status}, {share}",
+                name=name,
+                status=status_name(job.status),
+                share=i18n.percent(job.progress),
+            )
         ),
     )
 

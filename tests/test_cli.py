@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,15 @@ def test_check_on_a_file_with_no_text_column_exits_2_with_one_line(tmp_path):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:"), err
     assert "Traceback" not in err
+
+
+def test_check_speaks_the_language_lang_asks_for(tmp_path):
+    path = tmp_path / "numbers.csv"
+    pd.DataFrame({"a": [1, 2, 3, 4], "b": [5, 6, 7, 8]}).to_csv(path, index=False)
+    code, out, err = cli("--lang", "zh", "check", path)
+    assert code == 2 and re.search(r"[\u4e00-\u9fff]", err), err
+    code, out, err = cli("check", path)
+    assert code == 2 and err.startswith("error: ") and not re.search(r"[\u4e00-\u9fff]", err), err
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ def model_choice(where: str) -> None:
     st.pills(
         tr("Models you can choose"),
         list(usable),
-        format_func=lambda value: usable[value].shown,
+        format_func=lambda value: md(usable[value].shown),
         key=key,
         on_change=lambda: (st.session_state.__setitem__(PICK, st.session_state.get(key)), _picked()),
         help=tr(

@@ -101,7 +101,7 @@ def details(report: ValidationReport) -> None:
         if dropped:
             st.markdown(tr("**Dropped rows**"))
             st.dataframe(
-                pd.DataFrame({tr("reason"): list(dropped), tr("rows"): list(dropped.values())}),
+                pd.DataFrame({tr("reason"): [tr(r) for r in dropped], tr("rows"): list(dropped.values())}),
                 hide_index=True,
                 width="content",
             )

@@ -25,9 +25,10 @@ PICK = "compare_runs"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _comparison(paths: tuple[str, ...], stamps: tuple[float, ...]) -> dict:
-    """Everything the page shows for these runs (recomputed when a run's predictions change)."""
-    del stamps
+def _comparison(paths: tuple[str, ...], stamps: tuple[float, ...], lang: str) -> dict:
+    """Everything the page shows for these runs (recomputed when a run's predictions change), its sentences
+    in `lang` (part of the cache key: the cache is shared by every visitor)."""
+    del stamps, lang
     runs = [load_run(Path(p)) for p in paths]
     cmp.check_runs(runs)
     sides = cmp.sides_of(runs)
@@ -187,7 +188,7 @@ def render() -> None:
     stamps = tuple(Path(p, "predictions.csv").stat().st_mtime if Path(p, "predictions.csv").exists() else 0.0 for p in chosen)  # fmt: skip
     try:
         with st.spinner(tr("Comparing…")):
-            data = _comparison(tuple(chosen), stamps)
+            data = _comparison(tuple(chosen), stamps, i18n.language())
     except ValueError as exc:
         st.warning(md(str(exc)), icon=":material/warning:")
         return

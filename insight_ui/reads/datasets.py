@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import state
+from trainer import i18n
 from trainer.data import CONLL_EXTENSIONS, DataError, ValidationReport, read_table
 from trainer.data.isolated import run as run_isolated
 from trainer.i18n import N_, tr
@@ -138,14 +139,20 @@ def prepared(
     backbone: str,
     seed: int = 42,
     max_length: int | None = None,
+    lang: str | None = None,
 ) -> Prepared:
-    """Validate and split the dataset, with the backbone's tokenizer checks when it loads."""
+    """Validate and split the dataset, with the backbone's tokenizer checks when it loads; its messages in
+    `lang` (the visitor's language by default: part of the cache key, the cache is shared)."""
+    if lang is None:
+        return prepared(
+            name, raw, task, text_column, label_column, backbone, seed, max_length, i18n.language()
+        )
     from insight_ui import auth
 
     try:
         backbone = auth.model_for(backbone.strip() or "default")
     except ValueError as exc:  # with sign-in on, a folder outside the model roots: checked without it
-        data_only = prepared(name, raw, task, text_column, label_column, "default", seed, max_length)
+        data_only = prepared(name, raw, task, text_column, label_column, "default", seed, max_length, lang)
         return Prepared(data_only.task, data_only.data, data_only.error, data_only.report, str(exc))
     options = {"task": task, "text_column": text_column, "label_column": label_column,
                "max_length": max_length, "seed": seed}  # fmt: skip

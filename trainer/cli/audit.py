@@ -7,15 +7,16 @@ import json
 import time
 
 from trainer.cli.common import EXIT_OK, runs_dir
+from trainer.i18n import tr
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     command = sub.add_parser(
-        "audit", help="who signed in, started, cancelled, shared, downloaded or deleted what"
+        "audit", help=tr("who signed in, started, cancelled, shared, downloaded or deleted what")
     )
     command.add_argument("--runs-dir", default=None)
-    command.add_argument("--last", type=int, default=None, metavar="N", help="only the last N events")
-    command.add_argument("--json", action="store_true", help="one JSON object per line")
+    command.add_argument("--last", type=int, default=None, metavar="N", help=tr("only the last N events"))
+    command.add_argument("--json", action="store_true", help=tr("one JSON object per line"))
 
     command.set_defaults(handler=run)
 
@@ -35,5 +36,5 @@ def run(args: argparse.Namespace) -> int:
             f"{when}  {event.get('who', '?')}  {event.get('action', '?')}  {event.get('target', '')}{details}"
         )
     if not events and not args.json:
-        print("the audit log is empty")
+        print(tr("the audit log is empty"))
     return EXIT_OK

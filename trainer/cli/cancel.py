@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from trainer.cli.common import EXIT_OK, CliError, runs_dir
+from trainer.cli.common import EXIT_OK, CliError, runs_dir, status_name
+from trainer.i18n import tr
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    cancel = sub.add_parser("cancel", help="stop a queued or running job")
-    cancel.add_argument("run", help="run folder (or run id under --runs-dir)")
-    cancel.add_argument("--wait", type=float, default=0, help="wait up to this many seconds for it to stop")
+    cancel = sub.add_parser("cancel", help=tr("stop a queued or running job"))
+    cancel.add_argument("run", help=tr("run folder (or run id under --runs-dir)"))
+    cancel.add_argument(
+        "--wait", type=float, default=0, help=tr("wait up to this many seconds for it to stop")
+    )
     cancel.add_argument("--runs-dir", default=None)
 
     cancel.set_defaults(handler=run)
@@ -25,7 +28,13 @@ def run(args: argparse.Namespace) -> int:
         job = runs.find_run(args.run, manager.runs_dir).name
         if not manager.cancel(job):
             snap = manager.snapshot(job)
-            raise CliError(f"{job} is {snap.status if snap else 'unknown'}: there is nothing to cancel.")
+            raise CliError(
+                tr(
+                    "{job} is {status}: there is nothing to cancel.",
+                    job=job,
+                    status=status_name(snap.status if snap else None),
+                )
+            )
         from trainer.access import audit
         from trainer.access.people import local_owner
 
@@ -33,5 +42,9 @@ def run(args: argparse.Namespace) -> int:
         snap = manager.wait(job, args.wait) if args.wait else manager.snapshot(job)
     finally:
         manager.shutdown()
-    print(f"{job}: {'cancelled' if snap.status == runs.CANCELLED else 'cancel requested'}")
+    print(
+        tr("{job}: cancelled", job=job)
+        if snap.status == runs.CANCELLED
+        else tr("{job}: cancel requested", job=job)
+    )
     return EXIT_OK

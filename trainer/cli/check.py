@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 
 from trainer.cli.common import EXIT_OK, CliError, data_args
+from trainer.i18n import tr
 from trainer.tasks import task_name
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    check = sub.add_parser("check", help="validate a data file and print the report")
+    check = sub.add_parser("check", help=tr("validate a data file and print the report"))
     data_args(check)
-    check.add_argument("--model", default="default", help="backbone whose tokenizer is used for the checks")
+    check.add_argument(
+        "--model", default="default", help=tr("backbone whose tokenizer is used for the checks")
+    )
 
     check.set_defaults(handler=run)
 

@@ -5,21 +5,29 @@ from __future__ import annotations
 
 import argparse
 
-from trainer.cli.common import EXIT_OK, CliError, runs_dir
+from trainer.cli.common import EXIT_OK, CliError, ljust, rjust, runs_dir
+from trainer.i18n import N_, tr
+
+# What was deleted, by kind (the kinds stay as the options name them: --scoring, --upload, --checkpoints).
+DELETED = {
+    "scoring": N_("deleted scoring {name} ({size})"),
+    "upload": N_("deleted upload {name} ({size})"),
+    "checkpoints": N_("deleted checkpoints {name} ({size})"),
+}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     command = sub.add_parser(
-        "clean", help="list a run's scorings, uploads and checkpoints with their sizes; delete them"
+        "clean", help=tr("list a run's scorings, uploads and checkpoints with their sizes; delete them")
     )
-    command.add_argument("run", help="run id, name or folder")
+    command.add_argument("run", help=tr("run id, name or folder"))
     command.add_argument("--runs-dir", default=None)
     command.add_argument("--scoring", action="append", default=[], metavar="NAME",
-                         help="delete this scoring (repeat it; 'all' for every one)")  # fmt: skip
+                         help=tr("delete this scoring (repeat it; 'all' for every one)"))  # fmt: skip
     command.add_argument("--upload", action="append", default=[], metavar="NAME",
-                         help="delete this uploaded file (repeat it; 'all' for every one)")  # fmt: skip
+                         help=tr("delete this uploaded file (repeat it; 'all' for every one)"))  # fmt: skip
     command.add_argument(
-        "--checkpoints", action="store_true", help="delete the checkpoints (a run cannot resume then)"
+        "--checkpoints", action="store_true", help=tr("delete the checkpoints (a run cannot resume then)")
     )
 
     command.set_defaults(handler=run)
@@ -43,10 +51,10 @@ def run(args: argparse.Namespace) -> int:
         wanted.append(("checkpoints", "checkpoints"))
     if not wanted:
         if not items:
-            print(f"{run_dir.name} keeps nothing besides its model.")
+            print(tr("{run} keeps nothing besides its model.", run=run_dir.name))
         for item in items:
             note = f"  ({item.busy})" if item.busy else ""
-            print(f"{item.kind:<12} {item.name:<56} {human_size(item.size):>8}{note}")
+            print(f"{ljust(item.kind, 12)} {ljust(item.name, 56)} {rjust(human_size(item.size), 8)}{note}")
         return EXIT_OK
     expanded = []
     for kind, name in wanted:
@@ -60,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         except FileNotFoundError as exc:
             raise CliError(str(exc)) from None
-        print(f"deleted {kind} {name} ({human_size(freed)})")
+        print(tr(DELETED[kind], name=name, size=human_size(freed)))
         audit.record(run_dir.parent, local_owner(), "delete", f"{run_dir.name}/{kind}/{name}", freed=freed,
                      via="command line")  # fmt: skip
     if refused:

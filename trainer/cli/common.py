@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import unicodedata
 from pathlib import Path
 from typing import Any
 
+from trainer.i18n import N_, tr
 from trainer.tasks import TEXT_TASK, TOKEN_TASK
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -13,6 +15,38 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 class CliError(Exception):
     """A problem with what the user asked for; printed as one `error:` line, exit 2."""
+
+
+STATUS_NAMES = {  # shown; the statuses themselves stay as the run store writes them
+    "queued": N_("queued"),
+    "running": N_("running"),
+    "finished": N_("finished"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
+    "interrupted": N_("interrupted"),
+}
+
+
+def status_name(status: str | None) -> str:
+    """A run's status as a person reads it, in the current language."""
+    if not status:
+        return tr("unknown")
+    return tr(STATUS_NAMES[status]) if status in STATUS_NAMES else status
+
+
+def text_width(text: str) -> int:
+    """How many terminal columns `text` takes (a Chinese character takes two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def ljust(text: str, width: int) -> str:
+    """`text` padded on the right to `width` terminal columns (str.ljust for ASCII)."""
+    return text + " " * max(0, width - text_width(text))
+
+
+def rjust(text: str, width: int) -> str:
+    """`text` padded on the left to `width` terminal columns (str.rjust for ASCII)."""
+    return " " * max(0, width - text_width(text)) + text
 
 
 def runs_dir(value: str | None) -> Path:
@@ -24,13 +58,13 @@ def runs_dir(value: str | None) -> Path:
 
 def data_args(p: argparse.ArgumentParser, optional: bool = False) -> None:
     """The data file and its columns, as `check` and `fit` take them."""
-    p.add_argument("data", nargs="?" if optional else None, help="CSV, TSV, JSON Lines or CoNLL file")
-    p.add_argument("--text-column", help="column holding the text (or tokens, for entities)")
-    p.add_argument("--label-column", help="column holding the label (or tags, for entities)")
+    p.add_argument("data", nargs="?" if optional else None, help=tr("CSV, TSV, JSON Lines or CoNLL file"))
+    p.add_argument("--text-column", help=tr("column holding the text (or tokens, for entities)"))
+    p.add_argument("--label-column", help=tr("column holding the label (or tags, for entities)"))
     p.add_argument(
         "--task",
         choices=["text", "token", TEXT_TASK, TOKEN_TASK],
-        help="text classification or token classification (named entities); guessed if omitted",
+        help=tr("text classification or token classification (named entities); guessed if omitted"),
     )
 
 

@@ -15,42 +15,47 @@ import time
 from pathlib import Path
 from typing import Any
 
-from trainer.cli.common import EXIT_FAILED, EXIT_OK, CliError, data_args, runs_dir
+from trainer.cli.common import EXIT_FAILED, EXIT_OK, CliError, data_args, runs_dir, status_name
 from trainer.config import HELP, TrainConfig
+from trainer.i18n import tr
 from trainer.model.heads import POOLING
 from trainer.tasks import TEXT_TASK, task_name
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    fit = sub.add_parser("fit", help="fine-tune a model; prints the run folder as the last line")
+    fit = sub.add_parser("fit", help=tr("fine-tune a model; prints the run folder as the last line"))
     data_args(fit, optional=True)
     fit.add_argument(
-        "--resume", metavar="RUN", help="continue a cancelled or interrupted run from its last epoch"
-    )
-    fit.add_argument("--eval-file", help="your own validation file (also the test split without --test-file)")
-    fit.add_argument("--test-file", help="your own test file")
-    fit.add_argument("--model", default="default", help=HELP["model"])
-    fit.add_argument("--epochs", type=float, help=HELP["epochs"])
-    fit.add_argument("--batch-size", type=int, help=HELP["batch_size"])
-    fit.add_argument("--learning-rate", type=float, help=HELP["learning_rate"])
-    fit.add_argument("--max-length", type=int, help=HELP["max_length"])
-    fit.add_argument("--pooling", choices=list(POOLING), help=HELP["pooling"])
-    fit.add_argument("--max-steps", type=int, help="stop after this many optimisation steps (quick tries)")
-    fit.add_argument("--lora", action="store_true", help=HELP["lora"])
-    fit.add_argument("--class-weights", action="store_true", help=HELP["class_weights"])
-    fit.add_argument(
-        "--patience", type=int, dest="early_stopping_patience", help=HELP["early_stopping_patience"]
-    )
-    fit.add_argument("--seed", type=int, help=HELP["seed"])
-    fit.add_argument(
-        "--device", choices=["auto", "cpu", "cuda", "mps"], help="where to train (default: auto)"
+        "--resume", metavar="RUN", help=tr("continue a cancelled or interrupted run from its last epoch")
     )
     fit.add_argument(
-        "--devices", type=int, help="how many GPUs (processes) to train on; default: every GPU there is"
+        "--eval-file", help=tr("your own validation file (also the test split without --test-file)")
     )
-    fit.add_argument("--runs-dir", default=None, help="where run folders go (default: runs/)")
-    fit.add_argument("--name", help="a name for the run")
-    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.add_argument("--test-file", help=tr("your own test file"))
+    fit.add_argument("--model", default="default", help=tr(HELP["model"]))
+    fit.add_argument("--epochs", type=float, help=tr(HELP["epochs"]))
+    fit.add_argument("--batch-size", type=int, help=tr(HELP["batch_size"]))
+    fit.add_argument("--learning-rate", type=float, help=tr(HELP["learning_rate"]))
+    fit.add_argument("--max-length", type=int, help=tr(HELP["max_length"]))
+    fit.add_argument("--pooling", choices=list(POOLING), help=tr(HELP["pooling"]))
+    fit.add_argument(
+        "--max-steps", type=int, help=tr("stop after this many optimisation steps (quick tries)")
+    )
+    fit.add_argument("--lora", action="store_true", help=tr(HELP["lora"]))
+    fit.add_argument("--class-weights", action="store_true", help=tr(HELP["class_weights"]))
+    fit.add_argument(
+        "--patience", type=int, dest="early_stopping_patience", help=tr(HELP["early_stopping_patience"])
+    )
+    fit.add_argument("--seed", type=int, help=tr(HELP["seed"]))
+    fit.add_argument(
+        "--device", choices=["auto", "cpu", "cuda", "mps"], help=tr("where to train (default: auto)")
+    )
+    fit.add_argument(
+        "--devices", type=int, help=tr("how many GPUs (processes) to train on; default: every GPU there is")
+    )
+    fit.add_argument("--runs-dir", default=None, help=tr("where run folders go (default: runs/)"))
+    fit.add_argument("--name", help=tr("a name for the run"))
+    fit.add_argument("--quiet", action="store_true", help=tr("no progress bar"))
 
     fit.set_defaults(handler=run)
 
@@ -72,13 +77,17 @@ def progress_line(snap: Any) -> str:
     width = 30
     done = int(width * snap.progress)
     bar = "#" * done + "-" * (width - done)
-    parts = [f"[{bar}] {snap.step}/{snap.max_steps or '?'} steps", f"epoch {snap.epoch:.2f}"]
+    parts = [
+        f"[{bar}] " + tr("{step}/{total} steps", step=snap.step, total=snap.max_steps or "?"),
+        tr("epoch {epoch}", epoch=f"{snap.epoch:.2f}"),
+    ]
     if snap.loss is not None:
-        parts.append(f"loss {snap.loss:.4f}")
+        parts.append(tr("loss {loss}", loss=f"{snap.loss:.4f}"))
     if snap.samples_per_second:
-        parts.append(f"{snap.samples_per_second:.0f} samples/s")
+        parts.append(tr("{speed} samples/s", speed=f"{snap.samples_per_second:.0f}"))
     if snap.eta_seconds is not None:
-        parts.append(f"ETA {int(snap.eta_seconds // 60)}:{int(snap.eta_seconds % 60):02d}")
+        eta = f"{int(snap.eta_seconds // 60)}:{int(snap.eta_seconds % 60):02d}"
+        parts.append(tr("ETA {time}", time=eta))
     return "  ".join(parts)
 
 
@@ -87,7 +96,7 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainConfig, Any]:
     from trainer.prepare import prepare
 
     if not args.data:
-        raise CliError("Give the data file to train on (or --resume RUN).")
+        raise CliError(tr("Give the data file to train on (or --resume RUN)."))
     tokenizer = load_tokenizer(args.model)
     draft = config_from_args(args, task_name(args.task) or TEXT_TASK)
     data = prepare(
@@ -105,7 +114,7 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainConfig, Any]:
     )
     if int(os.environ.get("RANK", "0")) == 0:
         for line in data.report.warnings:
-            print(f"warning: {line}", file=sys.stderr)
+            print(tr("warning: {message}", message=line), file=sys.stderr)
     return dataclasses.replace(draft, task=data.task), data
 
 
@@ -118,10 +127,12 @@ def _follow(manager: Any, job: str, quiet: bool) -> Any:
         while (snap := manager.snapshot(job)).active:
             now = time.time()
             if snap.status == runs.QUEUED and not said_queued:
-                print(
-                    f"queued: waiting for {snap.waiting_for or 'the job before it'} to finish",
-                    file=sys.stderr,
+                said = (
+                    tr("queued: waiting for {job} to finish", job=snap.waiting_for)
+                    if snap.waiting_for
+                    else tr("queued: waiting for the job before it to finish")
                 )
+                print(said, file=sys.stderr)
                 said_queued = True
             if not quiet and snap.status == runs.RUNNING and (tty or now - last_print > 10):
                 print(("\r" if tty else "") + progress_line(snap), end="" if tty else "\n", file=sys.stderr)
@@ -130,7 +141,10 @@ def _follow(manager: Any, job: str, quiet: bool) -> Any:
     except KeyboardInterrupt:
         manager.cancel(job)
         manager.wait(job, 120)
-        print("\ncancelled (resume it with `python -m trainer fit --resume " + job + "`)", file=sys.stderr)
+        print(
+            "\n" + tr("cancelled (resume it with `python -m trainer fit --resume {job}`)", job=job),
+            file=sys.stderr,
+        )
         raise
     snap = manager.wait(job)
     if not quiet:
@@ -147,9 +161,22 @@ def _report(run_dir: Path) -> int:
         scores = run.metrics.get(split) or {}
         if scores:
             name, value = run.adapter.headline(scores)
-            line = f"{split}: {name} {value:.3f}, accuracy {scores.get('accuracy', 0):.3f}"
-            if split == "test" and (found := run_intervals(run).get(run.adapter.best_metric)):
-                line += f" ({interval_text(found, percent=False)} on {scores.get('n', 0)} test examples)"
+            said = {
+                "metric": tr(name),
+                "value": f"{value:.3f}",
+                "accuracy": f"{scores.get('accuracy', 0):.3f}",
+            }
+            if split == "validation":
+                line = tr("validation: {metric} {value}, accuracy {accuracy}", **said)
+            elif found := run_intervals(run).get(run.adapter.best_metric):
+                line = tr(
+                    "test: {metric} {value}, accuracy {accuracy} ({interval} on {n} test examples)",
+                    **said,
+                    interval=interval_text(found, percent=False),
+                    n=scores.get("n", 0),
+                )
+            else:
+                line = tr("test: {metric} {value}, accuracy {accuracy}", **said)
             print(line, file=sys.stderr)
     print(run_dir)
     return EXIT_OK
@@ -181,7 +208,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         manager.shutdown()
     if snap.status != runs.FINISHED:
-        print(f"error: {snap.error or snap.status} (run folder: {snap.run_dir})", file=sys.stderr)
+        message = snap.error or status_name(snap.status)
+        print(
+            tr("error: {message} (run folder: {folder})", message=message, folder=snap.run_dir),
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     return _report(snap.run_dir)
 
@@ -195,7 +226,7 @@ def fit_distributed(args: argparse.Namespace) -> int:
     from trainer.train.progress import Cancelled
 
     if args.resume:
-        raise CliError("--resume runs a job from the runs folder; start it without torchrun.")
+        raise CliError(tr("--resume runs a job from the runs folder; start it without torchrun."))
     config, data = _prepare(args)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if config.device != "cpu" and _has_cuda() else "gloo")

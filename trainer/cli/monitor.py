@@ -11,48 +11,74 @@ import json
 from pathlib import Path
 
 from trainer.cli.common import EXIT_OK, CliError, runs_dir
+from trainer.i18n import N_, tr
+
+BUCKETS = {"day": N_("daily buckets"), "week": N_("weekly buckets"), "month": N_("monthly buckets")}
+# One alert, by its direction ("up" or "down", a value code compares); with and without a bucket still filling.
+ALERTS = {
+    ("up", False): N_("{label} up in {group}, {bucket}: {share} of {n} against {baseline} before (p = {p})"),
+    ("down", False): N_(
+        "{label} down in {group}, {bucket}: {share} of {n} against {baseline} before (p = {p})"
+    ),
+    ("up", True): N_(
+        "{label} up in {group}, {bucket}: {share} of {n} against {baseline} before (p = {p}) "
+        "(bucket still filling)"
+    ),
+    ("down", True): N_(
+        "{label} down in {group}, {bucket}: {share} of {n} against {baseline} before (p = {p}) "
+        "(bucket still filling)"
+    ),
+}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    command = sub.add_parser("monitor", help="streams of new text scored by a run, with trends and alerts")
+    command = sub.add_parser(
+        "monitor", help=tr("streams of new text scored by a run, with trends and alerts")
+    )
     actions = command.add_subparsers(dest="action", metavar="ACTION")
-    create = actions.add_parser("create", help="a new monitor tied to a finished run")
+    create = actions.add_parser("create", help=tr("a new monitor tied to a finished run"))
     create.add_argument("name")
-    create.add_argument("--run", required=True, help="run id, name or folder")
+    create.add_argument("--run", required=True, help=tr("run id, name or folder"))
     create.add_argument("--text-column", required=True)
     create.add_argument("--time-column", required=True)
     create.add_argument("--group-column")
-    create.add_argument("--id-column", help="a column that identifies a row (else: its time, group and text)")
+    create.add_argument(
+        "--id-column", help=tr("a column that identifies a row (else: its time, group and text)")
+    )
     create.add_argument("--bucket", choices=("day", "week", "month"), default="week")
-    create.add_argument("--webhook", help="POST each new alert as JSON to this URL")
-    create.add_argument("--keep-days", type=int, help="drop texts older than this many days (counts stay)")
-    change = actions.add_parser("set", help="change a monitor's webhook or retention")
+    create.add_argument("--webhook", help=tr("POST each new alert as JSON to this URL"))
+    create.add_argument(
+        "--keep-days", type=int, help=tr("drop texts older than this many days (counts stay)")
+    )
+    change = actions.add_parser("set", help=tr("change a monitor's webhook or retention"))
     change.add_argument("name")
-    change.add_argument("--webhook", help='POST new alerts to this URL ("" for none)')
-    change.add_argument("--keep-days", type=int, help="drop texts older than this many days (0: keep all)")
+    change.add_argument("--webhook", help=tr('POST new alerts to this URL ("" for none)'))
+    change.add_argument(
+        "--keep-days", type=int, help=tr("drop texts older than this many days (0: keep all)")
+    )
     rescore = actions.add_parser(
-        "rescore", help="score the stored texts with another run, beside the current"
+        "rescore", help=tr("score the stored texts with another run, beside the current")
     )
     rescore.add_argument("name")
-    rescore.add_argument("--run", required=True, help="run id, name or folder")
-    rescore.add_argument("--switch", action="store_true", help="then make that run the monitor's run")
-    add = actions.add_parser("add", help="add files (or every new file of a folder) as batches")
+    rescore.add_argument("--run", required=True, help=tr("run id, name or folder"))
+    rescore.add_argument("--switch", action="store_true", help=tr("then make that run the monitor's run"))
+    add = actions.add_parser("add", help=tr("add files (or every new file of a folder) as batches"))
     add.add_argument("name")
     add.add_argument("files", nargs="+")
-    show = actions.add_parser("show", help="rows, buckets, label shares and alerts")
+    show = actions.add_parser("show", help=tr("rows, buckets, label shares and alerts"))
     show.add_argument("name")
     show.add_argument("--json", action="store_true")
-    alerts = actions.add_parser("alerts", help="the monitor's alerts")
+    alerts = actions.add_parser("alerts", help=tr("the monitor's alerts"))
     alerts.add_argument("name")
     alerts.add_argument(
-        "--new", action="store_true", help="only alerts nobody has seen yet (then marks them seen)"
+        "--new", action="store_true", help=tr("only alerts nobody has seen yet (then marks them seen)")
     )
     alerts.add_argument("--json", action="store_true")
-    export = actions.add_parser("export", help="every stored row as CSV")
+    export = actions.add_parser("export", help=tr("every stored row as CSV"))
     export.add_argument("name")
     export.add_argument("--out", required=True)
-    listing = actions.add_parser("list", help="every monitor")
-    remove = actions.add_parser("delete", help="delete a monitor and its rows")
+    listing = actions.add_parser("list", help=tr("every monitor"))
+    remove = actions.add_parser("delete", help=tr("delete a monitor and its rows"))
     remove.add_argument("name")
     for parser in (command, create, change, rescore, add, show, alerts, export, listing, remove):
         parser.add_argument("--runs-dir", default=argparse.SUPPRESS if parser is not command else None)
@@ -72,7 +98,7 @@ def _files(given: list[str], seen: set[str]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise CliError(f'File not found: "{path}".')
+            raise CliError(tr('File not found: "{path}".', path=path))
     return found
 
 
@@ -93,7 +119,7 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
 
         run_dir = find_run(args.run, folder, anywhere=True)
         if not load_run(run_dir).has_model:
-            raise CliError(f"{run_dir.name} has no model yet: a monitor needs a finished run.")
+            raise CliError(tr("{run} has no model yet: a monitor needs a finished run.", run=run_dir.name))
         monitor = monitors.create(folder, monitors.Settings(
             args.name, str(run_dir.resolve()), args.text_column, args.time_column, args.group_column,
             args.id_column, args.bucket, local_owner()))  # fmt: skip
@@ -101,7 +127,15 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
             monitor.set_webhook(args.webhook)
         if args.keep_days is not None:
             monitor.set_retention(args.keep_days)
-        print(f"created monitor {args.name} (run {run_dir.name}, {args.bucket}ly buckets)")
+        buckets = tr(BUCKETS[args.bucket]) if args.bucket in BUCKETS else args.bucket
+        print(
+            tr(
+                "created monitor {name} (run {run}, {buckets})",
+                name=args.name,
+                run=run_dir.name,
+                buckets=buckets,
+            )
+        )
     elif args.action == "set":
         monitor = monitors.Monitor(folder, args.name)
         if args.webhook is not None:
@@ -109,8 +143,18 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
         if args.keep_days is not None:
             monitor.set_retention(args.keep_days or None)
         kept = monitor.settings.keep_days
-        print(f"{args.name}: webhook {monitor.settings.webhook or 'none'}, texts kept "
-              f"{f'{kept} days' if kept else 'for ever'}")  # fmt: skip
+        webhook = monitor.settings.webhook or tr("none")
+        if kept:
+            print(
+                tr(
+                    "{name}: webhook {webhook}, texts kept {days} days",
+                    name=args.name,
+                    webhook=webhook,
+                    days=kept,
+                )
+            )
+        else:
+            print(tr("{name}: webhook {webhook}, texts kept for ever", name=args.name, webhook=webhook))
     elif args.action == "rescore":
         from trainer.monitor import views
         from trainer.runs import find_run, load_run
@@ -118,24 +162,32 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
         monitor = monitors.Monitor(folder, args.name)
         run_dir = find_run(args.run, folder, anywhere=True)
         if not load_run(run_dir).has_model:
-            raise CliError(f"{run_dir.name} has no model yet: rescoring needs a finished run.")
+            raise CliError(tr("{run} has no model yet: rescoring needs a finished run.", run=run_dir.name))
         count = monitor.rescore(run_dir.resolve())
-        print(f"rescored {count:,} texts with {run_dir.name}")
+        print(tr("rescored {n} texts with {run}", n=f"{count:,}", run=run_dir.name))
         _print_side_by_side(views.side_by_side(monitor))
         if args.switch:
             raised = monitor.switch()
-            print(f"{args.name} now uses {run_dir.name}; {raised} alerts over its history under it")
+            print(
+                tr(
+                    "{name} now uses {run}; {n} alerts over its history under it",
+                    name=args.name,
+                    run=run_dir.name,
+                    n=raised,
+                )
+            )
     elif args.action == "add":
         monitor = monitors.Monitor(folder, args.name)
         files = _files(args.files, monitor.seen_fingerprints())
         if not files:
-            print("nothing new to add")
+            print(tr("nothing new to add"))
         for path in files:
             batch = monitor.add(path)
-            print(f"{path.name}: {batch.rows_read:,} rows read, {batch.added:,} added, "
-                  f"{batch.duplicates:,} already there, {len(batch.new_alerts)} new alerts")  # fmt: skip
+            print(tr("{file}: {read} rows read, {added} added, {duplicates} already there, {alerts} new alerts",
+                     file=path.name, read=f"{batch.rows_read:,}", added=f"{batch.added:,}",
+                     duplicates=f"{batch.duplicates:,}", alerts=len(batch.new_alerts)))  # fmt: skip
             for alert in batch.new_alerts:
-                print(f"  alert: {_said(alert)}")
+                print("  " + tr("alert: {alert}", alert=_said(alert)))
             if batch.webhook_error:
                 print(f"  {batch.webhook_error}")
     elif args.action == "show":
@@ -147,10 +199,11 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
         if args.json:
             print(json.dumps(summary, indent=2, default=str))
         else:
-            print(f"{args.name}: {summary['rows']:,} rows in {len(summary['batches'])} batches, "
-                  f"{len(summary['buckets'])} buckets, {len(summary['alerts'])} alerts")  # fmt: skip
+            print(tr("{name}: {rows} rows in {batches} batches, {buckets} buckets, {alerts} alerts",
+                     name=args.name, rows=f"{summary['rows']:,}", batches=len(summary["batches"]),
+                     buckets=len(summary["buckets"]), alerts=len(summary["alerts"])))  # fmt: skip
             for alert in summary["alerts"]:
-                print(f"  {'NEW ' if alert['new'] else ''}{_said(alert)}")
+                print("  " + _said_new(alert))
     elif args.action == "alerts":
         monitor = monitors.Monitor(folder, args.name)
         found = monitor.alerts(new_only=args.new)
@@ -160,24 +213,25 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
             print(json.dumps(found, indent=2, default=str))
         else:
             for alert in found:
-                print(f"{'NEW ' if alert['new'] else ''}{_said(alert)}")
+                print(_said_new(alert))
             if not found:
-                print("no new alerts" if args.new else "no alerts")
+                print(tr("no new alerts") if args.new else tr("no alerts"))
     elif args.action == "export":
         count = monitors.Monitor(folder, args.name).export(Path(args.out))
-        print(f"wrote {count:,} rows to {args.out}")
+        print(tr("wrote {n} rows to {path}", n=f"{count:,}", path=args.out))
     elif args.action == "list":
         found = monitors.names(folder)
         for name in found:
             monitor = monitors.Monitor(folder, name)
-            print(f"{name}  {monitor.row_count():,} rows  {len(monitor.alerts(new_only=True))} new alerts")
+            rows, new = f"{monitor.row_count():,}", len(monitor.alerts(new_only=True))
+            print(tr("{name}  {rows} rows  {alerts} new alerts", name=name, rows=rows, alerts=new))
         if not found:
-            print(f"no monitors in {folder}/")
+            print(tr("no monitors in {folder}/", folder=folder))
     elif args.action == "delete":
         monitors.delete(folder, args.name)
-        print(f"deleted monitor {args.name}")
+        print(tr("deleted monitor {name}", name=args.name))
     else:
-        raise CliError("say what to do: monitor create, add, show, alerts, export, list or delete")
+        raise CliError(tr("say what to do: monitor create, add, show, alerts, export, list or delete"))
     return EXIT_OK
 
 
@@ -185,7 +239,7 @@ def _print_side_by_side(table) -> None:
     if table.empty or table["group"].nunique() < 2:
         return
     wide = table.pivot_table(index="bucket", columns=["label", "group"], values="share", fill_value=0.0)
-    print("share of each label per bucket, current run | rescored run:")
+    print(tr("share of each label per bucket, current run | rescored run:"))
     for bucket, row in wide.iterrows():
         cells = [f"{label} {row.get((label, 'current'), 0):.0%} | {row.get((label, 'rescored'), 0):.0%}"
                  for label in sorted({lab for lab, _ in wide.columns})]  # fmt: skip
@@ -193,10 +247,15 @@ def _print_side_by_side(table) -> None:
 
 
 def _said(alert: dict) -> str:
-    where = alert["group"] or "all groups"
-    partial = " (bucket still filling)" if alert.get("partial") else ""
-    return (f"{alert['label']} {alert['direction']} in {where}, {alert['bucket_start']}: {alert['share']:.0%} of "
-            f"{alert['n']} against {alert['baseline_share']:.0%} before (p = {alert['p_value']:.2g}){partial}")  # fmt: skip
+    template = ALERTS["up" if alert["direction"] == "up" else "down", bool(alert.get("partial"))]
+    return tr(template, label=alert["label"], group=alert["group"] or tr("all groups"), bucket=alert["bucket_start"],
+              share=f"{alert['share']:.0%}", n=alert["n"], baseline=f"{alert['baseline_share']:.0%}",
+              p=f"{alert['p_value']:.2g}")  # fmt: skip
+
+
+def _said_new(alert: dict) -> str:
+    """An alert, marked NEW when nobody has seen it yet."""
+    return tr("NEW {alert}", alert=_said(alert)) if alert["new"] else _said(alert)
 
 
 def _shares(counts) -> list[dict]:

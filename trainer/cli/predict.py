@@ -7,14 +7,15 @@ import sys
 
 from trainer.cli.common import EXIT_OK, load_run_model
 from trainer.data.safe_csv import to_csv
+from trainer.i18n import tr
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    predict = sub.add_parser("predict", help="predict a file with a trained run")
-    predict.add_argument("run", help="run folder (or run id under --runs-dir)")
-    predict.add_argument("data", help="file with a text column (or tokens, for entity runs)")
-    predict.add_argument("--text-column", help="column holding the text")
-    predict.add_argument("--out", help="write the CSV here (default: standard output)")
+    predict = sub.add_parser("predict", help=tr("predict a file with a trained run"))
+    predict.add_argument("run", help=tr("run folder (or run id under --runs-dir)"))
+    predict.add_argument("data", help=tr("file with a text column (or tokens, for entity runs)"))
+    predict.add_argument("--text-column", help=tr("column holding the text"))
+    predict.add_argument("--out", help=tr("write the CSV here (default: standard output)"))
     predict.add_argument("--runs-dir", default=None)
 
     predict.set_defaults(handler=run)
@@ -26,5 +27,5 @@ def run(args: argparse.Namespace) -> int:
     frame = model.frame(inputs, model.predict(inputs), gold)
     to_csv(frame, args.out or sys.stdout)  # cells a spreadsheet would run as formulas are neutralised
     if args.out:
-        print(f"wrote {len(frame)} predictions to {args.out}", file=sys.stderr)
+        print(tr("wrote {n} predictions to {path}", n=len(frame), path=args.out), file=sys.stderr)
     return EXIT_OK

@@ -5,18 +5,19 @@ from __future__ import annotations
 import argparse
 import time
 
-from trainer.cli.common import EXIT_OK, CliError, runs_dir
+from trainer.cli.common import EXIT_OK, CliError, ljust, rjust, runs_dir, status_name
+from trainer.i18n import tr
 from trainer.tasks import get_task
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    command = sub.add_parser("runs", help="list runs with status, headline metric and size; delete runs")
+    command = sub.add_parser("runs", help=tr("list runs with status, headline metric and size; delete runs"))
     command.add_argument("--runs-dir", default=None)
     command.add_argument(
         "--delete",
         nargs="+",
         metavar="RUN",
-        help="delete these runs (id, name or folder); a running one is refused",
+        help=tr("delete these runs (id, name or folder); a running one is refused"),
     )
 
     command.set_defaults(handler=run)
@@ -30,23 +31,30 @@ def run(args: argparse.Namespace) -> int:
         return delete(args)
     found = list_runs(runs_dir(args.runs_dir))
     if not found:
-        print(f"no runs in {runs_dir(args.runs_dir)}/")
+        print(tr("no runs in {folder}/", folder=runs_dir(args.runs_dir)))
         return EXIT_OK
-    print(f"{'run':<44} {'status':<12} {'task':<8} {'metric':<18} {'size':>8}  created")
+    header = [ljust(tr("run"), 44), ljust(tr("status"), 12), ljust(tr("task"), 8), ljust(tr("metric"), 18)]
+    print(" ".join([*header, rjust(tr("size"), 8)]) + "  " + tr("created"))
     total = 0
     for r in found:
-        metric = f"{r.metric_name} {r.metric:.3f}" if r.metric is not None else "-"
+        metric = f"{tr(r.metric_name)} {r.metric:.3f}" if r.metric is not None and r.metric_name else "-"
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)) if r.created else "-"
-        status = r.status
-        progress = RunFolder(r.path).progress() if status == "running" else {}
+        status = status_name(r.status)
+        progress = RunFolder(r.path).progress() if r.status == "running" else {}
         if progress.get("max_steps"):
-            status = f"running {progress['step'] / progress['max_steps']:.0%}"
+            status = tr("running {share}", share=f"{progress['step'] / progress['max_steps']:.0%}")
         size = size_of(r.path)
         total += size
-        print(
-            f"{r.id:<44} {status:<12} {get_task(r.task).cli_name:<8} {metric:<18} {human_size(size):>8}  {created}"
+        cells = [ljust(r.id, 44), ljust(status, 12), ljust(get_task(r.task).cli_name, 8), ljust(metric, 18)]
+        print(" ".join([*cells, rjust(human_size(size), 8)]) + "  " + created)
+    print(
+        tr(
+            "{n} runs, {size} in {folder}/",
+            n=len(found),
+            size=human_size(total),
+            folder=runs_dir(args.runs_dir),
         )
-    print(f"{len(found)} runs, {human_size(total)} in {runs_dir(args.runs_dir)}/")
+    )
     return EXIT_OK
 
 
@@ -70,7 +78,7 @@ def delete(args: argparse.Namespace) -> int:
         except Busy as exc:
             refused.append(str(exc))
             continue
-        print(f"deleted {path.name} ({human_size(freed)})")
+        print(tr("deleted {run} ({size})", run=path.name, size=human_size(freed)))
         audit.record(folder, local_owner(), "delete", path.name, freed=freed, via="command line")
     if refused:
         raise CliError(" ".join(refused))

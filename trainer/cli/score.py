@@ -15,26 +15,34 @@ from dataclasses import asdict
 from pathlib import Path
 
 from trainer.cli.common import EXIT_OK, CliError, runs_dir
+from trainer.i18n import N_, tr
 
 BUCKETS = ("auto", "day", "week", "month")
+BUCKET_NAMES = {"day": N_("day"), "week": N_("week"), "month": N_("month")}  # shown; the values stay
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     score = sub.add_parser(
-        "score", help="score a file with a trained run: predictions, trends, alerts, drift"
+        "score", help=tr("score a file with a trained run: predictions, trends, alerts, drift")
     )
-    score.add_argument("run", help="run folder (or run id under --runs-dir)")
-    score.add_argument("data", help="CSV, TSV, JSON Lines, or CoNLL (words only) file of new text")
-    score.add_argument("--text-column", help="column holding the text (default: proposed from the file)")
-    score.add_argument("--time-column", help="a date or timestamp column: label shares over time, and alerts")
+    score.add_argument("run", help=tr("run folder (or run id under --runs-dir)"))
+    score.add_argument("data", help=tr("CSV, TSV, JSON Lines, or CoNLL (words only) file of new text"))
+    score.add_argument("--text-column", help=tr("column holding the text (default: proposed from the file)"))
     score.add_argument(
-        "--group-column", help="a topic, channel or product column: trends and alerts per group"
+        "--time-column", help=tr("a date or timestamp column: label shares over time, and alerts")
     )
-    score.add_argument("--bucket", choices=BUCKETS, default="auto", help="time bucket (auto: from the span)")
-    score.add_argument("--out", help="write the scored rows here (CSV)")
-    score.add_argument("--alerts", help="write the alerts here (a JSON array)")
-    score.add_argument("--again", action="store_true", help="score anew even if this file was scored before")
-    score.add_argument("--quiet", action="store_true", help="no progress bar")
+    score.add_argument(
+        "--group-column", help=tr("a topic, channel or product column: trends and alerts per group")
+    )
+    score.add_argument(
+        "--bucket", choices=BUCKETS, default="auto", help=tr("time bucket (auto: from the span)")
+    )
+    score.add_argument("--out", help=tr("write the scored rows here (CSV)"))
+    score.add_argument("--alerts", help=tr("write the alerts here (a JSON array)"))
+    score.add_argument(
+        "--again", action="store_true", help=tr("score anew even if this file was scored before")
+    )
+    score.add_argument("--quiet", action="store_true", help=tr("no progress bar"))
     score.add_argument("--runs-dir", default=None)
     score.set_defaults(handler=run)
 
@@ -47,10 +55,10 @@ def run(args: argparse.Namespace) -> int:
     from trainer.runs.scoring import Scoring, Spec, scoring_name
 
     if args.alerts and not args.time_column:  # checked before an hour of scoring, not after
-        raise CliError("--alerts needs --time-column: alerts compare time buckets.")
+        raise CliError(tr("--alerts needs --time-column: alerts compare time buckets."))
     source = Path(args.data)
     if not source.is_file():
-        raise DataError(f'File not found: "{source}". Check the path and the file name.')
+        raise DataError(tr('File not found: "{path}". Check the path and the file name.', path=source))
     run_dir = find_run(args.run, runs_dir(args.runs_dir), anywhere=True)
     spec = Spec(str(source.resolve()), args.text_column, args.time_column, args.group_column, args.bucket)
     scoring = Scoring(run_dir, scoring_name(source, asdict(spec)))
@@ -66,13 +74,13 @@ def run(args: argparse.Namespace) -> int:
             if args.quiet or (not tty and time.time() - last[0] < 10):
                 return
             last[0] = time.time()
-            print(("\r" if tty else "") + f"scored {done:,} of about {total:,} rows", end="" if tty else "\n",
-                  file=sys.stderr)  # fmt: skip
+            said = tr("scored {done} of about {total} rows", done=f"{done:,}", total=f"{total:,}")
+            print(("\r" if tty else "") + said, end="" if tty else "\n", file=sys.stderr)
 
         try:
             results = run_scoring(model, load_run(run_dir), scoring, progress)
         except KeyboardInterrupt:
-            print("\ninterrupted: run the same command again to resume", file=sys.stderr)
+            print("\n" + tr("interrupted: run the same command again to resume"), file=sys.stderr)
             return 130
         if not args.quiet and tty:
             print(file=sys.stderr)
@@ -86,9 +94,16 @@ def run(args: argparse.Namespace) -> int:
             json.dumps(alerts_json(results), indent=2, ensure_ascii=False), encoding="utf-8"
         )
     drift = results.get("drift", {})
-    print(f"{results.get('scored', 0):,} rows scored, {results.get('untrusted', 0):,} untrusted; "
-          f"{drift.get('sentence', '')}", file=sys.stderr)  # fmt: skip
+    scored, untrusted = f"{results.get('scored', 0):,}", f"{results.get('untrusted', 0):,}"
+    said = tr("{scored} rows scored, {untrusted} untrusted; {drift}", scored=scored, untrusted=untrusted,
+              drift=drift.get("sentence", ""))  # fmt: skip
+    print(said, file=sys.stderr)
     if spec.time_column:
-        print(f"{len(results.get('alerts', []))} alerts ({results.get('bucket')} buckets)", file=sys.stderr)
+        bucket = results.get("bucket")
+        shown = tr(BUCKET_NAMES[bucket]) if bucket in BUCKET_NAMES else bucket
+        print(
+            tr("{n} alerts ({bucket} buckets)", n=len(results.get("alerts", [])), bucket=shown),
+            file=sys.stderr,
+        )
     print(scoring.scored_file if not args.out else Path(args.out))
     return EXIT_OK

@@ -8,21 +8,28 @@ import os
 import sys
 
 from trainer.cli.common import EXIT_OK, CliError, runs_dir
+from trainer.i18n import tr
 
 LOCAL = ("127.0.0.1", "localhost", "::1")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    serve = sub.add_parser("serve", help="serve a run over HTTP (predict, explain, health, info, metrics)")
-    serve.add_argument("run", help="run folder (or run id under --runs-dir)")
+    serve = sub.add_parser(
+        "serve", help=tr("serve a run over HTTP (predict, explain, health, info, metrics)")
+    )
+    serve.add_argument("run", help=tr("run folder (or run id under --runs-dir)"))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="processes, each with its own model")
-    serve.add_argument("--monitor", help="store every served text in this monitor")
-    serve.add_argument("--max-batch", type=int, default=32, help="texts per forward pass")
-    serve.add_argument("--max-wait-ms", type=float, default=5.0, help="how long a pass waits for more texts")
-    serve.add_argument("--rate-limit", type=int, default=0, help="requests per minute per token (0: none)")
-    serve.add_argument("--no-tokens", action="store_true", help="no token needed (only on 127.0.0.1)")
+    serve.add_argument("--workers", type=int, default=1, help=tr("processes, each with its own model"))
+    serve.add_argument("--monitor", help=tr("store every served text in this monitor"))
+    serve.add_argument("--max-batch", type=int, default=32, help=tr("texts per forward pass"))
+    serve.add_argument(
+        "--max-wait-ms", type=float, default=5.0, help=tr("how long a pass waits for more texts")
+    )
+    serve.add_argument(
+        "--rate-limit", type=int, default=0, help=tr("requests per minute per token (0: none)")
+    )
+    serve.add_argument("--no-tokens", action="store_true", help=tr("no token needed (only on 127.0.0.1)"))
     serve.add_argument("--runs-dir", default=None)
     serve.set_defaults(handler=run)
 
@@ -41,12 +48,12 @@ def run(args: argparse.Namespace) -> int:
     from trainer.serve.app import ENV
 
     if args.no_tokens and args.host not in LOCAL:
-        raise CliError(f"Serving without tokens is only for 127.0.0.1, not {args.host}: create a token with "
-                       "`python -m trainer tokens create NAME` and drop --no-tokens.")  # fmt: skip
+        raise CliError(tr("Serving without tokens is only for 127.0.0.1, not {host}: create a token with "
+                          "`python -m trainer tokens create NAME` and drop --no-tokens.", host=args.host))  # fmt: skip
     folder = runs_dir(args.runs_dir)
     run_dir = find_run(args.run, folder, anywhere=True)
     if not load_run(run_dir).has_model:
-        raise CliError(f"{run_dir.name} has no model yet: serve a finished run.")
+        raise CliError(tr("{run} has no model yet: serve a finished run.", run=run_dir.name))
     if args.monitor:
         from trainer.monitor import monitor as monitors
 
@@ -55,17 +62,16 @@ def run(args: argparse.Namespace) -> int:
         except monitors.MonitorError as exc:
             raise CliError(str(exc)) from None
     if args.no_tokens:
-        print("serving WITHOUT tokens: anyone on this machine can call it", file=sys.stderr)
+        print(tr("serving WITHOUT tokens: anyone on this machine can call it"), file=sys.stderr)
     elif not [t for t in tokens.listed(folder) if not t.revoked]:
-        print("no tokens yet: every request will be refused until `python -m trainer tokens create NAME`",
+        print(tr("no tokens yet: every request will be refused until `python -m trainer tokens create NAME`"),
               file=sys.stderr)  # fmt: skip
     config = {"run": str(run_dir.resolve()), "runs_dir": str(folder), "tokens": not args.no_tokens,
               "monitor": args.monitor, "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms,
               "rate_per_minute": args.rate_limit, "key": args.port, "gpus": _gpus() if args.workers > 1 else 0}  # fmt: skip
     os.environ[ENV] = json.dumps(config)
-    print(
-        f"serving {run_dir.name} on http://{args.host}:{args.port} (docs: /docs)", file=sys.stderr, flush=True
-    )
+    url = f"http://{args.host}:{args.port}"
+    print(tr("serving {run} on {url} (docs: /docs)", run=run_dir.name, url=url), file=sys.stderr, flush=True)
     uvicorn.run("trainer.serve.app:from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
                 timeout_graceful_shutdown=30, log_level="warning")  # fmt: skip
     return EXIT_OK

@@ -12,23 +12,24 @@ import getpass
 import sys
 
 from trainer.cli.common import EXIT_OK, CliError, runs_dir
+from trainer.i18n import tr
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     command = sub.add_parser(
-        "users", help="local accounts for signing in to the app: add, list, remove, passwd"
+        "users", help=tr("local accounts for signing in to the app: add, list, remove, passwd")
     )
     command.add_argument("--runs-dir", default=None)
     actions = command.add_subparsers(dest="action", metavar="ACTION")
-    add = actions.add_parser("add", help="add an account (password from a prompt or stdin)")
+    add = actions.add_parser("add", help=tr("add an account (password from a prompt or stdin)"))
     add.add_argument("name")
     add.add_argument(
-        "--admin", action="store_true", help="may see and change every run, and read the audit log"
+        "--admin", action="store_true", help=tr("may see and change every run, and read the audit log")
     )
-    listing = actions.add_parser("list", help="list the accounts")
-    remove = actions.add_parser("remove", help="remove an account (its runs stay, owned by its name)")
+    listing = actions.add_parser("list", help=tr("list the accounts"))
+    remove = actions.add_parser("remove", help=tr("remove an account (its runs stay, owned by its name)"))
     remove.add_argument("name")
-    passwd = actions.add_parser("passwd", help="set a new password")
+    passwd = actions.add_parser("passwd", help=tr("set a new password"))
     passwd.add_argument("name")
     for parser in (add, listing, remove, passwd):
         parser.add_argument("--runs-dir", default=argparse.SUPPRESS)
@@ -39,9 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def read_password(name: str) -> str:
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass(f"Password for {name}: ")
-    if getpass.getpass("Again: ") != first:
-        raise CliError("The two passwords differ; nothing was changed.")
+    first = getpass.getpass(tr("Password for {name}: ", name=name))
+    if getpass.getpass(tr("Again: ")) != first:
+        raise CliError(tr("The two passwords differ; nothing was changed."))
     return first
 
 
@@ -54,24 +55,33 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "add":
             account = users.add(folder, args.name, read_password(args.name), admin=args.admin)
             audit.record(folder, local_owner(), "add account", account.name, admin=account.admin)
-            print(f"added {account.name}{' (admin)' if account.admin else ''}")
+            print(
+                tr("added {name} (admin)", name=account.name)
+                if account.admin
+                else tr("added {name}", name=account.name)
+            )
         elif args.action == "remove":
             users.remove(folder, args.name)
             audit.record(folder, local_owner(), "remove account", args.name)
-            print(f"removed {args.name}")
+            print(tr("removed {name}", name=args.name))
         elif args.action == "passwd":
             users.set_password(folder, args.name, read_password(args.name))
             audit.record(folder, local_owner(), "change password", args.name)
-            print(f"changed the password of {args.name}")
+            print(tr("changed the password of {name}", name=args.name))
         elif args.action == "list":
             found = users.accounts(folder)
             if not found:
-                print(f"no accounts in {folder}/ (add one with `python -m trainer users add NAME`)")
+                print(
+                    tr(
+                        "no accounts in {folder}/ (add one with `python -m trainer users add NAME`)",
+                        folder=folder,
+                    )
+                )
             for account in found:
-                print(f"{account.name}{'  admin' if account.admin else ''}")
+                print(tr("{name}  admin", name=account.name) if account.admin else account.name)
         else:
             raise CliError(
-                "say what to do: users add NAME, users list, users remove NAME or users passwd NAME"
+                tr("say what to do: users add NAME, users list, users remove NAME or users passwd NAME")
             )
     except users.AccountError as exc:
         raise CliError(str(exc)) from None

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trainer import runs
+from trainer import i18n, runs
 from trainer.config import TrainConfig
 from trainer.errors import friendly_error
 from trainer.i18n import tr
@@ -366,6 +366,10 @@ class JobManager:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 pass_fds=pass_fds,
+                env={
+                    **os.environ,
+                    "INSIGHT_LANG": i18n.language(),
+                },  # its sentences in its starter's language
                 close_fds=True,
             )
         with self._lock:

@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from trainer import runs
+from trainer import i18n, runs
 from trainer.errors import friendly_error
 from trainer.runs import RunFolder, procs
 
@@ -277,6 +277,7 @@ def main(argv: Sequence[str] | None = None, fit_fn: FitFn | None = None) -> int:
     parser.add_argument("--params", default="{}", help="the computation's parameters as JSON")
     args = parser.parse_args(argv)
     quiet()
+    i18n.set_language(os.environ.get("INSIGHT_LANG"))  # the language of whoever started it
     folder = RunFolder(args.run_dir)
     if args.computation:
         return run_computation(folder, args.computation, json.loads(args.params))

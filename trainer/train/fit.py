@@ -18,6 +18,7 @@ import numpy as np
 from transformers import TrainerCallback
 
 from trainer.config import TrainConfig
+from trainer.i18n import tr
 from trainer.runs import RunFolder
 from trainer.tasks import Task, get_task
 from trainer.train.progress import (
@@ -72,7 +73,7 @@ class ProgressCallback(TrainerCallback):
         if agreed(self.should_stop()):
             self.cancelled = True
         if agreed(self.diverged is not None) and self.diverged is None:
-            self.diverged = "Training stopped: the loss diverged in another process."
+            self.diverged = tr("Training stopped: the loss diverged in another process.")
         if self.cancelled or self.diverged:
             control.should_training_stop = True
 
@@ -297,7 +298,9 @@ def fit(
     task = get_task(data.task)
     checkpoint = folder.latest_checkpoint() if resume else None
     if resume and checkpoint is None:
-        raise ValueError(f"{folder.path.name} has no saved epoch to resume from: start it again instead.")
+        raise ValueError(
+            tr("{run} has no saved epoch to resume from: start it again instead.", run=folder.path.name)
+        )
     hf_logging.disable_progress_bar()
     should_stop = should_stop or (lambda: False)
     history = History(folder, on_event, write=main, resume=resume)
@@ -345,7 +348,7 @@ def fit(
     if progress.diverged:
         raise Diverged(progress.diverged)
     if progress.cancelled:
-        raise Cancelled("Training was cancelled; it can be resumed from its last saved epoch.")
+        raise Cancelled(tr("Training was cancelled; it can be resumed from its last saved epoch."))
     if not main:
         return FitResult({})
 

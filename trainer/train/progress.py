@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from trainer.errors import PlainError
+from trainer.i18n import tr
 from trainer.runs import RunFolder
 
 EXPLODED = 10.0  # a logged loss this many times the first one: training has diverged
@@ -52,14 +53,28 @@ class Diverged(PlainError):
 
 def divergence(loss: float, first: float | None, learning_rate: float | None, step: int) -> str | None:
     """Why this logged loss means training has diverged, or None when it has not."""
-    lr = f" ({learning_rate:g})" if learning_rate else ""
-    advice = f"The learning rate{lr} is probably too high: try a lower one, e.g. 2e-5, and train again."
+    if learning_rate:
+        advice = tr(
+            "The learning rate ({rate}) is probably too high: try a lower one, e.g. 2e-5, and train again.",
+            rate=f"{learning_rate:g}",
+        )
+    else:
+        advice = tr("The learning rate is probably too high: try a lower one, e.g. 2e-5, and train again.")
+    if math.isnan(loss):
+        return tr("Training stopped at step {step}: the loss became NaN. {advice}", step=step, advice=advice)
     if not math.isfinite(loss):
-        return f"Training stopped at step {step}: the loss became {'NaN' if math.isnan(loss) else 'infinite'}. {advice}"
+        return tr(
+            "Training stopped at step {step}: the loss became infinite. {advice}", step=step, advice=advice
+        )
     if first is not None and first > 0 and loss > EXPLODED * first:
-        return (
-            f"Training stopped at step {step}: the loss exploded from {first:.3g} to {loss:.3g} "
-            f"(more than {EXPLODED:g} times its starting value). {advice}"
+        return tr(
+            "Training stopped at step {step}: the loss exploded from {first} to {loss} "
+            "(more than {times} times its starting value). {advice}",
+            step=step,
+            first=f"{first:.3g}",
+            loss=f"{loss:.3g}",
+            times=f"{EXPLODED:g}",
+            advice=advice,
         )
     return None
 
