@@ -86,3 +86,19 @@ def test_a_resolver_speaks_where_the_context_has_no_language():
 
 
 _asked: dict[str, str | None] = {"lang": None}
+
+
+def test_a_message_in_two_catalogues_has_one_chinese():
+    """Areas share short ids ("Go to Train"); the first file read would win, so they must agree."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, str] = {}
+    differ = []
+    for path in sorted(i18n.CATALOGUES["zh"].glob("*.po")):
+        with path.open("rb") as fh:
+            for message in read_po(fh):
+                key = message.id[0] if isinstance(message.id, tuple) else message.id
+                text = message.string[0] if isinstance(message.string, tuple | list) else message.string
+                if key and seen.setdefault(key, text) != text:
+                    differ.append((key, seen[key], text, path.name))
+    assert differ == []

@@ -158,7 +158,7 @@ class ValidationReport:
             if items:
                 lines.append(tr(title))
                 lines.extend(f"  - {item}" for item in items)
-        lines.append("OK" if self.ok else tr("NOT OK: fix the errors above"))
+        lines.append(tr("OK") if self.ok else tr("NOT OK: fix the errors above"))
         return "\n".join(lines)
 
 
