@@ -59,7 +59,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m trainer", description="Insight: fine-tune and explain text classifiers.")
+    parser = _Parser(
+        prog="python -m trainer", description=tr("Insight: fine-tune and explain text classifiers.")
+    )
     parser.add_argument(
         "--lang",
         choices=sorted(i18n.LANGUAGES),
@@ -124,7 +126,7 @@ def _main(argv: list[str]) -> int:
         print(tr("error: {message}", message=exc), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print(tr("error: {message}", message=tr("interrupted")), file=sys.stderr)
         return 130
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
@@ -132,8 +134,11 @@ def _main(argv: list[str]) -> int:
         if os.environ.get("INSIGHT_DEBUG"):
             raise
         print(
-            f"error: unexpected failure ({type(exc).__name__}: {exc}). "
-            "Set INSIGHT_DEBUG=1 to see the traceback.",
+            tr(
+                "error: unexpected failure ({kind}: {error}). Set INSIGHT_DEBUG=1 to see the traceback.",
+                kind=type(exc).__name__,
+                error=exc,
+            ),
             file=sys.stderr,
         )
         return EXIT_FAILED
