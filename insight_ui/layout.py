@@ -11,13 +11,13 @@ from typing import Any
 import streamlit as st
 
 from insight_ui import auth, language, state
-from insight_ui.components.runs import status_name
 from insight_ui.safe import md
 from insight_ui.wording import in_app
 from trainer import i18n
 from trainer.data import DataError
 from trainer.errors import friendly_error
 from trainer.i18n import tr
+from trainer.runs.records import status_name
 
 log = logging.getLogger("insight_ui")
 

@@ -11,7 +11,8 @@ import streamlit as st
 from insight_ui import auth, state
 from trainer import runs as run_store
 from trainer.access import owners
-from trainer.i18n import N_, tr
+from trainer.i18n import tr
+from trainer.runs.records import status_name
 from trainer.tasks import get_task
 
 STATUS_ICONS = {  # symbols every system font has (emoji fonts are not everywhere)
@@ -22,19 +23,6 @@ STATUS_ICONS = {  # symbols every system font has (emoji fonts are not everywher
     "cancelled": "■",
     "interrupted": "⚠",
 }
-STATUS_NAMES = {  # shown; the statuses themselves stay as the run store writes them
-    "queued": N_("queued"),
-    "running": N_("running"),
-    "finished": N_("finished"),
-    "failed": N_("failed"),
-    "cancelled": N_("cancelled"),
-    "interrupted": N_("interrupted"),
-}
-
-
-def status_name(status: str) -> str:
-    """A run's status in the page's language ("finished" -> "已完成")."""
-    return tr(STATUS_NAMES[status]) if status in STATUS_NAMES else status
 
 
 def _when(ts: float | None) -> str:

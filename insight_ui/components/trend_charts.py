@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from insight_ui.components.charts import ACCENT, PALETTE, _tidy
-from insight_ui.safe import plot_label
+from insight_ui.safe import md, plot_label
 from trainer import i18n
 from trainer.i18n import N_, tr
 
@@ -39,6 +39,20 @@ def units(bucket: str) -> str:
 def bucket_when(bucket: str, start: str) -> str:
     """When a bucket was ("in the week of 2026-06-01"), in the current language."""
     return tr(WHEN.get(bucket, SOME_WHEN), date=start)
+
+
+def alert_values(alert: dict, bucket: str) -> dict[str, str]:
+    """The values an alert's headline names (arrow, label, when, share, n, baseline, buckets), escaped and
+    formatted for the current language; Apply and Monitors add their own."""
+    return {
+        "arrow": ":red[▲]" if alert["direction"] == "up" else ":blue[▼]",
+        "label": md(alert["label"]),
+        "when": bucket_when(bucket, alert["bucket_start"]),
+        "share": i18n.percent(alert["share"]),
+        "n": i18n.number(alert["n"]),
+        "baseline": i18n.percent(alert["baseline_share"]),
+        "buckets": units(bucket),
+    }
 
 
 def trend_chart(

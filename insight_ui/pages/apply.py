@@ -17,7 +17,13 @@ from insight_ui import auth, layout, state
 from insight_ui.components import background
 from insight_ui.components.retrain import labeled_upload, start_new_run
 from insight_ui.components.runs import run_selector
-from insight_ui.components.trend_charts import bucket_when, confidence_chart, trend_chart, unit, units
+from insight_ui.components.trend_charts import (
+    alert_values,
+    confidence_chart,
+    trend_chart,
+    unit,
+    units,
+)
 from insight_ui.reads import datasets
 from insight_ui.reports import apply_report
 from insight_ui.safe import md, md_code, trim
@@ -297,12 +303,7 @@ def alerts_section(results: dict) -> None:
     if not alerts:
         st.success(tr("No label's share moved beyond what chance explains."), icon=":material/check_circle:")
     for i, alert in enumerate(alerts[:20]):
-        up = alert["direction"] == "up"
-        said = {"arrow": ":red[▲]" if up else ":blue[▼]", "label": md(alert["label"]),
-                "when": bucket_when(bucket, alert["bucket_start"]),
-                "share": i18n.percent(alert["share"]), "n": i18n.number(alert["n"]),
-                "baseline": i18n.percent(alert["baseline_share"]), "k": alert.get("baseline_buckets", BASELINE),
-                "buckets": units(bucket)}  # fmt: skip
+        said = {**alert_values(alert, bucket), "k": alert.get("baseline_buckets", BASELINE)}
         with st.container(border=True):
             if alert.get("group"):
                 st.markdown(tr("{arrow} **{label}** in **{group}** {when}: **{share}** of {n} texts, against "

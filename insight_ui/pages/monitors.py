@@ -15,7 +15,7 @@ from insight_ui import auth, layout, state
 from insight_ui.components import monitor_intake as intake
 from insight_ui.components.retrain import labeled_upload, start_new_run
 from insight_ui.components.runs import finished_runs
-from insight_ui.components.trend_charts import bucket_when, trend_chart, unit, units
+from insight_ui.components.trend_charts import alert_values, trend_chart, unit, units
 from insight_ui.reads import datasets
 from insight_ui.safe import md, md_code, trim
 from trainer import i18n
@@ -203,11 +203,8 @@ def alerts_section(monitor: monitors.Monitor, alerts: list[dict], new: set[tuple
     ordered.sort(key=lambda a: _key(a) not in new)  # the new ones first, then the latest, the strongest first
     for i, alert in enumerate(ordered[:20]):
         up = alert["direction"] == "up"
-        said = {"arrow": ":red[▲]" if up else ":blue[▼]", "label": md(alert["label"]),
-                "when": bucket_when(bucket, alert["bucket_start"]),
+        said = {**alert_values(alert, bucket),
                 "filling": " " + tr("({bucket} still filling)", bucket=unit(bucket)) if alert.get("partial") else "",
-                "share": i18n.percent(alert["share"]), "n": i18n.number(alert["n"]),
-                "baseline": i18n.percent(alert["baseline_share"]), "buckets": units(bucket),
                 "tag": " " + tr(":red-badge[new]") if _key(alert) in new else ""}  # fmt: skip
         with st.container(border=True):
             if alert.get("group"):

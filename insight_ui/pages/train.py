@@ -9,7 +9,7 @@ import streamlit as st
 
 from insight_ui import auth, layout, state
 from insight_ui.components.progress import progress_panel
-from insight_ui.components.runs import model_name, runs_table, status_name, visible_runs
+from insight_ui.components.runs import model_name, runs_table, visible_runs
 from insight_ui.components.storage import storage_section
 from insight_ui.components.train_form import train_form
 from insight_ui.reads import datasets
@@ -19,6 +19,7 @@ from trainer import runs as run_store
 from trainer.access import quotas
 from trainer.i18n import N_, tr
 from trainer.jobs.manager import JobSnapshot
+from trainer.runs.records import status_name
 from trainer.tasks import get_task
 
 INTRO = N_(

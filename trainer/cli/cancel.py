@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from trainer.cli.common import EXIT_OK, CliError, runs_dir, status_name
+from trainer.cli.common import EXIT_OK, CliError, runs_dir
 from trainer.i18n import tr
+from trainer.runs.records import status_name
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from trainer.i18n import N_, tr
+from trainer.i18n import tr
 from trainer.tasks import TEXT_TASK, TOKEN_TASK
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -15,23 +15,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 class CliError(Exception):
     """A problem with what the user asked for; printed as one `error:` line, exit 2."""
-
-
-STATUS_NAMES = {  # shown; the statuses themselves stay as the run store writes them
-    "queued": N_("queued"),
-    "running": N_("running"),
-    "finished": N_("finished"),
-    "failed": N_("failed"),
-    "cancelled": N_("cancelled"),
-    "interrupted": N_("interrupted"),
-}
-
-
-def status_name(status: str | None) -> str:
-    """A run's status as a person reads it, in the current language."""
-    if not status:
-        return tr("unknown")
-    return tr(STATUS_NAMES[status]) if status in STATUS_NAMES else status
 
 
 def text_width(text: str) -> int:

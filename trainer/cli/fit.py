@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from trainer.cli.common import EXIT_FAILED, EXIT_OK, CliError, data_args, runs_dir, status_name
+from trainer.cli.common import EXIT_FAILED, EXIT_OK, CliError, data_args, runs_dir
 from trainer.config import HELP, TrainConfig
 from trainer.i18n import tr
 from trainer.model.heads import POOLING
+from trainer.runs.records import status_name
 from trainer.tasks import TEXT_TASK, task_name
 
 

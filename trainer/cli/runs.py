@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from trainer.cli.common import EXIT_OK, CliError, ljust, rjust, runs_dir, status_name
+from trainer.cli.common import EXIT_OK, CliError, ljust, rjust, runs_dir
 from trainer.i18n import tr
+from trainer.runs.records import status_name
 from trainer.tasks import get_task
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trainer.i18n import N_, tr
 from trainer.runs import procs
 from trainer.runs.store import read_json, write_json
 
@@ -26,6 +27,22 @@ QUEUED, RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED = (
     "interrupted",
 )
 ACTIVE = (QUEUED, RUNNING)
+# A status as a person reads it (the statuses themselves stay as written): one table for the app and the CLI.
+STATUS_NAMES = {
+    QUEUED: N_("queued"),
+    RUNNING: N_("running"),
+    FINISHED: N_("finished"),
+    FAILED: N_("failed"),
+    CANCELLED: N_("cancelled"),
+    INTERRUPTED: N_("interrupted"),
+}
+
+
+def status_name(status: str | None) -> str:
+    """A run's status in the current language ("finished" -> "已完成"); an unknown one as it is."""
+    if not status:
+        return tr("unknown")
+    return tr(STATUS_NAMES[status]) if status in STATUS_NAMES else status
 
 
 class Record:
