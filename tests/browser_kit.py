@@ -5,10 +5,13 @@ The bench scripts put tests/ on sys.path to import this; nothing here imports th
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -115,3 +118,46 @@ def open_sample(page, url: str, button: str, timeout: int = 180_000) -> None:
     settle(page, timeout)
     page.get_by_role("button", name=button, exact=True).click()
     page.get_by_text("Data check").wait_for(timeout=timeout)
+
+
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+
+@contextlib.contextmanager
+def chromium_page(timeout_ms: int, locale: str | None = None):
+    """One page of Debian's Chromium (headless, a throwaway profile, `locale` as the browser's language);
+    every Playwright check waits up to `timeout_ms`. Fails plainly when Chromium is not installed."""
+    import pytest
+    from playwright.sync_api import expect, sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium) first.", pytrace=False
+        )
+    profile = tempfile.mkdtemp(prefix="insight-chromium-")
+    extra = {"locale": locale} if locale else {}
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=FLAGS, viewport={"width": 1400, "height": 1000},
+            **extra,
+        )  # fmt: skip
+        context.set_default_timeout(timeout_ms)
+        expect.set_options(
+            timeout=timeout_ms
+        )  # every check of what is on screen waits for it, never samples once
+        try:
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+def shoot(page, name: str) -> None:
+    """A full-page screenshot: Streamlit scrolls inside its main container, so grow the viewport first."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 0")
+    page.set_viewport_size({"width": size["width"], "height": min(max(size["height"], height + 40), 8000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(size)

@@ -8,17 +8,14 @@ each page go to artifacts/screenshots/<page>.png.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
-from browser_kit import CHROMIUM, FLAGS, fill, free_port, go, open_sample, settle, start_streamlit, stop
+from browser_kit import chromium_page, fill, free_port, go, open_sample, settle, shoot, start_streamlit, stop
 from helpers import sentiment_csv
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "artifacts" / "screenshots"
 LONG = 180_000  # ms: the machine is slow and shared
 
 
@@ -39,39 +36,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def browser_page():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium) first.", pytrace=False
-        )
-    from playwright.sync_api import sync_playwright
-
-    profile = tempfile.mkdtemp(prefix="insight-chromium-")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=FLAGS,
-            viewport={"width": 1400, "height": 1000},
-        )
-        context.set_default_timeout(LONG)
-        expect.set_options(timeout=LONG)  # every check of what is on screen waits for it, never samples once
-        try:
-            yield context.pages[0] if context.pages else context.new_page()
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
-
-
-def shoot(page, name: str) -> None:
-    """A full-page screenshot: Streamlit scrolls inside its main container, so grow the viewport first."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 0")
-    page.set_viewport_size({"width": size["width"], "height": min(max(size["height"], height + 40), 8000)})
-    page.wait_for_timeout(800)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    page.set_viewport_size(size)
+    with chromium_page(LONG) as page:
+        yield page
 
 
 def train_a_few_steps(page, model_dir: Path, finished: str | re.Pattern) -> None:

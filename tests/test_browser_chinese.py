@@ -8,19 +8,16 @@ from __future__ import annotations
 import csv
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
-from browser_kit import CHROMIUM, FLAGS, free_port, go, settle, start_streamlit, stop
+from browser_kit import chromium_page, free_port, go, settle, shoot, start_streamlit, stop
 from chinese_kit import REVIEWS, build_chinese_bert
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "artifacts" / "screenshots"
 LONG = 180_000
 PAGES_ZH = ["训练", "评估", "解释", "嵌入", "比较", "应用", "监控", "导出"]
 
@@ -58,33 +55,8 @@ def chinese_app(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def chinese_browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` first.", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    profile = tempfile.mkdtemp(prefix="insight-chromium-zh-")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=FLAGS, locale="zh-CN",
-            viewport={"width": 1400, "height": 1000},
-        )  # fmt: skip
-        context.set_default_timeout(LONG)
-        expect.set_options(timeout=LONG)
-        try:
-            yield context.pages[0] if context.pages else context.new_page()
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
-
-
-def shoot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 0")
-    page.set_viewport_size({"width": size["width"], "height": min(max(size["height"], height + 40), 8000)})
-    page.wait_for_timeout(800)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    page.set_viewport_size(size)
+    with chromium_page(LONG, locale="zh-CN") as page:
+        yield page
 
 
 def test_a_chinese_browser_gets_every_page_in_chinese_and_the_switch_turns_it_to_english_and_back(
