@@ -13,7 +13,10 @@ DEVSTAMP := $(VENV)/.installed-dev
 app: setup
 	$(PY) -m insight_ui.serve --address $(ADDRESS) --port $(PORT)
 
+# First the numerics-sensitive tests (pyproject's `kernels` marker: fine-tuning, precision, attribution,
+# embeddings, divergence) under the kernels an AVX2-only CPU runs, whatever CPU this is; then everything.
 test: setup-dev chromium
+	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(PY) -m pytest -q -m kernels -p no:cacheprovider
 	$(PY) -m pytest -q
 
 setup: $(STAMP)

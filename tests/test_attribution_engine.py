@@ -18,6 +18,10 @@ from trainer.attribution import (
 )
 
 
+# Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
+pytestmark = pytest.mark.kernels
+
+
 @pytest.fixture(scope="module")
 def tricky(tiny):
     model, tok = tiny

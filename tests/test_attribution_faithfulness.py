@@ -16,6 +16,10 @@ from trainer.attribution import (
 )
 
 
+# Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
+pytestmark = pytest.mark.kernels
+
+
 def test_agreement_measures() -> None:
     assert spearman([1, 2, 3], [10, 20, 30]) == pytest.approx(1.0)
     assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)

@@ -15,6 +15,10 @@ from trainer.attribution import (
 )
 
 
+# Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
+pytestmark = pytest.mark.kernels
+
+
 def test_baseline_keeps_special_tokens_and_pads_the_rest() -> None:
     assert build_baseline_ids([101, 7592, 1010, 102], [1, 0, 0, 1], 0) == [101, 0, 0, 102]
 

@@ -10,6 +10,10 @@ from trainer.runs import RunFolder, load_run
 from trainer.runs.model import RunModel
 
 
+# Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
+pytestmark = pytest.mark.kernels
+
+
 def test_entity_words_are_the_words_in_a_true_or_predicted_entity():
     frame = pd.DataFrame({"text": ["Anna Berg left", "rain today"], "gold": ["B-PER I-PER O", "O O"],
                           "split": ["test", "test"]})  # fmt: skip

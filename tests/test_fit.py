@@ -17,6 +17,10 @@ from trainer.tasks import TOKEN_TASK
 from trainer.train.fit import Cancelled, class_weights, fit
 
 
+# Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
+pytestmark = pytest.mark.kernels
+
+
 @pytest.fixture
 def tiny_data(tmp_path, tiny_model_dir):
     return prepare(sentiment_csv(tmp_path / "s.csv"), tokenizer=load_tokenizer(str(tiny_model_dir)))
@@ -167,16 +171,57 @@ def test_a_cancelled_run_resumes_from_its_last_epoch_and_ends_like_an_uninterrup
         fit(config, tiny_data, create_run(tmp_path, "fresh"), resume=True)
 
 
-def test_a_learning_rate_far_too_high_stops_with_advice(tmp_path, tiny_model_dir, tiny_data):
+def _nan_model(tiny_model_dir: Path, path: Path) -> Path:
+    """A copy of the tiny backbone whose embedding norm is NaN: every loss it gives is NaN, on any CPU."""
+    import torch
+    from transformers import AutoTokenizer, BertModel
+
+    model = BertModel.from_pretrained(tiny_model_dir)
+    with torch.no_grad():
+        model.embeddings.LayerNorm.weight.fill_(float("nan"))
+    model.save_pretrained(path)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(path)
+    return path
+
+
+def test_a_loss_that_becomes_nan_stops_with_advice(tmp_path, tiny_model_dir, tiny_data):
+    """Divergence by construction, through the real fit path: the first logged loss is NaN."""
     from trainer.train.fit import Diverged
 
-    run_dir = create_run(tmp_path, "diverge")
+    model_dir = _nan_model(tiny_model_dir, tmp_path / "nan-bert")
+    run_dir = create_run(tmp_path, "nan")
+    config = TrainConfig(model=str(model_dir), epochs=5, batch_size=4, learning_rate=0.9, early_stopping_patience=0)
+    with pytest.raises(Diverged, match=r"the loss became NaN\. The learning rate \(0.9\) is probably too high"):
+        fit(config, tiny_data, run_dir)
+    assert not RunFolder(run_dir).has_model
+    steps = [e["step"] for e in RunFolder(run_dir).history() if e["kind"] == "log"]
+    assert steps and max(steps) <= 2 * steps[0], "stopped at the first loss it logged, not at the end"
+
+
+def test_a_loss_that_explodes_stops_with_advice(tmp_path, tiny_model_dir, tiny_data, monkeypatch):
+    """Divergence by construction: each loss the Trainer computes is ten times the one before."""
+    import itertools
+
+    from transformers import Trainer
+
+    from trainer.train.fit import Diverged
+
+    computed = Trainer.compute_loss
+    calls = itertools.count()
+
+    def growing(self, *args, **kwargs):
+        result = computed(self, *args, **kwargs)
+        factor = 10.0 ** next(calls)
+        return (result[0] * factor, *result[1:]) if isinstance(result, tuple) else result * factor
+
+    monkeypatch.setattr(Trainer, "compute_loss", growing)
+    run_dir = create_run(tmp_path, "explode")
     config = TrainConfig(
         model=str(tiny_model_dir), epochs=5, batch_size=4, learning_rate=0.9, early_stopping_patience=0
     )
     with pytest.raises(Diverged, match=r"learning rate \(0.9\) is probably too high") as caught:
         fit(config, tiny_data, run_dir)
-    assert "loss" in str(caught.value) and not RunFolder(run_dir).has_model
+    assert "loss exploded from" in str(caught.value) and not RunFolder(run_dir).has_model
 
 
 def test_divergence_rules():

@@ -11,6 +11,10 @@ from trainer.model.heads import pooling_for
 from trainer.model.loading import load_model
 from trainer.tasks import TEXT_TASK, TOKEN_TASK, get_task
 
+# Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
+pytestmark = pytest.mark.kernels
+
+
 LABELS = ["billing", "delivery", "refund"]
 TEXTS = ["where is my parcel", "I was charged twice for the same order and nobody answers", "refund please"]
 

@@ -12,6 +12,10 @@ from trainer.tasks import TEXT_TASK, TOKEN_TASK, get_task
 TEXT, TOKEN = get_task(TEXT_TASK), get_task(TOKEN_TASK)
 
 
+# Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
+pytestmark = pytest.mark.kernels
+
+
 def direct(model, tok, texts):
     import torch
 

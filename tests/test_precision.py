@@ -22,11 +22,15 @@ from trainer.runs.model import RunModel
 from trainer.train.fit import fit
 
 
+# Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
+pytestmark = pytest.mark.kernels
+
+
 def test_this_machine_says_which_path_auto_takes(monkeypatch):
     monkeypatch.delenv(precision.MODE_VARIABLE, raising=False)
     native = precision.cpu_bf16_supported()
     flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    assert native == (" avx512_bf16" in flags or " amx_bf16" in flags)
+    assert native == ((" avx512_bf16" in flags or " amx_bf16" in flags) and precision.kernels_reach_bf16())
     print(f"this CPU takes the {'bf16' if native else 'fp32'} path under INSIGHT_CPU_BF16=auto")
     monkeypatch.setenv(precision.MODE_VARIABLE, "off")
     assert not precision.cpu_bf16_supported() and precision.usable("bf16") is None
@@ -36,6 +40,24 @@ def test_this_machine_says_which_path_auto_takes(monkeypatch):
     monkeypatch.setenv(precision.MODE_VARIABLE, "sometimes")
     with pytest.raises(ValueError, match="INSIGHT_CPU_BF16 must be one of auto, on, off"):
         precision.cpu_bf16_mode()
+
+
+def test_kernels_capped_below_bf16_take_the_fp32_path_as_a_lesser_cpu_would(monkeypatch):
+    """`make test` runs the numerics again under ONEDNN_MAX_CPU_ISA=AVX2: that run must see an AVX2 CPU."""
+    import os
+
+    import torch
+
+    asked = os.environ.get("ATEN_CPU_CAPABILITY")
+    if asked:  # the rerun: PyTorch uses the kernels it was asked for (never more than the CPU has)
+        assert torch.backends.cpu.get_cpu_capability().upper() in {asked.upper(), "DEFAULT"}
+    monkeypatch.delenv(precision.MODE_VARIABLE, raising=False)
+    for isa in ("AVX2", "avx512_core"):
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", isa)
+        assert not precision.kernels_reach_bf16() and not precision.cpu_bf16_supported()
+        assert precision.usable("bf16") is None, "a bf16 run opened under AVX2 kernels runs in fp32"
+    monkeypatch.setenv(precision.MODE_VARIABLE, "on")
+    assert precision.cpu_bf16_supported(), "'on' still tries bf16 (emulated) whatever the kernels"
 
 
 def test_the_check_refuses_bf16_beyond_the_documented_tolerance():

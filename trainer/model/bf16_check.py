@@ -65,11 +65,31 @@ def cpu_bf16_supported() -> bool:
         return mode == "on"
     if not hasattr(torch.backends, "mkldnn") or not torch.backends.mkldnn.is_available():
         return False
+    if not kernels_reach_bf16():
+        return False
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
     except OSError:
         return False
     return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+# oneDNN's instruction sets below AVX512_CORE_BF16: capped at one of these, bf16 is emulated (measured on
+# an AVX-512 bf16 EPYC with ONEDNN_MAX_CPU_ISA=AVX2: a bf16 matmul 60x slower than fp32).
+ONEDNN_WITHOUT_BF16 = {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI"}
+
+
+def kernels_reach_bf16() -> bool:
+    """Whether the kernels PyTorch may use here reach the CPU's bf16 instructions.
+
+    `ATEN_CPU_CAPABILITY=avx2` (or `default`) and `ONEDNN_MAX_CPU_ISA=AVX2` run the kernels a lesser CPU
+    would; under them this CPU behaves as one without native bf16, and takes the fp32 path as that CPU would.
+    """
+    import torch
+
+    capability = str(torch.backends.cpu.get_cpu_capability()).upper()
+    onednn = (os.environ.get("ONEDNN_MAX_CPU_ISA") or "ALL").strip().upper()
+    return capability.startswith("AVX512") and onednn not in ONEDNN_WITHOUT_BF16
 
 
 def usable(recorded: str | None) -> str | None:

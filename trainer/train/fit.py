@@ -228,6 +228,9 @@ def training_arguments(
         greater_is_better=True,
         logging_strategy="steps",
         logging_steps=max(1, min(50, total // 40)),
+        # A NaN or infinite loss is logged as it is (the Trainer's default hides it behind the mean of the
+        # losses before), so the divergence rule sees it at the step it happens, on every CPU.
+        logging_nan_inf_filter=False,
         report_to="none",
         disable_tqdm=True,
         seed=config.seed,
