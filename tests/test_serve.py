@@ -265,12 +265,12 @@ def test_each_worker_claims_its_own_gpu():
 
 
 def test_a_token_past_its_rate_is_refused_until_the_minute_refills(monkeypatch):
-    from trainer.serve import service
+    from trainer.serve import limits
 
     now = [1000.0]
-    monkeypatch.setattr(service.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(limits.time, "monotonic", lambda: now[0])
     buckets: dict = {}
-    assert all(service._allowed(buckets, "ci", 3) for _ in range(3))
-    assert not service._allowed(buckets, "ci", 3) and service._allowed(buckets, "other", 3)
+    assert all(limits.allowed(buckets, "ci", 3) for _ in range(3))
+    assert not limits.allowed(buckets, "ci", 3) and limits.allowed(buckets, "other", 3)
     now[0] += 20  # a third of a minute: one request's worth
-    assert service._allowed(buckets, "ci", 3) and not service._allowed(buckets, "ci", 3)
+    assert limits.allowed(buckets, "ci", 3) and not limits.allowed(buckets, "ci", 3)

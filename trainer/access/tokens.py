@@ -4,6 +4,11 @@ A token is 32 random bytes (`secrets.token_urlsafe`), shown once when created; o
 in `<runs>/.access/tokens.json` (mode 0600), with the person it acts for. A random token of this length
 needs no slow hash (that is for passwords people choose). The service re-reads the file when it changes,
 so a revoked token is refused on its next request.
+
+A token acts for its person and serves only the runs that person may see (`trainer.access.owners`: their
+own, those shared with them or with everyone, every run for an admin), checked on every request, so
+un-sharing a run refuses its tokens at once. The check holds without sign-in too: a run without an owner
+belongs to the local owner, and a token is made for the local owner unless `--person` says otherwise.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from trainer.access import owners, users
+from trainer.access.people import Person, admins
 from trainer.runs import procs
 from trainer.runs.folder import access_dir
 from trainer.runs.store import read_json, write_json
@@ -107,3 +114,18 @@ class Verifier:
         self._load()
         found = self._by_hash.get(_digest(secret))
         return found if found and not found.revoked else None
+
+
+def person_of(runs_dir: Path, token: Token) -> Person:
+    """Who `token` acts for: its person, an admin if their local account is one or INSIGHT_ADMINS names them."""
+    key = token.person.casefold()
+    flagged = any(a.admin and a.name.casefold() == key for a in users.accounts(runs_dir))
+    return Person(token.person, admin=bool(key) and (flagged or key in admins()))
+
+
+def may_serve(runs_dir: Path, token: Token, run_dir: Path) -> bool:
+    """Whether `token`'s person may see the run at `run_dir`, so a service of it may answer them."""
+    try:
+        return bool(token.person) and owners.can_see(person_of(runs_dir, token), run_dir)
+    except users.AccountsUnreadable:  # sign-in is set up but its accounts file is damaged: fail closed
+        return False

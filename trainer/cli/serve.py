@@ -27,7 +27,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--max-wait-ms", type=float, default=5.0, help=tr("how long a pass waits for more texts")
     )
     serve.add_argument(
-        "--rate-limit", type=int, default=0, help=tr("requests per minute per token (0: none)")
+        "--rate-limit",
+        type=int,
+        default=0,
+        help=tr("requests per minute per token, all workers together (0: none)"),
     )
     serve.add_argument("--no-tokens", action="store_true", help=tr("no token needed (only on 127.0.0.1)"))
     serve.add_argument("--runs-dir", default=None)
@@ -63,9 +66,15 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
     if args.no_tokens:
         print(tr("serving WITHOUT tokens: anyone on this machine can call it"), file=sys.stderr)
-    elif not [t for t in tokens.listed(folder) if not t.revoked]:
+    elif not (live := [t for t in tokens.listed(folder) if not t.revoked]):
         print(tr("no tokens yet: every request will be refused until `python -m trainer tokens create NAME`"),
               file=sys.stderr)  # fmt: skip
+    elif not any(tokens.may_serve(folder, t, run_dir) for t in live):
+        from trainer.access.owners import access_of
+
+        print(tr("no token acts for someone who may see {run}: every request will be refused (403) until "
+                 "`python -m trainer tokens create NAME --person {owner}` or the run is shared",
+                 run=run_dir.name, owner=access_of(run_dir).owner), file=sys.stderr)  # fmt: skip
     config = {"run": str(run_dir.resolve()), "runs_dir": str(folder), "tokens": not args.no_tokens,
               "monitor": args.monitor, "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms,
               "rate_per_minute": args.rate_limit, "key": args.port, "gpus": _gpus() if args.workers > 1 else 0}  # fmt: skip

@@ -36,7 +36,8 @@ def claim_gpu(count: int, key: str) -> int | None:
 
 def from_env():
     values = json.loads(os.environ[ENV])
-    gpu = claim_gpu(int(values.pop("gpus", 0)), str(values.pop("key", "0")))
+    values["key"] = str(values.get("key", "0"))  # the service: its workers share GPUs and the rate count
+    gpu = claim_gpu(int(values.pop("gpus", 0)), values["key"])
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
     return build_app(ServeConfig(**values))

@@ -1,5 +1,8 @@
 """Concurrent requests gathered into one forward pass: up to `max_batch` texts, or what arrived within
-`max_wait_ms` of the first, run on one worker thread (one model per process), results handed back."""
+`max_wait_ms` of the first, run on one worker thread (one model per process), results handed back.
+
+A pass that fails is run again one request at a time, so a text that breaks it (whatever the reason)
+fails its own request only and every other request of the batch still gets its answer."""
 
 from __future__ import annotations
 
@@ -50,10 +53,8 @@ class Batcher:
             flat = [item for items, _ in waiting for item in items]
             try:
                 results = await loop.run_in_executor(self.pool, self.run, flat)
-            except Exception as exc:  # noqa: BLE001 - each caller gets the error, the loop goes on
-                for _, future in waiting:
-                    if not future.done():
-                        future.set_exception(exc)
+            except Exception as exc:  # noqa: BLE001 - answered below, request by request; the loop goes on
+                await self._alone(waiting, exc)
                 continue
             if self.on_batch:
                 self.on_batch(len(flat))
@@ -62,3 +63,24 @@ class Batcher:
                 if not future.done():
                     future.set_result(results[start : start + len(items)])
                 start += len(items)
+
+    async def _alone(self, waiting: list, failed: Exception) -> None:
+        """After a failed pass: each request of it in a pass of its own, so each gets its own outcome."""
+        loop = asyncio.get_running_loop()
+        if len(waiting) == 1:
+            if not waiting[0][1].done():
+                waiting[0][1].set_exception(failed)
+            return
+        for items, future in waiting:
+            if future.done():  # its caller has gone
+                continue
+            try:
+                results = await loop.run_in_executor(self.pool, self.run, items)
+            except Exception as exc:  # noqa: BLE001 - this request's own failure
+                if not future.done():
+                    future.set_exception(exc)
+                continue
+            if self.on_batch:
+                self.on_batch(len(items))
+            if not future.done():
+                future.set_result(results)
