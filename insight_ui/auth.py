@@ -2,11 +2,15 @@
 
 Modes (INSIGHT_SIGN_IN = auto | oidc | local | none; auto picks the first that is set up):
 - oidc: an `[auth]` section in .streamlit/secrets.toml (any OpenID Connect provider); Streamlit's
-  `st.login` signs people in and `st.user` says who they are (their e-mail, else their subject).
+  `st.login` signs people in and `st.user` says who they are (their e-mail when the provider says it is
+  verified, else their subject; INSIGHT_ALLOWED_EMAIL_DOMAINS limits who may come in).
 - local: accounts made with `python -m trainer users add NAME`; the app shows a sign-in form; a wrong
-  password is slowed down (trainer.access.users) and a session ends after INSIGHT_SESSION_HOURS (8).
+  password is slowed down (trainer.access.users) and a session ends after INSIGHT_SESSION_HOURS (8). The
+  account is read again on every rerun: removed, or its password changed, the session ends; an admin no
+  longer one is no longer treated as one. Once set up, a missing or damaged accounts file lets nobody in.
 - none: no sign-in; the machine's own user (trainer.access.local_owner) owns and may change everything,
-  as before sign-in existed. Refused unless the server listens on this machine only (127.0.0.1).
+  as before sign-in existed. Refused unless the server listens on this machine only (127.0.0.1) and
+  INSIGHT_REQUIRE_SIGN_IN is not set (set it behind a reverse proxy, where 127.0.0.1 serves the network).
 
 Admins: local accounts made with --admin, and the names or e-mails in INSIGHT_ADMINS.
 """
@@ -23,17 +27,29 @@ from insight_ui import state
 from insight_ui.safe import md
 from trainer.access import audit, owners, users
 from trainer.access.models import ModelNotAllowed, allowed_model
-from trainer.access.people import Person, admins, local_person
+from trainer.access.people import (
+    IdentityRefused,
+    Person,
+    admins,
+    local_person,
+    oidc_identity,
+    sign_in_required,
+)
 from trainer.i18n import N_, tr
 
 NONE, OIDC, LOCAL = "none", "oidc", "local"
 LOCAL_ADDRESSES = {"127.0.0.1", "localhost", "::1"}
-PERSON = "signed_in"  # session key: {"id", "name", "admin", "since", "mode"}
+PERSON = "signed_in"  # session key: {"id", "name", "admin", "since", "mode", "stamp"}
 REFUSAL = N_(
     "Insight is listening on {address}, where others on the network can reach it, and no sign-in is set up. "
     "Set up sign-in first (an [auth] section in .streamlit/secrets.toml for your company's OpenID Connect "
     "provider, or accounts made with `python -m trainer users add NAME`: see “Sharing Insight with a team” in "
     "the README), or start it with `make app`, which listens on 127.0.0.1 only."
+)
+REQUIRED = N_(
+    "Sign-in is required here (INSIGHT_REQUIRE_SIGN_IN=1) but none is set up: create the first account with "
+    "`python -m trainer users add NAME --admin`, or add an [auth] section for your OpenID Connect provider to "
+    ".streamlit/secrets.toml (see “Sharing Insight with a team” in the README)."
 )
 
 
@@ -50,7 +66,7 @@ def mode() -> str:
         return forced
     if _oidc_configured():
         return OIDC
-    if users.any_accounts(state.runs_dir()):
+    if users.set_up(state.runs_dir()):  # even when its accounts file is damaged now: that refuses, not opens
         return LOCAL
     return NONE
 
@@ -72,9 +88,9 @@ def session_seconds() -> float:
         return 8 * 3600.0
 
 
-def _remember(person: Person, how: str) -> Person:
+def _remember(person: Person, how: str, stamp: str = "") -> Person:
     st.session_state[PERSON] = {"id": person.id, "name": person.name, "admin": person.admin,
-                                "since": time.time(), "mode": how}  # fmt: skip
+                                "since": time.time(), "mode": how, "stamp": stamp}  # fmt: skip
     audit.record(state.runs_dir(), person.id, "sign in", how=how)
     return person
 
@@ -83,14 +99,21 @@ def _is_admin(person_id: str, flagged: bool = False) -> bool:
     return flagged or person_id.casefold() in admins()
 
 
-def _oidc_person() -> Person | None:
+def _claims() -> dict | None:
+    """What the OpenID Connect provider said about the person signed in with st.login; None: nobody is."""
     user = st.user
-    if not user.is_logged_in:
+    return dict(user) if user.is_logged_in else None
+
+
+def _oidc_person() -> Person | None:
+    claims = _claims()
+    if claims is None:
         return None
-    person_id = str(user.get("email") or user.get("sub") or "")
-    if not person_id:
-        return None
-    person = Person(person_id, str(user.get("name") or ""), _is_admin(person_id))
+    try:
+        person_id = oidc_identity(claims)
+    except IdentityRefused:
+        return None  # gate() says why
+    person = Person(person_id, str(claims.get("name") or ""), _is_admin(person_id))
     known = st.session_state.get(PERSON)
     if not known or known.get("id") != person.id:
         _remember(person, OIDC)
@@ -105,14 +128,22 @@ def _local_person() -> Person | None:
         st.session_state.pop(PERSON, None)
         st.session_state["sign_in_note"] = N_("Your session ended. Sign in again.")  # gate() translates it
         return None
-    return Person(known["id"], known.get("name", ""), bool(known.get("admin")))
+    try:  # read again on every rerun: a removal, a new password or a lost admin flag counts at once
+        account = users.account(state.runs_dir(), str(known.get("id") or ""))
+    except users.AccountsUnreadable:
+        return None  # gate() refuses everyone, saying why; the session may go on once the file is restored
+    if account is None or account.stamp != known.get("stamp"):
+        st.session_state.pop(PERSON, None)
+        st.session_state["sign_in_note"] = N_("Your account was changed or removed. Sign in again.")
+        return None
+    return Person(account.name, known.get("name", ""), _is_admin(account.name, account.admin))
 
 
 def current() -> Person | None:
     """Who is signed in now (the local user when there is no sign-in), or None."""
     how = mode()
-    if how == NONE:
-        return local_person()
+    if how == NONE:  # the local user only where gate() lets the app run without sign-in
+        return None if sign_in_required() or exposed() else local_person()
     return _oidc_person() if how == OIDC else _local_person()
 
 
@@ -120,15 +151,29 @@ def gate() -> Person:
     """The person using the app; otherwise the sign-in page is drawn and the script stops here."""
     how = mode()
     if how == NONE:
+        if sign_in_required():
+            _refuse(tr(REQUIRED))
         if exposed():
-            st.error(md(tr(REFUSAL, address=listening_address() or tr("every network interface"))),
-                     icon=":material/lock:")  # fmt: skip
-            st.stop()
+            _refuse(tr(REFUSAL, address=listening_address() or tr("every network interface")))
         return local_person()
+    if how == LOCAL:
+        try:
+            users.load(state.runs_dir())
+        except users.AccountsUnreadable as exc:
+            _refuse(str(exc))
     person = current()
     if person is not None:
         return person
     st.title(tr("Sign in to Insight"))
+    claims = _claims() if how == OIDC else None
+    if claims is not None:  # signed in with the provider, but not as someone Insight accepts
+        try:
+            oidc_identity(claims)
+        except IdentityRefused as exc:
+            st.error(md(str(exc)), icon=":material/lock:")
+            if st.button(tr("Sign out"), icon=":material/logout:", key="sign_out_refused"):
+                st.logout()  # to come back with another account of the provider
+            st.stop()
     note = st.session_state.pop("sign_in_note", None)
     if note:
         st.info(tr(note), icon=":material/schedule:")
@@ -144,13 +189,27 @@ def gate() -> Person:
         password = st.text_input(tr("Password"), type="password", key="sign_in_password")
         pressed = st.form_submit_button(tr("Sign in"), type="primary", icon=":material/login:")
     if pressed:
-        account = users.verify(state.runs_dir(), name.strip(), password)
+        try:
+            account = users.verify(state.runs_dir(), name.strip(), password)
+        except users.AccountError as exc:  # several accounts differ from this name only in case
+            account = None
+            st.error(md(str(exc)), icon=":material/error:")
+        else:
+            if account is None:
+                st.error(tr("Wrong name or password."), icon=":material/error:")
         if account is None:
             audit.record(state.runs_dir(), name.strip()[:64], "sign in refused")
-            st.error(tr("Wrong name or password."), icon=":material/error:")
         else:
-            _remember(Person(account.name, admin=_is_admin(account.name, account.admin)), LOCAL)
+            _remember(
+                Person(account.name, admin=_is_admin(account.name, account.admin)), LOCAL, account.stamp
+            )
             st.rerun()
+    st.stop()
+
+
+def _refuse(sentence: str) -> None:
+    """Nothing is served: one sentence says why."""
+    st.error(md(sentence), icon=":material/lock:")
     st.stop()
 
 

@@ -1,5 +1,6 @@
 """`python -m insight_ui.serve [--address A] [--port P]`: start the app, refusing to listen beyond this
-machine while no sign-in is set up (what `make app` runs).
+machine while no sign-in is set up (what `make app` runs). With INSIGHT_REQUIRE_SIGN_IN=1 (behind a reverse
+proxy, where 127.0.0.1 serves the network) it refuses to start at all without sign-in.
 
 Streamlit opens its port before it runs a line of app.py, so the refusal is made here, before the
 server starts; app.py refuses too (auth.gate) when Streamlit is started some other way.
@@ -17,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def sign_in_configured(runs_dir: Path) -> bool:
-    """An [auth] section in a secrets.toml Streamlit reads, or local accounts (or INSIGHT_SIGN_IN forcing one)."""
+    """An [auth] section in a secrets.toml Streamlit reads, or local accounts set up (even if their file is
+    damaged now: the app then refuses everyone), or INSIGHT_SIGN_IN forcing one."""
     forced = os.environ.get("INSIGHT_SIGN_IN", "auto").strip().lower()
     if forced in ("oidc", "local"):
         return True
@@ -29,14 +31,15 @@ def sign_in_configured(runs_dir: Path) -> bool:
                 return True
         except (OSError, tomllib.TOMLDecodeError):
             continue
-    from trainer.access.users import any_accounts
+    from trainer.access.users import set_up
 
-    return any_accounts(runs_dir)
+    return set_up(runs_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from insight_ui.auth import LOCAL_ADDRESSES, REFUSAL
+    from insight_ui.auth import LOCAL_ADDRESSES, REFUSAL, REQUIRED
     from trainer import i18n
+    from trainer.access.people import sign_in_required
     from trainer.i18n import tr
 
     default_lang = i18n.normalize(os.environ.get("INSIGHT_LANG")) or i18n.DEFAULT  # as python -m trainer
@@ -56,8 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args, rest = parser.parse_known_args(argv)
     runs_dir = Path(os.environ.get("INSIGHT_RUNS_DIR") or "runs")  # as the app reads it (make app runs here)
-    if args.address not in LOCAL_ADDRESSES and not sign_in_configured(runs_dir):
-        refusal = tr(REFUSAL, address=args.address or tr("every network interface"))
+    configured = sign_in_configured(runs_dir)
+    if not configured and (sign_in_required() or args.address not in LOCAL_ADDRESSES):
+        if sign_in_required():
+            refusal = tr(REQUIRED)
+        else:
+            refusal = tr(REFUSAL, address=args.address or tr("every network interface"))
         print(tr("error: {message}", message=refusal), file=sys.stderr)
         return 2
     local = args.address in LOCAL_ADDRESSES

@@ -3,6 +3,7 @@ cancel, session expiry, the audit page, model roots, and the refusal to serve th
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -183,7 +184,7 @@ def test_the_owner_shares_from_the_train_page_and_a_viewer_may_not_delete_or_rel
 
     runs_dir, made = team
 
-    def script(run_dir, who):
+    def script(run_dir, who, stamp):
         import time as clock
         from pathlib import Path
 
@@ -199,10 +200,14 @@ def test_the_owner_shares_from_the_train_page_and_a_viewer_may_not_delete_or_rel
             "admin": False,
             "since": clock.time(),
             "mode": "local",
+            "stamp": stamp,  # the session of the account's current password
         }
         storage_section(run_info(Path(run_dir)))
 
-    at = AppTest.from_function(script, args=(str(made["ana"]), "ana"), default_timeout=30).run()
+    def stamp(who: str) -> str:
+        return users.account(runs_dir, who).stamp
+
+    at = AppTest.from_function(script, args=(str(made["ana"]), "ana", stamp("ana")), default_timeout=30).run()
     assert not at.exception and at.expander[0].label == "Sharing: only you"
     at.radio(key=f"share_mode_{made['ana'].name}").set_value("These people").run()
     at.text_input(key=f"share_names_{made['ana'].name}").input("bo, cy").run()
@@ -211,7 +216,7 @@ def test_the_owner_shares_from_the_train_page_and_a_viewer_may_not_delete_or_rel
     assert ("ana", "share", made["ana"].name) in [
         (e["who"], e["action"], e["target"]) for e in audit.events(runs_dir)
     ]
-    at = AppTest.from_function(script, args=(str(made["ana"]), "bo"), default_timeout=30).run()
+    at = AppTest.from_function(script, args=(str(made["ana"]), "bo", stamp("bo")), default_timeout=30).run()
     assert any("Shared with you by ana" in str(c.value) for c in at.caption)
     assert not [b for b in at.button if b.key and b.key.startswith("delete")], "deleting is the owner's"
     # the viewer opens the shared run on Evaluate: the label decisions are read-only for him
@@ -250,3 +255,130 @@ def test_a_person_past_their_job_quota_is_told_so_and_nothing_is_queued(team, mo
         if lock is not None:
             os.close(lock)
         state._job_manager.clear()
+
+
+def plain(shown: str) -> str:
+    """A message as read, without the escapes that keep Markdown from acting on it."""
+    return shown.replace("\\", "")
+
+
+def still_signed_in(at: AppTest) -> bool:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return [t.value for t in at.title] != ["Sign in to Insight"]
+
+
+def test_a_removed_account_is_signed_out_at_its_next_rerun(team):
+    runs_dir, _ = team
+    at = sign_in("boss")
+    assert run_names(at) == ["ana's secret run", "bo's secret run"]
+    users.remove(runs_dir, "boss")
+    assert not still_signed_in(at)
+    assert any("Your account was changed or removed" in i.value for i in at.info)
+    at.switch_page("insight_ui/pages/train.py").run()
+    assert [t.value for t in at.title] == ["Sign in to Insight"] and not at.dataframe, "no run is listed"
+
+
+def test_an_admin_no_longer_one_loses_the_admin_view_at_the_next_rerun(team):
+    from trainer.runs.store import write_json
+
+    runs_dir, _ = team
+    at = sign_in("boss")
+    assert run_names(at) == ["ana's secret run", "bo's secret run"]
+    data = json.loads(users.users_file(runs_dir).read_text())
+    data["boss"]["admin"] = False  # as an administrator editing the accounts file would
+    write_json(users.users_file(runs_dir), data, private=True)
+    assert still_signed_in(at), "still boss, no longer an admin"
+    assert run_names(at) == [], "another person's runs are gone from the list"
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("insight_ui/pages/audit.py")
+
+
+def test_a_new_password_ends_every_session_made_with_the_old_one(team):
+    runs_dir, _ = team
+    here, there, bo = sign_in("ana"), sign_in("ana"), sign_in("bo")
+    users.set_password(runs_dir, "ana", "a brand new password")
+    assert not still_signed_in(here) and not still_signed_in(there)
+    assert still_signed_in(bo), "other people's sessions go on"
+    at = sign_in("ANA", "a brand new password")
+    assert at.title[0].value == "Data" and any(t.value == "ana" for t in at.sidebar.text), "her own name"
+    assert run_names(at) == ["ana's secret run"]
+
+
+def test_a_damaged_accounts_file_lets_nobody_in_and_shows_no_run(team):
+    runs_dir, _ = team
+    at = sign_in("ana")
+    for damage in (b"", b"{", None):
+        if damage is None:
+            users.users_file(runs_dir).unlink()
+        else:
+            users.users_file(runs_dir).write_bytes(damage)
+        for page in (at, AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)):
+            page.run()
+            assert not page.exception and not page.title and not page.dataframe, damage
+            assert [plain(e.value) for e in page.error] == [
+                f"Sign-in is set up here, but the accounts file {users.users_file(runs_dir)} is missing, empty or "
+                "damaged, so nobody can sign in: restore it from a backup, or add an account with "
+                "`python -m trainer users add NAME --admin`."
+            ]
+
+
+def test_names_differing_only_in_case_cannot_sign_in_until_fixed(team):
+    from trainer.runs.store import write_json
+
+    runs_dir, made = team
+    data = json.loads(users.users_file(runs_dir).read_text())
+    data["ANA"] = dict(data["bo"])  # from before names were case-insensitive: bo's password, as ANA
+    write_json(users.users_file(runs_dir), data, private=True)
+    at = sign_in("ANA", "bo-password")
+    assert [t.value for t in at.title] == ["Sign in to Insight"]
+    assert any("cannot sign in until an administrator fixes the accounts file" in e.value for e in at.error)
+    assert run_names(sign_in("bo")) == ["bo's secret run"], "other accounts sign in as before"
+
+
+def test_with_sign_in_required_the_app_on_this_machine_refuses_until_an_account_exists(tmp_path, monkeypatch):
+    from helpers import fake_run
+
+    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("INSIGHT_REQUIRE_SIGN_IN", "1")
+    monkeypatch.chdir(ROOT)
+    fake_run(tmp_path / "runs", "a private run", GOLD, GOLD)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.title and not at.dataframe, "nothing is served on 127.0.0.1 either"
+    said = [plain(e.value) for e in at.error]
+    assert len(said) == 1 and said[0].startswith(
+        "Sign-in is required here (INSIGHT_REQUIRE_SIGN_IN=1) but none"
+    )
+    assert "`python -m trainer users add NAME --admin`" in said[0]
+    users.add(tmp_path / "runs", "ana", "ana-password")
+    assert [t.value for t in sign_in("ana").title] == ["Data"]
+
+
+def oidc_app(monkeypatch, claims: dict) -> AppTest:
+    """The app with OpenID Connect sign-in, where the provider said `claims` about the person."""
+    from insight_ui import auth
+
+    monkeypatch.setenv("INSIGHT_SIGN_IN", "oidc")
+    monkeypatch.setattr(auth, "_claims", lambda: dict(claims))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_openid_connect_trusts_an_e_mail_only_when_the_provider_verified_it(team, monkeypatch):
+    at = oidc_app(monkeypatch, {"is_logged_in": True, "email": "ana", "sub": "someone-else"})
+    assert at.title[0].value == "Data" and run_names(at) == [], "an unverified e-mail is not ana's identity"
+    at = oidc_app(monkeypatch, {"is_logged_in": True, "email": "ana", "email_verified": True, "sub": "a-1"})
+    assert run_names(at) == ["ana's secret run"]
+
+
+def test_openid_connect_refuses_e_mail_domains_not_allowed(team, monkeypatch):
+    monkeypatch.setenv("INSIGHT_ALLOWED_EMAIL_DOMAINS", "team.example")
+    owners.set_owner(team[1]["ana"], "ana@team.example")
+    at = oidc_app(monkeypatch, {"is_logged_in": True, "email": "eve@evil.example", "email_verified": True,
+                                "sub": "e-1"})  # fmt: skip
+    assert [t.value for t in at.title] == ["Sign in to Insight"] and not at.dataframe
+    assert [plain(e.value) for e in at.error] == ["Accounts of evil.example may not use this Insight."]
+    assert any(b.key == "sign_out_refused" for b in at.button), "a way to sign in with another account"
+    at = oidc_app(monkeypatch, {"is_logged_in": True, "email": "ana@team.example", "email_verified": True})
+    assert run_names(at) == ["ana's secret run"]

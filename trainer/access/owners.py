@@ -1,9 +1,9 @@
 """A run's owner and who else may see it (`access.json` in the run folder).
 
 Rules: a person sees the runs they own and the runs shared with them (with everyone, or with them by
-name); an admin sees every run. Changing a run (cancel, resume, delete, relabel, share) is its owner's
-and an admin's. A run without `access.json` (made by the command line, or before sign-in existed)
-belongs to the local owner.
+name, compared case-insensitively as account names are); an admin sees every run. Changing a run (cancel,
+resume, delete, relabel, share) is its owner's and an admin's. A run without `access.json` (made by the
+command line, or before sign-in existed) belongs to the local owner.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trainer.access.people import Person, local_owner
+from trainer.access.people import Person, local_owner, same_person
 from trainer.runs import RunFolder
 from trainer.runs.store import read_json, write_json
 
@@ -42,13 +42,16 @@ def set_owner(run_dir: Path, owner: str) -> None:
 def share(run_dir: Path, with_: list[str]) -> Access:
     """Share the run with these people (EVERYONE for all; [] for nobody but the owner)."""
     access = access_of(run_dir)
-    access.shared = sorted({s.strip() for s in with_ if s.strip()})
+    names = {}  # one entry per person, however each was spelled (names are case-insensitive)
+    for name in (s.strip() for s in with_):
+        if name:
+            names.setdefault(name.casefold(), name)
+    access.shared = sorted(names.values())
     write_json(RunFolder(run_dir).access_file, {"owner": access.owner, "shared": access.shared})
     return access
 
 
-def _same(a: str, b: str) -> bool:
-    return a.casefold() == b.casefold()
+_same = same_person  # a run's owner and the people it is shared with, compared case-insensitively
 
 
 def can_see(person: Person, run_dir: Path) -> bool:

@@ -2,15 +2,38 @@
 
 Stored in `<runs>/.access/users.json` (mode 0600), written atomically under a lock. Passwords are hashed
 with argon2id (argon2-cffi's `PasswordHasher`: a random salt per hash, memory-hard); a clear password is
-never stored or logged. A wrong password costs a growing delay per account (1 s, 2 s, 4 s… up to 30 s,
-reset by a right one), so guessing is slow.
+never stored or logged.
+
+Names are case-insensitive: `ana` and `ANA` are one account (kept as first typed); an accounts file from
+before that rule with names differing only in case is reported (`collisions`) and those names cannot sign
+in until all but one are removed.
+
+Fail closed: the first account also writes `<runs>/.access/sign-in.json`, a marker that sign-in is set up.
+From then on a missing, empty or damaged accounts file refuses everyone (`AccountsUnreadable`) instead of
+opening the app without sign-in. (INSIGHT_REQUIRE_SIGN_IN=1 does the same from the configuration, for
+when the whole runs folder could be lost.)
+
+Guessing is slow: a wrong password costs a growing delay per name (1 s, 2 s, 4 s… up to 30 s, reset by a
+right one; forgotten an hour after the last wrong one); one check at a time per name, so parallel guesses
+wait for each other's delays; at most two argon2 checks at once in the process (each takes 64 MiB); an
+unknown name is checked against a dummy hash, as slow as a real one. The failure tables hold at most
+10,000 names each, the least recently failed forgotten first; unknown names have a table of their own,
+so trying many of them never pushes a real account's count out.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
+import os
 import re
+import secrets
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,18 +43,28 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from trainer.i18n import tr
 from trainer.runs import procs
 from trainer.runs.folder import access_dir
-from trainer.runs.store import read_json, write_json
+from trainer.runs.store import write_json
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 8
+FIRST_DELAY = 1.0  # seconds after the first wrong password in a row; doubles with each one after it
 MAX_DELAY = 30.0
+CONCURRENT_CHECKS = 2  # argon2 checks at once in this process (64 MiB each)
+FAILURES_KEPT = 10_000  # names per failure table
+FAILURES_FORGOTTEN_AFTER = 3600.0  # seconds after a name's last wrong password
 _hasher = PasswordHasher()
-_failures: dict[str, int] = {}
-_failures_lock = threading.Lock()
 
 
 class AccountError(ValueError):
     """A request about accounts that cannot be done; the message says why."""
+
+
+class AccountsUnreadable(AccountError):
+    """Sign-in is set up but the accounts file is missing, empty or damaged: nobody may come in."""
+
+
+class NameCollision(AccountError):
+    """The right password for a name that several accounts share, differing only in case."""
 
 
 @dataclass(frozen=True)
@@ -39,32 +72,183 @@ class Account:
     name: str
     admin: bool
     created: float
+    stamp: str = ""  # changes with the password: a session made before a change has another one
+
+
+class FailureTable:
+    """Wrong passwords in a row per name: at most `limit` names (the least recently failed go first), each
+    forgotten `ttl` seconds after its last wrong password. Thread-safe."""
+
+    def __init__(self, limit: int = FAILURES_KEPT, ttl: float = FAILURES_FORGOTTEN_AFTER,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.limit, self.ttl, self.clock = limit, ttl, clock
+        self._entries: OrderedDict[str, tuple[int, float]] = OrderedDict()  # oldest failure first
+        self._lock = threading.Lock()
+
+    def _prune(self) -> None:
+        now = self.clock()
+        while self._entries and now - next(iter(self._entries.values()))[1] > self.ttl:
+            self._entries.popitem(last=False)
+
+    def count(self, key: str) -> int:
+        with self._lock:
+            self._prune()
+            return self._entries.get(key, (0, 0.0))[0]
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._prune()
+            count = self._entries.pop(key, (0, 0.0))[0]
+            self._entries[key] = (count + 1, self.clock())
+            while len(self._entries) > self.limit:
+                self._entries.popitem(last=False)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._prune()
+            return len(self._entries)
+
+
+_failures = FailureTable()  # names of accounts
+_guesses = FailureTable()  # names of no account
+_checks = threading.BoundedSemaphore(CONCURRENT_CHECKS)
+_name_locks: dict[str, list] = {}  # key -> [lock, how many hold it or wait]; empty when nobody signs in
+_name_locks_guard = threading.Lock()
+
+
+def key(name: str) -> str:
+    """What a name is compared by: case-insensitive (and no longer than a name may be)."""
+    return name.strip().casefold()[:65]
 
 
 def users_file(runs_dir: Path) -> Path:
     return access_dir(runs_dir) / "users.json"
 
 
-def _read(runs_dir: Path) -> dict[str, dict]:
-    data = read_json(users_file(runs_dir), {}) or {}
-    return data if isinstance(data, dict) else {}
+def marker_file(runs_dir: Path) -> Path:
+    """Written with the first account and never removed by Insight: sign-in was set up here."""
+    return access_dir(runs_dir) / "sign-in.json"
+
+
+def _parse(path: Path) -> dict[str, dict] | None:
+    """The accounts in `path`; {} when it does not exist; None when it is empty, unreadable or damaged."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    good = isinstance(data, dict) and all(
+        isinstance(v, dict) and isinstance(v.get("hash"), str) for v in data.values()
+    )
+    return data if good and data else None
+
+
+def _mark(runs_dir: Path) -> None:
+    if marker_file(runs_dir).exists():
+        return
+    with contextlib.suppress(OSError):  # a read-only runs folder: the accounts file still says it is set up
+        write_json(marker_file(runs_dir), {"set_up": time.time()}, private=True)
+
+
+def set_up(runs_dir: Path) -> bool:
+    """Whether local sign-in was ever set up here: the marker, or an accounts file (even a damaged one)."""
+    return marker_file(runs_dir).exists() or users_file(runs_dir).exists()
+
+
+def load(runs_dir: Path) -> dict[str, dict]:
+    """The accounts by name; {} when sign-in was never set up. Raises AccountsUnreadable once it was and
+    the accounts file is missing, empty or damaged."""
+    data = _parse(users_file(runs_dir))
+    if data:
+        _mark(runs_dir)  # an accounts file from before the marker existed
+        return data
+    if set_up(runs_dir):
+        raise AccountsUnreadable(
+            tr(
+                "Sign-in is set up here, but the accounts file {path} is missing, empty or damaged, so nobody "
+                "can sign in: restore it from a backup, or add an account with `python -m trainer users add "
+                "NAME --admin`.",
+                path=str(users_file(runs_dir)),
+            )
+        )
+    return {}
 
 
 def _write(runs_dir: Path, data: dict[str, dict]) -> None:
     path = users_file(runs_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, data, private=True)
+    _mark(runs_dir)
+
+
+def _for_change(runs_dir: Path) -> dict[str, dict]:
+    """The accounts, to change them (under the lock). A damaged file is kept aside, not overwritten."""
+    path = users_file(runs_dir)
+    data = _parse(path)
+    if data is None:
+        if path.exists() and path.stat().st_size:
+            os.replace(path, path.with_name(f"{path.name}.damaged-{int(time.time())}"))
+        return {}
+    return data
+
+
+def _matching(data: dict[str, dict], name: str) -> list[str]:
+    return [n for n in data if key(n) == key(name)]
+
+
+def _find(data: dict[str, dict], name: str) -> str:
+    """The one account `name` means: the exact name, else the one that differs only in case."""
+    if name in data:
+        return name
+    found = _matching(data, name)
+    if len(found) != 1:
+        raise AccountError(tr("There is no account called {name}.", name=name))
+    return found[0]
+
+
+def _stamp(record: dict) -> str:
+    """A fingerprint of the password hash (a new salt each time): changes whenever the password does."""
+    return hashlib.sha256(str(record.get("hash")).encode()).hexdigest()[:16]
+
+
+def _account(name: str, record: dict) -> Account:
+    return Account(name, bool(record.get("admin")), float(record.get("created") or 0), _stamp(record))
 
 
 def accounts(runs_dir: Path) -> list[Account]:
-    return [
-        Account(name, bool(v.get("admin")), float(v.get("created") or 0))
-        for name, v in sorted(_read(runs_dir).items())
-    ]
+    return [_account(name, record) for name, record in sorted(load(runs_dir).items())]
 
 
 def any_accounts(runs_dir: Path) -> bool:
-    return bool(_read(runs_dir))
+    try:
+        return bool(load(runs_dir))
+    except AccountsUnreadable:
+        return False
+
+
+def collisions(runs_dir: Path) -> list[list[str]]:
+    """Groups of account names that differ only in case (from before names were case-insensitive)."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(load(runs_dir)):
+        groups.setdefault(key(name), []).append(name)
+    return [names for names in groups.values() if len(names) > 1]
+
+
+def account(runs_dir: Path, name: str) -> Account | None:
+    """The account `name` signs in as, read again now; None when there is none, or several differing only
+    in case. Raises AccountsUnreadable (see load)."""
+    data = load(runs_dir)
+    found = _matching(data, name)
+    return _account(found[0], data[found[0]]) if len(found) == 1 else None
 
 
 def _check_password(password: str) -> None:
@@ -83,61 +267,95 @@ def add(runs_dir: Path, name: str, password: str, admin: bool = False) -> Accoun
         )
     _check_password(password)
     with procs.locked(access_dir(runs_dir) / "users.lock"):
-        data = _read(runs_dir)
-        if name in data:
+        data = _for_change(runs_dir)
+        same = _matching(data, name)
+        if same:
             raise AccountError(
                 tr(
                     "There is already an account called {name}. Use `users passwd {name}` to change its password.",
-                    name=name,
+                    name=same[0],
                 )
             )
         data[name] = {"hash": _hasher.hash(password), "admin": admin, "created": time.time()}
         _write(runs_dir, data)
-    return Account(name, admin, data[name]["created"])
+    return _account(name, data[name])
 
 
 def remove(runs_dir: Path, name: str) -> None:
     with procs.locked(access_dir(runs_dir) / "users.lock"):
-        data = _read(runs_dir)
-        if name not in data:
-            raise AccountError(tr("There is no account called {name}.", name=name))
-        del data[name]
+        data = load(runs_dir)
+        del data[_find(data, name)]
         _write(runs_dir, data)
 
 
 def set_password(runs_dir: Path, name: str, password: str) -> None:
     _check_password(password)
     with procs.locked(access_dir(runs_dir) / "users.lock"):
-        data = _read(runs_dir)
-        if name not in data:
-            raise AccountError(tr("There is no account called {name}.", name=name))
-        data[name]["hash"] = _hasher.hash(password)
+        data = load(runs_dir)
+        data[_find(data, name)]["hash"] = _hasher.hash(password)
         _write(runs_dir, data)
 
 
 def delay_for(name: str) -> float:
     """The pause before answering a sign-in for `name`: doubles with each wrong password in a row."""
-    with _failures_lock:
-        failures = _failures.get(name.casefold(), 0)
-    return 0.0 if failures == 0 else min(MAX_DELAY, 2.0 ** (failures - 1))
+    failures = max(_failures.count(key(name)), _guesses.count(key(name)))
+    return 0.0 if failures == 0 else min(MAX_DELAY, FIRST_DELAY * 2.0 ** (failures - 1))
+
+
+@contextlib.contextmanager
+def _one_at_a_time(name_key: str) -> Iterator[None]:
+    """One sign-in per name at a time, so each waits out the delay the one before it earned."""
+    with _name_locks_guard:
+        entry = _name_locks.setdefault(name_key, [threading.Lock(), 0])
+        entry[1] += 1
+    try:
+        with entry[0]:
+            yield
+    finally:
+        with _name_locks_guard:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _name_locks[name_key]
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _matches(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def verify(runs_dir: Path, name: str, password: str, sleep=time.sleep) -> Account | None:
-    """The account when `password` is right; None otherwise, after the account's growing delay (an
-    unknown name takes as long as a known one, so names cannot be probed)."""
-    sleep(delay_for(name))
-    record = _read(runs_dir).get(name)
-    try:
-        ok = record is not None and _hasher.verify(record["hash"], password)
-    except (VerificationError, InvalidHashError, KeyError, TypeError):
-        ok = False
-    if record is None:
-        _hasher.hash(password)  # the same work as a real check
-    with _failures_lock:
-        if ok:
-            _failures.pop(name.casefold(), None)
+    """The account when `password` is right; None otherwise, after the name's growing delay (an unknown
+    name takes as long as a known one, so names cannot be probed; None for everyone while the accounts file
+    is unreadable). Raises NameCollision for the right password of a name several accounts share."""
+    name_key = key(name)
+    with _one_at_a_time(name_key):
+        sleep(delay_for(name))
+        try:
+            data = load(runs_dir)
+        except AccountsUnreadable:
+            data = {}  # nobody can sign in (the app says why)
+        found = _matching(data, name)
+        with _checks:
+            right = [n for n in found if _matches(data[n]["hash"], password)]
+            if not found:
+                _matches(_dummy_hash(), password)  # the same work as a real check
+        table = _failures if found else _guesses
+        if right:
+            table.forget(name_key)
         else:
-            _failures[name.casefold()] = _failures.get(name.casefold(), 0) + 1
-    if not ok:
-        return None
-    return Account(name, bool(record.get("admin")), float(record.get("created") or 0))
+            table.failed(name_key)
+    if right and len(found) > 1:
+        raise NameCollision(
+            tr(
+                "This account cannot sign in until an administrator fixes the accounts file: `python -m "
+                "trainer users list` says what is wrong."
+            )
+        )
+    return _account(found[0], data[found[0]]) if right else None

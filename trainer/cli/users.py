@@ -2,7 +2,8 @@
 
 The password comes from a prompt (typed twice, not shown) or, when stdin is not a terminal, from the
 first line of stdin (for scripts: `printf '%s\\n' "$PW" | python -m trainer users add ana`). It is stored
-as an argon2id hash in `<runs>/.access/users.json`, never in clear.
+as an argon2id hash in `<runs>/.access/users.json`, never in clear. Names are case-insensitive; `users list`
+names accounts from an older file that differ only in case (exit 1 until all but one are removed).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import getpass
 import sys
 
-from trainer.cli.common import EXIT_OK, CliError, runs_dir
+from trainer.cli.common import EXIT_FAILED, EXIT_OK, CliError, runs_dir
 from trainer.i18n import tr
 
 
@@ -79,6 +80,17 @@ def run(args: argparse.Namespace) -> int:
                 )
             for account in found:
                 print(tr("{name}  admin", name=account.name) if account.admin else account.name)
+            clashing = users.collisions(folder)
+            for names in clashing:
+                print(
+                    tr(
+                        "warning: {names} differ only in case, which makes them one person: none of them can "
+                        "sign in until all but one are removed (`python -m trainer users remove NAME`).",
+                        names=", ".join(names),
+                    )
+                )
+            if clashing:
+                return EXIT_FAILED
         else:
             raise CliError(
                 tr("say what to do: users add NAME, users list, users remove NAME or users passwd NAME")

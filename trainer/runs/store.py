@@ -43,14 +43,31 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def write_json(path: Path, data: Any, private: bool = False) -> None:
-    """Write JSON atomically (temp file + rename), so a crash never leaves half a file. `private`: readable
-    by this user only from the first byte (the temp file is created 0600)."""
+    """Write JSON atomically (temp file fsynced, then renamed, then the folder fsynced), so neither a crash
+    nor a power cut leaves half a file or an empty one. `private`: readable by this user only from the
+    first byte (the temp file is created 0600)."""
     path = Path(path)
     tmp = temp_beside(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+        out.flush()
+        os.fsync(out.fileno())  # the bytes are on disk before the new name points at them
     os.replace(tmp, path)
+    _fsync_folder(path.parent)  # and the rename itself survives a power cut
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # a file system that cannot sync a folder: the rename is as durable as it gets
+        pass
+    finally:
+        os.close(fd)
 
 
 def _json_default(value: Any) -> Any:
