@@ -52,13 +52,12 @@ def _html_lang() -> str:
 
 
 def model_zip(run_path: str | Path) -> bytes:
-    """`<run>/model` as a zip, built in memory (a few tens of MB for small models)."""
-    folder = RunFolder(run_path).model_dir
+    """`<run>/model` as a zip, built in memory (a few tens of MB for small models); its regular files
+    only: a symbolic link in the folder is left out, never followed (RunFolder.model_files)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, Path("model") / path.relative_to(folder))
+        for path, name in RunFolder(run_path).model_files():
+            archive.write(path, Path("model") / name)
     return buffer.getvalue()
 
 

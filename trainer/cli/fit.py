@@ -251,9 +251,9 @@ def fit_distributed(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except Exception as exc:
         if main:
-            from trainer.errors import friendly_error
+            from trainer.jobs.worker import record_failure
 
-            folder.write_status(runs.FAILED, finished=time.time(), error=friendly_error(exc))
+            record_failure(folder, exc)  # a plain sentence; for a full disk, what to do
         raise
     finally:
         runs.mark_live(folder.path, False)

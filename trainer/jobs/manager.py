@@ -32,7 +32,9 @@ from trainer import i18n, runs
 from trainer.config import TrainConfig
 from trainer.errors import friendly_error
 from trainer.i18n import tr
+from trainer.jobs.worker import ended_unexpectedly, last_line
 from trainer.runs import RunFolder, procs
+from trainer.runs.folder import private_files
 
 log = logging.getLogger(__name__)
 HISTORY_LIMIT = 5000
@@ -139,8 +141,14 @@ def snapshot_of(run_dir: Path, queue: list[Path] | None = None, running: Any = N
         queue_position=position,
         waiting_for=running.name if position and running else None,
         waiting_for_dir=running.path if position and running else None,
-        resumable=state in (runs.CANCELLED, runs.INTERRUPTED) and folder.latest_checkpoint() is not None,
+        resumable=_resumable(state, status) and folder.latest_checkpoint() is not None,
     )
+
+
+def _resumable(state: str, status: runs.RunStatus) -> bool:
+    """Cancelled and interrupted runs continue from their last saved epoch, and so does one that failed
+    only because the disk filled (its status says so: `resumable`)."""
+    return state in (runs.CANCELLED, runs.INTERRUPTED) or (state == runs.FAILED and bool(status.resumable))
 
 
 class JobManager:
@@ -159,6 +167,7 @@ class JobManager:
         self.poll = poll
         self._children: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
+        self._reaping = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -180,11 +189,12 @@ class JobManager:
         from trainer.access.owners import set_owner
         from trainer.access.people import local_owner
 
-        run_dir = runs.create_run(self.runs_dir, name or Path(str(config.model)).name or "run")
-        set_owner(run_dir, owner or local_owner())
-        folder = RunFolder(run_dir)
-        folder.write_inputs(config.to_dict(), data)
-        folder.write_status(runs.QUEUED, queued_at=time.time())
+        with private_files():  # the run's files are the service's user's only (0600, folders 0700)
+            run_dir = runs.create_run(self.runs_dir, name or Path(str(config.model)).name or "run")
+            set_owner(run_dir, owner or local_owner())
+            folder = RunFolder(run_dir)
+            folder.write_inputs(config.to_dict(), data)
+            folder.write_status(runs.QUEUED, queued_at=time.time())
         self._start_scheduler()
         self._wake.set()
         return run_dir.name
@@ -256,6 +266,9 @@ class JobManager:
         deadline = None if timeout is None else time.time() + timeout
         while True:
             snap = self.snapshot(job_id)
+            if snap is not None and not snap.active:
+                self._reap()  # a process of ours that ended without its last status: say how it ended
+                snap = self.snapshot(job_id)
             if snap is None or not snap.active or (deadline is not None and time.time() >= deadline):
                 return snap
             time.sleep(0.1)
@@ -311,7 +324,8 @@ class JobManager:
                                    state.eta_seconds if status in runs.ACTIVE else None)  # fmt: skip
 
     def stop_computation(self, run_dir: Path, name: str) -> None:
-        RunFolder(run_dir).computation_stop_file(name).write_text("stop", encoding="utf-8")
+        with private_files():
+            RunFolder(run_dir).computation_stop_file(name).write_text("stop", encoding="utf-8")
 
     def forget_computation(self, run_dir: Path, name: str) -> None:
         """Drop a finished or failed computation's state, so it can be started again."""
@@ -358,7 +372,7 @@ class JobManager:
         return folder.path.name
 
     def _spawn(self, key: str, folder: RunFolder, args: list[str], pass_fds: tuple = ()) -> None:
-        with open(folder.worker_log, "ab") as out:
+        with private_files(), open(folder.worker_log, "ab") as out:
             child = subprocess.Popen(
                 [*self.worker, *args],
                 stdin=subprocess.DEVNULL,
@@ -376,7 +390,12 @@ class JobManager:
             self._children[key] = child
 
     def _reap(self) -> None:
-        """Collect finished children; a worker that died before saying anything failed."""
+        """Collect finished children; a worker that died before saying anything failed. One reaper at a
+        time (the scheduler and `wait`), so a waiter never reads a status another is still writing."""
+        with self._reaping:
+            self._reap_children()
+
+    def _reap_children(self) -> None:
         with self._lock:
             done = {key: child for key, child in self._children.items() if child.poll() is not None}
             for key in done:
@@ -397,6 +416,8 @@ class JobManager:
                 folder.write_status(
                     runs.FAILED, finished=time.time(), error=_last_words(folder, child.returncode)
                 )
+            elif status.active and status.pid == child.pid and status.host in (None, procs.this_host()):
+                ended_unexpectedly(folder, child.returncode)
             elif status.status == runs.FINISHED and folder.has_model and not self.queue():
                 # the device is idle: read the training split once now, for the map and the label issues
                 self.start_computation(folder.path, "vectors")
@@ -404,16 +425,8 @@ class JobManager:
 
 def _last_words(folder: RunFolder, code: int | None) -> str:
     """Why a worker ended before it could report: the last line of its log."""
-    try:
-        lines = [
-            ln
-            for ln in folder.worker_log.read_text(encoding="utf-8", errors="replace").splitlines()
-            if ln.strip()
-        ]
-    except OSError:
-        lines = []
-    detail = lines[-1].strip() if lines else tr("exit code {code}", code=code)
-    return tr("The job's process ended before it started working ({detail}).", detail=detail[:300])
+    detail = last_line(folder) or tr("exit code {code}", code=code)
+    return tr("The job's process ended before it started working ({detail}).", detail=detail)
 
 
 class ThreadComputation:

@@ -13,9 +13,11 @@ dataset-wide word ranking) report their progress in `<run>/computations/<name>.j
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -24,7 +26,10 @@ from typing import Any
 
 from trainer import i18n, runs
 from trainer.errors import friendly_error
+from trainer.i18n import tr
 from trainer.runs import RunFolder, procs
+from trainer.runs.folder import PRIVATE_UMASK
+from trainer.runs.space import disk_full
 
 FitFn = Callable[..., Any]
 PROGRESS_EVERY = 1.0  # seconds between progress writes during training
@@ -90,6 +95,8 @@ def run_fit(folder: RunFolder, fit_fn: FitFn | None = None) -> int:
         return 0
     if fit_fn is None:
         from trainer.train.fit import fit as fit_fn
+    if main:
+        folder.reserve_space()  # room for the last status, should the disk fill
     try:
         data = folder.load_data()
         fit_fn(
@@ -102,18 +109,97 @@ def run_fit(folder: RunFolder, fit_fn: FitFn | None = None) -> int:
         )
     except Cancelled:
         if main:
+            folder.release_space()
             folder.write_status(
                 runs.CANCELLED, finished=time.time(), resumable=folder.latest_checkpoint() is not None
             )
         return 0
     except BaseException as exc:  # noqa: BLE001 - a failure is a status with a plain message
         if main:
-            folder.write_error_log(traceback.format_exc())
-            folder.write_status(runs.FAILED, finished=time.time(), error=friendly_error(exc))
+            record_failure(folder, exc)
         return 1
     if main:
+        folder.release_space()
         folder.write_status(runs.FINISHED, finished=time.time(), resume=False)
     return 0
+
+
+def record_failure(folder: RunFolder, exc: BaseException) -> None:
+    """A failed fine-tune's status: a plain sentence, and for a full disk what to do (the half-saved epoch
+    is deleted first, and the space kept for this status released, so it can be written)."""
+    full = disk_full(exc, folder.path)
+    folder.release_space()
+    if full:
+        folder.remove_partial_checkpoints()
+    with contextlib.suppress(OSError):  # a full disk: the status below matters more than the traceback
+        folder.write_error_log("".join(traceback.format_exception(exc)))
+    resumable = folder.latest_checkpoint() is not None
+    error = disk_full_advice(folder, resumable) if full else friendly_error(exc)
+    folder.write_status(runs.FAILED, finished=time.time(), error=error, resumable=full and resumable)
+
+
+def disk_full_advice(folder: RunFolder, resumable: bool) -> str:
+    """What to do when the disk filled during fine-tuning."""
+    if resumable:
+        return tr(
+            "The disk is full, so training stopped and the epoch being saved was deleted. Free space under "
+            "{folder}, then resume the run: it continues from its last saved epoch.",
+            folder=folder.path.parent,
+        )
+    return tr(
+        "The disk is full, so training stopped and the epoch being saved was deleted. Free space under "
+        "{folder}, then start the run again.",
+        folder=folder.path.parent,
+    )
+
+
+# ---------------------------------------------------------------- how a job ended, as its parent saw it
+
+
+def last_line(folder: RunFolder) -> str | None:
+    """The last line of a job's log (read from its end: a log may be long), or None when it is empty."""
+    try:
+        with open(folder.worker_log, "rb") as log:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - 8192))
+            tail = log.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    lines = [ln.strip() for ln in tail.splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else None
+
+
+def ended_unexpectedly(folder: RunFolder, code: int) -> None:
+    """A fine-tune's process ended without recording how (killed, crashed, or its disk full): say so, with
+    its exit code and the last line of its log. Killed by a signal, it stays interrupted (it can be resumed
+    from its last saved epoch); ended by itself, it failed."""
+    line = last_line(folder)
+    log_said = tr("Its log ends with: {line}", line=line) if line else tr("Its log is empty.")
+    if code < 0:
+        state = runs.INTERRUPTED
+        said = tr(
+            "The training process was stopped by {signal} (exit code {code}) before it recorded how it ended.",
+            signal=_signal_name(-code),
+            code=code,
+        )
+    else:
+        state = runs.FAILED
+        said = tr(
+            "The training process ended unexpectedly (exit code {code}) before it recorded how it ended.",
+            code=code,
+        )
+    folder.release_space()  # the space it kept for its last status, in case the disk is full
+    try:
+        folder.write_status(state, finished=time.time(), error=f"{said} {log_said}")
+    except OSError:
+        logging.getLogger(__name__).exception("could not record how %s ended", folder.path)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 # ---------------------------------------------------------------- background computations of a run
@@ -276,6 +362,7 @@ def main(argv: Sequence[str] | None = None, fit_fn: FitFn | None = None) -> int:
     parser.add_argument("--computation", choices=sorted(COMPUTATIONS))
     parser.add_argument("--params", default="{}", help="the computation's parameters as JSON")
     args = parser.parse_args(argv)
+    os.umask(PRIVATE_UMASK)  # everything the job writes is its user's only: files 0600, folders 0700
     quiet()
     i18n.set_language(os.environ.get("INSIGHT_LANG"))  # the language of whoever started it
     folder = RunFolder(args.run_dir)

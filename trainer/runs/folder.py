@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,34 @@ from trainer.tasks import get_task
 
 DEFAULT_RUNS_DIR = Path(os.environ.get("INSIGHT_RUNS_DIR", "runs"))
 SPLITS = ("train", "validation", "test")
+RESERVE_BYTES = 256 * 1024  # kept free by a running job for its last status (RunFolder.reserve_space)
+
+
+# What a run's files are created with: folders 0700, files 0600 (the service's user only).
+PRIVATE_UMASK = 0o077
+_umask_lock = threading.Lock()
+_umask_users = 0
+_umask_before = 0
+
+
+@contextlib.contextmanager
+def private_files() -> Iterator[None]:
+    """Files and folders created in this block are private to this user (folders 0700, files 0600).
+
+    The umask is the process's, so other threads writing meanwhile create private files too (never less
+    private); nested and concurrent blocks restore the umask when the last one ends."""
+    global _umask_users, _umask_before
+    with _umask_lock:
+        if _umask_users == 0:
+            _umask_before = os.umask(PRIVATE_UMASK)
+        _umask_users += 1
+    try:
+        yield
+    finally:
+        with _umask_lock:
+            _umask_users -= 1
+            if _umask_users == 0:
+                os.umask(_umask_before)
 
 
 def monitors_dir(runs_dir: Path) -> Path:
@@ -92,6 +123,7 @@ class RunFolder:
     scores_dir = property(lambda self: self.path / "scores")  # one folder per scoring (trainer.runs.scoring)
     uploads_dir = property(lambda self: self.scores_dir / "files")  # files uploaded to be scored
     vectors_lock = property(lambda self: self.vectors_dir / ".finetuned.lock")
+    reserve_file = property(lambda self: self.path / ".reserve")  # room kept for the last status of a job
 
     def scoring_dir(self, name: str) -> Path:
         return self.scores_dir / name
@@ -181,6 +213,26 @@ class RunFolder:
     def has_model(self) -> bool:
         return (self.model_dir / "config.json").exists()
 
+    def model_files(self) -> list[tuple[Path, Path]]:
+        """(file, its path inside model/) for every regular file of the saved model, sorted.
+
+        A symbolic link (to a file or a folder) is never followed nor listed, and nothing that resolves
+        outside model/ is: a link planted in a run's model folder cannot make a download carry another file.
+        """
+        root = self.model_dir
+        if root.is_symlink() or not root.is_dir():
+            return []
+        real_root = root.resolve()
+        found = []
+        for folder, dirs, files in os.walk(root):  # os.walk does not descend into links to folders
+            dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+            for name in files:
+                path = Path(folder) / name
+                if path.is_symlink() or not path.is_file() or not path.resolve().is_relative_to(real_root):
+                    continue
+                found.append((path, path.relative_to(root)))
+        return sorted(found, key=lambda pair: str(pair[1]))
+
     # ------------------------------------------------------------ status
 
     def read_status(self) -> RunStatus:
@@ -196,7 +248,8 @@ class RunFolder:
 
     def request_cancel(self) -> None:
         """Ask the job to stop: it checks for this file at every optimisation step."""
-        self.cancel_file.write_text(str(time.time()), encoding="utf-8")
+        with private_files():
+            self.cancel_file.write_text(str(time.time()), encoding="utf-8")
 
     def cancel_requested(self) -> bool:
         return self.cancel_file.exists()
@@ -228,8 +281,36 @@ class RunFolder:
 
     def latest_checkpoint(self) -> Path | None:
         """The newest complete checkpoint (saved at the end of an epoch), to resume from."""
-        found = [p for p in self.checkpoints_dir.glob("checkpoint-*") if (p / "trainer_state.json").exists()]
+        found = [p for p in self.checkpoints_dir.glob("checkpoint-*") if _complete(p)]
         return max(found, key=lambda p: int(p.name.rsplit("-", 1)[1]), default=None)
+
+    def remove_partial_checkpoints(self) -> None:
+        """Delete checkpoints whose saving never finished (the Trainer writes trainer_state.json last), and
+        this process's half-written temporary files: what a full disk leaves behind."""
+        for path in self.checkpoints_dir.glob("checkpoint-*") if self.checkpoints_dir.is_dir() else []:
+            if not _complete(path) and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+        mine = f".{os.getpid()}."  # temp_beside's names: .<name>.<pid>.<thread>.tmp...
+        for root, dirs, files in os.walk(self.path):  # links to folders are not followed
+            for name in [*dirs, *files]:
+                path = Path(root) / name
+                if name.startswith(".") and mine in name and ".tmp" in name:
+                    if path.is_dir() and not path.is_symlink():
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        path.unlink(missing_ok=True)
+
+    def reserve_space(self, size: int = RESERVE_BYTES) -> None:
+        """Keep `size` bytes for a job's last words: released when the disk fills (release_space), so the
+        status that says so can still be written."""
+        try:
+            with open(self.reserve_file, "wb") as out:
+                out.write(bytes(size))
+        except OSError:
+            self.reserve_file.unlink(missing_ok=True)
+
+    def release_space(self) -> None:
+        self.reserve_file.unlink(missing_ok=True)
 
     def load_split(self, name: str) -> Any:
         """One saved split as a trainer.data.Split (empty when the run has none)."""
@@ -330,7 +411,8 @@ class RunFolder:
         os.replace(tmp, self.predictions_file)
 
     def write_error_log(self, text: str) -> None:
-        self.error_log.write_text(text, encoding="utf-8")
+        with private_files():
+            self.error_log.write_text(text, encoding="utf-8")
 
     def save_model(self, model: Any, tokenizer: Any) -> None:
         """save_pretrained into model/ (loadable by transformers.pipeline), whole or not at all.
@@ -367,6 +449,11 @@ class RunFolder:
     def forget_top_words(self) -> None:
         self.top_words_file.unlink(missing_ok=True)
         self.top_words_file.with_suffix(".json").unlink(missing_ok=True)
+
+
+def _complete(checkpoint: Path) -> bool:
+    """Whether a checkpoint was saved whole: its trainer_state.json (written last) reads as JSON."""
+    return read_json(checkpoint / "trainer_state.json") is not None
 
 
 def _rows(frame: pd.DataFrame) -> list[int] | None:

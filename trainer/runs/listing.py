@@ -24,6 +24,7 @@ from trainer.runs.folder import (
     INTERRUPTED,
     QUEUED,
     RunFolder,
+    private_files,
     read_json,
 )
 from trainer.runs.records import RunStatus
@@ -55,16 +56,18 @@ def slugify(name: str) -> str:
 def create_run(runs_dir: Path, name: str) -> Path:
     """Make a new, uniquely named run folder `<date>-<time>-<name>` with status queued."""
     runs_dir = Path(runs_dir)
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{slugify(name)}"
-    for i in range(1000):
-        path = runs_dir / (stem if i == 0 else f"{stem}-{i + 1}")
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
-        RunFolder(path).write_status(QUEUED, name=name, created=time.time())
-        return path
+    with private_files():  # a run folder is the service's user's only: 0700, its files 0600
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{slugify(name)}"
+        for i in range(1000):
+            path = runs_dir / (stem if i == 0 else f"{stem}-{i + 1}")
+            try:
+                path.mkdir(mode=0o700)
+            except FileExistsError:
+                continue
+            path.chmod(0o700)  # whatever the umask was
+            RunFolder(path).write_status(QUEUED, name=name, created=time.time())
+            return path
     raise RuntimeError(f"could not create a run folder in {runs_dir}")
 
 
@@ -154,18 +157,24 @@ class Run:
 
 def run_info(run_dir: Path) -> RunInfo:
     """Summarise one run folder (never raises on a damaged folder)."""
-    folder = RunFolder(run_dir)
+    info, status = _read_info(RunFolder(run_dir))
+    info.status = effective_status(info.path, status)
+    return info
+
+
+def _read_info(folder: RunFolder) -> tuple[RunInfo, RunStatus]:
+    """A run's line as its files say (the stored status), and its status record."""
     status = folder.read_status()
     config = read_json(folder.config_file, {}) or {}
     metrics = folder.metrics()
     task = config.get("task")
     final = metrics.get("test") or metrics.get("validation") or {}
     metric_name, metric = get_task(task).headline(final) if final else (None, None)
-    return RunInfo(
+    info = RunInfo(
         id=folder.path.name,
         path=folder.path,
         name=status.name or folder.path.name,
-        status=effective_status(folder.path, status),
+        status=status.status,
         task=task,
         model=config.get("model"),
         created=status.created,
@@ -175,17 +184,96 @@ def run_info(run_dir: Path) -> RunInfo:
         error=status.error,
         device=status.device,
     )
+    return info, status
+
+
+# What list_runs read of each run folder, keyed on the stat of the files its line comes from (status.json,
+# config.json, metrics.json): every writer replaces them by a rename, so a changed file has a new inode,
+# and an entry is kept only once its files are older than RACY_SECONDS, so two writes within one tick of
+# the file system's clock are never mistaken for one. A live run's files change every second: it is read
+# again at every listing, and an active run's process is checked every time. Guarded by a lock: the app's
+# pages list runs from several threads.
+RACY_SECONDS = 2.0
+_lines: dict[str, tuple[tuple, RunInfo, RunStatus]] = {}
+_lines_lock = threading.Lock()
+
+
+def stat_key(path: str | Path) -> tuple[int, int, int] | None:
+    """What changes when a file is written again (mtime, size, inode), or None when it is missing."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def settled(stamps: tuple) -> bool:
+    """Whether every stamped file is older than RACY_SECONDS (so a later change shows in its stamp)."""
+    limit = time.time_ns() - int(RACY_SECONDS * 1e9)
+    return all(stamp is None or stamp[0] < limit for stamp in stamps)
+
+
+# The files a run's line is read from (RunFolder's status_file, config_file, metrics_file), joined as
+# strings: a listing of thousands of runs spends most of its time making paths otherwise.
+LINE_FILES = ("status.json", "config.json", "metrics.json")
+
+
+def _copy(info: RunInfo) -> RunInfo:
+    """A copy of a cached line (callers may change theirs), made without copy.copy's overhead."""
+    new = RunInfo.__new__(RunInfo)
+    new.__dict__.update(info.__dict__)
+    return new
+
+
+def _line(key: str, status_stamp: tuple) -> RunInfo:
+    """The run's line, from the cache when its files have not changed since it was read."""
+    stamps = (status_stamp, *(stat_key(os.path.join(key, name)) for name in LINE_FILES[1:]))
+    with _lines_lock:
+        cached = _lines.get(key)
+    if cached is not None and cached[0] == stamps:
+        info, status = _copy(cached[1]), cached[2]
+    else:
+        info, status = _read_info(RunFolder(key))
+        if settled(stamps):
+            with _lines_lock:
+                _lines[key] = (stamps, _copy(info), status)
+    if status.status in ACTIVE:
+        info.status = effective_status(info.path, status)
+    return info
 
 
 def list_runs(runs_dir: Path = DEFAULT_RUNS_DIR) -> list[RunInfo]:
-    """Every run under `runs_dir`, newest first (a link to a run elsewhere is not one of them)."""
+    """Every run under `runs_dir`, newest first (a link to a run elsewhere is not one of them).
+
+    Cheap when called again: a run folder whose files have not changed is not read again (see _lines);
+    an active run's process is checked every time, so no status shown is stale."""
     runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir():
+    try:
+        entries = list(os.scandir(runs_dir))
+    except OSError:
         return []
-    folders = [
-        p for p in runs_dir.iterdir() if p.is_dir() and (p / "status.json").exists() and inside(p, runs_dir)
-    ]
-    return sorted((run_info(p) for p in folders), key=lambda r: r.created or 0, reverse=True)
+    infos, seen = [], set()
+    for entry in entries:
+        try:
+            if not entry.is_dir() or (entry.is_symlink() and not inside(Path(entry.path), runs_dir)):
+                continue
+        except OSError:
+            continue
+        status_stamp = stat_key(os.path.join(entry.path, LINE_FILES[0]))
+        if status_stamp is None:
+            continue
+        seen.add(entry.path)
+        infos.append(_line(entry.path, status_stamp))
+    _forget_missing(runs_dir, seen)
+    return sorted(infos, key=lambda r: r.created or 0, reverse=True)
+
+
+def _forget_missing(runs_dir: Path, seen: set[str]) -> None:
+    """Drop the cached lines of run folders of this runs folder that are gone (deleted runs)."""
+    parent = str(runs_dir)
+    with _lines_lock:
+        for key in [k for k in _lines if os.path.dirname(k) == parent and k not in seen]:
+            del _lines[key]
 
 
 def load_run(run_dir: Path) -> Run:

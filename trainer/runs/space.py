@@ -7,15 +7,17 @@ is a `Busy` with one sentence saying what to do. A symbolic link is removed as a
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from trainer.i18n import N_, tr
 from trainer.runs import procs
 from trainer.runs.folder import ACTIVE, QUEUED, RUNNING, RunFolder
-from trainer.runs.listing import effective_status, inside
+from trainer.runs.listing import effective_status, inside, settled, stat_key
 from trainer.runs.scoring import Scoring, scorings
 
 # Why an active run cannot be deleted, per status (run_busy).
@@ -60,6 +62,73 @@ def size_of(path: Path) -> int:
             except OSError:
                 continue
     return total
+
+
+# A run folder's size as last counted, with the folders it has and their stamps: a file added, removed or
+# replaced (every writer renames) changes its folder's stamp, so the run is counted again when one
+# changes (a file growing in place, a job's log, is counted at its folder's next change); only sizes whose
+# folders are older than listing.RACY_SECONDS are kept (a live run is counted anew each time). Guarded by
+# a lock: the app checks quotas from several threads.
+_sizes: dict[str, tuple[tuple[str, ...], tuple, int]] = {}
+_sizes_lock = threading.Lock()
+
+
+def run_size(path: Path) -> int:
+    """size_of(path) for a run folder, counted again only when one of its folders changed."""
+    key = str(path)
+    with _sizes_lock:
+        cached = _sizes.get(key)
+    if cached is not None and tuple(stat_key(d) for d in cached[0]) == cached[1]:
+        return cached[2]
+    path = Path(path)
+    if path.is_symlink() or not path.is_dir():
+        return size_of(path)
+    folders, total = [], 0
+    for root, _dirs, files in os.walk(path):  # as size_of: links counted as links, not followed
+        folders.append(root)
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    stamps = tuple(stat_key(d) for d in folders)
+    with _sizes_lock:
+        if settled(stamps) and None not in stamps:
+            _sizes[key] = (tuple(folders), stamps, total)
+        else:
+            _sizes.pop(key, None)
+    return total
+
+
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+# How libraries word a full disk when they do not raise OSError (safetensors: "StorageFull", torch.save:
+# "file write failed"): the last two only count when the disk is nearly full indeed.
+DISK_FULL_WORDS = ("no space left on device", "disk quota exceeded", "storagefull")
+WRITE_FAILED_WORDS = ("file write failed", "failed writing file")
+NEARLY_FULL_BYTES = 64 * 1024 * 1024
+
+
+def disk_full(exc: BaseException | None, path: Path) -> bool:
+    """Whether `exc` (or an exception it came from) means the disk under `path` is full or over quota."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+            return True
+        text = str(exc).lower()
+        if any(words in text for words in DISK_FULL_WORDS):
+            return True
+        if any(words in text for words in WRITE_FAILED_WORDS) and _free_bytes(path) < NEARLY_FULL_BYTES:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _free_bytes(path: Path) -> int:
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return 0
 
 
 def human_size(size: int) -> str:
@@ -149,6 +218,8 @@ def delete_run(run_dir: Path, runs_dir: Path) -> int:
         raise Busy(busy)
     freed = size_of(path) if not path.is_symlink() else 0
     _remove(path)
+    with _sizes_lock:
+        _sizes.pop(str(path), None)
     return freed
 
 

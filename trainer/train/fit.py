@@ -5,11 +5,12 @@ Imports transformers at module level: only jobs (lazily, in the worker) and the 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from transformers import TrainerCallback
 from trainer.config import TrainConfig
 from trainer.i18n import tr
 from trainer.runs import RunFolder
+from trainer.runs.space import disk_full
 from trainer.tasks import Task, get_task
 from trainer.train.progress import (
     Cancelled,
@@ -346,7 +348,8 @@ def fit(
     )
     trainer.remove_callback(PrinterCallback)  # progress goes through our events, not stdout
     started = time.time()
-    train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    with _disk_full_cleanup(folder, main):
+        train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_seconds = time.time() - started
     if progress.diverged:
         raise Diverged(progress.diverged)
@@ -357,7 +360,8 @@ def fit(
 
     model = merge_lora(trainer.model)
     model.eval()
-    folder.save_model(model, tokenizer)
+    with _disk_full_cleanup(folder, main):
+        folder.save_model(model, tokenizer)
     shutil.rmtree(folder.checkpoints_dir, ignore_errors=True)  # finished: nothing left to resume
     steps = max(1, trainer.state.global_step)
     summary = {
@@ -385,6 +389,18 @@ def fit(
     )
     history(end)
     return FitResult(metrics)
+
+
+@contextlib.contextmanager
+def _disk_full_cleanup(folder: RunFolder, main: bool) -> Iterator[None]:
+    """When the disk fills while the block saves (a checkpoint, the model), delete what was half saved, so
+    the last complete epoch is what a resume finds; the error goes on (the worker records it)."""
+    try:
+        yield
+    except BaseException as exc:
+        if main and disk_full(exc, folder.path):
+            folder.remove_partial_checkpoints()
+        raise
 
 
 def evaluate_and_write(
