@@ -17,7 +17,6 @@ from trainer.attribution import (
     relative_delta,
 )
 
-
 # Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
 pytestmark = pytest.mark.kernels
 

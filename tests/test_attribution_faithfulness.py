@@ -15,7 +15,6 @@ from trainer.attribution import (
     top_k_overlap,
 )
 
-
 # Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
 pytestmark = pytest.mark.kernels
 

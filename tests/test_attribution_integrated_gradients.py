@@ -14,7 +14,6 @@ from trainer.attribution import (
     trust_level,
 )
 
-
 # Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
 pytestmark = pytest.mark.kernels
 

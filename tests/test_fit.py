@@ -16,7 +16,6 @@ from trainer.runs.model import RunModel
 from trainer.tasks import TOKEN_TASK
 from trainer.train.fit import Cancelled, class_weights, fit
 
-
 # Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
 pytestmark = pytest.mark.kernels
 
@@ -190,8 +189,12 @@ def test_a_loss_that_becomes_nan_stops_with_advice(tmp_path, tiny_model_dir, tin
 
     model_dir = _nan_model(tiny_model_dir, tmp_path / "nan-bert")
     run_dir = create_run(tmp_path, "nan")
-    config = TrainConfig(model=str(model_dir), epochs=5, batch_size=4, learning_rate=0.9, early_stopping_patience=0)
-    with pytest.raises(Diverged, match=r"the loss became NaN\. The learning rate \(0.9\) is probably too high"):
+    config = TrainConfig(
+        model=str(model_dir), epochs=5, batch_size=4, learning_rate=0.9, early_stopping_patience=0
+    )
+    with pytest.raises(
+        Diverged, match=r"the loss became NaN\. The learning rate \(0.9\) is probably too high"
+    ):
         fit(config, tiny_data, run_dir)
     assert not RunFolder(run_dir).has_model
     steps = [e["step"] for e in RunFolder(run_dir).history() if e["kind"] == "log"]

@@ -3,6 +3,7 @@ the webhook, and the command line."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -177,8 +179,9 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_the_webhook_receives_each_new_alert_once(tmp_path):
+def test_the_webhook_receives_each_new_alert_once(tmp_path, monkeypatch):
     server = HTTPServer(("127.0.0.1", 0), Receiver)
+    monkeypatch.setenv("INSIGHT_WEBHOOK_ALLOW", f"127.0.0.1:{server.server_port}")  # an internal receiver
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     Receiver.received = []
@@ -245,6 +248,8 @@ def test_retention_drops_old_texts_and_keeps_their_counts(tmp_path):
     everything = new_monitor(tmp_path / "runs", "all")
     recent = new_monitor(tmp_path / "runs", "recent")
     recent.set_retention(14)
+    last = pd.Timestamp(pd.read_csv(files[-1])["published"].max())
+    recent.clock = last.timestamp  # now is the last row's time
     for path in files:
         everything.add(path, keyword_scorer)
         recent.add(path, keyword_scorer)
@@ -336,3 +341,194 @@ def test_the_monitor_command_line(tmp_path, tiny_model_dir):
         and missing.stderr.count("\n") == 1
     )
     assert cli("monitor", "delete", "news").returncode == 0 and "news" not in cli("monitor", "list").stdout
+
+
+NOW = pd.Timestamp("2026-12-06 12:00")  # the clock of the tests below
+
+
+def dated(path: Path, when: list[str], prefix: str = "good") -> Path:
+    """A file of one row per date in `when` (texts that differ, so each row is its own)."""
+    rows = [
+        {"published": w, "topic": "Banking", "headline": f"{prefix} news {i}"} for i, w in enumerate(when)
+    ]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_retention_counts_back_from_the_clock_so_a_row_dated_in_the_future_erases_nothing(tmp_path):
+    monitor = new_monitor(tmp_path / "runs")
+    monitor.set_retention(365)
+    monitor.clock = NOW.timestamp
+    days = [str((NOW - pd.Timedelta(days=d)).date()) for d in range(361)]
+    assert monitor.add(dated(tmp_path / "year.csv", days), keyword_scorer).added == 361
+    batch = monitor.add(dated(tmp_path / "far.csv", ["2099-01-01"], "bad"), keyword_scorer)
+    assert views.texts_kept(monitor) == (361, 361), "no text dropped because of a row dated 2099"
+    assert (batch.added, batch.future, batch.duplicates) == (0, 1, 0)
+    monitor.clock = (NOW + pd.Timedelta(days=30)).timestamp  # 30 days later: 365 days back is NOW - 335 days
+    monitor.add(dated(tmp_path / "later.csv", [str(NOW.date())], "later"), keyword_scorer)
+    kept, rows = views.texts_kept(monitor)
+    assert rows == 362 and kept == 362 - 26, "the rows dated 335 to 360 days before NOW's day lose their text"
+
+
+def test_rows_dated_in_the_future_are_refused_and_counted_on_their_own(tmp_path):
+    from trainer.cli.monitor import _refused
+
+    monitor = new_monitor(tmp_path / "runs")
+    monitor.clock = NOW.timestamp
+    when = ["2026-12-01"] * 7 + [
+        str(NOW + pd.Timedelta(hours=12)),
+        str(NOW + pd.Timedelta(days=3)),
+        "2099-01-01",
+    ]
+    batch = monitor.add(dated(tmp_path / "mixed.csv", when), keyword_scorer)
+    assert (batch.rows_read, batch.added, batch.future, batch.undated, batch.duplicates) == (10, 8, 2, 0, 0)
+    assert monitor.row_count() == 8, "half a day ahead is within the clock's slack; further ahead is refused"
+    last = monitor.batches()[-1]
+    assert (last["rows_read"], last["rows_added"], last["rows_future"], last["rows_undated"]) == (10, 8, 2, 0)
+    assert _refused(batch) == ["2 rows dated in the future (more than a day from now) refused"]
+
+
+def test_rows_with_an_unreadable_date_are_counted_apart_from_rows_already_there(tmp_path):
+    monitor = new_monitor(tmp_path / "runs")
+    monitor.clock = NOW.timestamp
+    when = ["2026-11-02", "2026-11-03", "not a date", "", "2026-11-04"]
+    batch = monitor.add(dated(tmp_path / "undated.csv", when), keyword_scorer)
+    assert (batch.added, batch.undated, batch.future, batch.duplicates) == (3, 2, 0, 0)
+    again = monitor.add(dated(tmp_path / "undated.csv", when), keyword_scorer)
+    assert (again.added, again.undated, again.duplicates) == (0, 2, 3)
+    assert monitor.batches()[0]["rows_undated"] == 2
+
+
+def victim_file(site: Path) -> Path:
+    """A monitor's DuckDB file outside the runs folder `site / "runs"`: where ../../victim would lead."""
+    victim = site / "victim.duckdb"
+    settings = monitors.Settings("victim", "unused", "headline", "published", owner="bob")
+    monitors.Store(victim).write_settings({"monitor": asdict(settings)})
+    return victim
+
+
+def test_a_name_that_leaves_the_monitors_folder_is_refused_by_every_command(tmp_path, capsys):
+    from trainer.cli import main
+
+    runs = tmp_path / "site" / "runs"
+    new_monitor(runs, "real")
+    victim = victim_file(tmp_path / "site")
+    batch = weeks(tmp_path / "weeks", count=1)[0]
+    (runs / ".monitors" / "link.duckdb").symlink_to(victim)  # a link inside the folder to a file outside it
+    capsys.readouterr()
+    commands = [["show", "../../victim"], ["delete", "../../victim"], ["add", "../../victim", batch],
+                ["export", "../../victim", "--out", tmp_path / "out.csv"], ["set", "../../victim", "--keep-days", "1"],
+                ["alerts", "../../victim"], ["show", "link"], ["delete", "link"]]  # fmt: skip
+    for command in commands:
+        code = main(["monitor", *map(str, command), "--runs-dir", str(runs)])
+        said = capsys.readouterr()
+        assert code == 2 and "cannot be a monitor name" in said.err, (command, code, said)
+        assert "Traceback" not in said.err and said.out == ""
+    assert victim.is_file() and not (tmp_path / "out.csv").exists()
+    with monitors.Store(victim).connect() as con:
+        assert con.execute("SELECT count(*) FROM batches").fetchone()[0] == 0
+    assert monitors.names(runs) == ["real"]
+    for name in ("../real", "real/..", "real\n", ".real", ""):
+        with pytest.raises(monitors.MonitorError, match="cannot be a monitor name"):
+            monitors.Monitor(runs, name)
+
+
+def test_monitor_add_keeps_to_the_file_limits(tmp_path, monkeypatch):
+    from trainer.data import DataError
+
+    files = weeks(tmp_path / "weeks", count=1)  # 120 rows
+    monitor = new_monitor(tmp_path / "runs")
+    monkeypatch.setenv("INSIGHT_MAX_ROWS", "100")
+    with pytest.raises(DataError, match="INSIGHT_MAX_ROWS"):
+        monitor.add(files[0], keyword_scorer, chunk_rows=50)
+    assert monitor.row_count() == 0 and monitor.batches() == []
+    with monitor.store.connect() as con:
+        assert con.execute("SELECT count(*) FROM pending").fetchone()[0] == 0, "nothing set aside is left"
+    monkeypatch.delenv("INSIGHT_MAX_ROWS")
+    monkeypatch.setenv("INSIGHT_MAX_CELL_CHARS", "20")
+    with pytest.raises(DataError, match="INSIGHT_MAX_CELL_CHARS"):
+        monitor.add(files[0], keyword_scorer)
+    monkeypatch.delenv("INSIGHT_MAX_CELL_CHARS")
+    assert monitor.add(files[0], keyword_scorer).added == 120
+
+
+def test_a_batch_is_read_scored_and_set_aside_a_chunk_at_a_time_and_stored_at_once(tmp_path):
+    files = weeks(tmp_path / "weeks", count=1)
+    monitor = new_monitor(tmp_path / "runs")
+    seen = []
+
+    def counting(texts):  # what each call scores, and what the monitor shows meanwhile
+        seen.append((len(texts), monitor.row_count()))
+        return keyword_scorer(texts)
+
+    batch = monitor.add(files[0], counting, chunk_rows=50)
+    assert seen == [(50, 0), (50, 0), (20, 0)], (
+        "a chunk at a time, and nothing shown before the batch is whole"
+    )
+    assert batch.added == 120 and monitor.row_count() == 120
+
+
+def test_a_monitors_folder_and_files_are_private_to_the_services_user(tmp_path):
+    old = os.umask(0o022)
+    try:
+        monitor = new_monitor(tmp_path / "runs")
+        monitor.add(weeks(tmp_path / "weeks", count=1)[0], keyword_scorer)
+        monitor.export(tmp_path / "mine.csv")
+    finally:
+        os.umask(old)
+    mode = lambda p: oct(p.stat().st_mode & 0o777)  # noqa: E731
+    folder = tmp_path / "runs" / ".monitors"
+    assert mode(folder) == "0o700"
+    assert [mode(p) for p in (monitor.store.path, monitor.store.lock)] == ["0o600", "0o600"]
+    assert mode(tmp_path / "mine.csv") == "0o600"
+
+
+def test_the_export_is_made_in_memory_and_never_offered_to_the_next_monitor_of_that_name(
+    tmp_path, monkeypatch
+):
+    """The Monitors page's export: nothing in the system's temp folder, and after the monitor is deleted and
+    another person makes one of the same name, they are offered their own rows only."""
+    import tempfile
+
+    import streamlit
+    from helpers import LABELS, fake_run
+    from streamlit.testing.v1 import AppTest
+
+    shared_tmp = tmp_path / "tmp"
+    shared_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(shared_tmp))
+    runs = tmp_path / "runs"
+    run = fake_run(runs, "news-run", LABELS * 4, LABELS * 4)
+    offered: dict[str, object] = {}
+    real = streamlit.download_button
+
+    def spy(label, data, *args, **kwargs):
+        offered[kwargs.get("key") or label] = data
+        return real(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", spy)
+    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(runs))
+    monkeypatch.chdir(ROOT)
+
+    def export_offered(owner: str, week: int) -> bytes:
+        """Make a monitor of `owner`, open the page in a new visit, export; the bytes offered."""
+        settings = monitors.Settings("shared", str(run), "headline", "published", "topic", owner=owner)
+        monitors.create(runs, settings).add(weeks(tmp_path / owner, count=week + 1)[week], keyword_scorer)
+        offered.clear()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+        at = at.switch_page("insight_ui/pages/monitors.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        prepare = [b for b in at.button if b.key == "monitor_export"]  # a two-step export, where there is one
+        if prepare:
+            prepare[0].click().run()
+        data = offered.get("monitor_export_dl")
+        return data() if callable(data) else data
+
+    first = export_offered("ana", 0)
+    assert first is not None and len(pd.read_csv(io.BytesIO(first))) == 120
+    assert [p.name for p in shared_tmp.iterdir()] == [], "nothing is left in the shared temp folder"
+    monitors.delete(runs, "shared")
+    again = export_offered("bob", 1)
+    texts = set(pd.read_csv(io.BytesIO(again))["text"]) if again else set()
+    assert not texts & set(pd.read_csv(io.BytesIO(first))["text"]), "bob is never offered ana's rows"
+    assert [p.name for p in shared_tmp.iterdir()] == []

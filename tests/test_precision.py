@@ -21,7 +21,6 @@ from trainer.runs import RunFolder, create_run
 from trainer.runs.model import RunModel
 from trainer.train.fit import fit
 
-
 # Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
 pytestmark = pytest.mark.kernels
 

@@ -4,6 +4,7 @@ happened is said once after the rerun (`said`)."""
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from pathlib import Path
@@ -12,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import auth, layout, state
+from insight_ui.components import quota
 from insight_ui.components.runs import finished_runs
 from insight_ui.reads import datasets
 from insight_ui.safe import md, trim
@@ -23,6 +25,7 @@ from trainer.data import DataError
 from trainer.data import stream as streaming
 from trainer.i18n import N_, tr, trn
 from trainer.monitor import monitor as monitors
+from trainer.monitor.store import FILE_MODE, FOLDER_MODE, private
 from trainer.runs import load_run
 from trainer.runs.folder import monitor_incoming_dir
 
@@ -47,12 +50,26 @@ def _shown(column: str) -> str:
 
 def keep_upload(file) -> Path:
     """An uploaded batch on disk until it is stored (the monitor reads files a chunk at a time)."""
-    folder = monitor_incoming_dir(state.runs_dir())
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _incoming()
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(file.name).name)[:80] or "batch.csv"
     path = folder / f"{secrets.token_hex(6)}-{safe}"
-    path.write_bytes(file.getvalue())
+    _write_private(path, file.getvalue())
     return path
+
+
+def _incoming() -> Path:
+    """The folder where batches wait (inside the monitors folder), private to the service's user."""
+    folder = monitor_incoming_dir(state.runs_dir())
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    private(folder.parent, FOLDER_MODE)
+    private(folder, FOLDER_MODE)
+    return folder
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
 
 
 def create_section() -> None:
@@ -121,6 +138,8 @@ def create_section() -> None:
             tr("Create monitor"), type="primary", icon=":material/monitor_heart:", key="monitor_create"
         ):
             return
+        if quota.monitor_refused():
+            return
         settings = monitors.Settings(name.strip(), run_path, text, when, None if group == NONE else group,
                                      None if ident == NONE else ident, bucket, auth.me().id)  # fmt: skip
         try:
@@ -152,10 +171,8 @@ def add_sample_week(monitor: monitors.Monitor) -> None:
     for name, part in sample_weeks():
         if name in done:
             continue
-        folder = monitor_incoming_dir(state.runs_dir())
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{monitor.name}-{name.replace(' ', '-')}.csv"
-        part.to_csv(path, index=False)
+        path = _incoming() / f"{monitor.name}-{name.replace(' ', '-')}.csv"
+        _write_private(path, part.to_csv(index=False).encode("utf-8"))
         add_files(monitor, [(path, name)])
         return
     st.session_state[SAID] = ("info", tr("Every week of the sample is in this monitor already."))
@@ -180,6 +197,13 @@ def add_files(monitor: monitors.Monitor, paths: list[tuple[Path, str]]) -> None:
                         "{file}: {added} new rows added ({duplicates} already there), {n} new alerts.",
                         len(batch.new_alerts), file=name, added=i18n.number(batch.added),
                         duplicates=i18n.number(batch.duplicates)))  # fmt: skip
+        if batch.future:
+            said.append(trn("{n} row dated in the future (more than a day from now) was refused.",
+                            "{n} rows dated in the future (more than a day from now) were refused.",
+                            batch.future, n=i18n.number(batch.future)))  # fmt: skip
+        if batch.undated:
+            said.append(trn("{n} row with no readable date was refused.", "{n} rows with no readable date were refused.",
+                            batch.undated, n=i18n.number(batch.undated)))  # fmt: skip
         if batch.webhook_error:
             said.append(tr("The alert could not be sent: {reason}.", reason=batch.webhook_error))
     st.session_state[SAID] = ("success", " ".join(said))

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import auth, layout, state
-from insight_ui.components import background
+from insight_ui.components import background, quota
 from insight_ui.components.retrain import labeled_upload, start_new_run
 from insight_ui.components.runs import run_selector
 from insight_ui.components.trend_charts import (
@@ -153,6 +153,9 @@ def start(run: Run, spec: Spec) -> None:
     spec = replace(spec, owner=auth.me().id)  # each person's scoring is their own
     scoring = Scoring(run.path, scoring_name(Path(spec.source), asdict(spec)))
     if not scoring.results():
+        task = state.job_manager().computation(run.path, computation_name("score", {"name": scoring.name}))
+        if (task is None or task.status not in runs.ACTIVE) and quota.scoring_refused():
+            return
         scoring.write_spec(spec)
     shown = state.get(state.APPLY_SCORING)
     shown[str(run.path)] = scoring.name
@@ -213,10 +216,13 @@ def progress_or_resume(run: Run, scoring: Scoring) -> bool:
             ),
             icon=":material/pause:",
         )
-        if st.button(tr("Resume scoring"), icon=":material/play_arrow:", key="apply_resume"):
+        resume = st.button(tr("Resume scoring"), icon=":material/play_arrow:", key="apply_resume")
+        if resume and not quota.scoring_refused():
             manager.forget_computation(run.path, task.name)
             manager.start_computation(run.path, "score", **params)
             st.rerun()
+        return False
+    if task is None and quota.scoring_refused():  # about to be started
         return False
     return background.job_task(run.path, "score", tr("Scoring"), stoppable=True, **params)
 
@@ -361,10 +367,14 @@ def labelling_section(run: Run, results: dict, scoring: Scoring) -> None:
     a, b, c = st.columns([2, 1, 1], vertical_alignment="bottom")
     choice = a.radio(tr("Which rows"), list(labelling.CHOICES), horizontal=True, key="apply_label_choice",
                      format_func=lambda c: tr(CHOICES[c]) if c in CHOICES else labelling.CHOICES[c])  # fmt: skip
-    limit = b.number_input(tr("How many"), 10, len(kept), min(100, len(kept)), step=10, key="apply_label_n")
+    limit = b.number_input(
+        tr("How many"), min(10, len(kept)), len(kept), min(100, len(kept)), step=10, key="apply_label_n"
+    )
     frame = labelling.labelling_frame(labelling.rows_to_label(results, choice, int(limit)), words)
     c.download_button(tr("Download to label"), csv_bytes(frame), file_name=f"{scoring.name}-to-label.csv",
-                      mime="text/csv", icon=":material/download:", on_click="ignore", key="apply_label_dl")  # fmt: skip
+                      mime="text/csv", icon=":material/download:", key="apply_label_dl",
+                      on_click=auth.recorder("download", f"{run.path.name}/{scoring.name}/to-label.csv",
+                                              rows=len(frame), which=choice))  # fmt: skip
     combined = labeled_upload(run, "apply_labeled")
     if combined is None:
         return
@@ -383,13 +393,15 @@ def export_section(run: Run, scoring: Scoring, results: dict) -> None:
     name = _file_name(Path(scoring.spec().source))
     a, b, c = st.columns(3)
     a.download_button(tr("Scored file (CSV)"), partial(file_bytes, scoring.scored_file), file_name=f"scored-{name}",
-                      mime="text/csv", icon=":material/download:", on_click="ignore", key="apply_dl_scored")  # fmt: skip
+                      mime="text/csv", icon=":material/download:", key="apply_dl_scored",
+                      on_click=auth.recorder("download", f"{run.path.name}/{scoring.name}/scored.csv"))  # fmt: skip
     b.download_button(tr("Alerts (JSON)"), json.dumps(alerts_json(results), indent=2, ensure_ascii=False),
                       file_name=f"alerts-{Path(name).stem}.json", mime="application/json", icon=":material/notifications:",
-                      on_click="ignore", key="apply_dl_alerts", disabled=not results.get("counts"))  # fmt: skip
+                      key="apply_dl_alerts", disabled=not results.get("counts"),
+                      on_click=auth.recorder("download", f"{run.path.name}/{scoring.name}/alerts.json"))  # fmt: skip
     c.download_button(tr("Report (HTML)"), apply_report.scoring_html(run, name, results),
                       file_name=f"report-{Path(name).stem}.html", mime="text/html", icon=":material/description:",
-                      on_click="ignore", key="apply_dl_report")  # fmt: skip
+                      key="apply_dl_report", on_click=auth.recorder("download", f"{run.path.name}/{scoring.name}/report.html"))  # fmt: skip
 
 
 def keep_watching(run: Run, scoring: Scoring, results: dict) -> None:
@@ -408,6 +420,8 @@ def keep_watching(run: Run, scoring: Scoring, results: dict) -> None:
             tr("Keep watching this"), icon=":material/monitor_heart:", key="apply_keep_watching"
         ):
             return
+    if quota.monitor_refused():
+        return
     stem = (
         re.sub(r"[^A-Za-z0-9._-]", "-", Path(_file_name(Path(spec.source))).stem).strip("-._")[:40]
         or "stream"

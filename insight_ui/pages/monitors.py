@@ -4,7 +4,7 @@ the rows to label next."""
 
 from __future__ import annotations
 
-import tempfile
+import functools
 import time
 from pathlib import Path
 
@@ -264,9 +264,12 @@ def batches_table(monitor: monitors.Monitor, batches: list[dict]) -> None:
         frame["received"] = frame["received"].map(
             lambda t: time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
         )
-        frame["already there"] = frame["rows_read"] - frame["rows_added"]
+        frame["already there"] = (
+            frame["rows_read"] - frame["rows_added"] - frame["rows_future"] - frame["rows_undated"]
+        )
         headers = {"id": tr("batch"), "received": tr("received"), "source": tr("source"),
-                   "rows_read": tr("rows read"), "rows_added": tr("rows added"), "already there": tr("already there")}  # fmt: skip
+                   "rows_read": tr("rows read"), "rows_added": tr("rows added"), "already there": tr("already there"),
+                   "rows_future": tr("dated in the future"), "rows_undated": tr("no readable date")}  # fmt: skip
         st.dataframe(frame.rename(columns=headers), hide_index=True, width="stretch")
     kept, rows = views.texts_kept(
         monitor,
@@ -293,7 +296,8 @@ def labelling_section(monitor: monitors.Monitor) -> None:
              "time": str(r.time), "group": r.group} for r in doubtful.itertuples()]  # fmt: skip
     frame = labelling.labelling_frame(rows, words)
     st.download_button(tr("Download {n} rows to label", n=len(frame)), csv_bytes(frame), file_name=f"{monitor.name}-to-label.csv",
-                       mime="text/csv", icon=":material/download:", on_click="ignore", key="monitor_label_dl")  # fmt: skip
+                       mime="text/csv", icon=":material/download:", key="monitor_label_dl",
+                       on_click=auth.recorder("download", f"monitor {monitor.name}/to-label.csv", rows=len(frame)))  # fmt: skip
     combined = labeled_upload(run, "monitor_labeled")
     if combined is None:
         return
@@ -377,12 +381,11 @@ def settings_section(monitor: monitors.Monitor) -> None:
             else:
                 st.session_state[intake.SAID] = ("success", tr("Settings saved."))
                 st.rerun()
-        out = Path(tempfile.gettempdir()) / f"insight-{monitor.name}-export.csv"
-        if st.button(tr("Prepare the export (CSV of every row)"), key="monitor_export"):
-            monitor.export(out)
-        if out.is_file():
-            st.download_button(tr("Download the export"), out.read_bytes(), file_name=f"{monitor.name}.csv", mime="text/csv",
-                               on_click="ignore", key="monitor_export_dl", icon=":material/download:")  # fmt: skip
+        # made when clicked, in memory: nothing is left in a shared folder for the next monitor of this name
+        export = functools.partial(export_data, state.runs_dir(), monitor.name, s.created)
+        st.download_button(tr("Download the export"), export, help=tr("Every stored row as CSV, made when you click."),
+                           file_name=f"{monitor.name}.csv", mime="text/csv", key="monitor_export_dl", icon=":material/download:",
+                           on_click=auth.recorder("download", f"monitor {monitor.name}/export.csv"))  # fmt: skip
         sure = st.checkbox(md(tr("Delete {monitor} and every row it holds", monitor=monitor.name)),
                            key="monitor_delete_sure")  # fmt: skip
         if st.button(tr("Delete monitor"), disabled=not sure, icon=":material/delete:", key="monitor_delete"):
@@ -390,6 +393,15 @@ def settings_section(monitor: monitors.Monitor) -> None:
             auth.record("monitor delete", monitor.name)
             state.put(state.MONITOR_OPEN, None)
             st.rerun()
+
+
+def export_data(runs_dir: Path, name: str, created: float) -> bytes:
+    """A monitor's rows as CSV, in memory; nothing if the monitor was deleted or replaced since the page was drawn."""
+    try:
+        current = monitors.Monitor(runs_dir, name)
+    except monitors.MonitorError:
+        return b""
+    return current.export_csv()[0] if current.settings.created == created else b""
 
 
 def render() -> None:

@@ -6,15 +6,17 @@ INSIGHT_MAX_JOBS_PER_PERSON (default 3) queued or running fine-tunes at once; IN
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from trainer import i18n
-from trainer.access.owners import owned_by
-from trainer.access.people import Person
+from trainer.access.owners import access_of
+from trainer.access.people import Person, same_person
 from trainer.data.limits import Limit
 from trainer.i18n import N_, tr, trn
-from trainer.runs import ACTIVE, list_runs
-from trainer.runs.space import human_size, size_of
+from trainer.runs import ACTIVE, RunFolder, list_runs
+from trainer.runs.listing import settled, stat_key
+from trainer.runs.space import human_size, run_size
 
 JOBS = Limit("INSIGHT_MAX_JOBS_PER_PERSON", 3, N_("jobs"))
 DISK_MB = Limit("INSIGHT_MAX_DISK_MB_PER_PERSON", 20_000, N_("megabytes"))
@@ -24,10 +26,31 @@ class QuotaError(ValueError):
     """A person has reached a quota; the message says which and what to do."""
 
 
+# Each run's owner as its access.json said, keyed on that file's stamp (mtime, size, inode: every writer
+# renames, so a changed file is a new inode); a lock, as the app checks quotas from several threads.
+_owners: dict[str, tuple[tuple | None, str]] = {}
+_owners_lock = threading.Lock()
+
+
+def _owner(run_dir: Path) -> str:
+    stamp = stat_key(RunFolder(run_dir).access_file)
+    key = str(run_dir)
+    with _owners_lock:
+        cached = _owners.get(key)
+    if cached is not None and cached[0] == stamp and stamp is not None:
+        return cached[1]
+    owner = access_of(run_dir).owner
+    if settled((stamp,)):  # not a file written within the file system's clock tick (see list_runs)
+        with _owners_lock:
+            _owners[key] = (stamp, owner)
+    return owner
+
+
 def usage(person: Person, runs_dir: Path) -> tuple[int, int]:
-    """(jobs queued or running, bytes of runs) that `person` owns."""
-    mine = [r for r in list_runs(runs_dir) if owned_by(person, r.path)]
-    return sum(r.status in ACTIVE for r in mine), sum(size_of(r.path) for r in mine)
+    """(jobs queued or running, bytes of runs) that `person` owns (cheap when asked again: list_runs,
+    owners and sizes are read again only where a run's files changed)."""
+    mine = [r for r in list_runs(runs_dir) if same_person(_owner(r.path), person.id)]
+    return sum(r.status in ACTIVE for r in mine), sum(run_size(r.path) for r in mine)
 
 
 def check(person: Person, runs_dir: Path) -> None:
@@ -50,6 +73,87 @@ def check(person: Person, runs_dir: Path) -> None:
             tr(
                 "Your runs take {used}, and the most one person may keep is {limit} MB ({setting}). Delete runs "
                 "or scorings you no longer need (Train page, a run's Space).",
+                used=human_size(used),
+                limit=i18n.number(DISK_MB.value),
+                setting=DISK_MB.setting,
+            )
+        )
+
+
+# Scorings (Apply) and monitors count too: INSIGHT_MAX_SCORINGS_PER_PERSON (default 3) scorings queued or
+# running at once, INSIGHT_MAX_MONITORS_PER_PERSON (default 10) monitors kept; the disk quota counts a
+# person's runs, the scorings they started on other people's runs, and (for a new monitor) their monitors.
+SCORINGS = Limit("INSIGHT_MAX_SCORINGS_PER_PERSON", 3, N_("scorings"))
+MONITORS = Limit("INSIGHT_MAX_MONITORS_PER_PERSON", 10, N_("monitors"))
+
+
+def scoring_usage(person: Person, runs_dir: Path) -> tuple[int, int]:
+    """(scorings queued or running, bytes of scorings on other people's runs) that `person` started."""
+    from trainer.runs import procs
+    from trainer.runs.scoring import scorings
+    from trainer.runs.space import size_of
+
+    running = elsewhere = 0
+    for run in list_runs(runs_dir):
+        folder = RunFolder(run.path)
+        for scoring in scorings(run.path):
+            starter = scoring.spec().owner or access_of(run.path).owner  # None: started on the command line
+            if not same_person(starter, person.id):
+                continue
+            state = folder.read_computation(f"score-{scoring.name}")  # trainer.jobs.worker.computation_name
+            running += bool(state and state.active and procs.alive(state.pid, state.pid_started, state.host))
+            if not same_person(access_of(run.path).owner, person.id):
+                elsewhere += size_of(scoring.path)
+    return running, elsewhere
+
+
+def check_scoring(person: Person, runs_dir: Path) -> None:
+    """Before `person` starts a scoring: their scorings at once, and their disk."""
+    if person.admin:
+        return
+    running, elsewhere = scoring_usage(person, runs_dir)
+    if running >= SCORINGS.value:
+        raise QuotaError(
+            trn(
+                "You already have {n} scoring queued or running, the most one person may have at once "
+                "({setting}). Wait for it to finish, or stop it on the Apply page.",
+                "You already have {n} scorings queued or running, the most one person may have at once "
+                "({setting}). Wait for one to finish, or stop one on the Apply page.",
+                running,
+                setting=SCORINGS.setting,
+            )
+        )
+    _check_disk(person, runs_dir, elsewhere)
+
+
+def check_monitor(person: Person, runs_dir: Path, mine: list[Path]) -> None:
+    """Before `person` creates a monitor; `mine`: the monitor files they own (trainer.monitor reads owners)."""
+    if person.admin:
+        return
+    if len(mine) >= MONITORS.value:
+        raise QuotaError(
+            trn(
+                "You already have {n} monitor, the most one person may keep ({setting}). Delete one you no "
+                "longer need (its Settings, export and delete), or ask an admin.",
+                "You already have {n} monitors, the most one person may keep ({setting}). Delete one you no "
+                "longer need (its Settings, export and delete), or ask an admin.",
+                len(mine),
+                setting=MONITORS.setting,
+            )
+        )
+    from trainer.runs.space import size_of
+
+    _check_disk(person, runs_dir, scoring_usage(person, runs_dir)[1] + sum(size_of(p) for p in mine))
+
+
+def _check_disk(person: Person, runs_dir: Path, more: int) -> None:
+    """The disk quota over the person's runs plus `more` bytes (their scorings and monitors elsewhere)."""
+    used = usage(person, runs_dir)[1] + more
+    if used >= DISK_MB.value * 1e6:
+        raise QuotaError(
+            tr(
+                "Your runs, scorings and monitors take {used}, and the most one person may keep is {limit} MB "
+                "({setting}). Delete runs, scorings or monitors you no longer need.",
                 used=human_size(used),
                 limit=i18n.number(DISK_MB.value),
                 setting=DISK_MB.setting,

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from trainer.cli.common import EXIT_OK, CliError, runs_dir
-from trainer.i18n import N_, tr
+from trainer.i18n import N_, tr, trn
 
 BUCKETS = {"day": N_("daily buckets"), "week": N_("weekly buckets"), "month": N_("monthly buckets")}
 # One alert, by its direction ("up" or "down", a value code compares); with and without a bucket still filling.
@@ -87,7 +87,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _files(given: list[str], seen: set[str]) -> list[Path]:
-    from trainer.monitor.monitor import fingerprint
+    from trainer.monitor.rows import fingerprint
 
     found = []
     for name in given:
@@ -120,6 +120,8 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
         run_dir = find_run(args.run, folder, anywhere=True)
         if not load_run(run_dir).has_model:
             raise CliError(tr("{run} has no model yet: a monitor needs a finished run.", run=run_dir.name))
+        if args.webhook:  # refused before the monitor exists, not after
+            _check_webhook(args.webhook)
         monitor = monitors.create(folder, monitors.Settings(
             args.name, str(run_dir.resolve()), args.text_column, args.time_column, args.group_column,
             args.id_column, args.bucket, local_owner()))  # fmt: skip
@@ -186,6 +188,8 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
             print(tr("{file}: {read} rows read, {added} added, {duplicates} already there, {alerts} new alerts",
                      file=path.name, read=f"{batch.rows_read:,}", added=f"{batch.added:,}",
                      duplicates=f"{batch.duplicates:,}", alerts=len(batch.new_alerts)))  # fmt: skip
+            for line in _refused(batch):
+                print("  " + line)
             for alert in batch.new_alerts:
                 print("  " + tr("alert: {alert}", alert=_said(alert)))
             if batch.webhook_error:
@@ -233,6 +237,28 @@ def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
     else:
         raise CliError(tr("say what to do: monitor create, add, show, alerts, export, list or delete"))
     return EXIT_OK
+
+
+def _check_webhook(url: str) -> None:
+    from trainer.monitor import webhook
+
+    try:
+        webhook.check(url)
+    except webhook.Refused as exc:
+        raise CliError(str(exc)) from None
+
+
+def _refused(batch) -> list[str]:
+    """The rows a batch refused for their date, each kind on its own line (none when there were none)."""
+    lines = []
+    if batch.future:
+        lines.append(trn("{n} row dated in the future (more than a day from now) refused",
+                         "{n} rows dated in the future (more than a day from now) refused", batch.future,
+                         n=f"{batch.future:,}"))  # fmt: skip
+    if batch.undated:
+        lines.append(trn("{n} row with no readable date refused", "{n} rows with no readable date refused",
+                         batch.undated, n=f"{batch.undated:,}"))  # fmt: skip
+    return lines
 
 
 def _print_side_by_side(table) -> None:

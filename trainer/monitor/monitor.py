@@ -1,21 +1,25 @@
 """Create, open, list and delete monitors; add a batch of new text to one.
 
-A batch: the file is read in chunks; each row gets a key (its id column, else a hash of its time, group
-and text); rows whose key the monitor already holds, or that repeat within the batch, are counted once;
-the new rows are scored with the monitor's run (their label probabilities kept too) and stored with the
-batch in one transaction. Then the buckets the batch touched, and the ones it completed, are tested
+A batch: the file is read in chunks under the app's file limits; each row gets a key (its id column, else a
+hash of its time, group and text); rows whose key the monitor already holds, or that repeat within the
+batch, are counted once; rows with no readable date, or dated in the future, are refused and counted apart;
+each chunk's new rows are scored with the monitor's run (their label probabilities kept too) and set aside
+under the batch's token, then stored with the batch in one transaction. Then the buckets the batch touched, and the ones it completed, are tested
 against their baselines (the rule of trainer.apply.trends, the same as Apply's; a bucket still filling is
 tested at a part of its level, trainer.apply.trends.Looks) and alerts not raised before are stored as new,
 and sent to the webhook if there is one. Rows older than the monitor's retention lose their text but keep
-their counts. Another run can rescore the stored texts beside the current one, and take over.
+their counts (counted back from the clock). Another run can rescore the stored texts beside the current one, and take over.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
+import os
 import re
+import secrets
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -30,16 +34,18 @@ from trainer.apply.trends import (
     Looks,
     Moments,
     alerts,
-    bucket_starts,
     moments_from_counts,
     parse_times,
 )
 from trainer.i18n import tr
+from trainer.monitor import rows as batch_rows
+from trainer.monitor.rows import fingerprint, row_keys  # noqa: F401 - where callers have found them
 from trainer.monitor.scorers import Scorer, score_all, scorer_of
 from trainer.monitor.store import Store
 from trainer.runs.folder import monitors_dir
 
-NAME_RE = re.compile(r"^[^\W_][\w.-]{0,63}$")  # letters of any script (评论监控), digits, . _ -
+# matched whole (fullmatch): letters of any script (评论监控), digits, . _ -
+NAME_RE = re.compile(r"[^\W_][\w.-]{0,63}")
 
 
 class MonitorError(ValueError):
@@ -59,7 +65,7 @@ class Settings:
     webhook: str | None = None
     created: float = 0.0
     labels: list[str] | None = None  # the run's labels, in the order of each row's stored probabilities
-    keep_days: int | None = None  # texts older than this (before the newest row) are dropped, counts kept
+    keep_days: int | None = None  # texts older than this many days (before now) are dropped, counts kept
 
 
 @dataclass
@@ -69,24 +75,29 @@ class Batch:
     duplicates: int
     new_alerts: list[dict]
     webhook_error: str | None = None
+    future: int = 0  # rows dated after now (and a day's slack): refused
+    undated: int = 0  # rows whose date could not be read: refused
+
+
+STALE = 7 * 86400  # rows set aside by a batch that never finished are dropped after this many seconds
 
 
 def _path(runs_dir: Path, name: str) -> Path:
-    return monitors_dir(runs_dir) / f"{name}.duckdb"
+    """A monitor's file: the one place a name becomes a path, for every access (create, open, delete).
+    Refused unless the name is a monitor name and the file stays inside the monitors folder."""
+    folder = monitors_dir(runs_dir)
+    path = folder / f"{name}.duckdb"
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name) or path.resolve().parent != folder.resolve():
+        raise MonitorError(tr("{name} cannot be a monitor name: use letters, digits, '.', '_' or '-'.",
+                              name=repr(name)))  # fmt: skip
+    return path
 
 
 def create(runs_dir: Path, settings: Settings) -> Monitor:
-    if not NAME_RE.match(settings.name):
-        raise MonitorError(
-            tr(
-                "{name} cannot be a monitor name: use letters, digits, '.', '_' or '-'.",
-                name=repr(settings.name),
-            )
-        )
+    path = _path(runs_dir, settings.name)
     if settings.bucket not in BUCKETS:
         raise MonitorError(tr("The bucket must be one of {buckets}, not {bucket}.", buckets=", ".join(BUCKETS),
                               bucket=repr(settings.bucket)))  # fmt: skip
-    path = _path(runs_dir, settings.name)
     if path.exists():
         raise MonitorError(tr("There is already a monitor called {name}.", name=settings.name))
     settings.created = settings.created or time.time()
@@ -96,7 +107,8 @@ def create(runs_dir: Path, settings: Settings) -> Monitor:
 
 def names(runs_dir: Path) -> list[str]:
     folder = monitors_dir(runs_dir)
-    return sorted(p.stem for p in folder.glob("*.duckdb")) if folder.is_dir() else []
+    found = folder.glob("*.duckdb") if folder.is_dir() else []
+    return sorted(p.stem for p in found if NAME_RE.fullmatch(p.stem) and not p.is_symlink())
 
 
 def delete(runs_dir: Path, name: str) -> None:
@@ -106,28 +118,12 @@ def delete(runs_dir: Path, name: str) -> None:
     monitor.store.lock.unlink(missing_ok=True)
 
 
-def fingerprint(path: Path) -> str:
-    """A file as a batch remembers it (name, size, modification time): a folder adds the files it has not."""
-    stat = Path(path).stat()
-    return f"{Path(path).name}|{stat.st_size}|{stat.st_mtime_ns}"
-
-
-def row_keys(frame: pd.DataFrame, settings: Settings) -> pd.Series:
-    """A row's identity: its id column, else a hash of its time, group and text."""
-    if settings.id_column:
-        return frame[settings.id_column].astype(str)
-    parts = frame[settings.time_column].astype(str) + "\x1f"
-    if settings.group_column:
-        parts = parts + frame[settings.group_column].astype(str)
-    parts = parts + "\x1f" + frame[settings.text_column].astype(str)
-    return parts.map(lambda s: hashlib.sha1(s.encode("utf-8")).hexdigest())
-
-
 class Monitor:
     def __init__(self, runs_dir: Path, name: str) -> None:
         self.runs_dir, self.name = Path(runs_dir), name
         self.store = Store(_path(runs_dir, name))
         self._settings: Settings | None = None
+        self.clock: Callable[[], float] = time.time  # now, for retention and rows dated in the future
         if not self.store.path.exists():
             raise MonitorError(
                 tr("There is no monitor called {name}. See `python -m trainer monitor list`.", name=name)
@@ -142,8 +138,14 @@ class Monitor:
         return self._settings
 
     def set_webhook(self, url: str | None) -> None:
-        if url and not url.startswith(("http://", "https://")):
-            raise MonitorError(tr("A webhook is an http:// or https:// address."))
+        """Refused unless it is an http(s) address whose host resolves to public addresses only (or allowed)."""
+        from trainer.monitor import webhook
+
+        if url:
+            try:
+                webhook.check(url)
+            except webhook.Refused as exc:
+                raise MonitorError(str(exc)) from None
         self._write(webhook=url or None)
 
     def _write(self, **changes: Any) -> None:
@@ -166,71 +168,96 @@ class Monitor:
     def add(
         self, source: Path, scorer: Scorer | None = None, chunk_rows: int = 2000, label: str | None = None
     ) -> Batch:
-        """Add one file as a batch: score its new rows and store them, test the buckets it touched."""
-        from trainer.data import stream
-
-        settings = self.settings
+        """Add one file as a batch, a chunk at a time: score its new rows and store them, test the buckets."""
         path = Path(source)
-        frames = []
-        for chunk in stream.chunks(path, chunk_rows):
-            missing = [c for c in (settings.text_column, settings.time_column, settings.group_column,
-                                   settings.id_column) if c and c not in chunk.columns]  # fmt: skip
-            if missing:
-                raise MonitorError(tr('"{file}" has no column "{column}" (this monitor reads {text_column}, '
-                                      "{time_column}). Columns found: {found}.", file=path.name, column=missing[0],
-                                      text_column=settings.text_column, time_column=settings.time_column,
-                                      found=", ".join(chunk.columns)))  # fmt: skip
-            frames.append(chunk)
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        return self.add_frame(frame, scorer, label or path.name, fingerprint(path))
+        chunks = batch_rows.file_chunks(path, self.settings, chunk_rows)
+        return self.add_chunks(chunks, scorer, label or path.name, fingerprint(path))
 
     def add_frame(self, frame: pd.DataFrame, scorer: Scorer | None, label: str, print_: str) -> Batch:
         """Add rows (with the monitor's columns) as one batch, remembered by `print_` (a file's fingerprint)."""
+        return self.add_chunks([frame], scorer, label, print_)
+
+    def add_chunks(
+        self, chunks: Iterable[pd.DataFrame], scorer: Scorer | None, label: str, print_: str
+    ) -> Batch:
+        """Each chunk's new rows scored and set aside under this batch's token (the monitor's lock held only
+        to check and to write), then stored as one batch in one transaction (_store)."""
+        token, now = secrets.token_hex(8), pd.Timestamp(self.clock(), unit="s")
+        read = future = undated = 0
+        try:
+            for chunk in (c for c in chunks if len(c)):
+                read += len(chunk)
+                refused = self._stage(chunk, scorer, token, now)
+                future, undated = future + refused[0], undated + refused[1]
+            if not read:
+                return Batch(0, 0, 0, [])
+            return self._store(token, now, label, print_, (read, future, undated))
+        except BaseException:
+            with contextlib.suppress(Exception), self.store.transaction() as con:
+                con.execute("DELETE FROM pending WHERE token = ?", [token])  # what this batch set aside
+            raise
+
+    def _stage(
+        self, chunk: pd.DataFrame, scorer: Scorer | None, token: str, now: pd.Timestamp
+    ) -> tuple[int, int]:
+        """Score the chunk's rows that are new (not stored, not set aside) and set them aside; returns the
+        rows refused for their date: (dated in the future, no readable date)."""
         settings = self.settings
-        read = len(frame)
-        if frame.empty:
-            return Batch(0, 0, 0, [])
-        frame = frame.assign(row_key=row_keys(frame, settings)).drop_duplicates("row_key")
+        frame = chunk.assign(row_key=row_keys(chunk, settings)).drop_duplicates("row_key")
         with self.store.connect() as con:
             con.register("incoming", frame[["row_key"]])
             known = {k for (k,) in con.execute(
-                "SELECT s.row_key FROM scored s JOIN incoming i ON s.row_key = i.row_key").fetchall()}  # fmt: skip
+                "SELECT row_key FROM incoming WHERE row_key IN (SELECT row_key FROM scored) OR row_key IN "
+                "(SELECT row_key FROM pending WHERE token = ?)", [token]).fetchall()}  # fmt: skip
         new = frame[~frame["row_key"].isin(known)]
         times = parse_times(new[settings.time_column].astype(str))
-        new = new[times.notna().to_numpy()]
-        times = times[times.notna()]
-        texts = new[settings.text_column].astype(str).tolist()
-        labels, confidence, probs = self._score(texts, scorer) if texts else ([], [], [])
-        rows = pd.DataFrame({
-            "row_key": new["row_key"].to_numpy(), "happened": times.to_numpy(),
-            "grp": new[settings.group_column].astype(str).to_numpy() if settings.group_column else "",
-            "body": texts, "predicted": labels, "confidence": confidence, "probs": probs,
-        })  # fmt: skip
+        undated, future = batch_rows.date_verdicts(times, now)
+        keep = ~(undated | future).to_numpy()
+        new, times = new[keep], times[keep]
+        if len(new):
+            texts = new[settings.text_column].astype(str).tolist()
+            labels, confidence, probs = self._score(texts, scorer)
+            rows = pd.DataFrame({
+                "row_key": new["row_key"].to_numpy(), "happened": times.to_numpy(),
+                "grp": new[settings.group_column].astype(str).to_numpy() if settings.group_column else "",
+                "body": texts, "predicted": labels, "confidence": confidence, "probs": probs,
+            })  # fmt: skip
+            with self.store.transaction() as con:
+                con.register("fresh", rows)
+                con.execute("INSERT INTO pending SELECT ?, ?, row_key, happened, grp, body, predicted, confidence, "
+                            "CAST(probs AS DOUBLE PRECISION[]) FROM fresh ON CONFLICT DO NOTHING", [token, time.time()])  # fmt: skip
+        return int(future.sum()), int(undated.sum())
+
+    def _store(
+        self, token: str, now: pd.Timestamp, label: str, print_: str, counted: tuple[int, int, int]
+    ) -> Batch:
+        """The rows set aside under `token` stored as one batch; its alerts found, retention applied, sent."""
+        settings, (read, future, undated) = self.settings, counted
         with self.store.transaction() as con:
-            con.register("fresh", rows)
-            # counted again under the lock: another batch of the same rows may have landed while these scored
-            (landed,) = con.execute(
-                "SELECT count(*) FROM fresh f JOIN scored s ON s.row_key = f.row_key"
-            ).fetchone()
-            added = len(rows) - int(landed)
+            # counted under the lock: another batch of the same rows may have landed while these scored
+            (staged, landed) = con.execute(
+                "SELECT count(*), count(s.row_key) FROM pending p LEFT JOIN scored s ON s.row_key = p.row_key "
+                "WHERE p.token = ?", [token]).fetchone()  # fmt: skip
+            added = int(staged) - int(landed)
             (batch,) = con.execute("SELECT coalesce(max(id), 0) + 1 FROM batches").fetchone()
-            con.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
-                        [batch, time.time(), label, print_, read, added])  # fmt: skip
-            con.execute("INSERT INTO scored SELECT row_key, ?, happened, grp, body, predicted, confidence, "
-                        "CAST(probs AS DOUBLE PRECISION[]) FROM fresh ON CONFLICT DO NOTHING", [batch])  # fmt: skip
-            touched = (
-                set(bucket_starts(pd.Series(rows["happened"]), settings.bucket).dt.date)
-                if len(rows)
-                else set()
-            )
+            con.execute("INSERT INTO batches (id, received, source, fingerprint, rows_read, rows_added, rows_future, "
+                        "rows_undated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [batch, time.time(), label, print_, read, added, future, undated])  # fmt: skip
+            touched = {pd.Timestamp(b) for (b,) in con.execute(
+                f"SELECT DISTINCT date_trunc('{settings.bucket}', happened) FROM pending WHERE token = ?", [token]).fetchall()}  # fmt: skip
+            con.execute("INSERT INTO scored SELECT row_key, ?, happened, grp, body, predicted, confidence, probs "
+                        "FROM pending WHERE token = ? ON CONFLICT DO NOTHING", [batch, token])  # fmt: skip
+            con.execute("DELETE FROM pending WHERE token = ? OR started < ?", [token, time.time() - STALE])
             fresh_alerts = self._new_alerts(con, batch, touched)
-            self._retain(con)
+            self._retain(con, now)
         webhook_error = None
         if fresh_alerts and settings.webhook:
             from trainer.monitor.notify import post
 
             webhook_error = post(settings.webhook, fresh_alerts, self.name)
-        return Batch(read, added, read - added, fresh_alerts, webhook_error)
+        return Batch(
+            read, added, read - added - future - undated, fresh_alerts, webhook_error, future, undated
+        )
 
     def counts(self, con: Any = None) -> pd.DataFrame:
         """Rows per (bucket, group, label), with every group together as ALL_GROUPS: one SQL query."""
@@ -329,15 +356,13 @@ class Monitor:
             fresh.append(_alert_dict(*values))
         return fresh
 
-    def _retain(self, con: Any) -> int:
-        """Drop the texts of rows older than keep_days before the newest row; their counts stay."""
+    def _retain(self, con: Any, now: pd.Timestamp) -> int:
+        """Drop the texts of rows dated more than keep_days before now (the clock, never a row's date, which
+        a row dated in the future would push on); their counts stay."""
         days = self.settings.keep_days
         if not days:
             return 0
-        (newest,) = con.execute("SELECT max(happened) FROM scored").fetchone()
-        if newest is None:
-            return 0
-        cutoff = pd.Timestamp(newest) - pd.Timedelta(days=days)
+        cutoff = now - pd.Timedelta(days=days)
         (count,) = con.execute("SELECT count(*) FROM scored WHERE body IS NOT NULL AND happened < ?",
                                [cutoff.to_pydatetime()]).fetchone()  # fmt: skip
         con.execute(
@@ -431,12 +456,10 @@ class Monitor:
 
     def batches(self) -> list[dict]:
         with self.store.connect() as con:
-            rows = con.execute(
-                "SELECT id, received, source, rows_read, rows_added FROM batches ORDER BY id"
-            ).fetchall()
-        return [
-            dict(zip(("id", "received", "source", "rows_read", "rows_added"), r, strict=True)) for r in rows
-        ]
+            rows = con.execute("SELECT id, received, source, rows_read, rows_added, coalesce(rows_future, 0), "
+                               "coalesce(rows_undated, 0) FROM batches ORDER BY id").fetchall()  # fmt: skip
+        keys = ("id", "received", "source", "rows_read", "rows_added", "rows_future", "rows_undated")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def seen_fingerprints(self) -> set[str]:
         with self.store.connect() as con:
@@ -446,14 +469,22 @@ class Monitor:
         with self.store.connect() as con:
             return int(con.execute("SELECT count(*) FROM scored").fetchone()[0])
 
-    def export(self, out: Path) -> int:
+    def export_csv(self) -> tuple[bytes, int]:
+        """Every stored row as CSV, built in memory (nothing is left in a shared folder), and the rows."""
+        from trainer.data.safe_csv import csv_bytes
+
         with self.store.connect() as con:
             frame = con.execute("SELECT happened AS time, grp AS \"group\", body AS text, predicted, confidence, batch "
                                 "FROM scored ORDER BY happened").df()  # fmt: skip
-        from trainer.data.safe_csv import csv_bytes
+        return csv_bytes(frame), len(frame)
 
-        Path(out).write_bytes(csv_bytes(frame))
-        return len(frame)
+    def export(self, out: Path) -> int:
+        """Every stored row as CSV, written to `out` (the caller's own path) readable by its owner only."""
+        data, count = self.export_csv()
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return count
 
 
 def _alert_dict(start, group, label, direction, share, base, n, hits, p, partial, batch, seen) -> dict:

@@ -1,12 +1,13 @@
 """A monitor's webhook: each new alert POSTed as JSON to the URL its owner set (Slack, Teams and most
-services accept an incoming webhook like this). A failure is returned, never raised: the batch is kept."""
+services accept an incoming webhook like this), through the outbound-URL guard (trainer.monitor.webhook).
+A failure is returned as one plain sentence, never raised: the batch is kept."""
 
 from __future__ import annotations
 
 import json
-import urllib.request
 
 from trainer.i18n import N_, tr
+from trainer.monitor import webhook
 
 # One alert in the message, by its direction ("up" or "down", a value code compares).
 ALERT_LINES = {
@@ -21,19 +22,19 @@ def _line(alert: dict) -> str:
               baseline=f"{alert['baseline_share']:.0%}")  # fmt: skip
 
 
-def post(url: str, alerts: list[dict], monitor: str, timeout: float = 10.0) -> str | None:
-    """POST {"monitor", "text", "alerts"} to `url`; None when it was accepted, else why not."""
+def post(url: str, alerts: list[dict], monitor: str, seconds: float | None = None) -> str | None:
+    """POST {"monitor", "text", "alerts"} to `url`; None when it was accepted (2xx), else why not, said
+    plainly: never the system's own error, which would tell the owner what listens where."""
     if not alerts or not url:
         return None
     text = tr("Insight monitor {monitor}: {alerts}", monitor=monitor, alerts="; ".join(map(_line, alerts)))
     body = json.dumps({"monitor": monitor, "text": text, "alerts": alerts}, default=str).encode("utf-8")
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"}, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return (
-                None
-                if 200 <= answer.status < 300
-                else tr("the webhook answered {status}", status=answer.status)
-            )
-    except OSError as exc:
-        return tr("the webhook could not be reached ({error})", error=exc)
+        status = webhook.send(url, body, seconds)
+    except webhook.Refused as exc:
+        return str(exc)
+    except webhook.Unreachable:
+        return tr("the webhook could not be reached")
+    if 300 <= status < 400:
+        return tr("the webhook answered {status}, a redirect, which is not followed", status=status)
+    return None if 200 <= status < 300 else tr("the webhook answered {status}", status=status)

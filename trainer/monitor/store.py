@@ -6,12 +6,17 @@ nothing of itself (DuckDB's write-ahead log rolls the open transaction back when
 again) and adding it again completes it. The SQL keeps to what DuckDB and PostgreSQL both accept
 (`INSERT ... ON CONFLICT DO NOTHING`, `date_trunc`, plain types), so a team that outgrows one file can
 attach a PostgreSQL database (`ATTACH 'dbname=insight' AS pg (TYPE postgres)`) and run the same queries.
+
+The monitors folder is private to the service's user (0700) and so is every file of a monitor (0600): a
+monitor holds every text it was sent.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,8 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS settings (key VARCHAR PRIMARY KEY, value VARCHAR)",
     "CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY, received DOUBLE, source VARCHAR, "
     "fingerprint VARCHAR, rows_read INTEGER, rows_added INTEGER)",
+    "ALTER TABLE batches ADD COLUMN IF NOT EXISTS rows_future INTEGER",  # refused: dated in the future
+    "ALTER TABLE batches ADD COLUMN IF NOT EXISTS rows_undated INTEGER",  # refused: no readable date
     "CREATE TABLE IF NOT EXISTS scored (row_key VARCHAR PRIMARY KEY, batch INTEGER, happened TIMESTAMP, "
     "grp VARCHAR, body VARCHAR, predicted VARCHAR, confidence DOUBLE, probs DOUBLE PRECISION[])",
     "ALTER TABLE scored ADD COLUMN IF NOT EXISTS probs DOUBLE PRECISION[]",
@@ -32,7 +39,19 @@ SCHEMA = (
     "PRIMARY KEY (bucket_start, grp))",
     "CREATE TABLE IF NOT EXISTS rescored (row_key VARCHAR PRIMARY KEY, run VARCHAR, predicted VARCHAR, "
     "confidence DOUBLE, probs DOUBLE PRECISION[])",
+    # a batch's scored rows set aside, chunk by chunk, until the batch is stored in one transaction
+    "CREATE TABLE IF NOT EXISTS pending (token VARCHAR, started DOUBLE, row_key VARCHAR, happened TIMESTAMP, "
+    "grp VARCHAR, body VARCHAR, predicted VARCHAR, confidence DOUBLE, probs DOUBLE PRECISION[], "
+    "PRIMARY KEY (token, row_key))",
 )
+FOLDER_MODE, FILE_MODE = 0o700, 0o600
+
+
+def private(path: Path, mode: int = FILE_MODE) -> None:
+    """Make `path` (if it is there) readable by the service's user only."""
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        if stat.S_IMODE(os.stat(path).st_mode) != mode:
+            os.chmod(path, mode)
 
 
 class Store:
@@ -45,15 +64,19 @@ class Store:
         """A connection under the monitor's lock (DuckDB lets one process write a file at a time)."""
         import duckdb
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        private(self.path.parent, FOLDER_MODE)
         with procs.locked(self.lock):
+            private(self.lock)
             con = duckdb.connect(str(self.path))
             try:
+                private(self.path)
                 for statement in SCHEMA:
                     con.execute(statement)
                 yield con
             finally:
                 con.close()
+                private(self.path.with_name(self.path.name + ".wal"))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
