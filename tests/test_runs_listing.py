@@ -119,3 +119,40 @@ def test_the_quota_check_counts_again_only_what_changed(tmp_path, cache_at_once,
     RunFolder(made[0]).write_status(runs.QUEUED, queued_at=time.time())
     with pytest.raises(quotas.QuotaError, match="already have 1 job queued or running"):
         quotas.check(ana, tmp_path)
+
+
+def test_a_new_process_lists_from_the_index_and_never_shows_a_stale_line(
+    tmp_path, cache_at_once, reads, monkeypatch
+):
+    """The lines are kept on disk too (<runs>/.listing.json): a new process reads that one file, not every
+    run, yet a run that changed since the index was written, or a damaged index, shows what its files say."""
+
+    def new_process() -> None:
+        monkeypatch.setattr(listing, "_lines", {})
+        monkeypatch.setattr(listing, "_indexed", set())
+
+    made = finished_runs(tmp_path, 4)
+    list_runs(tmp_path)
+    index = tmp_path / listing.INDEX_FILE
+    assert index.exists() and index.stat().st_mode & 0o777 == 0o600
+    new_process()
+    reads.clear()
+    again = list_runs(tmp_path)
+    assert [r.path for r in again] == sorted(made, key=lambda p: p.name, reverse=True)
+    assert {r.status for r in again} == {runs.FINISHED} and {r.metric for r in again} == {0.5}
+    assert {r.name for r in again} == {f"run {i}" for i in range(4)}
+    assert reads == [str(index)], "a new process reads the index, and no run folder"
+    RunFolder(made[1]).write_status(runs.FAILED, error="It broke.")  # the index still says finished
+    new_process()
+    changed = {r.path: r for r in list_runs(tmp_path)}
+    assert (changed[made[1]].status, changed[made[1]].error) == (runs.FAILED, "It broke.")
+    assert {changed[p].status for p in made if p != made[1]} == {runs.FINISHED}
+    index.write_text("{ not json", encoding="utf-8")
+    new_process()
+    assert {r.path: r.status for r in list_runs(tmp_path)}[made[1]] == runs.FAILED, (
+        "a damaged index is ignored"
+    )
+    new_process()
+    reads.clear()
+    list_runs(tmp_path)
+    assert reads == [str(index)], "and written again whole"

@@ -6,6 +6,8 @@ A run's status is what its folder says, except that an active run whose process 
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import threading
@@ -28,6 +30,7 @@ from trainer.runs.folder import (
     read_json,
 )
 from trainer.runs.records import RunStatus
+from trainer.runs.store import temp_beside
 from trainer.tasks import Task, get_task
 
 # Runs this process is executing right now (registered by JobManager). A run marked running by
@@ -225,11 +228,13 @@ def _copy(info: RunInfo) -> RunInfo:
     return new
 
 
-def _line(key: str, status_stamp: tuple) -> RunInfo:
-    """The run's line, from the cache when its files have not changed since it was read."""
+def _line(key: str, status_stamp: tuple) -> tuple[RunInfo, bool]:
+    """The run's line, from the cache when its files have not changed since it was read; and whether it
+    was newly cached."""
     stamps = (status_stamp, *(stat_key(os.path.join(key, name)) for name in LINE_FILES[1:]))
     with _lines_lock:
         cached = _lines.get(key)
+    added = False
     if cached is not None and cached[0] == stamps:
         info, status = _copy(cached[1]), cached[2]
     else:
@@ -237,9 +242,64 @@ def _line(key: str, status_stamp: tuple) -> RunInfo:
         if settled(stamps):
             with _lines_lock:
                 _lines[key] = (stamps, _copy(info), status)
+            added = True
     if status.status in ACTIVE:
         info.status = effective_status(info.path, status)
-    return info
+    return info, added
+
+
+# The cached lines of a runs folder, kept on disk too so that a new process (the command line, an app
+# after a restart) lists thousands of runs without reading each: <runs>/.listing.json, private. It is only
+# a cache: an entry is used only while its files' stat is the one it was read with, so a stale, damaged
+# or foreign index costs a read of those runs and nothing else. Read once per runs folder per process;
+# written (temp file + rename) after a listing that cached new lines.
+INDEX_FILE, INDEX_VERSION = ".listing.json", 1
+_indexed: set[str] = set()
+
+
+def _load_index(runs_dir: str) -> None:
+    with _lines_lock:
+        if runs_dir in _indexed:
+            return
+        _indexed.add(runs_dir)
+    data = read_json(Path(runs_dir) / INDEX_FILE, {}) or {}
+    if not isinstance(data, dict) or data.get("version") != INDEX_VERSION:
+        return
+    loaded = {}
+    for name, entry in (data.get("runs") or {}).items():
+        try:
+            key = os.path.join(runs_dir, name)
+            stamps = tuple(tuple(stamp) if stamp is not None else None for stamp in entry["stamps"])
+            info = RunInfo(**{**entry["info"], "id": name, "path": Path(key)})
+            loaded[key] = (stamps, info, RunStatus.from_dict(entry["status"]))
+        except (KeyError, TypeError, ValueError):
+            continue  # an entry this version cannot read: that run is read from its files
+    with _lines_lock:
+        for key, value in loaded.items():
+            _lines.setdefault(key, value)
+
+
+def _save_index(runs_dir: str) -> None:
+    with _lines_lock:
+        lines = {k: v for k, v in _lines.items() if os.path.dirname(k) == runs_dir}
+    runs = {
+        os.path.basename(key): {
+            "stamps": stamps,
+            "info": {k: v for k, v in info.__dict__.items() if k not in ("id", "path")},
+            "status": status.to_dict(),
+        }
+        for key, (stamps, info, status) in lines.items()
+    }
+    path = Path(runs_dir) / INDEX_FILE
+    tmp = temp_beside(path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"version": INDEX_VERSION, "runs": runs}, out, ensure_ascii=False)
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError):  # a cache: a full disk or a read-only folder costs speed only
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def list_runs(runs_dir: Path = DEFAULT_RUNS_DIR) -> list[RunInfo]:
@@ -252,7 +312,8 @@ def list_runs(runs_dir: Path = DEFAULT_RUNS_DIR) -> list[RunInfo]:
         entries = list(os.scandir(runs_dir))
     except OSError:
         return []
-    infos, seen = [], set()
+    _load_index(str(runs_dir))
+    infos, seen, added = [], set(), False
     for entry in entries:
         try:
             if not entry.is_dir() or (entry.is_symlink() and not inside(Path(entry.path), runs_dir)):
@@ -263,17 +324,22 @@ def list_runs(runs_dir: Path = DEFAULT_RUNS_DIR) -> list[RunInfo]:
         if status_stamp is None:
             continue
         seen.add(entry.path)
-        infos.append(_line(entry.path, status_stamp))
-    _forget_missing(runs_dir, seen)
+        info, new = _line(entry.path, status_stamp)
+        infos.append(info)
+        added = added or new
+    if _forget_missing(runs_dir, seen) or added:
+        _save_index(str(runs_dir))
     return sorted(infos, key=lambda r: r.created or 0, reverse=True)
 
 
-def _forget_missing(runs_dir: Path, seen: set[str]) -> None:
-    """Drop the cached lines of run folders of this runs folder that are gone (deleted runs)."""
+def _forget_missing(runs_dir: Path, seen: set[str]) -> bool:
+    """Drop the cached lines of run folders of this runs folder that are gone (deleted runs); any dropped?"""
     parent = str(runs_dir)
     with _lines_lock:
-        for key in [k for k in _lines if os.path.dirname(k) == parent and k not in seen]:
+        gone = [k for k in _lines if os.path.dirname(k) == parent and k not in seen]
+        for key in gone:
             del _lines[key]
+    return bool(gone)
 
 
 def load_run(run_dir: Path) -> Run:
