@@ -20,6 +20,7 @@ from trainer.jobs.manager import ComputationRegistry, JobManager
 DATASET = "dataset"  # (file name, raw bytes) of the current dataset, or None
 DATASET_ORIGIN = "dataset_origin"  # "upload", "sample" or "corrected": where it came from
 DATA_MESSAGE = "data_message"  # the plain message of the last rejected file, or None
+ORIGINAL_DATASET = "original_dataset"  # (name, raw bytes, origin) a corrected copy was made from, or None
 INCOMING = "incoming"  # (file name, raw bytes) just uploaded, not yet checked; the Data page takes it
 LAST_UPLOAD = "last_upload"  # file_id of the last upload handled, so a rerun does not redo it
 TASK_CHOICE = "task_choice"  # widget key: text-classification / token-classification, per dataset
@@ -60,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
     DATASET: None,
     DATASET_ORIGIN: None,
     DATA_MESSAGE: None,
+    ORIGINAL_DATASET: None,
     INCOMING: None,
     LAST_UPLOAD: None,
     CURRENT_RUN: None,
@@ -93,12 +95,26 @@ def put(key: str, value: Any) -> None:
 
 
 def set_dataset(name: str, raw: bytes, origin: str) -> None:
-    """Make (name, raw) the current dataset and forget choices that belonged to the previous one."""
+    """Make (name, raw) the current dataset and forget choices that belonged to the previous one. A
+    corrected copy keeps the file it was first made from (ORIGINAL_DATASET), one click away; a new file
+    forgets it."""
+    previous = st.session_state.get(DATASET)
+    if origin != "corrected":
+        st.session_state[ORIGINAL_DATASET] = None
+    elif previous and not st.session_state.get(ORIGINAL_DATASET):
+        st.session_state[ORIGINAL_DATASET] = (*previous, st.session_state.get(DATASET_ORIGIN) or "upload")
     st.session_state[DATASET] = (name, bytes(raw))
     st.session_state[DATASET_ORIGIN] = origin
     st.session_state[DATA_MESSAGE] = None
     st.session_state.pop(TASK_CHOICE, None)
     forget_columns()
+
+
+def back_to_original() -> None:
+    """Button callback: the file the corrected copy was made from becomes the current dataset again."""
+    original = st.session_state.get(ORIGINAL_DATASET)
+    if original:
+        set_dataset(*original)
 
 
 def forget_columns() -> None:

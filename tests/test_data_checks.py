@@ -105,3 +105,48 @@ def test_a_data_error_crosses_a_process_boundary_whole():
     report = ValidationReport()
     error = pickle.loads(pickle.dumps(DataError("bad", report, "label_column")))
     assert (error.message, error.setting, type(error.report)) == ("bad", "label_column", ValidationReport)
+
+
+def id_rows(n: int = 200) -> list[dict[str, str]]:
+    """Reviews with an id column: `n` distinct ids, three real labels in "sentiment"."""
+    return [
+        {
+            "id": f"R{1000 + i}",
+            "review": f"review {i} of the shop",
+            "sentiment": ["good", "bad", "meh"][i % 3],
+        }
+        for i in range(n)
+    ]
+
+
+def test_an_id_column_as_the_label_is_called_an_id_and_the_label_column_is_proposed(tmp_path, capsys):
+    from trainer.cli import main
+
+    path = write_csv(tmp_path / "ids.csv", id_rows())
+    message = error_of(prepare, path, text_column="review", label_column="id")
+    assert message.startswith('The label column "id" has 200 different values in 200 rows')
+    assert "looks like text or an id" in message and '"sentiment" (3 different values)' in message
+    assert '"R1004"' in message and "R1005" not in message and "and 195 more" in message
+    assert "INSIGHT_MAX_LABELS" not in message and "--label-column" in message
+    assert main(["check", str(path), "--text-column", "review", "--label-column", "id"]) == 2
+    err = capsys.readouterr().err
+    assert "looks like text or an id" in err and len(err) < 700, err
+
+
+def test_swapped_columns_are_called_swapped_and_listed_values_are_cut_short(tmp_path):
+    rows = [{"text": f"a long review number {i} " + "word " * 30, "label": ["good", "bad"][i % 2]}
+            for i in range(120)]  # fmt: skip
+    path = write_csv(tmp_path / "swap.csv", rows)
+    with pytest.raises(DataError) as info:
+        prepare(path, text_column="label", label_column="text")
+    message = str(info.value)
+    assert "look swapped" in message and '"label" (2 different values)' in message
+    assert len(message) < 800 and "and 115 more" in message, message
+    assert all(len(w) < 800 for w in info.value.report.warnings), info.value.report.warnings
+
+
+def test_a_small_file_with_a_few_rare_labels_keeps_the_rare_label_message(tmp_path):
+    rows = labeled_rows({"positive": 10, "negative": 10})
+    rows += [{"text": f"odd {i}", "label": f"x{i}"} for i in range(30)]
+    message = error_of(prepare, write_csv(tmp_path / "rare.csv", rows))
+    assert message.startswith("These labels have fewer than 2 examples") and "and 25 more" in message

@@ -158,7 +158,8 @@ def prepare(
                 reasons=reasons,
             ),
         )
-    check_label_count(adapter.classes(ex.y for ex in examples), report, adapter.label_word)
+    labels_found = adapter.classes(ex.y for ex in examples)
+    check_label_count(labels_found, report, adapter.label_word, main.frame, columns)
     adapter.check_examples([ex.y for ex in examples], report)
     fractions = (val_fraction, test_fraction)
     train, val, test = make_splits(examples, others, split_col, fractions, seed, report, adapter.stratify)

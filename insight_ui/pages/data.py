@@ -16,7 +16,7 @@ from insight_ui.safe import md, trim
 from insight_ui.wording import in_app
 from trainer import i18n
 from trainer.config import HELP
-from trainer.i18n import N_, tr
+from trainer.i18n import N_, tr, trn
 from trainer.tasks import TASKS, get_task
 
 INTRO = N_(
@@ -65,29 +65,42 @@ def source_section() -> None:
             )
 
 
+def fit_choices(keys: tuple[str, ...], allowed: list, proposed: list) -> None:
+    """Put the proposal into each widget key that holds nothing this file (task) allows: a new file (whose
+    choices set_dataset forgot) gets its own, and a column of another file is never kept. Set through
+    session state, so the browser's boxes are told too (a keyed widget keeps its id from file to file)."""
+    for key, choice in zip(keys, proposed, strict=True):
+        if st.session_state.get(key) not in allowed:
+            st.session_state[key] = choice
+
+
 def mapping_section(name: str, raw: bytes) -> tuple[str, str | None, str | None]:
     """Task and columns, with the proposed ones preselected; returns (task, text column, label column)."""
     frame = datasets.read_frame(name, raw)
-    proposed_task = datasets.proposed_task(name, frame)
     columns = list(frame.columns)
+    fit_choices((state.TASK_CHOICE,), list(TASKS), [datasets.proposed_task(name, frame)])
     with st.container(border=True):
         st.markdown(tr("**What should the model learn?**"))
         task_col, text_col, label_col = st.columns([2, 1, 1])
         task = task_col.radio(
             tr("Task"),
             list(TASKS),
-            index=list(TASKS).index(proposed_task),
             format_func=lambda name: tr(TASKS[name].title),
             key=state.TASK_CHOICE,
             persist_state="session",
             on_change=state.forget_columns,
         )
         guess_text, guess_label = datasets.proposal(frame, task)
+        fit_choices(
+            (state.TEXT_COLUMN, state.LABEL_COLUMN),
+            columns,
+            [guess_text if guess_text in columns else columns[0],
+             guess_label if guess_label in columns else columns[min(1, len(columns) - 1)]],
+        )  # fmt: skip
         text_name, label_name = get_task(task).column_labels
         text = text_col.selectbox(
             tr(text_name),
             columns,
-            index=columns.index(guess_text) if guess_text in columns else 0,
             key=state.TEXT_COLUMN,
             persist_state="session",
             help=tr("Proposed from the column names and contents."),
@@ -95,7 +108,6 @@ def mapping_section(name: str, raw: bytes) -> tuple[str, str | None, str | None]
         label = label_col.selectbox(
             tr(label_name),
             columns,
-            index=columns.index(guess_label) if guess_label in columns else min(1, len(columns) - 1),
             key=state.LABEL_COLUMN,
             persist_state="session",
             help=tr("What the model should predict."),
@@ -169,17 +181,47 @@ def report_section() -> None:
 
 
 def offer_to_drop_rare_labels(labels: list[str]) -> None:
-    """One click to go on without the labels that have too few examples (the file itself is kept)."""
+    """One click to go on without the labels that have too few examples: says first how many rows it removes,
+    refuses to remove more than half the file, and keeps the file itself (Back to the original file)."""
     choice = datasets.current_choice()
     name, raw = state.get(state.DATASET)
     if choice is None or not choice[2]:
         return
-    listed = ", ".join(f"“{trim(label, 30)}”" for label in labels[:5]) + (" …" if len(labels) > 5 else "")
+    listed = ", ".join(f"“{trim(label, 30)}”" for label in labels[:5])
+    if len(labels) > 5:
+        listed = tr("{listed} and {n} more", listed=listed, n=i18n.number(len(labels) - 5))
+    dropped, total = datasets.rows_labeled(name, raw, choice[2], labels)
+    if dropped > datasets.MAX_DROP_SHARE * total:
+        st.warning(
+            md(
+                tr(
+                    "Dropping the rows labeled {labels} would remove {n} of the {total} rows, more than half of "
+                    "the file, so Insight does not offer it. When most labels are this rare, the label column "
+                    "is probably not the label: choose the right one above, or add examples of these labels.",
+                    labels=listed,
+                    n=i18n.number(dropped),
+                    total=i18n.number(total),
+                )
+            ),
+            icon=":material/block:",
+        )
+        return
     if st.button(
-        md(tr("Drop the rows labeled {labels} and check again", labels=listed)),
+        md(
+            trn(
+                "Drop the {n} row labeled {labels} and check again",
+                "Drop the {n} rows labeled {labels} and check again",
+                dropped,
+                labels=listed,
+            )
+        ),
         icon=":material/filter_alt_off:",
         key="drop_rare_labels",
-        help=tr("Makes a copy of your data without those rows; your upload stays as it was."),
+        help=tr(
+            "Removes {n} of the {total} rows, in a copy of your data: your file stays as it was, one click away.",
+            n=i18n.number(dropped),
+            total=i18n.number(total),
+        ),
     ):
         new_name, new_raw, dropped = datasets.without_labels(name, raw, choice[2], labels)
         state.set_dataset(new_name, new_raw, "corrected")
@@ -187,6 +229,37 @@ def offer_to_drop_rare_labels(labels: list[str]) -> None:
             tr("Dropped {n} rows; the copy is now the current dataset.", n=dropped), icon=":material/check:"
         )
         st.rerun()
+
+
+def original_section() -> None:
+    """While a corrected copy is the current dataset: the file it was made from, one click away."""
+    original = state.get(state.ORIGINAL_DATASET)
+    dataset = state.get(state.DATASET)
+    if not original or not dataset:
+        return
+    rows = len(datasets.read_frame(*dataset))
+    first = len(datasets.read_frame(original[0], original[1]))
+    note, button = st.columns([3, 1], vertical_alignment="center")
+    note.info(
+        md(
+            tr(
+                "You are working on a copy: {name} ({rows} rows). The original file, {original} ({first} rows), "
+                "is kept.",
+                name=dataset[0],
+                rows=i18n.number(rows),
+                original=original[0],
+                first=i18n.number(first),
+            )
+        ),
+        icon=":material/content_copy:",
+    )
+    button.button(
+        tr("Back to the original file"),
+        icon=":material/undo:",
+        key="back_to_original",
+        on_click=state.back_to_original,
+        width="stretch",
+    )
 
 
 def render() -> None:
@@ -204,6 +277,7 @@ def render() -> None:
     name, raw = dataset
     if message:
         st.caption(md(tr("Still using the previous data: {name}.", name=name)))
+    original_section()
     preview_section(name, raw)
     mapping_section(name, raw)
     report_section()

@@ -18,7 +18,7 @@ from trainer.data import CONLL_EXTENSIONS, DataError, ValidationReport, read_tab
 from trainer.data.isolated import run as run_isolated
 from trainer.i18n import N_, tr
 from trainer.prepare import PreparedData, prepare_checked, propose_columns, propose_task
-from trainer.tasks import TOKEN_TASK
+from trainer.tasks import TASKS, TOKEN_TASK
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 SAMPLE_EXTENSIONS = (".csv", ".tsv", ".jsonl", ".json", ".conll", ".bio", ".iob")
@@ -174,11 +174,17 @@ def current_choice() -> tuple[str, str | None, str | None] | None:
         return None
     name, raw = dataset
     frame = read_frame(name, raw)
-    task = st.session_state.get(state.TASK_CHOICE) or proposed_task(name, frame)
+    task = st.session_state.get(state.TASK_CHOICE)
+    task = task if task in TASKS else proposed_task(name, frame)
     guess = proposal(frame, task)
-    text_column = st.session_state.get(state.TEXT_COLUMN) or guess[0]
-    label_column = st.session_state.get(state.LABEL_COLUMN) or guess[1]
-    return task, text_column, label_column
+    text_column = st.session_state.get(state.TEXT_COLUMN)
+    label_column = st.session_state.get(state.LABEL_COLUMN)
+    # A choice that names no column of this file (left from another file) is never kept.
+    return (
+        task,
+        text_column if text_column in frame.columns else guess[0],
+        label_column if label_column in frame.columns else guess[1],
+    )
 
 
 def current_prepared(seed: int = 42, max_length: int | None = None) -> Prepared | None:
@@ -191,12 +197,30 @@ def current_prepared(seed: int = 42, max_length: int | None = None) -> Prepared 
     return prepared(name, raw, *choice, backbone, seed, max_length)
 
 
-def without_labels(name: str, raw: bytes, label_column: str, labels: list[str]) -> tuple[str, bytes, int]:
-    """The dataset as CSV without the rows whose label is one of `labels` (compared as the report
-    merges them: trimmed, any case); returns (new name, bytes, rows dropped)."""
-    frame = read_frame(name, raw)
+# No action on the Data page removes more than this share of a file's rows: that many is a wrong column
+# choice or a wrong file, not a cleaning step.
+MAX_DROP_SHARE = 0.5
+
+
+def _labeled(frame: pd.DataFrame, label_column: str, labels: list[str]) -> pd.Series:
+    """Which rows have one of `labels` (compared as the report merges them: trimmed, any case)."""
     unwanted = {str(label).strip().casefold() for label in labels}
-    drop = frame[label_column].astype(str).str.strip().str.casefold().isin(unwanted)
+    return frame[label_column].astype(str).str.strip().str.casefold().isin(unwanted)
+
+
+def rows_labeled(name: str, raw: bytes, label_column: str, labels: list[str]) -> tuple[int, int]:
+    """(rows whose label is one of `labels`, all rows): what dropping them would remove, said before."""
+    frame = read_frame(name, raw)
+    return int(_labeled(frame, label_column, labels).sum()), len(frame)
+
+
+def without_labels(name: str, raw: bytes, label_column: str, labels: list[str]) -> tuple[str, bytes, int]:
+    """The dataset as CSV without the rows whose label is one of `labels`; returns (new name, bytes, rows
+    dropped). Refuses (ValueError) to drop more than MAX_DROP_SHARE of the rows."""
+    frame = read_frame(name, raw)
+    drop = _labeled(frame, label_column, labels)
+    if int(drop.sum()) > MAX_DROP_SHARE * len(frame):
+        raise ValueError(f"{int(drop.sum())} of {len(frame)} rows: more than half the file")
     buffer = io.StringIO()
     frame[~drop].to_csv(buffer, index=False)
     stem = Path(name).stem.removesuffix("-without-rare-labels")

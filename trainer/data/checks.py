@@ -20,11 +20,43 @@ UNSEEN = N_("label not in training data")  # the reason such held-out rows were 
 UNITS = (N_("examples"), N_("entities"), N_("label"), N_("entity type"))
 # More labels (entity types) than INSIGHT_MAX_LABELS, as trainer.data.limits counts them.
 DIFFERENT = {"label": "different labels", "entity type": "different entity types"}
+# A label column with more distinct values than this and than half its rows holds text or ids, not labels:
+# its average label has fewer than MIN_TRAIN_EXAMPLES rows, so most labels cannot be learned; the half is the
+# rule by which trainer.data.columns rules a column out when it proposes one. The floor of 50 leaves small
+# files with a few rare labels to the rare-label message, which can offer to drop them.
+LABEL_LIKE_MAX = 50
+LISTED = 5  # values named inline, at most; the rest are counted ("and 12 more")
+LOOKS_LIKE_TEXT = N_(
+    'The label column "{column}" has {n} different values in {rows} rows ({listed}), so it looks like text '
+    "or an id, not a label: a label repeats, each needs at least 2 rows. The labels seem to be in "
+    '"{proposed}" ({k} different values): choose it with {label_column}.'
+)
+LOOKS_SWAPPED = N_(
+    'The label column "{column}" has {n} different values in {rows} rows ({listed}), so it looks like text '
+    'or an id, not a label: a label repeats, each needs at least 2 rows. The columns look swapped: "{proposed}" '
+    '({k} different values) seems to hold the labels and "{column}" the text. Swap them with {columns}.'
+)
+LOOKS_LIKE_TEXT_NO_PROPOSAL = N_(
+    'The label column "{column}" has {n} different values in {rows} rows ({listed}), so it looks like text '
+    "or an id, not a label: a label repeats, each needs at least 2 rows. Choose the column that holds the "
+    "labels with {label_column}."
+)
 
 
 def and_more(listed: str, more: int) -> str:
     """A list cut short: '"a", "b" and 3 more'."""
     return tr("{listed} and {n} more", listed=listed, n=i18n.number(more)) if more > 0 else listed
+
+
+def listed_values(values: list[str], width: int = 40) -> str:
+    """At most LISTED values, quoted and each cut to `width` characters, then how many more."""
+    shown = [v if len(v) <= width else v[: width - 1] + "…" for v in values[:LISTED]]
+    return and_more(quote(shown), len(values) - LISTED)
+
+
+def looks_like_text_or_id(distinct: int, rows: int) -> bool:
+    """Whether a label column with `distinct` values in `rows` rows holds text or ids (LABEL_LIKE_MAX)."""
+    return distinct > LABEL_LIKE_MAX and distinct > rows / 2
 
 
 def check_labels(counts: Counter[str], report: ValidationReport) -> None:
@@ -150,10 +182,33 @@ def drop_unseen(
     return val, test
 
 
-def check_label_count(counts: Counter[str], report: ValidationReport, unit: str = "label") -> None:
-    """At most INSIGHT_MAX_LABELS labels (entity types): more is refused before any split is tried."""
+def check_label_column(counts: Counter[str], report: ValidationReport, frame: Any, used: tuple) -> None:
+    """One label per row: a column with almost as many values as rows is refused as text or an id, naming
+    a handful of its values and the column that looks like the label (`used`: the text and label columns)."""
+    rows = sum(counts.values())
+    if not looks_like_text_or_id(len(counts), rows):
+        return
+    from trainer.data.columns import likely_label_column
+
+    values = dict(column=str(used[1]), n=i18n.number(len(counts)), rows=i18n.number(rows),
+                  listed=listed_values([label for label, _ in counts.most_common()]))  # fmt: skip
+    proposed = likely_label_column(frame, used) if frame is not None else None
+    if proposed is None:
+        raise fail(report, Message(LOOKS_LIKE_TEXT_NO_PROPOSAL, **values))
+    column, distinct = proposed
+    template = LOOKS_SWAPPED if column == used[0] else LOOKS_LIKE_TEXT
+    raise fail(report, Message(template, proposed=column, k=i18n.number(distinct), **values))
+
+
+def check_label_count(
+    counts: Counter[str], report: ValidationReport, unit: str = "label", frame: Any = None, used: tuple = ()
+) -> None:
+    """At most INSIGHT_MAX_LABELS labels (entity types): more is refused before any split is tried. One
+    label per row (`unit` "label"): a label column that looks like text or an id is refused first."""
     from trainer.data import limits
 
+    if unit == "label" and len(used) == 2:
+        check_label_column(counts, report, frame, used)
     if len(counts) > limits.LABELS.value:
         refused = limits.LABELS.refuse(tr("The data"), len(counts), DIFFERENT.get(unit, f"different {unit}s"))
         raise fail(report, str(refused))

@@ -105,6 +105,14 @@ def _label_like_column(df: pd.DataFrame, columns: Sequence[str]) -> str | None:
     return min(candidates)[3] if candidates else None
 
 
+def likely_label_column(df: pd.DataFrame, used: Sequence[str]) -> tuple[str, int] | None:
+    """The column other than the label column of `used` (text, label) that looks like a label (few distinct
+    values; the text column too, when the two look swapped), and its number of distinct values."""
+    others = [c for c in df.columns if c != used[1] and _norm(c) not in SPLIT_NAMES]
+    column = _label_like_column(df, others)
+    return None if column is None else (column, len(set(cell_values(df, column))))
+
+
 def _tag_like(df: pd.DataFrame, column: str) -> bool:
     cells = cell_values(df, column, 200)
     good = sum(1 for c in cells if (words := split_words(c)) and all(TAG_RE.match(w) for w in words))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from trainer import i18n
 from trainer.data.columns import SPLIT_VALUES
 from trainer.data.errors import DataError
 from trainer.data.readers import Loaded
@@ -166,6 +167,13 @@ def merge_labels(parts: list[list[Example]], report: ValidationReport) -> None:
             )
 
 
+def _few(values: list[str], shown: int = 5, width: int = 40) -> str:
+    """At most `shown` values, each cut to `width` characters, then how many more: never a wall of text."""
+    listed = ", ".join(v if len(v) <= width else v[: width - 1] + "…" for v in values[:shown])
+    more = len(values) - shown
+    return tr("{listed} and {n} more", listed=listed, n=i18n.number(more)) if more > 0 else listed
+
+
 def dedupe(examples: list[Example], report: ValidationReport) -> list[Example]:
     """Drop exact duplicates after the first; count repeated texts and those with conflicting labels."""
     seen: dict[Any, set] = {}
@@ -223,7 +231,7 @@ def dedupe(examples: list[Example], report: ValidationReport) -> list[Example]:
                     "The model cannot get both right: check their labels.",
                     len(conflicts),
                     sample=conflicts[0][:60],
-                    labels=", ".join(sorted(seen[conflicts[0]])),
+                    labels=_few(sorted(seen[conflicts[0]])),
                 )
             )
     return kept

@@ -1,0 +1,86 @@
+"""A new user's first afternoon on the Data page, in Debian's Chromium: the column boxes follow the file
+(no choice leaks from one file to the next), and a drop of rows is counted first and undone in one click.
+
+Starts `streamlit run app.py` on a free port and drives Chromium with Playwright; every check waits with
+Playwright's expect (bounded by LONG).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from browser_kit import chromium_page, free_port, open_sample, settle, start_streamlit, stop
+from playwright.sync_api import expect
+
+ROOT = Path(__file__).resolve().parent.parent
+LONG = 120_000  # ms: the machine is slow and shared
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    runs = tmp_path_factory.mktemp("browser-runs")
+    port = free_port()
+    env = {"INSIGHT_RUNS_DIR": str(runs), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w+")
+    proc = start_streamlit("app.py", port, env, output=log)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+        log.seek(0)
+        print(log.read()[-5000:])
+
+
+@pytest.fixture(scope="module")
+def page():
+    with chromium_page(LONG) as page:
+        yield page
+
+
+def box(page, label: str):
+    return page.locator('[data-testid="stSelectbox"]').filter(has_text=label)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick `option` in the select box labelled `label`."""
+    box(page, label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    settle(page)
+
+
+def test_the_column_boxes_follow_the_file_and_next_opens_train(server, page):
+    open_sample(page, server, "Chinese reviews", LONG)  # columns text, label
+    settle(page)
+    choose(page, "Label column", "text")
+    expect(page.get_by_text("Choose two different columns")).to_be_visible()
+    page.get_by_role("button", name="Product reviews", exact=True).click()  # columns text, sentiment
+    expect(page.get_by_text("No problems found in this data.")).to_be_visible()
+    settle(page)
+    expect(page.get_by_role("combobox", name="Label column")).to_have_value("sentiment")
+    expect(page.get_by_role("combobox", name="Text column")).to_have_value("text")
+    page.get_by_role("button", name="Next: choose settings and train").click()
+    expect(page.get_by_role("heading", name="Train", level=1)).to_be_visible()
+    expect(page.get_by_text("Choose two different columns")).to_have_count(0)
+
+
+def test_a_drop_is_counted_first_and_the_original_file_is_one_click_away(server, page, tmp_path):
+    rows = [{"text": f"a fine review number {i}", "label": "good"} for i in range(20)]
+    rows += [{"text": f"a poor review number {i}", "label": "bad"} for i in range(20)]
+    rows += [{"text": f"an odd review number {i}", "label": f"odd {i}"} for i in range(2)]
+    path = tmp_path / "mixed.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    page.goto(server)
+    expect(page.get_by_role("heading", name="Data", level=1)).to_be_visible()
+    settle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    drop = page.get_by_role("button", name="Drop the 2 rows labeled")
+    expect(drop).to_be_visible()
+    drop.click()
+    expect(page.get_by_text("You are working on a copy")).to_be_visible()
+    expect(page.get_by_text("mixed-without-rare-labels.csv (sample)")).to_have_count(0)
+    page.get_by_role("button", name="Back to the original file").click()
+    expect(page.get_by_role("button", name="Back to the original file")).to_have_count(0)
+    expect(page.get_by_text("mixed.csv (uploaded file): 42 rows")).to_be_visible()
+    expect(page.get_by_role("button", name="Drop the 2 rows labeled")).to_be_visible()
