@@ -3,7 +3,7 @@ sentence whole in every language."""
 
 from __future__ import annotations
 
-from trainer.i18n import N_, tr, trn
+from trainer.i18n import N_, number, percent, tr, trn
 from trainer.runs import Run
 
 # what the pages call a task's example (Task.unit), each sentence whole in every language
@@ -30,26 +30,58 @@ PER_CLASS = {"Class": N_("Per class"), "Entity type": N_("Per entity type")}
 TEXT_COLUMNS = {"text": N_("Text"), "tokens": N_("Tokens")}
 SPLITS = {"train": N_("train"), "validation": N_("validation"), "test": N_("test")}
 ACTION_NAMES = {"keep": N_("keep"), "drop": N_("drop"), "relabel": N_("relabel")}
+# The caption over the likely label issues, by what an issue is: a word of a sentence (entity runs), a
+# sentence, or a text (text runs: "21 texts of 681").
 ISSUE_NOTES = {
-    ("words", "sentence"): N_(
+    "words": N_(
         "{issues} words of {rows} sentences (every split) whose label disagrees "
         "with what a model that never saw them predicts (cleanlab, on 5-fold cross-validated predictions over "
         "the fine-tuned model's embeddings), most suspicious first. Decide what to do with each, then "
         "download the corrected data or load it to train again."
     ),
-    ("sentence", "sentence"): N_(
+    "sentence": N_(
         "{issues} sentences of {rows} sentences (every split) whose label disagrees "
         "with what a model that never saw them predicts (cleanlab, on 5-fold cross-validated predictions over "
         "the fine-tuned model's embeddings), most suspicious first. Decide what to do with each, then "
         "download the corrected data or load it to train again."
     ),
-    ("text", "text"): N_(
-        "{issues} texts of {rows} texts (every split) whose label disagrees "
-        "with what a model that never saw them predicts (cleanlab, on 5-fold cross-validated predictions over "
-        "the fine-tuned model's embeddings), most suspicious first. Decide what to do with each, then "
-        "download the corrected data or load it to train again."
-    ),
 }
+ISSUE_SCORE = N_("How likely the given label is right")
+ISSUE_SCORE_HELP = N_(
+    "The chance that a model which never saw this example gives it its label (cleanlab's label quality, "
+    "from 0% to 100%): the lower, the more likely the label is a mistake."
+)
+
+
+def issues_note(run: Run, issues: int, rows: int, by_word: bool) -> str:
+    """What the table of likely label issues holds: "21 texts of 681 (every split) ..." for a text run."""
+    count, total = number(issues), number(rows)
+    if by_word:
+        return tr(ISSUE_NOTES["words"], issues=count, rows=total)
+    if run.adapter.unit == "sentence":
+        return tr(ISSUE_NOTES["sentence"], issues=count, rows=total)
+    return trn(
+        "{n} text of {rows} (every split) has a label that disagrees with what a model that never saw it "
+        "predicts (cleanlab, on 5-fold cross-validated predictions over the fine-tuned model's embeddings). "
+        "Decide what to do with it, then download the corrected data or load it to train again.",
+        "{n} texts of {rows} (every split) have labels that disagree with what a model that never saw them "
+        "predicts (cleanlab, on 5-fold cross-validated predictions over the fine-tuned model's embeddings), "
+        "most suspicious first. Decide what to do with each, then download the corrected data or load it to "
+        "train again.",
+        issues,
+        rows=total,
+    )
+
+
+def label_chance(score: float) -> str:
+    """cleanlab's label quality (the out-of-sample probability of the given label, in [0, 1]) in words:
+    "37%", "under 1%" (a bare 0.01% would read as a figure measured that finely)."""
+    value = float(score)
+    if value != value:  # NaN: no score
+        return "–"
+    if value < 0.01:
+        return tr("under {share}", share=percent(0.01))
+    return percent(value)
 
 
 def class_word(run: Run) -> str:

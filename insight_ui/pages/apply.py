@@ -29,6 +29,7 @@ from insight_ui.reports import apply_report
 from insight_ui.safe import md, md_code, trim
 from insight_ui.wording import in_app
 from trainer import i18n, runs
+from trainer.apply import drift as drifts
 from trainer.apply import labelling
 from trainer.apply.results import alerts_json
 from trainer.apply.score import HISTOGRAM, text_column_of
@@ -234,14 +235,14 @@ def summary(results: dict) -> None:
     verdict = drift.get("verdict", "–")
     a.metric(tr("Rows scored"), i18n.number(scored), border=True,
              help=tr("{rows} rows read; empty texts are not scored.", rows=i18n.number(results.get("rows", 0))))  # fmt: skip
-    b.metric(tr("Untrusted"), i18n.percent(results.get("untrusted", 0) / max(scored, 1), 1), border=True,
+    b.metric(tr("Untrusted"), drifts.share(results.get("untrusted", 0) / max(scored, 1)), border=True,
              help=tr("Texts the model is much less sure of than on its own validation texts, or that look unlike "
                      "anything it was trained on."))  # fmt: skip
     c.metric(tr("Alerts"), f"{len(results.get('alerts') or [])}" if results.get("counts") else "–", border=True,
              help=tr("Needs a date column."))  # fmt: skip
     d.metric(tr("Drift"), tr(VERDICTS[verdict]) if verdict in VERDICTS else verdict, border=True)
     box = {"similar": st.success, "some drift": st.info}.get(drift.get("verdict"), st.warning)  # not an error
-    box(md(drift.get("sentence", "")), icon=":material/compare_arrows:")
+    box(md(drifts.describe(drift)), icon=":material/compare_arrows:")  # the tile's figures, the same way
     if results.get("bad_times"):
         st.caption(
             tr("{rows} rows had no readable date; they are scored but not in the trends.",
@@ -258,9 +259,9 @@ def drift_section(run: Run, results: dict) -> None:
                         key="apply_conf")  # fmt: skip
         unknown, before = drift.get("unknown_token_share"), drift.get("training_unknown_token_share")
         rows = [
-            (tr("Untrusted texts"), i18n.percent(drift.get("untrusted_share", 0), 1), i18n.percent(drift.get("expected_untrusted_share", 0), 1)),
-            (tr("Mean confidence"), i18n.percent(drift.get("mean_confidence", 0), 1), i18n.percent(drift.get("validation_mean_confidence", 0), 1)),
-            (tr("Unknown word pieces"), "–" if unknown is None else i18n.percent(unknown, 2), "–" if before is None else i18n.percent(before, 2)),
+            (tr("Untrusted texts"), drifts.share(drift.get("untrusted_share", 0)), drifts.share(drift.get("expected_untrusted_share", 0))),
+            (tr("Mean confidence"), drifts.share(drift.get("mean_confidence", 0)), drifts.share(drift.get("validation_mean_confidence", 0))),
+            (tr("Unknown word pieces"), "–" if unknown is None else drifts.share(unknown), "–" if before is None else drifts.share(before)),
         ]  # fmt: skip
         st.dataframe(pd.DataFrame(rows, columns=["", tr("new texts"), tr("training data")]), hide_index=True)
         st.caption(

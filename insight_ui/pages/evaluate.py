@@ -10,13 +10,16 @@ from insight_ui.components import background, charts, paging
 from insight_ui.components.evaluate_words import (
     ACTION_NAMES,
     INTERVAL_NOTES,
-    ISSUE_NOTES,
+    ISSUE_SCORE,
+    ISSUE_SCORE_HELP,
     PER_CLASS,
     SPLIT_TOTALS,
     SPLITS,
     TEXT_COLUMNS,
     cell_count,
     class_word,
+    issues_note,
+    label_chance,
 )
 from insight_ui.components.heatmap import entity_spans_html
 from insight_ui.components.runs import run_selector
@@ -298,8 +301,8 @@ def issues_section(run: Run) -> None:
             st.rerun()
         return
     meta = run.folder.issues_meta()
-    by_word = "word" in issues and issues["word"].notna().any()
-    unit = "words" if by_word else run.adapter.units()
+    # the file is read without NA: a text run's empty word cells are "", not missing
+    by_word = "word" in issues and pd.to_numeric(issues["word"], errors="coerce").notna().any()
     if issues.empty:
         st.success(
             tr(
@@ -309,16 +312,7 @@ def issues_section(run: Run) -> None:
             icon=":material/check_circle:",
         )
         return
-    note = ISSUE_NOTES.get(("words" if by_word else run.adapter.unit, run.adapter.unit))
-    count, rows = f"{len(issues):,}", f"{meta.get('rows', 0):,}"
-    st.caption(
-        tr(note, issues=count, rows=rows)
-        if note
-        else f"{count} {unit} of {rows} {run.adapter.units()} (every split) whose label disagrees "
-        "with what a model that never saw them predicts (cleanlab, on 5-fold cross-validated predictions over "
-        "the fine-tuned model's embeddings), most suspicious first. Decide what to do with each, then "
-        "download the corrected data or load it to train again."
-    )
+    st.caption(issues_note(run, len(issues), int(meta.get("rows", 0) or 0), by_word))
     saved: dict[tuple, Correction] = corrections.load(
         run.path
     )  # saved in the run folder: a refresh keeps them
@@ -340,28 +334,21 @@ def issues_section(run: Run) -> None:
         saved[k].label if k in saved and saved[k].label else s
         for k, s in zip(keys, table["suggested"], strict=True)
     ]
-    columns = ["split", "text", "word_text", "given", "suggested", "score", "action", "new label"]
+    table["chance"] = [label_chance(s) for s in pd.to_numeric(table["score"], errors="coerce")]
+    columns = ["split", "text", "word_text", "given", "suggested", "chance", "action", "new label"]
     edited = st.data_editor(
-        table[[c for c in columns if c in table and (c != "word_text" or table[c].notna().any())]],
+        table[[c for c in columns if c in table and (c != "word_text" or by_word)]],
         hide_index=True,
         width="stretch",
         key=f"issues_{run.path.name}_{page}_{'-'.join(splits)}",
-        disabled=["split", "text", "word_text", "given", "suggested", "score"] if owner else True,
+        disabled=["split", "text", "word_text", "given", "suggested", "chance"] if owner else True,
         column_config={
             "split": tr("Split"),
             "text": st.column_config.TextColumn(tr("Text"), width="large"),
             "word_text": tr("Word"),
             "given": tr("Given label"),
             "suggested": tr("Model suggests"),
-            "score": st.column_config.ProgressColumn(
-                tr("Label quality"),
-                min_value=0.0,
-                max_value=1.0,
-                format="percent",
-                help=tr(
-                    "How much the cross-validated model believes the given label (lower: more suspicious)."
-                ),
-            ),  # fmt: skip
+            "chance": st.column_config.TextColumn(tr(ISSUE_SCORE), help=tr(ISSUE_SCORE_HELP)),
             "action": st.column_config.SelectboxColumn(
                 tr("Action"),
                 options=list(ACTIONS),

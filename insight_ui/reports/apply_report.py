@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from insight_ui.components.charts import PALETTE
 from trainer import i18n
+from trainer.apply import drift as drifts
 from trainer.apply.trends import ALL_GROUPS
 from trainer.i18n import N_, tr, trn
 from trainer.runs import Run
@@ -108,7 +109,7 @@ def scoring_html(run: Run, file_name: str, results: dict) -> str:
         (tr("Model"), f"{run.info.name} ({run.path.name})"),
         (tr("Scored"), i18n.date(dt.datetime.now(), with_time=True)),
         (tr("Rows"), tr("{read} read, {scored} scored", read=rows, scored=format(scored, ","))),
-        (tr("Untrusted"), f"{untrusted:,} ({untrusted / max(scored, 1):.1%})"),
+        (tr("Untrusted"), f"{untrusted:,} ({drifts.share(untrusted / max(scored, 1))})"),
         (tr("Drift"), _said(VERDICTS, drift.get("verdict", ""))),
     ]
     title = _esc(tr("Insight scoring: {file}", file=file_name))
@@ -117,7 +118,7 @@ def scoring_html(run: Run, file_name: str, results: dict) -> str:
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{title}</h1>",
         _table(facts),
-        "<div class='box'><b>" + _esc(tr("Drift.")) + "</b> " + _esc(drift.get("sentence", "")) + "</div>",
+        "<div class='box'><b>" + _esc(tr("Drift.")) + "</b> " + _esc(drifts.describe(drift)) + "</div>",
     ]
     if results.get("counts"):
         per = _said(BUCKETS, results.get("bucket", "bucket"))

@@ -83,7 +83,8 @@ def finish(
     model: RunModel, run: Run, scoring: Scoring, tallies: Tallies, trust: Trust, started: float | None = None
 ) -> dict:
     """Join the parts and write the results: trends, alerts (with examples and words), drift, rows to label."""
-    from trainer.apply.trends import ALL_GROUPS, alerts, drift, shares
+    from trainer.apply.drift import drift
+    from trainer.apply.trends import ALL_GROUPS, alerts, shares
 
     spec = scoring.spec()
     _join_parts(scoring)

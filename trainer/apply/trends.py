@@ -1,4 +1,4 @@
-"""What changes over time in scored text: each label's share per time bucket, alerts, and drift.
+"""What changes over time in scored text: each label's share per time bucket and alerts.
 
 Alerts, the rule: for every time bucket and group (and all groups together), the bucket's mix of labels
 is compared with the previous BASELINE buckets' by one joint test (joint_test): a bucket's label shares
@@ -13,10 +13,7 @@ it fills does not raise the rate. A bucket needs MIN_TEXTS texts and its baselin
 at least MIN_BUCKETS buckets before it is tested at all. trainer.apply.simulate measures the false-alarm
 rate and the power of this rule.
 
-Drift, the rule: the share of untrusted texts (trainer.apply.score) against what the validation split had,
-and the drop of the confidence distribution below the validation split's (a one-sided two-sample
-Kolmogorov-Smirnov distance, counted when the test says p < 0.01, so that a small validation split does
-not cry wolf), give a plain verdict.
+Drift (how new texts compare with the training data) is trainer.apply.drift; its names are kept here too.
 """
 
 from __future__ import annotations
@@ -27,7 +24,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from trainer.i18n import N_, tr
+from trainer.apply.drift import VERDICT_SENTENCES, Drift, drift  # noqa: F401 (their old home)
 
 BASELINE = 8  # buckets before the one tested
 MIN_BUCKETS = 3
@@ -254,80 +251,6 @@ def alerts(
                                    p_value, len(window)))  # fmt: skip
     found.sort(key=lambda a: (a.p_value, a.bucket_start))
     return found
-
-
-# The verdict's first sentence, by verdict (the verdict itself is a value code compares).
-VERDICT_SENTENCES = {
-    "similar": N_("The new texts look like the ones the model was trained on."),
-    "some drift": N_("The new texts differ somewhat from the training data."),
-    "strong drift": N_("The new texts differ clearly from the training data: check the predictions."),
-}
-
-
-@dataclass
-class Drift:
-    """How new texts compare with what the model was trained and checked on, with a plain verdict."""
-
-    verdict: str  # "similar" | "some drift" | "strong drift"
-    sentence: str
-    untrusted_share: float
-    expected_untrusted_share: float
-    confidence_distance: float  # how far confidence dropped below the validation split's (KS; 0 if by chance)
-    mean_confidence: float
-    validation_mean_confidence: float
-    unknown_token_share: float | None
-    training_unknown_token_share: float | None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def drift(
-    confidences: np.ndarray,
-    validation_confidences: np.ndarray,
-    untrusted_share: float,
-    expected_untrusted_share: float,
-    unknown_token_share: float | None = None,
-    training_unknown_token_share: float | None = None,
-) -> Drift:
-    """A verdict a non-engineer understands, from the confidence and untrusted shares."""
-    from scipy.stats import ks_2samp
-
-    distance = 0.0
-    if len(confidences) and len(validation_confidences):  # only a drop in confidence, and only beyond chance
-        test = ks_2samp(confidences, validation_confidences, alternative="greater", method="asymp")
-        distance = float(test.statistic) if test.pvalue < 0.01 else 0.0
-    ratio = untrusted_share / max(expected_untrusted_share, 1e-9)
-    unknown = (unknown_token_share or 0) - (training_unknown_token_share or 0)
-    if ratio <= 2 and distance <= 0.15 and unknown <= 0.02:
-        verdict = "similar"
-    elif ratio <= 4 and distance <= 0.3 and unknown <= 0.05:
-        verdict = "some drift"
-    else:
-        verdict = "strong drift"
-    sentence = (
-        tr(VERDICT_SENTENCES[verdict])
-        + " "
-        + tr(
-            "{untrusted} of them are untrusted (on its own validation texts the model had {expected}); the model "
-            "is on average {confidence} confident here against {validation} there.",
-            untrusted=f"{untrusted_share:.0%}",
-            expected=f"{expected_untrusted_share:.0%}",
-            confidence=f"{np.mean(confidences) if len(confidences) else 0:.0%}",
-            validation=f"{np.mean(validation_confidences) if len(validation_confidences) else 0:.0%}",
-        )
-    )
-    if unknown_token_share is not None and unknown > 0.02:
-        sentence += " " + tr(
-            "{share} of their words are unknown to the model's vocabulary.",
-            share=f"{unknown_token_share:.0%}",
-        )
-    if verdict != "similar":
-        sentence += " " + tr("Label some of the untrusted texts and train again.")
-    mean_conf = float(np.mean(confidences)) if len(confidences) else 0.0
-    val_conf = float(np.mean(validation_confidences)) if len(validation_confidences) else 0.0
-    return Drift(verdict, sentence, float(untrusted_share), float(expected_untrusted_share), distance, mean_conf,
-                 val_conf, unknown_token_share, training_unknown_token_share)  # fmt: skip
 
 
 PARTIAL = 0.2  # the part of a bucket's level kept for the looks at it while it is still filling

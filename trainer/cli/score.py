@@ -48,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from trainer.apply.drift import describe
     from trainer.apply.results import alerts_json, run_scoring
     from trainer.data import DataError
     from trainer.runs import find_run, load_run
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     drift = results.get("drift", {})
     scored, untrusted = f"{results.get('scored', 0):,}", f"{results.get('untrusted', 0):,}"
     said = tr("{scored} rows scored, {untrusted} untrusted; {drift}", scored=scored, untrusted=untrusted,
-              drift=drift.get("sentence", ""))  # fmt: skip
+              drift=describe(drift))  # fmt: skip
     print(said, file=sys.stderr)
     if spec.time_column:
         bucket = results.get("bucket")

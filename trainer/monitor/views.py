@@ -50,9 +50,9 @@ def confidences(monitor: Monitor, last_batches: int = 2) -> np.ndarray:
 
 
 def drift(monitor: Monitor, last_batches: int = 2) -> Any:
-    """How the latest batches' confidence compares with the run's validation texts (trends.drift)."""
+    """How the latest batches' confidence compares with the run's validation texts (trainer.apply.drift)."""
+    from trainer.apply.drift import drift
     from trainer.apply.score import CONFIDENCE_QUANTILE
-    from trainer.apply.trends import drift
     from trainer.runs import load_run
 
     confidence = confidences(monitor, last_batches)
