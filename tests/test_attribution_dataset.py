@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from attribution_helpers import LABELS
 
 from trainer.attribution import (
     Explanation,
+    aggregate_to_words,
     explain_dataset,
     top_words_per_class,
+    word_spans,
 )
+from trainer.attribution.dataset import estimate_seconds, measured_speed, rank_words, ranking_frame
+from trainer.data.common_words import common_words
+from trainer.runs import RunFolder
 
 
 def hand_explanation(target: str, words: list[str], scores: list[float | None]) -> Explanation:
@@ -64,3 +71,70 @@ def test_explain_dataset_reports_progress_and_stops_when_asked(tiny) -> None:
     partial = explain_dataset(model, tok, LABELS, texts, should_stop=stop_after_first, batch_size=3)
     assert sum(e is not None for e in partial) == 3 and len(partial) == 7
     assert top_words_per_class(partial, min_count=1)  # None entries are skipped
+
+
+def token_explanation(target: str, text: str, token_scores: list[tuple[str, float]]) -> Explanation:
+    """An explanation as the engine builds it, with scores given by construction: each (token, score) is a
+    model token found in order in `text` (WordPiece cuts "doesn't" into doesn / ' / t), summed into words."""
+    token_spans, pos = [], 0
+    for token, _ in token_scores:
+        start = text.lower().index(token, pos)
+        token_spans.append((start, start + len(token)))
+        pos = start + len(token)
+    spans = word_spans(text)
+    scores, owner = aggregate_to_words(token_spans, [v for _, v in token_scores], spans)
+    exp = hand_explanation(target, [text[a:b] for a, b in spans], [float(v) for v in scores])
+    exp.text, exp.word_spans, exp.token_spans, exp.token_words = text, spans, token_spans, owner
+    return exp
+
+
+def test_the_ranking_is_of_whole_words_without_punctuation_pieces_or_common_words() -> None:
+    # punctuation, a common word and the pieces of "doesn't" carry the highest scores by construction
+    exps = [
+        token_explanation("neg", "The fit doesn't work, 100% a refund!", [
+            ("the", 4.0), ("fit", 0.3), ("doesn", 3.0), ("'", 5.0), ("t", 3.5), ("work", 0.2), (",", 4.5),
+            ("100", 0.1), ("%", 4.8), ("a", 3.9), ("refund", 1.0), ("!", 4.2)]),
+        token_explanation("neg", "It doesn't fit, the refund is slow", [
+            ("it", 2.0), ("doesn", 2.5), ("'", 4.0), ("t", 3.0), ("fit", 0.5), (",", 3.6), ("the", 3.8),
+            ("refund", 1.2), ("is", 3.7), ("slow", 0.9)]),
+        token_explanation("pos", "这个手机的质量很好", [(ch, 5.0 if ch == "的" else 0.5) for ch in "这个手机的质量很好"]),
+        token_explanation("pos", "手机的质量好", [(ch, 5.0 if ch == "的" else 0.5) for ch in "手机的质量好"]),
+    ]  # fmt: skip
+    frame = ranking_frame(exps)
+    neg = frame[frame["class"] == "neg"]
+    assert list(neg["word"]) == ["doesn't", "refund", "fit"]  # led by a real word, "doesn't" kept whole
+    assert neg["mean attribution"].iloc[0] == pytest.approx((3.0 + 5.0 + 3.5 + 2.5 + 4.0 + 3.0) / 2)
+    assert list(frame[frame["class"] == "pos"]["word"]) == ["手机", "质量", "好"]  # 的 is a common word
+    assert frame.attrs["common_left_out"] == len(common_words()) > 300
+    every = ranking_frame(exps, leave_out=False)  # asked for, they are there: left out by default only
+    assert {"the", ",", "的"} <= set(every["word"]) and every.attrs["common_left_out"] == 0
+    assert not {"doesn", "'", "t"} & set(every["word"])  # the pieces never become words of their own
+
+
+def test_the_estimate_follows_the_speed_measured_here(tiny, tmp_path) -> None:
+    assert estimate_seconds(68, None) is None  # nothing measured yet: no guess
+    assert estimate_seconds(68, 3.9) == pytest.approx(265.2)  # 68 texts at 3.9 s each: 4.4 min, not 17 s
+    assert measured_speed(10.0, 41.2, 8) == pytest.approx(3.9) and measured_speed(10.0, 10.0, 0) is None
+    model, tok = tiny
+    run_model = SimpleNamespace(model=model, tokenizer=tok, labels=LABELS, max_length=32)
+    ticks = iter([100.0, 124.0, 140.0])  # started; 8 texts after 24 s; 10 after 40 s
+    speeds: list[float] = []
+    texts = [f"review {i} was " + "very " * (i % 3) + "good" for i in range(10)]
+    frame = rank_words(
+        run_model, texts, on_speed=speeds.append, clock=lambda: next(ticks), n_steps=4, max_steps=4
+    )
+    assert speeds == [pytest.approx(3.0), pytest.approx(4.0)] and frame.attrs["explained"] == 10
+    folder = RunFolder(tmp_path)
+    assert folder.rank_speed() is None
+    folder.write_rank_speed(speeds[-1])  # what the job keeps for the next estimate before Start
+    assert estimate_seconds(68, folder.rank_speed()) == pytest.approx(272.0)
+
+
+def test_the_page_states_the_time_left_at_the_measured_speed() -> None:
+    from insight_ui.pages.explain import progress_line
+
+    assert "measuring" in progress_line(0, 68, None)
+    assert (
+        progress_line(8, 68, 234.0)
+        == "Explaining test texts: 8 of 68, about 3 min 54 s left at the speed measured here"
+    )

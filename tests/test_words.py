@@ -12,7 +12,9 @@ from trainer.attribution import (
 
 def test_word_rule_splits_punctuation_and_cjk_and_keeps_the_rest() -> None:
     assert words_of("Hello, world!") == ["Hello", ",", "world", "!"]
-    assert words_of("don't stop") == ["don", "'", "t", "stop"]
+    assert words_of("don't stop") == ["don't", "stop"]  # an apostrophe inside a word keeps it whole
+    assert words_of("It doesn’t, rock'n'roll") == ["It", "doesn’t", ",", "rock'n'roll"]
+    assert words_of("'quoted' students' 'tis") == ["'", "quoted", "'", "students", "'", "'", "tis"]
     assert words_of("这个手机很好") == ["这个", "手机", "很", "好"]
     assert words_of("手机 ok!") == ["手机", "ok", "!"]
     assert words_of("质量很好，我很满意。") == ["质量", "很", "好", "，", "我", "很", "满意", "。"]

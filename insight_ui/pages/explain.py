@@ -282,36 +282,61 @@ def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
         )
         return
     manager = state.job_manager()
-    n, device = len(frame), str(run.config.get("device") or "CPU")
-    sample, everything = min(SAMPLE, n), estimate_seconds(n, device)
+    n, speed = len(frame), run.folder.rank_speed()  # seconds per text, as last measured here
+    sample, everything = min(SAMPLE, n), estimate_seconds(n, speed)
     tasks = {
         limit: manager.computation(run.path, computation_name("rank", {"limit": limit}))
         for limit in ("sample", "all")
     }
     running = next((limit for limit, t in tasks.items() if t is not None and t.running), None)
     if run.folder.top_words() is None and running is None:
-        st.caption(
-            tr(
+        if everything is None:
+            intro = tr(
                 "Rank the words that push the model toward each label, from integrated gradients over the test "
-                "texts. A stratified sample of {sample} texts answers first (about {sample_time} here); all {n} "
-                "take about {all_time}.",
+                "texts. A stratified sample of {sample} texts answers first; how long it takes is measured on "
+                "the first texts and shown while it runs.",
                 sample=f"{sample:,}",
-                sample_time=duration(estimate_seconds(sample, device)),
+            )
+        else:
+            intro = tr(
+                "Rank the words that push the model toward each label, from integrated gradients over the test "
+                "texts. A stratified sample of {sample} texts answers first (about {sample_time} at the speed "
+                "last measured on this computer); all {n} take about {all_time}.",
+                sample=f"{sample:,}",
+                sample_time=duration(estimate_seconds(sample, speed)),
                 n=f"{n:,}",
                 all_time=duration(everything),
             )
-        )
+        st.caption(intro)
         if st.button(
             tr("Find the words that matter"), icon=":material/travel_explore:", key="start_top_words"
         ):
             manager.start_computation(run.path, "rank", limit="sample")
             st.rerun()
         return
-    live_ranking(run, running, n, everything)
+    live_ranking(run, running, n)
 
 
-def live_ranking(run: Run, running: str | None, n: int, everything: float) -> None:
+def progress_line(done: int, total: int, eta_seconds: float | None) -> str:
+    """The line under the ranking's bar: how far, and the time left at the speed measured so far."""
+    if eta_seconds is None:
+        return tr(
+            "Explaining test texts: {done} of {total} (measuring this computer's speed on the first texts…)",
+            done=f"{done:,}",
+            total=f"{total:,}" if total else "…",
+        )
+    return tr(
+        "Explaining test texts: {done} of {total}, about {time} left at the speed measured here",
+        done=f"{done:,}",
+        total=f"{total:,}",
+        time=duration(eta_seconds),
+    )
+
+
+def live_ranking(run: Run, running: str | None, n: int) -> None:
     """The ranking as it stands, refreshed while the job explains more texts."""
+    from trainer.attribution.dataset import estimate_seconds
+
     manager = state.job_manager()
 
     @st.fragment(run_every=2.0 if running else None)
@@ -323,12 +348,7 @@ def live_ranking(run: Run, running: str | None, n: int, everything: float) -> No
         if running and (task is None or not task.running):
             st.rerun()  # it just finished: draw the final ranking with its buttons
         if task is not None:
-            st.progress(
-                task.progress,
-                text=tr(
-                    "Explaining test texts: {done} of {total}", done=f"{task.done:,}", total=task.total or "…"
-                ),
-            )
+            st.progress(task.progress, text=progress_line(task.done, task.total, task.eta_seconds))
             if st.button(tr("Stop"), key="stop_top_words", icon=":material/stop_circle:"):
                 manager.stop_computation(run.path, task.name)
         saved, meta = run.folder.top_words(), run.folder.top_words_meta()
@@ -338,20 +358,36 @@ def live_ranking(run: Run, running: str | None, n: int, everything: float) -> No
                   if t is not None and t.status == "failed"]  # fmt: skip
         if failed and task is None:
             st.error(md(failed[0].error or tr("The ranking failed.")), icon=":material/error:")
+        everything = estimate_seconds(n, run.folder.rank_speed())
+        label = (
+            tr("Explain all {n} test texts", n=f"{n:,}")
+            if everything is None
+            else tr("Explain all {n} test texts (about {time})", n=f"{n:,}", time=duration(everything))
+        )
         if (
             task is None
             and meta.get("explained", 0) < n
-            and st.button(
-                tr("Explain all {n} test texts (about {time})", n=f"{n:,}", time=duration(everything)),
-                key="rank_all",
-                icon=":material/playlist_add_check:",
-            )
+            and st.button(label, key="rank_all", icon=":material/playlist_add_check:")
         ):
             manager.forget_computation(run.path, computation_name("rank", {"limit": "all"}))
             manager.start_computation(run.path, "rank", limit="all")
             st.rerun()
 
     live()
+
+
+def left_out_caption(frame: pd.DataFrame, common: int) -> str:
+    """What the ranking leaves out, with examples of common words in the language of its words."""
+    from trainer.data.common_words import EXAMPLES
+    from trainer.data.word_rule import is_cjk
+
+    chinese = any(is_cjk(ch) for word in frame["word"].astype(str) for ch in word)
+    examples = ", ".join(f"“{w}”" for w in EXAMPLES["zh" if chinese else "en"])
+    return tr(
+        "Left out: punctuation, pieces of words and {n} common words such as {examples}.",
+        n=f"{common:,}",
+        examples=examples,
+    )
 
 
 def top_words_view(run: Run, frame: pd.DataFrame, meta: dict, done: bool = True) -> None:
@@ -373,6 +409,8 @@ def top_words_view(run: Run, frame: pd.DataFrame, meta: dict, done: bool = True)
                 basis=basis,
             )
         )
+        if meta.get("common_left_out"):
+            st.caption(left_out_caption(frame, int(meta["common_left_out"])))
         labels = [x for x in run.labels if x in set(frame["class"])]
         for start in range(0, len(labels), 2):
             cols = st.columns(2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,15 +12,13 @@ import numpy as np
 from trainer.attribution.api import explain
 from trainer.attribution.engine import Explanation
 from trainer.attribution.token_words import is_punctuation
+from trainer.data.common_words import common_words, left_out
 
 Progress = Callable[[int, int], None]
 
 
 BOOTSTRAP = 1000  # resamples for each word's interval
 SAMPLE = 200  # texts explained first (a stratified sample); the rest only when asked
-# Measured on the 2-core CPU (bench/RESULTS.md): all-MiniLM-L6-v2, Gauss-Legendre integrated gradients
-# from 16 steps, ~40-token texts. The ETA shown while it runs comes from the job's own speed.
-SECONDS_PER_TEXT = {"cpu": 0.25, "cuda": 0.01, "mps": 0.1}
 
 
 @dataclass
@@ -62,19 +61,17 @@ def stratified_order(groups: Sequence[str], seed: int = 0) -> list[int]:
     return [i for _, i in sorted(keyed)]
 
 
-def estimate_seconds(n_texts: int, device: str) -> float:
-    """About how long explaining n texts takes on a device ("cpu", "cuda", "mps", or a run's device
-    label such as "CPU (2 cores)"), before the job measures its own speed."""
-    kind = (
-        device
-        if device in SECONDS_PER_TEXT
-        else "cpu"
-        if device.startswith("CPU")
-        else "mps"
-        if "MPS" in device
-        else "cuda"
-    )
-    return n_texts * SECONDS_PER_TEXT[kind]
+def estimate_seconds(n_texts: int, seconds_per_text: float | None) -> float | None:
+    """About how long explaining n texts takes at a speed measured on this machine (seconds per text);
+    None before any measurement: no guess is made."""
+    if seconds_per_text is None or seconds_per_text <= 0:
+        return None
+    return n_texts * seconds_per_text
+
+
+def measured_speed(started: float, now: float, done: int) -> float | None:
+    """Seconds per text from a start time, the time now and the texts explained since (None before one)."""
+    return (now - started) / done if done > 0 and now >= started else None
 
 
 def explain_dataset(
@@ -130,10 +127,12 @@ def top_words_per_class(
     by: str = "mean",
     skip_punctuation: bool = False,
     interval: bool = False,
+    leave_out: bool = False,
 ) -> dict[str, list[WordStat]]:
     """Per target class, the lower-cased words whose attribution most pushes toward it.
 
     Only words seen at least `min_count` times with a positive `by` ("mean" or "total") are kept.
+    `leave_out`: no punctuation, symbols, pieces of words or common words (trainer.data.common_words).
     """
     if by not in ("mean", "total"):
         raise ValueError(f"by must be 'mean' or 'total', not {by!r}")
@@ -144,6 +143,8 @@ def top_words_per_class(
         per_word = sums.setdefault(exp.target, {})
         for word, score in zip(exp.words, exp.scores, strict=True):
             if score is None or (skip_punctuation and all(is_punctuation(c) for c in word)):
+                continue
+            if leave_out and left_out(word) is not None:
                 continue
             per_word.setdefault(word.lower(), []).append(score)
     result = {}
@@ -161,11 +162,14 @@ def top_words_per_class(
 RANKING_COLUMNS = ["class", "word", "mean attribution", "low", "high", "total", "count"]
 
 
-def ranking_frame(explanations: Sequence[Explanation | None], top_k: int = 15) -> Any:
-    """The words that push most toward each label, with a 95% bootstrap interval on each mean."""
+def ranking_frame(explanations: Sequence[Explanation | None], top_k: int = 15, leave_out: bool = True) -> Any:
+    """The words that push most toward each label, with a 95% bootstrap interval on each mean; by default
+    without punctuation, pieces of words and common words (attrs["common_left_out"]: how many; 0: none)."""
     import pandas as pd
 
-    per_class = top_words_per_class(explanations, min_count=2, top_k=top_k, interval=True)
+    per_class = top_words_per_class(
+        explanations, min_count=2, top_k=top_k, interval=True, leave_out=leave_out
+    )
     rows = [
         {
             "class": label,
@@ -181,6 +185,7 @@ def ranking_frame(explanations: Sequence[Explanation | None], top_k: int = 15) -
     ]
     frame = pd.DataFrame(rows, columns=RANKING_COLUMNS)
     frame.attrs["explained"] = sum(e is not None for e in explanations)
+    frame.attrs["common_left_out"] = len(common_words()) if leave_out else 0  # 0: nothing was left out
     return frame
 
 
@@ -195,6 +200,8 @@ def rank_words(
     n_steps: int = 16,
     max_steps: int = 256,
     top_k: int = 15,
+    on_speed: Callable[[float], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Any:
     """Explain texts toward their prediction and rank the words per class, refining as it goes.
 
@@ -202,11 +209,16 @@ def rank_words(
     answers early; `limit=None` goes on through every text. `on_update(frame)` receives the ranking after
     every batch. Integrated gradients start at `n_steps` Gauss-Legendre steps and take more only where the
     completeness check (relative delta within 5%) asks for it. `model` is a trainer.runs.model.RunModel.
+    `on_speed(seconds_per_text)` receives this machine's measured speed after every batch (`clock` measures).
     """
     order = stratified_order(list(predicted) if predicted is not None else [""] * len(texts))
     order = order[:limit] if limit else order
+    started = clock()
 
     def publish(done: list[Explanation | None]) -> None:
+        speed = measured_speed(started, clock(), sum(e is not None for e in done))
+        if on_speed is not None and speed is not None:
+            on_speed(speed)
         if on_update is not None:
             frame = ranking_frame(done, top_k)
             frame.attrs.update(total=len(texts), planned=len(order))

@@ -4,7 +4,8 @@ Two shapes of input reach Insight:
 
 * running text (text task): words are maximal runs of non-whitespace, split further so that every
   punctuation character (BERT's rule: ASCII non-alphanumeric symbols and Unicode category P*) is its
-  own word and every run of CJK ideographs is cut into words by jieba's dictionary (这个 / 产品 / 很 /
+  own word, except an apostrophe between two letters or digits ("doesn't", "it’s" stay one word, as a
+  reader sees them; the model's pieces doesn / ' / t are summed into it), and every run of CJK ideographs is cut into words by jieba's dictionary (这个 / 产品 / 很 /
   好); letters, digits, accents, emoji and other symbols stay in their run ("great😍" is one word, and
   "iPhone很好" is iPhone / 很 / 好). `word_spans` gives their (start, end) character spans. A model
   reads Chinese a character at a time; the word scores are the sums over the characters of each word.
@@ -43,6 +44,9 @@ def is_punctuation(ch: str) -> bool:
     return unicodedata.category(ch).startswith("P")
 
 
+APOSTROPHES = frozenset("'\u2019")  # ' and ’: inside a word ("doesn't") they are part of it
+
+
 def is_cjk(ch: str) -> bool:
     """A Chinese/Japanese/Korean ideograph or syllable: a word on its own."""
     cp = ord(ch)
@@ -68,8 +72,19 @@ def chinese_words(run: str) -> tuple[tuple[int, int], ...]:
     return tuple((start, end) for _, start, end in _segmenter().tokenize(run, HMM=True))
 
 
+def _joins(ch: str) -> bool:
+    """A letter or digit of a run (not CJK): what an apostrophe must stand between to stay in its word."""
+    return ch.isalnum() and not is_cjk(ch)
+
+
+def inner_apostrophe(text: str, i: int) -> bool:
+    """Whether text[i] is an apostrophe inside a word ("doesn't", "rock'n'roll"), not a quote or an ending."""
+    return text[i] in APOSTROPHES and 0 < i < len(text) - 1 and _joins(text[i - 1]) and _joins(text[i + 1])
+
+
 def word_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each word: non-whitespace runs, punctuation on its own, CJK runs cut into words."""
+    """(start, end) of each word: non-whitespace runs, punctuation on its own (an apostrophe inside a word
+    excepted), CJK runs cut into words."""
     spans: list[tuple[int, int]] = []
     start = None
     cjk_start = None
@@ -78,7 +93,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
         if cjk_start is not None and not cjk:
             spans.extend((cjk_start + a, cjk_start + b) for a, b in chinese_words(text[cjk_start:i]))
             cjk_start = None
-        alone = is_punctuation(ch) or cjk
+        alone = (is_punctuation(ch) and not inner_apostrophe(text, i)) or cjk
         if (ch.isspace() or alone) and start is not None:
             spans.append((start, i))
             start = None

@@ -226,6 +226,7 @@ def _rank(folder: RunFolder, params: dict, progress: Callable, should_stop: Call
     ranking = rank_words(
         RunModel.load(folder.path), texts, progress=progress, should_stop=should_stop,
         predicted=frame["predicted"].astype(str).tolist(), limit=limit, on_update=folder.write_top_words,
+        on_speed=folder.write_rank_speed,  # this machine's speed, for the next estimate before Start
     )  # fmt: skip
     folder.write_top_words(ranking)  # stopped early: the ranking of the texts explained so far
 

@@ -119,6 +119,7 @@ class RunFolder:
     embeddings_dir = property(lambda self: self.path / "embeddings")
     projections_dir = property(lambda self: self.path / "projections")
     top_words_file = property(lambda self: self.path / "attributions" / "top_words.csv")
+    rank_speed_file = property(lambda self: self.path / "attributions" / "speed.json")  # seconds per text
     trust_file = property(lambda self: self.path / "trust.npz")  # Apply's trust thresholds
     scores_dir = property(lambda self: self.path / "scores")  # one folder per scoring (trainer.runs.scoring)
     uploads_dir = property(lambda self: self.scores_dir / "files")  # files uploaded to be scored
@@ -445,6 +446,18 @@ class RunFolder:
         frame.to_csv(tmp, index=False)
         os.replace(tmp, self.top_words_file)
         write_json(self.top_words_file.with_suffix(".json"), {k: int(v) for k, v in frame.attrs.items()})
+
+    def rank_speed(self) -> float | None:
+        """The last measured seconds per text of explaining with this run's model here (None: never measured)."""
+        value = (read_json(self.rank_speed_file, {}) or {}).get("seconds_per_text")
+        return float(value) if isinstance(value, int | float) and value > 0 else None
+
+    def write_rank_speed(self, seconds_per_text: float) -> None:
+        """Keep the speed measured while explaining texts, for the next estimate before Start."""
+        self.rank_speed_file.parent.mkdir(exist_ok=True)
+        write_json(
+            self.rank_speed_file, {"seconds_per_text": float(seconds_per_text), "measured": time.time()}
+        )
 
     def forget_top_words(self) -> None:
         self.top_words_file.unlink(missing_ok=True)
