@@ -557,3 +557,45 @@ def test_cancel_stops_a_running_job(tmp_path, monkeypatch, tiny_model_dir):
     finally:
         state.job_manager().shutdown()
         state._job_manager.clear()
+
+
+def test_the_sidebar_names_the_current_run_by_its_name_with_the_folder_only_on_hover(tmp_path, monkeypatch):
+    from helpers import LABELS, fake_run
+
+    runs_dir = tmp_path / "runs"
+    run = fake_run(runs_dir, "Reviews <b>first</b> **try**", LABELS * 4, LABELS * 4)
+    at = app(runs_dir, monkeypatch)
+    at.session_state[state.CURRENT_RUN] = str(run)
+    at.run()
+    assert_clean(at)
+    shown = [t for t in at.sidebar.text if t.value == "Reviews <b>first</b> **try**"]  # literally, not markup
+    assert len(shown) == 1, [t.value for t in at.sidebar.text]
+    assert run.name not in [t.value for t in at.sidebar.text], "the folder id is not the name shown"
+    assert run.name in shown[0].help
+
+
+def test_the_train_page_shows_the_time_estimate_and_both_choices_in_words_before_start(tmp_path, monkeypatch):
+    """A run of the bundled model measured on this computer: the two choices say their minutes and where
+    the figure comes from; quick is the default on a CPU."""
+    import re
+
+    from timing_kit import measured_run
+
+    from trainer.train.estimate import device_of
+
+    runs_dir = tmp_path / "runs"
+    label, accelerated = device_of("auto")
+    measured_run(
+        runs_dir, prepare(sentiment_csv(tmp_path / "m.csv", n=60)), label, train_seconds=90.0, steps=20
+    )
+    at = upload(app(runs_dir, monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    at.switch_page(page("train")).run()
+    assert_clean(at)
+    choice = at.radio(key=state.FORM_KEYS["effort"])
+    quick, best = choice.options
+    assert re.fullmatch(r"Quick first model \(about \d+ min\)", quick), quick
+    assert re.fullmatch(r"Best model \(longer, about \d+ min\)", best), best
+    assert choice.value == ("best" if accelerated else "quick")
+    captions = " ".join(texts_of(at, "caption"))
+    assert "measured on this computer from your last run" in captions
+    assert not at.button(key="start_training").disabled
