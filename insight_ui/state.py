@@ -55,7 +55,6 @@ FORM_KEYS = {
     "seed": "form_seed",
     "max_steps": "form_max_steps",
     "name": "form_run_name",
-    "effort": "form_effort",
 }
 
 DEFAULTS: dict[str, Any] = {

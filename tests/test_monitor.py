@@ -532,26 +532,3 @@ def test_the_export_is_made_in_memory_and_never_offered_to_the_next_monitor_of_t
     texts = set(pd.read_csv(io.BytesIO(again))["text"]) if again else set()
     assert not texts & set(pd.read_csv(io.BytesIO(first))["text"]), "bob is never offered ana's rows"
     assert [p.name for p in shared_tmp.iterdir()] == []
-
-
-def test_a_new_monitor_defaults_to_the_run_chosen_in_the_app_not_the_newest(tmp_path, monkeypatch):
-    from helpers import LABELS, fake_run
-    from streamlit.testing.v1 import AppTest
-
-    from insight_ui import state
-
-    runs = tmp_path / "runs"
-    chosen = fake_run(runs, "the one I chose", LABELS * 4, LABELS * 4)
-    time.sleep(1.1)  # run folders are named by the second they were made
-    newest = fake_run(runs, "a newer one", LABELS * 4, LABELS * 4)
-    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(runs))
-    monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at = at.switch_page("insight_ui/pages/monitors.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.selectbox(key="monitor_new_run").value == str(newest), "with no run chosen, the newest"
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.session_state[state.CURRENT_RUN] = str(chosen)
-    at = at.switch_page("insight_ui/pages/monitors.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.selectbox(key="monitor_new_run").value == str(chosen)

@@ -82,9 +82,7 @@ def create_section() -> None:
             )
             return
         labels = {str(r.path): r.name for r in runs}
-        current = state.get(state.CURRENT_RUN)  # the run chosen in the app, else the newest
         run_path = st.selectbox(tr("Run that scores it"), list(labels), format_func=lambda p: f"{labels[p]} ({Path(p).name})",
-                                index=list(labels).index(current) if current in labels else 0,
                                 key="monitor_new_run")  # fmt: skip
         left, right = st.columns([3, 2], gap="large")
         file = left.file_uploader(tr("First batch (CSV, TSV, JSON Lines)"), key="monitor_new_file",

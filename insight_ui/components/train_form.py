@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import fields, replace
+from dataclasses import fields
 
 import streamlit as st
 
 from insight_ui import state
 from insight_ui.components.model_choice import model_choice
-from trainer.config import HELP, TrainConfig
+from trainer.config import HELP, TrainConfig, auto_epochs
 from trainer.i18n import N_, tr
 from trainer.model.heads import POOLING
 from trainer.tasks import get_task
-from trainer.train.estimate import EFFORT_CHOICES, Estimate, Plan, minutes_text
 
 DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 MODEL_HINT = N_(
@@ -58,16 +56,11 @@ def _fmt(value: object) -> str:
 
 
 def train_form(
-    task: str,
-    text_column: str | None,
-    label_column: str | None,
-    n_train: int | None = None,
-    estimate: Callable[[TrainConfig], Estimate | None] | None = None,
+    task: str, text_column: str | None, label_column: str | None, n_train: int | None = None
 ) -> TrainConfig:
     """Draw the settings; returns the TrainConfig they describe. Raises ValueError with a plain message.
 
-    `n_train` (training examples) lets the Epochs box say what 'auto' will choose; `estimate` times the
-    quick and the best plan for the settings drawn (the choice between them shows its minutes).
+    `n_train` (training examples) lets the Epochs box say what 'auto' will choose.
     """
     keys = state.FORM_KEYS
     model = st.text_input(
@@ -81,12 +74,11 @@ def train_form(
     st.caption(
         tr("`default` is all-MiniLM-L6-v2 (small, English). For other languages, give a local model folder.")
     )
-    choice_box = st.container()
     c1, c2, c3, c4 = st.columns(4)
     batch = st.session_state.get(keys["batch_size"], DEFAULTS["batch_size"])
-    effort = st.session_state.get(keys["effort"]) or "quick"
-    chosen = TrainConfig(batch_size=int(batch), effort=effort).resolved_epochs(n_train or 0)
-    auto = tr("auto ({value})", value=format(chosen, "g")) if n_train else tr("auto")
+    auto = (
+        tr("auto ({value})", value=format(auto_epochs(n_train, int(batch)), "g")) if n_train else tr("auto")
+    )
     epochs = c1.text_input(
         tr("Epochs"),
         value=_fmt(DEFAULTS["epochs"]),
@@ -175,52 +167,6 @@ def train_form(
             persist_state="session",
             help=tr("Stop after this many training steps, whatever the epochs say (handy for a quick try)."),
         )
-    try:
-        config = _config(model, task, epochs, batch_size, learning_rate, pooling, max_length, lora, class_weights,
-                         patience, seed, max_steps, text_column, label_column)  # fmt: skip
-    except ValueError:
-        with choice_box:
-            effort_choice(None, None)
-        raise
-    with choice_box:
-        picked = effort_choice(estimate(config) if estimate else None, config)
-    return replace(config, effort=picked)
-
-
-def effort_choice(found: Estimate | None, config: TrainConfig | None) -> str:
-    """Quick first model or best model, each with its minutes when measured; quick first on a CPU."""
-    plans = found.plans if found else {}
-    labels = {
-        e: plans[e].label() if e in plans else Plan(e, 0, 0, None, None).label() for e in EFFORT_CHOICES
-    }
-    default = "best" if found and found.accelerated else "quick"
-    picked = st.radio(
-        tr("How long to train"),
-        EFFORT_CHOICES,
-        index=EFFORT_CHOICES.index(default),
-        format_func=labels.get,
-        key=state.FORM_KEYS["effort"],
-        persist_state="session",
-        horizontal=True,
-        help=tr(HELP["effort"]),
-    )
-    if found is not None:
-        quick, best = plans["quick"], plans["best"]
-        st.caption(
-            tr(
-                "Quick: {quick} epochs, at most {budget} of training. Best: up to {best} epochs, stopping early "
-                "when the validation score stops improving. {source}",
-                quick=format(quick.epochs, "g"),
-                budget=minutes_text(quick.budget_seconds) if quick.budget_seconds else tr("no limit"),
-                best=format(best.epochs, "g"),
-                source=found.sentence(),
-            )
-        )
-    return picked or default
-
-
-def _config(model, task, epochs, batch_size, learning_rate, pooling, max_length, lora, class_weights,
-            patience, seed, max_steps, text_column, label_column) -> TrainConfig:  # fmt: skip
     return TrainConfig(
         model=(model or "").strip() or DEFAULTS["model"],
         task=task,

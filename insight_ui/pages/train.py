@@ -17,12 +17,10 @@ from insight_ui.safe import md
 from insight_ui.wording import in_app
 from trainer import runs as run_store
 from trainer.access import quotas
-from trainer.config import TrainConfig
 from trainer.i18n import N_, tr
 from trainer.jobs.manager import JobSnapshot
 from trainer.runs.records import status_name
 from trainer.tasks import get_task
-from trainer.train import estimate as timing
 
 INTRO = N_(
     "Fine-tune a pretrained language model on your data. Training runs in its own process: you can "
@@ -79,8 +77,6 @@ def job_section(job: JobSnapshot) -> None:
                 ),
                 icon=":material/check_circle:",
             )
-            if note := timing.stopped_note(snap.run_dir):
-                st.info(md(note), icon=":material/timer:")
             if st.button(
                 tr("See the results"), type="primary", icon=":material/fact_check:", key="see_results"
             ):
@@ -120,24 +116,12 @@ def form_section() -> None:
         )
     else:
         st.markdown(md(tr("Dataset: {name}", name=name)))
-    measured: list[timing.Estimate] = []
-
-    def timed(config: TrainConfig) -> timing.Estimate | None:
-        """The minutes of each plan, at the speed measured here (never for a model this visitor may not use)."""
-        try:
-            config = replace(config, model=auth.model_for(config.model))
-        except ValueError:
-            return None
-        measured.append(timing.estimate(state.runs_dir(), config, data))
-        return measured[-1]
-
     try:
         config = train_form(
             outcome.task,
             data.text_column if data else None,
             data.label_column if data else None,
             len(data.train) if data else None,
-            timed if data else None,
         )
         problem = None
     except ValueError as exc:
@@ -167,19 +151,6 @@ def form_section() -> None:
     where.caption(md(tr("Runs on: {device}", device=state.device_label())))
     if clicked and config is not None:
         start_job(config, run_name)
-    if measured and measured[-1].pending:
-        rerun_when_measured()
-
-
-def rerun_when_measured() -> None:
-    """Redraw the page once the speed of this computer is measured (a calibration in the background)."""
-
-    @st.fragment(run_every=1.0)
-    def wait() -> None:
-        if not timing.calibrating():
-            st.rerun()
-
-    wait()
 
 
 def start_job(config, run_name: str) -> None:

@@ -12,37 +12,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from trainer.apply.score import EXAMPLES_PER_DAY, HISTOGRAM, OnPhase, Progress, Tallies, Trust
+from trainer.apply.score import EXAMPLES_PER_DAY, HISTOGRAM, Progress, Tallies, Trust
 from trainer.data.safe_csv import read_header
-from trainer.i18n import N_
-from trainer.runs.records import Phase
 from trainer.runs.scoring import Scoring
 
 if TYPE_CHECKING:  # types only
     from trainer.runs import Run
     from trainer.runs.model import RunModel
 
-# What the job does after the last row is scored, each said on the page while it runs.
-JOINING = Phase(N_("Joining the scored rows into one file"))
-TRENDS = Phase(N_("Looking for changes over time"))
-WORDS_ONE, WORDS_MANY = N_("Finding the words behind {n} alert"), "Finding the words behind {n} alerts"
-DRIFT = Phase(N_("Checking drift"))
-SAVING = Phase(N_("Saving the results"))
 
-
-def words_phase(n: int) -> Phase:
-    """The phase that explains the alerts' words, counted in alerts."""
-    return Phase(WORDS_ONE, WORDS_MANY, n)
-
-
-def _noop(done: int, total: int) -> None:
-    return None
-
-
-def _join_parts(scoring: Scoring, progress: Progress = None) -> None:
+def _join_parts(scoring: Scoring) -> None:
     """scored.csv from the part files, in order, without holding them in memory; then the parts are
     deleted, so the scoring keeps one copy of its output. Parts gone and scored.csv there: joined already
-    (a job restarted after the join). `progress` counts the parts joined."""
+    (a job restarted after the join)."""
     parts = scoring.part_files()
     if not parts and scoring.scored_file.exists():
         return
@@ -54,8 +36,6 @@ def _join_parts(scoring: Scoring, progress: Progress = None) -> None:
                 if i == 0:
                     out.write(header)
                 shutil.copyfileobj(f, out)
-            if progress:
-                progress(i + 1, len(parts))
     os.replace(tmp, scoring.scored_file)
     shutil.rmtree(scoring.parts_dir, ignore_errors=True)
 
@@ -100,35 +80,18 @@ def alert_words(model: RunModel, now: list[str], before: list[str], label: str, 
 
 
 def finish(
-    model: RunModel,
-    run: Run,
-    scoring: Scoring,
-    tallies: Tallies,
-    trust: Trust,
-    started: float | None = None,
-    progress: Progress = None,
-    on_phase: OnPhase = None,
+    model: RunModel, run: Run, scoring: Scoring, tallies: Tallies, trust: Trust, started: float | None = None
 ) -> dict:
-    """Join the parts and write the results: trends, alerts (with examples and words), drift, rows to label.
-    Each phase is told to `on_phase`, then counted with `progress` where it can be."""
+    """Join the parts and write the results: trends, alerts (with examples and words), drift, rows to label."""
     from trainer.apply.drift import drift
     from trainer.apply.trends import ALL_GROUPS, alerts, shares
 
-    phase = on_phase or (lambda _: None)
-    progress = progress or _noop
     spec = scoring.spec()
-    phase(JOINING)
-    _join_parts(scoring, progress)
-    phase(TRENDS)
+    _join_parts(scoring)
     counts, bucket = bucket_counts(tallies, spec.bucket)
     found = alerts(counts) if not counts.empty else []
     days = sorted({d for d, _, _ in tallies.daily})
     shown = []
-    explained = 0  # alerts whose words were found, of those that get them (the rising ones of the first 5)
-    to_explain = sum(a.direction == "up" for a in found[:5]) if model.adapter.supports("alert_words") else 0
-    if to_explain:
-        phase(words_phase(to_explain))
-        progress(0, to_explain)
     for alert in found[:20]:
         group = alert.group or ALL_GROUPS
         start = pd.Timestamp(alert.bucket_start)
@@ -150,10 +113,7 @@ def finish(
         if len(shown) < 5 and model.adapter.supports("alert_words") and alert.direction == "up":
             baseline = texts_in(window[0], start) if window else []
             record["words"] = alert_words(model, texts_in(start, end), baseline, alert.label)
-            explained += 1
-            progress(explained, to_explain)
         shown.append(record)
-    phase(DRIFT)
     val = np.load(scoring.run.trust_file)["validation_confidence"]
     centres = (
         HISTOGRAM[:-1] + HISTOGRAM[1:]
@@ -162,7 +122,6 @@ def finish(
     val_binned = np.repeat(centres, np.histogram(val, HISTOGRAM)[0])
     verdict = drift(confidence, val_binned, tallies.untrusted / max(1, tallies.scored), trust.expected_untrusted,
                     tallies.unknown_tokens / tallies.tokens if tallies.tokens else None, trust.unknown_share)  # fmt: skip
-    phase(SAVING)
     to_label = [record for _, _, record in sorted(tallies.uncertain, key=lambda x: (-x[0], x[1]))]
     to_label.sort(key=lambda r: (r["trusted"], r["confidence"]))
     table = shares(counts) if not counts.empty else counts
@@ -216,14 +175,11 @@ def run_scoring(
     scoring: Scoring,
     progress: Progress = None,
     should_stop: Callable[[], bool] | None = None,
-    on_phase: OnPhase = None,
 ) -> dict:
-    """The whole job: score the file (resuming where it stopped), then write the results; {} if stopped.
-    With `on_phase`, each phase is told as it starts and `progress` counts that phase's own steps."""
+    """The whole job: score the file (resuming where it stopped), then write the results; {} if stopped."""
     from trainer.apply.score import score
 
-    outcome = score(model, run, scoring, progress, should_stop, on_phase)
+    outcome = score(model, run, scoring, progress, should_stop)
     if not outcome:
         return {}
-    return finish(model, run, scoring, outcome["tallies"], outcome["trust"], outcome["started"],
-                  progress if on_phase else None, on_phase)  # fmt: skip
+    return finish(model, run, scoring, outcome["tallies"], outcome["trust"], outcome["started"])

@@ -92,7 +92,6 @@ class ComputationSnapshot:
     total: int = 0
     error: str | None = None
     eta_seconds: float | None = None
-    phase: runs.Phase | None = None  # what it does now, when it says (done/total then count this phase)
 
     @property
     def progress(self) -> float:
@@ -321,10 +320,8 @@ class JobManager:
         status = state.status
         if state.active and not procs.alive(state.pid, state.pid_started, state.host):
             status = runs.INTERRUPTED
-        active = status in runs.ACTIVE
         return ComputationSnapshot(name, status, int(state.done), int(state.total), state.error,
-                                   state.eta_seconds if active else None,
-                                   runs.Phase.from_dict(state.phase) if active else None)  # fmt: skip
+                                   state.eta_seconds if status in runs.ACTIVE else None)  # fmt: skip
 
     def stop_computation(self, run_dir: Path, name: str) -> None:
         with private_files():

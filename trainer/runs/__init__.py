@@ -32,7 +32,7 @@ from trainer.runs.listing import (
     slugify,
     write_status,
 )
-from trainer.runs.records import ComputationState, Phase, RunStatus
+from trainer.runs.records import ComputationState, RunStatus
 from trainer.runs.store import read_json, write_json
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
     "RUNNING",
     "SPLITS",
     "ComputationState",
-    "Phase",
     "Run",
     "RunFolder",
     "RunStatus",

@@ -23,8 +23,6 @@ from trainer.i18n import tr
 from trainer.runs import RunFolder
 from trainer.runs.space import disk_full
 from trainer.tasks import Task, get_task
-from trainer.train.budget import Clock, TimeBudget, budget_fields
-from trainer.train.estimate import budget_message
 from trainer.train.progress import (
     Cancelled,
     Diverged,
@@ -56,10 +54,8 @@ class ProgressCallback(TrainerCallback):
         should_stop: StopCheck,
         samples_per_step: int,
         learning_rate: float | None = None,
-        budget: TimeBudget | None = None,
     ):
         self.emit, self.should_stop, self.samples_per_step = emit, should_stop, samples_per_step
-        self.budget = budget  # the time left caps the time-left estimate
         self.learning_rate = learning_rate  # as configured, for the advice when the loss diverges
         self.started = time.time()
         self.first_step = 0
@@ -73,9 +69,7 @@ class ProgressCallback(TrainerCallback):
         if done <= 0 or elapsed <= 0:
             return None, None
         per_step = elapsed / done
-        eta = per_step * max(0, max_steps - step)
-        left = self.budget.remaining() if self.budget else None
-        return self.samples_per_step / per_step, eta if left is None else min(eta, left)
+        return self.samples_per_step / per_step, per_step * max(0, max_steps - step)
 
     def _check_stop(self, control: Any) -> None:
         if agreed(self.should_stop()):
@@ -89,11 +83,6 @@ class ProgressCallback(TrainerCallback):
         self.started, self.first_step = time.time(), state.global_step
         self.emit(Event("start", state.global_step, state.max_steps, float(state.epoch or 0)))
         self._check_stop(control)
-
-    def on_epoch_end(self, args, state, control, **kwargs):
-        epoch = float(state.epoch or 0)
-        if self.cancelled and abs(epoch - round(epoch)) > 1e-6:  # cut short: only whole epochs are saved
-            control.should_save = False
 
     def on_step_end(self, args, state, control, **kwargs):
         speed, eta = self._speed(state.global_step, state.max_steps)
@@ -214,7 +203,7 @@ def training_arguments(
     """TrainingArguments for `config`: linear warmup/decay AdamW, epoch evals, best model restored."""
     from transformers import TrainingArguments
 
-    epochs = config.resolved_epochs(n_train, accelerated=device.device != "cpu")
+    epochs = config.resolved_epochs(n_train)
     steps_per_epoch = max(1, math.ceil(n_train / (config.batch_size * config.gradient_accumulation_steps)))
     total = config.max_steps or math.ceil(steps_per_epoch * epochs)
     early = has_eval and config.early_stopping_patience > 0
@@ -279,7 +268,6 @@ def fit(
     on_event: EventSink | None = None,
     should_stop: StopCheck | None = None,
     resume: bool = False,
-    clock: Clock | None = None,
 ) -> FitResult:
     """Fine-tune `config.model` on `data` and write the model, metrics and predictions into the run folder.
 
@@ -290,7 +278,6 @@ def fit(
         on_event: called with every progress Event (start, step, log, eval, end).
         should_stop: polled every step; when it turns true, training stops within one step.
         resume: continue from the run's last checkpoint (saved at the end of every epoch).
-        clock: what the time budget reads (seconds; default `time.monotonic`); tests pass a fake one.
 
     Returns:
         FitResult: the final metrics (also in metrics.json).
@@ -325,9 +312,6 @@ def fit(
     _set_threads()
     set_seed(config.seed)
     device = pick_device(config.device)
-    accelerated = device.device != "cpu"
-    epochs = config.resolved_epochs(len(data.train), accelerated)
-    budget_seconds = config.resolved_time_budget(accelerated)
     labels = list(data.labels)
     label2id = {label: i for i, label in enumerate(labels)}
     tokenizer = load_tokenizer(config.model)
@@ -336,9 +320,7 @@ def fit(
     if main:
         folder.write_resolved(
             max_length=max_length,
-            epochs=epochs,
-            effort=config.resolved_effort(accelerated),
-            time_budget_seconds=budget_seconds,
+            epochs=config.resolved_epochs(len(data.train)),
             device=device.label,
             learning_rate=config.resolved_learning_rate(),
             pooling=pooling_for(config.pooling, task, model.config) if task.sentence_head else None,
@@ -348,11 +330,8 @@ def fit(
     train_features, eval_features = _encode(task, data, tokenizer, max_length, label2id)
     args = training_arguments(config, folder, device, bool(eval_features), len(train_features))
     samples_per_step = config.batch_size * config.gradient_accumulation_steps
-    budget = TimeBudget(budget_seconds, clock) if budget_seconds else None
-    progress = ProgressCallback(
-        history, should_stop, samples_per_step, config.resolved_learning_rate(), budget
-    )
-    callbacks = [progress] + ([budget] if budget else [])
+    progress = ProgressCallback(history, should_stop, samples_per_step, config.resolved_learning_rate())
+    callbacks = [progress]
     if args.load_best_model_at_end:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     weights = class_weights(task.flat_targets(data.train.labels), labels) if config.class_weights else None
@@ -375,10 +354,6 @@ def fit(
     if progress.diverged:
         raise Diverged(progress.diverged)
     if progress.cancelled:
-        if folder.latest_checkpoint() is None:  # stopped inside the first epoch: nothing to resume from
-            raise Cancelled(
-                tr("Training was cancelled; no epoch was finished, so it starts again from the beginning.")
-            )
         raise Cancelled(tr("Training was cancelled; it can be resumed from its last saved epoch."))
     if not main:
         return FitResult({})
@@ -389,8 +364,6 @@ def fit(
         folder.save_model(model, tokenizer)
     shutil.rmtree(folder.checkpoints_dir, ignore_errors=True)  # finished: nothing left to resume
     steps = max(1, trainer.state.global_step)
-    epochs_run = float(trainer.state.epoch or 0)
-    restored = bool(args.load_best_model_at_end and trainer.state.best_model_checkpoint)
     summary = {
         "train_seconds": round(train_seconds, 2),
         "train_samples_per_second": round(train_output.metrics.get("train_samples_per_second", 0.0), 2),
@@ -401,8 +374,6 @@ def fit(
         "device": device.label,
         "processes": int(os.environ.get("WORLD_SIZE", "1")),
         "resumed": bool(checkpoint),
-        "effort": config.resolved_effort(accelerated),
-        **budget_fields(budget, budget_seconds),
     }
     metrics = evaluate_and_write(model, tokenizer, data, max_length, folder, config.eval_batch_size)
     metrics.update(summary=summary, history=[e for e in history.events if e["kind"] == "eval"])
@@ -415,9 +386,6 @@ def fit(
         steps,
         float(trainer.state.epoch or 0),
         metrics={k: headline[k] for k in keys if k in headline},
-        message=budget_message(budget_seconds, epochs_run, epochs, restored)
-        if budget and budget.stopped
-        else "",
     )
     history(end)
     return FitResult(metrics)
