@@ -73,7 +73,10 @@ def test_numbers_and_dates_are_written_for_the_language():
         assert i18n.date(dt.datetime(2026, 12, 2, 13, 5), with_time=True).startswith("2026年12月2日 13:05")
 
 
-def test_a_resolver_speaks_where_the_context_has_no_language():
+def test_a_resolver_speaks_where_the_context_has_no_language(monkeypatch):
+    # only this test's resolver: the app's (imported by earlier tests) reads Streamlit's bare session state,
+    # which a test run outside AppTest may have filled
+    monkeypatch.setattr(i18n, "_resolvers", [])
     i18n.add_resolver(lambda: _asked.get("lang"))
     _asked["lang"] = "zh"
     try:
