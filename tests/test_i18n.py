@@ -74,18 +74,25 @@ def test_numbers_and_dates_are_written_for_the_language():
 
 
 def test_a_resolver_speaks_where_the_context_has_no_language(monkeypatch):
-    # only this test's resolver: the app's (imported by earlier tests) reads Streamlit's bare session state,
-    # which a test run outside AppTest may have filled
+    # only this test's resolver, in a context with no language set: the app's resolver (imported by earlier
+    # tests) reads Streamlit's bare session state, and a page function run outside AppTest sets the language
+    # of the test process's own context
+    import contextvars
+
     monkeypatch.setattr(i18n, "_resolvers", [])
     i18n.add_resolver(lambda: _asked.get("lang"))
-    _asked["lang"] = "zh"
-    try:
-        assert i18n.language() == "zh"
-        with i18n.speaking("en"):
-            assert i18n.language() == "en"
-    finally:
-        _asked["lang"] = None
-    assert i18n.language() == "en"
+
+    def speak() -> list[str]:
+        _asked["lang"] = "zh"
+        try:
+            said = [i18n.language()]
+            with i18n.speaking("en"):
+                said.append(i18n.language())
+        finally:
+            _asked["lang"] = None
+        return [*said, i18n.language()]
+
+    assert contextvars.Context().run(speak) == ["zh", "en", "en"]
 
 
 _asked: dict[str, str | None] = {"lang": None}
