@@ -11,7 +11,7 @@ DEVSTAMP := $(VENV)/.installed-dev
 
 # This machine only, unless ADDRESS says otherwise; another address is refused while no sign-in is set up.
 app: setup
-	$(PY) -m insight_ui.serve --address $(ADDRESS) --port $(PORT)
+	$(PY) -m insight_ui.launch --address $(ADDRESS) --port $(PORT)
 
 # First the numerics-sensitive tests (pyproject's `kernels` marker: fine-tuning, precision, attribution,
 # embeddings, divergence) under the kernels an AVX2-only CPU runs, whatever CPU this is; then everything.

@@ -106,7 +106,7 @@ def script(data, model: str, seed: int, pad_to: int | None) -> dict:
         start = time.time()
         trainer.train()
         test = encode(data.test)
-        output = trainer.runs.model(test)
+        output = trainer.runs.predictor(test)
         seconds = time.time() - start
     predicted = output.predictions.argmax(-1)
     if not words:

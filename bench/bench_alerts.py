@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_alerts.py [--seeds 1000]
 
-Power: the share of simulated streams (trainer.apply.simulate: a calibrated model of the stated accuracy)
+Power: the share of simulated streams (trainer.evaluate.simulate: a calibrated model of the stated accuracy)
 in which a surge of one label in one bucket raises "that label up", with the same texts per bucket before
 and in it, the level shared over one series or four. Three rules: the joint test on the model's
 probabilities (what a monitor of a text run does), the joint test on predicted labels (Apply, entity
@@ -21,8 +21,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from trainer.apply import simulate  # noqa: E402
-from trainer.apply.trends import ALPHA, BASELINE  # noqa: E402
+from trainer.evaluate import simulate  # noqa: E402
+from trainer.evaluate.trends import ALPHA, BASELINE  # noqa: E402
 
 
 def rule_before(surge: float, count: int, accuracy: float, first: float, series: int, seeds: int) -> float:

@@ -78,7 +78,7 @@ def plain_trainer(data, model_name, pad_to=None, batch=32, lr=5e-5, epochs=3, se
         start = time.time()
         out_metrics = trainer.train().metrics
         seconds = time.time() - start
-        pred = trainer.runs.model(enc(data.test)).predictions.argmax(-1)
+        pred = trainer.runs.predictor(enc(data.test)).predictions.argmax(-1)
     gold = [l2i[y] for y in data.test.labels]
     return (
         seconds,

@@ -34,7 +34,7 @@ def main() -> None:
     import torch
 
     from trainer.model.bf16_check import cosines, cpu_bf16_supported
-    from trainer.runs.model import RunModel, backbone
+    from trainer.runs.predictor import RunModel, backbone
     from trainer.tasks import get_task
 
     torch.set_num_threads(2)

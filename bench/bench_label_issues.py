@@ -51,7 +51,7 @@ def main() -> None:
     from trainer.model.loading import load_tokenizer
     from trainer.prepare import prepare
     from trainer.runs import RunFolder, create_run, load_run
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
     from trainer.train.fit import fit
 
     work = Path(tempfile.mkdtemp(prefix="bench-issues-"))

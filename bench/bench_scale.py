@@ -149,7 +149,7 @@ def main() -> None:
     from trainer.model.loading import load_tokenizer
     from trainer.prepare import prepare
     from trainer.runs import RunFolder, create_run, load_run
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
     from trainer.train.fit import fit
 
     work = Path(args.out or tempfile.mkdtemp(prefix="bench-scale-"))

@@ -27,7 +27,7 @@ def main() -> None:
     from trainer.model.loading import load_tokenizer, pick_device
     from trainer.prepare import prepare
     from trainer.runs import create_run
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
     from trainer.train.fit import fit
 
     hf_logging.set_verbosity_error()

@@ -26,7 +26,6 @@ import streamlit as st
 from insight_ui import state
 from insight_ui.safe import md
 from trainer.access import audit, owners, users
-from trainer.access.models import ModelNotAllowed, allowed_model
 from trainer.access.people import (
     IdentityRefused,
     Person,
@@ -36,6 +35,7 @@ from trainer.access.people import (
     sign_in_required,
 )
 from trainer.i18n import N_, tr
+from trainer.model.roots import ModelNotAllowed, allowed_model
 
 NONE, OIDC, LOCAL = "none", "oidc", "local"
 LOCAL_ADDRESSES = {"127.0.0.1", "localhost", "::1"}

@@ -163,7 +163,7 @@ def computation_registry() -> ComputationRegistry:
 @st.cache_resource(show_spinner=False, max_entries=3)
 def run_model(run_path: str) -> Any:
     """`RunModel.load(run_path)`, kept in memory (imports torch on first use)."""
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
 
     return RunModel.load(run_path)
 

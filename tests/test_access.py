@@ -14,8 +14,8 @@ import pytest
 
 from trainer import runs
 from trainer.access import audit, owners, quotas, users
-from trainer.access.models import ModelNotAllowed, allowed_model
 from trainer.access.people import Person, local_owner
+from trainer.model.roots import ModelNotAllowed, allowed_model
 from trainer.runs import RunFolder, create_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,7 +155,7 @@ def test_the_audit_log_only_grows_one_event_per_line(tmp_path):
 
 def test_the_app_is_not_opened_to_the_network_without_sign_in(tmp_path):
     env = {**os.environ, "INSIGHT_RUNS_DIR": str(tmp_path / "runs"), "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "insight_ui.serve", "--address", "0.0.0.0"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "insight_ui.launch", "--address", "0.0.0.0"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith(
@@ -242,7 +242,7 @@ def test_once_set_up_a_missing_empty_or_damaged_accounts_file_lets_nobody_in(tmp
 def test_a_record_is_on_disk_before_its_new_name_points_at_it(tmp_path, monkeypatch):
     import stat
 
-    from trainer.runs import store
+    from trainer.files import atomic as store
 
     done: list[str] = []
     fsync, replace = os.fsync, os.replace
@@ -383,7 +383,7 @@ def test_an_openid_identity_is_an_e_mail_only_when_verified_and_of_an_allowed_do
 def test_with_sign_in_required_the_launcher_refuses_even_on_this_machine(tmp_path):
     env = {**os.environ, "INSIGHT_RUNS_DIR": str(tmp_path / "runs"), "HOME": str(tmp_path),
            "INSIGHT_REQUIRE_SIGN_IN": "1"}  # fmt: skip
-    done = subprocess.run([sys.executable, "-m", "insight_ui.serve", "--address", "127.0.0.1"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "insight_ui.launch", "--address", "127.0.0.1"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
     assert done.returncode == 2 and done.stdout == "", done.stdout
     assert done.stderr.startswith(

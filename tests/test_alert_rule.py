@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trainer.apply import simulate, trends
+from trainer.evaluate import simulate, trends
 
 
 def test_false_alarms_on_unchanged_streams_stay_at_the_stated_rate_for_two_and_many_labels():

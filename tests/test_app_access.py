@@ -89,11 +89,11 @@ def test_another_persons_job_is_never_shown_by_name_nor_cancellable(team):
     import subprocess
     import sys
 
-    from trainer.runs import procs
+    from trainer.files import locks
 
     runs_dir, made = team
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-    lock = procs.try_lock(procs.device_lock_file(runs_dir))  # nothing else starts while the test looks
+    lock = locks.try_lock(locks.device_lock_file(runs_dir))  # nothing else starts while the test looks
     try:
         RunFolder(made["ana"]).write_status(runs.RUNNING, name="ana's job", pid=sleeper.pid)
         RunFolder(made["bo"]).write_status(runs.QUEUED, name="bo's job", queued_at=time.time())
@@ -231,12 +231,12 @@ def test_the_owner_shares_from_the_train_page_and_a_viewer_may_not_delete_or_rel
 
 
 def test_a_person_past_their_job_quota_is_told_so_and_nothing_is_queued(team, monkeypatch):
-    from trainer.runs import procs
+    from trainer.files import locks
 
     runs_dir, made = team
     RunFolder(made["bo"]).write_status(runs.QUEUED, queued_at=time.time())
     monkeypatch.setenv("INSIGHT_MAX_JOBS_PER_PERSON", "1")
-    lock = procs.try_lock(procs.device_lock_file(runs_dir))
+    lock = locks.try_lock(locks.device_lock_file(runs_dir))
     try:
         at = sign_in("bo")
         at.session_state[state.INCOMING] = (
@@ -280,7 +280,7 @@ def test_a_removed_account_is_signed_out_at_its_next_rerun(team):
 
 
 def test_an_admin_no_longer_one_loses_the_admin_view_at_the_next_rerun(team):
-    from trainer.runs.store import write_json
+    from trainer.files.atomic import write_json
 
     runs_dir, _ = team
     at = sign_in("boss")
@@ -324,7 +324,7 @@ def test_a_damaged_accounts_file_lets_nobody_in_and_shows_no_run(team):
 
 
 def test_names_differing_only_in_case_cannot_sign_in_until_fixed(team):
-    from trainer.runs.store import write_json
+    from trainer.files.atomic import write_json
 
     runs_dir, made = team
     data = json.loads(users.users_file(runs_dir).read_text())

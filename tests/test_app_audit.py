@@ -14,7 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from insight_ui import state
 from trainer.access import audit, owners, users
-from trainer.runs import RunFolder, procs
+from trainer.files import locks
+from trainer.runs import RunFolder
 from trainer.runs.scoring import Scoring, Spec, scoring_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +117,7 @@ def test_a_scoring_past_the_quota_is_refused_on_apply_and_nothing_is_started(sco
     running = Scoring(run, "other-scoring")
     running.write_spec(Spec("elsewhere.csv", "text", owner="ana"))
     RunFolder(run).write_computation(f"score-{running.name}", kind="score", params={"name": running.name},
-                                     status="running", **procs.stamp())  # fmt: skip
+                                     status="running", **locks.stamp())  # fmt: skip
     monkeypatch.setenv("INSIGHT_MAX_SCORINGS_PER_PERSON", "1")
     at = open_page(signed_in("ana"), run, "apply")
     at.button(key="apply_sample").click().run()

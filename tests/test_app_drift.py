@@ -12,7 +12,7 @@ from helpers import LABELS, fake_run
 from streamlit.testing.v1 import AppTest
 
 from insight_ui import state
-from trainer.apply import trends
+from trainer.evaluate import trends
 from trainer.runs import RunFolder
 from trainer.runs.scoring import Scoring, Spec, scoring_name
 

@@ -12,8 +12,8 @@ from helpers import sentiment_csv
 from streamlit.testing.v1 import AppTest
 
 from insight_ui import state
+from tools import i18n_catalogue as messages
 from trainer.config import TrainConfig
-from trainer.i18n import messages
 from trainer.jobs.manager import JobManager
 from trainer.prepare import prepare
 

@@ -144,7 +144,8 @@ def test_only_the_adapters_name_a_task():
 # The floors of trainer/, lowest first: a package imports only packages on lower floors (and itself);
 # packages on one floor never import each other. A new package must be given a floor here.
 LAYERS = (
-    ("trainer.i18n",),  # the languages: message catalogues, numbers and dates
+    ("trainer.i18n", "trainer.files"),  # the languages (catalogues, numbers, dates); atomic files and locks
+    ("trainer.writing",),  # the writing systems of texts and vocabularies
     ("trainer.data", "trainer.model", "trainer.evaluate", "trainer.errors"),  # know no task and no run
     ("trainer.attribution",),  # integrated gradients on any model
     ("trainer.tasks",),  # the adapters: what differs between text and token classification

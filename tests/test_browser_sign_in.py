@@ -23,7 +23,8 @@ from playwright.sync_api import expect
 
 from trainer import runs
 from trainer.access import owners, users
-from trainer.runs import RunFolder, procs
+from trainer.files import locks
+from trainer.runs import RunFolder
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG = 120_000
@@ -91,7 +92,7 @@ def team_app(
         owners.set_owner(made[name], who)
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     RunFolder(made["ana-training"]).write_status(runs.RUNNING, name="ana-training", pid=sleeper.pid)
-    lock = procs.try_lock(procs.device_lock_file(runs_dir))
+    lock = locks.try_lock(locks.device_lock_file(runs_dir))
     port = free_port()
     env = {"INSIGHT_RUNS_DIR": str(runs_dir), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
            "INSIGHT_LOCAL_OWNER": "nobody-local", **extra_env}  # fmt: skip

@@ -86,7 +86,7 @@ def test_chinese_reviews_train_predict_and_explain_word_by_word(models_here, chi
     from trainer.attribution import explain
     from trainer.config import TrainConfig
     from trainer.runs import RunFolder, create_run
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
     from trainer.train.fit import fit
 
     data = prepare(str(REVIEWS), tokenizer=chinese_tokenizer)
@@ -116,10 +116,10 @@ def test_chinese_reviews_train_predict_and_explain_word_by_word(models_here, chi
 
 
 def test_alert_words_and_scores_of_new_chinese_text_are_words(models_here, chinese_tokenizer, tmp_path):
-    from trainer.apply.results import alert_words
+    from trainer.apply.run_scoring import alert_words
     from trainer.config import TrainConfig
     from trainer.runs import RunFolder, create_run
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
     from trainer.train.fit import fit
 
     data = prepare(str(REVIEWS), tokenizer=chinese_tokenizer)
@@ -140,7 +140,7 @@ def test_alert_words_and_scores_of_new_chinese_text_are_words(models_here, chine
 def test_chinese_entities_from_a_character_per_line_conll_file(models_here, chinese_tokenizer, tmp_path):
     from trainer.config import TrainConfig
     from trainer.runs import RunFolder, create_run
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
     from trainer.train.fit import fit
 
     data = prepare(str(ENTITIES), tokenizer=chinese_tokenizer)

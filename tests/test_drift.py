@@ -1,11 +1,11 @@
-"""Drift (trainer.apply.drift): a verdict decided by the size of a difference in the drift direction, not by
+"""Drift (trainer.evaluate.drift): a verdict decided by the size of a difference in the drift direction, not by
 its p-value alone; the evidence named with its figures, formatted the one way the Apply page's tiles are."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from trainer.apply.drift import cohens_h, describe, drift, share
+from trainer.evaluate.drift import cohens_h, describe, drift, share
 
 
 def clumped_validation(n: int) -> np.ndarray:

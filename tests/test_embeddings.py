@@ -7,7 +7,7 @@ import pytest
 
 from trainer.inspect import embedding_map as embeddings
 from trainer.runs import RunFolder, load_run
-from trainer.runs.model import RunModel
+from trainer.runs.predictor import RunModel
 
 # Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).
 pytestmark = pytest.mark.kernels

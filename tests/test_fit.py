@@ -12,7 +12,7 @@ from trainer.config import TrainConfig
 from trainer.model.loading import load_tokenizer
 from trainer.prepare import prepare
 from trainer.runs import RunFolder, create_run
-from trainer.runs.model import RunModel
+from trainer.runs.predictor import RunModel
 from trainer.tasks import TOKEN_TASK
 from trainer.train.fit import Cancelled, class_weights, fit
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tools import i18n_catalogue as messages
 from trainer import i18n
-from trainer.i18n import messages, tr, trn
+from trainer.i18n import tr, trn
 
 
 def test_every_message_in_the_code_has_its_chinese():
     lacking = messages.missing("zh")
     shown = "\n".join(f"{key!r} ({', '.join(where[:2])})" for key, where in list(lacking.items())[:30])
     assert lacking == {}, (
-        f"{len(lacking)} messages have no Chinese; run python -m trainer.i18n.messages:\n{shown}"
+        f"{len(lacking)} messages have no Chinese; run python -m tools.i18n_catalogue:\n{shown}"
     )
 
 

@@ -249,15 +249,16 @@ def test_a_gpu_computation_waits_for_the_device_lock_a_fine_tune_holds(tmp_path,
     """Background computations on a GPU take their turn on the same lock as fine-tuning."""
     import threading
 
+    from trainer.files import locks
     from trainer.jobs import worker
-    from trainer.runs import RunFolder, create_run, procs
+    from trainer.runs import RunFolder, create_run
 
     folder = RunFolder(create_run(tmp_path / "runs", "done"))
     ran = []
     monkeypatch.setattr(worker, "uses_accelerator", lambda: True)
     monkeypatch.setattr(worker, "DEVICE_WAIT_SECONDS", 0.05)
     monkeypatch.setitem(worker.COMPUTATIONS, "noop", lambda f, p, progress, stop: ran.append(time.time()))
-    held = procs.try_lock(procs.device_lock_file(folder.path.parent))  # a fine-tune is training
+    held = locks.try_lock(locks.device_lock_file(folder.path.parent))  # a fine-tune is training
     assert held is not None
     try:
         thread = threading.Thread(target=worker.run_computation, args=(folder, "noop", {}))
@@ -277,7 +278,7 @@ def test_a_gpu_computation_waits_for_the_device_lock_a_fine_tune_holds(tmp_path,
     thread.join(timeout=20)
     assert len(ran) == 1 and ran[0] >= released and folder.read_computation("noop").status == runs.FINISHED
     # stopped while it waits: cancelled, never run
-    held = procs.try_lock(procs.device_lock_file(folder.path.parent))
+    held = locks.try_lock(locks.device_lock_file(folder.path.parent))
     try:
         folder.computation_stop_file("noop").write_text("stop")
         assert worker.run_computation(folder, "noop", {}) == 0

@@ -18,7 +18,7 @@ from trainer.model import bf16_check as precision
 from trainer.model.inference import stack
 from trainer.prepare import prepare
 from trainer.runs import RunFolder, create_run
-from trainer.runs.model import RunModel
+from trainer.runs.predictor import RunModel
 from trainer.train.fit import fit
 
 # Numerics: `make test` runs this module again under the AVX2-only kernels (pyproject's `kernels`).

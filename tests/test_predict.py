@@ -1,4 +1,4 @@
-"""trainer.runs.model: a saved run's model predicts and embeds new inputs for either task."""
+"""trainer.runs.predictor: a saved run's model predicts and embeds new inputs for either task."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from trainer.runs import RunFolder, create_run
-from trainer.runs.model import RunModel, backbone_embeddings
+from trainer.runs.predictor import RunModel, backbone_embeddings
 
 LABELS = ["negative", "neutral", "positive"]
 TAGS = ["O", "B-PER", "I-PER"]

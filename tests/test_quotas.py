@@ -8,7 +8,8 @@ import pytest
 from trainer import runs
 from trainer.access import owners, quotas
 from trainer.access.people import Person
-from trainer.runs import RunFolder, create_run, procs
+from trainer.files import locks
+from trainer.runs import RunFolder, create_run
 from trainer.runs.scoring import Scoring, Spec
 
 ANA, BO, ROOT = Person("ana"), Person("bo"), Person("root", admin=True)
@@ -19,7 +20,7 @@ def scoring(run_dir, name: str, owner: str | None, status: str | None, alive: bo
     made.write_spec(Spec(f"{name}.csv", "text", owner=owner))
     if status is not None:
         stamp = (
-            procs.stamp() if alive else {"pid": 2**22 + 12345, "pid_started": 1, "host": procs.this_host()}
+            locks.stamp() if alive else {"pid": 2**22 + 12345, "pid_started": 1, "host": locks.this_host()}
         )
         RunFolder(run_dir).write_computation(f"score-{name}", kind="score", params={"name": name}, status=status,
                                              **stamp)  # fmt: skip

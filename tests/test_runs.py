@@ -90,19 +90,19 @@ def test_status_keeps_earlier_fields_and_a_dead_process_means_interrupted(submit
 
 def test_liveness_names_the_host_so_another_machines_job_is_not_declared_dead(submitted):
     """A shared runs folder: a pid that does not exist here may run on the machine that wrote it."""
-    from trainer.runs import procs
+    from trainer.files import locks
 
     run_dir, _ = submitted
     folder = RunFolder(run_dir)
     gone = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                               capture_output=True, text=True).stdout)  # fmt: skip
     folder.write_status(runs.RUNNING)
-    assert folder.read_status().host == procs.this_host() and procs.this_host().strip()
+    assert folder.read_status().host == locks.this_host() and locks.this_host().strip()
     status = folder.read_status().with_fields(pid=gone)
     assert runs.effective_status(run_dir, status) == runs.INTERRUPTED, "this machine: the pid is gone"
     other = status.with_fields(host="gpu-box-7 0d3c1f2e-aaaa")
     assert runs.effective_status(run_dir, other) == runs.RUNNING, "only gpu-box-7 can tell"
-    rebooted = status.with_fields(host=procs.this_host().split(" ")[0] + " an-earlier-boot")
+    rebooted = status.with_fields(host=locks.this_host().split(" ")[0] + " an-earlier-boot")
     assert runs.effective_status(run_dir, rebooted) == runs.INTERRUPTED, "this machine before a reboot"
 
 

@@ -50,8 +50,8 @@ def news_file(path: Path, rows: int, seed: int = 0, words: list[list[str]] | Non
 
 
 def score(run_dir: Path, source: Path, chunk_rows: int = 2000, **columns):
-    from trainer.apply.results import run_scoring
-    from trainer.runs.model import RunModel
+    from trainer.apply.run_scoring import run_scoring
+    from trainer.runs.predictor import RunModel
     from trainer.runs.scoring import Scoring, Spec
 
     spec = Spec(str(source), chunk_rows=chunk_rows, **columns)
@@ -213,7 +213,7 @@ def test_a_quoted_header_with_a_line_break_joins_into_one_header_and_every_row_o
     scoring, _ = score(text_run, source, chunk_rows=2, text_column="the\nmessage")  # three parts
     scored = pd.read_csv(scoring.scored_file, keep_default_na=False)
     assert scored["the\nmessage"].tolist() == [f"great item number {i}" for i in range(5)]
-    from trainer.apply.results import _join_parts
+    from trainer.apply.run_scoring import _join_parts
 
     assert not scoring.parts_dir.exists(), "one copy of the output: the parts went after the join"
     before = scoring.scored_file.read_bytes()

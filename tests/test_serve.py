@@ -256,7 +256,7 @@ def test_serving_without_tokens_beyond_this_machine_is_refused(tmp_path):
 
 
 def test_each_worker_claims_its_own_gpu():
-    from trainer.serve import app
+    from trainer.serve import workers as app
 
     key = f"test-{time.time_ns()}"
     assert app.claim_gpu(1, key) is None  # one GPU or none: nothing to share out

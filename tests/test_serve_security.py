@@ -88,7 +88,7 @@ def test_a_text_utf8_cannot_hold_is_refused_naming_its_field_and_a_concurrent_re
 
 
 def test_a_pass_that_fails_is_answered_again_request_by_request(run_copy, monkeypatch):
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
 
     seen: list[list[str]] = []
     real = RunModel.outputs

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from trainer import runs
-from trainer.runs import RunFolder, create_run, procs
+from trainer.files import locks
+from trainer.runs import RunFolder, create_run
 from trainer.runs.scoring import Scoring, Spec, keep_file
 from trainer.runs.space import Busy, delete_item, delete_run, human_size, run_items, size_of
 
@@ -41,7 +42,7 @@ def test_items_are_listed_with_their_sizes_largest_first(tmp_path):
 
 def test_a_running_scoring_and_the_upload_it_reads_are_refused_and_the_rest_deleted(tmp_path):
     run_dir, folder, upload = a_run_with_files(tmp_path)
-    folder.write_computation("score-news-1", kind="score", status=runs.RUNNING, **procs.stamp())
+    folder.write_computation("score-news-1", kind="score", status=runs.RUNNING, **locks.stamp())
     with pytest.raises(Busy, match='The scoring "news-1" is running'):
         delete_item(run_dir, "scoring", "news-1")
     with pytest.raises(Busy, match="is being scored right now"):

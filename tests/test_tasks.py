@@ -163,7 +163,7 @@ def test_a_third_task_runs_prepare_fit_predict_and_explain_through_its_adapter_a
     """No file of trainer/ knows this task: registering its adapter is all it takes."""
     from trainer.config import TrainConfig
     from trainer.runs import RunFolder, create_run, load_run
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
     from trainer.train.fit import fit
 
     adapter = SentencePairs()

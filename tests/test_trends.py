@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trainer.apply import trends
+from trainer.evaluate import trends
 
 
 def weekly_counts(shares: dict[str, float], weeks: int, texts: int, seed: int, group: str = "(all)",

@@ -204,9 +204,10 @@ def prepare(
 def reading_problem(tokenizer: Any, inputs: list) -> str | None:
     """Why the model cannot read this text (most of it is in a script its vocabulary lacks), with what to
     do: the models that would read it, or how to add one; None when it reads it (or cannot be asked)."""
-    from trainer.i18n import scripts, tr
+    from trainer.i18n import tr
     from trainer.model.catalog import model_root, models_reading
     from trainer.model.loading import default_model_path
+    from trainer.writing import scripts
 
     get_vocab = getattr(tokenizer, "get_vocab", None)
     found = scripts.mostly(inputs)

@@ -29,14 +29,14 @@ from insight_ui.reports import apply_report
 from insight_ui.safe import md, md_code, trim
 from insight_ui.wording import in_app
 from trainer import i18n, runs
-from trainer.apply import drift as drifts
 from trainer.apply import labelling
-from trainer.apply.results import alerts_json
+from trainer.apply.run_scoring import alerts_json
 from trainer.apply.score import HISTOGRAM, text_column_of
-from trainer.apply.trends import ALL_GROUPS, BASELINE, propose_group_column, propose_time_column
 from trainer.data import DataError
 from trainer.data import stream as streaming
 from trainer.data.safe_csv import csv_bytes, file_bytes
+from trainer.evaluate import drift as drifts
+from trainer.evaluate.trends import ALL_GROUPS, BASELINE, propose_group_column, propose_time_column
 from trainer.i18n import N_, tr
 from trainer.jobs.worker import computation_name
 from trainer.runs import Run

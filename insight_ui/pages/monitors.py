@@ -20,14 +20,14 @@ from insight_ui.reads import datasets
 from insight_ui.safe import md, md_code, trim
 from trainer import i18n
 from trainer.apply import labelling
-from trainer.apply.simulate import shown_power
-from trainer.apply.trends import (
+from trainer.data.safe_csv import csv_bytes
+from trainer.evaluate.simulate import shown_power
+from trainer.evaluate.trends import (
     ALL_GROUPS,
     ALPHA,
     BASELINE,
     PARTIAL,
 )
-from trainer.data.safe_csv import csv_bytes
 from trainer.i18n import N_, tr, trn
 from trainer.monitor import monitor as monitors
 from trainer.monitor import views
@@ -136,7 +136,7 @@ def batches_section(monitor: monitors.Monitor, batches: list[dict]) -> None:
 
 
 def trend_section(monitor: monitors.Monitor, counts: pd.DataFrame, alerts: list[dict]) -> None:
-    from trainer.apply.trends import shares
+    from trainer.evaluate.trends import shares
 
     if counts.empty:
         st.info(tr("No rows with a readable date yet."), icon=":material/timeline:")
@@ -228,7 +228,7 @@ def alerts_section(monitor: monitors.Monitor, alerts: list[dict], new: set[tuple
 
 def words_of(monitor: monitors.Monitor, alert: dict) -> None:
     """The words that drove the label more in the alert's texts than before (integrated gradients)."""
-    from trainer.apply.results import alert_words
+    from trainer.apply.run_scoring import alert_words
 
     model = state.run_model(monitor.settings.run)
     if not model.adapter.supports("alert_words"):

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from insight_ui.components.charts import PALETTE
 from trainer import i18n
-from trainer.apply import drift as drifts
-from trainer.apply.trends import ALL_GROUPS
+from trainer.evaluate import drift as drifts
+from trainer.evaluate.trends import ALL_GROUPS
 from trainer.i18n import N_, tr, trn
 from trainer.runs import Run
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trainer.files import locks
+from trainer.files.atomic import write_json
 from trainer.i18n import tr, trn
-from trainer.runs import procs
 from trainer.runs.folder import access_dir
-from trainer.runs.store import write_json
 
 GENESIS = "0" * 64  # the "prev" of the first line of a log
 _BLOCK = 4096
@@ -65,7 +65,7 @@ def record(runs_dir: Path, who: str, action: str, target: str = "", **details: A
     try:
         path = log_file(runs_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with procs.locked(access_dir(runs_dir) / "audit.lock"):  # the last line and the append, together
+        with locks.locked(access_dir(runs_dir) / "audit.lock"):  # the last line and the append, together
             fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 size = os.fstat(fd).st_size
@@ -123,7 +123,7 @@ def verify(runs_dir: Path) -> Verdict:
     path = log_file(runs_dir)
     if not path.exists():
         return Verdict(True, 0, None, None, _intact(0, None))
-    with procs.locked(access_dir(runs_dir) / "audit.lock"):  # no half-written append is read
+    with locks.locked(access_dir(runs_dir) / "audit.lock"):  # no half-written append is read
         raw = path.read_bytes()
         head = _read_head(runs_dir)
     lines = raw.split(b"\n")

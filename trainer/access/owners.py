@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainer.access.people import Person, local_owner, same_person
+from trainer.files.atomic import read_json, write_json
 from trainer.runs import RunFolder
-from trainer.runs.store import read_json, write_json
 
 EVERYONE = "*"
 

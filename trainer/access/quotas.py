@@ -89,7 +89,7 @@ MONITORS = Limit("INSIGHT_MAX_MONITORS_PER_PERSON", 10, N_("monitors"))
 
 def scoring_usage(person: Person, runs_dir: Path) -> tuple[int, int]:
     """(scorings queued or running, bytes of scorings on other people's runs) that `person` started."""
-    from trainer.runs import procs
+    from trainer.files import locks
     from trainer.runs.scoring import scorings
     from trainer.runs.space import size_of
 
@@ -101,7 +101,7 @@ def scoring_usage(person: Person, runs_dir: Path) -> tuple[int, int]:
             if not same_person(starter, person.id):
                 continue
             state = folder.read_computation(f"score-{scoring.name}")  # trainer.jobs.worker.computation_name
-            running += bool(state and state.active and procs.alive(state.pid, state.pid_started, state.host))
+            running += bool(state and state.active and locks.alive(state.pid, state.pid_started, state.host))
             if not same_person(access_of(run.path).owner, person.id):
                 elsewhere += size_of(scoring.path)
     return running, elsewhere

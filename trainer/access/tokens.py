@@ -22,9 +22,9 @@ from pathlib import Path
 
 from trainer.access import owners, users
 from trainer.access.people import Person, admins
-from trainer.runs import procs
+from trainer.files import locks
+from trainer.files.atomic import read_json, write_json
 from trainer.runs.folder import access_dir
-from trainer.runs.store import read_json, write_json
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 PREFIX = "insight_"
@@ -62,7 +62,7 @@ def create(runs_dir: Path, name: str, person: str) -> str:
     secret = PREFIX + secrets.token_urlsafe(32)
     path = tokens_file(runs_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with procs.locked(access_dir(runs_dir) / "tokens.lock"):
+    with locks.locked(access_dir(runs_dir) / "tokens.lock"):
         data = _read(runs_dir)
         if name in data and not data[name].get("revoked"):
             raise TokenError(
@@ -79,7 +79,7 @@ def listed(runs_dir: Path) -> list[Token]:
 
 
 def revoke(runs_dir: Path, name: str) -> None:
-    with procs.locked(access_dir(runs_dir) / "tokens.lock"):
+    with locks.locked(access_dir(runs_dir) / "tokens.lock"):
         data = _read(runs_dir)
         if name not in data:
             raise TokenError(f"There is no token called {name}. See `python -m trainer tokens list`.")

@@ -40,10 +40,10 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from trainer.files import locks
+from trainer.files.atomic import write_json
 from trainer.i18n import tr
-from trainer.runs import procs
 from trainer.runs.folder import access_dir
-from trainer.runs.store import write_json
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 8
@@ -266,7 +266,7 @@ def add(runs_dir: Path, name: str, password: str, admin: bool = False) -> Accoun
             )
         )
     _check_password(password)
-    with procs.locked(access_dir(runs_dir) / "users.lock"):
+    with locks.locked(access_dir(runs_dir) / "users.lock"):
         data = _for_change(runs_dir)
         same = _matching(data, name)
         if same:
@@ -282,7 +282,7 @@ def add(runs_dir: Path, name: str, password: str, admin: bool = False) -> Accoun
 
 
 def remove(runs_dir: Path, name: str) -> None:
-    with procs.locked(access_dir(runs_dir) / "users.lock"):
+    with locks.locked(access_dir(runs_dir) / "users.lock"):
         data = load(runs_dir)
         del data[_find(data, name)]
         _write(runs_dir, data)
@@ -290,7 +290,7 @@ def remove(runs_dir: Path, name: str) -> None:
 
 def set_password(runs_dir: Path, name: str, password: str) -> None:
     _check_password(password)
-    with procs.locked(access_dir(runs_dir) / "users.lock"):
+    with locks.locked(access_dir(runs_dir) / "users.lock"):
         data = load(runs_dir)
         data[_find(data, name)]["hash"] = _hasher.hash(password)
         _write(runs_dir, data)

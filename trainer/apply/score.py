@@ -33,7 +33,7 @@ from trainer.runs.scoring import Scoring, ScoringState, Spec
 
 if TYPE_CHECKING:  # types only
     from trainer.runs import Run
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
     from trainer.tasks import Task
 
 CONFIDENCE_QUANTILE = 0.05  # untrusted below this quantile of the validation split's confidence
@@ -207,7 +207,7 @@ def score(
     should_stop: Callable[[], bool] | None = None,
 ) -> dict:
     """Score every chunk of the file not scored yet (resumable). Returns {} when stopped (or in another
-    process than the first under torchrun), else the tallies for `trainer.apply.results.finish`."""
+    process than the first under torchrun), else the tallies for `trainer.apply.run_scoring.finish`."""
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     spec, task, started = scoring.spec(), model.adapter, time.time()
     trust = calibrate(model, run)
@@ -252,7 +252,7 @@ def score(
 
 def _score_chunk(model: RunModel, task: Task, chunk: pd.DataFrame, column: str, start: int, spec: Spec, trust: Trust,
                  tallies: Tallies) -> pd.DataFrame:  # fmt: skip
-    from trainer.apply.trends import ALL_GROUPS, parse_times
+    from trainer.evaluate.trends import ALL_GROUPS, parse_times
 
     texts = chunk[column].astype(str)
     keep = (texts.str.strip() != "").to_numpy()

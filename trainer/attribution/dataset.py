@@ -208,7 +208,7 @@ def rank_words(
     Texts are taken in a stratified order (by `predicted` label), so the first `limit` are a sample that
     answers early; `limit=None` goes on through every text. `on_update(frame)` receives the ranking after
     every batch. Integrated gradients start at `n_steps` Gauss-Legendre steps and take more only where the
-    completeness check (relative delta within 5%) asks for it. `model` is a trainer.runs.model.RunModel.
+    completeness check (relative delta within 5%) asks for it. `model` is a trainer.runs.predictor.RunModel.
     `on_speed(seconds_per_text)` receives this machine's measured speed after every batch (`clock` measures).
     """
     order = stratified_order(list(predicted) if predicted is not None else [""] * len(texts))

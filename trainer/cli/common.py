@@ -54,6 +54,6 @@ def data_args(p: argparse.ArgumentParser, optional: bool = False) -> None:
 def load_run_model(ref: str, folder: str | None) -> Any:
     """A run's model, the run given by folder or id (under --runs-dir)."""
     from trainer.runs import find_run
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
 
     return RunModel.load(find_run(ref, runs_dir(folder), anywhere=True))

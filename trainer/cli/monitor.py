@@ -285,7 +285,7 @@ def _said_new(alert: dict) -> str:
 
 
 def _shares(counts) -> list[dict]:
-    from trainer.apply.trends import shares
+    from trainer.evaluate.trends import shares
 
     if counts.empty:
         return []

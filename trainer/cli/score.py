@@ -48,11 +48,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from trainer.apply.drift import describe
-    from trainer.apply.results import alerts_json, run_scoring
+    from trainer.apply.run_scoring import alerts_json, run_scoring
     from trainer.data import DataError
+    from trainer.evaluate.drift import describe
     from trainer.runs import find_run, load_run
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
     from trainer.runs.scoring import Scoring, Spec, scoring_name
 
     if args.alerts and not args.time_column:  # checked before an hour of scoring, not after

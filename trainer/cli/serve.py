@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     from trainer.access import tokens
     from trainer.runs import find_run, load_run
-    from trainer.serve.app import ENV
+    from trainer.serve.workers import ENV
 
     if args.no_tokens and args.host not in LOCAL:
         raise CliError(tr("Serving without tokens is only for 127.0.0.1, not {host}: create a token with "
@@ -81,6 +81,6 @@ def run(args: argparse.Namespace) -> int:
     os.environ[ENV] = json.dumps(config)
     url = f"http://{args.host}:{args.port}"
     print(tr("serving {run} on {url} (docs: /docs)", run=run_dir.name, url=url), file=sys.stderr, flush=True)
-    uvicorn.run("trainer.serve.app:from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
+    uvicorn.run("trainer.serve.workers:from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
                 timeout_graceful_shutdown=30, log_level="warning")  # fmt: skip
     return EXIT_OK

@@ -148,7 +148,7 @@ def compute_map(
     """Background job: the first map's sample, then the fine-tuned and backbone vectors of every example."""
     from trainer.model.bf16_check import check_model
     from trainer.model.inference import stack
-    from trainer.runs.model import backbone
+    from trainer.runs.predictor import backbone
 
     folder, task = run.folder, model.adapter
     frame = points(run, subset)
@@ -204,12 +204,12 @@ def ensure_finetuned(model: Any, run: Run, splits: tuple[str, ...] = SPLITS, pro
 
     Two jobs that need them at once (the map and the label issues) take turns: the second finds them done.
     """
+    from trainer.files import locks
     from trainer.model.inference import stack
-    from trainer.runs import procs
 
     folder = run.folder
     folder.vectors_dir.mkdir(exist_ok=True)
-    with procs.locked(folder.vectors_lock):
+    with locks.locked(folder.vectors_lock):
         todo = [s for s in splits if not folder.vector_file("finetuned", s).exists()]
         inputs = {s: model.adapter.inputs(folder.load_split(s)) for s in todo}
         total, done = sum(len(v) for v in inputs.values()), 0
@@ -303,7 +303,7 @@ def compute_words(
     model: Any, run: Run, subset: str, progress: Progress = None, should_stop: StopCheck = None
 ) -> None:
     """Background job (token task): entity words and their vectors before and after fine-tuning."""
-    from trainer.runs.model import backbone_embeddings
+    from trainer.runs.predictor import backbone_embeddings
 
     frame = sentences(run, subset)
     if frame is None or frame.empty:

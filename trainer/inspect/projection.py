@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from trainer import i18n
+from trainer.files.atomic import temp_beside
 from trainer.i18n import tr
-from trainer.runs.store import temp_beside
 
 METHODS = ("pca", "tsne", "umap")
 FIT_SAMPLE = 5000  # t-SNE and UMAP are fitted on at most this many points; the rest are placed

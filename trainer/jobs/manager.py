@@ -31,9 +31,10 @@ from typing import Any
 from trainer import i18n, runs
 from trainer.config import TrainConfig
 from trainer.errors import friendly_error
+from trainer.files import locks
 from trainer.i18n import tr
 from trainer.jobs.worker import ended_unexpectedly, last_line
-from trainer.runs import RunFolder, procs
+from trainer.runs import RunFolder
 from trainer.runs.folder import private_files
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ class JobManager:
 
     @property
     def device_lock(self) -> Path:
-        return procs.device_lock_file(self.runs_dir)
+        return locks.device_lock_file(self.runs_dir)
 
     # ------------------------------------------------------------ fine-tuning jobs
 
@@ -223,7 +224,7 @@ class JobManager:
             return False
         folder.request_cancel()
         if snap.status == runs.QUEUED:
-            with procs.locked(procs.schedule_lock_file(self.runs_dir)):
+            with locks.locked(locks.schedule_lock_file(self.runs_dir)):
                 if runs.effective_status(folder.path, folder.read_status()) == runs.QUEUED:
                     folder.write_status(runs.CANCELLED, finished=time.time())
         return True
@@ -306,7 +307,7 @@ class JobManager:
         if current is not None and (current.running or current.status == runs.FINISHED):
             return name
         folder.computation_stop_file(name).unlink(missing_ok=True)
-        folder.write_computation(name, kind=kind, params=params, status=runs.QUEUED, **procs.stamp(),
+        folder.write_computation(name, kind=kind, params=params, status=runs.QUEUED, **locks.stamp(),
                           done=0, total=0, error=None)  # fmt: skip
         args = [str(folder.path), "--computation", kind, "--params", json.dumps(params)]
         self._spawn(f"{folder.path.name}|{name}", folder, args)
@@ -318,7 +319,7 @@ class JobManager:
         if state is None:
             return None
         status = state.status
-        if state.active and not procs.alive(state.pid, state.pid_started, state.host):
+        if state.active and not locks.alive(state.pid, state.pid_started, state.host):
             status = runs.INTERRUPTED
         return ComputationSnapshot(name, status, int(state.done), int(state.total), state.error,
                                    state.eta_seconds if status in runs.ACTIVE else None)  # fmt: skip
@@ -354,11 +355,11 @@ class JobManager:
         """Start the next queued run if the device is free; returns its id."""
         if not self.runs_dir.is_dir():
             return None
-        with procs.locked(procs.schedule_lock_file(self.runs_dir)):
+        with locks.locked(locks.schedule_lock_file(self.runs_dir)):
             queue = self.queue()
             if not queue:
                 return None
-            fd = procs.try_lock(self.device_lock)
+            fd = locks.try_lock(self.device_lock)
             if fd is None:
                 return None  # a job holds the device: the next one waits its turn
             try:
@@ -416,7 +417,7 @@ class JobManager:
                 folder.write_status(
                     runs.FAILED, finished=time.time(), error=_last_words(folder, child.returncode)
                 )
-            elif status.active and status.pid == child.pid and status.host in (None, procs.this_host()):
+            elif status.active and status.pid == child.pid and status.host in (None, locks.this_host()):
                 ended_unexpectedly(folder, child.returncode)
             elif status.status == runs.FINISHED and folder.has_model and not self.queue():
                 # the device is idle: read the training split once now, for the map and the label issues

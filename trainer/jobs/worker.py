@@ -26,8 +26,9 @@ from typing import Any
 
 from trainer import i18n, runs
 from trainer.errors import friendly_error
+from trainer.files import locks
 from trainer.i18n import tr
-from trainer.runs import RunFolder, procs
+from trainer.runs import RunFolder
 from trainer.runs.folder import PRIVATE_UMASK
 from trainer.runs.space import disk_full
 
@@ -207,7 +208,7 @@ def _signal_name(number: int) -> str:
 
 def _embed(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
     from trainer.inspect import embedding_map as embeddings
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
 
     run = runs.load_run(folder.path)
     embeddings.compute(RunModel.load(folder.path), run, params.get("subset", "test"), progress, should_stop)
@@ -216,7 +217,7 @@ def _embed(folder: RunFolder, params: dict, progress: Callable, should_stop: Cal
 def _rank(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
     from trainer.attribution.dataset import SAMPLE, rank_words
     from trainer.evaluate.predictions import text_column
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
 
     frame = folder.predictions()
     if frame is None or frame.empty:
@@ -233,14 +234,14 @@ def _rank(folder: RunFolder, params: dict, progress: Callable, should_stop: Call
 
 def _issues(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
     from trainer.inspect.label_issues import run_issues
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
 
     run_issues(RunModel.load(folder.path), runs.load_run(folder.path), progress, should_stop)
 
 
 def _vectors(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
     from trainer.inspect.embedding_map import ensure_finetuned
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
 
     ensure_finetuned(
         RunModel.load(folder.path), runs.load_run(folder.path), progress=progress, should_stop=should_stop
@@ -248,8 +249,8 @@ def _vectors(folder: RunFolder, params: dict, progress: Callable, should_stop: C
 
 
 def _score(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
-    from trainer.apply.results import run_scoring
-    from trainer.runs.model import RunModel
+    from trainer.apply.run_scoring import run_scoring
+    from trainer.runs.predictor import RunModel
     from trainer.runs.scoring import Scoring
 
     if not os.environ.get("WORLD_SIZE"):
@@ -292,9 +293,9 @@ def wait_for_device(folder: RunFolder, name: str, should_stop: Callable[[], bool
     """The device lock's descriptor once this computation may use the GPU (None: stopped while waiting).
 
     A fine-tune holds the lock for as long as it runs; the computation waits, queued, and says why."""
-    lock = procs.device_lock_file(folder.path.parent)
+    lock = locks.device_lock_file(folder.path.parent)
     said = False
-    while (fd := procs.try_lock(lock)) is None:
+    while (fd := locks.try_lock(lock)) is None:
         if should_stop():
             return None
         if not said:
@@ -315,7 +316,7 @@ def run_computation(folder: RunFolder, kind: str, params: dict) -> int:
     ):  # another process of a distributed computation: the first one reports
         COMPUTATIONS[kind](folder, params, lambda done, total: None, stop_file.exists)
         return 0
-    folder.write_computation(name, kind=kind, params=params, status=runs.RUNNING, **procs.stamp(),
+    folder.write_computation(name, kind=kind, params=params, status=runs.RUNNING, **locks.stamp(),
                       started=time.time(), done=0, total=0,
                       error=None)  # fmt: skip
     last, first = [0.0], []  # first: (time, done) of the first report, for the rate (a resumed job skips)

@@ -4,7 +4,7 @@ The root is `models/` beside the app, or the folder `INSIGHT_MODELS` names. A mo
 BERT-family checkpoint as `save_pretrained` writes it: config.json, tokenizer.json (a fast tokenizer)
 and the weights in safetensors (model.safetensors, or shards with their index). Loading stays
 safetensors-only with no remote code (`trainer.model.loading`). What a model reads is read from its
-vocabulary (`trainer.i18n.scripts`): bert-base-chinese reads Chinese characters and Latin letters,
+vocabulary (`trainer.writing.scripts`): bert-base-chinese reads Chinese characters and Latin letters,
 all-MiniLM-L6-v2 only Latin letters.
 """
 
@@ -17,8 +17,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainer.i18n import scripts, tr
+from trainer.i18n import tr
 from trainer.model.loading import DEFAULT_MODEL, DEFAULT_MODEL_NAME, default_model_path
+from trainer.writing import scripts
 
 ROOT_ENV = "INSIGHT_MODELS"
 

@@ -5,8 +5,8 @@ hash of its time, group and text); rows whose key the monitor already holds, or 
 batch, are counted once; rows with no readable date, or dated in the future, are refused and counted apart;
 each chunk's new rows are scored with the monitor's run (their label probabilities kept too) and set aside
 under the batch's token, then stored with the batch in one transaction. Then the buckets the batch touched, and the ones it completed, are tested
-against their baselines (the rule of trainer.apply.trends, the same as Apply's; a bucket still filling is
-tested at a part of its level, trainer.apply.trends.Looks) and alerts not raised before are stored as new,
+against their baselines (the rule of trainer.evaluate.trends, the same as Apply's; a bucket still filling is
+tested at a part of its level, trainer.evaluate.trends.Looks) and alerts not raised before are stored as new,
 and sent to the webhook if there is one. Rows older than the monitor's retention lose their text but keep
 their counts (counted back from the clock). Another run can rescore the stored texts beside the current one, and take over.
 """
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.apply.trends import (
+from trainer.evaluate.trends import (
     ALL_GROUPS,
     BASELINE,
     BUCKETS,
@@ -39,9 +39,9 @@ from trainer.apply.trends import (
 )
 from trainer.i18n import tr
 from trainer.monitor import rows as batch_rows
+from trainer.monitor.database import Store
 from trainer.monitor.rows import fingerprint, row_keys  # noqa: F401 - where callers have found them
 from trainer.monitor.scorers import Scorer, score_all, scorer_of
-from trainer.monitor.store import Store
 from trainer.runs.folder import monitors_dir
 
 # matched whole (fullmatch): letters of any script (评论监控), digits, . _ -

@@ -21,7 +21,7 @@ class ScoresMissing(ValueError):
 
 def scorer_of(run: str | Path) -> tuple[Scorer, list[str] | None]:
     """A run's scorer, and the labels its probabilities come in (None where a text has none: entities)."""
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
 
     model = RunModel.load(Path(run))
     task = model.adapter

@@ -50,9 +50,9 @@ def confidences(monitor: Monitor, last_batches: int = 2) -> np.ndarray:
 
 
 def drift(monitor: Monitor, last_batches: int = 2) -> Any:
-    """How the latest batches' confidence compares with the run's validation texts (trainer.apply.drift)."""
-    from trainer.apply.drift import drift
+    """How the latest batches' confidence compares with the run's validation texts (trainer.evaluate.drift)."""
     from trainer.apply.score import CONFIDENCE_QUANTILE
+    from trainer.evaluate.drift import drift
     from trainer.runs import load_run
 
     confidence = confidences(monitor, last_batches)
@@ -79,7 +79,7 @@ def texts_kept(monitor: Monitor) -> tuple[int, int]:
 def side_by_side(monitor: Monitor) -> pd.DataFrame:
     """Each label's share per bucket over all groups, under the current run and under the rescoring run:
     columns bucket, label, n, share, total, and group set to "current" or "rescored"."""
-    from trainer.apply.trends import ALL_GROUPS, shares
+    from trainer.evaluate.trends import ALL_GROUPS, shares
 
     side = monitor.compare_counts()
     overall = side[side["group"] == ALL_GROUPS]

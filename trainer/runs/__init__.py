@@ -6,6 +6,7 @@ path and file under a run: other modules never build a path under a run themselv
 `listing` creates, lists, finds and reloads runs and tells which are still alive.
 """
 
+from trainer.files.atomic import read_json, write_json
 from trainer.runs.folder import (
     ACTIVE,
     CANCELLED,
@@ -33,7 +34,6 @@ from trainer.runs.listing import (
     write_status,
 )
 from trainer.runs.records import ComputationState, RunStatus
-from trainer.runs.store import read_json, write_json
 
 __all__ = [
     "ACTIVE",

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from trainer.files.atomic import read_json, replace_folder, temp_beside, write_json
 from trainer.model.loading import RUN_MODEL_FOLDER
 from trainer.runs.records import (  # noqa: F401 - the status names are the run folder's words too
     ACTIVE,
@@ -26,7 +27,6 @@ from trainer.runs.records import (  # noqa: F401 - the status names are the run 
     ComputationState,
     RunStatus,
 )
-from trainer.runs.store import read_json, replace_folder, temp_beside, write_json
 from trainer.tasks import get_task
 
 DEFAULT_RUNS_DIR = Path(os.environ.get("INSIGHT_RUNS_DIR", "runs"))

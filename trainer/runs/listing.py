@@ -18,8 +18,9 @@ from typing import Any
 
 import pandas as pd
 
+from trainer.files import locks
+from trainer.files.atomic import temp_beside
 from trainer.i18n import tr
-from trainer.runs import procs
 from trainer.runs.folder import (
     ACTIVE,
     DEFAULT_RUNS_DIR,
@@ -30,7 +31,6 @@ from trainer.runs.folder import (
     read_json,
 )
 from trainer.runs.records import RunStatus
-from trainer.runs.store import temp_beside
 from trainer.tasks import Task, get_task
 
 # Runs this process is executing right now (registered by JobManager). A run marked running by
@@ -89,9 +89,9 @@ def effective_status(run_dir: Path, status: RunStatus) -> str:
     if state not in ACTIVE or (state == QUEUED and status.queued_at):
         return state
     pid = status.pid
-    if pid == os.getpid() and status.host in (None, procs.this_host()):
+    if pid == os.getpid() and status.host in (None, locks.this_host()):
         return state if _is_live(run_dir) else INTERRUPTED
-    return state if procs.alive(pid, status.pid_started, status.host) else INTERRUPTED
+    return state if locks.alive(pid, status.pid_started, status.host) else INTERRUPTED
 
 
 @dataclass

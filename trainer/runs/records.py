@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trainer.files import locks
+from trainer.files.atomic import read_json, write_json
 from trainer.i18n import N_, tr
-from trainer.runs import procs
-from trainer.runs.store import read_json, write_json
 
 QUEUED, RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED = (
     "queued",
@@ -81,7 +81,7 @@ class RunStatus(Record):
     name: str | None = None
     pid: int | None = None  # the process running it (or the one that queued it)
     pid_started: float | None = None  # that process's start time, so a reused pid is not taken for it
-    host: str | None = None  # the machine it runs on (procs.this_host), for a runs folder shared by several
+    host: str | None = None  # the machine it runs on (locks.this_host), for a runs folder shared by several
     created: float | None = None
     queued_at: float | None = None  # set while a submitted job waits its turn on disk
     started: float | None = None
@@ -102,7 +102,7 @@ class RunStatus(Record):
     def moved_on(self, status: str, **fields: Any) -> RunStatus:
         """This status, now `status` with `fields`, stamped with the process that wrote it (default: this one)."""
         pid = fields.pop("pid", os.getpid())
-        return self.with_fields(**fields, status=status, **procs.stamp(pid), updated=time.time())
+        return self.with_fields(**fields, status=status, **locks.stamp(pid), updated=time.time())
 
 
 @dataclass

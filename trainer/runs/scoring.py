@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from trainer.files.atomic import read_json, temp_beside, write_json
 from trainer.runs.folder import RunFolder
 from trainer.runs.records import Record
-from trainer.runs.store import read_json, temp_beside, write_json
 
 CHUNK_ROWS = 2000
 

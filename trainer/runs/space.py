@@ -14,8 +14,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from trainer.files import locks
 from trainer.i18n import N_, tr
-from trainer.runs import procs
 from trainer.runs.folder import ACTIVE, QUEUED, RUNNING, RunFolder
 from trainer.runs.listing import effective_status, inside, settled, stat_key
 from trainer.runs.scoring import Scoring, scorings
@@ -141,7 +141,7 @@ def human_size(size: int) -> str:
 
 def _computation_running(folder: RunFolder, name: str) -> bool:
     state = folder.read_computation(name)
-    return bool(state and state.active and procs.alive(state.pid, state.pid_started, state.host))
+    return bool(state and state.active and locks.alive(state.pid, state.pid_started, state.host))
 
 
 def _running_computations(folder: RunFolder) -> list[str]:

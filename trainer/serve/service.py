@@ -136,7 +136,7 @@ class Service:
     def __init__(self, config: ServeConfig) -> None:
         from trainer.apply.score import calibrate
         from trainer.runs import load_run
-        from trainer.runs.model import RunModel
+        from trainer.runs.predictor import RunModel
 
         self.config = config
         self.run = load_run(Path(config.run))

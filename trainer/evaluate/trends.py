@@ -10,10 +10,10 @@ level ALPHA is split over the series tested in a bucket (Bonferroni), so on text
 not change, a bucket raises a false alarm at most ALPHA of the time (1 in 100). A monitor tests a bucket
 that is still filling at a part of that level (trainer.monitor.monitor.LOOKS) so that testing it again as
 it fills does not raise the rate. A bucket needs MIN_TEXTS texts and its baseline MIN_BASELINE texts over
-at least MIN_BUCKETS buckets before it is tested at all. trainer.apply.simulate measures the false-alarm
+at least MIN_BUCKETS buckets before it is tested at all. trainer.evaluate.simulate measures the false-alarm
 rate and the power of this rule.
 
-Drift (how new texts compare with the training data) is trainer.apply.drift; its names are kept here too.
+Drift (how new texts compare with the training data) is trainer.evaluate.drift; its names are kept here too.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from trainer.apply.drift import VERDICT_SENTENCES, Drift, drift  # noqa: F401 (their old home)
+from trainer.evaluate.drift import VERDICT_SENTENCES, Drift, drift  # noqa: F401 (their old home)
 
 BASELINE = 8  # buckets before the one tested
 MIN_BUCKETS = 3

@@ -1,6 +1,6 @@
 """The message ids in the code: what `pybabel extract -k tr -k trn:1,2 -k N_` would list.
 
-Used by the catalogue test (every id has its Chinese) and by `python -m trainer.i18n.messages`, which
+Used by the catalogue test (every id has its Chinese) and by `python -m tools.i18n_catalogue`, which
 prints the ids a language still lacks as a .po file to translate.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from trainer import i18n
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("app.py", "insight_ui", "trainer")
 KEYWORDS = {"tr": None, "trn": (1, 2), "N_": None}
 

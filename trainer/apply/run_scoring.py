@@ -18,7 +18,7 @@ from trainer.runs.scoring import Scoring
 
 if TYPE_CHECKING:  # types only
     from trainer.runs import Run
-    from trainer.runs.model import RunModel
+    from trainer.runs.predictor import RunModel
 
 
 def _join_parts(scoring: Scoring) -> None:
@@ -42,7 +42,7 @@ def _join_parts(scoring: Scoring) -> None:
 
 def bucket_counts(tallies: Tallies, bucket: str) -> tuple[pd.DataFrame, str]:
     """Counts per (bucket start, group, label) from the daily tallies, and the bucket used."""
-    from trainer.apply.trends import bucket_starts, choose_bucket
+    from trainer.evaluate.trends import bucket_starts, choose_bucket
 
     daily = pd.DataFrame([(pd.Timestamp(d), g, label, n) for (d, g, label), n in tallies.daily.items()],
                          columns=["day", "group", "label", "n"])  # fmt: skip
@@ -83,8 +83,8 @@ def finish(
     model: RunModel, run: Run, scoring: Scoring, tallies: Tallies, trust: Trust, started: float | None = None
 ) -> dict:
     """Join the parts and write the results: trends, alerts (with examples and words), drift, rows to label."""
-    from trainer.apply.drift import drift
-    from trainer.apply.trends import ALL_GROUPS, alerts, shares
+    from trainer.evaluate.drift import drift
+    from trainer.evaluate.trends import ALL_GROUPS, alerts, shares
 
     spec = scoring.spec()
     _join_parts(scoring)

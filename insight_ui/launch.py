@@ -1,4 +1,4 @@
-"""`python -m insight_ui.serve [--address A] [--port P]`: start the app, refusing to listen beyond this
+"""`python -m insight_ui.launch [--address A] [--port P]`: start the app, refusing to listen beyond this
 machine while no sign-in is set up (what `make app` runs). With INSIGHT_REQUIRE_SIGN_IN=1 (behind a reverse
 proxy, where 127.0.0.1 serves the network) it refuses to start at all without sign-in.
 
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     asked = argparse.ArgumentParser(add_help=False)  # the language first, so the help below speaks it
     asked.add_argument("--lang", default=default_lang)
     i18n.set_language(asked.parse_known_args(argv)[0].lang)
-    parser = argparse.ArgumentParser(prog="python -m insight_ui.serve", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m insight_ui.launch", description=__doc__)
     parser.add_argument(
         "--address", default="127.0.0.1", help=tr("the interface to listen on (default: this machine only)")
     )

@@ -1,4 +1,4 @@
-"""The alert rule (trainer.apply.trends) measured by simulation: how often it raises a false alarm on text
+"""The alert rule (trainer.evaluate.trends) measured by simulation: how often it raises a false alarm on text
 whose label shares do not change, and how often it catches a surge of one label in one group and bucket.
 
 The simulated model: each text's true label is drawn from the bucket's shares; the model sees a score per
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trainer.apply.trends import ALPHA, BASELINE, Looks, Moments, alerts, bucket_starts, joint_test
+from trainer.evaluate.trends import ALPHA, BASELINE, Looks, Moments, alerts, bucket_starts, joint_test
 
 SEEDS = 400
 
@@ -153,11 +153,11 @@ POWER_FILE = Path(__file__).with_name("power.json")  # what the pages show; test
 
 
 def shown_power() -> list[dict]:
-    """The power table as the pages show it (written by `python -m trainer.apply.simulate`)."""
+    """The power table as the pages show it (written by `python -m trainer.evaluate.simulate`)."""
     return json.loads(POWER_FILE.read_text(encoding="utf-8")) if POWER_FILE.is_file() else []
 
 
-if __name__ == "__main__":  # python -m trainer.apply.simulate: measure again and write power.json
+if __name__ == "__main__":  # python -m trainer.evaluate.simulate: measure again and write power.json
     table = power_table(seeds=1000)
     POWER_FILE.write_text(json.dumps(table.round(3).to_dict("records"), indent=1) + "\n", encoding="utf-8")
     print(table.to_string(index=False))

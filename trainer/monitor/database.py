@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from trainer.runs import procs
+from trainer.files import locks
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS settings (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -66,7 +66,7 @@ class Store:
 
         self.path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
         private(self.path.parent, FOLDER_MODE)
-        with procs.locked(self.lock):
+        with locks.locked(self.lock):
             private(self.lock)
             con = duckdb.connect(str(self.path))
             try:
