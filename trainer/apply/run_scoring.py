@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from trainer.apply.score import EXAMPLES_PER_DAY, HISTOGRAM, Progress, Tallies, Trust
+from trainer.apply.score import EXAMPLES_PER_DAY, HISTOGRAM, Progress, Tallies
 from trainer.data.safe_csv import read_header
 from trainer.runs.scoring import Scoring
+from trainer.runs.trust import Trust
 
 if TYPE_CHECKING:  # types only
     from trainer.runs import Run

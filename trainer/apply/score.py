@@ -30,14 +30,13 @@ import pandas as pd
 from trainer.data import stream
 from trainer.i18n import N_, tr
 from trainer.runs.scoring import Scoring, ScoringState, Spec
+from trainer.runs.trust import Trust, calibrate, unknown_counts
 
 if TYPE_CHECKING:  # types only
     from trainer.runs import Run
     from trainer.runs.predictor import RunModel
     from trainer.tasks import Task
 
-CONFIDENCE_QUANTILE = 0.05  # untrusted below this quantile of the validation split's confidence
-DISTANCE_QUANTILE = 0.99  # untrusted beyond this quantile of the validation split's distance to training
 EXAMPLES_PER_DAY = 5  # example texts kept per day, group and label (for the alerts)
 TO_LABEL = 500  # least certain rows kept for labelling
 HISTOGRAM = np.linspace(0, 1, 51)
@@ -47,85 +46,6 @@ NO_SUCH_COLUMN = {
     "time": N_('There is no time column "{column}". Columns found: {found}.'),
     "group": N_('There is no group column "{column}". Columns found: {found}.'),
 }
-
-
-@dataclass
-class Trust:
-    """The thresholds that make a text untrusted, from the run's own validation split."""
-
-    confidence: float
-    distance: float
-    expected_untrusted: float  # share of validation texts the rule flags
-    centres: np.ndarray  # (k, H) unit vectors: k-means centres of the training split's embeddings
-    unknown_share: float | None = None  # share of the training texts' word pieces the vocabulary lacks
-
-    def untrusted(self, confidence: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-        return (confidence < self.confidence) | (distances(vectors, self.centres) > self.distance)
-
-
-def distances(vectors: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """1 - cosine similarity to the nearest centre, per row."""
-    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-    return 1.0 - (unit @ centres.T).max(axis=1)
-
-
-def calibrate(model: RunModel, run: Run, progress: Progress = None) -> Trust:
-    """The trust thresholds of a run (computed once, kept as trust.npz in its folder)."""
-    from sklearn.cluster import MiniBatchKMeans
-
-    from trainer.inspect.embedding_map import ensure_finetuned
-
-    folder = run.folder
-    saved = folder.trust_file
-    if saved.exists():
-        data = np.load(saved)
-        unknown = float(data["unknown"]) if "unknown" in data else None
-        return Trust(float(data["confidence"]), float(data["distance"]), float(data["expected"]), data["centres"],
-                     unknown if unknown is None or unknown >= 0 else None)  # fmt: skip
-    ensure_finetuned(model, run, ("train", "validation"), progress=progress)
-    task = model.adapter
-    per_split = {}
-    for split in ("train", "validation"):
-        vectors = folder.read_array(folder.vector_file("finetuned", split))
-        probs = folder.read_array(folder.probs_file(split))
-        vectors, probs = task.stored_per_input(vectors, probs, folder.load_split(split))
-        per_split[split] = (vectors, probs)
-    train_vectors, _ = per_split["train"]
-    val_vectors, val_probs = per_split["validation"]
-    if val_vectors is None or not len(val_vectors):  # no validation split: judge by the training split
-        val_vectors, val_probs = per_split["train"]
-    unit = train_vectors / np.maximum(np.linalg.norm(train_vectors, axis=1, keepdims=True), 1e-9)
-    k = int(min(256, max(1, len(unit) // 20)))
-    centres = MiniBatchKMeans(n_clusters=k, random_state=0, n_init=3).fit(unit).cluster_centers_
-    centres = centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
-    val_conf = val_probs.max(1)
-    val_dist = distances(val_vectors, centres)
-    trust = Trust(
-        float(np.quantile(val_conf, CONFIDENCE_QUANTILE)),
-        float(np.quantile(val_dist, DISTANCE_QUANTILE)),
-        0.0,
-        centres,
-    )
-    trust.expected_untrusted = float(trust.untrusted(val_conf, val_vectors).mean())
-    trust.unknown_share = unknown_share(model, task.inputs(folder.load_split("train"))[:5000])
-    np.savez(saved, confidence=trust.confidence, distance=trust.distance, expected=trust.expected_untrusted,
-             centres=centres, validation_confidence=val_conf,
-             unknown=-1.0 if trust.unknown_share is None else trust.unknown_share)  # fmt: skip
-    return trust
-
-
-def unknown_counts(model: RunModel, inputs: list) -> tuple[int, int]:
-    """(unknown word pieces, word pieces) of the inputs under the model's tokenizer."""
-    if not inputs:
-        return 0, 0
-    words = bool(inputs) and isinstance(inputs[0], list)
-    ids = model.tokenizer(inputs, add_special_tokens=False, is_split_into_words=words)["input_ids"]
-    return sum(x.count(model.tokenizer.unk_token_id) for x in ids), sum(len(x) for x in ids)
-
-
-def unknown_share(model: RunModel, inputs: list) -> float | None:
-    unknown, pieces = unknown_counts(model, inputs)
-    return unknown / pieces if pieces else None
 
 
 @dataclass
@@ -256,30 +176,28 @@ def _score_chunk(model: RunModel, task: Task, chunk: pd.DataFrame, column: str, 
 
     texts = chunk[column].astype(str)
     keep = (texts.str.strip() != "").to_numpy()
-    inputs = [task.read_input(t) for t in texts[keep]]
     out = chunk.copy()
     out["predicted"], out["confidence"], out["trusted"] = "", np.nan, ""
     tallies.rows += len(chunk)
-    if not inputs:
+    if not keep.any():
         return out
-    preds, vectors = model.outputs(inputs)
-    conf = task.input_confidence(preds)
-    untrusted = trust.untrusted(conf, task.input_vectors(vectors))
+    scored = model.score(texts[keep].tolist(), trust)
+    inputs, preds, conf, untrusted = scored.inputs, scored.predictions, scored.confidence, scored.untrusted
     rows = np.flatnonzero(keep)
-    scored = task.scored_columns(inputs, preds)  # "predicted", then the task's own columns
-    out.iloc[rows, out.columns.get_loc("predicted")] = scored["predicted"].to_numpy()
-    out.iloc[rows, out.columns.get_loc("confidence")] = np.round(conf.astype(np.float64), 4)
+    columns = task.scored_columns(inputs, preds)  # "predicted", then the task's own columns
+    out.iloc[rows, out.columns.get_loc("predicted")] = columns["predicted"].to_numpy()
+    out.iloc[rows, out.columns.get_loc("confidence")] = np.round(conf, 4)
     out.iloc[rows, out.columns.get_loc("trusted")] = np.where(untrusted, "false", "true")
-    for column in scored.columns.drop("predicted"):
-        out[column] = np.nan if scored[column].dtype.kind == "f" else ""
-        out.iloc[rows, out.columns.get_loc(column)] = scored[column].to_numpy()
+    for column in columns.columns.drop("predicted"):
+        out[column] = np.nan if columns[column].dtype.kind == "f" else ""
+        out.iloc[rows, out.columns.get_loc(column)] = columns[column].to_numpy()
     tallies.scored += len(inputs)
     tallies.untrusted += int(untrusted.sum())
     tallies.histogram = (np.asarray(tallies.histogram) + np.histogram(conf, HISTOGRAM)[0]).tolist()
     unknown, pieces = unknown_counts(model, inputs)
     tallies.tokens += pieces
     tallies.unknown_tokens += unknown
-    labels = [task.trend_label(preds, i) for i in range(len(inputs))]
+    labels = scored.labels
     days = parse_times(chunk[spec.time_column].astype(str).to_numpy()[keep]) if spec.time_column else None
     groups = chunk[spec.group_column].astype(str).to_numpy()[keep] if spec.group_column else None
     for i, label in enumerate(labels):

@@ -30,6 +30,7 @@ import pandas as pd
 
 from trainer.evaluate.metrics import entity_type
 from trainer.runs import SPLITS, Run, RunFolder
+from trainer.runs.trust import ensure_finetuned  # the run keeps these vectors; the map reads them
 
 SUBSETS = ("test", "all")
 SAMPLE = 3000  # dots of the first map
@@ -196,31 +197,6 @@ def compute_map(
         vectors = task.embed(encoder, tokenizer, texts, model.max_length, progress=step, precision=precision)
         folder.write_array(folder.vector_file("backbone", split), stack(vectors))
         finish(len(texts))
-
-
-def ensure_finetuned(model: Any, run: Run, splits: tuple[str, ...] = SPLITS, progress: Progress = None,
-                     should_stop: StopCheck = None) -> None:  # fmt: skip
-    """Store the fine-tuned model's vectors and probabilities of every split that lacks them.
-
-    Two jobs that need them at once (the map and the label issues) take turns: the second finds them done.
-    """
-    from trainer.files import locks
-    from trainer.model.inference import stack
-
-    folder = run.folder
-    folder.vectors_dir.mkdir(exist_ok=True)
-    with locks.locked(folder.vectors_lock):
-        todo = [s for s in splits if not folder.vector_file("finetuned", s).exists()]
-        inputs = {s: model.adapter.inputs(folder.load_split(s)) for s in todo}
-        total, done = sum(len(v) for v in inputs.values()), 0
-        for split in todo:
-            if should_stop and should_stop() or not inputs[split]:
-                continue
-            step = (lambda d, _t, base=done: progress(base + d, total)) if progress else None
-            preds, vectors = model.outputs(inputs[split], progress=step)
-            folder.write_array(folder.probs_file(split), stack(preds.probabilities))
-            folder.write_array(folder.vector_file("finetuned", split), stack(vectors))
-            done += len(inputs[split])
 
 
 def forget(run_path: str | Path, subset: str) -> None:

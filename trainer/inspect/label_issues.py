@@ -176,7 +176,7 @@ def run_issues(
     Returns (and writes) one row per issue: row (in the uploaded file, 0-based, header excluded), split,
     index (in its split), text, given, suggested, score (lower = more suspicious), most suspicious first.
     """
-    from trainer.inspect.embedding_map import ensure_finetuned
+    from trainer.runs.trust import ensure_finetuned
 
     started = time.time()
     folder, task = run.folder, run.adapter

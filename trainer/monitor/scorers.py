@@ -24,18 +24,13 @@ def scorer_of(run: str | Path) -> tuple[Scorer, list[str] | None]:
     from trainer.runs.predictor import RunModel
 
     model = RunModel.load(Path(run))
-    task = model.adapter
-    labels = list(model.labels) if not task.inputs_are_words else None
+    labels = model.probability_labels
 
     def score(texts: list[str]) -> tuple:
-        inputs = [task.read_input(t) for t in texts]
-        preds, _ = model.outputs(inputs)
-        confidence = [float(c) for c in task.input_confidence(preds)]
-        predicted = [task.trend_label(preds, i) for i in range(len(inputs))]
-        if labels is None:
-            return predicted, confidence
-        order = [list(preds.class_names).index(label) for label in labels]
-        return predicted, confidence, np.asarray(preds.probabilities)[:, order]
+        scored = model.score(texts)
+        if scored.probabilities is None:
+            return scored.labels, scored.confidence.tolist()
+        return scored.labels, scored.confidence.tolist(), scored.probabilities
 
     return score, labels
 

@@ -51,20 +51,12 @@ def confidences(monitor: Monitor, last_batches: int = 2) -> np.ndarray:
 
 def drift(monitor: Monitor, last_batches: int = 2) -> Any:
     """How the latest batches' confidence compares with the run's validation texts (trainer.evaluate.drift)."""
-    from trainer.apply.score import CONFIDENCE_QUANTILE
     from trainer.evaluate.drift import drift
     from trainer.runs import load_run
+    from trainer.runs.trust import reference
 
     confidence = confidences(monitor, last_batches)
-    run = load_run(Path(monitor.settings.run))
-    if run.folder.trust_file.exists():
-        saved = np.load(run.folder.trust_file)
-        validation, cut = saved["validation_confidence"], float(saved["confidence"])
-    else:
-        probs = run.folder.read_array(run.folder.probs_file("validation"))
-        _, probs = run.adapter.stored_per_input(None, probs, run.folder.load_split("validation"))
-        validation = np.asarray(probs).max(1) if probs is not None else np.array([])
-        cut = float(np.quantile(validation, CONFIDENCE_QUANTILE)) if len(validation) else 0.0
+    validation, cut = reference(load_run(Path(monitor.settings.run)))
     expected = float((validation < cut).mean()) if len(validation) else 0.0
     untrusted = float((confidence < cut).mean()) if len(confidence) else 0.0
     return drift(confidence, validation, untrusted, expected)

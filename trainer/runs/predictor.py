@@ -7,11 +7,43 @@ or a tag per word) is asked of the run's task adapter.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from trainer.model.inference import Progress
 from trainer.tasks import Task, get_task, task_for_architecture
+
+if TYPE_CHECKING:  # types only
+    from trainer.runs.trust import Trust
+
+
+@dataclass
+class Scored:
+    """What a run's model says of new texts, one entry per text: the one result Apply, Monitors and the HTTP
+    service read (and whatever comes after them)."""
+
+    texts: list[str]
+    inputs: list  # what the model read: the texts, or their word lists
+    predictions: Any  # the adapter's predictions (Predictions or TagPredictions)
+    vectors: np.ndarray  # (N, H) one vector per text
+    labels: list[str]  # the label each text counts under: its prediction, or its sentence's main entity type
+    confidence: np.ndarray  # (N,) float64
+    probabilities: np.ndarray | None  # (N, labels) in the model's label order; None for entities
+    untrusted: np.ndarray  # (N,) bool: outside what the run can vouch for (all False without a trust rule)
+    task: Task
+
+    def answers(self) -> list[list[dict]]:
+        """Each text's answer in the shape of transformers' pipeline (labels with scores, or entities)."""
+        return [
+            self.task.answer(t, x, self.predictions, i)
+            for i, (t, x) in enumerate(zip(self.texts, self.inputs, strict=True))
+        ]
+
+    def __len__(self) -> int:
+        return len(self.texts)
 
 
 class RunModel:
@@ -37,6 +69,11 @@ class RunModel:
     @property
     def adapter(self) -> Task:
         return get_task(self.task)
+
+    @property
+    def probability_labels(self) -> list[str] | None:
+        """The columns of `Scored.probabilities` (the model's labels), or None where a text has none."""
+        return self.adapter.probability_labels(self.labels)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> RunModel:
@@ -89,6 +126,28 @@ class RunModel:
             self.model, self.tokenizer, list(inputs), self.max_length, batch_size, progress, self.precision
         )
         return self.adapter.predictions(logits, self.labels), vectors
+
+    def score(self, texts: Sequence[str], trust: Trust | None = None, batch_size: int = 64,
+              progress: Progress | None = None) -> Scored:  # fmt: skip
+        """Labels, confidences, probabilities (in `self.labels` order), trust and vectors of new texts, read
+        as the task reads them (a sentence is split into words), from one forward pass."""
+        task, texts = self.adapter, [str(t) for t in texts]
+        inputs = [task.read_input(t) for t in texts]
+        preds, vectors = self.outputs(inputs, batch_size=batch_size, progress=progress)
+        vectors = np.asarray(task.input_vectors(vectors)) if inputs else np.zeros((0, 1))
+        confidence = np.asarray(task.input_confidence(preds), dtype=np.float64)
+        probs = task.input_probabilities(preds)
+        if probs is not None and len(inputs):
+            probs = probs[:, [list(preds.class_names).index(label) for label in self.labels]]
+        untrusted = (
+            trust.untrusted(confidence, vectors)
+            if trust is not None and inputs
+            else np.zeros(len(inputs), bool)
+        )
+        labels = [task.trend_label(preds, i) for i in range(len(inputs))]
+        return Scored(
+            texts, inputs, preds, vectors, labels, confidence, probs, np.asarray(untrusted, bool), task
+        )
 
     def embed(self, inputs: Sequence, batch_size: int = 64, progress: Progress | None = None) -> Any:
         """Embeddings from the fine-tuned encoder: (N, H) per text, or per sentence (n_words, H)."""

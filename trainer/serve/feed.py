@@ -25,7 +25,7 @@ class MonitorFeed:
         if Path(self.monitor.settings.run).resolve() != Path(service.run.path).resolve():
             raise monitors.MonitorError(f"Monitor {name} scores with {Path(self.monitor.settings.run).name}, not "
                                         f"{service.run.path.name}: serve that run, or create a monitor for this one.")  # fmt: skip
-        labels = list(service.model.labels) if not service.task.inputs_are_words else None
+        labels = service.model.probability_labels
         if self.monitor.settings.labels != labels:
             self.monitor._write(labels=labels)
         self.service, self.waiting, self.lock = service, deque(), threading.Lock()

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -134,9 +133,9 @@ class Service:
     """The loaded run: its model, trust thresholds and batcher; what /predict and /explain compute."""
 
     def __init__(self, config: ServeConfig) -> None:
-        from trainer.apply.score import calibrate
         from trainer.runs import load_run
         from trainer.runs.predictor import RunModel
+        from trainer.runs.trust import calibrate
 
         self.config = config
         self.run = load_run(Path(config.run))
@@ -161,42 +160,12 @@ class Service:
 
     def _forward(self, texts: list[str]) -> list[dict]:
         """One forward pass over `texts`: per text its answer in the pipeline's shape, and trusted."""
-        inputs = [self.task.read_input(t) for t in texts]
-        preds, vectors = self.model.outputs(inputs, batch_size=max(1, len(inputs)))
-        confidence = np.asarray(self.task.input_confidence(preds), dtype=np.float64)
-        untrusted = self.trust.untrusted(confidence, np.asarray(self.task.input_vectors(vectors)))
-        out = []
-        for i, text in enumerate(texts):
-            if not self.task.inputs_are_words:
-                probs = np.asarray(preds.probabilities[i], dtype=np.float64)
-                order = np.argsort(-probs, kind="stable")
-                answer = [{"label": preds.class_names[j], "score": float(probs[j])} for j in order]
-                label = preds.labels[i]
-            else:
-                answer = self._spans(text, inputs[i], preds.tags[i], preds.confidence[i])
-                label = self.task.trend_label(preds, i)
-            out.append({"answer": answer, "trusted": not bool(untrusted[i]), "label": label,
-                        "confidence": float(confidence[i]),
-                        "probs": [float(p) for p in preds.probabilities[i]] if not self.task.inputs_are_words else None})  # fmt: skip
-        return out
-
-    @staticmethod
-    def _spans(text: str, words: list[str], tags: list[str], confidence: list[float]) -> list[dict]:
-        """Entities in the shape of the token-classification pipeline with aggregation_strategy="simple"."""
-        from trainer.evaluate.metrics import entity_spans
-
-        starts, cursor = [], 0
-        for word in words:
-            at = text.find(word, cursor)
-            starts.append((at, at + len(word)) if at >= 0 else (None, None))
-            cursor = at + len(word) if at >= 0 else cursor
-        spans = []
-        for a, b, kind in entity_spans(tags):
-            start, end = starts[a][0], starts[b - 1][1]
-            word = text[start:end] if start is not None and end is not None else " ".join(words[a:b])
-            spans.append({"entity_group": kind, "score": float(np.mean(confidence[a:b])), "word": word,
-                          "start": start, "end": end})  # fmt: skip
-        return spans
+        scored = self.model.score(texts, self.trust, batch_size=max(1, len(texts)))
+        probs = scored.probabilities
+        return [{"answer": answer, "trusted": not bool(scored.untrusted[i]), "label": scored.labels[i],
+                 "confidence": float(scored.confidence[i]),
+                 "probs": [float(p) for p in probs[i]] if probs is not None else None}
+                for i, answer in enumerate(scored.answers())]  # fmt: skip
 
     def explain(self, text: str, target: str | None) -> list[dict]:
         items, words = self.task.explain_plan([self.task.read_input(text)], self.model.predict)

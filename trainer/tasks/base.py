@@ -238,6 +238,20 @@ class Task:
         """The label input `i` counts under in trends: its prediction, or its sentence's main entity type."""
         raise NotImplementedError
 
+    def input_probabilities(self, preds: Any) -> np.ndarray | None:
+        """(N, labels) probabilities per input in `preds.class_names` order, or None where an input has none
+        (a sentence has one per word)."""
+        raise NotImplementedError
+
+    def probability_labels(self, labels: Sequence[str]) -> list[str] | None:
+        """The labels a text's probabilities come in (the model's), or None where a text has none (entities)."""
+        return None if self.inputs_are_words else list(labels)
+
+    def answer(self, text: str, item: Input, preds: Any, i: int) -> list[dict]:
+        """Input `i`'s answer in the shape of transformers' pipeline for this task: every label with its
+        score, best first; or the entities (entity_group, score, word, start, end) found in `text`."""
+        raise NotImplementedError
+
     def scored_columns(self, inputs: list, preds: Any) -> pd.DataFrame:
         """The columns a scored file gains per input (a DataFrame): "predicted" first, then the task's own."""
         raise NotImplementedError

@@ -252,6 +252,14 @@ class TextClassification(Task):
     def trend_label(self, preds: Predictions, i: int) -> str:
         return preds.labels[i]
 
+    def input_probabilities(self, preds: Predictions) -> np.ndarray:
+        return np.asarray(preds.probabilities, dtype=np.float64)
+
+    def answer(self, text: str, item: Any, preds: Predictions, i: int) -> list[dict]:
+        probs = np.asarray(preds.probabilities[i], dtype=np.float64)
+        order = np.argsort(-probs, kind="stable")
+        return [{"label": preds.class_names[j], "score": float(probs[j])} for j in order]
+
     def scored_columns(self, inputs: list, preds: Predictions) -> pd.DataFrame:
         columns = {"predicted": preds.labels}
         for j, label in enumerate(preds.class_names):

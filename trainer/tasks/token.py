@@ -335,6 +335,26 @@ class TokenClassification(Task):
         kinds = Counter(kind for _, _, kind in entity_spans(preds.tags[i]))
         return kinds.most_common(1)[0][0] if kinds else "(no entity)"
 
+    def input_probabilities(self, preds: TagPredictions) -> None:
+        return None
+
+    def answer(self, text: str, item: list[str], preds: TagPredictions, i: int) -> list[dict]:
+        """Entities in the shape of the token-classification pipeline with aggregation_strategy="simple"."""
+        from trainer.evaluate.metrics import entity_spans
+
+        starts, cursor = [], 0
+        for word in item:
+            at = text.find(word, cursor)
+            starts.append((at, at + len(word)) if at >= 0 else (None, None))
+            cursor = at + len(word) if at >= 0 else cursor
+        spans, confidence = [], preds.confidence[i]
+        for a, b, kind in entity_spans(preds.tags[i]):
+            start, end = starts[a][0], starts[b - 1][1]
+            word = text[start:end] if start is not None and end is not None else " ".join(item[a:b])
+            spans.append({"entity_group": kind, "score": float(np.mean(confidence[a:b])), "word": word,
+                          "start": start, "end": end})  # fmt: skip
+        return spans
+
     def scored_columns(self, inputs: list, preds: TagPredictions) -> pd.DataFrame:
         from trainer.evaluate.metrics import entity_spans
 
