@@ -75,3 +75,43 @@ def test_the_backbone_before_fine_tuning(tiny_model_dir):
     assert vectors.shape == (2, 32)
     words = backbone_embeddings(str(tiny_model_dir), "token-classification", [["a", "b"]], 16)
     assert words[0].shape == (2, 32)
+
+
+def test_scoring_texts_gives_one_answer_per_text_in_the_models_label_order(text_model):
+    """RunModel.score is the one path Apply, Monitors and the service read: its probabilities follow the
+    model's labels, its answers are the pipeline's (best first), and nothing is untrusted without a rule."""
+    from trainer.runs.trust import Trust
+
+    texts = ["I love it", "I hate it", "it is a box"]
+    scored = text_model.score(texts)
+    preds = text_model.predict(texts)
+    assert len(scored) == 3 and scored.labels == list(preds.labels)
+    assert scored.probabilities.shape == (3, 3) and text_model.probability_labels == LABELS
+    order = [list(preds.class_names).index(label) for label in LABELS]
+    assert np.allclose(scored.probabilities, np.asarray(preds.probabilities)[:, order], atol=1e-5)
+    assert np.allclose(scored.confidence, scored.probabilities.max(1), atol=1e-5)
+    assert not scored.untrusted.any() and scored.vectors.shape == (3, 32)
+    answers = scored.answers()
+    assert [a[0]["label"] for a in answers] == scored.labels
+    assert all([x["score"] for x in a] == sorted((x["score"] for x in a), reverse=True) for a in answers)
+    # A rule that distrusts everything below a confidence no answer reaches flags every text.
+    strict = Trust(
+        confidence=1.1, distance=2.0, expected_untrusted=0.05, centres=np.ones((1, 32)) / np.sqrt(32)
+    )
+    assert text_model.score(texts, strict).untrusted.all()
+    assert len(text_model.score([])) == 0
+
+
+def test_scoring_a_sentence_finds_its_entities_where_they_are_in_the_text(tag_model):
+    from types import SimpleNamespace
+
+    text = "Anna  Berg joined Acme"
+    scored = tag_model.score([text])
+    assert scored.inputs == [["Anna", "Berg", "joined", "Acme"]] and scored.probabilities is None
+    assert tag_model.probability_labels is None and len(scored.answers()) == 1
+    # The answer's shape, on tags set by hand: each entity points at its own words in the text as typed.
+    preds = SimpleNamespace(tags=[["B-PER", "I-PER", "O", "B-ORG"]], confidence=[[0.9, 0.7, 0.99, 0.6]])
+    answer = tag_model.adapter.answer(text, scored.inputs[0], preds, 0)
+    assert [(a["entity_group"], a["word"], a["start"], a["end"]) for a in answer] == [
+        ("PER", "Anna  Berg", 0, 10), ("ORG", "Acme", 18, 22)]  # fmt: skip
+    assert answer[0]["score"] == pytest.approx(0.8)

@@ -133,11 +133,13 @@ class RunModel:
         as the task reads them (a sentence is split into words), from one forward pass."""
         task, texts = self.adapter, [str(t) for t in texts]
         inputs = [task.read_input(t) for t in texts]
+        if not inputs:  # nothing to read: no forward pass
+            return Scored([], [], None, np.zeros((0, 1)), [], np.zeros(0), None, np.zeros(0, bool), task)
         preds, vectors = self.outputs(inputs, batch_size=batch_size, progress=progress)
-        vectors = np.asarray(task.input_vectors(vectors)) if inputs else np.zeros((0, 1))
+        vectors = np.asarray(task.input_vectors(vectors))
         confidence = np.asarray(task.input_confidence(preds), dtype=np.float64)
         probs = task.input_probabilities(preds)
-        if probs is not None and len(inputs):
+        if probs is not None:
             probs = probs[:, [list(preds.class_names).index(label) for label in self.labels]]
         untrusted = (
             trust.untrusted(confidence, vectors)
