@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+import trainer.data.limits as limits  # the module, not the package: no cycle through trainer/data/__init__
 from trainer import i18n
-from trainer.data import limits
 from trainer.data.errors import DataError
 from trainer.data.word_rule import cell_text
 from trainer.i18n import N_, tr
