@@ -137,6 +137,40 @@ def prepare(
     split_col = None if has_files else find_split_column(main.frame, split_column, columns, report)
     if has_files and split_column:
         report.notes.append(f'The split column "{split_column}" was ignored: evaluation files were given.')
+    examples, others = _examples(main, adapter, columns, split_col, (eval_data, test_data), report)
+    fractions = (val_fraction, test_fraction)
+    train, val, test = make_splits(examples, others, split_col, fractions, seed, report, adapter.stratify)
+    read_only = not has_files and split_col is None and val_fraction == 0 and test_fraction == 0
+    labels, val, test = _check_splits(adapter, (train, val, test), report, read_only, has_files or split_col)
+    if tokenizer is not None:
+        _check_lengths(adapter, train + val + test, tokenizer, max_length, model_max_length, report)
+    else:
+        report.max_length = max_length
+    return _prepared(adapter, labels, (train, val, test), report, columns)
+
+
+def _prepared(adapter: Task, labels: list[str], splits: tuple, report: ValidationReport,
+              columns: tuple) -> PreparedData:  # fmt: skip
+    """The result: the splits as the task's Split (a test split that is the validation split stays one)."""
+    train, val, test = splits
+    validation = adapter.to_split(val)
+    return PreparedData(
+        task=adapter.name,
+        labels=labels,
+        train=adapter.to_split(train),
+        validation=validation,
+        test=validation if test is val else adapter.to_split(test),
+        report=report,
+        text_column=columns[0],
+        label_column=columns[1],
+    )
+
+
+def _examples(main: Loaded, adapter: Task, columns: tuple, split_col: str | None, files: tuple,
+              report: ValidationReport) -> tuple[list[Example], dict[str, list[Example]]]:  # fmt: skip
+    """The main file's usable examples (cleaned, without duplicates) and those of the evaluation and test
+    files given (`files`: eval_data, test_data), keyed by their split; no usable row fails."""
+    eval_data, test_data = files
     try:
         examples = extract(main, adapter.parse_row, columns, split_col, report)
         others = {}
@@ -161,13 +195,19 @@ def prepare(
     labels_found = adapter.classes(ex.y for ex in examples)
     check_label_count(labels_found, report, adapter.label_word, main.frame, columns)
     adapter.check_examples([ex.y for ex in examples], report)
-    fractions = (val_fraction, test_fraction)
-    train, val, test = make_splits(examples, others, split_col, fractions, seed, report, adapter.stratify)
-    read_only = not has_files and split_col is None and val_fraction == 0 and test_fraction == 0
+    return examples, others
+
+
+def _check_splits(adapter: Task, splits: tuple, report: ValidationReport, read_only: bool,
+                  chosen: Any) -> tuple[list[str], list[Example], list[Example]]:  # fmt: skip
+    """(label names, validation, test): the training split checked, the held-out splits without labels
+    training never saw and checked against it (`chosen`: the splits came from files or a split column),
+    and the split sizes counted in the report."""
+    train, val, test = splits
     adapter.check_training([ex.y for ex in train], report, read_only)
     labels = adapter.label_names([ex.y for ex in train], report.tag_scheme)
     val, test = drop_unseen(labels, val, test, adapter.labels_of, report)
-    if has_files or split_col:
+    if chosen:
         overlap_warning(train, val, test, report)
     if val or test:
         check_held_out(*(adapter.classes(ex.y for ex in part) for part in (train, val, test)), report,
@@ -176,29 +216,19 @@ def prepare(
     report.rows_used = len({id(ex) for part in splits.values() for ex in part})
     report.split_sizes = {name: len(part) for name, part in splits.items()}
     adapter.count(report, splits)
-    if tokenizer is not None:
-        used = list({id(ex): ex for ex in train + val + test}.values())
-        inputs = adapter.inputs(adapter.to_split(used))
-        # A data shape, not a policy: the tokenizer is told whether it reads word lists (is_split_into_words).
-        measure(
-            report, tokenizer, inputs, adapter.inputs_are_words, max_length, model_max_length, adapter.unit
-        )
-        unread = reading_problem(tokenizer, inputs)
-        if unread:
-            raise fail(report, unread)
-    else:
-        report.max_length = max_length
-    validation = adapter.to_split(val)
-    return PreparedData(
-        task=adapter.name,
-        labels=labels,
-        train=adapter.to_split(train),
-        validation=validation,
-        test=validation if test is val else adapter.to_split(test),
-        report=report,
-        text_column=columns[0],
-        label_column=columns[1],
-    )
+    return labels, val, test
+
+
+def _check_lengths(adapter: Task, examples: list[Example], tokenizer: Any, max_length: int | None,
+                   model_max_length: int, report: ValidationReport) -> None:  # fmt: skip
+    """The length check (max length chosen or checked) and whether the model can read the text at all."""
+    used = list({id(ex): ex for ex in examples}.values())
+    inputs = adapter.inputs(adapter.to_split(used))
+    # A data shape, not a policy: the tokenizer is told whether it reads word lists (is_split_into_words).
+    measure(report, tokenizer, inputs, adapter.inputs_are_words, max_length, model_max_length, adapter.unit)
+    unread = reading_problem(tokenizer, inputs)
+    if unread:
+        raise fail(report, unread)
 
 
 def reading_problem(tokenizer: Any, inputs: list) -> str | None:

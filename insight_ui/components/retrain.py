@@ -10,10 +10,10 @@ from insight_ui import auth, layout, state
 from insight_ui.safe import md, trim
 from insight_ui.wording import in_app
 from trainer import i18n
-from trainer.access import quotas
 from trainer.apply import labelling
 from trainer.data import DataError
 from trainer.i18n import tr
+from trainer.jobs.start import StartRefused, start_run
 from trainer.prepare import prepare
 from trainer.runs import Run
 
@@ -31,14 +31,13 @@ def start_new_run(run: Run, name: str, combined: pd.DataFrame) -> None:
     except DataError as exc:
         st.error(md(in_app(exc.message)), icon=":material/error:")
         return
-    try:
-        quotas.check(auth.me(), state.runs_dir())
-    except quotas.QuotaError as exc:
+    try:  # the old run's model, as that run was started with it: not checked against the model roots again
+        job_id = start_run(auth.me(), config, data, f"{run.info.name}-plus-labeled",
+                           manager=state.job_manager(), runs_dir=state.runs_dir(), check_model=False)  # fmt: skip
+    except StartRefused as exc:  # a quota reached
         st.error(md(str(exc)), icon=":material/block:")
         return
     state.set_dataset(name, raw, "corrected")
-    job_id = state.job_manager().submit(config, data, f"{run.info.name}-plus-labeled", owner=auth.me().id)
-    auth.record("start", job_id, name=f"{run.info.name}-plus-labeled", model=str(config.model))
     state.put(state.CURRENT_JOB, job_id)
     layout.go("train")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 import streamlit as st
 
@@ -11,7 +12,7 @@ from insight_ui.components.model_choice import model_choice
 from trainer.config import HELP, TrainConfig, auto_epochs
 from trainer.i18n import N_, tr
 from trainer.model.heads import POOLING
-from trainer.tasks import get_task
+from trainer.tasks import Task, get_task
 
 DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 MODEL_HINT = N_(
@@ -62,7 +63,16 @@ def train_form(
 
     `n_train` (training examples) lets the Epochs box say what 'auto' will choose.
     """
-    keys = state.FORM_KEYS
+    model = _model_box()
+    adapter = get_task(task)
+    basic = _basic_settings(adapter, n_train)
+    with st.expander(tr("Advanced settings")):
+        advanced = _advanced_settings(adapter)
+    return _config(task, text_column, label_column, model, basic, advanced)
+
+
+def _model_box() -> str:
+    """The backbone box, the model picker under it and what 'default' is; returns what was typed."""
     model = st.text_input(
         tr("Backbone model"),
         value=DEFAULTS["model"],
@@ -74,6 +84,12 @@ def train_form(
     st.caption(
         tr("`default` is all-MiniLM-L6-v2 (small, English). For other languages, give a local model folder.")
     )
+    return model
+
+
+def _basic_settings(adapter: Task, n_train: int | None) -> dict[str, Any]:
+    """Epochs, batch size, learning rate and max length in one row, as drawn (text boxes not yet read)."""
+    keys = state.FORM_KEYS
     c1, c2, c3, c4 = st.columns(4)
     batch = st.session_state.get(keys["batch_size"], DEFAULTS["batch_size"])
     auto = (
@@ -97,7 +113,6 @@ def train_form(
         persist_state="session",
         help=tr(HELP["batch_size"]),
     )
-    adapter = get_task(task)
     learning_rate = c3.text_input(
         tr("Learning rate"),
         value=_fmt(DEFAULTS["learning_rate"]),
@@ -114,74 +129,97 @@ def train_form(
         persist_state="session",
         help=tr(HELP["max_length"]),
     )
-    with st.expander(tr("Advanced settings")):
-        a1, a2, a3, a4 = st.columns(4)
-        lora = a1.checkbox(
-            tr("LoRA adapters"),
-            value=DEFAULTS["lora"],
-            key=keys["lora"],
+    return {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "max_length": max_length,
+    }
+
+
+def _advanced_settings(adapter: Task) -> dict[str, Any]:
+    """LoRA, class weights, early stopping, the sentence head (tasks that have one), seed and max steps."""
+    keys = state.FORM_KEYS
+    a1, a2, a3, a4 = st.columns(4)
+    lora = a1.checkbox(
+        tr("LoRA adapters"),
+        value=DEFAULTS["lora"],
+        key=keys["lora"],
+        persist_state="session",
+        help=tr(HELP["lora"]),
+    )
+    class_weights = a1.checkbox(
+        tr("Class weights"),
+        value=DEFAULTS["class_weights"],
+        key=keys["class_weights"],
+        persist_state="session",
+        help=tr(HELP["class_weights"]),
+    )
+    patience = a2.number_input(
+        tr("Early stopping patience"),
+        min_value=0,
+        max_value=100,
+        value=int(DEFAULTS["early_stopping_patience"]),
+        key=keys["early_stopping_patience"],
+        persist_state="session",
+        help=tr(HELP["early_stopping_patience"]),
+    )
+    pooling = DEFAULTS["pooling"]
+    if adapter.sentence_head:
+        pooling = a2.selectbox(
+            tr("Sentence head"),
+            POOLING,
+            index=POOLING.index(DEFAULTS["pooling"]),
+            format_func=lambda p: {"mean": tr("mean of all words"), "cls": tr("first token ([CLS])")}[p],
+            key=keys["pooling"],
             persist_state="session",
-            help=tr(HELP["lora"]),
+            help=tr(HELP["pooling"]),
         )
-        class_weights = a1.checkbox(
-            tr("Class weights"),
-            value=DEFAULTS["class_weights"],
-            key=keys["class_weights"],
-            persist_state="session",
-            help=tr(HELP["class_weights"]),
-        )
-        patience = a2.number_input(
-            tr("Early stopping patience"),
-            min_value=0,
-            max_value=100,
-            value=int(DEFAULTS["early_stopping_patience"]),
-            key=keys["early_stopping_patience"],
-            persist_state="session",
-            help=tr(HELP["early_stopping_patience"]),
-        )
-        pooling = DEFAULTS["pooling"]
-        if adapter.sentence_head:
-            pooling = a2.selectbox(
-                tr("Sentence head"),
-                POOLING,
-                index=POOLING.index(DEFAULTS["pooling"]),
-                format_func=lambda p: {"mean": tr("mean of all words"), "cls": tr("first token ([CLS])")}[p],
-                key=keys["pooling"],
-                persist_state="session",
-                help=tr(HELP["pooling"]),
-            )
-        seed = a3.number_input(
-            tr("Seed"),
-            min_value=0,
-            max_value=2**31 - 1,
-            value=int(DEFAULTS["seed"]),
-            key=keys["seed"],
-            persist_state="session",
-            help=tr(HELP["seed"]),
-        )
-        max_steps = a4.text_input(
-            tr("Max steps"),
-            value="",
-            placeholder=tr("no limit"),
-            key=keys["max_steps"],
-            persist_state="session",
-            help=tr("Stop after this many training steps, whatever the epochs say (handy for a quick try)."),
-        )
+    seed = a3.number_input(
+        tr("Seed"),
+        min_value=0,
+        max_value=2**31 - 1,
+        value=int(DEFAULTS["seed"]),
+        key=keys["seed"],
+        persist_state="session",
+        help=tr(HELP["seed"]),
+    )
+    max_steps = a4.text_input(
+        tr("Max steps"),
+        value="",
+        placeholder=tr("no limit"),
+        key=keys["max_steps"],
+        persist_state="session",
+        help=tr("Stop after this many training steps, whatever the epochs say (handy for a quick try)."),
+    )
+    return {"lora": lora, "class_weights": class_weights, "patience": patience, "pooling": pooling,
+            "seed": seed, "max_steps": max_steps}  # fmt: skip
+
+
+def _config(
+    task: str,
+    text_column: str | None,
+    label_column: str | None,
+    model: str,
+    basic: dict[str, Any],
+    advanced: dict[str, Any],
+) -> TrainConfig:
+    """The TrainConfig the boxes describe; the first box that does not read (in form order) raises."""
     return TrainConfig(
         model=(model or "").strip() or DEFAULTS["model"],
         task=task,
-        epochs=_optional_float(epochs, tr("epochs"), tr("3 (or empty for auto)")),
-        batch_size=int(batch_size),
+        epochs=_optional_float(basic["epochs"], tr("epochs"), tr("3 (or empty for auto)")),
+        batch_size=int(basic["batch_size"]),
         learning_rate=_optional_float(
-            learning_rate, tr("learning rate"), tr("5e-5 or 0.0001 (or empty for auto)")
+            basic["learning_rate"], tr("learning rate"), tr("5e-5 or 0.0001 (or empty for auto)")
         ),
-        pooling=pooling,
-        max_length=_optional_int(max_length, tr("max length")),
-        lora=bool(lora),
-        class_weights=bool(class_weights),
-        early_stopping_patience=int(patience),
-        seed=int(seed),
-        max_steps=_optional_int(max_steps, tr("max steps")),
+        pooling=advanced["pooling"],
+        max_length=_optional_int(basic["max_length"], tr("max length")),
+        lora=bool(advanced["lora"]),
+        class_weights=bool(advanced["class_weights"]),
+        early_stopping_patience=int(advanced["patience"]),
+        seed=int(advanced["seed"]),
+        max_steps=_optional_int(advanced["max_steps"], tr("max steps")),
         text_column=text_column,
         label_column=label_column,
     )

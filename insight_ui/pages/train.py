@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
@@ -16,9 +15,9 @@ from insight_ui.reads import datasets
 from insight_ui.safe import md
 from insight_ui.wording import in_app
 from trainer import runs as run_store
-from trainer.access import quotas
 from trainer.i18n import N_, tr
 from trainer.jobs.manager import JobSnapshot
+from trainer.jobs.start import StartRefused, start_run
 from trainer.runs.records import status_name
 from trainer.tasks import get_task
 
@@ -89,16 +88,13 @@ def job_section(job: JobSnapshot) -> None:
     live()
 
 
-def form_section() -> None:
-    """The settings and the Start button (or what to do first)."""
-    outcome = datasets.current_prepared()
-    if outcome is None:
-        layout.empty_state(
-            tr("Load a dataset first: upload a file or pick a sample."), "data", tr("Go to Data")
-        )
-        return
-    name = state.get(state.DATASET)[0]
-    data = outcome.data
+# The seed and max length of the data check the form shows (TrainConfig's defaults); a run asking for
+# others has its data checked again with them before it is queued.
+FORM_CHECK = {"seed": 42, "max_length": None}
+
+
+def dataset_line(name: str, data) -> None:
+    """What the run trains on: the file, its splits, the task and its labels (or only the file's name)."""
     if data:
         st.markdown(
             md(
@@ -116,6 +112,11 @@ def form_section() -> None:
         )
     else:
         st.markdown(md(tr("Dataset: {name}", name=name)))
+
+
+def settings(outcome: datasets.Prepared):
+    """The settings form's TrainConfig, or None with what is wrong said (the settings, or the data)."""
+    data = outcome.data
     try:
         config = train_form(
             outcome.task,
@@ -134,6 +135,11 @@ def form_section() -> None:
             icon=":material/error:",
         )
         st.page_link(layout.PAGES["data"], label=tr("Fix it on the Data page"), icon=":material/table_view:")
+    return config
+
+
+def start_row(enabled: bool) -> tuple[str, bool]:
+    """The run's name box and the Start button with where it runs; (the name typed, whether clicked)."""
     run_name = st.text_input(
         tr("Run name (optional)"),
         key=state.FORM_KEYS["name"],
@@ -145,30 +151,62 @@ def form_section() -> None:
         tr("Start training"),
         type="primary",
         icon=":material/play_arrow:",
-        disabled=config is None or data is None,
+        disabled=not enabled,
         key="start_training",
     )
     where.caption(md(tr("Runs on: {device}", device=state.device_label())))
+    return run_name, clicked
+
+
+def form_section() -> None:
+    """The settings and the Start button (or what to do first)."""
+    outcome = datasets.current_prepared(**FORM_CHECK)
+    if outcome is None:
+        layout.empty_state(
+            tr("Load a dataset first: upload a file or pick a sample."), "data", tr("Go to Data")
+        )
+        return
+    dataset_line(state.get(state.DATASET)[0], outcome.data)
+    config = settings(outcome)
+    run_name, clicked = start_row(config is not None and outcome.data is not None)
     if clicked and config is not None:
-        start_job(config, run_name)
+        start_job(config, run_name, outcome)
 
 
-def start_job(config, run_name: str) -> None:
-    """Validate with the run's seed and max length, then queue the job."""
-    outcome = datasets.current_prepared(seed=config.seed, max_length=config.max_length)
+def data_for(config, checked: datasets.Prepared) -> datasets.Prepared | None:
+    """The data to queue the run on: the form's data check when it used this run's seed and max length,
+    else the check again with them (the seed draws the splits; the max length decides what the report
+    counts as cut, and what the length check says)."""
+    if config.seed == FORM_CHECK["seed"] and config.max_length == FORM_CHECK["max_length"]:
+        return checked
+    return datasets.current_prepared(seed=config.seed, max_length=config.max_length)
+
+
+def start_job(config, run_name: str, checked: datasets.Prepared) -> None:
+    """Queue the job on data checked with the run's seed and max length (trainer.jobs.start: the model
+    allowed, the quotas, the audit line)."""
+    outcome = data_for(config, checked)
     if outcome is None or outcome.data is None:
         st.error(md(in_app(outcome.error) if outcome else tr("No data loaded.")), icon=":material/error:")
         return
+    dataset = Path(state.get(state.DATASET)[0]).stem
+
+    def default_name(allowed) -> str:
+        return tr("{model} on {dataset}", model=model_name(allowed.model), dataset=dataset)
+
     try:
-        config = replace(config, model=auth.model_for(config.model))
-        quotas.check(auth.me(), state.runs_dir())
-    except ValueError as exc:  # a model outside the model roots, or a quota reached
+        job_id = start_run(
+            auth.me(),
+            config,
+            outcome.data,
+            run_name.strip() or default_name,
+            manager=state.job_manager(),
+            runs_dir=state.runs_dir(),
+            check_model=auth.signed_in(),  # without sign-in, any folder or hub id (auth.model_for)
+        )
+    except StartRefused as exc:  # a model outside the model roots, or a quota reached
         st.error(md(str(exc)), icon=":material/block:")
         return
-    dataset = Path(state.get(state.DATASET)[0]).stem
-    name = run_name.strip() or tr("{model} on {dataset}", model=model_name(config.model), dataset=dataset)
-    job_id = state.job_manager().submit(config, outcome.data, name, owner=auth.me().id)
-    auth.record("start", job_id, name=name, model=config.model)
     state.put(state.CURRENT_JOB, job_id)
     st.rerun()
 

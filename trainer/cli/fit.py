@@ -195,14 +195,7 @@ def run(args: argparse.Namespace) -> int:
             job = runs.find_run(args.resume, manager.runs_dir).name
             manager.resume(job)
         else:
-            config, data = _prepare(args)
-            job = manager.submit(config, data, name=args.name or Path(args.data).stem)
-            from trainer.access import audit
-            from trainer.access.people import local_owner
-
-            audit.record(
-                manager.runs_dir, local_owner(), "start", job, via="command line", model=config.model
-            )
+            job = _start(manager, args)
         snap = _follow(manager, job, args.quiet)
     except KeyboardInterrupt:
         return 130
@@ -216,6 +209,25 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     return _report(snap.run_dir)
+
+
+def _start(manager: Any, args: argparse.Namespace) -> str:
+    """Check and split the data, then queue the job as the machine's own user (an admin: no quota; any
+    model folder or hub id), audited as started from the command line."""
+    from trainer.access.people import local_person
+    from trainer.jobs.start import start_run
+
+    config, data = _prepare(args)
+    name = args.name or Path(args.data).stem
+    return start_run(
+        local_person(),
+        config,
+        data,
+        name,
+        manager=manager,
+        check_model=False,
+        details={"via": "command line"},
+    )
 
 
 def fit_distributed(args: argparse.Namespace) -> int:

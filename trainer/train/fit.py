@@ -292,30 +292,55 @@ def fit(
     Example:
         >>> fit(TrainConfig(epochs=3), prepare("reviews.csv"), create_run("runs", "first try"))
     """
-    from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, set_seed
+    from transformers import set_seed
     from transformers.utils import logging as hf_logging
 
-    from trainer.model.heads import pooling_for
-    from trainer.model.loading import add_lora, load_model, load_tokenizer, merge_lora, pick_device
+    from trainer.model.loading import pick_device
 
     folder = RunFolder(run_dir)
     main = is_main_process()
-    task = get_task(data.task)
+    checkpoint = _checkpoint(folder, resume)
+    hf_logging.disable_progress_bar()
+    history = History(folder, on_event, write=main, resume=resume)
+    _set_threads()
+    set_seed(config.seed)
+    device = pick_device(config.device)
+    model, tokenizer, max_length = _load(config, data, folder, device, main)
+    trainer, progress = _trainer(config, data, model, tokenizer, max_length, folder, device, history,
+                                 should_stop or (lambda: False))  # fmt: skip
+    started = time.time()
+    with _disk_full_cleanup(folder, main):
+        train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    train_seconds = time.time() - started
+    if progress.diverged:
+        raise Diverged(progress.diverged)
+    if progress.cancelled:
+        raise Cancelled(tr("Training was cancelled; it can be resumed from its last saved epoch."))
+    if not main:
+        return FitResult({})
+    return _finish(trainer, train_output, train_seconds, data, tokenizer, max_length, folder, device,
+                   history, config, checkpoint)  # fmt: skip
+
+
+def _checkpoint(folder: RunFolder, resume: bool) -> Path | None:
+    """The checkpoint to resume from (None for a new run); a resume with no saved epoch is refused."""
     checkpoint = folder.latest_checkpoint() if resume else None
     if resume and checkpoint is None:
         raise ValueError(
             tr("{run} has no saved epoch to resume from: start it again instead.", run=folder.path.name)
         )
-    hf_logging.disable_progress_bar()
-    should_stop = should_stop or (lambda: False)
-    history = History(folder, on_event, write=main, resume=resume)
-    _set_threads()
-    set_seed(config.seed)
-    device = pick_device(config.device)
-    labels = list(data.labels)
-    label2id = {label: i for i, label in enumerate(labels)}
+    return checkpoint
+
+
+def _load(config: TrainConfig, data: Any, folder: RunFolder, device: Any, main: bool) -> tuple[Any, Any, int]:
+    """(model, tokenizer, max length): the backbone with a head for the data's labels (LoRA adapters when
+    asked), its tokenizer and the max length chosen; the main process writes what was chosen."""
+    from trainer.model.heads import pooling_for
+    from trainer.model.loading import add_lora, load_model, load_tokenizer
+
+    task = get_task(data.task)
     tokenizer = load_tokenizer(config.model)
-    model = load_model(config.model, task, labels, config.pooling)
+    model = load_model(config.model, task, list(data.labels), config.pooling)
     max_length = resolve_max_length(config, data, tokenizer, model.config)
     if main:
         folder.write_resolved(
@@ -327,6 +352,18 @@ def fit(
         )
     if config.lora:
         model = add_lora(model, task, config.lora_r, config.lora_alpha, config.lora_dropout)
+    return model, tokenizer, max_length
+
+
+def _trainer(config: TrainConfig, data: Any, model: Any, tokenizer: Any, max_length: int, folder: RunFolder,
+             device: Any, history: History, should_stop: StopCheck) -> tuple[Any, ProgressCallback]:  # fmt: skip
+    """The transformers.Trainer over the encoded splits (class weights, early stopping when asked), and the
+    callback that turns its progress into events and honours cancel."""
+    from transformers import EarlyStoppingCallback, PrinterCallback, Trainer
+
+    task = get_task(data.task)
+    labels = list(data.labels)
+    label2id = {label: i for i, label in enumerate(labels)}
     train_features, eval_features = _encode(task, data, tokenizer, max_length, label2id)
     args = training_arguments(config, folder, device, bool(eval_features), len(train_features))
     samples_per_step = config.batch_size * config.gradient_accumulation_steps
@@ -347,20 +384,19 @@ def fit(
         callbacks=callbacks,
     )
     trainer.remove_callback(PrinterCallback)  # progress goes through our events, not stdout
-    started = time.time()
-    with _disk_full_cleanup(folder, main):
-        train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    train_seconds = time.time() - started
-    if progress.diverged:
-        raise Diverged(progress.diverged)
-    if progress.cancelled:
-        raise Cancelled(tr("Training was cancelled; it can be resumed from its last saved epoch."))
-    if not main:
-        return FitResult({})
+    return trainer, progress
+
+
+def _finish(trainer: Any, train_output: Any, train_seconds: float, data: Any, tokenizer: Any, max_length: int,
+            folder: RunFolder, device: Any, history: History, config: TrainConfig,
+            checkpoint: Path | None) -> FitResult:  # fmt: skip
+    """After training, in the main process: save the model (LoRA merged), drop the checkpoints, score the
+    held-out splits and write metrics.json, then the "end" event."""
+    from trainer.model.loading import merge_lora
 
     model = merge_lora(trainer.model)
     model.eval()
-    with _disk_full_cleanup(folder, main):
+    with _disk_full_cleanup(folder, True):
         folder.save_model(model, tokenizer)
     shutil.rmtree(folder.checkpoints_dir, ignore_errors=True)  # finished: nothing left to resume
     steps = max(1, trainer.state.global_step)
@@ -369,7 +405,7 @@ def fit(
         "train_samples_per_second": round(train_output.metrics.get("train_samples_per_second", 0.0), 2),
         "steps": steps,
         "epochs_run": round(float(trainer.state.epoch or 0), 3),
-        "best_checkpoint_restored": bool(args.load_best_model_at_end),
+        "best_checkpoint_restored": bool(trainer.args.load_best_model_at_end),
         "max_length": max_length,
         "device": device.label,
         "processes": int(os.environ.get("WORLD_SIZE", "1")),
@@ -379,7 +415,7 @@ def fit(
     metrics.update(summary=summary, history=[e for e in history.events if e["kind"] == "eval"])
     folder.write_metrics(metrics)
     headline = metrics.get("test") or metrics.get("validation") or {}
-    keys = (task.best_metric, "accuracy")
+    keys = (get_task(data.task).best_metric, "accuracy")
     end = Event(
         "end",
         steps,
