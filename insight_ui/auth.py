@@ -39,7 +39,7 @@ from trainer.model.roots import ModelNotAllowed, allowed_model
 
 NONE, OIDC, LOCAL = "none", "oidc", "local"
 LOCAL_ADDRESSES = {"127.0.0.1", "localhost", "::1"}
-PERSON = "signed_in"  # session key: {"id", "name", "admin", "since", "mode", "stamp"}
+PERSON = state.SIGNED_IN  # session key: {"id", "name", "admin", "since", "mode", "stamp"}
 REFUSAL = N_(
     "Insight is listening on {address}, where others on the network can reach it, and no sign-in is set up. "
     "Set up sign-in first (an [auth] section in .streamlit/secrets.toml for your company's OpenID Connect "
@@ -89,8 +89,8 @@ def session_seconds() -> float:
 
 
 def _remember(person: Person, how: str, stamp: str = "") -> Person:
-    st.session_state[PERSON] = {"id": person.id, "name": person.name, "admin": person.admin,
-                                "since": time.time(), "mode": how, "stamp": stamp}  # fmt: skip
+    state.put(PERSON, {"id": person.id, "name": person.name, "admin": person.admin,
+                       "since": time.time(), "mode": how, "stamp": stamp})  # fmt: skip
     audit.record(state.runs_dir(), person.id, "sign in", how=how)
     return person
 
@@ -114,27 +114,27 @@ def _oidc_person() -> Person | None:
     except IdentityRefused:
         return None  # gate() says why
     person = Person(person_id, str(claims.get("name") or ""), _is_admin(person_id))
-    known = st.session_state.get(PERSON)
+    known = state.get(PERSON)
     if not known or known.get("id") != person.id:
         _remember(person, OIDC)
     return person
 
 
 def _local_person() -> Person | None:
-    known = st.session_state.get(PERSON)
+    known = state.get(PERSON)
     if not known or known.get("mode") != LOCAL:
         return None
     if time.time() - float(known.get("since", 0)) > session_seconds():
-        st.session_state.pop(PERSON, None)
-        st.session_state["sign_in_note"] = N_("Your session ended. Sign in again.")  # gate() translates it
+        state.pop(PERSON)
+        state.put(state.SIGN_IN_NOTE, N_("Your session ended. Sign in again."))  # gate() translates it
         return None
     try:  # read again on every rerun: a removal, a new password or a lost admin flag counts at once
         account = users.account(state.runs_dir(), str(known.get("id") or ""))
     except users.AccountsUnreadable:
         return None  # gate() refuses everyone, saying why; the session may go on once the file is restored
     if account is None or account.stamp != known.get("stamp"):
-        st.session_state.pop(PERSON, None)
-        st.session_state["sign_in_note"] = N_("Your account was changed or removed. Sign in again.")
+        state.pop(PERSON)
+        state.put(state.SIGN_IN_NOTE, N_("Your account was changed or removed. Sign in again."))
         return None
     return Person(account.name, known.get("name", ""), _is_admin(account.name, account.admin))
 
@@ -174,7 +174,7 @@ def gate() -> Person:
             if st.button(tr("Sign out"), icon=":material/logout:", key="sign_out_refused"):
                 st.logout()  # to come back with another account of the provider
             st.stop()
-    note = st.session_state.pop("sign_in_note", None)
+    note = state.pop(state.SIGN_IN_NOTE)
     if note:
         st.info(tr(note), icon=":material/schedule:")
     if how == OIDC:
@@ -217,9 +217,7 @@ def sign_out() -> None:
     person = current()
     if person is not None:
         audit.record(state.runs_dir(), person.id, "sign out")
-    st.session_state.pop(PERSON, None)
-    for key in (state.CURRENT_RUN, state.CURRENT_JOB, state.DATASET):
-        st.session_state.pop(key, None)
+    state.forget(PERSON, state.CURRENT_RUN, state.CURRENT_JOB, state.DATASET)
     if mode() == OIDC:
         st.logout()  # deletes the identity cookie and redirects; nothing after it may rerun this session
         st.stop()

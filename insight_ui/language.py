@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from insight_ui import state
 from trainer import i18n
 from trainer.i18n import tr
 
-KEY = "language"
-SWITCH = "language_switch"
+KEY = state.LANGUAGE
+SWITCH = state.LANGUAGE_SWITCH
 
 
 def _session_language() -> str | None:
-    return st.session_state.get(KEY)
+    return state.get(KEY)
 
 
 i18n.add_resolver(_session_language)
@@ -26,8 +27,8 @@ i18n.add_resolver(_session_language)
 def choose() -> str:
     """Decide this run's language, remember it, and keep it in the URL; returns "en" or "zh"."""
     asked = i18n.normalize(st.query_params.get("lang"))
-    lang = asked or st.session_state.get(KEY) or i18n.normalize(st.context.locale) or i18n.DEFAULT
-    st.session_state[KEY] = lang
+    lang = asked or state.get(KEY) or i18n.normalize(st.context.locale) or i18n.DEFAULT
+    state.put(KEY, lang)
     if st.query_params.get("lang") != lang:
         st.query_params["lang"] = lang
     i18n.set_language(lang)
@@ -35,9 +36,9 @@ def choose() -> str:
 
 
 def _switched() -> None:
-    lang = i18n.normalize(st.session_state.get(SWITCH))
+    lang = i18n.normalize(state.get(SWITCH))
     if lang:
-        st.session_state[KEY] = lang
+        state.put(KEY, lang)
         st.query_params["lang"] = lang
         i18n.set_language(lang)
 
@@ -45,7 +46,7 @@ def _switched() -> None:
 def switch() -> None:
     """The sidebar's language switch: English / 简体中文 (each written in its own language)."""
     lang = choose()
-    st.session_state[SWITCH] = lang
+    state.put(SWITCH, lang)
     with st.sidebar:
         st.segmented_control(
             tr("Language"),

@@ -1,7 +1,7 @@
 """Every st.session_state key and its default, in one place; process-wide cached resources.
 
 Per-visitor things (what was uploaded, the chosen columns, the current run) live in session state.
-Process-wide things (the JobManager, background tasks, loaded models) are `st.cache_resource`, so a
+Process-wide things (the JobManager, in-process computations, loaded models) are `st.cache_resource`, so a
 job survives a browser refresh and a second tab sees the same runs.
 """
 
@@ -41,6 +41,17 @@ APPLY_SCORING = "apply_scoring"  # {run path: name of the scoring the Apply page
 MONITOR_OPEN = "monitor_open"  # name of the monitor the Monitors page shows, or None
 STORAGE_MESSAGE = "storage_message"  # what the last delete on the Train page freed, shown once
 STORAGE_RUN = "storage_run"  # path (str) of the run whose space the Train page shows
+LANGUAGE = "language"  # "en" or "zh": the language this visitor reads (insight_ui.language decides it)
+LANGUAGE_SWITCH = "language_switch"  # widget key: the sidebar's language switch
+SIGNED_IN = "signed_in"  # {"id", "name", "admin", "since", "mode", "stamp"} of who signed in
+SIGN_IN_NOTE = "sign_in_note"  # why a sign-in ended (an untranslated message), shown once by the sign-in form
+UPLOADER = "uploader"  # widget key: the Data page's file uploader
+BACKBONE_PICK = "backbone_pick"  # the model last clicked among the pills beside the backbone box, or None
+COMPARE_RUNS = "compare_runs"  # widget key: paths of the runs the Compare page compares, the baseline first
+CM_TRUE = "cm_true"  # widget key: the true label of the confusion matrix cell Evaluate lists
+CM_PRED = "cm_pred"  # widget key: the predicted label of that cell
+CM_CLICK = "cm_last_click"  # (true, predicted) of the heatmap cell last clicked, so a rerun does not redo it
+EMBEDDING_COLOUR = "emb_colour"  # widget key: what colours the dots of the Embeddings page
 
 # Train form widgets: kept for the whole session, so leaving the page does not reset them.
 FORM_KEYS = {
@@ -92,6 +103,34 @@ def get(key: str) -> Any:
 def put(key: str, value: Any) -> None:
     """Store a session value."""
     st.session_state[key] = value
+
+
+def has(key: str) -> bool:
+    """Whether the session holds `key` (a widget key is absent until its widget is drawn or set)."""
+    return key in st.session_state
+
+
+def pop(key: str) -> Any:
+    """Remove `key` from the session; returns its value (None when it was not there)."""
+    return st.session_state.pop(key, None)
+
+
+def forget(*keys: str) -> None:
+    """Remove each of `keys` from the session."""
+    for key in keys:
+        st.session_state.pop(key, None)
+
+
+def keep_if_among(key: str, allowed: Any) -> None:
+    """Forget a widget's value that is no longer one of `allowed`, so the widget starts from its default."""
+    if st.session_state.get(key) not in allowed:
+        st.session_state.pop(key, None)
+
+
+def put_unless_among(key: str, allowed: Any, value: Any) -> None:
+    """Set `key` to `value` unless it already holds one of `allowed` (a choice left from another file or run)."""
+    if st.session_state.get(key) not in allowed:
+        st.session_state[key] = value
 
 
 def set_dataset(name: str, raw: bytes, origin: str) -> None:
@@ -156,7 +195,7 @@ def job_manager() -> JobManager:
 
 @st.cache_resource(show_spinner=False)
 def computation_registry() -> ComputationRegistry:
-    """Background tasks (attribution over a split, projections) shared by every tab."""
+    """In-process computations (projections) shared by every tab."""
     return ComputationRegistry()
 
 
@@ -182,3 +221,8 @@ def device_label() -> str:
     from trainer.model.loading import pick_device
 
     return pick_device().label
+
+
+def setdefault(key: str, value: Any) -> Any:
+    """The session value of `key`, first set to `value` when the session lacks it (a dict kept per visit)."""
+    return st.session_state.setdefault(key, value)

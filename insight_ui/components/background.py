@@ -1,5 +1,5 @@
-"""Background computations on a page: in-process tasks (projections) and job processes (embeddings,
-word rankings), with a live progress bar, the error and a retry."""
+"""Background computations on a page: in-process ones (projections) and ones in their own process
+(embeddings, word rankings, label issues, scorings), with a live progress bar, the error and a retry."""
 
 from __future__ import annotations
 
@@ -14,29 +14,30 @@ from insight_ui.components.progress import duration
 from insight_ui.safe import md
 from trainer import i18n, runs
 from trainer.i18n import tr
+from trainer.runs.records import computation_name
 
 
 def in_process(key: str, label: str, start: Callable[[], Any]) -> bool:
-    """Run `start()` as an in-process task under `key` unless done; True when its result is ready."""
+    """Run `start()` as an in-process computation under `key` unless done; True when its result is ready."""
     registry = state.computation_registry()
-    job = registry.get(key)
-    if job is None:
+    computation = registry.get(key)
+    if computation is None:
         start()
         st.rerun()
-    if job.running:
+    if computation.running:
 
         @st.fragment(run_every=1.0)
         @layout.guarded
         def live() -> None:
-            task = registry.get(key)
-            if task is None or not task.running:
+            now = registry.get(key)
+            if now is None or not now.running:
                 st.rerun()
-            st.progress(task.progress, text=label)
+            st.progress(now.progress, text=label)
 
         live()
         return False
-    if job.error:
-        st.error(md(job.error), icon=":material/error:")
+    if computation.error:
+        st.error(md(computation.error), icon=":material/error:")
         if st.button(tr("Try again"), key=f"retry_{key}", icon=":material/refresh:"):
             registry.drop(key)
             st.rerun()
@@ -63,28 +64,26 @@ def progress_label(label: str, done: int, total: int | None, eta_seconds: float 
     return label
 
 
-def job_task(
+def job_computation(
     run_dir: Path, kind: str, label: str, stoppable: bool = False, start: bool = True, **params: Any
 ) -> bool:
     """A computation of a run in its own process (started unless `start` is False); True once finished.
 
     The process outlives a refresh or a restart of the app: the page finds it again by its name.
     """
-    from trainer.jobs.worker import computation_name
-
     manager = state.job_manager()
     name = computation_name(kind, params)
-    task = manager.computation(run_dir, name)
-    if task is None or task.status in (runs.INTERRUPTED, runs.CANCELLED):
+    computation = manager.computation(run_dir, name)
+    if computation is None or computation.status in (runs.INTERRUPTED, runs.CANCELLED):
         if not start:
             return False
         manager.forget_computation(run_dir, name)
         manager.start_computation(run_dir, kind, **params)
         st.rerun()
-    if task.status == runs.FINISHED:
+    if computation.status == runs.FINISHED:
         return True
-    if task.status == runs.FAILED:
-        st.error(md(task.error or tr("The computation failed.")), icon=":material/error:")
+    if computation.status == runs.FAILED:
+        st.error(md(computation.error or tr("The computation failed.")), icon=":material/error:")
         if st.button(tr("Try again"), key=f"retry_{kind}_{name}", icon=":material/refresh:"):
             manager.forget_computation(run_dir, name)
             st.rerun()
@@ -102,3 +101,6 @@ def job_task(
 
     live()
     return False
+
+
+job_task = job_computation  # the old name, until pages/apply.py calls job_computation

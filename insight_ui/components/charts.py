@@ -214,54 +214,11 @@ def scatter(frame: Any, color: str, title: str, continuous: bool) -> go.Figure:
 
     WebGL (`Scattergl`): hover, zoom and click stay fluid at 50,000 points, where SVG would not.
     """
-    fig = go.Figure()
     size = dot_size(len(frame))
-    if continuous:
-        fig.add_trace(
-            go.Scattergl(
-                x=frame["x"],
-                y=frame["y"],
-                mode="markers",
-                customdata=frame["idx"],
-                hovertext=frame["hover"],
-                hoverinfo="text",
-                marker={
-                    "color": frame[color],
-                    "colorscale": "Viridis",
-                    "showscale": True,
-                    "size": size,
-                    "colorbar": {"title": {"text": tr("confidence") if color == "confidence" else color}},
-                },
-            )
-        )
-    else:
-        for value, part in frame.groupby(color, sort=True):
-            fig.add_trace(
-                go.Scattergl(
-                    x=part["x"],
-                    y=part["y"],
-                    mode="markers",
-                    name=plot_label(value, 30),
-                    customdata=part["idx"],
-                    hovertext=part["hover"],
-                    hoverinfo="text",
-                    marker={"size": size},
-                )
-            )
+    traces = [_shaded_dots(frame, color, size)] if continuous else _dots_by_value(frame, color, size)
     if "issue" in frame.columns and frame["issue"].any():
-        marked = frame[frame["issue"]]
-        fig.add_trace(
-            go.Scattergl(
-                x=marked["x"],
-                y=marked["y"],
-                mode="markers",
-                name=tr("likely label issue"),
-                customdata=marked["idx"],
-                hovertext=marked["hover"],
-                hoverinfo="text",
-                marker={"size": size * 2, "symbol": "circle-open", "color": "#dc2626", "line": {"width": 2}},
-            )
-        )
+        traces.append(_issue_circles(frame[frame["issue"]], size))
+    fig = go.Figure(traces)
     fig.update_layout(
         colorway=PALETTE,
         showlegend=True,
@@ -271,3 +228,53 @@ def scatter(frame: Any, color: str, title: str, continuous: bool) -> go.Figure:
         legend={"orientation": "h", "y": -0.05},
     )
     return _tidy(fig, 460, title)
+
+
+def _shaded_dots(frame: Any, color: str, size: int) -> go.Scattergl:
+    """Every dot in one trace, shaded along a colour scale by the numeric column `color`."""
+    return go.Scattergl(
+        x=frame["x"],
+        y=frame["y"],
+        mode="markers",
+        customdata=frame["idx"],
+        hovertext=frame["hover"],
+        hoverinfo="text",
+        marker={
+            "color": frame[color],
+            "colorscale": "Viridis",
+            "showscale": True,
+            "size": size,
+            "colorbar": {"title": {"text": tr("confidence") if color == "confidence" else color}},
+        },
+    )
+
+
+def _dots_by_value(frame: Any, color: str, size: int) -> list[go.Scattergl]:
+    """One trace (one legend entry and colour) per value of the column `color`, in sorted order."""
+    return [
+        go.Scattergl(
+            x=part["x"],
+            y=part["y"],
+            mode="markers",
+            name=plot_label(value, 30),
+            customdata=part["idx"],
+            hovertext=part["hover"],
+            hoverinfo="text",
+            marker={"size": size},
+        )
+        for value, part in frame.groupby(color, sort=True)
+    ]
+
+
+def _issue_circles(marked: Any, size: int) -> go.Scattergl:
+    """Red circles around the dots that are likely label issues."""
+    return go.Scattergl(
+        x=marked["x"],
+        y=marked["y"],
+        mode="markers",
+        name=tr("likely label issue"),
+        customdata=marked["idx"],
+        hovertext=marked["hover"],
+        hoverinfo="text",
+        marker={"size": size * 2, "symbol": "circle-open", "color": "#dc2626", "line": {"width": 2}},
+    )

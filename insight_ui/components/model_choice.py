@@ -10,14 +10,15 @@ from insight_ui.safe import md, md_code
 from trainer.i18n import tr
 from trainer.model.catalog import available_models, model_root
 
-PICK = "backbone_pick"
+PICK = state.BACKBONE_PICK
 
 
-def _picked() -> None:
-    value = st.session_state.get(PICK)
+def _picked(key: str) -> None:
+    """Pills callback: the model clicked (under the pills' own `key`) goes into the backbone box."""
+    value = state.get(key)
     if value:
-        st.session_state[state.BACKBONE] = value
-    st.session_state[PICK] = None
+        state.put(state.BACKBONE, value)
+    state.put(PICK, None)
 
 
 def model_choice(where: str) -> None:
@@ -30,7 +31,8 @@ def model_choice(where: str) -> None:
         list(usable),
         format_func=lambda value: md(usable[value].shown),
         key=key,
-        on_change=lambda: (st.session_state.__setitem__(PICK, st.session_state.get(key)), _picked()),
+        on_change=_picked,
+        args=(key,),
         help=tr(
             "The default model and every model folder in the model root, with the languages its vocabulary reads."
         ),

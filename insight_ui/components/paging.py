@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from insight_ui import state
 from trainer import i18n
 from trainer.i18n import tr
 
@@ -58,6 +59,5 @@ def picker(label: str, rows: pd.DataFrame, describe: Callable[[int], str], key: 
                 n=i18n.number(len(rows)),
             )
         )
-    if st.session_state.get(key) not in options:
-        st.session_state.pop(key, None)
+    state.keep_if_among(key, options)
     return st.selectbox(label, options, format_func=describe, key=key)

@@ -21,7 +21,7 @@ INTRO = N_(
     "test** of whether the difference is more than chance, what changed per class, how they trained, "
     "and the examples on which they disagree."
 )
-PICK = "compare_runs"
+PICK = state.COMPARE_RUNS
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -46,12 +46,12 @@ def pick_runs() -> list[str]:
     items = finished_runs()
     paths = [str(r.path) for r in items]
     names = {str(r.path): f"{r.name} · {tr(r.metric_name)} {r.metric:.3f}" if r.metric is not None else r.name for r in items}  # fmt: skip
-    if PICK not in st.session_state or not set(st.session_state[PICK]) <= set(paths):
+    if not state.has(PICK) or not set(state.get(PICK)) <= set(paths):
         current = state.get(state.CURRENT_RUN)
         first = current if current in paths else paths[0]
         task = next(r.task for r in items if str(r.path) == first)
         second = next((p for p, r in zip(paths, items, strict=True) if p != first and r.task == task), None)
-        st.session_state[PICK] = [first] + ([second] if second else [])
+        state.put(PICK, [first] + ([second] if second else []))
     return st.multiselect(
         tr("Runs to compare (the first is the baseline)"),
         paths,
@@ -157,7 +157,7 @@ def disagreements_section(base: cmp.Side, other: cmp.Side) -> None:
             str(frame.loc[chosen, "text"]),
             tr("a disagreement on the Compare page (gold: {gold})", gold=frame.loc[chosen, "gold"]),
         )
-        st.session_state[state.EXPLAIN_COMPARE] = str(other.run.path)
+        state.put(state.EXPLAIN_COMPARE, str(other.run.path))
         layout.go("explain")
 
 

@@ -36,7 +36,7 @@ def source_section() -> None:
     with upload:
         st.file_uploader(
             tr("Upload a labeled file"),
-            key="uploader",
+            key=state.UPLOADER,
             on_change=datasets.on_upload,
             help=tr(UPLOAD_HELP),
             type=None,
@@ -70,8 +70,7 @@ def fit_choices(keys: tuple[str, ...], allowed: list, proposed: list) -> None:
     choices set_dataset forgot) gets its own, and a column of another file is never kept. Set through
     session state, so the browser's boxes are told too (a keyed widget keeps its id from file to file)."""
     for key, choice in zip(keys, proposed, strict=True):
-        if st.session_state.get(key) not in allowed:
-            st.session_state[key] = choice
+        state.put_unless_among(key, allowed, choice)
 
 
 def mapping_section(name: str, raw: bytes) -> tuple[str, str | None, str | None]:

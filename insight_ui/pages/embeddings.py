@@ -13,8 +13,8 @@ from insight_ui.safe import md, plot_text
 from trainer import i18n
 from trainer.i18n import N_, tr
 from trainer.inspect import embedding_map as emb
-from trainer.jobs.worker import computation_name
 from trainer.runs import Run
+from trainer.runs.records import computation_name
 
 SUBSETS = {"test": N_("Test split"), "all": N_("All examples")}
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -49,9 +49,10 @@ def controls(run: Run) -> tuple[str, str, str]:
         ),
     )
     names = run.adapter.map_colours
-    if st.session_state.get("emb_colour") not in names:
-        st.session_state.pop("emb_colour", None)
-    colour = c.selectbox(tr("Colour by"), list(names), format_func=lambda k: tr(names[k]), key="emb_colour")
+    state.keep_if_among(state.EMBEDDING_COLOUR, names)
+    colour = c.selectbox(
+        tr("Colour by"), list(names), format_func=lambda k: tr(names[k]), key=state.EMBEDDING_COLOUR
+    )
     return subset, method, colour
 
 
@@ -181,40 +182,29 @@ def render() -> None:
 def show(run: Run, subset: str, method: str, colour: str) -> None:
     data = emb.load(run, subset)
     name = computation_name("embed", {"subset": subset})
-    task = state.job_manager().computation(run.path, name)
+    computation = state.job_manager().computation(run.path, name)
     label = tr(
         "Reading the examples with the pretrained model (first map: a sample), then every example, "
         "before and after fine-tuning…"
     )
     if data is None or data.stage == "sample":
-        if background.job_task(run.path, "embed", label, subset=subset) and data is None:
+        if background.job_computation(run.path, "embed", label, subset=subset) and data is None:
             state.job_manager().forget_computation(run.path, name)  # it finished, yet its files are gone
             st.rerun()
         if data is None:
             return
-    elif task is not None and task.status != "finished":
+    elif computation is not None and computation.status != "finished":
         state.job_manager().forget_computation(run.path, name)
     draw(run, data, subset, method, colour)
 
 
 def draw(run: Run, data: emb.MapData, subset: str, method: str, colour: str) -> None:
     """The two maps side by side (before and after fine-tuning) and what they show."""
-    from trainer.inspect.projection import approach
-
-    registry, path = state.computation_registry(), str(run.path)
     frame, after, before = data.frame, data.after, data.before
     issues = issue_marks(run, frame)
-    if method != "pca" and not emb.has_projection(after, method, path):
-        key = f"project|{path}|{subset}|{method}|{len(frame)}"
-        done = background.in_process(
-            key,
-            tr(
-                "Computing the {method} map of {n} points…", method=METHODS[method], n=i18n.number(len(frame))
-            ),
-            lambda: registry.start(key, emb.project_both, after, before, method, path),
-        )
-        if not done:
-            return
+    if not projected_ready(run, data, subset, method):
+        return
+    path = str(run.path)
     left, right = st.columns(2)
     with left:
         if before is not None:
@@ -232,6 +222,27 @@ def draw(run: Run, data: emb.MapData, subset: str, method: str, colour: str) -> 
             "emb_after",
             issues,
         )
+    captions(run, data, method, issues)
+
+
+def projected_ready(run: Run, data: emb.MapData, subset: str, method: str) -> bool:
+    """Whether both maps are projected with `method`; t-SNE and UMAP are computed in the background first."""
+    registry, path, frame = state.computation_registry(), str(run.path), data.frame
+    if method == "pca" or emb.has_projection(data.after, method, path):
+        return True
+    key = f"project|{path}|{subset}|{method}|{len(frame)}"
+    return background.in_process(
+        key,
+        tr("Computing the {method} map of {n} points…", method=METHODS[method], n=i18n.number(len(frame))),
+        lambda: registry.start(key, emb.project_both, data.after, data.before, method, path),
+    )
+
+
+def captions(run: Run, data: emb.MapData, method: str, issues: np.ndarray | None) -> None:
+    """Under the maps: a sample's note, how many dots and how they were placed, and the circled issues."""
+    from trainer.inspect.projection import approach
+
+    frame = data.frame
     if data.stage == "sample":
         st.caption(
             md(

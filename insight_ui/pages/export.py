@@ -44,69 +44,83 @@ def file_download(run: Run, path: Path, label: str, mime: str, icon: str) -> Non
 
 
 def downloads(run: Run) -> None:
-    name = run.path.name
+    """Four cards: the model, its predictions, its scores and its report."""
     a, b = st.columns(2, gap="large")
     with a, st.container(border=True):
-        st.markdown(tr("**The model**"))
-        st.caption(tr("A zip of the model folder: weights, configuration and tokenizer."))
-        st.download_button(
-            tr("Download model (.zip)"),
-            lambda: report.model_zip(run.path),
-            file_name=f"{name}-model.zip",
-            mime="application/zip",
-            icon=":material/deployed_code:",
-            key="dl_model",
-            on_click=auth.recorder("download", f"{name}/model.zip"),
-        )
+        model_card(run)
     with b, st.container(border=True):
-        st.markdown(tr("**Predictions**"))
-        st.caption(
-            tr("The test split: text, true label, prediction, confidence and each label's probability.")
-        )
-        file_download(
-            run,
-            run.folder.predictions_file,
-            tr("Download predictions (.csv)"),
-            "text/csv",
-            ":material/table:",
-        )
+        predictions_card(run)
     c, d = st.columns(2, gap="large")
     with c, st.container(border=True):
-        st.markdown(tr("**Scores**"))
-        st.caption(
-            tr(
-                "Every metric on validation and test, per class, the confusion matrix and the training history."
-            )
-        )
-        file_download(
-            run,
-            run.folder.metrics_file,
-            tr("Download metrics (.json)"),
-            "application/json",
-            ":material/data_object:",
-        )
+        scores_card(run)
     with d, st.container(border=True):
-        st.markdown(tr("**Report**"))
-        st.caption(tr("Headline scores, the per-class table, the settings and the data check, on one page."))
-        row = st.container(horizontal=True)
-        row.download_button(
-            "HTML",
-            report.html_report(run),
-            file_name=f"{name}-report.html",
-            mime="text/html",
-            icon=":material/description:",
-            key="dl_report_html",
-            on_click="ignore",
-        )
-        row.download_button(
-            "Markdown",
-            report.markdown_report(run),
-            file_name=f"{name}-report.md",
-            mime="text/markdown",
-            icon=":material/article:",
-            key="dl_report_md",
-            on_click="ignore",
-        )
+        report_card(run)
+
+
+def model_card(run: Run) -> None:
+    name = run.path.name
+    st.markdown(tr("**The model**"))
+    st.caption(tr("A zip of the model folder: weights, configuration and tokenizer."))
+    st.download_button(
+        tr("Download model (.zip)"),
+        lambda: report.model_zip(run.path),
+        file_name=f"{name}-model.zip",
+        mime="application/zip",
+        icon=":material/deployed_code:",
+        key="dl_model",
+        on_click=auth.recorder("download", f"{name}/model.zip"),
+    )
+
+
+def predictions_card(run: Run) -> None:
+    st.markdown(tr("**Predictions**"))
+    st.caption(tr("The test split: text, true label, prediction, confidence and each label's probability."))
+    file_download(
+        run,
+        run.folder.predictions_file,
+        tr("Download predictions (.csv)"),
+        "text/csv",
+        ":material/table:",
+    )
+
+
+def scores_card(run: Run) -> None:
+    st.markdown(tr("**Scores**"))
+    st.caption(
+        tr("Every metric on validation and test, per class, the confusion matrix and the training history.")
+    )
+    file_download(
+        run,
+        run.folder.metrics_file,
+        tr("Download metrics (.json)"),
+        "application/json",
+        ":material/data_object:",
+    )
+
+
+def report_card(run: Run) -> None:
+    name = run.path.name
+    st.markdown(tr("**Report**"))
+    st.caption(tr("Headline scores, the per-class table, the settings and the data check, on one page."))
+    row = st.container(horizontal=True)
+    row.download_button(
+        "HTML",
+        report.html_report(run),
+        file_name=f"{name}-report.html",
+        mime="text/html",
+        icon=":material/description:",
+        key="dl_report_html",
+        on_click="ignore",
+    )
+    row.download_button(
+        "Markdown",
+        report.markdown_report(run),
+        file_name=f"{name}-report.md",
+        mime="text/markdown",
+        icon=":material/article:",
+        key="dl_report_md",
+        on_click="ignore",
+    )
 
 
 def usage(run) -> None:

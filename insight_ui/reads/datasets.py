@@ -81,7 +81,7 @@ def take_incoming() -> None:
 
 def on_upload() -> None:
     """file_uploader callback: copy the file into session state as (name, bytes)."""
-    uploaded = st.session_state.get("uploader")
+    uploaded = state.get(state.UPLOADER)
     if uploaded is not None:
         state.put(state.INCOMING, (uploaded.name, uploaded.getvalue()))
 
@@ -174,11 +174,11 @@ def current_choice() -> tuple[str, str | None, str | None] | None:
         return None
     name, raw = dataset
     frame = read_frame(name, raw)
-    task = st.session_state.get(state.TASK_CHOICE)
+    task = state.get(state.TASK_CHOICE)
     task = task if task in TASKS else proposed_task(name, frame)
     guess = proposal(frame, task)
-    text_column = st.session_state.get(state.TEXT_COLUMN)
-    label_column = st.session_state.get(state.LABEL_COLUMN)
+    text_column = state.get(state.TEXT_COLUMN)
+    label_column = state.get(state.LABEL_COLUMN)
     # A choice that names no column of this file (left from another file) is never kept.
     return (
         task,
@@ -193,7 +193,7 @@ def current_prepared(seed: int = 42, max_length: int | None = None) -> Prepared 
     if choice is None:
         return None
     name, raw = state.get(state.DATASET)
-    backbone = st.session_state.get(state.BACKBONE) or "default"
+    backbone = state.get(state.BACKBONE) or "default"
     return prepared(name, raw, *choice, backbone, seed, max_length)
 
 

@@ -96,3 +96,11 @@ def token_frame(exp: Any) -> pd.DataFrame:
     """The token-level view: each subword token, its score and the word it belongs to."""
     words = [exp.words[i] if 0 <= i < len(exp.words) else "" for i in exp.token_words]
     return pd.DataFrame({"token": exp.tokens, "score": exp.token_scores, "word": words})
+
+
+def gold_tags(frame: pd.DataFrame | None, tokens: tuple[str, ...]) -> list[str] | None:
+    """The true tags of a test sentence, when `tokens` is one."""
+    if frame is None or frame.empty or "tokens" not in frame.columns:
+        return None
+    match = frame[frame["tokens"].astype(str) == " ".join(tokens)]
+    return str(match.iloc[0]["gold"]).split() if len(match) else None

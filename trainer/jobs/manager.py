@@ -36,6 +36,7 @@ from trainer.i18n import tr
 from trainer.jobs.worker import ended_unexpectedly, last_line
 from trainer.runs import RunFolder
 from trainer.runs.folder import private_files
+from trainer.runs.records import computation_name
 
 log = logging.getLogger(__name__)
 HISTORY_LIMIT = 5000
@@ -299,8 +300,6 @@ class JobManager:
 
     def start_computation(self, run_dir: Path, kind: str, **params: Any) -> str:
         """Start a background computation of a finished run (unless it runs or succeeded); returns its name."""
-        from trainer.jobs.worker import computation_name
-
         folder = RunFolder(run_dir)
         name = computation_name(kind, params)
         current = self.computation(run_dir, name)

@@ -30,6 +30,7 @@ from trainer.files import locks
 from trainer.i18n import tr
 from trainer.runs import RunFolder
 from trainer.runs.folder import PRIVATE_UMASK
+from trainer.runs.records import computation_name
 from trainer.runs.space import disk_full
 
 FitFn = Callable[..., Any]
@@ -272,11 +273,6 @@ COMPUTATIONS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] =
     "issues": _issues,  # likely label issues over every split
     "vectors": _vectors,  # the fine-tuned model's vectors of every split (started after fine-tuning)
 }
-
-
-def computation_name(kind: str, params: dict) -> str:
-    """The state file name of a background computation: its kind and parameters."""
-    return "-".join([kind, *(str(params[k]) for k in sorted(params))])
 
 
 DEVICE_WAIT_SECONDS = 2.0  # how often a computation waiting for the accelerator tries its lock again

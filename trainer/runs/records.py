@@ -105,6 +105,12 @@ class RunStatus(Record):
         return self.with_fields(**fields, status=status, **locks.stamp(pid), updated=time.time())
 
 
+def computation_name(kind: str, params: dict) -> str:
+    """The state file name of a background computation (`computations/<name>.json`): its kind and
+    parameters, e.g. "rank-sample", "embed-test", "score-<scoring>"."""
+    return "-".join([kind, *(str(params[k]) for k in sorted(params))])
+
+
 @dataclass
 class ComputationState(Record):
     """<run>/computations/<name>.json: a background computation's kind, owner, progress and outcome."""
