@@ -94,6 +94,8 @@ def baseline(model_dir: Path, size: int, requests: int) -> tuple[float, list[flo
 def main() -> None:
     import httpx
 
+    from trainer.runs.folder import RunFolder
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -118,7 +120,7 @@ def main() -> None:
         print("| texts per request | clients | requests | texts/s | p50 ms | p99 ms | vs pipeline loop |")
         print("|---|---|---|---|---|---|---|")
         for size in map(int, args.sizes.split(",")):
-            base_seconds, base_lat = baseline(Path(args.run) / "model", size, args.requests)
+            base_seconds, base_lat = baseline(RunFolder(args.run).model_dir, size, args.requests)
             base_rate = size * args.requests / base_seconds
             print(f"| {size} | pipeline loop | {args.requests} | {base_rate:,.0f} | {np.percentile(base_lat, 50) * 1000:.0f} | "
                   f"{np.percentile(base_lat, 99) * 1000:.0f} | 1.00 |", flush=True)  # fmt: skip

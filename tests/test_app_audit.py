@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from app_kit import open_app
 from helpers import LABELS, fake_run
 from streamlit.testing.v1 import AppTest
 
@@ -29,7 +30,8 @@ def scored(tmp_path, monkeypatch):
     users.add(runs_dir, "ana", "ana-password")
     run = fake_run(runs_dir, "ana's run", GOLD, GOLD)
     owners.set_owner(run, "ana")
-    np.savez(RunFolder(run).trust_file, validation_confidence=np.full(10, 0.8))
+    np.savez(RunFolder(run).trust_file, confidence=0.6, distance=0.5, expected=0.05, centres=np.ones((1, 4)),
+             validation_confidence=np.full(10, 0.8))  # fmt: skip
     source = tmp_path / "news.csv"
     texts = ["markets rise", "markets fall", "nothing happens"]
     pd.DataFrame({"text": texts}).to_csv(source, index=False)
@@ -49,7 +51,7 @@ def scored(tmp_path, monkeypatch):
 
 
 def signed_in(name: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = open_app(timeout=60)
     at.text_input(key="sign_in_name").input(name)
     at.text_input(key="sign_in_password").input(f"{name}-password")
     next(b for b in at.button if b.label == "Sign in").click().run()

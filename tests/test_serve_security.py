@@ -38,11 +38,12 @@ def serving(run_dir: Path, **settings) -> Iterator[str]:
     """The service of `run_dir` on 127.0.0.1 in a thread of this process; yields its URL."""
     import uvicorn
 
-    from trainer.serve import service
+    from trainer.serve.api import build_app
+    from trainer.serve.settings import ServeConfig
 
-    config = service.ServeConfig(run=str(run_dir), runs_dir=str(run_dir.parent), **settings)
+    config = ServeConfig(run=str(run_dir), runs_dir=str(run_dir.parent), **settings)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(service.build_app(config), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(build_app(config), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))  # fmt: skip
     thread = threading.Thread(target=server.run, name="test-serve", daemon=True)
     thread.start()
@@ -70,7 +71,7 @@ def test_a_text_utf8_cannot_hold_is_refused_naming_its_field_and_a_concurrent_re
     raw = b'{"inputs": ["fine text", "bad \\ud800 text"]}'  # the JSON escape of a lone surrogate
     alone = b'{"inputs": "bad \\ud800 text"}'
     with serving(run_copy, tokens=False, max_wait_ms=300) as url:
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:  # sent together: one batch on the old code
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:  # sent together: one pass on the old code
             bad = pool.submit(httpx.post, url + "/predict", content=raw,
                               headers={"Content-Type": "application/json"}, timeout=60)  # fmt: skip
             good = pool.submit(httpx.post, url + "/predict", json={"inputs": ["a clean text"]}, timeout=60)
@@ -107,7 +108,7 @@ def test_a_pass_that_fails_is_answered_again_request_by_request(run_copy, monkey
                     for text in (f"{POISON} in a text", "a clean text about an order")]  # fmt: skip
             poisoned_answer, clean = (f.result() for f in sent)
         after = httpx.post(url + "/predict", json={"inputs": "and the service goes on"}, timeout=60)
-    together = [batch for batch in seen if len(batch) == 2]
+    together = [texts for texts in seen if len(texts) == 2]
     assert together, seen  # both requests met in one pass, which failed...
     assert clean.status_code == 200, clean.text  # ...yet the clean one was answered
     assert clean.json()["predictions"][0][0]["label"]
@@ -143,9 +144,9 @@ def test_every_refusal_has_the_error_shape_the_frameworks_own_included(run_copy)
 
 
 def test_a_chunked_body_past_the_limit_is_413_and_one_within_it_is_answered(run_copy, monkeypatch):
-    from trainer.serve import service
+    from trainer.serve import settings
 
-    monkeypatch.setattr(service, "MAX_BODY", 1000)  # bytes: small, so the whole body is sent at once
+    monkeypatch.setattr(settings, "MAX_BODY", 1000)  # bytes: small, so the whole body is sent at once
     chunks = [b'{"inputs": "', b"x" * 600, b"y" * 600, b'"}']
     with serving(run_copy, tokens=False) as url:
         over = httpx.post(url + "/predict", content=iter(chunks), headers={"Content-Type": "application/json"},
@@ -256,3 +257,28 @@ def test_a_real_two_worker_service_allows_the_rate_once_not_per_worker(run_copy)
         log.close()
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [200] * 4 + [429] * 8, statuses
+
+
+def test_without_a_token_every_path_but_the_open_ones_is_401_first(run_copy):
+    """The token comes first: a caller without one learns nothing of which paths, methods or bodies exist."""
+    from trainer.access import tokens
+    from trainer.access.people import local_owner
+
+    secret = tokens.create(run_copy.parent, "mine", local_owner())
+    JSON = {"Content-Type": "application/json"}  # noqa: N806
+    with serving(run_copy, tokens=True) as url:
+        bare = [
+            httpx.get(url + "/nothing-here", timeout=60),
+            httpx.get(url + "/predict", timeout=60),
+            httpx.post(url + "/predict", content=b"{not json", headers=JSON, timeout=60),
+        ]
+        signed = {"Authorization": f"Bearer {secret}"}
+        with_token = [
+            httpx.get(url + "/nothing-here", headers=signed, timeout=60).status_code,
+            httpx.get(url + "/predict", headers=signed, timeout=60).status_code,
+            httpx.post(url + "/predict", content=b"{not json", headers=signed | JSON, timeout=60).status_code,
+        ]
+        health = httpx.get(url + "/health", timeout=60).status_code
+    assert [a.status_code for a in bare] == [401, 401, 401], [a.text for a in bare]
+    assert all(is_error(a) and a.headers.get("www-authenticate") == "Bearer" for a in bare)
+    assert with_token == [404, 405, 400] and health == 200

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 
 from trainer.cli.common import EXIT_OK, CliError, runs_dir
@@ -48,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     from trainer.access import tokens
     from trainer.runs import find_run, load_run
-    from trainer.serve.workers import ENV
+    from trainer.serve.settings import ServeConfig
 
     if args.no_tokens and args.host not in LOCAL:
         raise CliError(tr("Serving without tokens is only for 127.0.0.1, not {host}: create a token with "
@@ -75,10 +73,9 @@ def run(args: argparse.Namespace) -> int:
         print(tr("no token acts for someone who may see {run}: every request will be refused (403) until "
                  "`python -m trainer tokens create NAME --person {owner}` or the run is shared",
                  run=run_dir.name, owner=access_of(run_dir).owner), file=sys.stderr)  # fmt: skip
-    config = {"run": str(run_dir.resolve()), "runs_dir": str(folder), "tokens": not args.no_tokens,
-              "monitor": args.monitor, "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms,
-              "rate_per_minute": args.rate_limit, "key": args.port, "gpus": _gpus() if args.workers > 1 else 0}  # fmt: skip
-    os.environ[ENV] = json.dumps(config)
+    config = ServeConfig.from_cli(args, run=str(run_dir.resolve()), runs_dir=str(folder),
+                                  gpus=_gpus() if args.workers > 1 else 0)  # fmt: skip
+    config.to_env()  # read by each worker process uvicorn starts (trainer.serve.workers)
     url = f"http://{args.host}:{args.port}"
     print(tr("serving {run} on {url} (docs: /docs)", run=run_dir.name, url=url), file=sys.stderr, flush=True)
     uvicorn.run("trainer.serve.workers:from_env", factory=True, host=args.host, port=args.port, workers=args.workers,

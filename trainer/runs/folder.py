@@ -115,6 +115,7 @@ class RunFolder:
     corrections_file = property(lambda self: self.path / "corrections.json")  # Evaluate's label decisions
     access_file = property(lambda self: self.path / "access.json")  # owner and sharing (trainer.access)
     model_dir = property(lambda self: self.path / RUN_MODEL_FOLDER)
+    weights_file = property(lambda self: self.model_dir / "model.safetensors")  # the model's weights, whole
     checkpoints_dir = property(lambda self: self.path / "checkpoints")
     embeddings_dir = property(lambda self: self.path / "embeddings")
     projections_dir = property(lambda self: self.path / "projections")

@@ -1,4 +1,5 @@
-"""The ASGI app uvicorn imports in each worker process: its settings come in INSIGHT_SERVE_CONFIG (JSON).
+"""The ASGI app uvicorn imports in each worker process: its settings come in INSIGHT_SERVE_CONFIG (JSON,
+trainer.serve.settings).
 
 With several GPUs, each worker process claims one (a lock file per GPU and port) and sees only that one
 (CUDA_VISIBLE_DEVICES, set before torch starts), so `--workers N` keeps one model per device.
@@ -7,14 +8,14 @@ With several GPUs, each worker process claims one (a lock file per GPU and port)
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from trainer.serve.service import ServeConfig, build_app
+from trainer.serve.api import build_app
+from trainer.serve.settings import ServeConfig
 
-ENV = "INSIGHT_SERVE_CONFIG"
 _held: list = []  # the lock files this process holds, for its lifetime
 
 
@@ -34,10 +35,9 @@ def claim_gpu(count: int, key: str) -> int | None:
     return os.getpid() % count  # more workers than GPUs: share them
 
 
-def from_env():
-    values = json.loads(os.environ[ENV])
-    values["key"] = str(values.get("key", "0"))  # the service: its workers share GPUs and the rate count
-    gpu = claim_gpu(int(values.pop("gpus", 0)), values["key"])
+def from_env() -> Any:
+    config = ServeConfig.from_env()
+    gpu = claim_gpu(config.gpus, config.key)  # the service's workers share its GPUs out
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
-    return build_app(ServeConfig(**values))
+    return build_app(config)

@@ -1,8 +1,8 @@
-"""Concurrent requests gathered into one forward pass: up to `max_batch` texts, or what arrived within
+"""Concurrent requests gathered into one forward pass: up to `max_texts` texts, or what arrived within
 `max_wait_ms` of the first, run on one worker thread (one model per process), results handed back.
 
 A pass that fails is run again one request at a time, so a text that breaks it (whatever the reason)
-fails its own request only and every other request of the batch still gets its answer."""
+fails its own request only and every other request gathered into that pass still gets its answer."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 
-class Batcher:
-    def __init__(self, run: Callable[[list], list], max_batch: int = 32, max_wait_ms: float = 5.0,
-                 on_batch: Callable[[int], None] | None = None) -> None:  # fmt: skip
-        self.run, self.max_batch, self.max_wait = run, max(1, max_batch), max(0.0, max_wait_ms) / 1000
-        self.on_batch = on_batch
+class PassGatherer:
+    """Gathers the texts of concurrent requests into forward passes of `run` (texts -> one result each);
+    `on_pass(n)` is told the number of texts of each pass that succeeded."""
+
+    def __init__(self, run: Callable[[list], list], max_texts: int = 32, max_wait_ms: float = 5.0,
+                 on_pass: Callable[[int], None] | None = None) -> None:  # fmt: skip
+        self.run, self.max_texts, self.max_wait = run, max(1, max_texts), max(0.0, max_wait_ms) / 1000
+        self.on_pass = on_pass
         self.queue: asyncio.Queue | None = None
         self.task: asyncio.Task | None = None
         self.pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="insight-model")
@@ -35,29 +38,36 @@ class Batcher:
         await self.queue.put((list(items), future))
         return await future
 
+    async def _gather(self) -> list[tuple[list, asyncio.Future]]:
+        """The requests of the next pass: the first to arrive, and those that follow within the wait, up to
+        `max_texts` texts."""
+        loop = asyncio.get_running_loop()
+        waiting = [await self.queue.get()]
+        count = len(waiting[0][0])
+        deadline = loop.time() + self.max_wait
+        while count < self.max_texts:
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            try:
+                waiting.append(await asyncio.wait_for(self.queue.get(), left))
+            except TimeoutError:
+                break
+            count += len(waiting[-1][0])
+        return waiting
+
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            waiting = [await self.queue.get()]
-            count = len(waiting[0][0])
-            deadline = loop.time() + self.max_wait
-            while count < self.max_batch:
-                left = deadline - loop.time()
-                if left <= 0:
-                    break
-                try:
-                    waiting.append(await asyncio.wait_for(self.queue.get(), left))
-                except TimeoutError:
-                    break
-                count += len(waiting[-1][0])
+            waiting = await self._gather()
             flat = [item for items, _ in waiting for item in items]
             try:
                 results = await loop.run_in_executor(self.pool, self.run, flat)
             except Exception as exc:  # noqa: BLE001 - answered below, request by request; the loop goes on
                 await self._alone(waiting, exc)
                 continue
-            if self.on_batch:
-                self.on_batch(len(flat))
+            if self.on_pass:
+                self.on_pass(len(flat))
             start = 0
             for items, future in waiting:
                 if not future.done():
@@ -80,7 +90,7 @@ class Batcher:
                 if not future.done():
                     future.set_exception(exc)
                 continue
-            if self.on_batch:
-                self.on_batch(len(items))
+            if self.on_pass:
+                self.on_pass(len(items))
             if not future.done():
                 future.set_result(results)
