@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_kit import open_app
+from cli_kit import trainer_cli
 
 from trainer.monitor import monitor as monitors
-from trainer.monitor import views
+from trainer.monitor import reading
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUPS = ("Banking", "Energy")
@@ -131,7 +133,7 @@ from pathlib import Path
 sys.path.insert(0, {tests!r})
 from test_monitor import keyword_scorer
 from trainer.monitor import monitor as monitors
-from trainer.monitor import views
+from trainer.monitor import reading
 
 real = monitors.Monitor._new_alerts
 def slow(self, con, batch, touched):
@@ -254,8 +256,8 @@ def test_retention_drops_old_texts_and_keeps_their_counts(tmp_path):
         everything.add(path, keyword_scorer)
         recent.add(path, keyword_scorer)
     pd.testing.assert_frame_equal(everything.counts(), recent.counts())
-    kept, rows = views.texts_kept(recent)
-    assert rows == 720 and 0 < kept < rows / 2 and views.texts_kept(everything) == (720, 720)
+    kept, rows = reading.texts_kept(recent)
+    assert rows == 720 and 0 < kept < rows / 2 and reading.texts_kept(everything) == (720, 720)
     exported = tmp_path / "recent.csv"
     recent.export(exported)
     table = pd.read_csv(exported)
@@ -293,54 +295,58 @@ def test_the_monitor_command_line(tmp_path, tiny_model_dir):
     runs_dir = tmp_path / "runs"
     sample = ROOT / "sample_data" / "product_sentiment.csv"
 
-    def cli(*args):
-        return subprocess.run([sys.executable, "-m", "trainer", *map(str, args), "--runs-dir", runs_dir], cwd=ROOT,
-                              capture_output=True, text=True, timeout=600)  # fmt: skip
-
-    fit = subprocess.run([sys.executable, "-m", "trainer", "fit", sample, "--model", tiny_model_dir, "--max-steps",
-                          "3", "--runs-dir", runs_dir, "--quiet"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600)  # fmt: skip
+    fit = trainer_cli(
+        "fit", sample, "--model", tiny_model_dir, "--max-steps", "3", "--quiet", runs_dir=runs_dir
+    )
     assert fit.returncode == 0, fit.stderr[-2000:]
     run_dir = fit.stdout.strip().splitlines()[-1]
     files = weeks(tmp_path / "weeks", count=4)
-    done = cli("monitor", "create", "news", "--run", run_dir, "--text-column", "headline", "--time-column",
-               "published", "--group-column", "topic")  # fmt: skip
+    done = trainer_cli("monitor", "create", "news", "--run", run_dir, "--text-column", "headline", "--time-column",
+                       "published", "--group-column", "topic", runs_dir=runs_dir)  # fmt: skip
     assert done.returncode == 0 and done.stdout.startswith("created monitor news"), done.stderr
-    done = cli("monitor", "add", "news", tmp_path / "weeks")
+    done = trainer_cli("monitor", "add", "news", tmp_path / "weeks", runs_dir=runs_dir)
     assert done.returncode == 0 and done.stdout.count("rows read") == 4, done.stderr
-    assert cli("monitor", "add", "news", tmp_path / "weeks").stdout.strip() == "nothing new to add"
+    assert (
+        trainer_cli("monitor", "add", "news", tmp_path / "weeks", runs_dir=runs_dir).stdout.strip()
+        == "nothing new to add"
+    )
     with monitors.Monitor(runs_dir, "news").store.connect() as con:  # the run's label probabilities are kept
         assert con.execute("SELECT count(probs) FROM scored").fetchone()[0] == 480
-    shown = json.loads(cli("monitor", "show", "news", "--json").stdout)
+    shown = json.loads(trainer_cli("monitor", "show", "news", "--json", runs_dir=runs_dir).stdout)
     assert shown["rows"] == 480 and len(shown["batches"]) == 4 and len(shown["buckets"]) == 4
     assert {s["label"] for s in shown["shares"]} <= {"negative", "neutral", "positive"}
-    alerts = json.loads(cli("monitor", "alerts", "news", "--json").stdout)
+    alerts = json.loads(trainer_cli("monitor", "alerts", "news", "--json", runs_dir=runs_dir).stdout)
     assert all({"bucket_start", "group", "label", "share", "baseline_share", "direction", "n", "new"} <= set(a)
                for a in alerts)  # fmt: skip
-    rescored = cli("monitor", "rescore", "news", "--run", run_dir, "--switch")
+    rescored = trainer_cli("monitor", "rescore", "news", "--run", run_dir, "--switch", runs_dir=runs_dir)
     assert rescored.returncode == 0 and "rescored 480 texts" in rescored.stdout, rescored.stderr
     assert "current run | rescored run" in rescored.stdout and "now uses" in rescored.stdout
-    kept = cli("monitor", "set", "news", "--keep-days", "10")
+    kept = trainer_cli("monitor", "set", "news", "--keep-days", "10", runs_dir=runs_dir)
     assert kept.returncode == 0 and "texts kept 10 days" in kept.stdout
-    assert cli("monitor", "export", "news", "--out", tmp_path / "all.csv").returncode == 0
-    assert len(pd.read_csv(tmp_path / "all.csv")) == 480
-    assert "news  480 rows" in cli("monitor", "list").stdout
-    bad = cli("monitor", "add", "nope", files[0])
-    assert bad.returncode == 2 and bad.stderr.startswith("error: There is no monitor called nope")
-    wrong = cli("monitor", "create", "other", "--run", run_dir, "--text-column", "headline", "--time-column",
-                "published", "--bucket", "year")  # fmt: skip
-    assert wrong.returncode == 2 and wrong.stderr.startswith("error:")
-    columns = cli(
-        "monitor", "create", "cols", "--run", run_dir, "--text-column", "body", "--time-column", "published"
+    assert (
+        trainer_cli("monitor", "export", "news", "--out", tmp_path / "all.csv", runs_dir=runs_dir).returncode
+        == 0
     )
+    assert len(pd.read_csv(tmp_path / "all.csv")) == 480
+    assert "news  480 rows" in trainer_cli("monitor", "list", runs_dir=runs_dir).stdout
+    bad = trainer_cli("monitor", "add", "nope", files[0], runs_dir=runs_dir)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: There is no monitor called nope")
+    wrong = trainer_cli("monitor", "create", "other", "--run", run_dir, "--text-column", "headline",
+                        "--time-column", "published", "--bucket", "year", runs_dir=runs_dir)  # fmt: skip
+    assert wrong.returncode == 2 and wrong.stderr.startswith("error:")
+    columns = trainer_cli("monitor", "create", "cols", "--run", run_dir, "--text-column", "body", "--time-column",
+                          "published", runs_dir=runs_dir)  # fmt: skip
     assert columns.returncode == 0
-    missing = cli("monitor", "add", "cols", files[0])
+    missing = trainer_cli("monitor", "add", "cols", files[0], runs_dir=runs_dir)
     assert (
         missing.returncode == 2
         and 'has no column "body"' in missing.stderr
         and missing.stderr.count("\n") == 1
     )
-    assert cli("monitor", "delete", "news").returncode == 0 and "news" not in cli("monitor", "list").stdout
+    assert (
+        trainer_cli("monitor", "delete", "news", runs_dir=runs_dir).returncode == 0
+        and "news" not in trainer_cli("monitor", "list", runs_dir=runs_dir).stdout
+    )
 
 
 NOW = pd.Timestamp("2026-12-06 12:00")  # the clock of the tests below
@@ -362,11 +368,11 @@ def test_retention_counts_back_from_the_clock_so_a_row_dated_in_the_future_erase
     days = [str((NOW - pd.Timedelta(days=d)).date()) for d in range(361)]
     assert monitor.add(dated(tmp_path / "year.csv", days), keyword_scorer).added == 361
     batch = monitor.add(dated(tmp_path / "far.csv", ["2099-01-01"], "bad"), keyword_scorer)
-    assert views.texts_kept(monitor) == (361, 361), "no text dropped because of a row dated 2099"
+    assert reading.texts_kept(monitor) == (361, 361), "no text dropped because of a row dated 2099"
     assert (batch.added, batch.future, batch.duplicates) == (0, 1, 0)
     monitor.clock = (NOW + pd.Timedelta(days=30)).timestamp  # 30 days later: 365 days back is NOW - 335 days
     monitor.add(dated(tmp_path / "later.csv", [str(NOW.date())], "later"), keyword_scorer)
-    kept, rows = views.texts_kept(monitor)
+    kept, rows = reading.texts_kept(monitor)
     assert rows == 362 and kept == 362 - 26, "the rows dated 335 to 360 days before NOW's day lose their text"
 
 
@@ -468,6 +474,32 @@ def test_a_batch_is_read_scored_and_set_aside_a_chunk_at_a_time_and_stored_at_on
     assert batch.added == 120 and monitor.row_count() == 120
 
 
+def test_rows_scored_already_keep_the_results_they_were_served_with(tmp_path):
+    """The HTTP service's answers (trainer.serve.feed): row i keeps result i (never looked up by its text),
+    nothing is scored again, and the same rows twice are counted once."""
+    monitor = new_monitor(tmp_path / "runs", labels=["negative", "positive"])
+    monitor.clock = NOW.timestamp
+    frame = pd.DataFrame({"published": ["2026-12-01", "2026-12-02", "2026-12-01"], "topic": ["", "", ""],
+                          "headline": ["same text", "same text", "other"]}, index=[10, 5, 7])  # fmt: skip
+    results = (["negative", "positive", "positive"], [0.8, 0.6, 0.9], [[0.8, 0.2], [0.4, 0.6], [0.1, 0.9]])
+    batch = monitor.add_scored(frame, *results, "served", "served|1")
+    assert (batch.rows_read, batch.added) == (3, 3)
+    with monitor.store.connect() as con:
+        stored = con.execute("SELECT CAST(happened AS DATE), body, predicted, confidence, probs FROM scored "
+                             "ORDER BY happened, body").fetchall()  # fmt: skip
+    assert [(str(d), b, p, c, list(q)) for d, b, p, c, q in stored] == [
+        ("2026-12-01", "other", "positive", 0.9, [0.1, 0.9]),
+        ("2026-12-01", "same text", "negative", 0.8, [0.8, 0.2]),
+        ("2026-12-02", "same text", "positive", 0.6, [0.4, 0.6]),
+    ]
+    again = monitor.add_scored(frame, results[0], results[1], None, "served", "served|2")
+    assert (again.added, again.duplicates) == (0, 3) and monitor.row_count() == 3
+    with pytest.raises(ValueError, match="one result per row"):
+        monitor.add_scored(frame, ["negative"], [0.8], None, "served", "served|3")
+    monitor.set_labels(["positive", "negative"])
+    assert monitors.Monitor(tmp_path / "runs", "news").settings.labels == ["positive", "negative"]
+
+
 def test_a_monitors_folder_and_files_are_private_to_the_services_user(tmp_path):
     old = os.umask(0o022)
     try:
@@ -491,8 +523,8 @@ def test_the_export_is_made_in_memory_and_never_offered_to_the_next_monitor_of_t
     import tempfile
 
     import streamlit
+    import streamlit.testing.v1  # noqa: F401 - before the temp folder moves: it makes its own when first imported
     from helpers import LABELS, fake_run
-    from streamlit.testing.v1 import AppTest
 
     shared_tmp = tmp_path / "tmp"
     shared_tmp.mkdir()
@@ -515,7 +547,7 @@ def test_the_export_is_made_in_memory_and_never_offered_to_the_next_monitor_of_t
         settings = monitors.Settings("shared", str(run), "headline", "published", "topic", owner=owner)
         monitors.create(runs, settings).add(weeks(tmp_path / owner, count=week + 1)[week], keyword_scorer)
         offered.clear()
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+        at = open_app()
         at = at.switch_page("insight_ui/pages/monitors.py").run()
         assert not at.exception, [e.value for e in at.exception]
         prepare = [b for b in at.button if b.key == "monitor_export"]  # a two-step export, where there is one

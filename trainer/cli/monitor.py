@@ -113,139 +113,154 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
-    if args.action == "create":
-        from trainer.access.people import local_owner
-        from trainer.runs import find_run, load_run
-
-        run_dir = find_run(args.run, folder, anywhere=True)
-        if not load_run(run_dir).has_model:
-            raise CliError(tr("{run} has no model yet: a monitor needs a finished run.", run=run_dir.name))
-        if args.webhook:  # refused before the monitor exists, not after
-            _check_webhook(args.webhook)
-        monitor = monitors.create(folder, monitors.Settings(
-            args.name, str(run_dir.resolve()), args.text_column, args.time_column, args.group_column,
-            args.id_column, args.bucket, local_owner()))  # fmt: skip
-        if args.webhook:
-            monitor.set_webhook(args.webhook)
-        if args.keep_days is not None:
-            monitor.set_retention(args.keep_days)
-        buckets = tr(BUCKETS[args.bucket]) if args.bucket in BUCKETS else args.bucket
-        print(
-            tr(
-                "created monitor {name} (run {run}, {buckets})",
-                name=args.name,
-                run=run_dir.name,
-                buckets=buckets,
-            )
-        )
-    elif args.action == "set":
-        monitor = monitors.Monitor(folder, args.name)
-        if args.webhook is not None:
-            monitor.set_webhook(args.webhook)
-        if args.keep_days is not None:
-            monitor.set_retention(args.keep_days or None)
-        kept = monitor.settings.keep_days
-        webhook = monitor.settings.webhook or tr("none")
-        if kept:
-            print(
-                tr(
-                    "{name}: webhook {webhook}, texts kept {days} days",
-                    name=args.name,
-                    webhook=webhook,
-                    days=kept,
-                )
-            )
-        else:
-            print(tr("{name}: webhook {webhook}, texts kept for ever", name=args.name, webhook=webhook))
-    elif args.action == "rescore":
-        from trainer.monitor import views
-        from trainer.runs import find_run, load_run
-
-        monitor = monitors.Monitor(folder, args.name)
-        run_dir = find_run(args.run, folder, anywhere=True)
-        if not load_run(run_dir).has_model:
-            raise CliError(tr("{run} has no model yet: rescoring needs a finished run.", run=run_dir.name))
-        count = monitor.rescore(run_dir.resolve())
-        print(tr("rescored {n} texts with {run}", n=f"{count:,}", run=run_dir.name))
-        _print_side_by_side(views.side_by_side(monitor))
-        if args.switch:
-            raised = monitor.switch()
-            print(
-                tr(
-                    "{name} now uses {run}; {n} alerts over its history under it",
-                    name=args.name,
-                    run=run_dir.name,
-                    n=raised,
-                )
-            )
-    elif args.action == "add":
-        monitor = monitors.Monitor(folder, args.name)
-        files = _files(args.files, monitor.seen_fingerprints())
-        if not files:
-            print(tr("nothing new to add"))
-        for path in files:
-            batch = monitor.add(path)
-            print(tr("{file}: {read} rows read, {added} added, {duplicates} already there, {alerts} new alerts",
-                     file=path.name, read=f"{batch.rows_read:,}", added=f"{batch.added:,}",
-                     duplicates=f"{batch.duplicates:,}", alerts=len(batch.new_alerts)))  # fmt: skip
-            for line in _refused(batch):
-                print("  " + line)
-            for alert in batch.new_alerts:
-                print("  " + tr("alert: {alert}", alert=_said(alert)))
-            if batch.webhook_error:
-                print(f"  {batch.webhook_error}")
-    elif args.action == "show":
-        monitor = monitors.Monitor(folder, args.name)
-        counts = monitor.counts()
-        summary = {"name": args.name, "rows": monitor.row_count(), "batches": monitor.batches(),
-                   "buckets": sorted({str(b.date()) for b in counts["bucket"]}),
-                   "shares": _shares(counts), "alerts": monitor.alerts()}  # fmt: skip
-        if args.json:
-            print(json.dumps(summary, indent=2, default=str))
-        else:
-            print(tr("{name}: {rows} rows in {batches} batches, {buckets} buckets, {alerts} alerts",
-                     name=args.name, rows=f"{summary['rows']:,}", batches=len(summary["batches"]),
-                     buckets=len(summary["buckets"]), alerts=len(summary["alerts"])))  # fmt: skip
-            for alert in summary["alerts"]:
-                print("  " + _said_new(alert))
-    elif args.action == "alerts":
-        monitor = monitors.Monitor(folder, args.name)
-        found = monitor.alerts(new_only=args.new)
-        if args.new:
-            monitor.mark_seen()
-        if args.json:
-            print(json.dumps(found, indent=2, default=str))
-        else:
-            for alert in found:
-                print(_said_new(alert))
-            if not found:
-                print(tr("no new alerts") if args.new else tr("no alerts"))
-    elif args.action == "export":
-        count = monitors.Monitor(folder, args.name).export(Path(args.out))
-        print(tr("wrote {n} rows to {path}", n=f"{count:,}", path=args.out))
-    elif args.action == "list":
-        found = monitors.names(folder)
-        for name in found:
-            monitor = monitors.Monitor(folder, name)
-            rows, new = f"{monitor.row_count():,}", len(monitor.alerts(new_only=True))
-            print(tr("{name}  {rows} rows  {alerts} new alerts", name=name, rows=rows, alerts=new))
-        if not found:
-            print(tr("no monitors in {folder}/", folder=folder))
-    elif args.action == "delete":
-        monitors.delete(folder, args.name)
-        print(tr("deleted monitor {name}", name=args.name))
-    else:
+    action = ACTIONS.get(args.action)
+    if action is None:
         raise CliError(tr("say what to do: monitor create, add, show, alerts, export, list or delete"))
+    action(args, folder, monitors)
     return EXIT_OK
 
 
-def _check_webhook(url: str) -> None:
-    from trainer.monitor import webhook
+def _finished_run(given: str, folder: Path, refusal: str) -> Path:
+    """The run `given` names, refused (with `refusal`, given {run}) unless it has a model."""
+    from trainer.runs import find_run, load_run
 
-    try:
-        webhook.check(url)
-    except webhook.Refused as exc:
-        raise CliError(str(exc)) from None
+    run_dir = find_run(given, folder, anywhere=True)
+    if not load_run(run_dir).has_model:
+        raise CliError(tr(refusal, run=run_dir.name))
+    return run_dir
+
+
+def _create(args: argparse.Namespace, folder: Path, monitors) -> None:
+    from trainer.access.people import local_owner
+
+    run_dir = _finished_run(args.run, folder, N_("{run} has no model yet: a monitor needs a finished run."))
+    if args.webhook:  # refused before the monitor exists, not after
+        _check_webhook(args.webhook)
+    monitor = monitors.create(folder, monitors.Settings(
+        args.name, str(run_dir.resolve()), args.text_column, args.time_column, args.group_column,
+        args.id_column, args.bucket, local_owner()))  # fmt: skip
+    if args.webhook:
+        monitor.set_webhook(args.webhook)
+    if args.keep_days is not None:
+        monitor.set_retention(args.keep_days)
+    buckets = tr(BUCKETS[args.bucket]) if args.bucket in BUCKETS else args.bucket
+    print(
+        tr("created monitor {name} (run {run}, {buckets})", name=args.name, run=run_dir.name, buckets=buckets)
+    )
+
+
+def _set(args: argparse.Namespace, folder: Path, monitors) -> None:
+    monitor = monitors.Monitor(folder, args.name)
+    if args.webhook is not None:
+        monitor.set_webhook(args.webhook)
+    if args.keep_days is not None:
+        monitor.set_retention(args.keep_days or None)
+    kept = monitor.settings.keep_days
+    webhook = monitor.settings.webhook or tr("none")
+    if kept:
+        print(
+            tr(
+                "{name}: webhook {webhook}, texts kept {days} days",
+                name=args.name,
+                webhook=webhook,
+                days=kept,
+            )
+        )
+    else:
+        print(tr("{name}: webhook {webhook}, texts kept for ever", name=args.name, webhook=webhook))
+
+
+def _rescore(args: argparse.Namespace, folder: Path, monitors) -> None:
+    from trainer.monitor import reading
+
+    monitor = monitors.Monitor(folder, args.name)
+    run_dir = _finished_run(args.run, folder, N_("{run} has no model yet: rescoring needs a finished run."))
+    count = monitor.rescore(run_dir.resolve())
+    print(tr("rescored {n} texts with {run}", n=f"{count:,}", run=run_dir.name))
+    _print_side_by_side(reading.side_by_side(monitor))
+    if args.switch:
+        raised = monitor.switch()
+        print(tr("{name} now uses {run}; {n} alerts over its history under it", name=args.name,
+                 run=run_dir.name, n=raised))  # fmt: skip
+
+
+def _add(args: argparse.Namespace, folder: Path, monitors) -> None:
+    monitor = monitors.Monitor(folder, args.name)
+    files = _files(args.files, monitor.seen_fingerprints())
+    if not files:
+        print(tr("nothing new to add"))
+    for path in files:
+        batch = monitor.add(path)
+        print(tr("{file}: {read} rows read, {added} added, {duplicates} already there, {alerts} new alerts",
+                 file=path.name, read=f"{batch.rows_read:,}", added=f"{batch.added:,}",
+                 duplicates=f"{batch.duplicates:,}", alerts=len(batch.new_alerts)))  # fmt: skip
+        for line in _refused(batch):
+            print("  " + line)
+        for alert in batch.new_alerts:
+            print("  " + tr("alert: {alert}", alert=_said(alert)))
+        if batch.webhook_error:
+            print(f"  {batch.webhook_error}")
+
+
+def _show(args: argparse.Namespace, folder: Path, monitors) -> None:
+    monitor = monitors.Monitor(folder, args.name)
+    counts = monitor.counts()
+    summary = {"name": args.name, "rows": monitor.row_count(), "batches": monitor.batches(),
+               "buckets": sorted({str(b.date()) for b in counts["bucket"]}),
+               "shares": _shares(counts), "alerts": monitor.alerts()}  # fmt: skip
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+        return
+    print(tr("{name}: {rows} rows in {batches} batches, {buckets} buckets, {alerts} alerts",
+             name=args.name, rows=f"{summary['rows']:,}", batches=len(summary["batches"]),
+             buckets=len(summary["buckets"]), alerts=len(summary["alerts"])))  # fmt: skip
+    for alert in summary["alerts"]:
+        print("  " + _said_new(alert))
+
+
+def _alerts(args: argparse.Namespace, folder: Path, monitors) -> None:
+    monitor = monitors.Monitor(folder, args.name)
+    found = monitor.alerts(new_only=args.new)
+    if args.new:
+        monitor.mark_seen()
+    if args.json:
+        print(json.dumps(found, indent=2, default=str))
+        return
+    for alert in found:
+        print(_said_new(alert))
+    if not found:
+        print(tr("no new alerts") if args.new else tr("no alerts"))
+
+
+def _export(args: argparse.Namespace, folder: Path, monitors) -> None:
+    count = monitors.Monitor(folder, args.name).export(Path(args.out))
+    print(tr("wrote {n} rows to {path}", n=f"{count:,}", path=args.out))
+
+
+def _list(args: argparse.Namespace, folder: Path, monitors) -> None:
+    found = monitors.names(folder)
+    for name in found:
+        monitor = monitors.Monitor(folder, name)
+        rows, new = f"{monitor.row_count():,}", len(monitor.alerts(new_only=True))
+        print(tr("{name}  {rows} rows  {alerts} new alerts", name=name, rows=rows, alerts=new))
+    if not found:
+        print(tr("no monitors in {folder}/", folder=folder))
+
+
+def _delete(args: argparse.Namespace, folder: Path, monitors) -> None:
+    monitors.delete(folder, args.name)
+    print(tr("deleted monitor {name}", name=args.name))
+
+
+ACTIONS = {"create": _create, "set": _set, "rescore": _rescore, "add": _add, "show": _show, "alerts": _alerts,
+           "export": _export, "list": _list, "delete": _delete}  # fmt: skip
+
+
+def _check_webhook(url: str) -> None:
+    from trainer.monitor import notify
+
+    if why := notify.refusal(url):
+        raise CliError(why)
 
 
 def _refused(batch) -> list[str]:

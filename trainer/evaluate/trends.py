@@ -8,7 +8,7 @@ label, which carries more of what the model knows than its top label alone; else
 for its predicted label and the test is Pearson's chi-square test of the 2 x K table. The significance
 level ALPHA is split over the series tested in a bucket (Bonferroni), so on text whose label shares do
 not change, a bucket raises a false alarm at most ALPHA of the time (1 in 100). A monitor tests a bucket
-that is still filling at a part of that level (trainer.monitor.monitor.LOOKS) so that testing it again as
+that is still filling at a part of that level (trainer.evaluate.trends.Looks) so that testing it again as
 it fills does not raise the rate. A bucket needs MIN_TEXTS texts and its baseline MIN_BASELINE texts over
 at least MIN_BUCKETS buckets before it is tested at all. trainer.evaluate.simulate measures the false-alarm
 rate and the power of this rule.

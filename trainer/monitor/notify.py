@@ -1,6 +1,9 @@
 """A monitor's webhook: each new alert POSTed as JSON to the URL its owner set (Slack, Teams and most
 services accept an incoming webhook like this), through the outbound-URL guard (trainer.monitor.webhook).
-A failure is returned as one plain sentence, never raised: the batch is kept."""
+A failure is returned as one plain sentence, never raised: the batch is kept.
+
+The rest of Insight reaches the webhook through this module only: `refusal` when an address is set,
+`post` when new alerts are sent."""
 
 from __future__ import annotations
 
@@ -20,6 +23,15 @@ def _line(alert: dict) -> str:
     return tr(ALERT_LINES["up" if alert["direction"] == "up" else "down"], label=alert["label"],
               group=alert["group"] or tr("all groups"), bucket=alert["bucket_start"], share=f"{alert['share']:.0%}",
               baseline=f"{alert['baseline_share']:.0%}")  # fmt: skip
+
+
+def refusal(url: str) -> str | None:
+    """Why the guard will not call `url`, in one sentence; None where it will."""
+    try:
+        webhook.check(url)
+    except webhook.Refused as exc:
+        return str(exc)
+    return None
 
 
 def post(url: str, alerts: list[dict], monitor: str, seconds: float | None = None) -> str | None:

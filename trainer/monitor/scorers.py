@@ -59,12 +59,19 @@ def reuse_scores(scored_file: Path, text_column: str, labels: list[str] | None) 
     return score
 
 
+def as_columns(labels, confidences, probabilities=None) -> tuple[list, list, list]:
+    """What a scorer gives (or the service answered) as the columns a monitor stores: labels, confidences as
+    floats, and each text's probabilities as floats (None each where there are none)."""
+    rows = [None] * len(labels) if probabilities is None else [list(map(float, row)) for row in probabilities]
+    return list(labels), [float(c) for c in confidences], rows
+
+
 def score_all(texts: list[str], scorer: Scorer, chunk: int = 2000) -> tuple[list, list, list]:
     """Labels, confidences and probability rows (None each where the scorer gives none), `chunk` at a time."""
     predicted, confidence, probs = [], [], []
     for start in range(0, len(texts), chunk):
-        got = scorer(texts[start : start + chunk])
-        predicted += list(got[0])
-        confidence += [float(c) for c in got[1]]
-        probs += [list(map(float, row)) for row in got[2]] if len(got) > 2 else [None] * len(got[0])
+        labels, confidences, rows = as_columns(*scorer(texts[start : start + chunk]))
+        predicted += labels
+        confidence += confidences
+        probs += rows
     return predicted, confidence, probs

@@ -25,9 +25,7 @@ class MonitorFeed:
         if Path(self.monitor.settings.run).resolve() != Path(service.run.path).resolve():
             raise monitors.MonitorError(f"Monitor {name} scores with {Path(self.monitor.settings.run).name}, not "
                                         f"{service.run.path.name}: serve that run, or create a monitor for this one.")  # fmt: skip
-        labels = service.model.probability_labels
-        if self.monitor.settings.labels != labels:
-            self.monitor._write(labels=labels)
+        self.monitor.set_labels(service.model.probability_labels)
         self.service, self.waiting, self.lock = service, deque(), threading.Lock()
         self.dropped, self.stopping = 0, threading.Event()
         self.thread = threading.Thread(target=self._loop, name="insight-monitor-feed", daemon=True)
@@ -55,19 +53,17 @@ class MonitorFeed:
         )
         if settings.group_column:
             frame[settings.group_column] = ""
-        known = {t: r for _, t, r in rows}
-
-        def scorer(texts: list[str]) -> tuple:
-            found = [known[t] for t in texts]
-            result = [r["label"] for r in found], [r["confidence"] for r in found]
-            return (
-                (*result, [r["probs"] for r in found])
-                if all(r["probs"] is not None for r in found)
-                else result
-            )
-
+        results = [r for _, _, r in rows]
+        probs = [r["probs"] for r in results]
         try:
-            batch = self.monitor.add_frame(frame, scorer, "served", f"served|{rows[0][0]}|{len(rows)}")
+            batch = self.monitor.add_scored(
+                frame,
+                [r["label"] for r in results],
+                [r["confidence"] for r in results],
+                probs if all(p is not None for p in probs) else None,
+                "served",
+                f"served|{rows[0][0]}|{len(rows)}",
+            )
         except Exception:  # noqa: BLE001 - kept and tried again; predictions go on
             self.service.metrics.monitor_errors.inc()
             log.exception("writing served texts to monitor %s failed; trying again", self.monitor.name)
