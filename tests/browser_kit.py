@@ -1,4 +1,5 @@
-"""Shared by the browser test and the browser benchmarks (bench/): Chromium, a Streamlit server, waits.
+"""Shared by the browser tests and the browser benchmarks (bench/): Chromium, a Streamlit server, waits;
+the `app_server` fixture (the app over an empty runs folder), which tests/conftest.py registers.
 
 The bench scripts put tests/ on sys.path to import this; nothing here imports the app.
 """
@@ -15,6 +16,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (make chromium)
@@ -88,6 +91,40 @@ def stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+@contextlib.contextmanager
+def serving_app(runs_dir: str | Path, env: dict[str, str] | None = None, log: Path | None = None):
+    """`streamlit run app.py` on a free port over `runs_dir` (offline, plus `env`); yields its address and
+    stops it afterwards. With `log`, the server's output goes there and its tail is printed at the end."""
+    env = {
+        "INSIGHT_RUNS_DIR": str(runs_dir),
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        **(env or {}),
+    }
+    port = free_port()
+    output = log.open("w+") if log else subprocess.DEVNULL
+    try:
+        proc = start_streamlit("app.py", port, env, output=output)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(proc)
+    finally:
+        if log:
+            output.seek(0)
+            print(output.read()[-5000:])
+            output.close()
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory):
+    """The app over an empty runs folder of its own, one per test module (its output printed at the end).
+    Registered for every test module by tests/conftest.py (`pytest_plugins`)."""
+    runs = tmp_path_factory.mktemp("browser-runs")
+    with serving_app(runs, log=tmp_path_factory.mktemp("log") / "streamlit.log") as url:
+        yield url
+
+
 def settle(page, timeout: int = 180_000) -> None:
     """Wait until Streamlit has finished running the script (no 'Running…' status widget, no spinner)."""
     page.wait_for_timeout(500)
@@ -127,7 +164,6 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 def chromium_page(timeout_ms: int, locale: str | None = None):
     """One page of Debian's Chromium (headless, a throwaway profile, `locale` as the browser's language);
     every Playwright check waits up to `timeout_ms`. Fails plainly when Chromium is not installed."""
-    import pytest
     from playwright.sync_api import expect, sync_playwright
 
     if not Path(CHROMIUM).exists():

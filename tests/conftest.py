@@ -11,6 +11,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+pytest_plugins = ["browser_kit"]  # its fixtures (app_server) for the browser tests
+
 
 def build_tiny_model(path: Path) -> Path:
     """Save a 2-layer, 32-wide random BERT with the bundled model's real WordPiece tokenizer."""

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_kit import trainer_cli
 
 from trainer import runs
 from trainer.access import audit, owners, quotas, users
@@ -19,11 +20,6 @@ from trainer.model.roots import ModelNotAllowed, allowed_model
 from trainer.runs import RunFolder, create_run
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def cli(*args, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "trainer", *map(str, args)], cwd=ROOT, input=stdin, text=True,
-                          capture_output=True, timeout=120, env={**os.environ, **(env or {})})  # fmt: skip
 
 
 def test_accounts_store_a_slow_salted_hash_and_never_the_password(tmp_path):
@@ -61,18 +57,20 @@ def test_a_wrong_password_is_refused_and_each_one_in_a_row_waits_longer(tmp_path
 
 
 def test_the_users_and_audit_commands(tmp_path):
-    done = cli("users", "add", "ana", "--admin", "--runs-dir", tmp_path, stdin="correct horse\n")
+    done = trainer_cli("users", "add", "ana", "--admin", "--runs-dir", tmp_path, stdin="correct horse\n")
     assert done.returncode == 0 and done.stdout.strip() == "added ana (admin)", done.stderr
-    assert cli("users", "add", "bo", "--runs-dir", tmp_path, stdin="correct horse\n").returncode == 0
-    assert cli("users", "list", "--runs-dir", tmp_path).stdout.splitlines() == ["ana  admin", "bo"]
-    short = cli("users", "add", "cy", "--runs-dir", tmp_path, stdin="short\n")
+    assert trainer_cli("users", "add", "bo", "--runs-dir", tmp_path, stdin="correct horse\n").returncode == 0
+    assert trainer_cli("users", "list", "--runs-dir", tmp_path).stdout.splitlines() == ["ana  admin", "bo"]
+    short = trainer_cli("users", "add", "cy", "--runs-dir", tmp_path, stdin="short\n")
     assert short.returncode == 2 and short.stderr.startswith("error: The password is too short")
-    assert cli("users", "passwd", "bo", "--runs-dir", tmp_path, stdin="brand new one\n").returncode == 0
+    assert (
+        trainer_cli("users", "passwd", "bo", "--runs-dir", tmp_path, stdin="brand new one\n").returncode == 0
+    )
     assert users.verify(tmp_path, "bo", "brand new one", sleep=lambda s: None) is not None
-    gone = cli("users", "remove", "nobody", "--runs-dir", tmp_path)
+    gone = trainer_cli("users", "remove", "nobody", "--runs-dir", tmp_path)
     assert gone.returncode == 2 and "no account called nobody" in gone.stderr
-    assert cli("users", "remove", "bo", "--runs-dir", tmp_path).returncode == 0
-    log = cli("audit", "--runs-dir", tmp_path, "--json")
+    assert trainer_cli("users", "remove", "bo", "--runs-dir", tmp_path).returncode == 0
+    log = trainer_cli("audit", "--runs-dir", tmp_path, "--json")
     actions = [json.loads(line)["action"] for line in log.stdout.splitlines()]
     assert actions == ["add account", "add account", "change password", "remove account"]
     assert "correct horse" not in users.users_file(tmp_path).read_text() + log.stdout
@@ -149,7 +147,7 @@ def test_the_audit_log_only_grows_one_event_per_line(tmp_path):
     assert [(e["who"], e["action"], e["target"]) for e in events] == [
         ("ana", "sign in", ""), ("ana", "start", "run-1"), ("bo", "download", "run-1/model.zip")]  # fmt: skip
     assert audit.events(tmp_path, last=1)[0]["who"] == "bo"
-    out = cli("audit", "--runs-dir", tmp_path, "--last", "2").stdout.splitlines()
+    out = trainer_cli("audit", "--runs-dir", tmp_path, "--last", "2").stdout.splitlines()
     assert len(out) == 2 and "ana  start  run-1" in out[0] and "bo  download  run-1/model.zip" in out[1]
 
 
@@ -196,7 +194,7 @@ def test_an_old_accounts_file_with_names_differing_in_case_is_reported_and_refus
         "ana": {"hash": _hash("ana-password"), "admin": False, "created": 1.0},
         "ANA": {"hash": _hash("other-password"), "admin": True, "created": 2.0},
         "bo": {"hash": _hash("bo-password"), "admin": False, "created": 3.0}}))  # fmt: skip
-    listed = cli("users", "list", "--runs-dir", tmp_path)
+    listed = trainer_cli("users", "list", "--runs-dir", tmp_path)
     assert listed.returncode == 1, listed.stderr
     assert listed.stdout.splitlines() == [
         "ANA  admin", "ana", "bo",
@@ -208,8 +206,10 @@ def test_an_old_accounts_file_with_names_differing_in_case_is_reported_and_refus
     assert users.verify(tmp_path, "ana", "wrong guess", sleep=lambda s: None) is None
     assert users.account(tmp_path, "ana") is None, "a session of either ends too"
     assert users.verify(tmp_path, "bo", "bo-password", sleep=lambda s: None).name == "bo", "others unaffected"
-    assert cli("users", "remove", "ANA", "--runs-dir", tmp_path).returncode == 0, "the exact name is removed"
-    assert cli("users", "list", "--runs-dir", tmp_path).stdout.splitlines() == ["ana", "bo"]
+    assert trainer_cli("users", "remove", "ANA", "--runs-dir", tmp_path).returncode == 0, (
+        "the exact name is removed"
+    )
+    assert trainer_cli("users", "list", "--runs-dir", tmp_path).stdout.splitlines() == ["ana", "bo"]
     assert users.verify(tmp_path, "ANA", "ana-password", sleep=lambda s: None).name == "ana"
 
 
@@ -228,11 +228,14 @@ def test_once_set_up_a_missing_empty_or_damaged_accounts_file_lets_nobody_in(tmp
         ):
             users.load(tmp_path)
         assert users.verify(tmp_path, "ana", "correct horse", sleep=lambda s: None) is None
-    listed = cli("users", "list", "--runs-dir", tmp_path)
+    listed = trainer_cli("users", "list", "--runs-dir", tmp_path)
     assert listed.returncode == 2 and "users add NAME --admin" in listed.stderr, listed
     users.users_file(tmp_path).write_bytes(b'{"ana": {"hash": "$argon2id$v=19$m=65536')
     assert (
-        cli("users", "add", "bo", "--admin", "--runs-dir", tmp_path, stdin="correct horse\n").returncode == 0
+        trainer_cli(
+            "users", "add", "bo", "--admin", "--runs-dir", tmp_path, stdin="correct horse\n"
+        ).returncode
+        == 0
     )
     assert [a.name for a in users.accounts(tmp_path)] == ["bo"], "the first account again opens the way"
     kept = list(users.users_file(tmp_path).parent.glob("users.json.damaged-*"))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_kit import open_app
 from helpers import conll_file, sentiment_csv
 from streamlit.testing.v1 import AppTest
 
@@ -40,12 +41,6 @@ def csv_bytes(tmp_path: Path, extra: list[dict] | None = None) -> bytes:
         frame = pd.concat([pd.read_csv(path), pd.DataFrame(extra)], ignore_index=True)
         frame.to_csv(path, index=False)
     return path.read_bytes()
-
-
-def app(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(runs_dir))
-    monkeypatch.chdir(ROOT)
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
 
 
 def upload(at: AppTest, name: str, raw: bytes) -> AppTest:
@@ -92,7 +87,7 @@ def trained_runs(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path)
 
 
 def test_app_loads_on_the_data_page_with_uploader_and_hint(tmp_path, monkeypatch):
-    at = app(tmp_path / "runs", monkeypatch)
+    at = open_app(tmp_path / "runs", monkeypatch)
     assert_clean(at)
     assert at.title[0].value == "Data"
     assert at.get("file_uploader"), "the upload widget is on the landing page"
@@ -101,7 +96,7 @@ def test_app_loads_on_the_data_page_with_uploader_and_hint(tmp_path, monkeypatch
 
 @pytest.mark.parametrize("name", PAGES[1:])
 def test_every_page_loads_and_points_somewhere_when_there_is_nothing_yet(name, tmp_path, monkeypatch):
-    at = app(tmp_path / "runs", monkeypatch)
+    at = open_app(tmp_path / "runs", monkeypatch)
     at.switch_page(page(name)).run()
     assert_clean(at)
     assert at.title[0].value == name.capitalize()
@@ -139,7 +134,7 @@ def test_an_unexpected_error_shows_a_message_not_a_traceback():
 
         layout.page("Broken", "A page that fails.", lambda: 1 / 0)
 
-    at = AppTest.from_function(script).run()
+    at = open_app(script=script)
     assert not at.exception
     assert any(
         "Something unexpected went wrong" in t and "ZeroDivisionError" in t for t in texts_of(at, "error")
@@ -150,7 +145,7 @@ def test_an_unexpected_error_shows_a_message_not_a_traceback():
 
 
 def test_a_sample_dataset_or_upload_shows_preview_mapping_and_report(tmp_path, monkeypatch):
-    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
     assert_clean(at)
     assert at.dataframe, "preview"
     assert at.selectbox(key=state.TEXT_COLUMN).value == "text"
@@ -161,7 +156,7 @@ def test_a_sample_dataset_or_upload_shows_preview_mapping_and_report(tmp_path, m
 
 
 def test_a_bad_upload_says_why_and_keeps_the_previous_data(tmp_path, monkeypatch):
-    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
     at = upload(at, "photo.csv", PNG)
     assert not at.exception
     errors = texts_of(at, "error")
@@ -171,7 +166,7 @@ def test_a_bad_upload_says_why_and_keeps_the_previous_data(tmp_path, monkeypatch
 
 
 def test_a_bad_column_choice_shows_the_message_and_keeps_the_file(tmp_path, monkeypatch):
-    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
     at.selectbox(key=state.LABEL_COLUMN).set_value("text").run()
     assert not at.exception
     assert any("Choose two different columns" in e for e in texts_of(at, "error"))
@@ -180,7 +175,7 @@ def test_a_bad_column_choice_shows_the_message_and_keeps_the_file(tmp_path, monk
 
 def test_a_label_too_rare_to_learn_can_be_dropped_in_one_click(tmp_path, monkeypatch):
     raw = csv_bytes(tmp_path, [{"text": "only once", "label": "Rare"}])
-    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", raw)
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "reviews.csv", raw)
     assert not at.exception
     errors = texts_of(at, "error")
     assert any("fewer than 2" in e and "Rare" in e for e in errors), errors
@@ -196,7 +191,7 @@ def test_a_label_too_rare_to_learn_can_be_dropped_in_one_click(tmp_path, monkeyp
 
 def test_html_in_a_row_is_shown_literally(tmp_path, monkeypatch):
     raw = csv_bytes(tmp_path, [{"text": HOSTILE, "label": "positive"}])
-    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", raw)
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "reviews.csv", raw)
     assert_clean(at)
     preview = at.dataframe[0].value
     assert HOSTILE in set(preview["text"]), "the cell holds the literal text"
@@ -231,7 +226,7 @@ def test_column_choices_survive_moving_between_pages(tmp_path, monkeypatch):
     raw = csv_bytes(tmp_path, [{"text": "spare", "label": "positive"}])
     frame = pd.read_csv(__import__("io").BytesIO(raw))
     frame["notes"] = "n"
-    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", frame.to_csv(index=False).encode())
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "reviews.csv", frame.to_csv(index=False).encode())
     at.selectbox(key=state.TEXT_COLUMN).set_value("notes").run()
     at.switch_page(page("train")).run()
     at.switch_page(page("data")).run()
@@ -243,7 +238,7 @@ def test_column_choices_survive_moving_between_pages(tmp_path, monkeypatch):
 
 
 def test_train_form_shows_the_config_error_and_disables_start(tmp_path, monkeypatch):
-    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
     at.switch_page(page("train")).run()
     assert_clean(at)
     assert not at.button(key="start_training").disabled
@@ -258,7 +253,7 @@ def test_data_that_cannot_be_trained_on_is_explained_in_the_apps_words_on_the_tr
     tmp_path, monkeypatch
 ):
     six = "text,label\n" + "".join(f"text number {i},{'a' if i % 2 else 'b'}\n" for i in range(6))
-    at = upload(app(tmp_path / "runs", monkeypatch), "six.csv", six.encode())
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "six.csv", six.encode())
     at.switch_page(page("train")).run()
     assert not at.exception
     errors = texts_of(at, "error")
@@ -270,7 +265,7 @@ def test_data_that_cannot_be_trained_on_is_explained_in_the_apps_words_on_the_tr
 def test_training_from_the_page_runs_in_the_background_and_opens_the_run(
     tmp_path, monkeypatch, tiny_model_dir
 ):
-    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
     at.switch_page(page("train")).run()
     at.text_input(key=state.BACKBONE).set_value(str(tiny_model_dir)).run()
     at.text_input(key=state.FORM_KEYS["max_steps"]).set_value("3").run()
@@ -303,7 +298,7 @@ def open_run(at: AppTest, run_dir: Path, name: str) -> AppTest:
 
 def test_evaluate_shows_scores_classes_confusion_and_mistakes(trained_runs, monkeypatch):
     runs_dir, text_run, _ = trained_runs
-    at = open_run(app(runs_dir, monkeypatch), text_run, "evaluate")
+    at = open_run(open_app(runs_dir, monkeypatch), text_run, "evaluate")
     assert_clean(at)
     assert {m.label for m in at.metric} >= {"Accuracy", "Macro-F1", "Test texts"}
     per_class = at.dataframe[0].value
@@ -315,7 +310,7 @@ def test_evaluate_shows_scores_classes_confusion_and_mistakes(trained_runs, monk
 
 def test_explain_highlights_words_with_a_legend_and_trust(trained_runs, monkeypatch):
     runs_dir, text_run, _ = trained_runs
-    at = app(runs_dir, monkeypatch)
+    at = open_app(runs_dir, monkeypatch)
     at.session_state[state.EXPLAIN_MODE] = "own"
     at.session_state[state.OWN_TEXT] = "great love <b>item</b>"
     at = open_run(at, text_run, "explain")
@@ -330,7 +325,7 @@ def test_explain_highlights_words_with_a_legend_and_trust(trained_runs, monkeypa
 
 def test_export_offers_model_predictions_metrics_and_report(trained_runs, monkeypatch):
     runs_dir, text_run, _ = trained_runs
-    at = open_run(app(runs_dir, monkeypatch), text_run, "export")
+    at = open_run(open_app(runs_dir, monkeypatch), text_run, "export")
     assert_clean(at)
     labels = [b.proto.label for b in at.get("download_button")]
     assert any("model" in x for x in labels) and any("predictions" in x for x in labels)
@@ -355,7 +350,7 @@ def wait_for_background(at: AppTest) -> AppTest:
 
 def test_apply_scores_the_sample_and_shows_trends_drift_labelling_and_exports(trained_runs, monkeypatch):
     runs_dir, text_run, _ = trained_runs
-    at = open_run(app(runs_dir, monkeypatch), text_run, "apply")
+    at = open_run(open_app(runs_dir, monkeypatch), text_run, "apply")
     assert_clean(at)
     at.button(key="apply_sample").click().run()
     assert_clean(at)
@@ -382,7 +377,7 @@ def test_monitors_page_creates_a_monitor_from_the_sample_and_grows_it_week_by_we
     trained_runs, monkeypatch, tmp_path
 ):
     runs_dir, text_run, _ = trained_runs
-    at = open_run(app(runs_dir, monkeypatch), text_run, "monitors")
+    at = open_run(open_app(runs_dir, monkeypatch), text_run, "monitors")
     assert_clean(at)
     at.toggle(key="monitor_new_sample").set_value(True).run()
     chosen = {s.label: s.value for s in at.selectbox}
@@ -422,7 +417,7 @@ def test_compare_shows_intervals_the_verdict_changes_and_disagreements(tmp_path,
     runs = tmp_path / "runs"
     first = fake_run(runs, "baseline <b>x</b>", gold, a)
     second = fake_run(runs, "tuned", gold, b, lr=2e-4)
-    at = app(runs, monkeypatch)
+    at = open_app(runs, monkeypatch)
     at.session_state[state.CURRENT_RUN] = str(first)
     at.switch_page(page("compare")).run()
     assert_clean(at)
@@ -444,7 +439,7 @@ def test_apply_says_why_a_file_cannot_be_read_and_keeps_the_run(trained_runs, tm
     runs_dir, text_run, _ = trained_runs
     bad = tmp_path / "picture.csv"
     bad.write_bytes(PNG)
-    at = app(runs_dir, monkeypatch)
+    at = open_app(runs_dir, monkeypatch)
     at.session_state[state.APPLY_FILE] = str(bad)
     at = open_run(at, text_run, "apply")
     assert not at.exception
@@ -456,7 +451,7 @@ def test_an_entity_run_shows_true_and_predicted_spans_explains_words_and_maps_en
     trained_runs, monkeypatch
 ):
     runs_dir, _, ner_run = trained_runs
-    at = open_run(app(runs_dir, monkeypatch), ner_run, "evaluate")
+    at = open_run(open_app(runs_dir, monkeypatch), ner_run, "evaluate")
     assert_clean(at)
     assert {m.label for m in at.metric} >= {"Entity F1", "Tag accuracy", "Test sentences"}
     assert "Sentences: true and predicted entities" in [s.value for s in at.subheader]
@@ -495,7 +490,7 @@ def test_likely_label_issues_become_a_corrected_dataset_to_train_again(trained_r
     for stale in (folder.issues_file, folder.issues_meta_file, folder.computation_file("issues")):
         stale.unlink(missing_ok=True)
     try:
-        at = open_run(app(runs_dir, monkeypatch), run_dir, "evaluate")
+        at = open_run(open_app(runs_dir, monkeypatch), run_dir, "evaluate")
         assert_clean(at)
         assert at.get("progress"), "the issues are looked for in the background, over every split"
         at = wait_for_background(at)
@@ -509,7 +504,7 @@ def test_likely_label_issues_become_a_corrected_dataset_to_train_again(trained_r
                              "given": train.iloc[0]["label"], "suggested": "neutral", "score": 0.01}])  # fmt: skip
     folder.write_issues(planted, {"rows": 60, "folds": 5})
 
-    at = wait_for_background(open_run(app(runs_dir, monkeypatch), run_dir, "embeddings"))
+    at = wait_for_background(open_run(open_app(runs_dir, monkeypatch), run_dir, "embeddings"))
     at.segmented_control(key="emb_subset").set_value("all").run()
     at = wait_for_background(at)
     assert_clean(at)
@@ -520,7 +515,7 @@ def test_likely_label_issues_become_a_corrected_dataset_to_train_again(trained_r
     from trainer.inspect import corrections
 
     corrections.save(run_dir, {("train", 0, None): corrections.Correction.drop()})  # decided in another visit
-    at = open_run(app(runs_dir, monkeypatch), run_dir, "evaluate")  # a new session: a refresh
+    at = open_run(open_app(runs_dir, monkeypatch), run_dir, "evaluate")  # a new session: a refresh
     assert_clean(at)
     assert "Likely label issues" in [s.value for s in at.subheader]
     assert any(
@@ -538,7 +533,7 @@ def test_likely_label_issues_become_a_corrected_dataset_to_train_again(trained_r
 
 
 def test_cancel_stops_a_running_job(tmp_path, monkeypatch, tiny_model_dir):
-    at = upload(app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_bytes(tmp_path))
     at.switch_page(page("train")).run()
     at.text_input(key=state.BACKBONE).set_value(str(tiny_model_dir)).run()
     at.text_input(key=state.FORM_KEYS["epochs"]).set_value("100").run()

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from app_kit import open_app
 from helpers import fake_run
 from streamlit.testing.v1 import AppTest
 
@@ -38,7 +39,7 @@ def team(tmp_path, monkeypatch):
 
 
 def sign_in(name: str, password: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = open_app(timeout=60)
     assert [t.value for t in at.title] == ["Sign in to Insight"]
     at.text_input(key="sign_in_name").input(name)
     at.text_input(key="sign_in_password").input(password or f"{name}-password")
@@ -168,12 +169,12 @@ def test_without_sign_in_the_app_refuses_to_serve_another_interface(tmp_path, mo
     before = config.get_option("server.address")
     config.set_option("server.address", "0.0.0.0")
     try:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+        at = open_app(timeout=60)
     finally:
         config.set_option("server.address", before)
     assert [e.value for e in at.error][0].startswith("Insight is listening on 0.0.0.0")
     assert not at.title, "no page is served"
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = open_app(timeout=60)
     assert at.title[0].value == "Data" and not at.error, (
         "on 127.0.0.1 it is the one local user's app, as before"
     )
@@ -207,7 +208,7 @@ def test_the_owner_shares_from_the_train_page_and_a_viewer_may_not_delete_or_rel
     def stamp(who: str) -> str:
         return users.account(runs_dir, who).stamp
 
-    at = AppTest.from_function(script, args=(str(made["ana"]), "ana", stamp("ana")), default_timeout=30).run()
+    at = open_app(script=script, args=(str(made["ana"]), "ana", stamp("ana")), timeout=30)
     assert not at.exception and at.expander[0].label == "Sharing: only you"
     at.radio(key=f"share_mode_{made['ana'].name}").set_value("These people").run()
     at.text_input(key=f"share_names_{made['ana'].name}").input("bo, cy").run()
@@ -216,7 +217,7 @@ def test_the_owner_shares_from_the_train_page_and_a_viewer_may_not_delete_or_rel
     assert ("ana", "share", made["ana"].name) in [
         (e["who"], e["action"], e["target"]) for e in audit.events(runs_dir)
     ]
-    at = AppTest.from_function(script, args=(str(made["ana"]), "bo", stamp("bo")), default_timeout=30).run()
+    at = open_app(script=script, args=(str(made["ana"]), "bo", stamp("bo")), timeout=30)
     assert any("Shared with you by ana" in str(c.value) for c in at.caption)
     assert not [b for b in at.button if b.key and b.key.startswith("delete")], "deleting is the owner's"
     # the viewer opens the shared run on Evaluate: the label decisions are read-only for him
@@ -313,7 +314,7 @@ def test_a_damaged_accounts_file_lets_nobody_in_and_shows_no_run(team):
             users.users_file(runs_dir).unlink()
         else:
             users.users_file(runs_dir).write_bytes(damage)
-        for page in (at, AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)):
+        for page in (at, open_app(timeout=60, run=False)):
             page.run()
             assert not page.exception and not page.title and not page.dataframe, damage
             assert [plain(e.value) for e in page.error] == [
@@ -343,7 +344,7 @@ def test_with_sign_in_required_the_app_on_this_machine_refuses_until_an_account_
     monkeypatch.setenv("INSIGHT_REQUIRE_SIGN_IN", "1")
     monkeypatch.chdir(ROOT)
     fake_run(tmp_path / "runs", "a private run", GOLD, GOLD)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = open_app(timeout=60)
     assert not at.title and not at.dataframe, "nothing is served on 127.0.0.1 either"
     said = [plain(e.value) for e in at.error]
     assert len(said) == 1 and said[0].startswith(
@@ -360,7 +361,7 @@ def oidc_app(monkeypatch, claims: dict) -> AppTest:
 
     monkeypatch.setenv("INSIGHT_SIGN_IN", "oidc")
     monkeypatch.setattr(auth, "_claims", lambda: dict(claims))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = open_app(timeout=60)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 import pandas as pd
-import pytest
+from app_kit import open_app
 from helpers import conll_file, sentiment_csv
 from streamlit.testing.v1 import AppTest
 
@@ -16,12 +16,6 @@ from insight_ui import state
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ROOT / "sample_data" / "product_sentiment.csv"
-
-
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.chdir(ROOT)
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
 
 
 def upload(at: AppTest, name: str, raw: bytes) -> AppTest:
@@ -40,7 +34,7 @@ def csv_of(frame: pd.DataFrame) -> bytes:
 
 def test_a_new_file_gets_its_own_columns_and_the_boxes_are_told(tmp_path, monkeypatch):
     raw = sentiment_csv(tmp_path / "reviews.csv", n=60).read_bytes()  # columns text, label
-    at = upload(app(tmp_path, monkeypatch), "reviews.csv", raw)
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "reviews.csv", raw)
     at.selectbox(key=state.LABEL_COLUMN).set_value("text").run()
     assert any("Choose two different columns" in e for e in texts_of(at, "error"))
     at.button(key="sample_product_sentiment.csv").click().run()
@@ -57,7 +51,11 @@ def test_a_new_file_gets_its_own_columns_and_the_boxes_are_told(tmp_path, monkey
 
 
 def test_a_table_after_a_conll_file_gets_the_table_task_and_its_columns(tmp_path, monkeypatch):
-    at = upload(app(tmp_path, monkeypatch), "n.conll", conll_file(tmp_path / "n.conll", n=40).read_bytes())
+    at = upload(
+        open_app(tmp_path / "runs", monkeypatch),
+        "n.conll",
+        conll_file(tmp_path / "n.conll", n=40).read_bytes(),
+    )
     assert at.radio(key=state.TASK_CHOICE).value == "token-classification"
     at.button(key="sample_product_sentiment.csv").click().run()
     task = at.radio(key=state.TASK_CHOICE)
@@ -69,7 +67,7 @@ def test_a_table_after_a_conll_file_gets_the_table_task_and_its_columns(tmp_path
 def test_an_id_column_as_the_label_is_said_in_one_short_sentence_naming_the_label(tmp_path, monkeypatch):
     frame = pd.read_csv(PRODUCT)
     frame.insert(0, "id", [f"R{1000 + i}" for i in range(len(frame))])
-    at = upload(app(tmp_path, monkeypatch), "reviews.csv", csv_of(frame))
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "reviews.csv", csv_of(frame))
     at.selectbox(key=state.LABEL_COLUMN).set_value("id").run()
     assert not at.exception
     errors = texts_of(at, "error")
@@ -84,7 +82,7 @@ def test_an_id_column_as_the_label_is_said_in_one_short_sentence_naming_the_labe
 
 
 def test_the_text_column_as_the_label_says_the_columns_look_swapped(tmp_path, monkeypatch):
-    at = app(tmp_path, monkeypatch)
+    at = open_app(tmp_path / "runs", monkeypatch)
     at.button(key="sample_product_sentiment.csv").click().run()
     at.selectbox(key=state.TEXT_COLUMN).set_value("sentiment").run()
     at.selectbox(key=state.LABEL_COLUMN).set_value("text").run()
@@ -105,7 +103,7 @@ def rare_file(rare: int, common: int = 20) -> bytes:
 
 def test_dropping_more_than_half_of_a_file_is_refused_with_what_to_do(tmp_path, monkeypatch):
     raw = rare_file(rare=45)  # 45 of 85 rows have a label of their own
-    at = upload(app(tmp_path, monkeypatch), "mixed.csv", raw)
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "mixed.csv", raw)
     assert not at.exception
     assert "drop_rare_labels" not in [b.key for b in at.button], "no one-click drop of most of the file"
     refused = [w for w in texts_of(at, "warning") if "more than half" in w]
@@ -116,7 +114,7 @@ def test_dropping_more_than_half_of_a_file_is_refused_with_what_to_do(tmp_path, 
 
 def test_a_drop_says_what_it_removes_and_the_original_file_is_one_click_away(tmp_path, monkeypatch):
     raw = rare_file(rare=2)
-    at = upload(app(tmp_path, monkeypatch), "mixed.csv", raw)
+    at = upload(open_app(tmp_path / "runs", monkeypatch), "mixed.csv", raw)
     button = at.button(key="drop_rare_labels")
     assert "Drop the 2 rows labeled" in button.label, button.label
     assert "Removes 2 of the 42 rows" in button.help, button.help

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from app_kit import open_app
 from helpers import LABELS, fake_run
-from streamlit.testing.v1 import AppTest
 
 from insight_ui import state
 from trainer.evaluate import trends
 from trainer.runs import RunFolder
 from trainer.runs.scoring import Scoring, Spec, scoring_name
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_untrusted_tile_and_the_drift_sentence_give_the_same_figure(tmp_path, monkeypatch):
@@ -38,9 +35,7 @@ def test_the_untrusted_tile_and_the_drift_sentence_give_the_same_figure(tmp_path
     scoring.write_results({"rows": 1783, "scored": 1783, "untrusted": 12, "to_label": rows, "labels": LABELS,
                            "drift": verdict})  # fmt: skip
 
-    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(runs_dir))
-    monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = open_app(runs_dir, monkeypatch, timeout=60)
     at.session_state[state.CURRENT_RUN] = str(run)
     at.switch_page("insight_ui/pages/apply.py").run()
     assert not at.exception, [e.value for e in at.exception]

@@ -7,14 +7,13 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+from app_kit import open_app
 from helpers import conll_file
 from streamlit.testing.v1 import AppTest
 
 from insight_ui import state
 from trainer.inspect.label_issues import LabelIssue, _rows
 from trainer.runs import RunFolder, load_run
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def plant(run_dir: Path, issues: list[tuple[int, int | None, float]], rows: int) -> None:
@@ -28,9 +27,7 @@ def plant(run_dir: Path, issues: list[tuple[int, int | None, float]], rows: int)
 
 
 def evaluate(runs_dir: Path, run_dir: Path, monkeypatch) -> AppTest:
-    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(runs_dir))
-    monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at = open_app(runs_dir, monkeypatch)
     at.session_state[state.CURRENT_RUN] = str(run_dir)
     at.switch_page("insight_ui/pages/evaluate.py").run()
     assert not at.exception, [e.value for e in at.exception]

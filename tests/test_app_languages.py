@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from app_kit import open_app
 from helpers import sentiment_csv
 from streamlit.testing.v1 import AppTest
 
@@ -101,18 +102,9 @@ def runs_dir(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> 
         manager.shutdown()
 
 
-def app(runs_dir: Path, monkeypatch: pytest.MonkeyPatch, lang: str | None = "zh") -> AppTest:
-    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(runs_dir.parent))
-    monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if lang:
-        at.query_params["lang"] = lang
-    return at.run()
-
-
 @pytest.mark.parametrize("name", PAGES)
 def test_every_page_in_chinese_shows_none_of_our_english(name, runs_dir, monkeypatch):
-    at = app(runs_dir, monkeypatch)
+    at = open_app(runs_dir.parent, monkeypatch, lang="zh")
     at.session_state[state.CURRENT_RUN] = str(runs_dir)
     at.session_state[state.DATASET] = (
         "reviews.csv",
@@ -127,13 +119,13 @@ def test_every_page_in_chinese_shows_none_of_our_english(name, runs_dir, monkeyp
 
 
 def test_the_check_finds_english_left_on_a_page(runs_dir, monkeypatch):
-    at = app(runs_dir, monkeypatch, lang="en")
+    at = open_app(runs_dir.parent, monkeypatch, lang="en")
     at = at.switch_page("insight_ui/pages/train.py").run()
     assert untranslated(at, english_of_ours()), "an English page is all English of ours"
 
 
 def test_the_language_follows_the_url_and_the_switch_writes_it(runs_dir, monkeypatch):
-    at = app(runs_dir, monkeypatch, lang=None)
+    at = open_app(runs_dir.parent, monkeypatch)
     assert at.title[0].value == "Data" and at.query_params["lang"] == "en"
     at.sidebar.segmented_control(key="language_switch").set_value("zh").run()
     assert at.title[0].value == "数据" and at.query_params["lang"] == "zh"
@@ -145,7 +137,7 @@ def test_the_language_follows_the_url_and_the_switch_writes_it(runs_dir, monkeyp
 
 def test_chinese_data_with_the_default_model_stops_on_the_train_page(runs_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("INSIGHT_MODELS", str(tmp_path / "models"))
-    at = app(runs_dir, monkeypatch)
+    at = open_app(runs_dir.parent, monkeypatch, lang="zh")
     at.session_state[state.DATASET] = (
         "chinese_reviews.csv",
         (ROOT / "sample_data" / "chinese_reviews.csv").read_bytes(),

@@ -27,8 +27,13 @@ def modules() -> dict[str, Path]:
 
 def imports(path: Path) -> list[str]:
     """Every module named by an import statement anywhere in the file (lazy ones too)."""
+    return imports_of(path.read_text(encoding="utf-8"))
+
+
+def imports_of(source: str) -> list[str]:
+    """Every module named by an import statement anywhere in `source` (`from a import b` names a and a.b)."""
     names = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -233,6 +238,22 @@ def _run_path_names() -> tuple[set[str], set[str]]:
     return {n for n in names if n}, attributes
 
 
+RUN_NAMES = ("run", "run_dir", "run_path", "run_folder", "run_root")  # a name or attribute that holds a run
+
+
+def path_of_a_run(node: ast.AST) -> bool:
+    """`Path(x)` (or `pathlib.Path(x)`) of a run: x a name or attribute called run, run_dir, run_path...
+    (`Path(config.run)`, `Path(run_dir)`); the runs folder (`Path(runs_dir)`) is not a run."""
+    if not (isinstance(node, ast.Call) and node.args):
+        return False
+    func, arg = node.func, node.args[0]
+    called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "str" and arg.args:
+        arg = arg.args[0]  # Path(str(run))
+    named = arg.id if isinstance(arg, ast.Name) else arg.attr if isinstance(arg, ast.Attribute) else ""
+    return called == "Path" and named in RUN_NAMES
+
+
 def run_path_joins(source: str) -> list[str]:
     """Each place in `source` that joins a path under a run: a run file's name, or a run owner's path."""
     names, attributes = _run_path_names()
@@ -257,7 +278,7 @@ def run_path_joins(source: str) -> list[str]:
                     and left.value.attr in ("run", "folder")) or (
             isinstance(left, ast.Attribute) and left.attr == "path"
             and isinstance(left.value, ast.Name) and left.value.id in ("run", "folder", "scoring")
-        ) or (isinstance(left, ast.Name) and left.id in ("run_dir", "run_path"))  # fmt: skip
+        ) or (isinstance(left, ast.Name) and left.id in ("run_dir", "run_path")) or path_of_a_run(left)  # fmt: skip
         named = literal is not None and any(literal == n or (n.endswith(("-", ".")) and literal.startswith(n))
                                              for n in names)  # fmt: skip
         if owner_path or run_root or (named and literal not in ("config.json",)):
@@ -273,6 +294,18 @@ def test_the_run_path_check_finds_joins_under_a_run():
     assert run_path_joins("folder.trust_file") == [] and run_path_joins('Path(here) / "sample_data"') == []
 
 
+def test_the_run_path_check_finds_a_path_made_of_a_run_then_joined():
+    """`Path(<a run>) / "..."` joins under a run whatever the name joined (not only the run files' names)."""
+    assert run_path_joins('weights = Path(config.run) / "model" / "model.safetensors"') != []
+    assert (
+        run_path_joins('Path(run) / "weights.bin"') != []
+        and run_path_joins("Path(self.run_dir) / name") != []
+    )
+    assert run_path_joins('pathlib.Path(str(run_path)).joinpath("model")') != []
+    assert run_path_joins('Path(runs_dir) / ".locks" / "device.lock"') == [], "the runs folder is not a run"
+    assert run_path_joins('Path(config.model) / "config.json"') == [] and run_path_joins("Path(run)") == []
+
+
 def test_only_trainer_runs_names_a_path_under_a_run():
     offenders = {
         name: found
@@ -280,3 +313,68 @@ def test_only_trainer_runs_names_a_path_under_a_run():
         if not name.startswith("trainer.runs") and (found := run_path_joins(path.read_text(encoding="utf-8")))
     }
     assert offenders == {}
+
+
+def worker_imports(source: str) -> list[str]:
+    """The imports of trainer.jobs.worker (the job process's entry point) in `source`."""
+    return [
+        i for i in imports_of(source) if i == "trainer.jobs.worker" or i.startswith("trainer.jobs.worker.")
+    ]
+
+
+def test_the_worker_import_check_finds_each_way_of_importing_it():
+    assert worker_imports("from trainer.jobs.worker import computation_name") != []
+    assert worker_imports("def f():\n    from trainer.jobs import worker\n") != []
+    assert worker_imports("import trainer.jobs.worker as w") != []
+    assert worker_imports("from trainer.jobs.manager import job_manager") == []
+
+
+def test_pages_never_import_the_job_worker():
+    """A page asks trainer.jobs' manager (or a read) for what it needs; the worker is the job process's
+    entry point, not a library of names for the app."""
+    offenders = {
+        name: found
+        for name, path in modules().items()
+        if name.startswith("insight_ui.pages.")
+        and (found := worker_imports(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}
+
+
+# What trainer.serve and trainer.monitor may import from trainer.apply (Apply's scoring of a file): nothing.
+# The statistics they share with Apply (trends, drift) live in trainer.evaluate and a run's calibration in
+# trainer.runs, so both stand beside Apply rather than on it. An entry here must say why it cannot move.
+APPLY_ALLOWED: dict[str, set[str]] = {}  # importing module -> the trainer.apply modules it may import
+
+
+def apply_imports() -> dict[str, list[str]]:
+    """Module of trainer.serve or trainer.monitor -> the trainer.apply modules it imports (lazy ones too),
+    less what APPLY_ALLOWED lets it."""
+    found = {}
+    for name, targets in graph().items():
+        if name.split(".")[:2] in (["trainer", "serve"], ["trainer", "monitor"]):
+            apply = sorted(t for t in targets if t == "trainer.apply" or t.startswith("trainer.apply."))
+            if extra := [t for t in apply if t not in APPLY_ALLOWED.get(name, set())]:
+                found[name] = extra
+    return found
+
+
+def test_the_apply_import_check_sees_an_import_inside_a_function(tmp_path, monkeypatch):
+    fake = {
+        "trainer.serve.x": tmp_path / "x.py",
+        "trainer.monitor.y": tmp_path / "y.py",
+        "trainer.apply.score": tmp_path / "s.py",
+        "trainer.evaluate.trends": tmp_path / "t.py",
+    }
+    fake["trainer.serve.x"].write_text(
+        "def f():\n    from trainer.apply.score import calibrate\n", encoding="utf-8"
+    )
+    fake["trainer.monitor.y"].write_text("from trainer.evaluate.trends import alerts\n", encoding="utf-8")
+    for name in ("trainer.apply.score", "trainer.evaluate.trends"):
+        fake[name].write_text("", encoding="utf-8")
+    monkeypatch.setattr(__import__(__name__), "modules", lambda: fake)
+    assert apply_imports() == {"trainer.serve.x": ["trainer.apply.score"]}
+
+
+def test_serve_and_monitor_import_nothing_from_apply_beyond_the_allow_list():
+    assert apply_imports() == {}

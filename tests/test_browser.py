@@ -11,27 +11,24 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_kit import chromium_page, fill, free_port, go, open_sample, settle, shoot, start_streamlit, stop
+from browser_kit import (
+    chromium_page,
+    fill,
+    free_port,
+    go,
+    open_sample,
+    serving_app,
+    settle,
+    shoot,
+    start_streamlit,
+    stop,
+)
+from cli_kit import trainer_cli
 from helpers import sentiment_csv
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG = 180_000  # ms: the machine is slow and shared
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    runs = tmp_path_factory.mktemp("browser-runs")
-    port = free_port()
-    env = {"INSIGHT_RUNS_DIR": str(runs), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w+")
-    proc = start_streamlit("app.py", port, env, output=log)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
-        log.seek(0)
-        print(log.read()[-5000:])
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +66,9 @@ def click_confusion_cells(page) -> None:
         settle(page)
 
 
-def test_upload_train_and_explore_in_a_real_browser(server, browser_page, tiny_model_dir, tmp_path):
+def test_upload_train_and_explore_in_a_real_browser(app_server, browser_page, tiny_model_dir, tmp_path):
     page = browser_page
-    page.goto(server)
+    page.goto(app_server)
     page.get_by_role("heading", name="Data", level=1).wait_for()
     settle(page)
 
@@ -121,10 +118,10 @@ def test_upload_train_and_explore_in_a_real_browser(server, browser_page, tiny_m
 
 
 def test_the_entity_sample_trains_and_shows_spans_explanations_and_word_map(
-    server, browser_page, tiny_model_dir
+    app_server, browser_page, tiny_model_dir
 ):
     page = browser_page
-    open_sample(page, server, "News entities")  # a new session: nothing typed before carries over
+    open_sample(page, app_server, "News entities")  # a new session: nothing typed before carries over
     page.get_by_text("Entity types").first.wait_for()
     settle(page)
     shoot(page, "ner_data")
@@ -218,26 +215,19 @@ def test_a_job_keeps_running_when_the_app_restarts(browser_page, tiny_model_dir,
 def review_runs(tmp_path_factory, tiny_model_dir):
     """Two runs on the reviews sample (same split): the real model briefly fine-tuned (40 steps), and the
     tiny random BERT (20 steps)."""
-    import subprocess
-    import sys
-
     runs = tmp_path_factory.mktemp("review-runs")
     sample = ROOT / "sample_data" / "product_sentiment.csv"
     for name, model, steps in (("tiny", str(tiny_model_dir), "20"), ("reviews", "default", "40")):
-        subprocess.run([sys.executable, "-m", "trainer", "fit", str(sample), "--model", model, "--max-steps", steps,
-                        "--runs-dir", str(runs), "--name", name, "--quiet"], cwd=ROOT, check=True, timeout=900)  # fmt: skip
+        done = trainer_cli("fit", sample, "--model", model, "--max-steps", steps, "--name", name, "--quiet",
+                           runs_dir=runs, timeout=900)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
     return runs
 
 
 @pytest.fixture
 def review_app(review_runs):
-    env = {"INSIGHT_RUNS_DIR": str(review_runs), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    port = free_port()
-    proc = start_streamlit("app.py", port, env)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+    with serving_app(review_runs) as url:
+        yield url
 
 
 def test_apply_scores_the_news_sample_and_shows_the_trend_and_the_planted_alert(browser_page, review_app):
@@ -347,17 +337,8 @@ DOM_LINKS = """(host) => {  // every attribute that makes the browser link to or
 @pytest.fixture
 def fresh_server(tmp_path):
     """A server of its own, over an empty runs folder: the run it trains is the only one."""
-    port = free_port()
-    env = {
-        "INSIGHT_RUNS_DIR": str(tmp_path / "own-runs"),
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-    }
-    proc = start_streamlit("app.py", port, env)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+    with serving_app(tmp_path / "own-runs") as url:
+        yield url
 
 
 def test_markup_in_labels_texts_and_the_run_name_stays_text_on_every_page(

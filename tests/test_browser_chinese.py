@@ -6,18 +6,14 @@ Explain and Monitors pages go to artifacts/screenshots/*_zh.png (the README show
 from __future__ import annotations
 
 import csv
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from browser_kit import chromium_page, free_port, go, settle, shoot, start_streamlit, stop
+from browser_kit import chromium_page, go, serving_app, settle, shoot
 from chinese_kit import REVIEWS, build_chinese_bert
+from cli_kit import trainer_cli
 from playwright.sync_api import expect
 
-ROOT = Path(__file__).resolve().parent.parent
 LONG = 180_000
 PAGES_ZH = ["训练", "评估", "解释", "嵌入", "比较", "应用", "监控", "导出"]
 
@@ -31,26 +27,21 @@ def chinese_app(tmp_path_factory: pytest.TempPathFactory):
     runs = tmp_path_factory.mktemp("zh-runs")
     env = {"INSIGHT_RUNS_DIR": str(runs), "INSIGHT_MODELS": str(root), "HF_HUB_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false"}  # fmt: skip
-    cli_env = {**os.environ, **env}
-    run = [sys.executable, "-m", "trainer"]
-    subprocess.run([*run, "fit", str(REVIEWS), "--model", str(model), "--max-steps", "20", "--runs-dir", str(runs),
-                    "--name", "中文评论", "--quiet"], cwd=ROOT, check=True, timeout=900, env=cli_env)  # fmt: skip
+    done = trainer_cli("fit", REVIEWS, "--model", model, "--max-steps", "20", "--name", "中文评论", "--quiet",
+                       runs_dir=runs, env=env, timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
     dated = tmp_path_factory.mktemp("zh-data") / "reviews-dated.csv"
     with REVIEWS.open(encoding="utf-8") as fh, dated.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["date", "text"])
         for i, row in enumerate(csv.DictReader(fh)):
             writer.writerow([f"2026-{6 + i // 120:02d}-{1 + (i % 120) // 4:02d}", row["text"]])
-    subprocess.run([*run, "monitor", "create", "评论监控", "--run", "中文评论", "--text-column", "text",
-                    "--time-column", "date", "--runs-dir", str(runs)], cwd=ROOT, check=True, timeout=300, env=cli_env)  # fmt: skip
-    subprocess.run([*run, "monitor", "add", "评论监控", str(dated), "--runs-dir", str(runs)], cwd=ROOT, check=True,
-                   timeout=600, env=cli_env)  # fmt: skip
-    port = free_port()
-    proc = start_streamlit("app.py", port, env)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+    for command in (["monitor", "create", "评论监控", "--run", "中文评论", "--text-column", "text", "--time-column", "date"],
+                    ["monitor", "add", "评论监控", dated]):  # fmt: skip
+        done = trainer_cli(*command, runs_dir=runs, env=env)
+        assert done.returncode == 0, done.stderr[-3000:]
+    with serving_app(runs, env) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

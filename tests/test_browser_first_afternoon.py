@@ -2,7 +2,7 @@
 undone in one click. (The column boxes following the file are checked in tests/test_app_data_page.py,
 including what the browser is told; their browser test timed out in the whole suite only, and was left out.)
 
-Starts `streamlit run app.py` on a free port and drives Chromium with Playwright; every check waits with
+Starts `streamlit run app.py` on a free port (browser_kit's `app_server`) and drives Chromium with Playwright; every check waits with
 Playwright's expect (bounded by LONG).
 """
 
@@ -12,26 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from browser_kit import chromium_page, free_port, settle, start_streamlit, stop
+from browser_kit import chromium_page, settle
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG = 120_000  # ms: the machine is slow and shared
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    runs = tmp_path_factory.mktemp("browser-runs")
-    port = free_port()
-    env = {"INSIGHT_RUNS_DIR": str(runs), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w+")
-    proc = start_streamlit("app.py", port, env, output=log)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
-        log.seek(0)
-        print(log.read()[-5000:])
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +25,13 @@ def page():
         yield page
 
 
-def test_a_drop_is_counted_first_and_the_original_file_is_one_click_away(server, page, tmp_path):
+def test_a_drop_is_counted_first_and_the_original_file_is_one_click_away(app_server, page, tmp_path):
     rows = [{"text": f"a fine review number {i}", "label": "good"} for i in range(20)]
     rows += [{"text": f"a poor review number {i}", "label": "bad"} for i in range(20)]
     rows += [{"text": f"an odd review number {i}", "label": f"odd {i}"} for i in range(2)]
     path = tmp_path / "mixed.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
-    page.goto(server)
+    page.goto(app_server)
     expect(page.get_by_role("heading", name="Data", level=1)).to_be_visible()
     settle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))

@@ -5,12 +5,11 @@ English model stopped with a sentence that says what to do."""
 from __future__ import annotations
 
 import csv
-import io
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 from chinese_kit import ENTITIES, REVIEWS, build_chinese_bert
+from cli_kit import trainer_cli
 
 from trainer.data import DataError
 from trainer.data.word_rule import join_words
@@ -42,15 +41,6 @@ def chinese_tokenizer(model_root: Path):
     return AutoTokenizer.from_pretrained(model_root / "tiny-chinese-bert")
 
 
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    from trainer.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
-
-
 def test_a_model_folder_under_the_root_is_listed_with_the_languages_its_vocabulary_reads(models_here):
     from trainer.model.catalog import available_models, models_reading
 
@@ -63,22 +53,22 @@ def test_a_model_folder_under_the_root_is_listed_with_the_languages_its_vocabula
 
 
 def test_the_default_model_on_chinese_text_stops_check_and_fit_with_what_to_do(models_here, tmp_path):
-    code, out, err = run_cli("check", str(REVIEWS))
-    assert code != 0
-    said = out + err
+    done = trainer_cli("check", str(REVIEWS), in_process=True)
+    assert done.returncode != 0
+    said = done.stdout + done.stderr
     assert "Chinese characters, which the default model (all-MiniLM-L6-v2) does not read" in said
     assert "Choose a model that reads them: tiny-chinese-bert." in said
     assert "NOT OK" in said or "error" in said.lower()
-    code, out, err = run_cli("fit", str(REVIEWS), "--runs-dir", str(tmp_path / "runs"), "--max-steps", "2")
-    assert code != 0 and "does not read" in out + err
+    done = trainer_cli("fit", str(REVIEWS), "--max-steps", "2", runs_dir=tmp_path / "runs", in_process=True)
+    assert done.returncode != 0 and "does not read" in done.stdout + done.stderr
     assert not list((tmp_path / "runs").glob("*/model/*.safetensors")), "nothing was trained"
 
 
 def test_without_a_chinese_model_the_stop_says_how_to_add_one(tmp_path, monkeypatch):
     monkeypatch.setenv("INSIGHT_MODELS", str(tmp_path / "empty"))
-    code, out, err = run_cli("--lang", "zh", "check", str(REVIEWS))
-    assert code != 0
-    said = out + err
+    done = trainer_cli("--lang", "zh", "check", str(REVIEWS), in_process=True)
+    assert done.returncode != 0
+    said = done.stdout + done.stderr
     assert "默认模型" in said and str(tmp_path / "empty") in said and "model.safetensors" in said
 
 

@@ -1,60 +1,46 @@
 """The command line: exit codes, one-line errors, and the fit -> predict -> runs round trip."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_kit import trainer_cli
 from helpers import conll_file, sentiment_csv
 
 from trainer import runs
 from trainer.cli import main
 from trainer.runs import RunFolder
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def cli(*args, cwd=ROOT):
-    """Run `python -m trainer` as a user would; returns (code, stdout, stderr)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "trainer", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=600,
-    )
-    return proc.returncode, proc.stdout, proc.stderr
-
 
 def test_check_prints_the_report_and_exits_0(tmp_path):
-    code, out, err = cli("check", sentiment_csv(tmp_path / "ok.csv"))
-    assert code == 0, err
-    assert "90" in out and "positive" in out
+    done = trainer_cli("check", sentiment_csv(tmp_path / "ok.csv"))
+    assert done.returncode == 0, done.stderr
+    assert "90" in done.stdout and "positive" in done.stdout
 
 
 def test_check_on_a_file_with_no_text_column_exits_2_with_one_line(tmp_path):
     path = tmp_path / "numbers.csv"
     pd.DataFrame({"a": [1, 2, 3, 4], "b": [5, 6, 7, 8]}).to_csv(path, index=False)
-    code, out, err = cli("check", path)
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:"), err
-    assert "Traceback" not in err
+    done = trainer_cli("check", path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_check_speaks_the_language_lang_asks_for(tmp_path):
     path = tmp_path / "numbers.csv"
     pd.DataFrame({"a": [1, 2, 3, 4], "b": [5, 6, 7, 8]}).to_csv(path, index=False)
-    code, out, err = cli("--lang", "zh", "check", path)
-    assert code == 2 and re.search(r"[\u4e00-\u9fff]", err), err
-    code, out, err = cli("check", path)
-    assert code == 2 and err.startswith("error: ") and not re.search(r"[\u4e00-\u9fff]", err), err
+    done = trainer_cli("--lang", "zh", "check", path)
+    assert done.returncode == 2 and re.search(r"[\u4e00-\u9fff]", done.stderr), done.stderr
+    done = trainer_cli("check", path)
+    assert (
+        done.returncode == 2
+        and done.stderr.startswith("error: ")
+        and not re.search(r"[\u4e00-\u9fff]", done.stderr)
+    ), done.stderr
 
 
 @pytest.mark.parametrize(
@@ -95,7 +81,7 @@ def test_no_command_prints_the_help_and_a_wrong_one_names_the_right_help(capsys)
 def test_fit_predict_runs_round_trip(tmp_path, tiny_model_dir):
     csv = sentiment_csv(tmp_path / "train.csv")
     runs_dir = tmp_path / "runs"
-    code, out, err = cli(
+    done = trainer_cli(
         "fit",
         csv,
         "--model",
@@ -109,42 +95,51 @@ def test_fit_predict_runs_round_trip(tmp_path, tiny_model_dir):
         "--name",
         "cli run",
     )
-    assert code == 0, err
-    run_dir = Path(out.strip().splitlines()[-1])
+    assert done.returncode == 0, done.stderr
+    run_dir = Path(done.stdout.strip().splitlines()[-1])
     assert run_dir.parent == runs_dir and (run_dir / "model" / "config.json").exists()
-    assert "test: macro-F1" in err
+    assert "test: macro-F1" in done.stderr
 
-    code, out, err = cli("predict", run_dir, csv, "--out", tmp_path / "pred.csv", "--runs-dir", runs_dir)
-    assert code == 0, err
+    done = trainer_cli("predict", run_dir, csv, "--out", tmp_path / "pred.csv", "--runs-dir", runs_dir)
+    assert done.returncode == 0, done.stderr
     pred = pd.read_csv(tmp_path / "pred.csv")
     assert len(pred) == 90 and {"text", "gold", "predicted", "confidence", "p_positive"} <= set(pred.columns)
 
-    code, out, err = cli("runs", "--runs-dir", runs_dir)
-    assert code == 0 and run_dir.name in out and "finished" in out and "macro-F1" in out
-    assert " MB " in out and out.strip().splitlines()[-1].startswith("1 runs, "), (
+    done = trainer_cli("runs", "--runs-dir", runs_dir)
+    assert (
+        done.returncode == 0
+        and run_dir.name in done.stdout
+        and "finished" in done.stdout
+        and "macro-F1" in done.stdout
+    )
+    assert " MB " in done.stdout and done.stdout.strip().splitlines()[-1].startswith("1 runs, "), (
         "each run's size and the total"
     )
 
     # the run folder fit printed works as it is, without --runs-dir (scripts take the last line at its word)
-    code, out, err = cli("predict", run_dir, csv, "--out", tmp_path / "again.csv")
-    assert code == 0, err
+    done = trainer_cli("predict", run_dir, csv, "--out", tmp_path / "again.csv")
+    assert done.returncode == 0, done.stderr
     assert pd.read_csv(tmp_path / "again.csv")["predicted"].tolist() == pred["predicted"].tolist()
-    code, out, err = cli("predict", tmp_path, csv, "--out", tmp_path / "no.csv")
-    assert code == 2 and "No run called" in err, "a folder that is not a run is still refused"
+    done = trainer_cli("predict", tmp_path, csv, "--out", tmp_path / "no.csv")
+    assert done.returncode == 2 and "No run called" in done.stderr, (
+        "a folder that is not a run is still refused"
+    )
 
     # delete: what it keeps besides the model, then the whole run; a running run is refused
-    code, out, err = cli("clean", run_dir)
-    assert code == 0 and "keeps nothing besides its model" in out
+    done = trainer_cli("clean", run_dir)
+    assert done.returncode == 0 and "keeps nothing besides its model" in done.stdout
     RunFolder(run_dir).write_status(runs.RUNNING)
     runs.mark_live(run_dir, True)
     try:
-        code, out, err = cli("runs", "--delete", run_dir.name, "--runs-dir", runs_dir)
-        assert code == 2 and "is running. Cancel it first" in err and run_dir.exists()
+        done = trainer_cli("runs", "--delete", run_dir.name, "--runs-dir", runs_dir)
+        assert done.returncode == 2 and "is running. Cancel it first" in done.stderr and run_dir.exists()
     finally:
         runs.mark_live(run_dir, False)
     RunFolder(run_dir).write_status(runs.FINISHED)
-    code, out, err = cli("runs", "--delete", run_dir.name, "--runs-dir", runs_dir)
-    assert code == 0 and out.startswith(f"deleted {run_dir.name} (") and " MB)" in out, out
+    done = trainer_cli("runs", "--delete", run_dir.name, "--runs-dir", runs_dir)
+    assert (
+        done.returncode == 0 and done.stdout.startswith(f"deleted {run_dir.name} (") and " MB)" in done.stdout
+    ), done.stdout
     assert not run_dir.exists() and runs_dir.is_dir()
 
 
@@ -175,7 +170,7 @@ def trained_run(tmp_path_factory, tiny_model_dir):
 def test_explain_json_has_one_complete_object_per_text(trained_run):
     import json
 
-    code, out, err = cli(
+    done = trainer_cli(
         "explain",
         trained_run,
         "--runs-dir",
@@ -188,8 +183,8 @@ def test_explain_json_has_one_complete_object_per_text(trained_run):
         "--target",
         "positive",
     )
-    assert code == 0, err
-    records = [json.loads(line) for line in out.strip().splitlines()]
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.strip().splitlines()]
     assert len(records) == 2
     keys = {
         "text",
@@ -231,15 +226,15 @@ def test_explain_with_an_unknown_target_lists_the_labels(trained_run, capsys):
 def test_fit_predict_and_explain_work_on_a_conll_file(tmp_path, tiny_model_dir):
     data = conll_file(tmp_path / "news.conll", n=40)
     runs_dir = tmp_path / "runs"
-    code, out, err = cli(
+    done = trainer_cli(
         "fit", data, "--model", tiny_model_dir, "--max-steps", "3", "--runs-dir", runs_dir, "--quiet"
     )
-    assert code == 0, err
-    run_dir = Path(out.strip().splitlines()[-1])
+    assert done.returncode == 0, done.stderr
+    run_dir = Path(done.stdout.strip().splitlines()[-1])
     assert (run_dir / "model" / "config.json").exists()
 
-    code, out, err = cli("predict", run_dir, data, "--out", tmp_path / "tags.csv", "--runs-dir", runs_dir)
-    assert code == 0, err
+    done = trainer_cli("predict", run_dir, data, "--out", tmp_path / "tags.csv", "--runs-dir", runs_dir)
+    assert done.returncode == 0, done.stderr
     tags = pd.read_csv(tmp_path / "tags.csv", keep_default_na=False)
     assert len(tags) == 40 and {"tokens", "gold", "predicted"} <= set(tags.columns)
     assert all(
@@ -248,15 +243,13 @@ def test_fit_predict_and_explain_work_on_a_conll_file(tmp_path, tiny_model_dir):
 
     words_only = tmp_path / "new.conll"
     words_only.write_text("-DOCSTART-\n\nAnna\nBerg\nvisited\nOslo\n.\n\nTom\nleft\n", encoding="utf-8")
-    code, out, err = cli(
-        "predict", run_dir, words_only, "--out", tmp_path / "new.csv", "--runs-dir", runs_dir
-    )
-    assert code == 0, err
+    done = trainer_cli("predict", run_dir, words_only, "--out", tmp_path / "new.csv", "--runs-dir", runs_dir)
+    assert done.returncode == 0, done.stderr
     new = pd.read_csv(tmp_path / "new.csv", keep_default_na=False)
     assert new["tokens"].tolist() == ["Anna Berg visited Oslo .", "Tom left"] and "gold" not in new.columns
     assert [len(p.split()) for p in new["predicted"]] == [5, 2]
 
-    code, out, err = cli(
+    done = trainer_cli(
         "explain",
         run_dir,
         "--text",
@@ -267,8 +260,8 @@ def test_fit_predict_and_explain_work_on_a_conll_file(tmp_path, tiny_model_dir):
         "--runs-dir",
         runs_dir,
     )
-    assert code == 0, err
-    records = [json.loads(line) for line in out.strip().splitlines()]
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.strip().splitlines()]
     assert records and all(
         r["target"] == "B-LOC" and r["words"] == ["Anna", "Berg", "visited", "Oslo"] for r in records
     )

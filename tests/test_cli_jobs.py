@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_kit import trainer_cli
 from helpers import sentiment_csv
 from test_jobs import DATA, until, worker
 
@@ -18,18 +19,6 @@ from trainer.config import TrainConfig
 from trainer.jobs.manager import JobManager
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def cli(*args, timeout=600):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "trainer", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
-    return result.returncode, result.stdout, result.stderr
 
 
 @pytest.fixture
@@ -42,13 +31,15 @@ def fake_manager(tmp_path):
 def test_cancel_stops_a_running_job_from_the_command_line(fake_manager):
     job = fake_manager.submit(TrainConfig(), DATA, name="long")
     until(lambda: fake_manager.snapshot(job).step > 0)
-    code, out, err = cli("runs", "--runs-dir", fake_manager.runs_dir)
-    assert code == 0 and "running" in out and "%" in out, "a live job shows its progress"
-    code, out, err = cli("cancel", job, "--runs-dir", fake_manager.runs_dir, "--wait", "60")
-    assert code == 0, err
-    assert out.strip() == f"{job}: cancelled" and fake_manager.snapshot(job).status == runs.CANCELLED
-    code, out, err = cli("cancel", job, "--runs-dir", fake_manager.runs_dir)
-    assert code == 2 and err.startswith("error:") and "nothing to cancel" in err
+    done = trainer_cli("runs", "--runs-dir", fake_manager.runs_dir)
+    assert done.returncode == 0 and "running" in done.stdout and "%" in done.stdout, (
+        "a live job shows its progress"
+    )
+    done = trainer_cli("cancel", job, "--runs-dir", fake_manager.runs_dir, "--wait", "60")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{job}: cancelled" and fake_manager.snapshot(job).status == runs.CANCELLED
+    done = trainer_cli("cancel", job, "--runs-dir", fake_manager.runs_dir)
+    assert done.returncode == 2 and done.stderr.startswith("error:") and "nothing to cancel" in done.stderr
 
 
 def test_a_run_is_only_ever_looked_for_inside_the_runs_folder(fake_manager, tmp_path):
@@ -58,9 +49,9 @@ def test_a_run_is_only_ever_looked_for_inside_the_runs_folder(fake_manager, tmp_
     (elsewhere / "sneaky").mkdir(parents=True)
     (elsewhere / "sneaky" / "status.json").write_text('{"status": "finished"}')
     for ref in (elsewhere / "sneaky", "../elsewhere/sneaky", "../../etc"):
-        code, out, err = cli("cancel", ref, "--runs-dir", fake_manager.runs_dir)
-        assert code == 2 and err.count("\n") == 1, err
-        assert "not inside the runs folder" in err or "No run called" in err
+        done = trainer_cli("cancel", ref, "--runs-dir", fake_manager.runs_dir)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "not inside the runs folder" in done.stderr or "No run called" in done.stderr
 
 
 def test_a_cancelled_real_run_resumes_from_the_command_line(tmp_path, tiny_model_dir):
@@ -79,9 +70,9 @@ def test_a_cancelled_real_run_resumes_from_the_command_line(tmp_path, tiny_model
     finally:
         manager.shutdown()
     runs.write_json(folder.config_file, {**runs.read_json(folder.config_file), "epochs": 3})  # finish sooner
-    code, out, err = cli("fit", "--resume", job, "--runs-dir", tmp_path / "runs", "--quiet")
-    assert code == 0, err
-    assert out.strip().splitlines()[-1] == str(folder.path)
+    done = trainer_cli("fit", "--resume", job, "--runs-dir", tmp_path / "runs", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == str(folder.path)
     metrics = folder.metrics()
     assert metrics["summary"]["resumed"] and metrics["test"]["n"] > 0 and folder.has_model
     assert any(e["kind"] == "eval" for e in folder.history())

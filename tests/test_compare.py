@@ -4,20 +4,15 @@ settings that differ, disagreements, and `python -m trainer compare`."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from cli_kit import trainer_cli
 from helpers import LABELS, fake_run
 
 from trainer.inspect import compare as cmp
 from trainer.runs import load_run
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -101,18 +96,13 @@ def test_bad_choices_say_what_is_wrong(three_runs, tmp_path):
         cmp.compare([load_run(first), load_run(first)])
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "trainer", "compare", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
-
-
 def test_cli_prints_intervals_and_the_verdict_and_writes_json(three_runs):
     runs, first, second, _ = three_runs
-    done = cli(first.name, second.name, "--runs-dir", str(runs))
+    done = trainer_cli("compare", first.name, second.name, "--runs-dir", str(runs))
     assert done.returncode == 0, done.stderr
     assert "better is better than baseline on Accuracy" in done.stdout
     assert "95% intervals" in done.stdout and "learning_rate: 0.0001 / 0.0002" in done.stdout
-    as_json = cli(first.name, second.name, "--runs-dir", str(runs), "--json")
+    as_json = trainer_cli("compare", first.name, second.name, "--runs-dir", str(runs), "--json")
     data = json.loads(as_json.stdout)
     assert [r["name"] for r in data["runs"]] == ["baseline", "better"] and data["pairs"][0]["paired"]
 
@@ -120,6 +110,6 @@ def test_cli_prints_intervals_and_the_verdict_and_writes_json(three_runs):
 def test_cli_bad_input_exits_2_with_one_error_line(three_runs):
     runs, first, _, _ = three_runs
     for args in ([first.name], [first.name, "missing-run"], [first.name, first.name]):
-        done = cli(*args, "--runs-dir", str(runs))
+        done = trainer_cli("compare", *args, "--runs-dir", str(runs))
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("error:"), done.stderr

@@ -13,6 +13,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from app_kit import open_app
 from streamlit.testing.v1 import AppTest
 from test_markup import live_markdown
 
@@ -88,9 +89,7 @@ def test_the_app_upload_gives_the_message_and_keeps_serving(name, built, tmp_pat
     expected = EXPECTED[name]
     for key, value in expected.get("env", {}).items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_SECONDS).run()
+    at = open_app(tmp_path / "runs", monkeypatch, timeout=APP_SECONDS)
     good = (ROOT / "sample_data" / "product_sentiment.csv").read_bytes()
     at.session_state[state.INCOMING] = ("reviews.csv", good)
     at.run()

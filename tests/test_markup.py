@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_kit import open_app
 from helpers import NEGATIVE, NEUTRAL, POSITIVE
 from streamlit.testing.v1 import AppTest
 
@@ -179,12 +180,6 @@ def hostile_runs(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path)
     return runs_dir, first, second, source
 
 
-def app(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("INSIGHT_RUNS_DIR", str(runs_dir))
-    monkeypatch.chdir(ROOT)
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-
-
 def walk(node):
     yield node
     for child in getattr(node, "children", {}).values():
@@ -241,7 +236,7 @@ def test_no_page_shows_user_text_as_markup(hostile_runs, monkeypatch):
     queued = fake_queued_job(first)
     monkeypatch.setattr(JobManager, "jobs", lambda self: [queued, *real_jobs(self)])  # the sidebar's bar
 
-    at = app(runs_dir, monkeypatch)
+    at = open_app(runs_dir, monkeypatch)
     extra = pd.read_csv(hostile_csv(source.parent / "upload.csv")).assign(**{ANCHOR: URL})
     extra.loc[len(extra)] = {"text": "great love item", "label": LINK + " rare", ANCHOR: IMAGE}
     raw = extra.to_csv(index=False).encode("utf-8")

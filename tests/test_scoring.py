@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_kit import trainer_cli
 from helpers import NEGATIVE, NEUTRAL, POSITIVE, conll_file
 
 from trainer.runs import RunFolder, create_run, load_run
@@ -155,27 +156,30 @@ def test_an_entity_run_scores_words_only_conll_into_spans(tmp_path, tiny_model_d
     assert results["scored"] == 2
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "trainer", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
-
-
 def test_cli_writes_scored_rows_and_an_alerts_array(text_run, tmp_path):
+    # ten weeks of mixed texts in three channels, then a week of only negative ones on the web (an alert by
+    # construction), then a formula
     source = news_file(tmp_path / "cli.csv", 300)
-    source.write_text(source.read_text() + "2026-05-05T10:00:00,web,=HYPERLINK(1) awful\n", encoding="utf-8")
+    planted = "".join(
+        f"2026-07-21T{h % 24:02d}:00:00,web,awful hate item number {h} terrible\n" for h in range(60)
+    )
+    source.write_text(
+        source.read_text() + planted + "2026-05-05T10:00:00,web,=HYPERLINK(1) awful\n", encoding="utf-8"
+    )
     out, alerts = tmp_path / "scored.csv", tmp_path / "alerts.json"
-    done = run_cli("score", text_run.name, str(source), "--runs-dir", str(text_run.parent), "--time-column",
-                   "when", "--group-column", "channel", "--bucket", "week", "--out", str(out), "--alerts", str(alerts))  # fmt: skip
+    done = trainer_cli("score", text_run.name, str(source), "--runs-dir", str(text_run.parent), "--time-column",
+                       "when", "--group-column", "channel", "--bucket", "week", "--out", str(out), "--alerts", str(alerts))  # fmt: skip
     assert done.returncode == 0, done.stderr
     scored = pd.read_csv(out, keep_default_na=False)
     labels = load_run(text_run).labels
     assert list(scored.columns)[:6] == ["when", "channel", "message", "predicted", "confidence", "trusted"]
     assert list(scored.columns)[6:] == [f"p_{label}" for label in labels]
     assert (
-        len(scored) == 301 and scored["message"].iloc[-1] == "'=HYPERLINK(1) awful"
+        len(scored) == 361 and scored["message"].iloc[-1] == "'=HYPERLINK(1) awful"
     )  # a formula neutralised
     listed = json.loads(alerts.read_text())
-    assert isinstance(listed, list)
+    assert isinstance(listed, list) and listed, "the planted week raises an alert"
+    assert any(a["bucket_start"] == "2026-07-20" and a["group"] == "web" for a in listed), listed
     for alert in listed:
         assert {"bucket_start", "group", "label", "share", "baseline_share", "direction", "n"} <= set(alert)
         assert alert["direction"] in ("up", "down") and alert["label"] in labels
@@ -195,7 +199,7 @@ def test_cli_writes_scored_rows_and_an_alerts_array(text_run, tmp_path):
 def test_cli_bad_input_exits_2_with_one_error_line(text_run, tmp_path, args, message):
     source = news_file(tmp_path / "bad.csv", 20)
     args = [a.format(source=source) for a in args]
-    done = run_cli("score", text_run.name, *args, "--runs-dir", str(text_run.parent))
+    done = trainer_cli("score", text_run.name, *args, "--runs-dir", str(text_run.parent))
     assert done.returncode == 2, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], done.stderr
@@ -203,7 +207,9 @@ def test_cli_bad_input_exits_2_with_one_error_line(text_run, tmp_path, args, mes
 
 
 def test_cli_unknown_run_exits_2(tmp_path):
-    done = run_cli("score", "no-such-run", str(news_file(tmp_path / "x.csv", 5)), "--runs-dir", str(tmp_path))
+    done = trainer_cli(
+        "score", "no-such-run", str(news_file(tmp_path / "x.csv", 5)), "--runs-dir", str(tmp_path)
+    )
     assert done.returncode == 2 and done.stderr.startswith("error:")
 
 

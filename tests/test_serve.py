@@ -17,20 +17,14 @@ import httpx
 import pandas as pd
 import pytest
 from browser_kit import free_port
+from cli_kit import trainer_cli
 from helpers import conll_file, sentiment_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def cli(runs_dir: Path, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "trainer", *map(str, args), "--runs-dir", str(runs_dir)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600, input=stdin)  # fmt: skip
-
-
 def fit(runs_dir: Path, data: Path, model: Path) -> str:
-    done = subprocess.run([sys.executable, "-m", "trainer", "fit", str(data), "--model", str(model), "--max-steps",
-                           "3", "--runs-dir", str(runs_dir), "--quiet"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)  # fmt: skip
+    done = trainer_cli("fit", data, "--model", model, "--max-steps", "3", "--quiet", runs_dir=runs_dir)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip().splitlines()[-1]
 
@@ -73,9 +67,9 @@ def served(tmp_path_factory, tiny_model_dir):
     runs_dir = tmp_path_factory.mktemp("serve-runs")
     work = tmp_path_factory.mktemp("serve-data")
     run = fit(runs_dir, sentiment_csv(work / "s.csv", n=60), tiny_model_dir)
-    secret = cli(runs_dir, "tokens", "create", "ci").stdout.strip().splitlines()[0]
-    assert cli(runs_dir, "monitor", "create", "live", "--run", run, "--text-column", "text", "--time-column",
-               "time").returncode == 0  # fmt: skip
+    secret = trainer_cli("tokens", "create", "ci", runs_dir=runs_dir).stdout.strip().splitlines()[0]
+    assert trainer_cli("monitor", "create", "live", "--run", run, "--text-column", "text", "--time-column",
+                       "time", runs_dir=runs_dir).returncode == 0  # fmt: skip
     server = Server(runs_dir, run, "--monitor", "live", "--max-wait-ms", "20")
     try:
         yield server, runs_dir, run, {"Authorization": f"Bearer {secret}"}, work
@@ -98,7 +92,7 @@ def test_predict_answers_in_the_pipeline_shape_and_equals_trainer_predict(served
     many = httpx.post(server.url + "/predict", json={"inputs": texts}, headers=auth, timeout=60).json()
     assert len(many["predictions"]) == 3 and len(many["trusted"]) == 3
     (work / "t.csv").write_text(pd.DataFrame({"text": texts}).to_csv(index=False))
-    expected = pd.read_csv(io.StringIO(cli(runs_dir, "predict", run, work / "t.csv").stdout))
+    expected = pd.read_csv(io.StringIO(trainer_cli("predict", run, work / "t.csv", runs_dir=runs_dir).stdout))
     for row, answer in zip(expected.itertuples(), many["predictions"], strict=True):
         assert answer[0]["label"] == row.predicted
         for item in answer:
@@ -120,18 +114,18 @@ def test_without_a_token_or_with_a_revoked_one_the_answer_is_401(served):
         server.url + "/predict", json={"inputs": "hi"}, headers={"Authorization": "Bearer nope"}, timeout=30
     )
     assert wrong.status_code == 401 and "token" in wrong.json()["error"]
-    other = cli(runs_dir, "tokens", "create", "temporary").stdout.strip().splitlines()[0]
+    other = trainer_cli("tokens", "create", "temporary", runs_dir=runs_dir).stdout.strip().splitlines()[0]
     header = {"Authorization": f"Bearer {other}"}
     assert (
         httpx.post(server.url + "/predict", json={"inputs": "hi"}, headers=header, timeout=30).status_code
         == 200
     )
-    assert cli(runs_dir, "tokens", "revoke", "temporary").returncode == 0
+    assert trainer_cli("tokens", "revoke", "temporary", runs_dir=runs_dir).returncode == 0
     assert (
         httpx.post(server.url + "/predict", json={"inputs": "hi"}, headers=header, timeout=30).status_code
         == 401
     )
-    listed = cli(runs_dir, "tokens", "list").stdout
+    listed = trainer_cli("tokens", "list", runs_dir=runs_dir).stdout
     assert "temporary" in listed and "REVOKED" in listed and other not in listed
     assert httpx.get(server.url + "/health", timeout=30).status_code == 200  # for load balancers, no token
 
@@ -249,7 +243,7 @@ def test_an_entity_run_answers_in_the_token_classification_shape(tmp_path, tiny_
 
 
 def test_serving_without_tokens_beyond_this_machine_is_refused(tmp_path):
-    done = cli(tmp_path / "runs", "serve", "whatever", "--no-tokens", "--host", "0.0.0.0")
+    done = trainer_cli("serve", "whatever", "--no-tokens", "--host", "0.0.0.0", runs_dir=tmp_path / "runs")
     assert done.returncode == 2 and done.stderr.startswith(
         "error: Serving without tokens is only for 127.0.0.1"
     )

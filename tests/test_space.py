@@ -6,6 +6,7 @@ import os
 import time
 
 import pytest
+from app_kit import open_app
 
 from trainer import runs
 from trainer.files import locks
@@ -81,7 +82,6 @@ def test_a_running_run_is_refused_and_a_link_is_removed_as_a_link(tmp_path):
 
 
 def test_the_train_page_shows_the_space_and_deletes_a_scoring_then_the_run(tmp_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
 
     run_dir, folder, upload = a_run_with_files(tmp_path)
     monkeypatch.setenv("INSIGHT_RUNS_DIR", str(tmp_path / "runs"))
@@ -95,7 +95,7 @@ def test_the_train_page_shows_the_space_and_deletes_a_scoring_then_the_run(tmp_p
         if Path(run_dir).exists():
             storage_section(run_info(Path(run_dir)))
 
-    at = AppTest.from_function(script, args=(str(run_dir),), default_timeout=30).run()
+    at = open_app(script=script, args=(str(run_dir),), timeout=30)
     assert not at.exception
     assert at.expander[0].label.startswith("Space: ") and at.expander[0].label.endswith("KB")
     shown = [str(m.value).replace("\\", "") for m in at.markdown]
