@@ -51,7 +51,7 @@ from pathlib import Path
 
 PACKAGES = ("trainer", "insight_ui")
 ADAPTER_RECEIVERS = {"task", "adapter", "self.adapter", "self", "get_task(task)"}
-FORWARD_CALLS = {"forward_batches"}
+FORWARD_CALLS = {"forward_batches", "forward_passes"}  # the name before and after issue 29
 ADAPTER_FORWARD = {"logits", "outputs", "embed"}
 PAGE_LINES, FUNCTION_LINES = 300, 60
 
@@ -373,8 +373,8 @@ NAME_CHECKS: list[tuple[str, Callable[[Code], list[str]]]] = [
     ("model: a run's model on new inputs / backbones and the forward pass", lambda c: _all_there(c, "trainer/runs/model.py", "trainer/model/")),
     ("results: a scoring's results.json / the module that is the whole scoring flow", lambda c: _all_there(c, "trainer/apply/results.py")),
     ("batch: texts in one forward pass / a file of rows added to a monitor", _batch),
-    ("limits.py: the limits on one file / the service's request rate", lambda c: _all_there(c, "trainer/data/limits.py", "trainer/serve/limits.py")),
-    ("api.py: attribution's entry points / the HTTP routes", lambda c: _all_there(c, "trainer/attribution/api.py", "trainer/serve/api.py")),
+    ("limits.py: the limits on one file / the service's request rate", lambda c: _all_there(c, "trainer/data/limits.py", "trainer/serve/rate.py")),
+    ("api.py: attribution's entry points / the HTTP routes", lambda c: _all_there(c, "trainer/attribution/api.py", "trainer/serve/server.py")),
 ]  # fmt: skip
 
 

@@ -131,7 +131,7 @@ def test_the_estimate_follows_the_speed_measured_here(tiny, tmp_path) -> None:
 
 
 def test_the_page_states_the_time_left_at_the_measured_speed() -> None:
-    from insight_ui.pages.explain import progress_line
+    from insight_ui.components.word_ranking import progress_line
 
     assert "measuring" in progress_line(0, 68, None)
     assert (

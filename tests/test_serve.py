@@ -259,7 +259,7 @@ def test_each_worker_claims_its_own_gpu():
 
 
 def test_a_token_past_its_rate_is_refused_until_the_minute_refills(monkeypatch):
-    from trainer.serve import limits
+    from trainer.serve import rate as limits
 
     now = [1000.0]
     monkeypatch.setattr(limits.time, "monotonic", lambda: now[0])

@@ -38,7 +38,7 @@ def serving(run_dir: Path, **settings) -> Iterator[str]:
     """The service of `run_dir` on 127.0.0.1 in a thread of this process; yields its URL."""
     import uvicorn
 
-    from trainer.serve.api import build_app
+    from trainer.serve.server import build_app
     from trainer.serve.settings import ServeConfig
 
     config = ServeConfig(run=str(run_dir), runs_dir=str(run_dir.parent), **settings)
@@ -201,7 +201,7 @@ def test_a_token_serves_only_the_runs_its_person_may_see(run_copy):
 
 
 def test_two_workers_count_one_rate_in_the_shared_file(tmp_path, monkeypatch):
-    from trainer.serve import limits
+    from trainer.serve import rate as limits
 
     now = [5000.0]
     monkeypatch.setattr(limits.time, "monotonic", lambda: now[0])

@@ -216,11 +216,11 @@ class SentencePairs(Task):
 
     def _forward(self, owner, module, tokenizer, inputs, max_length, batch_size, width, read, progress, precision,
                  hidden_states=False):  # fmt: skip
-        from trainer.model.inference import forward_batches
+        from trainer.model.inference import forward_passes
 
         features = self.encode(tokenizer, inputs, max_length)
         out = np.zeros((len(features), width), dtype=np.float32)
-        for idx, batch, output in forward_batches(owner, module, tokenizer, features, batch_size, precision,
+        for idx, batch, output in forward_passes(owner, module, tokenizer, features, batch_size, precision,
                                                   hidden_states):  # fmt: skip
             out[idx] = read(output, batch)
             if progress:

@@ -101,6 +101,3 @@ def job_computation(
 
     live()
     return False
-
-
-job_task = job_computation  # the old name, until pages/apply.py calls job_computation

@@ -33,6 +33,10 @@ SAMPLE = datasets.SAMPLE_DIR / "market_news.csv"
 NONE = N_("(none)")  # the option value for no column (English); shown as tr(NONE)
 BUCKETS = {"day": N_("Day"), "week": N_("Week"), "month": N_("Month")}
 SAID = "monitor_said"  # (kind, sentence) to show once after the rerun
+NEW_FILE_ID = (
+    "monitor_new_file_id"  # the file_id of the first batch last kept, so a rerun does not keep it again
+)
+NEW_PATH = "monitor_new_path"  # where that upload was kept
 
 
 def _columns_of(path: Path) -> pd.DataFrame | None:
@@ -84,79 +88,96 @@ def create_section() -> None:
         labels = {str(r.path): r.name for r in runs}
         run_path = st.selectbox(tr("Run that scores it"), list(labels), format_func=lambda p: f"{labels[p]} ({Path(p).name})",
                                 key="monitor_new_run")  # fmt: skip
-        left, right = st.columns([3, 2], gap="large")
-        file = left.file_uploader(tr("First batch (CSV, TSV, JSON Lines)"), key="monitor_new_file",
-                                  help=tr("Its columns set the monitor's mapping; later batches need the same columns."))  # fmt: skip
-        use_sample = right.toggle(tr("Use the market news sample, one week at a time"), key="monitor_new_sample",
-                                  help=tr("Three months of made-up headlines over four topics; one has a bad week."))  # fmt: skip
-        path = None
-        if file is not None:
-            if st.session_state.get("monitor_new_file_id") != file.file_id:
-                st.session_state["monitor_new_file_id"] = file.file_id
-                st.session_state["monitor_new_path"] = str(keep_upload(file))
-            path = Path(st.session_state["monitor_new_path"])
-        elif use_sample and SAMPLE.is_file():
-            path = SAMPLE
+        path, shown = _first_batch()
         if path is None:
             st.caption(tr("Upload a first file, or use the sample, to choose its columns."))
             return
         frame = _columns_of(path)
         if frame is None:
             return
-        columns = [str(c) for c in frame.columns]
-        try:
-            text_guess = text_column_of(frame, load_run(Path(run_path)).adapter, None)
-        except DataError:
-            text_guess = columns[0]
-        a, b, c, d = st.columns(4)
-        text = a.selectbox(tr("Text column"), columns, index=columns.index(text_guess) if text_guess in columns else 0,
-                           key="monitor_new_text")  # fmt: skip
-        others = [c for c in columns if c != text]
-        time_guess = propose_time_column(frame, [text])
-        when = b.selectbox(tr("Date column"), others, index=others.index(time_guess) if time_guess in others else 0,
-                           key="monitor_new_time", help=tr("Every row needs a date or timestamp."))  # fmt: skip
-        rest = [NONE] + [c for c in others if c != when]
-        group_guess = propose_group_column(frame, [text, when])
-        group = c.selectbox(tr("Group column (optional)"), rest, index=rest.index(group_guess) if group_guess in rest else 0,
-                            key="monitor_new_group", format_func=_shown)  # fmt: skip
-        ident = d.selectbox(tr("Id column (optional)"), rest, key="monitor_new_id", format_func=_shown,
-                            help=tr("A column that names each row, so a row sent twice is counted once. Without "
-                                    "one, a row is known by its date, group and text."))  # fmt: skip
-        e, f, g = st.columns(3)
-        bucket = e.selectbox(
-            tr("Time buckets"),
-            list(BUCKETS),
-            index=1,
-            format_func=lambda b: tr(BUCKETS[b]),
-            key="monitor_new_bucket",
-        )
-        name_guess = re.sub(r"[^A-Za-z0-9._-]", "-", Path(path).stem.split("-", 2)[-1])[:40] or "monitor"
-        name = f.text_input(tr("Monitor name"), value=name_guess, key="monitor_new_name", max_chars=64)
-        keep = g.number_input(tr("Keep texts for (days, 0: always)"), 0, 100_000, 0, key="monitor_new_keep",
-                              help=tr("Older rows keep their counts in the trends, not their texts."))  # fmt: skip
+        settings, keep = _settings(frame, run_path, path)
         if not st.button(
             tr("Create monitor"), type="primary", icon=":material/monitor_heart:", key="monitor_create"
         ):
             return
         if quota.monitor_refused():
             return
-        settings = monitors.Settings(name.strip(), run_path, text, when, None if group == NONE else group,
-                                     None if ident == NONE else ident, bucket, auth.me().id)  # fmt: skip
-        try:
-            monitor = monitors.create(state.runs_dir(), settings)
-            if keep:
-                monitor.set_retention(int(keep))
-        except monitors.MonitorError as exc:
-            st.error(md(str(exc)), icon=":material/error:")
-            return
-        auth.record("monitor create", monitor.name, run=Path(run_path).name)
-        state.put(state.MONITOR_OPEN, monitor.name)
-        if path == SAMPLE:
-            add_sample_week(monitor)
-        else:
-            add_files(monitor, [(path, file.name if file is not None else path.name)])
-            st.session_state.pop("monitor_new_file_id", None)  # the kept copy is stored and gone
-        st.rerun()
+        _create(settings, keep, path, shown)
+
+
+def _first_batch() -> tuple[Path | None, str]:
+    """The first batch: an upload (kept on disk once per file) or the sample; (its path, the name shown)."""
+    left, right = st.columns([3, 2], gap="large")
+    file = left.file_uploader(tr("First batch (CSV, TSV, JSON Lines)"), key="monitor_new_file",
+                              help=tr("Its columns set the monitor's mapping; later batches need the same columns."))  # fmt: skip
+    use_sample = right.toggle(tr("Use the market news sample, one week at a time"), key="monitor_new_sample",
+                              help=tr("Three months of made-up headlines over four topics; one has a bad week."))  # fmt: skip
+    if file is not None:
+        if state.get(NEW_FILE_ID) != file.file_id:
+            state.put(NEW_FILE_ID, file.file_id)
+            state.put(NEW_PATH, str(keep_upload(file)))
+        return Path(state.get(NEW_PATH)), file.name
+    if use_sample and SAMPLE.is_file():
+        return SAMPLE, SAMPLE.name
+    return None, ""
+
+
+def _settings(frame: pd.DataFrame, run_path: str, path: Path) -> tuple[monitors.Settings, int]:
+    """The columns, buckets, name and retention the person chose: (the new monitor's settings, days to keep
+    texts, 0 for always)."""
+    columns = [str(c) for c in frame.columns]
+    try:
+        text_guess = text_column_of(frame, load_run(Path(run_path)).adapter, None)
+    except DataError:
+        text_guess = columns[0]
+    a, b, c, d = st.columns(4)
+    text = a.selectbox(tr("Text column"), columns, index=columns.index(text_guess) if text_guess in columns else 0,
+                       key="monitor_new_text")  # fmt: skip
+    others = [c for c in columns if c != text]
+    time_guess = propose_time_column(frame, [text])
+    when = b.selectbox(tr("Date column"), others, index=others.index(time_guess) if time_guess in others else 0,
+                       key="monitor_new_time", help=tr("Every row needs a date or timestamp."))  # fmt: skip
+    rest = [NONE] + [c for c in others if c != when]
+    group_guess = propose_group_column(frame, [text, when])
+    group = c.selectbox(tr("Group column (optional)"), rest, index=rest.index(group_guess) if group_guess in rest else 0,
+                        key="monitor_new_group", format_func=_shown)  # fmt: skip
+    ident = d.selectbox(tr("Id column (optional)"), rest, key="monitor_new_id", format_func=_shown,
+                        help=tr("A column that names each row, so a row sent twice is counted once. Without "
+                                "one, a row is known by its date, group and text."))  # fmt: skip
+    e, f, g = st.columns(3)
+    bucket = e.selectbox(
+        tr("Time buckets"),
+        list(BUCKETS),
+        index=1,
+        format_func=lambda b: tr(BUCKETS[b]),
+        key="monitor_new_bucket",
+    )
+    name_guess = re.sub(r"[^A-Za-z0-9._-]", "-", Path(path).stem.split("-", 2)[-1])[:40] or "monitor"
+    name = f.text_input(tr("Monitor name"), value=name_guess, key="monitor_new_name", max_chars=64)
+    keep = g.number_input(tr("Keep texts for (days, 0: always)"), 0, 100_000, 0, key="monitor_new_keep",
+                          help=tr("Older rows keep their counts in the trends, not their texts."))  # fmt: skip
+    settings = monitors.Settings(name.strip(), run_path, text, when, None if group == NONE else group,
+                                 None if ident == NONE else ident, bucket, auth.me().id)  # fmt: skip
+    return settings, int(keep)
+
+
+def _create(settings: monitors.Settings, keep: int, path: Path, shown: str) -> None:
+    """Create the monitor and add its first batch (the sample's first week, or the file); the page reruns."""
+    try:
+        monitor = monitors.create(state.runs_dir(), settings)
+        if keep:
+            monitor.set_retention(int(keep))
+    except monitors.MonitorError as exc:
+        st.error(md(str(exc)), icon=":material/error:")
+        return
+    auth.record("monitor create", monitor.name, run=Path(settings.run).name)
+    state.put(state.MONITOR_OPEN, monitor.name)
+    if path == SAMPLE:
+        add_sample_week(monitor)
+    else:
+        add_files(monitor, [(path, shown)])
+        state.forget(NEW_FILE_ID)  # the kept copy is stored and gone
+    st.rerun()
 
 
 def sample_weeks() -> list[tuple[str, pd.DataFrame]]:
@@ -175,7 +196,7 @@ def add_sample_week(monitor: monitors.Monitor) -> None:
         _write_private(path, part.to_csv(index=False).encode("utf-8"))
         add_files(monitor, [(path, name)])
         return
-    st.session_state[SAID] = ("info", tr("Every week of the sample is in this monitor already."))
+    say("info", tr("Every week of the sample is in this monitor already."))
 
 
 def add_files(monitor: monitors.Monitor, paths: list[tuple[Path, str]]) -> None:
@@ -187,7 +208,7 @@ def add_files(monitor: monitors.Monitor, paths: list[tuple[Path, str]]) -> None:
                 batch = monitor.add(path, label=name)
         except (DataError, monitors.MonitorError) as exc:
             message = in_app(exc.message) if isinstance(exc, DataError) else str(exc)
-            st.session_state[SAID] = ("error", message)
+            say("error", message)
             return
         finally:
             if path.parent.name == "incoming":
@@ -206,11 +227,16 @@ def add_files(monitor: monitors.Monitor, paths: list[tuple[Path, str]]) -> None:
                             batch.undated, n=i18n.number(batch.undated)))  # fmt: skip
         if batch.webhook_error:
             said.append(tr("The alert could not be sent: {reason}.", reason=batch.webhook_error))
-    st.session_state[SAID] = ("success", " ".join(said))
+    say("success", " ".join(said))
+
+
+def say(kind: str, sentence: str) -> None:
+    """What happened ("success", "error" or "info"), shown once after the rerun (`said`)."""
+    state.put(SAID, (kind, sentence))
 
 
 def said() -> None:
-    message = st.session_state.pop(SAID, None)
+    message = state.pop(SAID)
     if message:
         kind, text = message
         {"success": st.success, "error": st.error, "info": st.info}[kind](md(text))

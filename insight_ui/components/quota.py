@@ -34,18 +34,9 @@ def scoring_refused() -> bool:
 
 def my_monitor_files() -> list[Path]:
     """The files of the monitors the person using the app owns."""
-    from trainer.access.people import same_person
-    from trainer.monitor import monitor as monitors
+    from insight_ui.reads.monitoring import every_monitor
 
-    found = []
-    for name in monitors.names(state.runs_dir()):
-        try:
-            monitor = monitors.Monitor(state.runs_dir(), name)
-        except monitors.MonitorError:
-            continue
-        if same_person(monitor.settings.owner, auth.me().id):
-            found.append(monitor.store.path)
-    return found
+    return [m.store.path for m in quotas.monitors_of(auth.me(), every_monitor(), lambda m: m.settings.owner)]
 
 
 def monitor_refused() -> bool:

@@ -45,7 +45,7 @@ def start_new_run(run: Run, name: str, combined: pd.DataFrame) -> None:
 def labeled_upload(run: Run, key: str) -> pd.DataFrame | None:
     """The uploader for the file a person labeled; the run's data plus its rows (said, with the rows that
     are already held-out examples of the run), or None until a readable file is there."""
-    words = run.adapter.inputs_are_words
+    words = run.adapter.labels_each_word()
     labeled = st.file_uploader(tr("Upload the labeled file"), key=key, type=["csv", "tsv", "jsonl"])
     if labeled is None:
         return None

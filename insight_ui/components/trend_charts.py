@@ -66,6 +66,34 @@ def trend_chart(
     table = counts.pivot_table(index="bucket", columns="label", values="share", fill_value=0.0).sort_index()
     n = counts.pivot_table(index="bucket", columns="label", values="n", fill_value=0).reindex(table.index)
     x = pd.to_datetime(table.index)
+    _share_lines(fig, table, n, x, labels)
+    _alert_marks(fig, alerts)
+    totals = counts.groupby("bucket")["total"].first().reindex(table.index)
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=totals.to_numpy(),
+            name=tr("texts"),
+            marker_color="#cbd5e1",
+            showlegend=False,
+            hovertemplate=tr("{count} texts", count="%{y}") + "<extra>%{x|" + tr("%d %b %Y") + "}</extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text=tr("share of texts"), row=1, col=1)
+    fig.update_yaxes(title_text=tr("texts"), row=2, col=1)
+    fig.update_xaxes(title_text=tr(BUCKET_WORDS[bucket]) if bucket in BUCKET_WORDS else bucket, row=2, col=1)
+    if i18n.language() == "zh":  # Plotly's own date ticks are English ("Jun 14")
+        fig.update_xaxes(tickformat="%-m月%-d日\n%Y")
+    fig.update_layout(legend={"orientation": "h", "y": 1.08}, hovermode="closest")
+    return _tidy(fig, height=440)
+
+
+def _share_lines(
+    fig: go.Figure, table: pd.DataFrame, n: pd.DataFrame, x: pd.DatetimeIndex, labels: Sequence[str]
+) -> None:
+    """One line per label (in `labels` order, each its colour) of its share per bucket, on the top row."""
     for i, label in enumerate(labels):
         if label not in table.columns:
             continue
@@ -91,6 +119,10 @@ def trend_chart(
             row=1,
             col=1,
         )
+
+
+def _alert_marks(fig: go.Figure, alerts: Sequence[dict]) -> None:
+    """The alerts as triangles on the top row: red up, blue down."""
     marks = (
         ("up", N_("alert (up)"), "triangle-up", "#dc2626"),
         ("down", N_("alert (down)"), "triangle-down", "#2563eb"),
@@ -125,26 +157,6 @@ def trend_chart(
                 row=1,
                 col=1,
             )
-    totals = counts.groupby("bucket")["total"].first().reindex(table.index)
-    fig.add_trace(
-        go.Bar(
-            x=x,
-            y=totals.to_numpy(),
-            name=tr("texts"),
-            marker_color="#cbd5e1",
-            showlegend=False,
-            hovertemplate=tr("{count} texts", count="%{y}") + "<extra>%{x|" + tr("%d %b %Y") + "}</extra>",
-        ),
-        row=2,
-        col=1,
-    )
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text=tr("share of texts"), row=1, col=1)
-    fig.update_yaxes(title_text=tr("texts"), row=2, col=1)
-    fig.update_xaxes(title_text=tr(BUCKET_WORDS[bucket]) if bucket in BUCKET_WORDS else bucket, row=2, col=1)
-    if i18n.language() == "zh":  # Plotly's own date ticks are English ("Jun 14")
-        fig.update_xaxes(tickformat="%-m月%-d日\n%Y")
-    fig.update_layout(legend={"orientation": "h", "y": 1.08}, hovermode="closest")
-    return _tidy(fig, height=440)
 
 
 def confidence_chart(histogram: Sequence[int], edges: np.ndarray, validation: np.ndarray) -> go.Figure:

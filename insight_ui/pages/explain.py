@@ -13,7 +13,6 @@ from insight_ui.components.explanation import attribution_view
 from insight_ui.components.heatmap import entity_spans_html
 from insight_ui.components.runs import finished_runs, run_selector
 from insight_ui.components.word_ranking import dataset_section
-from insight_ui.components.word_ranking import progress_line as progress_line  # where tests find it
 from insight_ui.reads import analysis, explaining
 from insight_ui.safe import md, trim
 from trainer.evaluate import predictions as tables

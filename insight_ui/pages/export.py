@@ -152,7 +152,7 @@ def serving(run) -> None:
         f"python -m trainer serve {folder} --host 127.0.0.1 --port 8000",
         language="bash",
     )
-    sample = "Your text here" if not run.adapter.inputs_are_words else "Anna Schmidt flew to Paris"
+    sample = run.adapter.example_input
     st.markdown(
         tr(
             "Address: `http://127.0.0.1:8000` (endpoints `/predict`, `/explain`, `/health`, `/info`, `/metrics`)"

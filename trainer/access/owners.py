@@ -8,14 +8,17 @@ command line, or before sign-in existed) belongs to the local owner.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from trainer.access.people import Person, local_owner, same_person
 from trainer.files.atomic import read_json, write_json
 from trainer.runs import RunFolder
 
 EVERYONE = "*"
+T = TypeVar("T")
 
 
 @dataclass
@@ -71,3 +74,30 @@ def can_change(person: Person, run_dir: Path) -> bool:
 
 def owned_by(person: Person, run_dir: Path) -> bool:
     return _same(access_of(run_dir).owner, person.id)
+
+
+# Things a person starts that are not runs (a scoring, a monitor) name their owner themselves: the owner and
+# an admin see one; None (made on the command line, before owners were kept) is nobody's but an admin's.
+
+
+def owns(person: Person, owner: str | None) -> bool:
+    """Whether `owner` (a scoring's or a monitor's, None where none was kept) is `person`."""
+    return owner is not None and _same(owner, person.id)
+
+
+def may_see(person: Person, owner: str | None) -> bool:
+    """Whether `person` may see (and change) a thing `owner` owns: its owner, and an admin."""
+    return person.admin or owns(person, owner)
+
+
+def mine(person: Person, items: Iterable[T], owner_of: Callable[[T], str | None]) -> list[T]:
+    """The items `person` may see (`may_see` of each item's owner), in their order."""
+    return [item for item in items if may_see(person, owner_of(item))]
+
+
+def mine_on_run(
+    person: Person, run_dir: Path, items: Iterable[T], owner_of: Callable[[T], str | None]
+) -> list[T]:
+    """The things started on a run (its scorings) `person` may see: every one for whoever may change the
+    run (its owner, an admin), else their own (`mine`)."""
+    return list(items) if can_change(person, run_dir) else mine(person, items, owner_of)

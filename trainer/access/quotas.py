@@ -7,11 +7,13 @@ INSIGHT_MAX_JOBS_PER_PERSON (default 3) queued or running fine-tunes at once; IN
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from trainer import i18n
-from trainer.access.owners import access_of
-from trainer.access.people import Person, same_person
+from trainer.access.owners import access_of, owns
+from trainer.access.people import Person
 from trainer.data.limits import Limit
 from trainer.i18n import N_, tr, trn
 from trainer.runs import ACTIVE, RunFolder, list_runs
@@ -20,6 +22,7 @@ from trainer.runs.space import human_size, run_size
 
 JOBS = Limit("INSIGHT_MAX_JOBS_PER_PERSON", 3, N_("jobs"))
 DISK_MB = Limit("INSIGHT_MAX_DISK_MB_PER_PERSON", 20_000, N_("megabytes"))
+T = TypeVar("T")
 
 
 class QuotaError(ValueError):
@@ -49,8 +52,13 @@ def _owner(run_dir: Path) -> str:
 def usage(person: Person, runs_dir: Path) -> tuple[int, int]:
     """(jobs queued or running, bytes of runs) that `person` owns (cheap when asked again: list_runs,
     owners and sizes are read again only where a run's files changed)."""
-    mine = [r for r in list_runs(runs_dir) if same_person(_owner(r.path), person.id)]
+    mine = _owned(person, list_runs(runs_dir), lambda r: _owner(r.path))
     return sum(r.status in ACTIVE for r in mine), sum(run_size(r.path) for r in mine)
+
+
+def _owned(person: Person, items: Iterable[T], owner_of: Callable[[T], str | None]) -> list[T]:
+    """The items `person` owns (an admin's own only: quotas count what a person keeps), in their order."""
+    return [item for item in items if owns(person, owner_of(item))]
 
 
 def check(person: Person, runs_dir: Path) -> None:
@@ -95,16 +103,22 @@ def scoring_usage(person: Person, runs_dir: Path) -> tuple[int, int]:
 
     running = elsewhere = 0
     for run in list_runs(runs_dir):
-        folder = RunFolder(run.path)
-        for scoring in scorings(run.path):
-            starter = scoring.spec().owner or access_of(run.path).owner  # None: started on the command line
-            if not same_person(starter, person.id):
-                continue
-            state = folder.read_computation(f"score-{scoring.name}")  # trainer.jobs.worker.computation_name
+        folder, run_owner = RunFolder(run.path), _owner(run.path)
+        # a scoring started on the command line has no owner: it is the run owner's
+        for scoring in _owned(
+            person, scorings(run.path), lambda s, fallback=run_owner: s.spec().owner or fallback
+        ):
+            state = folder.read_computation(f"score-{scoring.name}")  # trainer.runs.records.computation_name
             running += bool(state and state.active and locks.alive(state.pid, state.pid_started, state.host))
-            if not same_person(access_of(run.path).owner, person.id):
+            if not owns(person, run_owner):
                 elsewhere += size_of(scoring.path)
     return running, elsewhere
+
+
+def monitors_of(person: Person, monitors: Iterable[T], owner_of: Callable[[T], str | None]) -> list[T]:
+    """The monitors `person` owns, what the monitor quota counts (`owner_of`: a monitor's owner; trainer.monitor
+    sits above access, so the caller opens the monitors)."""
+    return _owned(person, monitors, owner_of)
 
 
 def check_scoring(person: Person, runs_dir: Path) -> None:

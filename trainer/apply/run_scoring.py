@@ -7,7 +7,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -84,19 +84,47 @@ def finish(
     model: RunModel, run: Run, scoring: Scoring, tallies: Tallies, trust: Trust, started: float | None = None
 ) -> dict:
     """Join the parts and write the results: trends, alerts (with examples and words), drift, rows to label."""
-    from trainer.evaluate.drift import drift
-    from trainer.evaluate.trends import ALL_GROUPS, alerts, shares
+    from trainer.evaluate.trends import alerts
 
     spec = scoring.spec()
     _join_parts(scoring)
     counts, bucket = bucket_counts(tallies, spec.bucket)
     found = alerts(counts) if not counts.empty else []
+    to_label = [record for _, _, record in sorted(tallies.uncertain, key=lambda x: (-x[0], x[1]))]
+    to_label.sort(key=lambda r: (r["trusted"], r["confidence"]))
+    results = {
+        "rows": tallies.rows,
+        "scored": tallies.scored,
+        "untrusted": tallies.untrusted,
+        "bad_times": tallies.bad_times,
+        "bucket": bucket,
+        "labels": sorted({label for _, _, label in tallies.daily}) or list(model.labels),
+        "counts": _counts_table(counts),
+        "alerts": _alert_records(model, found, counts, tallies),
+        "drift": _drift(run, tallies, trust).to_dict(),
+        "confidence_histogram": list(tallies.histogram),
+        "to_label": to_label,
+        "trust": {
+            "confidence": trust.confidence,
+            "distance": trust.distance,
+            "expected_untrusted": trust.expected_untrusted,
+        },
+        "seconds": round(time.time() - started, 1) if started else None,
+    }
+    scoring.write_results(results)
+    return results
+
+
+def _alert_records(model: RunModel, found: list, counts: pd.DataFrame, tallies: Tallies) -> list[dict]:
+    """The first 20 alerts with the texts behind them, and for the first five surges the words that rose."""
+    from trainer.evaluate.trends import ALL_GROUPS
+
     days = sorted({d for d, _, _ in tallies.daily})
+    buckets = sorted(counts["bucket"].unique()) if found else []
     shown = []
     for alert in found[:20]:
         group = alert.group or ALL_GROUPS
         start = pd.Timestamp(alert.bucket_start)
-        buckets = sorted(counts["bucket"].unique())
         position = buckets.index(start)
         window = buckets[max(0, position - 8) : position]
         end = buckets[position + 1] if position + 1 < len(buckets) else pd.Timestamp.max
@@ -115,52 +143,33 @@ def finish(
             baseline = texts_in(window[0], start) if window else []
             record["words"] = alert_words(model, texts_in(start, end), baseline, alert.label)
         shown.append(record)
-    val = np.load(scoring.run.trust_file)["validation_confidence"]
-    centres = (
-        HISTOGRAM[:-1] + HISTOGRAM[1:]
-    ) / 2  # both sides binned alike: the new side is kept as a histogram
+    return shown
+
+
+def _drift(run: Run, tallies: Tallies, trust: Trust) -> Any:
+    """The new texts' confidence (kept as a histogram) against the run's validation texts, binned alike."""
+    from trainer.evaluate.drift import drift
+    from trainer.runs.trust import reference
+
+    validation = trust.validation_confidence
+    if validation is None:
+        validation, _ = reference(run)
+    centres = (HISTOGRAM[:-1] + HISTOGRAM[1:]) / 2
     confidence = np.repeat(centres, tallies.histogram)
-    val_binned = np.repeat(centres, np.histogram(val, HISTOGRAM)[0])
-    verdict = drift(confidence, val_binned, tallies.untrusted / max(1, tallies.scored), trust.expected_untrusted,
-                    tallies.unknown_tokens / tallies.tokens if tallies.tokens else None, trust.unknown_share)  # fmt: skip
-    to_label = [record for _, _, record in sorted(tallies.uncertain, key=lambda x: (-x[0], x[1]))]
-    to_label.sort(key=lambda r: (r["trusted"], r["confidence"]))
-    table = shares(counts) if not counts.empty else counts
-    results = {
-        "rows": tallies.rows,
-        "scored": tallies.scored,
-        "untrusted": tallies.untrusted,
-        "bad_times": tallies.bad_times,
-        "bucket": bucket,
-        "labels": sorted({label for _, _, label in tallies.daily}) or list(model.labels),
-        "counts": [
-            {
-                "bucket": b.date().isoformat(),
-                "group": g,
-                "label": label,
-                "n": int(n),
-                "share": float(s),
-                "total": int(t),
-            }
-            for b, g, label, n, s, t in table[["bucket", "group", "label", "n", "share", "total"]].itertuples(
-                index=False
-            )
-        ]
-        if not counts.empty
-        else [],  # fmt: skip
-        "alerts": shown,
-        "drift": verdict.to_dict(),
-        "confidence_histogram": list(tallies.histogram),
-        "to_label": to_label,
-        "trust": {
-            "confidence": trust.confidence,
-            "distance": trust.distance,
-            "expected_untrusted": trust.expected_untrusted,
-        },
-        "seconds": round(time.time() - started, 1) if started else None,
-    }
-    scoring.write_results(results)
-    return results
+    val_binned = np.repeat(centres, np.histogram(validation, HISTOGRAM)[0])
+    return drift(confidence, val_binned, tallies.untrusted / max(1, tallies.scored), trust.expected_untrusted,
+                 tallies.unknown_tokens / tallies.tokens if tallies.tokens else None, trust.unknown_share)  # fmt: skip
+
+
+def _counts_table(counts: pd.DataFrame) -> list[dict]:
+    """Each bucket, group and label's count and share, as results.json keeps them."""
+    from trainer.evaluate.trends import shares
+
+    if counts.empty:
+        return []
+    table = shares(counts)[["bucket", "group", "label", "n", "share", "total"]]
+    return [{"bucket": b.date().isoformat(), "group": g, "label": label, "n": int(n), "share": float(s),
+             "total": int(t)} for b, g, label, n, s, t in table.itertuples(index=False)]  # fmt: skip
 
 
 def alerts_json(results: dict) -> list[dict]:

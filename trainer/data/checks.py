@@ -205,7 +205,7 @@ def check_label_count(
 ) -> None:
     """At most INSIGHT_MAX_LABELS labels (entity types): more is refused before any split is tried. One
     label per row (`unit` "label"): a label column that looks like text or an id is refused first."""
-    from trainer.data import limits
+    import trainer.data.limits as limits
 
     if unit == "label" and len(used) == 2:
         check_label_column(counts, report, frame, used)

@@ -1,6 +1,6 @@
 """Batched forward passes, task-free: the machinery both task adapters run their inputs through.
 
-`forward_batches` runs a model over encoded features in length-sorted batches: without gradients, holding
+`forward_passes` runs a model over encoded features in length-sorted batches: without gradients, holding
 the model's lock (see `trainer.model.loading.model_lock`), with bf16/fp16 autocast on CUDA (bf16 on the CPU
 when checked safe). The `read_*` functions turn one batch's output into rows. What a task feeds in (texts,
 or word lists in windows) and how rows map back to inputs lives in its adapter (trainer/tasks/).
@@ -46,7 +46,7 @@ def autocast(device: Any, precision: str | None = None) -> Any:
     return contextlib.nullcontext()
 
 
-def _batches(features: list[dict], batch_size: int, tokenizer: Any, device: Any):
+def _passes(features: list[dict], batch_size: int, tokenizer: Any, device: Any):
     """Yield (indices, padded batch on device), longest-first so padding is small."""
     order = sorted(range(len(features)), key=lambda i: -len(features[i]["input_ids"]))
     for start in range(0, len(order), batch_size):
@@ -56,7 +56,7 @@ def _batches(features: list[dict], batch_size: int, tokenizer: Any, device: Any)
         yield idx, {k: v.to(device) for k, v in batch.items()}
 
 
-def forward_batches(
+def forward_passes(
     owner: Any,
     module: Any,
     tokenizer: Any,
@@ -72,7 +72,7 @@ def forward_batches(
     device = model_device(module)
     asked = {"output_hidden_states": True} if hidden_states else {}
     with model_lock(owner), torch.inference_mode(), autocast(device, precision):
-        for idx, batch in _batches(features, batch_size, tokenizer, device):
+        for idx, batch in _passes(features, batch_size, tokenizer, device):
             yield idx, batch, module(**batch, **asked)
 
 

@@ -21,7 +21,7 @@ class TokenGate:
 
     def __init__(self, config: ServeConfig) -> None:
         from trainer.access import tokens
-        from trainer.serve.limits import SharedRate, rate_file
+        from trainer.serve.rate import SharedRate, rate_file
 
         self.config = config
         self.runs_dir, self.run_dir = Path(config.runs_dir), Path(config.run)

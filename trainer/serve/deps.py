@@ -1,5 +1,5 @@
 """What routes are given (FastAPI dependencies): the service's settings and the loaded Service, both kept
-on the app's state by `trainer.serve.api.build_app`. Routes name them as `config: ConfigDep` and
+on the app's state by `trainer.serve.server.build_app`. Routes name them as `config: ConfigDep` and
 `service: ServiceDep`."""
 
 from __future__ import annotations

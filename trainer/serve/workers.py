@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from trainer.serve.api import build_app
+from trainer.serve.server import build_app
 from trainer.serve.settings import ServeConfig
 
 _held: list = []  # the lock files this process holds, for its lifetime

@@ -72,6 +72,7 @@ class Task:
     reads_conll: ClassVar[bool]  # whether a CoNLL file can be this task's data
     stratify: ClassVar[bool]  # whether random splits keep each label's share
     inputs_are_words: ClassVar[bool]  # whether the model reads word lists (else running text): a data shape
+    example_input: ClassVar[str] = "Your text here"  # a made-up input for code samples (the Export page's)
     interval_unit: ClassVar[
         str
     ]  # what a bootstrap resamples (trainer.evaluate.uncertainty): "text" | "token"
@@ -259,6 +260,11 @@ class Task:
     def labelling_fields(self, inputs: list, preds: Any, i: int) -> dict[str, str]:
         """What a row sent back to labelling carries besides its text (an entity sentence: words and tags)."""
         raise NotImplementedError
+
+    def labels_each_word(self) -> bool:
+        """Whether a row sent to labelling, and the labelled file that comes back, hold a tag per word (the
+        words and their tags) rather than one label per text (trainer.apply.labelling's `words`)."""
+        return self.inputs_are_words
 
     def explain_plan(self, inputs: list, predict: Callable[[list], Any]) -> tuple[list, list[int] | None]:
         """(inputs, words) to explain when nobody picked: each text, or each entity word of each sentence."""

@@ -62,11 +62,11 @@ def _forward(owner: Any, module: Any, tokenizer: PreTrainedTokenizerBase, featur
              read: Callable[[Any, dict], np.ndarray], progress: Progress | None = None,
              precision: str | None = None, hidden_states: bool = False) -> np.ndarray:  # fmt: skip
     """Run `module` over encoded texts in length-sorted batches; `read(output, batch)` gives (B, width) rows."""
-    from trainer.model.inference import forward_batches
+    from trainer.model.inference import forward_passes
 
     out = np.zeros((len(features), width), dtype=np.float32)
     done = 0
-    for idx, batch, output in forward_batches(
+    for idx, batch, output in forward_passes(
         owner, module, tokenizer, features, batch_size, precision, hidden_states
     ):
         out[idx] = read(output, batch)

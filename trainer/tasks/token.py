@@ -109,14 +109,14 @@ def _forward(owner: Any, module: Any, tokenizer: PreTrainedTokenizerBase, senten
     Long sentences are read in overlapping windows; each word keeps the vector from the window
     where it has the most context on both sides.
     """
-    from trainer.model.inference import forward_batches
+    from trainer.model.inference import forward_passes
 
     windows = encode_words(tokenizer, sentences, max_length)
     out = [np.zeros((len(s), width), dtype=np.float32) for s in sentences]
     best = [np.full(len(s), -1) for s in sentences]
     done = 0
     features = [w.features for w in windows]
-    for idx, _batch, output in forward_batches(
+    for idx, _batch, output in forward_passes(
         owner, module, tokenizer, features, batch_size, precision, hidden_states
     ):
         values = read(output)  # (B, T, width)
@@ -150,6 +150,7 @@ class TokenClassification(Task):
     reads_conll = True
     stratify = False
     inputs_are_words = True
+    example_input = "Anna Schmidt flew to Paris"
     interval_unit = "token"
     auto_model = "AutoModelForTokenClassification"
     peft_task_type = "TOKEN_CLS"
