@@ -7,15 +7,17 @@
 The code measured is trainer/, insight_ui/ and app.py (never tests/, bench/ or tools/). Every count is a
 heuristic over the syntax tree; lower is better for each. The heuristics:
 
-- ways to turn texts into predictions: modules outside trainer/runs (the run's model, its one owner),
-  trainer/tasks and trainer/model (the forward pass itself) that call `<x>.outputs(...)` or
-  `<x>.predict(...)` where <x> is a run's model, not the adapter (<x> is not `task`, `adapter`,
-  `self.adapter`, `self`: an adapter's hooks take the model as an argument, `task.outputs(model, ...)`,
-  which is the training pass over its own splits); plus each module of trainer/serve that runs its own
-  forward pass (`forward_batches(`, or an adapter's `.logits(`/`.outputs(`/`.embed(` with the model
-  passed in). One per module, whatever the number of calls.
-- readers of the trust file: modules that name `trust_file` (an attribute, a name or a def), the
-  owner's definition included.
+- ways to turn texts into predictions: modules outside trainer/runs (the run's model: `RunModel.predict`
+  and `RunModel.score` are the one way), trainer/tasks and trainer/model (the forward pass itself) that
+  build predictions of new text themselves: they call `<x>.outputs(...)` on a run's model (predictions
+  and vectors, to judge trust by hand), or turn predictions into labels and confidences with the
+  adapter's hooks (`input_confidence`, `trend_label`, `input_vectors`); plus each module of trainer/serve
+  that runs its own forward pass (`forward_batches(`, or an adapter's `.logits(`/`.outputs(`/`.embed(`
+  with the model passed in). One per module, whatever the number of calls; the count adds 1 for the
+  run model's own way when `RunModel` exists. `--details` also lists the modules that ask the run model
+  (`.predict(`/`.score(`), which are uses of the one way, not ways of their own.
+- readers of the trust file: modules that name `trust_file` (an attribute, a name or a def), except
+  trainer/runs/folder.py, which names every file's path under a run and reads none of them.
 - start-a-run flows: modules that call `job_manager().submit(...)` or `<x>.submit(config, ...)`
   (a TrainConfig named config as the first argument).
 - ownership rules in insight_ui: functions named `_mine`/`*_mine`, comparisons with an `owner` name or
@@ -71,6 +73,9 @@ class Code:
         self.packages = {n for n, p in self.modules.items() if p.name == "__init__.py"}
         self._trees: dict[str, ast.Module] = {}
 
+    def source(self, name: str) -> str:
+        return self.modules[name].read_text(encoding="utf-8")
+
     def tree(self, name: str) -> ast.Module:
         if name not in self._trees:
             self._trees[name] = ast.parse(self.modules[name].read_text(encoding="utf-8"))
@@ -119,6 +124,9 @@ def calls(tree: ast.AST) -> Iterator[ast.Call]:
 # ---------------------------------------------------------------------------------------------- counts
 
 
+HOOKS = {"input_confidence", "trend_label", "input_vectors"}  # predictions -> labels, confidences, vectors
+
+
 def prediction_ways(code: Code) -> list[str]:
     found = []
     inside = set(code.under("trainer.runs", "trainer.tasks", "trainer.model"))
@@ -130,8 +138,11 @@ def prediction_ways(code: Code) -> list[str]:
         for call in calls(code.tree(name)):
             func = call.func
             run_model = isinstance(func, ast.Attribute) and dotted(func.value) not in ADAPTER_RECEIVERS
-            if run_model and func.attr in ("outputs", "predict"):
+            if run_model and func.attr == "outputs":
                 why = f"{ast.unparse(func)}(...) line {call.lineno}"
+                break
+            if isinstance(func, ast.Attribute) and func.attr in HOOKS:
+                why = f"builds its own answers: {ast.unparse(func)}(...) line {call.lineno}"
                 break
             if serve and (
                 (isinstance(func, ast.Name) and func.id in FORWARD_CALLS)
@@ -141,12 +152,34 @@ def prediction_ways(code: Code) -> list[str]:
                 break
         if why:
             found.append(f"{code.where(name)}: {why}")
+    owner = [n for n in code.modules if n.startswith("trainer.runs.") and "class RunModel" in code.source(n)]
+    found += [f"{code.where(n)}: RunModel (predict, score), the run model's own way" for n in owner]
+    return found
+
+
+def run_model_users(code: Code) -> list[str]:
+    """Modules that ask a run's model for predictions (uses of the one way; not counted as ways)."""
+    found = []
+    for name in code.modules:
+        if name.startswith("trainer.runs"):
+            continue
+        for call in calls(code.tree(name)):
+            func = call.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("predict", "score")
+                and (dotted(func.value) not in ADAPTER_RECEIVERS)
+            ):
+                found.append(f"{code.where(name)}: {ast.unparse(func)}(...) line {call.lineno}")
+                break
     return found
 
 
 def trust_readers(code: Code) -> list[str]:
     found = []
     for name in code.modules:
+        if name == "trainer.runs.folder":  # the run folder names every file's path; it reads none of them
+            continue
         for node in ast.walk(code.tree(name)):
             if (
                 (isinstance(node, ast.Attribute) and node.attr == "trust_file")
@@ -373,8 +406,8 @@ NAME_CHECKS: list[tuple[str, Callable[[Code], list[str]]]] = [
     ("model: a run's model on new inputs / backbones and the forward pass", lambda c: _all_there(c, "trainer/runs/model.py", "trainer/model/")),
     ("results: a scoring's results.json / the module that is the whole scoring flow", lambda c: _all_there(c, "trainer/apply/results.py")),
     ("batch: texts in one forward pass / a file of rows added to a monitor", _batch),
-    ("limits.py: the limits on one file / the service's request rate", lambda c: _all_there(c, "trainer/data/limits.py", "trainer/serve/rate.py")),
-    ("api.py: attribution's entry points / the HTTP routes", lambda c: _all_there(c, "trainer/attribution/api.py", "trainer/serve/server.py")),
+    ("limits.py: the limits on one file / the service's request rate", lambda c: _all_there(c, "trainer/data/limits.py", "trainer/serve/limits.py")),
+    ("api.py: attribution's entry points / the HTTP routes", lambda c: _all_there(c, "trainer/attribution/api.py", "trainer/serve/api.py")),
 ]  # fmt: skip
 
 
@@ -384,6 +417,7 @@ def two_meanings(code: Code) -> list[str]:
 
 COUNTS: list[tuple[str, Callable[[Code], list[str]], Callable[[list[str]], str] | None]] = [
     ("ways to turn texts into predictions", prediction_ways, None),
+    ("  modules asking the run model (predict, score)", run_model_users, None),
     ("readers of the trust file", trust_readers, None),
     ("start-a-run flows", run_starts, None),
     ("ownership rules in insight_ui", ownership_rules, None),
