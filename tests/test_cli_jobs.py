@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cli_kit import trainer_cli
 from helpers import sentiment_csv
-from test_jobs import DATA, until, worker
+from test_jobs_manager import DATA, until, worker
 
 from trainer import runs
 from trainer.config import TrainConfig

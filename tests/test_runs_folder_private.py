@@ -42,7 +42,7 @@ def modes_under(folder: Path) -> dict[str, int]:
 
 
 def test_a_new_run_folder_and_what_is_submitted_to_it_are_private(tmp_path, open_umask):
-    from test_jobs import DATA
+    from test_jobs_manager import DATA
 
     m = JobManager(tmp_path / "runs", schedule=False)
     run = m.runs_dir / m.submit(TrainConfig(), DATA, name="private")
@@ -57,7 +57,7 @@ def test_a_new_run_folder_and_what_is_submitted_to_it_are_private(tmp_path, open
 
 
 def test_what_a_job_writes_into_its_run_is_private(tmp_path, open_umask):
-    from test_jobs import DATA
+    from test_jobs_manager import DATA
 
     m = JobManager(tmp_path / "runs", worker=[sys.executable, FAKE, "stepping", "--steps", "5"], poll=0.1)
     try:
