@@ -120,7 +120,7 @@ def manager(tmp_path):
 
 
 def submit(m: JobManager) -> str:
-    from test_jobs import DATA
+    from test_jobs_manager import DATA
 
     return m.submit(TrainConfig(), DATA, name="dies")
 
