@@ -4,6 +4,7 @@ URL carry the language, and the Chinese data stops at the data check with what t
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -147,3 +148,71 @@ def test_chinese_data_with_the_default_model_stops_on_the_train_page(runs_dir, m
     assert any("默认模型（all-MiniLM-L6-v2）读不懂" in e and "model.safetensors" in e for e in errors), errors
     (start,) = [b for b in at.button if b.label == "开始训练"]
     assert start.disabled, "nothing can be trained on text the model cannot read"
+
+
+def planted_scoring(run_dir: Path, tmp_path: Path, untrusted: int = 300) -> None:
+    """A finished scoring as the scoring job leaves it (the drift record's sentence stored in English), and
+    the run's trust thresholds, so Apply shows its tiles, drift verdict and scored rows."""
+    from dataclasses import asdict
+
+    import numpy as np
+    import pandas as pd
+
+    from trainer.evaluate.drift import drift
+    from trainer.runs import RunFolder, load_run
+    from trainer.runs.scoring import Scoring, Spec, scoring_name
+
+    labels = load_run(run_dir).labels
+    validation = np.where(np.arange(68) % 10 == 0, 0.5, 0.99)
+    np.savez(RunFolder(run_dir).trust_file, confidence=0.6, distance=0.5, expected=0.07, centres=np.ones((1, 4)),
+             validation_confidence=validation)  # fmt: skip
+    source = tmp_path / "new.csv"
+    pd.DataFrame({"text": ["fine", "broken", "late"]}).to_csv(source, index=False)
+    spec = Spec(str(source), "text")
+    scoring = Scoring(run_dir, scoring_name(source, asdict(spec)))
+    scoring.write_spec(spec)
+    rows = [{"text": t, "predicted": labels[i % len(labels)], "confidence": 0.95, "trusted": "true"}
+            for i, t in enumerate(["fine", "broken", "late"])]  # fmt: skip
+    pd.DataFrame(rows).to_csv(scoring.scored_file, index=False)
+    verdict = drift(np.random.default_rng(0).uniform(0.5, 0.7, 1783), validation, untrusted / 1783, 0.07)
+    scoring.write_results({"rows": 1783, "scored": 1783, "untrusted": untrusted, "to_label": rows,
+                           "labels": labels, "drift": verdict.to_dict()})  # fmt: skip
+
+
+def test_apply_with_a_finished_scoring_says_its_drift_in_chinese(tmp_path, monkeypatch):
+    from helpers import LABELS, fake_run
+
+    runs = tmp_path / "runs"
+    run = fake_run(runs, "reviews", LABELS * 4, LABELS * 4)
+    planted_scoring(run, tmp_path)
+    at = open_app(runs, monkeypatch, lang="zh")
+    at.session_state[state.CURRENT_RUN] = str(run)
+    at = at.switch_page("insight_ui/pages/apply.py").run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    said = [str(b.value) for kind in ("success", "info", "warning") for b in getattr(at, kind)]
+    drift_box = [s for s in said if "不可信文本" in s]
+    assert drift_box and "The new texts" not in drift_box[0], said  # stored in English, shown in Chinese
+    assert next(m.value for m in at.metric if m.label == "漂移") == "明显漂移"
+    (rows,) = [d for d in at.dataframe if "predicted" in d.value.columns]
+    heads = {k: v.get("label") for k, v in json.loads(rows.proto.columns).items()}
+    assert re.search(r"[\u4e00-\u9fff]", heads["predicted"]) and re.search(
+        r"[\u4e00-\u9fff]", heads["trusted"]
+    )
+    assert untranslated(at, english_of_ours()) == []
+
+
+def test_evaluate_with_label_issues_speaks_chinese(tiny_text_run, tmp_path, monkeypatch):
+    import shutil
+
+    from test_app_label_issues import plant
+
+    runs = tmp_path / "runs"
+    run_dir = Path(shutil.copytree(tiny_text_run, runs / tiny_text_run.name))
+    plant(run_dir, [(0, None, 0.0001), (1, None, 0.37)], rows=681)
+    at = open_app(runs, monkeypatch, lang="zh")
+    at.session_state[state.CURRENT_RUN] = str(run_dir)
+    at = at.switch_page("insight_ui/pages/evaluate.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = [str(c.value) for c in at.caption]
+    assert any("681" in c and re.search(r"[\u4e00-\u9fff]", c) for c in captions), captions
+    assert untranslated(at, english_of_ours()) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from insight_ui import state
+from insight_ui import auth, state
 from insight_ui.safe import md, md_code
 from trainer.i18n import tr
 from trainer.model.catalog import available_models, model_root
@@ -40,10 +40,17 @@ def model_choice(where: str) -> None:
     broken = [m for m in models if m.problem]
     for m in broken:
         st.caption(md(m.shown))
+    # Words for everyone; the server's folder only to whoever runs Insight (an admin, or the local user),
+    # one hover away.
+    where = tr(
+        "For whoever runs Insight: put the model's folder (config.json, tokenizer.json and model.safetensors) "
+        "in {root}.",
+        root=md_code(model_root()),
+    )
     st.caption(
         tr(
-            "To add a model (for example one that reads Chinese, such as bert-base-chinese), put its folder "
-            "(config.json, tokenizer.json and model.safetensors) in {root}; it then appears here.",
-            root=md_code(model_root()),
-        )
+            "To add a model (for example one that reads Chinese, such as bert-base-chinese), ask whoever runs "
+            "Insight to put it in Insight's models folder; it then appears here."
+        ),
+        help=where if auth.me().admin else None,
     )

@@ -51,6 +51,48 @@ def summary(results: dict) -> None:
         )  # fmt: skip
 
 
+def _added(frame: pd.DataFrame) -> list[str]:
+    """The columns scoring added after the file's own: "predicted" and every column after it."""
+    columns = [str(c) for c in frame.columns]
+    return columns[columns.index("predicted") :] if "predicted" in columns else []
+
+
+def scored_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The scored file's rows (read as text) as shown: "trusted" ("true"/"false" in the file) as a tick box,
+    the confidence and each label's chance as numbers."""
+    shown, added = frame.copy(), _added(frame)
+    if "trusted" in added:
+        shown["trusted"] = shown["trusted"].map({"true": True, "false": False})
+    for column in added:
+        if column == "confidence" or column.startswith("p_"):
+            shown[column] = pd.to_numeric(shown[column], errors="coerce")
+    return shown
+
+
+def scored_columns(frame: pd.DataFrame) -> dict:
+    """The headings of the columns scoring added, in the page's language (the file's own keep their names):
+    the prediction, how sure the model was, whether it can be trusted, and each label's chance."""
+    bar = {"min_value": 0.0, "max_value": 1.0, "format": "percent"}
+    config: dict = {
+        "predicted": st.column_config.TextColumn(tr("Prediction")),
+        "confidence": st.column_config.ProgressColumn(tr("Confidence"), **bar),
+        "trusted": st.column_config.CheckboxColumn(
+            tr("Trusted"),
+            help=tr(
+                "Unticked: the model is much less sure than usual, or the text looks unlike "
+                "anything it was trained on."
+            ),
+        ),  # fmt: skip
+        "tags": st.column_config.TextColumn(tr("Tags")),
+    }
+    for column in _added(frame):
+        if column.startswith("p_"):
+            config[column] = st.column_config.NumberColumn(
+                tr("Chance of {label}", label=column[2:]), format="percent"
+            )
+    return {name: config[name] for name in _added(frame) if name in config}
+
+
 def drift_section(run: Run, results: dict) -> None:
     drift = results.get("drift") or {}
     with st.expander(tr("How the new texts compare with the training data")):

@@ -152,11 +152,10 @@ def alerts_section(results: dict) -> None:
                     tr("Words behind it: {words}", words=" ".join(md_code(w["word"]) for w in alert["words"]))
                 )
             for j, text in enumerate(alert.get("examples", [])[:5]):
-                left, right = st.columns([12, 1], vertical_alignment="center")
+                left, right = st.columns([6, 1], vertical_alignment="center")
                 left.markdown(f"• {md(trim(text, 220))}")
-                if right.button(
-                    "", icon=":material/lightbulb:", key=f"apply_explain_{i}_{j}", help=tr("Explain")
-                ):
+                if right.button(tr("Explain"), icon=":material/lightbulb:", key=f"apply_explain_{i}_{j}",
+                                help=tr("Explain this text: which words drove the prediction")):  # fmt: skip
                     state.open_in_explain(text, tr("an alert on the Apply page"))
                     layout.go("explain")
 
@@ -168,9 +167,8 @@ def rows_section(scoring: Scoring) -> None:
     if only and "trusted" in frame.columns:
         frame = frame[frame["trusted"] == "false"]
     st.caption(tr("The first 500 rows of the file (download the whole file below)."))
-    st.dataframe(frame, hide_index=True, height=300, column_config={
-        "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0, format="percent"),
-    })  # fmt: skip
+    st.dataframe(scoring_views.scored_rows(frame), hide_index=True, height=300,
+                 column_config=scoring_views.scored_columns(frame))  # fmt: skip
 
 
 def render() -> None:

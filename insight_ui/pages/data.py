@@ -47,8 +47,11 @@ def source_section() -> None:
         st.markdown(tr("**…or try a sample** (one click)"))
         files = datasets.samples()
         if not files:
-            st.caption(tr("No sample files found in {folder}.", folder="sample_data/"))
+            st.caption(tr("No sample files came with this copy of Insight."))
+        chinese = next((p.name for p in files if p.name in datasets.NEEDS_CHINESE_MODEL), None)
         for path in files:
+            if path.name == chinese:  # after the ones the default model reads
+                st.caption(tr("In Chinese (these need a model that reads Chinese, not the default one):"))
             button, note = st.columns([2, 3], vertical_alignment="center")
             button.button(
                 tr(datasets.SAMPLE_TITLES[path.name])

@@ -15,8 +15,9 @@ from trainer.i18n import N_, tr
 from trainer.runs import Run
 
 INTRO = N_(
-    "Take your work with you: the fine-tuned model (loadable with the `transformers` library), "
-    "its predictions on the test split, its scores, and a short report to share."
+    "Share what the model found, or hand the model on. The report and the predictions are for you and your "
+    "colleagues: they open in a browser and in a spreadsheet. The model itself is for whoever runs your "
+    "systems: send them this page's last part."
 )
 
 
@@ -44,17 +45,28 @@ def file_download(run: Run, path: Path, label: str, mime: str, icon: str) -> Non
 
 
 def downloads(run: Run) -> None:
-    """Four cards: the model, its predictions, its scores and its report."""
+    """What a person shares (the report, the predictions as a spreadsheet), then what whoever runs the systems
+    takes (the model, the scores as data)."""
+    st.subheader(tr("Share the results"))
     a, b = st.columns(2, gap="large")
     with a, st.container(border=True):
-        model_card(run)
+        report_card(run)
     with b, st.container(border=True):
         predictions_card(run)
+    with st.expander(tr("Preview the report")):
+        st.markdown(report.markdown_report(run))
+    st.subheader(tr("For whoever runs your systems"))
+    st.caption(
+        tr(
+            "To use the model in another tool (a ticketing system, a news feed), send these two files and the "
+            "instructions below to whoever runs your systems: they can run it as a service your tools call."
+        )
+    )
     c, d = st.columns(2, gap="large")
     with c, st.container(border=True):
-        scores_card(run)
+        model_card(run)
     with d, st.container(border=True):
-        report_card(run)
+        scores_card(run)
 
 
 def model_card(run: Run) -> None:
@@ -73,8 +85,13 @@ def model_card(run: Run) -> None:
 
 
 def predictions_card(run: Run) -> None:
-    st.markdown(tr("**Predictions**"))
-    st.caption(tr("The test split: text, true label, prediction, confidence and each label's probability."))
+    st.markdown(tr("**Predictions, as a spreadsheet**"))
+    st.caption(
+        tr(
+            "Opens in Excel or any spreadsheet: each test text, its true label, the model's answer, how sure it "
+            "was, and each label's chance."
+        )
+    )
     file_download(
         run,
         run.folder.predictions_file,
@@ -85,7 +102,7 @@ def predictions_card(run: Run) -> None:
 
 
 def scores_card(run: Run) -> None:
-    st.markdown(tr("**Scores**"))
+    st.markdown(tr("**Scores, as data**"))
     st.caption(
         tr("Every metric on validation and test, per class, the confusion matrix and the training history.")
     )
@@ -100,11 +117,16 @@ def scores_card(run: Run) -> None:
 
 def report_card(run: Run) -> None:
     name = run.path.name
-    st.markdown(tr("**Report**"))
-    st.caption(tr("Headline scores, the per-class table, the settings and the data check, on one page."))
+    st.markdown(tr("**The report**"))
+    st.caption(
+        tr(
+            "One page to send to colleagues: how often the model is right, for each label, the settings in words "
+            "and the data check. The web page opens in any browser."
+        )
+    )
     row = st.container(horizontal=True)
     row.download_button(
-        "HTML",
+        tr("Report as a web page (HTML)"),
         report.html_report(run),
         file_name=f"{name}-report.html",
         mime="text/html",
@@ -113,14 +135,22 @@ def report_card(run: Run) -> None:
         on_click="ignore",
     )
     row.download_button(
-        "Markdown",
+        tr("Report as text (Markdown)"),
         report.markdown_report(run),
         file_name=f"{name}-report.md",
         mime="text/markdown",
         icon=":material/article:",
         key="dl_report_md",
         on_click="ignore",
+        help=tr("Plain text with light formatting, for a wiki or a code repository."),
     )
+
+
+def for_developers(run: Run) -> None:
+    """The code samples, for whoever runs the systems: in Python, and as an HTTP service."""
+    with st.expander(tr("Instructions for developers: Python and an HTTP service"), icon=":material/code:"):
+        usage(run)
+        serving(run)
 
 
 def usage(run) -> None:
@@ -132,8 +162,6 @@ def usage(run) -> None:
         'print(model("Your text here"))',
         language="python",
     )
-    with st.expander(tr("Preview the report (Markdown)")):
-        st.code(report.markdown_report(run), language="markdown")
 
 
 def serving(run) -> None:
@@ -171,8 +199,7 @@ def render() -> None:
         layout.empty_state(tr("No trained model to export yet. Train one first."), "train", tr("Go to Train"))
         return
     downloads(run)
-    usage(run)
-    serving(run)
+    for_developers(run)
 
 
 layout.page(tr("Export"), tr(INTRO), render)

@@ -15,20 +15,28 @@ from trainer.evaluate.uncertainty import interval_text, run_intervals
 from trainer.i18n import N_, tr, trn
 from trainer.runs import Run, RunFolder
 
-CONFIG_FIELDS = (
-    "model",
-    "task",
-    "epochs",
-    "batch_size",
-    "learning_rate",
-    "pooling",
-    "max_length",
-    "lora",
-    "class_weights",
-    "early_stopping_patience",
-    "seed",
-    "max_steps",
-)
+# The settings a report lists, each named in words; a setting not set (None) is left out.
+SETTING_NAMES = {
+    "epochs": N_("Passes over the training data"),
+    "effort": N_("Training length"),
+    "time_budget_minutes": N_("Time limit"),
+    "max_steps": N_("Stop after this many steps"),
+    "batch_size": N_("Examples learned from at once"),
+    "learning_rate": N_("Learning rate"),
+    "pooling": N_("How a text is read"),
+    "max_length": N_("Longest text read (word pieces)"),
+    "lora": N_("LoRA adapters (train a small add-on, not the whole model)"),
+    "class_weights": N_("Rare labels weighted more"),
+    "early_stopping_patience": N_("Early stopping"),
+    "seed": N_("Random seed"),
+}
+CONFIG_FIELDS = tuple(SETTING_NAMES)
+POOLING_WORDS = {"mean": N_("the average of every word"), "cls": N_("the first word piece")}
+EFFORT_WORDS = {
+    "auto": N_("chosen by Insight"),
+    "quick": N_("quick first model"),
+    "best": N_("best model (longer)"),
+}
 
 # Words from trainer.tasks and the splits, as whole phrases marked here and translated where shown.
 SPLIT_NAMES = {"train": N_("train"), "validation": N_("validation"), "test": N_("test")}
@@ -69,7 +77,7 @@ def _facts(run: Run) -> list[tuple[str, str]]:
     facts = [
         (tr("Run"), run.info.name),
         (tr("Task"), tr(TASK_NAMES[short]) if short in TASK_NAMES else short),
-        (tr("Backbone"), str(run.config.get("model", ""))),
+        (tr("Starting model"), _model_name(run.config.get("model"))),
         (
             tr("Trained"),
             i18n.date(dt.datetime.fromtimestamp(run.info.finished or run.info.created or 0), with_time=True),
@@ -111,15 +119,45 @@ def _facts(run: Run) -> list[tuple[str, str]]:
 
 
 def _config_rows(run: Run) -> list[tuple[str, str]]:
+    """The settings in words, each named as people read it: only those set ("LoRA adapters: no")."""
     config = dict(run.config)
-    for key in ("max_length", "epochs", "learning_rate"):  # left to Insight: say what it chose
-        if config.get(f"resolved_{key}") is not None and config.get(key) is None:
-            config[key] = tr("auto ({value})", value=format(config[f"resolved_{key}"], "g"))
     if config.get("resolved_pooling"):
         config["pooling"] = config["resolved_pooling"]  # what the model got ("cls" for non-BERT backbones)
     elif not run.adapter.sentence_head:
         config.pop("pooling", None)  # entity runs label every token
-    return [(k, str(config.get(k))) for k in CONFIG_FIELDS if k in config]
+    rows = []
+    for key in CONFIG_FIELDS:
+        value = _setting(key, config.get(key), config.get(f"resolved_{key}"))
+        if value is not None:
+            rows.append((tr(SETTING_NAMES[key]), value))
+    return rows
+
+
+def _model_name(value: object) -> str:
+    """The model a run started from, by name: never a folder of the server ("tiny-bert", not /srv/...)."""
+    if value in (None, "", "default"):
+        return tr("the default (all-MiniLM-L6-v2)")
+    path = Path(str(value))
+    return path.name if path.is_absolute() else str(value)
+
+
+def _setting(key: str, value: object, resolved: object) -> str | None:
+    """One setting's value in words (None: not set, left out)."""
+    if value is None:
+        return None if resolved is None else tr("chosen by Insight: {value}", value=format(resolved, "g"))
+    if isinstance(value, bool):
+        return tr("yes") if value else tr("no")
+    if key == "pooling":
+        return tr(POOLING_WORDS[value]) if value in POOLING_WORDS else str(value)
+    if key == "effort":
+        return tr(EFFORT_WORDS[value]) if value in EFFORT_WORDS else str(value)
+    if key == "early_stopping_patience":
+        if not value:
+            return tr("off")
+        return trn("after {n} check without improvement", "after {n} checks without improvement", int(value))
+    if key == "time_budget_minutes":
+        return tr("none") if not value else tr("{n} minutes", n=format(value, "g"))
+    return format(value, "g") if isinstance(value, float) else str(value)
 
 
 def markdown_report(run: Run) -> str:
@@ -143,9 +181,9 @@ def markdown_report(run: Run) -> str:
     settings, setting, value = tr("Settings"), tr("setting"), tr("value")
     lines += [f"## {settings}", "", f"| {setting} | {value} |", "|---|---|"]
     lines += [f"| {k} | {md_cell(v)} |" for k, v in _config_rows(run)] + [""]
-    notes = _notes(run)
-    if notes:
-        lines += ["## " + tr("Data check"), ""]
+    summary, notes = _check_summary(run), _notes(run)
+    if summary or notes:
+        lines += ["## " + tr("Data check"), ""] + [md_cell(line) + "  " for line in summary] + [""]
         lines += [f"- **{_kind_label(kind)}** {md_cell(text)}" for kind, text in notes] + [""]
     return "\n".join(lines)
 
@@ -167,6 +205,30 @@ def _notes(run: Run) -> list[tuple[str, str]]:
         (warning, x) for x in report.get("warnings") or []
     ]
     return notes + [(note, x) for x in report.get("notes") or []]
+
+
+def _check_summary(run: Run) -> list[str]:
+    """What the data check found, in sentences: the rows, the classes and their counts, and whether it
+    found a problem (its messages follow). Empty for a run that kept no data check."""
+    report = run.report or {}
+    if not report:
+        return []
+    lines = [
+        trn(
+            "{n} row read, {used} used.",
+            "{n} rows read, {used} used.",
+            report.get("rows_read", 0),
+            used=i18n.number(report.get("rows_used", 0)),
+        )  # fmt: skip
+    ]
+    counts = report.get("class_counts") or {}
+    if counts:
+        title = str(report.get("class_title") or "Labels")
+        listed = ", ".join(f"{name} {i18n.number(n)}" for name, n in list(counts.items())[:20])
+        lines.append(tr("{title}: {counts}", title=tr(title), counts=listed))
+    if not _notes(run):
+        lines.append(tr("No problems found in this data."))
+    return lines
 
 
 def _table(rows: list[list[str]], head: list[str] | None = None) -> str:
@@ -202,9 +264,11 @@ def html_report(run: Run) -> str:
         "<h2>" + html.escape(tr("Settings")) + "</h2>",
         _table([[k, v] for k, v in _config_rows(run)], [tr("setting"), tr("value")]),
     ]
-    items = _notes(run)
-    if items:
-        parts.append("<h2>" + html.escape(tr("Data check")) + "</h2><ul>")
+    summary, items = _check_summary(run), _notes(run)
+    if summary or items:
+        parts.append("<h2>" + html.escape(tr("Data check")) + "</h2>")
+        parts += [f"<p>{html.escape(line)}</p>" for line in summary]
+        parts.append("<ul>")
         parts += [
             f"<li><b>{html.escape(_kind_label(kind))}</b> {html.escape(text)}</li>" for kind, text in items
         ]

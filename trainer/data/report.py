@@ -31,6 +31,13 @@ SHOWN_WORDS = (
     N_("sentence"),
 )
 SPLITS = {"train": N_("train"), "validation": N_("validation"), "test": N_("test")}
+
+
+def split_name(split: str) -> str:
+    """A split as people read it, in the current language ("validation" -> "验证集"); another name as it is."""
+    return tr(SPLITS[split]) if split in SPLITS else str(split)
+
+
 SECTIONS = (("errors", N_("Errors:")), ("warnings", N_("Warnings:")), ("notes", N_("Notes:")))
 
 
@@ -118,9 +125,7 @@ class ValidationReport:
         else:
             lines.append(tr("{unit}: {read} read, {dropped} dropped, {used} used", **counted))
         if self.split_sizes:
-            sizes = ", ".join(
-                f"{tr(SPLITS[k]) if k in SPLITS else k} {v}" for k, v in self.split_sizes.items()
-            )
+            sizes = ", ".join(f"{split_name(k)} {v}" for k, v in self.split_sizes.items())
             lines.append(tr("Splits: {sizes}", sizes=sizes))
         if self.tag_scheme:
             lines.append(

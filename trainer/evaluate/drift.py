@@ -226,14 +226,45 @@ def _said(item: dict) -> str:
     return text[:1].upper() + text[1:]
 
 
+# A record written before the evidence was kept: each measure's two figures, without a size.
+MEASURED = {
+    "untrusted": N_("untrusted texts: {new} here against {reference} on the validation texts."),
+    "confidence": N_("mean confidence: {new} here against {reference} on the validation texts."),
+    "unknown": N_("word pieces unknown to the model: {new} here against {reference} in the training data."),
+}
+FIGURES = {  # measure -> (its share here, its reference) in a Drift record
+    "untrusted": ("untrusted_share", "expected_untrusted_share"),
+    "confidence": ("mean_confidence", "validation_mean_confidence"),
+    "unknown": ("unknown_token_share", "training_unknown_token_share"),
+}
+
+
+def _figures_only(record: dict) -> str:
+    """The verdict of a record without its evidence, rebuilt from its figures in the current language (the
+    sentence it stored was written in the language of the process that scored)."""
+    verdict = record["verdict"]
+    parts = [tr(VERDICT_SENTENCES[verdict]), tr("Measured:")]
+    for measure, (here, there) in FIGURES.items():
+        if record.get(here) is None:
+            continue
+        text = tr(MEASURED[measure], new=share(record[here]), reference=share(record.get(there) or 0.0))
+        parts.append(text[:1].upper() + text[1:])
+    if verdict != "similar":
+        parts.append(tr("Label some of the untrusted texts and train again."))
+    return " ".join(parts)
+
+
 def describe(record: dict) -> str:
     """The verdict in words, from a Drift record (results.json's "drift"): the measures that decided it first,
-    then the others, each figure with its size and direction, in the current language. A record written
-    before the evidence was kept gives its stored sentence."""
+    then the others, each figure with its size and direction, in the current language. Never the sentence
+    the record stored (written in the scoring process's language): a record written before the evidence was
+    kept is said from its figures; one without a known verdict or figures gives its stored sentence."""
     evidence = record.get("evidence")
     verdict = record.get("verdict", "")
-    if not evidence or verdict not in VERDICT_SENTENCES:
+    if verdict not in VERDICT_SENTENCES or not (evidence or record.get("untrusted_share") is not None):
         return str(record.get("sentence", ""))
+    if not evidence:
+        return _figures_only(record)
     deciding = [e for e in evidence if e["level"] != "none" and VERDICTS[e["level"]] == verdict]
     others = [e for e in evidence if e not in deciding]
     parts = [tr(VERDICT_SENTENCES[verdict])]
