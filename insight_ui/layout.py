@@ -17,6 +17,7 @@ from trainer import i18n
 from trainer.data import DataError
 from trainer.errors import friendly_error
 from trainer.i18n import tr
+from trainer.runs.folder import RunFolder
 from trainer.runs.records import status_name
 
 log = logging.getLogger("insight_ui")
@@ -89,7 +90,11 @@ def sidebar_summary() -> None:
             state.set_current_run(None)
             current = None
         st.caption(tr("Current run"))
-        st.text(Path(current).name if current else tr("none yet"))
+        if current:  # the run's name as its owner gave it; the folder id only on hover
+            name = RunFolder(current).read_status().name or Path(current).name
+            st.text(name, help=tr("Run folder: {folder}", folder=Path(current).name))
+        else:
+            st.text(tr("none yet"))
         if state.job_manager().active():
             training_now()
         if auth.signed_in():

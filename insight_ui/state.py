@@ -66,6 +66,7 @@ FORM_KEYS = {
     "seed": "form_seed",
     "max_steps": "form_max_steps",
     "name": "form_run_name",
+    "effort": "form_effort",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -221,6 +222,14 @@ def device_label() -> str:
     from trainer.model.loading import pick_device
 
     return pick_device().label
+
+
+@st.cache_resource(show_spinner=False)
+def device_accelerated() -> bool:
+    """Whether training runs on a GPU here (then the best model is the default; imports torch)."""
+    from trainer.model.loading import pick_device
+
+    return pick_device().device != "cpu"
 
 
 def setdefault(key: str, value: Any) -> Any:

@@ -225,3 +225,79 @@ def test_a_quoted_header_with_a_line_break_joins_into_one_header_and_every_row_o
     before = scoring.scored_file.read_bytes()
     _join_parts(scoring)  # a job restarted after the join finds no parts: scored.csv stays whole
     assert scoring.scored_file.read_bytes() == before
+
+
+def rising_file(path: Path, seed: int = 0) -> Path:
+    """Eight weeks of mixed texts, then a week of angry ones: the negative label rises in the last week."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for day in range(63):
+        pools = [NEGATIVE] if day >= 56 else [POSITIVE, NEGATIVE, NEUTRAL]
+        for i in range(12):
+            p = pools[(day + i) % len(pools)]
+            when = pd.Timestamp("2026-05-04") + pd.Timedelta(days=day, hours=int(rng.integers(0, 24)))
+            rows.append(
+                (when.isoformat(), f"{rng.choice(p)} {rng.choice(p)} order {day}-{i} {rng.choice(p)}")
+            )
+    pd.DataFrame(rows, columns=["when", "message"]).to_csv(path, index=False)
+    return path
+
+
+def test_the_scoring_job_says_each_phase_after_the_rows_are_scored(text_run, tmp_path, monkeypatch):
+    """Through the worker's real path: after the last row, the state file names each phase (joining, trends,
+    the alerts' words counted in alerts, drift, saving) instead of leaving "Scoring (n of n)" on the page."""
+    from trainer.apply.run_scoring import DRIFT, JOINING, SAVING, TRENDS, WORDS_ONE
+    from trainer.apply.score import SCORING
+    from trainer.jobs import worker
+    from trainer.runs import ComputationState
+    from trainer.runs.scoring import Scoring, Spec
+
+    source = rising_file(tmp_path / "rising.csv")
+    scoring = Scoring(text_run, "rising-phases")
+    scoring.write_spec(
+        Spec(str(source), chunk_rows=200, text_column="message", time_column="when", bucket="week")
+    )
+    written: list[dict] = []
+    real = RunFolder.write_computation
+
+    def recording(self, name, **fields):
+        record = real(self, name, **fields)
+        written.append(record.to_dict())
+        return record
+
+    monkeypatch.setattr(RunFolder, "write_computation", recording)
+    assert worker.run_computation(RunFolder(text_run), "score", {"name": "rising-phases"}) == 0
+    phases = [w["phase"]["message"] for w, before in zip(written[1:], written, strict=False)
+              if w.get("phase") and w["phase"] != before.get("phase")]  # fmt: skip
+    after = phases[phases.index(SCORING.message) + 1 :]
+    assert after[:2] == [JOINING.message, TRENDS.message] and after[-2:] == [DRIFT.message, SAVING.message], (
+        phases
+    )
+    assert WORDS_ONE in after, phases  # the rising label is an alert, and its words are looked for
+    words = [
+        ComputationState.from_dict(w) for w in written if (w.get("phase") or {}).get("message") == WORDS_ONE
+    ]
+    n = words[0].phase["n"]
+    assert n >= 1 and any(s.done == n and s.total == n for s in words), [(s.done, s.total) for s in words]
+    results = scoring.results()
+    assert sum("words" in a for a in results["alerts"]) == n
+    assert written[-1]["status"] == "finished"
+
+
+def test_after_the_rows_are_scored_the_bar_names_the_phase_not_the_frozen_count(tmp_path):
+    from insight_ui.components.background import snapshot_label
+    from trainer.apply.run_scoring import words_phase
+    from trainer.files import locks
+    from trainer.jobs.manager import JobManager
+
+    run_dir = create_run(tmp_path / "runs", "phased")
+    folder = RunFolder(run_dir)
+    folder.write_computation("score-x", kind="score", status="running", **locks.stamp(), done=1, total=3,
+                             eta_seconds=40.0, phase=words_phase(3).to_dict())  # fmt: skip
+    snapshot = JobManager(tmp_path / "runs", schedule=False).computation(run_dir, "score-x")
+    label = snapshot_label("Scoring", snapshot)
+    assert label.startswith("Finding the words behind 3 alerts (1 of 3), about ") and label.endswith(" left")
+    assert "Scoring" not in label
+    folder.write_computation("score-x", phase=None, done=1783, total=1783, eta_seconds=None)  # no phase said
+    snapshot = JobManager(tmp_path / "runs", schedule=False).computation(run_dir, "score-x")
+    assert snapshot_label("Scoring", snapshot) == "Scoring (1,783 of 1,783)"

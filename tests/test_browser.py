@@ -245,7 +245,8 @@ def test_apply_scores_the_news_sample_and_shows_the_trend_and_the_planted_alert(
     page.get_by_text("market_news.csv: 1,783 rows").wait_for()
     settle(page)
     page.get_by_role("button", name=re.compile(r"^Score 1,783 rows")).click()
-    page.get_by_text(re.compile(r"Scoring \(")).first.wait_for()  # live progress while the job runs
+    # live progress while the job runs: each phase named (the rows are scored in "Scoring the texts (n of m)")
+    page.get_by_text(re.compile(r"Scoring the texts \(")).first.wait_for()
     page.get_by_role("heading", name=re.compile(r"^Alerts \(\d+\)")).wait_for(timeout=LONG * 4)
     settle(page)
     page.get_by_role("heading", name="Share of each label per week").wait_for()
@@ -306,7 +307,7 @@ def test_compare_says_which_run_is_better_and_explains_a_disagreement_side_by_si
     page.get_by_role("heading", name="Data", level=1).wait_for()
     settle(page)
     go(page, "Compare")
-    page.get_by_text(re.compile(r"is better than .* on Macro-F1")).first.wait_for()
+    page.get_by_text(re.compile(r"is better than .* on the average over labels")).first.wait_for()
     page.get_by_role("heading", name=re.compile(r"^Where they disagree \(\d+\)")).wait_for()
     expect(page.get_by_text("Settings that differ")).to_be_visible()
     shoot(page, "compare")

@@ -55,3 +55,36 @@ def test_the_learning_rate_left_empty_is_the_measured_default_of_the_task():
     assert TrainConfig(task="token-classification").resolved_learning_rate() == 2e-4
     assert TrainConfig(task="token-classification", learning_rate=3e-5).resolved_learning_rate() == 3e-5
     assert TrainConfig().pooling == "mean"
+
+
+def test_quick_defaults_on_a_cpu_give_a_first_model_of_a_small_set_in_a_few_epochs():
+    """The 681-row reviews sample: 545 rows to train on, 35 steps of 16 an epoch."""
+    from trainer.config import QUICK_BUDGET_MINUTES, auto_epochs
+
+    config = TrainConfig()
+    assert config.resolved_effort(accelerated=False) == "quick"
+    assert config.resolved_epochs(545) <= 3, "a quick first model reads a small set three times at most"
+    assert config.resolved_epochs(545) * 35 <= 105, "at most 105 steps on a CPU (it was 350)"
+    assert config.resolved_time_budget() == QUICK_BUDGET_MINUTES * 60 <= 3 * 60
+    assert config.resolved_epochs(7000) == 1, "a big set gets one pass"
+    assert config.early_stopping_patience > 0
+
+    assert config.resolved_effort(accelerated=True) == "best", "a GPU trains the best model by default"
+    assert config.resolved_epochs(545, accelerated=True) == auto_epochs(545, 16) == 10
+    assert config.resolved_time_budget(accelerated=True) is None
+    best = TrainConfig(effort="best")
+    assert best.resolved_epochs(545) == 10 and best.resolved_time_budget() is None
+
+
+def test_the_time_budget_is_the_users_and_epochs_given_keep_their_length():
+    assert TrainConfig(epochs=10).resolved_time_budget() is None, "epochs given: no quick budget"
+    assert TrainConfig(max_steps=50).resolved_time_budget() is None
+    assert TrainConfig(epochs=10, time_budget_minutes=2).resolved_time_budget() == 120
+    assert TrainConfig(time_budget_minutes=0).resolved_time_budget() is None, "0 is no limit"
+    assert TrainConfig(effort="best", time_budget_minutes=30).resolved_time_budget() == 1800
+    with pytest.raises(ValueError, match="effort"):
+        TrainConfig(effort="fast")
+    with pytest.raises(ValueError, match="time budget"):
+        TrainConfig(time_budget_minutes=-1)
+    config = TrainConfig(effort="quick", time_budget_minutes=5)
+    assert TrainConfig.from_dict(config.to_dict()) == config

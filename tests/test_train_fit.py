@@ -287,3 +287,42 @@ def test_a_model_is_saved_whole_or_not_at_all(tmp_path):
     from trainer.errors import friendly_error
 
     assert friendly_error(caught.value).startswith("The disk is full")
+
+
+def test_a_run_cancelled_before_its_first_epoch_says_it_starts_again_from_the_beginning(
+    tmp_path, tiny_model_dir, tiny_data
+):
+    run_dir = create_run(tmp_path, "early")
+    config = TrainConfig(model=str(tiny_model_dir), epochs=3, batch_size=4)
+    with pytest.raises(Cancelled) as stopped:
+        fit(config, tiny_data, run_dir, should_stop=lambda: True)
+    assert RunFolder(run_dir).latest_checkpoint() is None
+    said = str(stopped.value)
+    assert "no epoch was finished, so it starts again from the beginning" in said
+    assert "last saved epoch" not in said
+
+
+def test_the_time_budget_stops_training_at_the_budget_and_says_so(tmp_path, tiny_model_dir, tiny_data):
+    """A clock that moves 30 s a step (no waiting): a one-minute budget stops the run after step 2 of many."""
+    from trainer.train.estimate import stopped_note
+
+    now = {"t": 1000.0}
+    events = []
+
+    def on_event(event):
+        events.append(event)
+        if event.kind == "step":
+            now["t"] += 30.0
+
+    run_dir = create_run(tmp_path, "budget")
+    config = TrainConfig(model=str(tiny_model_dir), epochs=20, batch_size=4, time_budget_minutes=1)
+    result = fit(config, tiny_data, run_dir, on_event=on_event, clock=lambda: now["t"])
+
+    summary = result.metrics["summary"]
+    assert summary["stopped_at_time_budget"] is True and summary["time_budget_seconds"] == 60
+    assert summary["steps"] == 2 < events[0].max_steps, "stopped at the step that spent the budget"
+    assert [e.step for e in events if e.kind == "step"] == [1, 2]
+    assert RunFolder(run_dir).has_model, "the model trained so far is kept"
+    assert "time budget of 1 min" in events[-1].message and events[-1].kind == "end"
+    assert "time budget of 1 min" in stopped_note(run_dir)
+    assert RunFolder(run_dir).config()["resolved_time_budget_seconds"] == 60

@@ -12,9 +12,22 @@ from trainer.i18n import N_, tr
 from trainer.model.heads import POOLING
 from trainer.tasks import TASKS, TEXT_TASK, TOKEN_TASK, get_task
 
-__all__ = ["DEVICES", "HELP", "TASKS", "TEXT_TASK", "TOKEN_TASK", "TrainConfig", "auto_epochs"]
+__all__ = [
+    "DEVICES",
+    "EFFORTS",
+    "HELP",
+    "TASKS",
+    "TEXT_TASK",
+    "TOKEN_TASK",
+    "TrainConfig",
+    "auto_epochs",
+    "quick_epochs",
+]
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# How long to train when the epochs are left empty: "quick" (a first model in minutes on a CPU), "best"
+# (longer: `auto_epochs`), "auto" (quick on a CPU, best on a GPU).
+EFFORTS = ("auto", "quick", "best")
 
 # Field help shared by the CLI (--help) and the app (one line under each widget).
 HELP: dict[str, str] = {  # catalogue ids (N_): the app translates them where shown, the CLI prints them
@@ -54,10 +67,22 @@ HELP: dict[str, str] = {  # catalogue ids (N_): the app translates them where sh
         "validation set and keep the best model (0 turns it off)."
     ),
     "seed": N_("The random seed: the same seed and data give the same split and the same model."),
+    "effort": N_(
+        "How long to train when the epochs are left empty: 'quick' (a first model in a few minutes on a CPU: "
+        "a few passes and a time budget), 'best' (more passes, longer), 'auto' (quick on a CPU, best on a GPU)."
+    ),
+    "time_budget_minutes": N_(
+        "Stop training after this many minutes and keep the best model so far (0: no limit). Left empty, "
+        "a quick run stops after 3 minutes and a best run has no limit."
+    ),
 }
 
 
 MIN_STEPS, MIN_EPOCHS, MAX_EPOCHS = 600, 3, 10
+# A quick first model: about QUICK_STEPS steps, 1 to 3 passes, and at most QUICK_BUDGET_MINUTES of training
+# (bench/bench_first_model.py: on the 681-row reviews sample, 3 passes against the 10 of `auto_epochs`).
+QUICK_STEPS, QUICK_MAX_EPOCHS, QUICK_BUDGET_MINUTES = 100, 3, 3.0
+MAX_BUDGET_MINUTES = 7 * 24 * 60
 
 
 def auto_epochs(n_train: int, samples_per_step: int) -> float:
@@ -68,6 +93,12 @@ def auto_epochs(n_train: int, samples_per_step: int) -> float:
     """
     steps_per_epoch = max(1, -(-max(1, n_train) // max(1, samples_per_step)))
     return float(min(MAX_EPOCHS, max(MIN_EPOCHS, -(-MIN_STEPS // steps_per_epoch))))
+
+
+def quick_epochs(n_train: int, samples_per_step: int) -> float:
+    """A quick first model: enough passes for about QUICK_STEPS steps, between 1 and QUICK_MAX_EPOCHS."""
+    steps_per_epoch = max(1, -(-max(1, n_train) // max(1, samples_per_step)))
+    return float(min(QUICK_MAX_EPOCHS, max(1, -(-QUICK_STEPS // steps_per_epoch))))
 
 
 @dataclass(frozen=True)
@@ -99,6 +130,8 @@ class TrainConfig:
     devices: int | None = None  # processes (GPUs) to train on; None: every CUDA device there is
     text_column: str | None = None
     label_column: str | None = None
+    effort: str = "auto"  # see EFFORTS: how many epochs "empty" means, and the quick run's time budget
+    time_budget_minutes: float | None = None  # None: the effort's (quick: QUICK_BUDGET_MINUTES); 0: none
 
     def __post_init__(self) -> None:
         problems = list(self._problems())
@@ -147,6 +180,7 @@ class TrainConfig:
             yield tr("eval batch size must be at least 1")
         if self.devices is not None and not 1 <= self.devices <= 64:
             yield tr("devices must be between 1 and 64, not {value}", value=self.devices)
+        yield from self._length_problems()
         if self.device not in DEVICES:
             yield tr(
                 "device must be one of {choices}, not {value}",
@@ -154,11 +188,45 @@ class TrainConfig:
                 value=repr(self.device),
             )
 
-    def resolved_epochs(self, n_train: int) -> float:
-        """The epochs to run: the user's, or `auto_epochs` for this many training examples."""
+    def _length_problems(self):
+        """What is wrong with how long to train (the effort, the time budget)."""
+        if self.effort not in EFFORTS:
+            yield tr(
+                "effort must be one of {choices}, not {value}",
+                choices=", ".join(EFFORTS),
+                value=repr(self.effort),
+            )
+        budget = self.time_budget_minutes
+        if budget is not None and not (isinstance(budget, int | float) and 0 <= budget <= MAX_BUDGET_MINUTES):
+            yield tr(
+                "the time budget must be between 0 (no limit) and {most} minutes, not {value}",
+                most=MAX_BUDGET_MINUTES,
+                value=budget,
+            )
+
+    def resolved_effort(self, accelerated: bool = False) -> str:
+        """'quick' or 'best': the user's, else quick on a CPU and best on a GPU (`accelerated`)."""
+        if self.effort != "auto":
+            return self.effort
+        return "best" if accelerated else "quick"
+
+    def resolved_epochs(self, n_train: int, accelerated: bool = False) -> float:
+        """The epochs to run: the user's, else chosen for this many training examples and the effort
+        (`quick_epochs` for a quick run, `auto_epochs` for the best one)."""
         if self.epochs is not None:
             return float(self.epochs)
-        return auto_epochs(n_train, self.batch_size * self.gradient_accumulation_steps)
+        choose = quick_epochs if self.resolved_effort(accelerated) == "quick" else auto_epochs
+        return choose(n_train, self.batch_size * self.gradient_accumulation_steps)
+
+    def resolved_time_budget(self, accelerated: bool = False) -> float | None:
+        """Seconds of training allowed (None: no limit): the user's budget, else a quick run's when the
+        quick effort chose its length (no epochs or max steps given)."""
+        minutes = self.time_budget_minutes
+        if minutes is None:
+            chosen = self.epochs is None and self.max_steps is None
+            quick = chosen and self.resolved_effort(accelerated) == "quick"
+            minutes = QUICK_BUDGET_MINUTES if quick else 0
+        return float(minutes) * 60 if minutes else None
 
     def resolved_learning_rate(self) -> float:
         """The learning rate to use: the user's, or the task's measured default."""

@@ -64,6 +64,15 @@ def progress_label(label: str, done: int, total: int | None, eta_seconds: float 
     return label
 
 
+def snapshot_label(label: str, snapshot: Any) -> str:
+    """The bar's text for a computation's snapshot: the phase it is in (counted, with the time left, where it
+    can be), else `label` with its count."""
+    phase = getattr(snapshot, "phase", None)
+    return progress_label(
+        phase.text() if phase else label, snapshot.done, snapshot.total, snapshot.eta_seconds
+    )
+
+
 def job_computation(
     run_dir: Path, kind: str, label: str, stoppable: bool = False, start: bool = True, **params: Any
 ) -> bool:
@@ -95,7 +104,7 @@ def job_computation(
         now = manager.computation(run_dir, name)
         if now is None or not now.running:
             st.rerun()
-        st.progress(now.progress, text=progress_label(label, now.done, now.total, now.eta_seconds))
+        st.progress(now.progress, text=snapshot_label(label, now))
         if stoppable and st.button(tr("Stop"), key=f"stop_{kind}_{name}", icon=":material/stop_circle:"):
             manager.stop_computation(run_dir, name)
 

@@ -86,7 +86,9 @@ def create_section() -> None:
             )
             return
         labels = {str(r.path): r.name for r in runs}
+        current = state.get(state.CURRENT_RUN)  # the run chosen in the app, else the newest
         run_path = st.selectbox(tr("Run that scores it"), list(labels), format_func=lambda p: f"{labels[p]} ({Path(p).name})",
+                                index=list(labels).index(current) if current in labels else 0,
                                 key="monitor_new_run")  # fmt: skip
         path, shown = _first_batch()
         if path is None:

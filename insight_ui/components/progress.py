@@ -11,6 +11,7 @@ from insight_ui.components.runs import STATUS_ICONS
 from insight_ui.safe import md
 from trainer.i18n import N_, tr
 from trainer.jobs.manager import JobSnapshot
+from trainer.train.estimate import stopped_note
 
 STATUS_SENTENCES = {  # the line under the bar of a job that is neither queued nor running
     "finished": N_("Finished."),
@@ -109,5 +110,11 @@ def progress_panel(job: JobSnapshot, device: str | None) -> str | None:
             st.error(md(job.error), icon=":material/error:")
         if job.resumable:
             st.caption(tr("Stopped before the end; it can continue from its last saved epoch."))
+        elif job.status == "cancelled":
+            st.caption(
+                tr("Cancelled before its first epoch was saved: started again, it begins from the start.")
+            )
+        if job.status == "finished" and (note := stopped_note(job.run_dir)):
+            st.info(md(note), icon=":material/timer:")
         curves(job.history)
     return action

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 import streamlit as st
 
-from insight_ui import state
+from insight_ui import auth, state
 from insight_ui.components.model_choice import model_choice
-from trainer.config import HELP, TrainConfig, auto_epochs
+from trainer.config import HELP, TrainConfig
 from trainer.i18n import N_, tr
 from trainer.model.heads import POOLING
 from trainer.tasks import Task, get_task
+from trainer.train import estimate as timing
+from trainer.train.speed import calibrating
 
 DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 MODEL_HINT = N_(
@@ -57,18 +59,83 @@ def _fmt(value: object) -> str:
 
 
 def train_form(
-    task: str, text_column: str | None, label_column: str | None, n_train: int | None = None
+    task: str, text_column: str | None, label_column: str | None, n_train: int | None = None, data: Any = None
 ) -> TrainConfig:
     """Draw the settings; returns the TrainConfig they describe. Raises ValueError with a plain message.
 
-    `n_train` (training examples) lets the Epochs box say what 'auto' will choose.
+    `n_train` (training examples) lets the Epochs box say what 'auto' will choose; with `data` (the checked
+    PreparedData) the choice between a quick first model and the best one says the minutes each takes here.
     """
     model = _model_box()
+    choice_box = st.container()
     adapter = get_task(task)
     basic = _basic_settings(adapter, n_train)
     with st.expander(tr("Advanced settings")):
         advanced = _advanced_settings(adapter)
-    return _config(task, text_column, label_column, model, basic, advanced)
+    try:
+        config = _config(task, text_column, label_column, model, basic, advanced)
+    except ValueError:
+        with choice_box:
+            effort_choice(None)
+        raise
+    found = _estimate(config, data) if data is not None else None
+    with choice_box:
+        picked = effort_choice(found)
+    if found is not None and found.pending:
+        rerun_when_measured()
+    return replace(config, effort=picked)
+
+
+def _estimate(config: TrainConfig, data: Any) -> timing.Estimate | None:
+    """The minutes of each plan at the speed measured here (never for a model this visitor may not use)."""
+    try:
+        config = replace(config, model=auth.model_for(config.model))
+    except ValueError:
+        return None
+    return timing.estimate(state.runs_dir(), config, data)
+
+
+def effort_choice(found: timing.Estimate | None) -> str:
+    """Quick first model or best model, each with its minutes when measured; quick first on a CPU."""
+    plans = found.plans if found else {}
+    labels = {e: plans[e].label() if e in plans else timing.Plan(e, 0, 0, None, None).label()
+              for e in timing.EFFORT_CHOICES}  # fmt: skip
+    default = "best" if state.device_accelerated() else "quick"
+    picked = st.radio(
+        tr("How long to train"),
+        timing.EFFORT_CHOICES,
+        index=timing.EFFORT_CHOICES.index(default),
+        format_func=labels.get,
+        key=state.FORM_KEYS["effort"],
+        persist_state="session",
+        horizontal=True,
+        help=tr(HELP["effort"]),
+    )
+    if found is not None:
+        quick, best = plans["quick"], plans["best"]
+        budget = timing.minutes_text(quick.budget_seconds) if quick.budget_seconds else tr("no limit")
+        st.caption(
+            tr(
+                "Quick: {quick} epochs, at most {budget} of training. Best: up to {best} epochs, stopping early "
+                "when the validation score stops improving. {source}",
+                quick=format(quick.epochs, "g"),
+                budget=budget,
+                best=format(best.epochs, "g"),
+                source=found.sentence(),
+            )
+        )
+    return picked or default
+
+
+def rerun_when_measured() -> None:
+    """Redraw the page once the speed of this computer is measured (a calibration in the background)."""
+
+    @st.fragment(run_every=1.0)
+    def wait() -> None:
+        if not calibrating():
+            st.rerun()
+
+    wait()
 
 
 def _model_box() -> str:
@@ -91,10 +158,12 @@ def _basic_settings(adapter: Task, n_train: int | None) -> dict[str, Any]:
     """Epochs, batch size, learning rate and max length in one row, as drawn (text boxes not yet read)."""
     keys = state.FORM_KEYS
     c1, c2, c3, c4 = st.columns(4)
-    batch = st.session_state.get(keys["batch_size"], DEFAULTS["batch_size"])
-    auto = (
-        tr("auto ({value})", value=format(auto_epochs(n_train, int(batch)), "g")) if n_train else tr("auto")
+    batch = state.get(keys["batch_size"]) or DEFAULTS["batch_size"]
+    effort = state.get(keys["effort"]) or "auto"
+    chosen = TrainConfig(batch_size=int(batch), effort=effort).resolved_epochs(
+        n_train or 0, state.device_accelerated()
     )
+    auto = tr("auto ({value})", value=format(chosen, "g")) if n_train else tr("auto")
     epochs = c1.text_input(
         tr("Epochs"),
         value=_fmt(DEFAULTS["epochs"]),

@@ -24,6 +24,8 @@ UNIT = {"day": N_("day"), "week": N_("week"), "month": N_("month")}  # a bucket 
 UNITS = {"day": N_("days"), "week": N_("weeks"), "month": N_("months")}  # buckets after a number
 WHEN = {"day": N_("on {date}"), "week": N_("in the week of {date}"), "month": N_("in the month of {date}")}
 SOME_WHEN = N_("in {date}")  # a bucket of another size
+BUCKET_DAYS = {"day": 1, "week": 7, "month": 31}  # a bucket's length, to pad a short time axis
+FEW_BUCKETS = 4  # fewer than this, and Plotly's own axis zooms into hours around them: ticks on the buckets
 
 
 def unit(bucket: str) -> str:
@@ -55,6 +57,21 @@ def alert_values(alert: dict, bucket: str) -> dict[str, str]:
     }
 
 
+def date_axis(starts: pd.DatetimeIndex, bucket: str) -> dict:
+    """The time axis for these bucket starts: with only a few, a date range padded by half a bucket each side,
+    a tick on each bucket and dates written as dates (never "23:59:59.9996"); with more, Plotly's own ticks.
+    Dates in Chinese are always written as Chinese dates."""
+    chinese = i18n.language() == "zh"  # Plotly's own date ticks are English ("Jun 14")
+    axis: dict = {"tickformat": "%-m月%-d日\n%Y"} if chinese else {}
+    if len(starts) and len(starts) < FEW_BUCKETS:
+        half = pd.Timedelta(days=BUCKET_DAYS.get(bucket, 7)) / 2
+        axis.update(
+            range=[(starts.min() - half).isoformat(), (starts.max() + half).isoformat()],
+            tickvals=list(starts), tickformat=axis.get("tickformat") or tr("%d %b %Y"),
+        )  # fmt: skip
+    return axis
+
+
 def trend_chart(
     counts: pd.DataFrame, alerts: Sequence[dict], bucket: str, labels: Sequence[str]
 ) -> go.Figure:
@@ -84,8 +101,7 @@ def trend_chart(
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text=tr("share of texts"), row=1, col=1)
     fig.update_yaxes(title_text=tr("texts"), row=2, col=1)
     fig.update_xaxes(title_text=tr(BUCKET_WORDS[bucket]) if bucket in BUCKET_WORDS else bucket, row=2, col=1)
-    if i18n.language() == "zh":  # Plotly's own date ticks are English ("Jun 14")
-        fig.update_xaxes(tickformat="%-m月%-d日\n%Y")
+    fig.update_xaxes(**date_axis(x, bucket))
     fig.update_layout(legend={"orientation": "h", "y": 1.08}, hovermode="closest")
     return _tidy(fig, height=440)
 

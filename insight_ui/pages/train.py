@@ -123,6 +123,7 @@ def settings(outcome: datasets.Prepared):
             data.text_column if data else None,
             data.label_column if data else None,
             len(data.train) if data else None,
+            data,
         )
         problem = None
     except ValueError as exc:

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from trainer.apply.score import EXAMPLES_PER_DAY, HISTOGRAM, Progress, Tallies
+from trainer.apply.score import EXAMPLES_PER_DAY, HISTOGRAM, OnPhase, Progress, Tallies
 from trainer.data.safe_csv import read_header
+from trainer.i18n import N_
+from trainer.runs.records import Phase
 from trainer.runs.scoring import Scoring
 from trainer.runs.trust import Trust
 
@@ -21,11 +23,27 @@ if TYPE_CHECKING:  # types only
     from trainer.runs import Run
     from trainer.runs.predictor import RunModel
 
+# What the job does after the last row is scored, each said on the page while it runs.
+JOINING = Phase(N_("Joining the scored rows into one file"))
+TRENDS = Phase(N_("Looking for changes over time"))
+WORDS_ONE, WORDS_MANY = N_("Finding the words behind {n} alert"), "Finding the words behind {n} alerts"
+DRIFT = Phase(N_("Checking drift"))
+SAVING = Phase(N_("Saving the results"))
 
-def _join_parts(scoring: Scoring) -> None:
+
+def words_phase(n: int) -> Phase:
+    """The phase that explains the alerts' words, counted in alerts."""
+    return Phase(WORDS_ONE, WORDS_MANY, n)
+
+
+def _noop(*_: Any) -> None:
+    return None
+
+
+def _join_parts(scoring: Scoring, progress: Progress = None) -> None:
     """scored.csv from the part files, in order, without holding them in memory; then the parts are
     deleted, so the scoring keeps one copy of its output. Parts gone and scored.csv there: joined already
-    (a job restarted after the join)."""
+    (a job restarted after the join). `progress` counts the parts joined."""
     parts = scoring.part_files()
     if not parts and scoring.scored_file.exists():
         return
@@ -37,6 +55,8 @@ def _join_parts(scoring: Scoring) -> None:
                 if i == 0:
                     out.write(header)
                 shutil.copyfileobj(f, out)
+            if progress:
+                progress(i + 1, len(parts))
     os.replace(tmp, scoring.scored_file)
     shutil.rmtree(scoring.parts_dir, ignore_errors=True)
 
@@ -80,16 +100,23 @@ def alert_words(model: RunModel, now: list[str], before: list[str], label: str, 
     ]
 
 
-def finish(
-    model: RunModel, run: Run, scoring: Scoring, tallies: Tallies, trust: Trust, started: float | None = None
-) -> dict:
-    """Join the parts and write the results: trends, alerts (with examples and words), drift, rows to label."""
+def finish(model: RunModel, run: Run, scoring: Scoring, tallies: Tallies, trust: Trust, started: float | None = None,
+           progress: Progress = None, on_phase: OnPhase = None) -> dict:  # fmt: skip
+    """Join the parts and write the results: trends, alerts (with examples and words), drift, rows to label.
+    Each phase is told to `on_phase`, then counted with `progress` where it can be."""
     from trainer.evaluate.trends import alerts
 
+    phase, progress = on_phase or _noop, progress or _noop
     spec = scoring.spec()
-    _join_parts(scoring)
+    phase(JOINING)
+    _join_parts(scoring, progress)
+    phase(TRENDS)
     counts, bucket = bucket_counts(tallies, spec.bucket)
     found = alerts(counts) if not counts.empty else []
+    records = _alert_records(model, found, counts, tallies, phase, progress)
+    phase(DRIFT)
+    verdict = _drift(run, tallies, trust).to_dict()
+    phase(SAVING)
     to_label = [record for _, _, record in sorted(tallies.uncertain, key=lambda x: (-x[0], x[1]))]
     to_label.sort(key=lambda r: (r["trusted"], r["confidence"]))
     results = {
@@ -100,8 +127,8 @@ def finish(
         "bucket": bucket,
         "labels": sorted({label for _, _, label in tallies.daily}) or list(model.labels),
         "counts": _counts_table(counts),
-        "alerts": _alert_records(model, found, counts, tallies),
-        "drift": _drift(run, tallies, trust).to_dict(),
+        "alerts": records,
+        "drift": verdict,
         "confidence_histogram": list(tallies.histogram),
         "to_label": to_label,
         "trust": {
@@ -115,13 +142,20 @@ def finish(
     return results
 
 
-def _alert_records(model: RunModel, found: list, counts: pd.DataFrame, tallies: Tallies) -> list[dict]:
-    """The first 20 alerts with the texts behind them, and for the first five surges the words that rose."""
+def _alert_records(model: RunModel, found: list, counts: pd.DataFrame, tallies: Tallies,
+                   phase: Callable = _noop, progress: Callable = _noop) -> list[dict]:  # fmt: skip
+    """The first 20 alerts with the texts behind them, and for the first five surges the words that rose
+    (a phase of its own, counted in alerts)."""
     from trainer.evaluate.trends import ALL_GROUPS
 
     days = sorted({d for d, _, _ in tallies.daily})
     buckets = sorted(counts["bucket"].unique()) if found else []
-    shown = []
+    explaining = model.adapter.supports("alert_words")
+    to_explain = sum(a.direction == "up" for a in found[:5]) if explaining else 0
+    if to_explain:
+        phase(words_phase(to_explain))
+        progress(0, to_explain)
+    shown, explained = [], 0
     for alert in found[:20]:
         group = alert.group or ALL_GROUPS
         start = pd.Timestamp(alert.bucket_start)
@@ -142,6 +176,8 @@ def _alert_records(model: RunModel, found: list, counts: pd.DataFrame, tallies: 
         if len(shown) < 5 and model.adapter.supports("alert_words") and alert.direction == "up":
             baseline = texts_in(window[0], start) if window else []
             record["words"] = alert_words(model, texts_in(start, end), baseline, alert.label)
+            explained += 1
+            progress(explained, to_explain)
         shown.append(record)
     return shown
 
@@ -185,11 +221,14 @@ def run_scoring(
     scoring: Scoring,
     progress: Progress = None,
     should_stop: Callable[[], bool] | None = None,
+    on_phase: OnPhase = None,
 ) -> dict:
-    """The whole job: score the file (resuming where it stopped), then write the results; {} if stopped."""
+    """The whole job: score the file (resuming where it stopped), then write the results; {} if stopped.
+    With `on_phase`, each phase is told as it starts and `progress` counts that phase's own steps."""
     from trainer.apply.score import score
 
-    outcome = score(model, run, scoring, progress, should_stop)
+    outcome = score(model, run, scoring, progress, should_stop, on_phase)
     if not outcome:
         return {}
-    return finish(model, run, scoring, outcome["tallies"], outcome["trust"], outcome["started"])
+    return finish(model, run, scoring, outcome["tallies"], outcome["trust"], outcome["started"],
+                  progress if on_phase else None, on_phase)  # fmt: skip

@@ -29,6 +29,7 @@ import pandas as pd
 
 from trainer.data import stream
 from trainer.i18n import N_, tr
+from trainer.runs.records import Phase
 from trainer.runs.scoring import Scoring, ScoringState, Spec
 from trainer.runs.trust import Trust, calibrate, unknown_counts
 
@@ -41,6 +42,10 @@ EXAMPLES_PER_DAY = 5  # example texts kept per day, group and label (for the ale
 TO_LABEL = 500  # least certain rows kept for labelling
 HISTOGRAM = np.linspace(0, 1, 51)
 Progress = Callable[[int, int], None] | None
+# Told when the job moves on to another phase; the progress calls after it count that phase's own steps.
+OnPhase = Callable[[Phase], None] | None
+CALIBRATING = Phase(N_("Measuring how sure the model is on its own validation texts (for the trust check)"))
+SCORING = Phase(N_("Scoring the texts"))
 # A time or group column the scoring was told to read and the file lacks.
 NO_SUCH_COLUMN = {
     "time": N_('There is no time column "{column}". Columns found: {found}.'),
@@ -125,12 +130,18 @@ def score(
     scoring: Scoring,
     progress: Progress = None,
     should_stop: Callable[[], bool] | None = None,
+    on_phase: OnPhase = None,
 ) -> dict:
     """Score every chunk of the file not scored yet (resumable). Returns {} when stopped (or in another
-    process than the first under torchrun), else the tallies for `trainer.apply.run_scoring.finish`."""
+    process than the first under torchrun), else the tallies for `trainer.apply.run_scoring.finish`.
+    With `on_phase`, the trust check and the scoring are each told as they start and counted apart."""
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     spec, task, started = scoring.spec(), model.adapter, time.time()
-    trust = calibrate(model, run)
+    if on_phase and not run.folder.trust_file.exists():
+        on_phase(CALIBRATING)
+    trust = calibrate(model, run, progress if on_phase else None)  # counted as its own phase only
+    if on_phase:
+        on_phase(SCORING)
     scoring.parts_dir.mkdir(parents=True, exist_ok=True)
     state = scoring.state(rank)
     done, written = set(state.chunks), dict(state.written)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.cli.common import EXIT_FAILED, EXIT_OK, CliError, data_args, runs_dir
-from trainer.config import HELP, TrainConfig
+from trainer.config import EFFORTS, HELP, TrainConfig
 from trainer.i18n import tr
 from trainer.model.heads import POOLING
 from trainer.runs.records import status_name
@@ -42,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     fit.add_argument(
         "--max-steps", type=int, help=tr("stop after this many optimisation steps (quick tries)")
     )
+    fit.add_argument("--effort", choices=list(EFFORTS), help=tr(HELP["effort"]))
+    fit.add_argument("--time-budget", type=float, dest="time_budget_minutes", metavar="MINUTES",
+                     help=tr(HELP["time_budget_minutes"]))  # fmt: skip
     fit.add_argument("--lora", action="store_true", help=tr(HELP["lora"]))
     fit.add_argument("--class-weights", action="store_true", help=tr(HELP["class_weights"]))
     fit.add_argument(
@@ -156,8 +159,11 @@ def _follow(manager: Any, job: str, quiet: bool) -> Any:
 def _report(run_dir: Path) -> int:
     from trainer import runs
     from trainer.evaluate.uncertainty import interval_text, run_intervals
+    from trainer.train.estimate import stopped_note
 
     run = runs.load_run(run_dir)
+    if note := stopped_note(run_dir):
+        print(note, file=sys.stderr)
     for split in ("validation", "test"):
         scores = run.metrics.get(split) or {}
         if scores:

@@ -36,7 +36,7 @@ from trainer.i18n import tr
 from trainer.jobs.worker import ended_unexpectedly, last_line
 from trainer.runs import RunFolder
 from trainer.runs.folder import private_files
-from trainer.runs.records import computation_name
+from trainer.runs.records import Phase, computation_name
 
 log = logging.getLogger(__name__)
 HISTORY_LIMIT = 5000
@@ -94,6 +94,7 @@ class ComputationSnapshot:
     total: int = 0
     error: str | None = None
     eta_seconds: float | None = None
+    phase: Phase | None = None  # what it does now, when it says (done/total then count this phase)
 
     @property
     def progress(self) -> float:
@@ -320,8 +321,10 @@ class JobManager:
         status = state.status
         if state.active and not locks.alive(state.pid, state.pid_started, state.host):
             status = runs.INTERRUPTED
+        active = status in runs.ACTIVE
         return ComputationSnapshot(name, status, int(state.done), int(state.total), state.error,
-                                   state.eta_seconds if status in runs.ACTIVE else None)  # fmt: skip
+                                   state.eta_seconds if active else None,
+                                   Phase.from_dict(state.phase) if active else None)  # fmt: skip
 
     def stop_computation(self, run_dir: Path, name: str) -> None:
         with private_files():

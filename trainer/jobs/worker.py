@@ -30,7 +30,7 @@ from trainer.files import locks
 from trainer.i18n import tr
 from trainer.runs import RunFolder
 from trainer.runs.folder import PRIVATE_UMASK
-from trainer.runs.records import computation_name
+from trainer.runs.records import Phase, computation_name
 from trainer.runs.space import disk_full
 
 FitFn = Callable[..., Any]
@@ -249,6 +249,33 @@ def _vectors(folder: RunFolder, params: dict, progress: Callable, should_stop: C
     )
 
 
+class Reporter:
+    """A computation's progress in its state file: `reporter(done, total)` counts the current phase's steps
+    (written at most twice a second, the time left from this phase's own rate), `reporter.phase(p)` says
+    what it does now (written at once, its count starting afresh)."""
+
+    def __init__(self, folder: RunFolder, name: str, write: bool = True):
+        self.folder, self.name, self.write = folder, name, write
+        self.last = 0.0
+        self.first: tuple[float, int] | None = None  # (time, done) of the phase's first report, for the rate
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.time()
+        if self.first is None:
+            self.first = (now, done)  # a resumed job skips what was done: the rate counts from here
+        if self.write and (now - self.last >= 0.5 or done >= total):
+            self.last = now
+            (t0, d0), eta = self.first, None
+            if done > d0 and total > done:
+                eta = round((now - t0) / (done - d0) * (total - done), 1)
+            self.folder.write_computation(self.name, done=int(done), total=int(total), eta_seconds=eta)
+
+    def phase(self, phase: Phase) -> None:
+        self.first, self.last = None, 0.0
+        if self.write:
+            self.folder.write_computation(self.name, phase=phase.to_dict(), done=0, total=0, eta_seconds=None)
+
+
 def _score(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
     from trainer.apply.run_scoring import run_scoring
     from trainer.runs.predictor import RunModel
@@ -262,8 +289,9 @@ def _score(folder: RunFolder, params: dict, progress: Callable, should_stop: Cal
                        f"--nproc_per_node={torch.cuda.device_count()}", "-m", "trainer.jobs.worker", str(folder.path),
                        "--computation", "score", "--params", json.dumps(params)]  # fmt: skip
             os.execv(sys.executable, command)
+    on_phase = progress.phase if isinstance(progress, Reporter) else None  # each phase said on the page
     run_scoring(RunModel.load(folder.path), runs.load_run(folder.path), Scoring(folder.path, params["name"]),
-                progress, should_stop)  # fmt: skip
+                progress, should_stop, on_phase)  # fmt: skip
 
 
 COMPUTATIONS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] = {
@@ -310,23 +338,12 @@ def run_computation(folder: RunFolder, kind: str, params: dict) -> int:
     if int(
         os.environ.get("RANK", "0")
     ):  # another process of a distributed computation: the first one reports
-        COMPUTATIONS[kind](folder, params, lambda done, total: None, stop_file.exists)
+        COMPUTATIONS[kind](folder, params, Reporter(folder, name, write=False), stop_file.exists)
         return 0
     folder.write_computation(name, kind=kind, params=params, status=runs.RUNNING, **locks.stamp(),
-                      started=time.time(), done=0, total=0,
+                      started=time.time(), done=0, total=0, phase=None,
                       error=None)  # fmt: skip
-    last, first = [0.0], []  # first: (time, done) of the first report, for the rate (a resumed job skips)
-
-    def progress(done: int, total: int) -> None:
-        now = time.time()
-        if not first:
-            first.append((now, done))
-        if now - last[0] >= 0.5 or done >= total:
-            last[0] = now
-            (t0, d0), eta = first[0], None
-            if done > d0 and total > done:
-                eta = round((now - t0) / (done - d0) * (total - done), 1)
-            folder.write_computation(name, done=int(done), total=int(total), eta_seconds=eta)
+    progress = Reporter(folder, name)
 
     device = None
     try:

@@ -16,7 +16,7 @@ from typing import Any
 
 from trainer.files import locks
 from trainer.files.atomic import read_json, write_json
-from trainer.i18n import N_, tr
+from trainer.i18n import N_, tr, trn
 
 QUEUED, RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED = (
     "queued",
@@ -129,8 +129,39 @@ class ComputationState(Record):
     eta_seconds: float | None = None
     error: str | None = None
     waiting: str | None = None  # why a queued computation has not started (the GPU is taken)
+    phase: dict[str, Any] | None = None  # what it does now (Phase.to_dict); done/total/eta are that phase's
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One named step of a long computation ("Checking drift"), kept as its message id and values so that
+    the page words it in the reader's language; `plural` and `n` make it a plural sentence."""
+
+    message: str  # the message id (marked with N_ where it is defined)
+    plural: str | None = None
+    n: int | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def text(self) -> str:
+        """The phase in the current language."""
+        if self.plural is not None:
+            return trn(self.message, self.plural, int(self.n or 0), **self.values)
+        return tr(self.message, **self.values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Phase | None:
+        """The phase written by `to_dict`, or None (no phase, or one this version cannot read)."""
+        if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+            return None
+        values = data.get("values") if isinstance(data.get("values"), dict) else {}
+        plural = data.get("plural") if isinstance(data.get("plural"), str) else None
+        n = data.get("n") if isinstance(data.get("n"), int) else None
+        return cls(data["message"], plural, n, values)

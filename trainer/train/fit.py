@@ -10,12 +10,11 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from transformers import TrainerCallback
 
 from trainer.config import TrainConfig
@@ -23,6 +22,8 @@ from trainer.i18n import tr
 from trainer.runs import RunFolder
 from trainer.runs.space import disk_full
 from trainer.tasks import Task, get_task
+from trainer.train.budget import Clock, TimeBudget, budget_fields, budget_note
+from trainer.train.loss import class_weights, weighted_loss
 from trainer.train.progress import (
     Cancelled,
     Diverged,
@@ -34,7 +35,7 @@ from trainer.train.progress import (
     divergence,
 )
 
-__all__ = ["Cancelled", "Diverged", "Event", "FitResult", "fit", "training_arguments"]
+__all__ = ["Cancelled", "Diverged", "Event", "FitResult", "class_weights", "fit", "training_arguments"]
 
 
 @dataclass
@@ -54,8 +55,10 @@ class ProgressCallback(TrainerCallback):
         should_stop: StopCheck,
         samples_per_step: int,
         learning_rate: float | None = None,
+        budget: TimeBudget | None = None,
     ):
         self.emit, self.should_stop, self.samples_per_step = emit, should_stop, samples_per_step
+        self.budget = budget  # the time left caps the time-left estimate
         self.learning_rate = learning_rate  # as configured, for the advice when the loss diverges
         self.started = time.time()
         self.first_step = 0
@@ -69,7 +72,8 @@ class ProgressCallback(TrainerCallback):
         if done <= 0 or elapsed <= 0:
             return None, None
         per_step = elapsed / done
-        return self.samples_per_step / per_step, per_step * max(0, max_steps - step)
+        eta, left = per_step * max(0, max_steps - step), self.budget.remaining() if self.budget else None
+        return self.samples_per_step / per_step, eta if left is None else min(eta, left)
 
     def _check_stop(self, control: Any) -> None:
         if agreed(self.should_stop()):
@@ -83,6 +87,11 @@ class ProgressCallback(TrainerCallback):
         self.started, self.first_step = time.time(), state.global_step
         self.emit(Event("start", state.global_step, state.max_steps, float(state.epoch or 0)))
         self._check_stop(control)
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        epoch = float(state.epoch or 0)
+        if self.cancelled and abs(epoch - round(epoch)) > 1e-6:  # cut short: only whole epochs are saved
+            control.should_save = False
 
     def on_step_end(self, args, state, control, **kwargs):
         speed, eta = self._speed(state.global_step, state.max_steps)
@@ -137,37 +146,14 @@ class ProgressCallback(TrainerCallback):
 
 
 def _set_threads() -> None:
-    """One torch thread per core, shared by the processes of this machine (torchrun): more oversubscribes
-    a small machine (measured, see bench/)."""
+    """One torch thread per core, shared by the processes of this machine (torchrun, `training_threads`)."""
     import torch
 
-    per_machine = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
-    wanted = int(os.environ.get("INSIGHT_THREADS", "0")) or max(1, (os.cpu_count() or 1) // per_machine)
+    from trainer.train.speed import training_threads
+
+    wanted = training_threads(int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
-
-
-def _weighted_loss(weights: np.ndarray) -> Callable:
-    """A `compute_loss_func` applying per-class weights to cross-entropy."""
-    import torch
-
-    w = torch.tensor(weights, dtype=torch.float32)
-
-    def loss_fn(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
-        logits = outputs["logits"] if isinstance(outputs, dict) else outputs.logits
-        weight = w.to(logits.device)
-        return torch.nn.functional.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1), weight=weight, ignore_index=-100
-        )
-
-    return loss_fn
-
-
-def class_weights(flat: list[str], class_names: list[str]) -> np.ndarray:
-    """Inverse-frequency weights normalised to mean 1 (sklearn's 'balanced'), from every class occurrence."""
-    counts = np.array([max(1, flat.count(c)) for c in class_names], dtype=np.float64)
-    weights = len(flat) / (len(class_names) * counts)
-    return weights / weights.mean()
 
 
 def resolve_max_length(config: TrainConfig, data: Any, tokenizer: Any, model_config: Any) -> int:
@@ -203,7 +189,7 @@ def training_arguments(
     """TrainingArguments for `config`: linear warmup/decay AdamW, epoch evals, best model restored."""
     from transformers import TrainingArguments
 
-    epochs = config.resolved_epochs(n_train)
+    epochs = config.resolved_epochs(n_train, accelerated=device.device != "cpu")
     steps_per_epoch = max(1, math.ceil(n_train / (config.batch_size * config.gradient_accumulation_steps)))
     total = config.max_steps or math.ceil(steps_per_epoch * epochs)
     early = has_eval and config.early_stopping_patience > 0
@@ -268,6 +254,7 @@ def fit(
     on_event: EventSink | None = None,
     should_stop: StopCheck | None = None,
     resume: bool = False,
+    clock: Clock | None = None,
 ) -> FitResult:
     """Fine-tune `config.model` on `data` and write the model, metrics and predictions into the run folder.
 
@@ -278,6 +265,7 @@ def fit(
         on_event: called with every progress Event (start, step, log, eval, end).
         should_stop: polled every step; when it turns true, training stops within one step.
         resume: continue from the run's last checkpoint (saved at the end of every epoch).
+        clock: what the time budget reads (seconds; default `time.monotonic`); tests pass a fake one.
 
     Returns:
         FitResult: the final metrics (also in metrics.json).
@@ -307,7 +295,7 @@ def fit(
     device = pick_device(config.device)
     model, tokenizer, max_length = _load(config, data, folder, device, main)
     trainer, progress = _trainer(config, data, model, tokenizer, max_length, folder, device, history,
-                                 should_stop or (lambda: False))  # fmt: skip
+                                 should_stop or (lambda: False), clock)  # fmt: skip
     started = time.time()
     with _disk_full_cleanup(folder, main):
         train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -315,11 +303,18 @@ def fit(
     if progress.diverged:
         raise Diverged(progress.diverged)
     if progress.cancelled:
-        raise Cancelled(tr("Training was cancelled; it can be resumed from its last saved epoch."))
+        raise Cancelled(_cancelled_message(folder))
     if not main:
         return FitResult({})
     return _finish(trainer, train_output, train_seconds, data, tokenizer, max_length, folder, device,
                    history, config, checkpoint)  # fmt: skip
+
+
+def _cancelled_message(folder: RunFolder) -> str:
+    """What a cancelled run says: it resumes from its last saved epoch, or starts again (none was saved)."""
+    if folder.latest_checkpoint() is None:  # cancelled inside the first epoch: nothing to resume from
+        return tr("Training was cancelled; no epoch was finished, so it starts again from the beginning.")
+    return tr("Training was cancelled; it can be resumed from its last saved epoch.")
 
 
 def _checkpoint(folder: RunFolder, resume: bool) -> Path | None:
@@ -338,14 +333,16 @@ def _load(config: TrainConfig, data: Any, folder: RunFolder, device: Any, main: 
     from trainer.model.heads import pooling_for
     from trainer.model.loading import add_lora, load_model, load_tokenizer
 
-    task = get_task(data.task)
+    task, accelerated = get_task(data.task), device.device != "cpu"
     tokenizer = load_tokenizer(config.model)
     model = load_model(config.model, task, list(data.labels), config.pooling)
     max_length = resolve_max_length(config, data, tokenizer, model.config)
     if main:
         folder.write_resolved(
             max_length=max_length,
-            epochs=config.resolved_epochs(len(data.train)),
+            epochs=config.resolved_epochs(len(data.train), accelerated),
+            effort=config.resolved_effort(accelerated),
+            time_budget_seconds=config.resolved_time_budget(accelerated),
             device=device.label,
             learning_rate=config.resolved_learning_rate(),
             pooling=pooling_for(config.pooling, task, model.config) if task.sentence_head else None,
@@ -356,7 +353,8 @@ def _load(config: TrainConfig, data: Any, folder: RunFolder, device: Any, main: 
 
 
 def _trainer(config: TrainConfig, data: Any, model: Any, tokenizer: Any, max_length: int, folder: RunFolder,
-             device: Any, history: History, should_stop: StopCheck) -> tuple[Any, ProgressCallback]:  # fmt: skip
+             device: Any, history: History, should_stop: StopCheck,
+             clock: Clock | None = None) -> tuple[Any, ProgressCallback]:  # fmt: skip
     """The transformers.Trainer over the encoded splits (class weights, early stopping when asked), and the
     callback that turns its progress into events and honours cancel."""
     from transformers import EarlyStoppingCallback, PrinterCallback, Trainer
@@ -367,8 +365,12 @@ def _trainer(config: TrainConfig, data: Any, model: Any, tokenizer: Any, max_len
     train_features, eval_features = _encode(task, data, tokenizer, max_length, label2id)
     args = training_arguments(config, folder, device, bool(eval_features), len(train_features))
     samples_per_step = config.batch_size * config.gradient_accumulation_steps
-    progress = ProgressCallback(history, should_stop, samples_per_step, config.resolved_learning_rate())
-    callbacks = [progress]
+    seconds = config.resolved_time_budget(device.device != "cpu")
+    budget = TimeBudget(seconds, clock) if seconds else None
+    progress = ProgressCallback(
+        history, should_stop, samples_per_step, config.resolved_learning_rate(), budget
+    )
+    callbacks = [progress] + ([budget] if budget else [])
     if args.load_best_model_at_end:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     weights = class_weights(task.flat_targets(data.train.labels), labels) if config.class_weights else None
@@ -380,7 +382,7 @@ def _trainer(config: TrainConfig, data: Any, model: Any, tokenizer: Any, max_len
         eval_dataset=eval_features or None,
         processing_class=tokenizer,
         compute_metrics=task.trainer_metrics(labels),
-        compute_loss_func=_weighted_loss(weights) if weights is not None else None,
+        compute_loss_func=weighted_loss(weights) if weights is not None else None,
         callbacks=callbacks,
     )
     trainer.remove_callback(PrinterCallback)  # progress goes through our events, not stdout
@@ -400,6 +402,7 @@ def _finish(trainer: Any, train_output: Any, train_seconds: float, data: Any, to
         folder.save_model(model, tokenizer)
     shutil.rmtree(folder.checkpoints_dir, ignore_errors=True)  # finished: nothing left to resume
     steps = max(1, trainer.state.global_step)
+    budget = next((c for c in trainer.callback_handler.callbacks if isinstance(c, TimeBudget)), None)
     summary = {
         "train_seconds": round(train_seconds, 2),
         "train_samples_per_second": round(train_output.metrics.get("train_samples_per_second", 0.0), 2),
@@ -410,6 +413,8 @@ def _finish(trainer: Any, train_output: Any, train_seconds: float, data: Any, to
         "device": device.label,
         "processes": int(os.environ.get("WORLD_SIZE", "1")),
         "resumed": bool(checkpoint),
+        "effort": config.resolved_effort(device.device != "cpu"),
+        **budget_fields(budget, budget.seconds if budget else None),
     }
     metrics = evaluate_and_write(model, tokenizer, data, max_length, folder, config.eval_batch_size)
     metrics.update(summary=summary, history=[e for e in history.events if e["kind"] == "eval"])
@@ -422,6 +427,7 @@ def _finish(trainer: Any, train_output: Any, train_seconds: float, data: Any, to
         steps,
         float(trainer.state.epoch or 0),
         metrics={k: headline[k] for k in keys if k in headline},
+        message=budget_note(budget, trainer, config.resolved_epochs(len(data.train), device.device != "cpu")),
     )
     history(end)
     return FitResult(metrics)
