@@ -20,6 +20,7 @@ pages = {
         st.Page("insight_ui/pages/explain.py", title=tr("Explain"), icon=":material/lightbulb:"),
         st.Page("insight_ui/pages/embeddings.py", title=tr("Embeddings"), icon=":material/scatter_plot:"),
         st.Page("insight_ui/pages/compare.py", title=tr("Compare"), icon=":material/compare:"),
+        st.Page("insight_ui/pages/glossary.py", title=tr("Glossary"), icon=":material/menu_book:"),
     ],
     tr("Use"): [
         st.Page("insight_ui/pages/apply.py", title=tr("Apply"), icon=":material/trending_up:"),

@@ -48,7 +48,9 @@ def score_intervals(scores: pd.DataFrame, key: str, title: str) -> go.Figure:
         xaxis={"title": title, "tickformat": ".0%"}, yaxis={"type": "category", "autorange": "reversed"}
     )
     return _tidy(
-        fig, height=max(160, 48 * len(rows) + 90), title=tr("{score} with its 95% interval", score=title)
+        fig,
+        height=max(160, 48 * len(rows) + 90),
+        title=tr("{score}: each run with its likely range", score=title),
     )
 
 
@@ -74,9 +76,9 @@ def class_deltas(frame: pd.DataFrame, name_a: str, name_b: str, word: str) -> go
             + "<extra></extra>",
         )
     )
-    fig.update_layout(xaxis={"title": tr("F1 change"), "tickformat": "+.0%", "zeroline": True},
+    fig.update_layout(xaxis={"title": tr("Change in the both-together score (F1)"), "tickformat": "+.0%", "zeroline": True},
                       yaxis={"type": "category"})  # fmt: skip
-    return _tidy(fig, height=max(180, 26 * len(rows) + 80), title=tr("F1 per {word}: {b} minus {a}", word=word, b=plot_label(name_b, 24), a=plot_label(name_a, 24)))  # fmt: skip
+    return _tidy(fig, height=max(180, 26 * len(rows) + 80), title=tr("How each {word} changed: {b} against {a}", word=word, b=plot_label(name_b, 24), a=plot_label(name_a, 24)))  # fmt: skip
 
 
 def confusion_difference(labels: Sequence[str], matrix: np.ndarray, name_a: str, name_b: str) -> go.Figure:

@@ -42,7 +42,7 @@ def sentence_pairs(run: Run, rows: pd.DataFrame, key: str) -> None:
         left.html(entity_spans_html(tokens, gold, missed, "missed", types))
         right.html(entity_spans_html(tokens, predicted, wrong, "wrong", types))
         if action.button(
-            "",
+            tr("Explain"),
             icon=":material/lightbulb:",
             key=f"explain_{key}_{position}",
             help=tr("Explain this sentence: which words drove each tag"),

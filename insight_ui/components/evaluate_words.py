@@ -25,27 +25,55 @@ INTERVAL_NOTES = {
         "Compare two runs on the Compare page before trusting a small difference."
     ),
 }
-CLASS_WORDS = {"Class": N_("Class"), "Entity type": N_("Entity type")}
-PER_CLASS = {"Class": N_("Per class"), "Entity type": N_("Per entity type")}
+CLASS_WORDS = {"Class": N_("Label"), "Entity type": N_("Entity type")}
+PER_CLASS = {"Class": N_("How it does on each label"), "Entity type": N_("How it does on each entity type")}
+CLASS_TABLE_NOTE = N_(
+    "For each one: how often the model is right when it gives it, how many of the real ones it finds, and "
+    "both together in one score. Hover a heading for its technical name."
+)
+# The per-class table's headings in plain words, each with its technical name and meaning as help.
+CLASS_COLUMNS = {
+    "precision": (
+        N_("Right when it says so"),
+        N_("Precision: of the examples predicted as this one, the share that are right. See the Glossary."),
+    ),
+    "recall": (
+        N_("Found"),
+        N_("Recall: of the examples that really are this one, the share the model finds. See the Glossary."),
+    ),
+    "f1": (
+        N_("Both together"),
+        N_(
+            "F1: precision and recall in one score (their harmonic mean); low when either is low. See the Glossary."
+        ),
+    ),
+    "support": (
+        N_("How many"),
+        N_("Support: how many test examples really are this one. Few: a noisy score."),
+    ),
+}
 TEXT_COLUMNS = {"text": N_("Text"), "tokens": N_("Tokens")}
 SPLITS = {"train": N_("train"), "validation": N_("validation"), "test": N_("test")}
 ACTION_NAMES = {"keep": N_("keep"), "drop": N_("drop"), "relabel": N_("relabel")}
 # The caption over the likely label issues, by what an issue is: a word of a sentence (entity runs), a
-# sentence, or a text (text runs: "21 texts of 681").
+# sentence, or a text (text runs: "21 texts of 681"). How they are found is the caption's help (ISSUE_METHOD).
 ISSUE_NOTES = {
     "words": N_(
-        "{issues} words of {rows} sentences (every split) whose label disagrees "
-        "with what a model that never saw them predicts (cleanlab, on 5-fold cross-validated predictions over "
-        "the fine-tuned model's embeddings), most suspicious first. Decide what to do with each, then "
-        "download the corrected data or load it to train again."
+        "{issues} words of {rows} sentences (every split) have a tag that a model which never saw them "
+        "disagrees with, most suspicious first. Decide what to do with each, then download the corrected data "
+        "or load it to train again."
     ),
     "sentence": N_(
-        "{issues} sentences of {rows} sentences (every split) whose label disagrees "
-        "with what a model that never saw them predicts (cleanlab, on 5-fold cross-validated predictions over "
-        "the fine-tuned model's embeddings), most suspicious first. Decide what to do with each, then "
-        "download the corrected data or load it to train again."
+        "{issues} sentences of {rows} sentences (every split) have tags that a model which never saw them "
+        "disagrees with, most suspicious first. Decide what to do with each, then download the corrected data "
+        "or load it to train again."
     ),
 }
+ISSUE_METHOD = N_(
+    "How they are found: each part of the data is predicted by a model trained without it (5-fold "
+    "cross-validation over the fine-tuned model's embeddings), and cleanlab flags the labels those "
+    "predictions confidently disagree with. See the Glossary."
+)
 ISSUE_SCORE = N_("How likely the given label is right")
 ISSUE_SCORE_HELP = N_(
     "The chance that a model which never saw this example gives it its label (cleanlab's label quality, "
@@ -61,11 +89,9 @@ def issues_note(run: Run, issues: int, rows: int, by_word: bool) -> str:
     if run.adapter.unit == "sentence":
         return tr(ISSUE_NOTES["sentence"], issues=count, rows=total)
     return trn(
-        "{n} text of {rows} (every split) has a label that disagrees with what a model that never saw it "
-        "predicts (cleanlab, on 5-fold cross-validated predictions over the fine-tuned model's embeddings). "
+        "{n} text of {rows} (every split) has a label that a model which never saw it disagrees with. "
         "Decide what to do with it, then download the corrected data or load it to train again.",
-        "{n} texts of {rows} (every split) have labels that disagree with what a model that never saw them "
-        "predicts (cleanlab, on 5-fold cross-validated predictions over the fine-tuned model's embeddings), "
+        "{n} texts of {rows} (every split) have labels that a model which never saw them disagrees with, "
         "most suspicious first. Decide what to do with each, then download the corrected data or load it to "
         "train again.",
         issues,

@@ -31,13 +31,19 @@ def trust_box(exp) -> None:
     st.caption(
         md(
             tr(
-                "{reason} Delta (how far the word scores miss the model's score change): "
-                "{delta} logits, {share} of the change.",
+                "{reason} Added up, the word scores miss the model's change of mind by {share}.",
                 reason=exp.trust_reason,
-                delta=f"{exp.delta:+.4f}",
                 share=f"{exp.relative_delta:.1%}",
             )
-        )
+        ),
+        help=tr(
+            "Word scores come from integrated gradients: the model's score is followed from a blank text to "
+            "this one, and each word gets its share of the change. The miss is the delta: {delta} logits (the "
+            "model's raw scores before they become probabilities), {share} of the change. The smaller, the "
+            "more the word scores can be trusted. See the Glossary.",
+            delta=f"{exp.delta:+.4f}",
+            share=f"{exp.relative_delta:.1%}",
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from insight_ui import auth, layout, state
 from insight_ui.components import background
 from insight_ui.components.evaluate_words import (
     ACTION_NAMES,
+    ISSUE_METHOD,
     ISSUE_SCORE,
     ISSUE_SCORE_HELP,
     SPLITS,
@@ -17,6 +18,7 @@ from insight_ui.components.evaluate_words import (
     label_chance,
 )
 from insight_ui.reads import analysis
+from trainer.data.report import split_name
 from trainer.data.safe_csv import csv_bytes
 from trainer.i18n import tr
 from trainer.inspect import corrections
@@ -30,11 +32,12 @@ READ_ONLY = ["split", "text", "word_text", "given", "suggested", "chance"]
 
 def issues_section(run: Run) -> None:
     """Likely label issues over every split (a background job), decided row by row, then trained on again."""
-    st.subheader(tr("Likely label issues"))
+    st.subheader(tr("Likely label issues"), help=tr("Examples whose label may be wrong. See the Glossary."))
     issues = run.folder.issues()
     if issues is None:
         label = tr(
-            "Looking for likely label issues in every split (cross-validated over the model's embeddings)"
+            "Looking for labels that may be wrong, in every split: each part of the data is checked by a model "
+            "that never saw it"
         )
         if background.job_computation(run.path, "issues", label):
             state.job_manager().forget_computation(run.path, "issues")  # it finished, yet its file is gone
@@ -52,7 +55,7 @@ def issues_section(run: Run) -> None:
             icon=":material/check_circle:",
         )
         return
-    st.caption(issues_note(run, len(issues), int(meta.get("rows", 0) or 0), by_word))
+    st.caption(issues_note(run, len(issues), int(meta.get("rows", 0) or 0), by_word), help=tr(ISSUE_METHOD))
     saved: dict[tuple, Correction] = corrections.load(
         run.path
     )  # saved in the run folder: a refresh keeps them
@@ -79,6 +82,8 @@ def decide(
     )
     table = shown.iloc[(page - 1) * ISSUES_PER_PAGE : page * ISSUES_PER_PAGE].copy()
     keys = [_key(r) for _, r in table.iterrows()]
+    if "split" in table.columns:  # the split's name in the visitor's language (the key keeps the stored one)
+        table["split"] = [split_name(s) for s in table["split"]]
     table["action"] = [saved.get(k, Correction()).action for k in keys]
     table["new label"] = [
         saved[k].label if k in saved and saved[k].label else s

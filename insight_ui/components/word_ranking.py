@@ -12,11 +12,16 @@ from insight_ui.components import charts
 from insight_ui.components.progress import duration
 from insight_ui.safe import md, plot_label
 from trainer.data.safe_csv import csv_bytes
-from trainer.i18n import tr
+from trainer.i18n import N_, tr
 from trainer.runs import Run
 from trainer.runs.records import computation_name
 
 LIMITS = ("sample", "all")  # a stratified sample of the test split first, then every text
+RANKING_HELP = N_(
+    "Each text is explained with integrated gradients (the model's score followed from a blank text to this "
+    "one, shared out among its words); a word's rank is its mean attribution over the texts. The sample is "
+    "stratified: each label keeps its share. See the Glossary."
+)
 
 
 def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
@@ -24,7 +29,7 @@ def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
     from trainer.attribution.dataset import SAMPLE, estimate_seconds
 
     st.divider()
-    st.subheader(tr("Across the test split"))
+    st.subheader(tr("Words that matter across the test texts"))
     if not run.adapter.supports("dataset_ranking") or frame is None or frame.empty:
         st.caption(
             tr("Dataset-wide word rankings are computed for text classification runs with a test split.")
@@ -40,22 +45,22 @@ def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
     if run.folder.top_words() is None and running is None:
         if everything is None:
             intro = tr(
-                "Rank the words that push the model toward each label, from integrated gradients over the test "
-                "texts. A stratified sample of {sample} texts answers first; how long it takes is measured on "
+                "Rank the words that push the model toward each label, over the test texts. A sample of "
+                "{sample} texts, with every label in its share, answers first; how long it takes is measured on "
                 "the first texts and shown while it runs.",
                 sample=f"{sample:,}",
             )
         else:
             intro = tr(
-                "Rank the words that push the model toward each label, from integrated gradients over the test "
-                "texts. A stratified sample of {sample} texts answers first (about {sample_time} at the speed "
+                "Rank the words that push the model toward each label, over the test texts. A sample of "
+                "{sample} texts, with every label in its share, answers first (about {sample_time} at the speed "
                 "last measured on this computer); all {n} take about {all_time}.",
                 sample=f"{sample:,}",
                 sample_time=duration(estimate_seconds(sample, speed)),
                 n=f"{n:,}",
                 all_time=duration(everything),
             )
-        st.caption(intro)
+        st.caption(intro, help=tr(RANKING_HELP))
         if st.button(
             tr("Find the words that matter"), icon=":material/travel_explore:", key="start_top_words"
         ):
@@ -149,11 +154,16 @@ def top_words_view(run: Run, frame: pd.DataFrame, meta: dict, done: bool = True)
     else:
         st.caption(
             tr(
-                "Mean attribution of each word toward the label the model predicted, over {basis} (a stratified "
-                "sample first; words seen at least twice). Red bars push toward the label; the grey whiskers are "
-                "95% bootstrap intervals: a word whose interval is wide rests on few texts.",
+                "How strongly each word pushes the model toward the label it predicted, on average over {basis} "
+                "(words seen at least twice). Longer red bars push harder; a wide grey whisker means the word "
+                "rests on few texts.",
                 basis=basis,
-            )
+            ),
+            help=tr(
+                "Each bar is the word's mean attribution (integrated gradients) toward the predicted label; the "
+                "whiskers are 95% bootstrap intervals. A stratified sample of the test texts is explained first. "
+                "See the Glossary."
+            ),
         )
         if meta.get("common_left_out"):
             st.caption(left_out_caption(frame, int(meta["common_left_out"])))

@@ -7,19 +7,20 @@ from pathlib import Path
 import streamlit as st
 
 from insight_ui import layout, state
-from insight_ui.components import compare_charts, paging
+from insight_ui.components import compare_charts, compare_words, paging
+from insight_ui.components.evaluate_words import class_word
+from insight_ui.components.plain_words import PLAIN_SCORES
 from insight_ui.components.runs import finished_runs
 from insight_ui.safe import md, trim
 from trainer import i18n
-from trainer.evaluate import uncertainty
 from trainer.i18n import N_, tr
 from trainer.inspect import compare as cmp
 from trainer.runs import load_run
 
 INTRO = N_(
-    "Did a change really help? Pick two or more runs: their scores with **95% intervals**, a **paired "
-    "test** of whether the difference is more than chance, what changed per class, how they trained, "
-    "and the examples on which they disagree."
+    "Did a change really help? Pick two or more runs: Insight says whether one is really better or the "
+    "difference could be chance, what changed for each label, how they trained, and the examples on which "
+    "they disagree."
 )
 PICK = state.COMPARE_RUNS
 
@@ -70,29 +71,27 @@ def scores_section(data: dict) -> None:
     wide = wide.reindex(list(dict.fromkeys(s.name for s in data["sides"])))
     wide["test examples"] = [i18n.number(s.counts.n) for s in data["sides"]]
     st.subheader(tr("Scores"))
-    st.caption(tr("Each score with its 95% interval (bootstrap over the run's own test split)."))
-    headers = {"run": tr("run"), "test examples": tr("test examples")} | {score: tr(score) for score in order}
-    st.dataframe(wide.reset_index(), hide_index=True, width="stretch", column_config=headers)
-    base = data["runs"][0]
-    card = base.adapter.metric_cards[0]
-    st.plotly_chart(
-        compare_charts.score_intervals(scores, card.key, tr(card.title)), width="stretch", key="cmp_ci"
+    st.caption(
+        tr("Each score with, in brackets, the range it would likely fall in on other test texts like these."),
+        help=tr("The 95% interval: a bootstrap over the run's own test split. See the Glossary."),
     )
+    keys = dict(zip(scores["score"], scores["key"], strict=True))
+    headers = {"run": tr("run"), "test examples": tr("test examples")} | {
+        score: st.column_config.TextColumn(
+            tr(PLAIN_SCORES[keys[score]]) if keys[score] in PLAIN_SCORES else tr(score), help=tr(score)
+        )
+        for score in order
+    }
+    st.dataframe(wide.reset_index(), hide_index=True, width="stretch", column_config=headers)
+    card = data["runs"][0].adapter.metric_cards[0]
+    title = tr(PLAIN_SCORES[card.key]) if card.key in PLAIN_SCORES else tr(card.title)
+    st.plotly_chart(compare_charts.score_intervals(scores, card.key, title), width="stretch", key="cmp_ci")
 
 
 def verdicts(data: dict) -> None:
     base = data["sides"][0]
-    titles = cmp.titles(base.run)
     st.subheader(tr("Is the difference real?"))
-    for pair in data["pairs"]:
-        other = pair["b"]
-        if not pair["paired"]:
-            st.info(md(pair["why"]), icon=":material/info:")
-            continue
-        for test in pair["tests"]:
-            sentence = uncertainty.in_words(test, base.name, other.name, titles.get(test.score, test.score))
-            box = st.success if test.p_value < 0.05 and test.difference != 0 else st.info
-            box(md(sentence), icon=":material/balance:")
+    compare_words.verdict_boxes(data["pairs"], base.name, cmp.titles(base.run))
 
 
 def closer_look(data: dict) -> None:
@@ -105,7 +104,7 @@ def closer_look(data: dict) -> None:
                              key="cmp_pair")  # fmt: skip
     pair = pairs[index]
     other = pair["b"]
-    word = tr(base.run.adapter.class_word).lower()
+    word = class_word(base.run).lower()
     left, right = st.columns(2, gap="large")
     with left:
         deltas = cmp.per_class_deltas(base, other)
@@ -115,12 +114,36 @@ def closer_look(data: dict) -> None:
     with right:
         labels, diff = cmp.confusion_difference(base, other)
         if labels:
-            st.markdown(tr("**Confusion matrix: {b} minus {a}**", b=md(other.name), a=md(base.name)))
+            st.markdown(tr("**Right and wrong answers: {b} against {a}**", b=md(other.name), a=md(base.name)),
+                        help=tr("The difference of the two confusion matrices. See the Glossary."))  # fmt: skip
             st.caption(tr("Green: better (more right on the diagonal, fewer mistakes off it); red: worse."))
             st.plotly_chart(compare_charts.confusion_difference(labels, diff, base.name, other.name),
                             width="stretch", key="cmp_confusion")  # fmt: skip
     if pair["paired"]:
         disagreements_section(base, other)
+
+
+# Both runs' answers before the text, each a narrow column, so a long text never pushes the second run's
+# columns out of sight (the text comes last, in what is left).
+DISAGREEMENT_ORDER = ("right", "gold", "predicted_a", "confidence_a", "predicted_b", "confidence_b", "text")
+
+
+def disagreement_columns(base: cmp.Side, other: cmp.Side) -> dict:
+    """The disagreement table's headings and widths in pixels (the text column last and widest)."""
+    bar = {"min_value": 0.0, "max_value": 1.0, "format": "percent", "width": 100}
+    return {
+        "right": st.column_config.TextColumn(tr("Who is right"), width=140),
+        "gold": st.column_config.TextColumn(tr("True label"), width=110),
+        "predicted_a": st.column_config.TextColumn(tr("{name} says", name=trim(base.name, 20)), width=120),
+        "confidence_a": st.column_config.ProgressColumn(
+            tr("{name}: how sure", name=trim(base.name, 12)), **bar
+        ),
+        "predicted_b": st.column_config.TextColumn(tr("{name} says", name=trim(other.name, 20)), width=120),
+        "confidence_b": st.column_config.ProgressColumn(
+            tr("{name}: how sure", name=trim(other.name, 12)), **bar
+        ),
+        "text": st.column_config.TextColumn(tr("text"), width="large"),
+    }
 
 
 def disagreements_section(base: cmp.Side, other: cmp.Side) -> None:
@@ -132,20 +155,8 @@ def disagreements_section(base: cmp.Side, other: cmp.Side) -> None:
     who = {"A": tr("only {name}", name=base.name), "B": tr("only {name}", name=other.name),
            "neither": tr("neither"), "both": tr("both")}  # fmt: skip
     shown = frame.assign(right=frame["right"].map(who))
-    st.dataframe(
-        paging.page_of(shown, "cmp_disagree", per_page=20),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "text": tr("text"),
-            "gold": tr("gold"),
-            "predicted_a": tr("{name} says", name=trim(base.name, 20)),
-            "predicted_b": tr("{name} says", name=trim(other.name, 20)),
-            "confidence_a": st.column_config.ProgressColumn(tr("{name} conf.", name=trim(base.name, 12)), min_value=0.0, max_value=1.0, format="percent"),
-            "confidence_b": st.column_config.ProgressColumn(tr("{name} conf.", name=trim(other.name, 12)), min_value=0.0, max_value=1.0, format="percent"),
-            "right": tr("Who is right"),
-        },
-    )  # fmt: skip
+    st.dataframe(paging.page_of(shown, "cmp_disagree", per_page=20), hide_index=True, width="stretch",
+                 column_order=DISAGREEMENT_ORDER, column_config=disagreement_columns(base, other))  # fmt: skip
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     with left:
         chosen = paging.picker(tr("Example"), frame, lambda i: f"{frame.loc[i, 'gold']} · {trim(frame.loc[i, 'text'], 90)}",
@@ -155,7 +166,7 @@ def disagreements_section(base: cmp.Side, other: cmp.Side) -> None:
         state.set_current_run(base.run.path)
         state.open_in_explain(
             str(frame.loc[chosen, "text"]),
-            tr("a disagreement on the Compare page (gold: {gold})", gold=frame.loc[chosen, "gold"]),
+            tr("a disagreement on the Compare page (true label: {gold})", gold=frame.loc[chosen, "gold"]),
         )
         state.put(state.EXPLAIN_COMPARE, str(other.run.path))
         layout.go("explain")
@@ -166,7 +177,8 @@ def training_section(data: dict) -> None:
     st.subheader(tr("How they trained"))
     key = runs[0].adapter.best_metric
     names = [s.name for s in data["sides"]]
-    figure = compare_charts.curves_overlay(cmp.curves(runs, names), key, tr(runs[0].adapter.headline_name))
+    title = tr(PLAIN_SCORES[key]) if key in PLAIN_SCORES else tr(runs[0].adapter.headline_name)
+    figure = compare_charts.curves_overlay(cmp.curves(runs, names), key, title)
     if figure is not None:
         st.plotly_chart(figure, width="stretch", key="cmp_curves")
     settings = cmp.settings_that_differ(runs, names)
@@ -192,8 +204,8 @@ def render() -> None:
     except ValueError as exc:
         st.warning(md(str(exc)), icon=":material/warning:")
         return
-    scores_section(data)
     verdicts(data)
+    scores_section(data)
     closer_look(data)
     training_section(data)
 

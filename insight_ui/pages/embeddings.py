@@ -17,7 +17,9 @@ from trainer.runs import Run
 from trainer.runs.records import computation_name
 
 SUBSETS = {"test": N_("Test split"), "all": N_("All examples")}
-METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}  # the technical names, in help and for specialists
+# Each way of drawing the map in everyday words (the choice a person makes).
+METHOD_WORDS = {"pca": N_("Quick overview"), "tsne": N_("Local groups"), "umap": N_("Groups and layout")}
 # How many dots a map has, per the task's map unit (one id each: the unit is part of the phrase)
 COUNTED = {"examples": N_("{n} examples"), "entity words": N_("{n} entity words")}
 INTRO = N_(
@@ -38,14 +40,17 @@ def controls(run: Run) -> tuple[str, str, str]:
         required=True,
     )
     method = b.segmented_control(
-        tr("Projection"),
+        tr("How to draw the map"),
         list(METHODS),
-        format_func=METHODS.get,
+        format_func=lambda k: tr(METHOD_WORDS[k]),
         default="pca",
         key="emb_method",
         required=True,
         help=tr(
-            "PCA is instant and keeps global distances; t-SNE and UMAP show local groups better (seconds to compute)."
+            "Quick overview (PCA): instant, keeps the overall distances. Local groups (t-SNE): shows which "
+            "examples sit close together; the distances between groups mean little. Groups and layout (UMAP): "
+            "local groups with more of the overall layout kept. The last two take seconds to compute. "
+            "See the Glossary."
         ),
     )
     names = run.adapter.map_colours
@@ -211,7 +216,7 @@ def draw(run: Run, data: emb.MapData, subset: str, method: str, colour: str) -> 
             scatter(frame, emb.projected(before, method, path), colour, tr("Before fine-tuning (pretrained model)"),
                     "emb_before", issues)  # fmt: skip
         else:
-            st.info(md(tr("The before-fine-tuning map is not available: {why}", why=data.before_error or tr("no backbone"))),
+            st.info(md(tr("The before-fine-tuning map is not available: {why}", why=data.before_error or tr("the pretrained model it started from is not available"))),
                     icon=":material/info:")  # fmt: skip
     with right:
         scatter(
@@ -233,7 +238,11 @@ def projected_ready(run: Run, data: emb.MapData, subset: str, method: str) -> bo
     key = f"project|{path}|{subset}|{method}|{len(frame)}"
     return background.in_process(
         key,
-        tr("Computing the {method} map of {n} points…", method=METHODS[method], n=i18n.number(len(frame))),
+        tr(
+            "Drawing the “{method}” map of {n} points…",
+            method=tr(METHOD_WORDS[method]),
+            n=i18n.number(len(frame)),
+        ),
         lambda: registry.start(key, emb.project_both, data.after, data.before, method, path),
     )
 

@@ -7,7 +7,10 @@ import streamlit as st
 
 from insight_ui import layout, state
 from insight_ui.components import charts, entity_sentences, paging
+from insight_ui.components import plain_words as plain
 from insight_ui.components.evaluate_words import (
+    CLASS_COLUMNS,
+    CLASS_TABLE_NOTE,
     INTERVAL_NOTES,
     PER_CLASS,
     SPLIT_TOTALS,
@@ -21,35 +24,56 @@ from insight_ui.reads import analysis
 from insight_ui.safe import md, plot_label, trim
 from trainer.evaluate import predictions as tables
 from trainer.evaluate.uncertainty import interval_text
-from trainer.i18n import N_, tr
+from trainer.i18n import N_, percent, tr
 from trainer.runs import Run
 
-INTRO = N_(
-    "How good is the model, and where does it go wrong? Scores are measured on the **test split**: "
-    "examples the model never saw while training."
-)
+INTRO = N_("How good is the model, and where does it go wrong?")
 CM_TRUE, CM_PRED, CM_CLICK = state.CM_TRUE, state.CM_PRED, state.CM_CLICK
 
 
 def score_cards(run: Run, split: str, metrics: dict) -> None:
-    cards = run.adapter.metric_cards
-    cols = st.columns(len(cards) + 1)
+    """The plain sentence first, then the everyday scores; every technical score in one expander."""
     found = analysis.intervals(run) if split == "test" else {}
-    for col, card in zip(cols, cards, strict=False):
+    sentence = plain.headline(run, split, metrics, found)
+    if sentence:
+        st.markdown(f"#### {sentence}")
+    for line in (plain.basis(run, metrics) if found else None, plain.weakest(run, metrics)):
+        if line:
+            st.caption(line)
+    cards = {card.key: card for card in run.adapter.metric_cards}
+    leading = [cards[k] for k in plain.LEADING.get(run.adapter.unit, ()) if k in cards] or list(
+        cards.values()
+    )
+    cols = st.columns(len(leading) + 1)
+    for col, card in zip(cols, leading, strict=False):
         value = metrics.get(card.key)
-        col.metric(tr(card.title), "–" if value is None else f"{value:.1%}", help=tr(card.help), border=True,
-                   delta=interval_text(found.get(card.key)) or None, delta_color="off", delta_arrow="off")  # fmt: skip
+        col.metric(plain.score_title(card), "–" if value is None else percent(value), help=plain.score_help(card),
+                   border=True, delta=plain.between(found.get(card.key)), delta_color="off", delta_arrow="off")  # fmt: skip
     total = SPLIT_TOTALS.get((split, run.adapter.unit))
     cols[-1].metric(
         tr(total) if total else f"{split.capitalize()} {run.adapter.units()}",
         f"{metrics.get('n', 0):,}",
         border=True,
-        help=tr("How many examples these scores are measured on. Few examples: noisy scores."),
+        help=tr(
+            "How many examples these scores are measured on, set aside before training. Few examples: noisy scores."
+        ),
     )
+    with st.expander(tr("Details for specialists: every score with its 95% interval")):
+        technical_cards(run, metrics, found)
+
+
+def technical_cards(run: Run, metrics: dict, found: dict) -> None:
+    """The adapter's score cards by their technical names, with their bootstrap intervals."""
+    cards = run.adapter.metric_cards
+    for col, card in zip(st.columns(len(cards)), cards, strict=False):
+        value = metrics.get(card.key)
+        col.metric(tr(card.title), "–" if value is None else f"{value:.1%}", help=tr(card.help), border=True,
+                   delta=interval_text(found.get(card.key)) or None, delta_color="off", delta_arrow="off")  # fmt: skip
     if found:
         st.caption(
             tr(INTERVAL_NOTES.get(run.adapter.unit, INTERVAL_NOTES["text"]), n=f"{metrics.get('n', 0):,}")
         )
+    plain.glossary_link()
 
 
 def per_class_table(run: Run, metrics: dict) -> None:
@@ -58,25 +82,21 @@ def per_class_table(run: Run, metrics: dict) -> None:
         return
     word = run.adapter.class_word
     st.subheader(tr(PER_CLASS[word]) if word in PER_CLASS else f"Per {word.lower()}")
-    st.caption(
-        tr(
-            "Precision: of the examples predicted as this class, how many are right. Recall: of the "
-            "examples of this class, how many the model finds. F1 balances the two."
-        )
-    )
+    st.caption(tr(CLASS_TABLE_NOTE))
     bar = {"min_value": 0.0, "max_value": 1.0, "format": "percent"}
+    heads = {key: (tr(title), tr(help_)) for key, (title, help_) in CLASS_COLUMNS.items()}
     st.dataframe(
         frame.sort_values("f1"),
         hide_index=True,
         width="stretch",
         column_config={
             "class": st.column_config.TextColumn(class_word(run)),
-            "precision": st.column_config.ProgressColumn(tr("Precision"), **bar),
-            "recall": st.column_config.ProgressColumn(tr("Recall"), **bar),
-            "f1": st.column_config.ProgressColumn("F1", **bar),
-            "support": st.column_config.NumberColumn(tr("Examples")),
+            "precision": st.column_config.ProgressColumn(heads["precision"][0], help=heads["precision"][1], **bar),
+            "recall": st.column_config.ProgressColumn(heads["recall"][0], help=heads["recall"][1], **bar),
+            "f1": st.column_config.ProgressColumn(heads["f1"][0], help=heads["f1"][1], **bar),
+            "support": st.column_config.NumberColumn(heads["support"][0], help=heads["support"][1]),
         },
-    )
+    )  # fmt: skip
 
 
 def apply_click(event: object, labels: list[str]) -> None:
@@ -144,7 +164,7 @@ def confusion_section(run: Run, metrics: dict, frame: pd.DataFrame | None) -> No
     labels, matrix = cm.get("labels") or [], cm.get("matrix") or []
     if not labels:
         return
-    st.subheader(tr("Confusion matrix"))
+    st.subheader(tr("Which labels it mixes up (the confusion matrix)"))
     st.caption(
         tr(
             "Rows are the true labels, columns what the model predicted; the diagonal is right. "

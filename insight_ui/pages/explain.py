@@ -21,10 +21,10 @@ from trainer.i18n import N_, tr
 from trainer.runs import Run, load_run
 
 INTRO = N_(
-    "Pick an example or type your own text. Insight shows what the model predicts and which words "
-    "pushed it there, measured with *integrated gradients*, plus how far that explanation can be trusted."
+    "Pick an example or type your own text. Insight shows what the model predicts, which words pushed it "
+    "there, and how far that explanation can be trusted."
 )
-MODES = {"test": N_("An example from the test split"), "own": N_("My own text")}
+MODES = {"test": N_("An example from the test texts"), "own": N_("My own text")}
 
 
 def choose_text(run: Run, frame: pd.DataFrame | None) -> tuple[str, str]:

@@ -32,6 +32,7 @@ from trainer.i18n import N_, tr
 from trainer.runs.records import Phase
 from trainer.runs.scoring import Scoring, ScoringState, Spec
 from trainer.runs.trust import Trust, calibrate, unknown_counts
+from trainer.runs.trust import read as read_trust
 
 if TYPE_CHECKING:  # types only
     from trainer.runs import Run
@@ -137,7 +138,7 @@ def score(
     With `on_phase`, the trust check and the scoring are each told as they start and counted apart."""
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     spec, task, started = scoring.spec(), model.adapter, time.time()
-    if on_phase and not run.folder.trust_file.exists():
+    if on_phase and read_trust(run.folder) is None:
         on_phase(CALIBRATING)
     trust = calibrate(model, run, progress if on_phase else None)  # counted as its own phase only
     if on_phase:

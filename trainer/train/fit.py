@@ -274,8 +274,7 @@ def fit(
         Cancelled: should_stop() turned true; everything written before that is kept (resumable).
         Diverged: the loss became NaN, infinite, or exploded; the message suggests a lower learning rate.
 
-    Under torchrun (several processes, DDP through transformers.Trainer) every process calls fit;
-    only the main one writes the run folder.
+    Under torchrun (DDP through transformers.Trainer) every process calls fit; the main one writes the run.
 
     Example:
         >>> fit(TrainConfig(epochs=3), prepare("reviews.csv"), create_run("runs", "first try"))
