@@ -2,7 +2,7 @@
 
 "old": the longer default (`effort="best"`: `auto_epochs`, 10 epochs on a few hundred rows, early stopping,
 no time budget), what `TrainConfig()` did before. "quick": `TrainConfig()` now on a CPU (`effort="auto"`
-resolves to quick: `quick_epochs`, early stopping, a 3-minute training budget). Extra settings
+resolves to quick: the same `auto_epochs`, early stopping, a 3-minute training budget). Extra settings
 (`--epochs`, `--budget`) try a longer quick run. Every setting uses the same split of the same file and is
 scored on the same test split. Also prints the estimate the Train page shows before Start, found as the
 page finds it (`trainer.train.estimate.estimate`: the newest run of the model in the runs folder, else the

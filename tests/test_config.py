@@ -57,20 +57,19 @@ def test_the_learning_rate_left_empty_is_the_measured_default_of_the_task():
     assert TrainConfig().pooling == "mean"
 
 
-def test_quick_defaults_on_a_cpu_give_a_first_model_of_a_small_set_in_a_few_epochs():
-    """The 681-row reviews sample: 545 rows to train on, 35 steps of 16 an epoch."""
+def test_quick_defaults_on_a_cpu_give_a_first_model_of_a_small_set_within_a_time_budget():
+    """The 681-row reviews sample: 545 rows to train on. A quick run plans the same passes as the best one
+    (fewer scored lower, bench/RESULTS.md) but stops at its time budget, keeping the best model so far."""
     from trainer.config import QUICK_BUDGET_MINUTES, auto_epochs
 
     config = TrainConfig()
     assert config.resolved_effort(accelerated=False) == "quick"
-    assert config.resolved_epochs(545) <= 3, "a quick first model reads a small set three times at most"
-    assert config.resolved_epochs(545) * 35 <= 105, "at most 105 steps on a CPU (it was 350)"
-    assert config.resolved_time_budget() == QUICK_BUDGET_MINUTES * 60 <= 3 * 60
-    assert config.resolved_epochs(7000) == 1, "a big set gets one pass"
-    assert config.early_stopping_patience > 0
+    assert config.resolved_epochs(545) == auto_epochs(545, 16) == 10
+    assert config.resolved_time_budget() == QUICK_BUDGET_MINUTES * 60 <= 3 * 60, "a first model in minutes"
+    assert config.early_stopping_patience > 0, "a small set stops when it stops improving"
 
     assert config.resolved_effort(accelerated=True) == "best", "a GPU trains the best model by default"
-    assert config.resolved_epochs(545, accelerated=True) == auto_epochs(545, 16) == 10
+    assert config.resolved_epochs(545, accelerated=True) == 10
     assert config.resolved_time_budget(accelerated=True) is None
     best = TrainConfig(effort="best")
     assert best.resolved_epochs(545) == 10 and best.resolved_time_budget() is None

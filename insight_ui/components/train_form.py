@@ -116,9 +116,8 @@ def effort_choice(found: timing.Estimate | None) -> str:
         budget = timing.minutes_text(quick.budget_seconds) if quick.budget_seconds else tr("no limit")
         st.caption(
             tr(
-                "Quick: {quick} epochs, at most {budget} of training. Best: up to {best} epochs, stopping early "
-                "when the validation score stops improving. {source}",
-                quick=format(quick.epochs, "g"),
+                "Quick: at most {budget} of training, keeping the best model so far. Best: up to {best} epochs, "
+                "however long they take, stopping early when the validation score stops improving. {source}",
                 budget=budget,
                 best=format(best.epochs, "g"),
                 source=found.sentence(),
