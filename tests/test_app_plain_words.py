@@ -122,3 +122,20 @@ def test_the_glossary_finds_a_word(tmp_path, monkeypatch):
     at.text_input(key="glossary_find").set_value("bootstrap").run()
     names = [str(m.value) for m in at.markdown if str(m.value).startswith("**")]
     assert "**95% interval and bootstrap**" in names and "**Drift**" not in names
+
+
+def test_the_run_pickers_give_the_headline_score_in_words():
+    """The run list and the pickers on every result page say the score in words, never "macro-F1 0.912"."""
+    from pathlib import Path
+
+    from insight_ui.components.runs import headline_in_words
+    from trainer.runs import RunInfo
+
+    def info(task: str, metric: float | None) -> RunInfo:
+        return RunInfo(
+            "r", Path("r"), "first try", "finished", task, "default", None, None, "macro-F1", metric, None
+        )
+
+    assert headline_in_words(info("text-classification", 0.912)) == "average over labels 91%"
+    assert headline_in_words(info("token-classification", 0.5)) == "entities found and right 50%"
+    assert headline_in_words(info("text-classification", None)) == ""

@@ -129,6 +129,7 @@ class SentencePairs(Task):
     interval_unit = "text"
     auto_model, peft_task_type = "AutoModelForSequenceClassification", "SEQ_CLS"
     best_metric, headline_name, default_learning_rate = "macro_f1", "macro-F1", 1e-4
+    headline_plain = "average over labels"
     metric_cards = (MetricCard("accuracy", "Accuracy", "The share of test pairs whose label is right."),
                     MetricCard("macro_f1", "Macro-F1", "F1 averaged over classes."))  # fmt: skip
     map_unit, map_points, map_intro = "pairs", "examples", ""

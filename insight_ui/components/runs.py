@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import auth, state
+from trainer import i18n
 from trainer import runs as run_store
 from trainer.access import owners
 from trainer.i18n import tr
@@ -37,13 +38,22 @@ def model_name(model: str | None) -> str:
     return path.name if path.is_absolute() or path.exists() else model
 
 
+def headline_in_words(r: run_store.RunInfo) -> str:
+    """A run's headline score as people read it: "average over labels 91%" (the technical name is the
+    Evaluate page's, one hover away)."""
+    if r.metric is None:
+        return ""
+    name = tr(get_task(r.task).headline_plain) if r.task else tr(r.metric_name or "")
+    return f"{name} {i18n.percent(r.metric)}"
+
+
 def runs_frame(items: list[run_store.RunInfo]) -> pd.DataFrame:
     """One row per run, for the run list."""
     return pd.DataFrame(
         {
             tr("status"): [f"{STATUS_ICONS.get(r.status, '')} {status_name(r.status)}" for r in items],
             tr("name"): [r.name for r in items],
-            tr("score"): [f"{r.metric_name} {r.metric:.3f}" if r.metric is not None else "" for r in items],
+            tr("score"): [headline_in_words(r) for r in items],
             tr("model"): [model_name(r.model) for r in items],
             tr("task"): [tr(get_task(r.task).short) for r in items],
             tr("started"): [_when(r.created) for r in items],
@@ -87,8 +97,7 @@ def run_selector(key: str) -> run_store.Run | None:
     current = state.get(state.CURRENT_RUN)
     index = paths.index(current) if current in paths else 0
     labels = {
-        str(r.path): f"{r.name} · {r.metric_name} {r.metric:.3f}" if r.metric is not None else r.name
-        for r in items
+        str(r.path): f"{r.name} · {headline_in_words(r)}" if r.metric is not None else r.name for r in items
     }
     chosen = st.selectbox(
         tr("Run"),

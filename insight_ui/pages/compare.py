@@ -10,7 +10,7 @@ from insight_ui import layout, state
 from insight_ui.components import compare_charts, compare_words, paging
 from insight_ui.components.evaluate_words import class_word
 from insight_ui.components.plain_words import PLAIN_SCORES
-from insight_ui.components.runs import finished_runs
+from insight_ui.components.runs import finished_runs, headline_in_words
 from insight_ui.safe import md, trim
 from trainer import i18n
 from trainer.i18n import N_, tr
@@ -46,7 +46,7 @@ def _comparison(paths: tuple[str, ...], stamps: tuple[float, ...], lang: str) ->
 def pick_runs() -> list[str]:
     items = finished_runs()
     paths = [str(r.path) for r in items]
-    names = {str(r.path): f"{r.name} · {tr(r.metric_name)} {r.metric:.3f}" if r.metric is not None else r.name for r in items}  # fmt: skip
+    names = {str(r.path): f"{r.name} · {headline_in_words(r)}" if r.metric is not None else r.name for r in items}  # fmt: skip
     if not state.has(PICK) or not set(state.get(PICK)) <= set(paths):
         current = state.get(state.CURRENT_RUN)
         first = current if current in paths else paths[0]

@@ -84,6 +84,7 @@ class Task:
     ]  # one prediction per example read from a pooled vector (mean pooling applies)
     default_learning_rate: ClassVar[float]  # measured per task, bench/RESULTS.md "Stronger defaults"
     headline_name: ClassVar[str]
+    headline_plain: ClassVar[str]  # the headline score in words, for people (the run list, the pickers)
     metric_cards: ClassVar[tuple[MetricCard, ...]]
     map_unit: ClassVar[str]  # what a dot of the embedding map is
     map_points: ClassVar[str]  # which points trainer.inspect.embedding_map maps: "examples" | "entity_words"

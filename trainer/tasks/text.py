@@ -100,6 +100,7 @@ class TextClassification(Task):
     sentence_head = True
     default_learning_rate = 1e-4
     headline_name = N_("macro-F1")
+    headline_plain = N_("average over labels")
     metric_cards = (
         MetricCard("accuracy", N_("Accuracy"), N_("The share of test texts whose predicted label is right.")),
         MetricCard("macro_f1", N_("Macro-F1"), N_("F1 averaged over classes, each class counting the same: small classes matter.")),

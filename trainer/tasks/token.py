@@ -158,6 +158,7 @@ class TokenClassification(Task):
     sentence_head = False
     default_learning_rate = 2e-4  # per-token heads learn faster; measured on WikiANN
     headline_name = N_("entity F1")
+    headline_plain = N_("entities found and right")
     metric_cards = (
         MetricCard("f1", N_("Entity F1"), N_("How well whole entities are found: an entity counts only if its span and type are right.")),
         MetricCard("micro_precision", N_("Precision"), N_("Of the entities the model marked, the share that are right.")),
