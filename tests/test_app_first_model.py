@@ -50,7 +50,7 @@ def test_the_train_page_shows_the_time_estimate_and_both_choices_in_words_before
     choice = at.radio(key=state.FORM_KEYS["effort"])
     quick, best = choice.options
     assert re.fullmatch(r"Quick first model \(about \d+ min\)", quick), quick
-    assert re.fullmatch(r"Best model \(longer, about \d+ min\)", best), best
+    assert re.fullmatch(r"Best model \(no time limit, about \d+ min\)", best), best
     assert choice.value == ("best" if accelerated else "quick")
     assert "measured on this computer from your last run" in captions(at)
     assert not at.button(key="start_training").disabled
@@ -70,7 +70,7 @@ def test_until_the_speed_is_measured_the_page_says_so_and_never_waits(tmp_path, 
     assert time.monotonic() - started < 25, "the page did not wait for the calibration"
     assert "The time estimate is being measured on this computer" in captions(at)
     choice = at.radio(key=state.FORM_KEYS["effort"])
-    assert list(choice.options) == ["Quick first model", "Best model (longer)"]
+    assert list(choice.options) == ["Quick first model", "Best model (no time limit)"]
     assert not at.button(key="start_training").disabled, "Start never waits for the estimate"
     gate.set()
     deadline = time.monotonic() + 20

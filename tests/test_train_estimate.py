@@ -88,7 +88,7 @@ def test_runs_of_another_model_or_device_are_not_this_computers_speed(tmp_path, 
 
     found = timing.estimate(runs_dir, TrainConfig(), data, calibrate_now=False)
     assert found.speed is None and all(p.seconds is None for p in found.plans.values())
-    assert [p.label() for p in found.plans.values()] == ["Quick first model", "Best model (longer)"]
+    assert [p.label() for p in found.plans.values()] == ["Quick first model", "Best model (no time limit)"]
 
 
 def test_a_run_still_training_gives_its_last_logged_speed(tmp_path, data):

@@ -42,8 +42,8 @@ class Plan:
                 return tr("Quick first model")
             return tr("Quick first model (about {minutes} min)", minutes=self.minutes)
         if self.minutes is None:
-            return tr("Best model (longer)")
-        return tr("Best model (longer, about {minutes} min)", minutes=self.minutes)
+            return tr("Best model (no time limit)")
+        return tr("Best model (no time limit, about {minutes} min)", minutes=self.minutes)
 
 
 def plan(config: TrainConfig, data: Any, speed: Speed | None, accelerated: bool = False) -> Plan:
