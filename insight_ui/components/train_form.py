@@ -66,6 +66,9 @@ def train_form(
     `n_train` (training examples) lets the Epochs box say what 'auto' will choose; with `data` (the checked
     PreparedData) the choice between a quick first model and the best one says the minutes each takes here.
     """
+    # A kept choice that is no longer one of the options (a label kept in place of its value) starts from the
+    # default instead of stopping the form with an error.
+    state.keep_if_among(state.FORM_KEYS["effort"], timing.EFFORT_CHOICES)
     model = _model_box()
     choice_box = st.container()
     adapter = get_task(task)
@@ -158,7 +161,7 @@ def _basic_settings(adapter: Task, n_train: int | None) -> dict[str, Any]:
     keys = state.FORM_KEYS
     c1, c2, c3, c4 = st.columns(4)
     batch = state.get(keys["batch_size"]) or DEFAULTS["batch_size"]
-    effort = state.get(keys["effort"]) or "auto"
+    effort = state.get(keys["effort"]) if state.get(keys["effort"]) in timing.EFFORT_CHOICES else "auto"
     chosen = TrainConfig(batch_size=int(batch), effort=effort).resolved_epochs(
         n_train or 0, state.device_accelerated()
     )
