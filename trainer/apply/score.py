@@ -138,9 +138,13 @@ def score(
     With `on_phase`, the trust check and the scoring are each told as they start and counted apart."""
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     spec, task, started = scoring.spec(), model.adapter, time.time()
-    if on_phase and read_trust(run.folder) is None:
-        on_phase(CALIBRATING)
-    trust = calibrate(model, run, progress if on_phase else None)  # counted as its own phase only
+    trust = read_trust(
+        run.folder
+    )  # saved thresholds are read once; otherwise they are computed, a phase of its own
+    if trust is None:
+        if on_phase:
+            on_phase(CALIBRATING)
+        trust = calibrate(model, run, progress if on_phase else None)
     if on_phase:
         on_phase(SCORING)
     scoring.parts_dir.mkdir(parents=True, exist_ok=True)
