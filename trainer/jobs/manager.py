@@ -16,6 +16,7 @@ the dataset-wide word ranking) run as processes too (`start_computation`), witho
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -270,11 +271,22 @@ class JobManager:
         while True:
             snap = self.snapshot(job_id)
             if snap is not None and not snap.active:
+                self._settle(job_id)
                 self._reap()  # a process of ours that ended without its last status: say how it ended
                 snap = self.snapshot(job_id)
             if snap is None or not snap.active or (deadline is not None and time.time() >= deadline):
                 return snap
             time.sleep(0.1)
+
+    def _settle(self, key: str, timeout: float = 10.0) -> None:
+        """Let a child of ours that looks gone finish ending. A worker's main thread can already read as
+        a zombie while its other threads still exit, and until they have, the kernel cannot hand over
+        its exit code: reaping then would find it still running and the run would read 'interrupted'."""
+        with self._lock:
+            child = self._children.get(key)
+        if child is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout)
 
     def shutdown(self, timeout: float = 30.0, cancel: bool = False) -> None:
         """Stop scheduling (jobs keep running: they outlive this process). `cancel`: stop this process's jobs too."""
