@@ -13,7 +13,8 @@ from typing import Any
 
 import streamlit as st
 
-from trainer.jobs.manager import ComputationRegistry, JobManager
+from trainer.jobs.manager import JobManager
+from trainer.jobs.threads import ComputationRegistry
 
 # ---------------------------------------------------------------- session keys
 

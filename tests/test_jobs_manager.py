@@ -14,7 +14,8 @@ import pytest
 
 from trainer import runs
 from trainer.config import TrainConfig
-from trainer.jobs.manager import ComputationRegistry, JobManager
+from trainer.jobs.manager import JobManager
+from trainer.jobs.threads import ComputationRegistry
 
 FAKE = str(Path(__file__).resolve().parent / "fake_jobs.py")
 

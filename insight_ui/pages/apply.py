@@ -60,18 +60,23 @@ def chosen_scoring(run: Run) -> Scoring | None:
         return None
     names = [s.name for s in items]
     shown = state.get(state.APPLY_SCORING)
-    current = shown.get(str(run.path))
+    box = f"apply_pick_{run.path.name}"  # one key for good: a key that follows the choice loses the next pick
+    if shown.get(str(run.path)) not in names:
+        shown[str(run.path)] = names[0]
+    state.put(state.APPLY_SCORING, shown)
+    state.put(box, shown[str(run.path)])  # a scoring just started (`start`) shows at once
+
+    def picked_by_hand() -> None:
+        state.get(state.APPLY_SCORING)[str(run.path)] = state.get(box)
+
     st.subheader(tr("Results"))
     picked = st.selectbox(
         tr("Scored file"),
         names,
-        index=index_of(names, current),
         format_func=lambda n: _describe(items[names.index(n)]),
-        key=f"apply_pick_{run.path.name}_{current}",
+        key=box,
+        on_change=picked_by_hand,
     )
-    if picked != current:
-        shown[str(run.path)] = picked
-        state.put(state.APPLY_SCORING, shown)
     return items[names.index(picked)]
 
 

@@ -10,8 +10,7 @@ stop them, and the next app on the same runs folder shows them running, with liv
 Everything a page or the CLI shows is read from the run folder (`JobSnapshot`); a cancel is a file the
 job checks at every optimisation step. Background computations of a finished run (the embedding map,
 the dataset-wide word ranking) run as processes too (`start_computation`), without the queue.
-
-`ComputationRegistry` keeps small in-process computations (projections) shared by every browser tab.
+(Small in-process computations shared by every browser tab: trainer.jobs.threads.)
 """
 
 from __future__ import annotations
@@ -24,14 +23,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from trainer import i18n, runs
 from trainer.config import TrainConfig
-from trainer.errors import friendly_error
 from trainer.files import locks
 from trainer.i18n import tr
 from trainer.jobs.worker import ended_unexpectedly, last_line
@@ -442,68 +440,3 @@ def _last_words(folder: RunFolder, code: int | None) -> str:
     """Why a worker ended before it could report: the last line of its log."""
     detail = last_line(folder) or tr("exit code {code}", code=code)
     return tr("The job's process ended before it started working ({detail}).", detail=detail)
-
-
-class ThreadComputation:
-    """A small in-process background computation (a projection) with progress and cancel."""
-
-    def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any):
-        self._lock = threading.Lock()
-        self.done_count, self.total = 0, 0
-        self.result: Any = None
-        self.error: str | None = None
-        self.stop = threading.Event()
-        self.finished = threading.Event()
-        self.started = time.time()
-        kwargs.setdefault("progress", self._progress)
-        kwargs.setdefault("should_stop", self.stop.is_set)
-        self._thread = threading.Thread(target=self._run, args=(fn, args, kwargs), daemon=True)
-        self._thread.start()
-
-    def _progress(self, done: int, total: int) -> None:
-        with self._lock:
-            self.done_count, self.total = done, total
-
-    def _run(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-        try:
-            self.result = fn(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001
-            log.exception("background task failed")
-            self.error = friendly_error(exc, "computing in the background")
-        finally:
-            self.finished.set()
-
-    @property
-    def progress(self) -> float:
-        with self._lock:
-            return self.done_count / self.total if self.total else 0.0
-
-    @property
-    def running(self) -> bool:
-        return not self.finished.is_set()
-
-
-class ComputationRegistry:
-    """Process-wide in-process tasks by key, so every browser tab shares one computation per question."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._computations: dict[str, ThreadComputation] = {}
-
-    def get(self, key: str) -> ThreadComputation | None:
-        with self._lock:
-            return self._computations.get(key)
-
-    def start(self, key: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> ThreadComputation:
-        """Start `fn` under `key` unless a task with that key is running or has succeeded."""
-        with self._lock:
-            task = self._computations.get(key)
-            if task is None or (task.finished.is_set() and task.error):
-                task = self._computations[key] = ThreadComputation(fn, *args, **kwargs)
-            return task
-
-    def drop(self, key: str) -> None:
-        with self._lock:
-            task = self._computations.pop(key, None)
-        if task is not None:
-            task.stop.set()
