@@ -139,3 +139,22 @@ def test_the_run_pickers_give_the_headline_score_in_words():
     assert headline_in_words(info("text-classification", 0.912)) == "average over labels 91%"
     assert headline_in_words(info("token-classification", 0.5)) == "entities found and right 50%"
     assert headline_in_words(info("text-classification", None)) == ""
+
+
+def test_the_end_of_training_and_an_alert_say_their_figures_in_words_with_the_technical_ones_aside():
+    from insight_ui.components import alert_rules, plain_words
+
+    said, technical = plain_words.finished("text-classification", {"macro_f1": 0.97, "accuracy": 0.975})
+    assert said == "Training finished: average over labels 97% on the test texts it never saw."
+    assert technical == "macro-f1 0.970, accuracy 0.975" and "macro" not in said
+    said, _ = plain_words.finished("token-classification", {"f1": 0.851})
+    assert said == "Training finished: entities found and right 85% on the test sentences it never saw."
+    assert plain_words.finished("text-classification", {}) == (
+        "Training finished. See the results for how well it does.",
+        None,
+    )
+    alert = {"count": 40, "n": 120, "label": "refund", "p_value": 5.0e-16}
+    line = alert_rules.chance_in_words(alert)
+    assert line.startswith("40 of 120 texts predicted refund. Chance alone would give a jump like this less than 1 ")
+    assert "p =" not in line and "Fisher" not in line and "e-16" not in line
+    assert "about 0.4% of the time" in alert_rules.chance_in_words({**alert, "p_value": 0.004})

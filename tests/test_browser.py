@@ -108,7 +108,9 @@ def test_upload_train_and_explore_in_a_real_browser(app_server, browser_page, ti
         page.locator(".js-plotly-plot canvas.gl-canvas-context").nth(1)
     ).to_be_attached()  # WebGL, both maps
     page.get_by_text("All examples", exact=True).click()
-    page.get_by_text(re.compile(r"90 examples\. PCA of all 90 points")).wait_for(timeout=LONG * 2)
+    page.get_by_text(re.compile(r"90 examples\. A map of all 90 points, drawn with PCA")).wait_for(
+        timeout=LONG * 2
+    )
     settle(page)
     shoot(page, "embeddings")
 
@@ -126,7 +128,7 @@ def test_the_entity_sample_trains_and_shows_spans_explanations_and_word_map(
     settle(page)
     shoot(page, "ner_data")
 
-    train_a_few_steps(page, tiny_model_dir, re.compile(r"Training finished\. Test scores: f1"))
+    train_a_few_steps(page, tiny_model_dir, re.compile(r"Training finished: entities found and right \d+%"))
     settle(page)
     shoot(page, "ner_train")
 

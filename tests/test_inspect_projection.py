@@ -146,9 +146,9 @@ def test_placement_is_the_weighted_mean_of_the_nearest_fitted_points() -> None:
 
 
 def test_the_page_says_how_a_large_map_was_made() -> None:
-    assert projection.approach("pca", 50_000) == "PCA of all 50,000 points."
+    assert projection.approach("pca", 50_000) == "A map of all 50,000 points, drawn with PCA."
     assert "UMAP fitted on a random sample of 5,000 points; the other 45,000" in projection.approach(
         "umap", 50_000
     )
     assert "nearest sampled neighbours" in projection.approach("tsne", 50_000)
-    assert projection.approach("tsne", 3_000) == "t-SNE of all 3,000 points."
+    assert projection.approach("tsne", 3_000) == "A map of all 3,000 points, drawn with t-SNE."

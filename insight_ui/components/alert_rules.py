@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui.components.trend_charts import unit, units
+from insight_ui.safe import trim
 from trainer import i18n
 from trainer.evaluate.simulate import shown_power
 from trainer.evaluate.trends import ALPHA, BASELINE, MIN_BASELINE, MIN_TEXTS, PARTIAL
@@ -27,6 +28,26 @@ def _figures() -> dict[str, str]:
 def level() -> str:
     """The significance level an alert's p-value is held to, before it is shared over the tests ("1%")."""
     return i18n.percent(ALPHA)
+
+
+def chance_in_words(alert: dict) -> str:
+    """Under an alert: its counts, and how often chance alone would give such a jump (its p-value in words;
+    the figure itself is the caller's hover)."""
+    p = float(alert["p_value"])
+    chance = (
+        tr("less than 1 time in 1,000")
+        if p < 0.001
+        else tr("about {share} of the time", share=i18n.percent(p, 1 if p < 0.01 else 0))
+    )
+    return tr(
+        "{count} of {n} texts predicted {label}. Chance alone would give a jump like this {chance}; an alert "
+        "needs less than {alpha}, shared over every label tested.",
+        count=i18n.number(alert["count"]),
+        n=i18n.number(alert["n"]),
+        label=trim(str(alert["label"]), 40),
+        chance=chance,
+        alpha=level(),
+    )
 
 
 def for_scoring(bucket: str) -> None:

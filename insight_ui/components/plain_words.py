@@ -135,3 +135,25 @@ def weakest(run: Run, metrics: dict) -> str | None:
 def glossary_link() -> None:
     """A link to the Glossary page, for the 'Details for specialists' sections."""
     st.page_link(GLOSSARY, label=tr("What these words mean: the Glossary"), icon=":material/menu_book:")
+
+
+FINISHED = {
+    "text": N_("Training finished: {name} {score} on the test texts it never saw."),
+    "sentence": N_("Training finished: {name} {score} on the test sentences it never saw."),
+}
+
+
+def finished(task_name: str, metrics: dict) -> tuple[str, str | None]:
+    """What the Train page says when a run ends: its headline score in words ("average over labels 97%
+    on the test texts it never saw"), and the technical scores for the hover ("macro-f1 0.970, …")."""
+    from trainer.tasks import get_task
+
+    task = get_task(task_name)
+    _, value = task.headline(metrics)
+    technical = ", ".join(
+        f"{k.replace('_', '-')} {v:.3f}" for k, v in metrics.items() if isinstance(v, float)
+    )
+    if value is None:
+        return tr("Training finished. See the results for how well it does."), technical or None
+    said = FINISHED.get(task.unit, FINISHED["text"])
+    return tr(said, name=tr(task.headline_plain), score=percent(value)), technical or None

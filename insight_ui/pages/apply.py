@@ -11,7 +11,7 @@ import streamlit as st
 
 from insight_ui import auth, layout, state
 from insight_ui.components import alert_rules, back_to_training, background, quota, scoring_views
-from insight_ui.components.apply_intake import file_name, index_of, mapping_section, source_section
+from insight_ui.components.apply_intake import file_name, mapping_section, source_section
 from insight_ui.components.keep_watching import keep_watching
 from insight_ui.components.runs import run_selector
 from insight_ui.components.trend_charts import alert_values, trend_chart, unit
@@ -145,13 +145,8 @@ def alerts_section(results: dict) -> None:
             else:
                 st.markdown(tr("{arrow} **{label}** {when}: **{share}** of {n} texts, against {baseline} in the "
                                "{k} {buckets} before", **said))  # fmt: skip
-            st.caption(
-                md(
-                    tr("{count} of {n} texts predicted {label}; p = {p} (Fisher's exact test; alerts need p below "
-                       "{alpha} shared over the tests)", count=i18n.number(alert["count"]), n=i18n.number(alert["n"]),
-                       label=trim(alert["label"], 40), p=format(alert["p_value"], ".1e"), alpha=alert_rules.level())
-                )
-            )  # fmt: skip
+            st.caption(md(alert_rules.chance_in_words(alert)),
+                       help=tr("p = {p} by Fisher's exact test. See the Glossary.", p=format(alert["p_value"], ".1e")))  # fmt: skip
             if alert.get("words"):
                 st.markdown(
                     tr("Words behind it: {words}", words=" ".join(md_code(w["word"]) for w in alert["words"]))

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from insight_ui import auth, layout, state
+from insight_ui.components import plain_words
 from insight_ui.components.progress import progress_panel
 from insight_ui.components.runs import model_name, runs_table, visible_runs
 from insight_ui.components.storage import storage_section
@@ -67,15 +68,10 @@ def job_section(job: JobSnapshot) -> None:
         if snap.status == run_store.FINISHED:
             if state.get(state.JOB_SEEN_ACTIVE) == snap.id:
                 state.set_current_run(snap.run_dir)
-            scores = ", ".join(f"{k.replace('_', '-')} {v:.3f}" for k, v in snap.metrics.items())
-            st.success(
-                md(
-                    tr("Training finished. Test scores: {scores}.", scores=scores)
-                    if scores
-                    else tr("Training finished. Test scores: see Evaluate.")
-                ),
-                icon=":material/check_circle:",
-            )
+            said, scores = plain_words.finished(snap.task, snap.metrics)
+            st.success(md(said), icon=":material/check_circle:")
+            if scores:
+                st.caption(tr("For specialists: {scores}.", scores=scores), help=tr("See the Glossary."))
             if st.button(
                 tr("See the results"), type="primary", icon=":material/fact_check:", key="see_results"
             ):

@@ -110,7 +110,7 @@ def approach(method: str, n: int) -> str:
     """How a map of n points was made, in one sentence for the page (in the current language)."""
     if method == "pca" or n <= FIT_SAMPLE:
         name = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}[method]
-        return tr("{method} of all {n} points.", method=name, n=i18n.number(n))
+        return tr("A map of all {n} points, drawn with {method}.", method=name, n=i18n.number(n))
     if method == "umap":
         return tr(
             "UMAP fitted on a random sample of {sample} points; the other {rest} placed "
