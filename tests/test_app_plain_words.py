@@ -155,6 +155,8 @@ def test_the_end_of_training_and_an_alert_say_their_figures_in_words_with_the_te
     )
     alert = {"count": 40, "n": 120, "label": "refund", "p_value": 5.0e-16}
     line = alert_rules.chance_in_words(alert)
-    assert line.startswith("40 of 120 texts predicted refund. Chance alone would give a jump like this less than 1 ")
+    assert line.startswith(
+        "40 of 120 texts predicted refund. Chance alone would give a jump like this less than 1 "
+    )
     assert "p =" not in line and "Fisher" not in line and "e-16" not in line
     assert "about 0.4% of the time" in alert_rules.chance_in_words({**alert, "p_value": 0.004})
