@@ -511,7 +511,9 @@ def test_likely_label_issues_become_a_corrected_dataset_to_train_again(trained_r
     assert_clean(at)
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     assert specs and all('"likely label issue"' in spec for spec in specs), "marked on the embedding map"
-    assert any("circled dots are likely label issues" in str(c.value) for c in at.caption)
+    assert any("1 circled dot is a likely label issue" in str(c.value) for c in at.caption), (
+        "one planted issue"
+    )
 
     from trainer.inspect import corrections
 

@@ -11,7 +11,7 @@ from insight_ui.components import background, charts
 from insight_ui.components.runs import run_selector
 from insight_ui.safe import md, plot_text
 from trainer import i18n
-from trainer.i18n import N_, tr
+from trainer.i18n import N_, tr, trn
 from trainer.inspect import embedding_map as emb
 from trainer.runs import Run
 from trainer.runs.records import computation_name
@@ -30,7 +30,7 @@ INTRO = N_(
 
 
 def controls(run: Run) -> tuple[str, str, str]:
-    a, b, c = st.columns(3)
+    a, b, c = st.columns([2, 3, 2])  # the three ways to draw the map fit on one line
     subset = a.segmented_control(
         tr("Examples"),
         list(SUBSETS),
@@ -274,10 +274,12 @@ def captions(run: Run, data: emb.MapData, method: str, issues: np.ndarray | None
     )
     if issues is not None and issues.any():
         st.caption(
-            tr(
+            trn(
+                ":red[◯] {n} circled dot is a likely label issue: a model that never saw it confidently disagrees "
+                "with its label. Evaluate lists it; drop or relabel it there and train again.",
                 ":red[◯] {n} circled dots are likely label issues: a model that never saw them confidently disagrees "
                 "with their label. Evaluate lists them; drop or relabel them there and train again.",
-                n=int(issues.sum()),
+                int(issues.sum()),
             )
         )
 
