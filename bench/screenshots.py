@@ -245,9 +245,9 @@ def ner_tour(page, url: str, runs: Path, out: Path, args) -> None:
         fill(page, "Max steps", str(args.ner_max_steps))
     page.get_by_role("button", name="Start training").click()
     started = time.time()
-    page.get_by_text(re.compile(r"Training finished\. Test scores: f1")).wait_for(timeout=TRAIN_LIMIT)
+    page.get_by_text(re.compile(r"Training finished: entities found and right")).wait_for(timeout=TRAIN_LIMIT)
     settle(page)
-    finished = page.get_by_text(re.compile(r"Training finished\. Test scores: f1")).first.inner_text()
+    finished = page.get_by_text(re.compile(r"Training finished: entities found and right")).first.inner_text()
     log(f"Train: finished after {time.time() - started:.0f} s: {finished}")
 
     log("Evaluate")

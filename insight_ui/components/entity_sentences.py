@@ -32,13 +32,13 @@ def cell_sentences(run: Run, rows: pd.DataFrame) -> None:
 def sentence_pairs(run: Run, rows: pd.DataFrame, key: str) -> None:
     """Each sentence twice, side by side: true entities (missed ones dashed), predicted (wrong ones ✗)."""
     types = tables.entity_types(run.labels)
-    head = st.columns([5, 5, 1])
+    head = st.columns([5, 5, 1.6])  # room for the whole "Explain" button
     head[0].markdown(tr("**True entities**"))
     head[1].markdown(tr("**Predicted entities**"))
     for position, (_, row) in enumerate(rows.iterrows()):
         tokens, gold, predicted = (str(row[c]).split() for c in ("tokens", "gold", "predicted"))
         missed, wrong = span_errors(gold, predicted)
-        left, right, action = st.columns([5, 5, 1], vertical_alignment="center")
+        left, right, action = st.columns([5, 5, 1.6], vertical_alignment="center")
         left.html(entity_spans_html(tokens, gold, missed, "missed", types))
         right.html(entity_spans_html(tokens, predicted, wrong, "wrong", types))
         if action.button(

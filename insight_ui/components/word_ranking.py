@@ -28,9 +28,11 @@ def dataset_section(run: Run, frame: pd.DataFrame | None) -> None:
     """The words that push most toward each label over the test split: a stratified sample answers first."""
     from trainer.attribution.dataset import SAMPLE, estimate_seconds
 
+    if not run.adapter.supports("dataset_ranking"):
+        return  # entity runs: one word's tag is explained above; a heading with nothing under it says nothing
     st.divider()
     st.subheader(tr("Words that matter across the test texts"))
-    if not run.adapter.supports("dataset_ranking") or frame is None or frame.empty:
+    if frame is None or frame.empty:
         st.caption(
             tr("Dataset-wide word rankings are computed for text classification runs with a test split.")
         )

@@ -15,6 +15,7 @@ from insight_ui.components.train_form import train_form
 from insight_ui.reads import datasets
 from insight_ui.safe import md
 from insight_ui.wording import in_app
+from trainer import i18n
 from trainer import runs as run_store
 from trainer.i18n import N_, tr
 from trainer.jobs.manager import JobSnapshot
@@ -98,9 +99,9 @@ def dataset_line(name: str, data) -> None:
                     "Dataset: {name} · {train} to train on, {validation} to validate, {test} to test"
                     " · {task} with {labels} labels",
                     name=name,
-                    train=len(data.train),
-                    validation=len(data.validation),
-                    test=len(data.test),
+                    train=i18n.number(len(data.train)),
+                    validation=i18n.number(len(data.validation)),
+                    test=i18n.number(len(data.test)),
                     task=tr(get_task(data.task).short),
                     labels=len(data.labels),
                 )
