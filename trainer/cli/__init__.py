@@ -1,5 +1,5 @@
 """Command line: `python -m trainer check | fit | cancel | runs | clean | predict | score | monitor | compare | issues |
-explain | users | audit`.
+slices | explain | users | audit`.
 
 One module per command, each with `add_parser(sub)` (its arguments) and `run(args)`, as
 `git`-style tools do (it sets `handler`). Bad input exits 2 with one `error:` line; a failed job exits 1.
@@ -28,6 +28,7 @@ from trainer.cli import (
     runs,
     score,
     serve,
+    slices,
     tokens,
     users,
 )
@@ -45,6 +46,7 @@ COMMANDS = (
     monitor,
     compare,
     issues,
+    slices,
     explain,
     serve,
     tokens,
