@@ -1,5 +1,5 @@
 """Command line: `python -m trainer check | fit | cancel | runs | clean | predict | score | monitor | compare | issues |
-slices | explain | users | audit`.
+slices | robustness | explain | users | audit`.
 
 One module per command, each with `add_parser(sub)` (its arguments) and `run(args)`, as
 `git`-style tools do (it sets `handler`). Bad input exits 2 with one `error:` line; a failed job exits 1.
@@ -25,6 +25,7 @@ from trainer.cli import (
     issues,
     monitor,
     predict,
+    robustness,
     runs,
     score,
     serve,
@@ -47,6 +48,7 @@ COMMANDS = (
     compare,
     issues,
     slices,
+    robustness,
     explain,
     serve,
     tokens,

@@ -1,0 +1,69 @@
+"""`python -m trainer robustness RUN`: behavioural tests of a text run on its test split: how often a small
+change that should not matter (a typo, the case, the final punctuation, a space, a number) changes the answer,
+with a Wilson 95% interval and the worst examples."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from trainer.cli.common import EXIT_OK, CliError, runs_dir
+from trainer.i18n import tr
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "robustness", help=tr("how often small changes that should not matter change the answer")
+    )
+    p.add_argument("run", help=tr("run folder (or run id under --runs-dir)"))
+    p.add_argument(
+        "--families", default=None, help=tr("which changes to try, separated by commas (default: all)")
+    )
+    p.add_argument("--seed", type=int, default=0, help=tr("seed of the random changes (default 0)"))
+    p.add_argument("--json", action="store_true", help=tr("print everything as one JSON object"))
+    p.add_argument("--runs-dir", default=None)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from trainer.inspect.behaviour import FAMILIES, run_family
+
+    families = (
+        list(FAMILIES) if not args.families else [f.strip() for f in args.families.split(",") if f.strip()]
+    )
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown or not families:
+        raise CliError(tr("Unknown change {names}: choose among {known}.", names=", ".join(unknown) or "''",
+                          known=", ".join(FAMILIES)))  # fmt: skip
+    from trainer.runs import find_run, load_run
+    from trainer.runs.predictor import RunModel
+
+    path = find_run(args.run, runs_dir(args.runs_dir), anywhere=True)
+    saved = load_run(path)
+    if saved.adapter.unit != "text":
+        raise CliError(
+            tr("Behavioural tests are built for text classification runs so far, not entity runs.")
+        )
+    test = saved.split("test")
+    if test is None or test.empty:
+        raise CliError(tr("{run} has no test split to try the changes on.", run=path.name))
+    try:
+        model = RunModel.load(path)
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    texts = test["text"].astype(str).tolist()
+    before = model.score(texts)
+    results = [run_family(model, f, texts, before, args.seed) for f in families]
+    if args.json:
+        out = {"run": path.name, "split": "test", "tests": [r.to_dict() for r in results]}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for r in results:
+        if not r.changed:
+            print(tr("{name}: no test text could be changed this way.", name=r.name))
+            continue
+        print(tr("{name}: the answer changed on {failed} of {changed} changed texts ({rate}, between {low} and "
+                 "{high}); the first answer's probability moved by {move} on average.", name=r.name,
+                 failed=r.failed, changed=r.changed, rate=f"{r.fail_rate:.0%}", low=f"{r.ci_low:.0%}",
+                 high=f"{r.ci_high:.0%}", move=f"{r.mean_probability_change:+.2f}"))  # fmt: skip
+    return EXIT_OK
