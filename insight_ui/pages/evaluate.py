@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import layout, state
-from insight_ui.components import charts, entity_sentences, paging
+from insight_ui.components import charts, entity_sentences, paging, weak_slices
 from insight_ui.components import plain_words as plain
 from insight_ui.components.evaluate_words import (
     CLASS_COLUMNS,
@@ -244,6 +244,7 @@ def render() -> None:
         entity_sentences.sentences_section(run, frame)
     if run.adapter.supports("mistakes"):
         mistakes_section(run, frame)
+    weak_slices.section(run, frame)
     if run.adapter.supports("label_issues"):
         issues_section(run)
 

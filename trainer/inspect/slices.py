@@ -100,7 +100,7 @@ def length_features(texts: Sequence[str]) -> dict[tuple[str, str], np.ndarray]:
     for low, high in zip(edges, edges[1:], strict=False):
         mask = (lengths > low) & (lengths <= high)
         if 0 < mask.sum() < len(lengths):
-            out[("length", f"{low + 1}–{high} words")] = mask
+            out[("length", f"{low + 1}–{high}")] = mask  # words
     return out
 
 

@@ -1,0 +1,83 @@
+"""Evaluate's "Where it does worse": the groups of test examples the model gets wrong more often than the
+rest beyond chance (trainer.inspect.slices), said in words, with the false-discovery rate they keep; the
+tests' figures one expander away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from insight_ui.safe import md, trim
+from trainer import i18n
+from trainer.i18n import N_, tr
+from trainer.runs import Run
+
+SHOWN = 8
+GROUPS = {
+    ("text", "word"): N_("Texts with “{value}”"),
+    ("text", "length"): N_("Texts of {value} words"),
+    ("text", "label"): N_("Texts labeled “{value}”"),
+    ("text", "label_issue"): N_("Texts with a likely label issue"),
+    ("sentence", "word"): N_("Sentences with “{value}”"),
+    ("sentence", "length"): N_("Sentences of {value} words"),
+    ("sentence", "entity_type"): N_("Sentences with a {value} entity"),
+    ("sentence", "label_issue"): N_("Sentences with a likely label issue"),
+}
+
+
+def _stamp(path: Path) -> float:
+    return path.stat().st_mtime if path.exists() else 0.0
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _report(path: str, predictions_stamp: float, issues_stamp: float) -> dict:
+    from trainer.inspect.slices import for_predictions
+    from trainer.runs import load_run
+
+    run = load_run(Path(path))
+    frame = run.folder.predictions()
+    issues = run.folder.issues()
+    rows = [] if issues is None else issues[issues["split"] == "test"]["index"].astype(int).tolist()
+    report = for_predictions(frame, run.adapter.unit == "sentence", rows)
+    return {"overall": report.overall_error_rate, "n": report.n, "alpha": report.alpha,
+            "slices": [s.to_dict() for s in report.slices]}  # fmt: skip
+
+
+def group_name(unit: str, feature: str, value: str) -> str:
+    """A slice as people read it: "Texts with “refund”", "Sentences with a LOC entity"."""
+    pattern = GROUPS.get((unit, feature))
+    return tr(pattern, value=trim(value, 40)) if pattern else f"{feature}: {trim(value, 40)}"
+
+
+def section(run: Run, frame: pd.DataFrame | None) -> None:
+    if frame is None or frame.empty:
+        return
+    unit = run.adapter.unit
+    report = _report(str(run.path), _stamp(run.folder.predictions_file), _stamp(run.folder.issues_file))
+    flagged = [s for s in report["slices"] if s["flagged"]]
+    st.subheader(tr("Where it does worse"))
+    tried = i18n.number(len(report["slices"]))
+    if not flagged:
+        st.success(tr("No group of test examples does worse than the rest beyond chance ({tried} groups tried: "
+                      "words, lengths, labels, likely label issues).", tried=tried), icon=":material/check_circle:")  # fmt: skip
+        return
+    st.caption(tr("Groups of test examples the model gets wrong more often than the rest, beyond chance. Of the "
+                  "groups listed, at most 1 in {one_in} is expected to be chance ({tried} groups tried).",
+                  one_in=round(1 / report["alpha"]), tried=tried))  # fmt: skip
+    for s in flagged[:SHOWN]:
+        st.markdown(tr("**{group}**: wrong on {errors} of {n} ({rate}; likely between {low} and {high}), "
+                          "against {overall} overall.", group=md(group_name(unit, s["feature"], s["value"])),
+                          errors=i18n.number(s["errors"]), n=i18n.number(s["n"]), rate=i18n.percent(s["error_rate"]),
+                          low=i18n.percent(s["ci_low"]), high=i18n.percent(s["ci_high"]),
+                          overall=i18n.percent(report["overall"])))  # fmt: skip
+    st.caption(tr("To fix one: label more examples like them, or check their labels, and train again."))
+    with st.expander(tr("Details for specialists: the tests behind it")):
+        st.caption(tr("Each group against the rest of the test split: a one-sided Fisher exact test, a Wilson "
+                      "95% interval, and Benjamini–Hochberg q-values over every group tried; listed when q is "
+                      "at most {alpha}.", alpha=i18n.percent(report["alpha"])))  # fmt: skip
+        table = pd.DataFrame([{tr("group"): group_name(unit, s["feature"], s["value"]), "n": s["n"],
+                               tr("wrong"): s["errors"], "p": f"{s['p_value']:.1e}", "q": f"{s['q_value']:.1e}"}
+                              for s in flagged])  # fmt: skip
+        st.dataframe(table, hide_index=True, width="stretch")
