@@ -45,3 +45,30 @@ def test_a_run_without_a_weak_group_says_so(tmp_path, monkeypatch):
     assert any(
         "No group of test examples does worse than the rest beyond chance" in str(s.value) for s in at.success
     )
+
+
+def test_small_changes_are_tried_in_the_background_and_said_per_change(tiny_text_run, tmp_path, monkeypatch):
+    import shutil
+    import time
+    from pathlib import Path
+
+    runs_dir = tmp_path / "runs"
+    run_dir = Path(shutil.copytree(tiny_text_run, runs_dir / tiny_text_run.name))
+    at = evaluate(runs_dir, run_dir, monkeypatch)
+    try:
+        assert "Small changes that should not matter" in " ".join(str(m.value) for m in at.markdown)
+        at.button(key="start_robustness").click().run()
+        for _ in range(240):  # AppTest does not refresh by itself: poll until the job's lines are there
+            said = [str(m.value) for m in at.markdown if str(m.value).startswith("**A typing slip")]
+            if said:
+                break
+            time.sleep(0.5)
+            at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert len(said) == 1 and "changes the answer on" in said[0] and "likely between" in said[0], said
+        lines = [str(m.value) for m in at.markdown]
+        assert any(m.startswith("**Numbers changed**: changes the answer on") for m in lines), lines
+        assert (run_dir / "robustness.json").exists(), "kept for the next visit"
+    finally:
+        state.job_manager().shutdown(cancel=True)
+        state._job_manager.clear()

@@ -9,12 +9,21 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from insight_ui import state
+from insight_ui.components import background
 from insight_ui.safe import md, trim
 from trainer import i18n
 from trainer.i18n import N_, tr
 from trainer.runs import Run
 
 SHOWN = 8
+CHANGES = {
+    "typos": N_("A typing slip in one word in ten"),
+    "case": N_("Capital letters changed"),
+    "punctuation": N_("The final full stop, question or exclamation mark taken away or added"),
+    "whitespace": N_("A space doubled"),
+    "numbers": N_("Numbers changed"),
+}
 GROUPS = {
     ("text", "word"): N_("Texts with “{value}”"),
     ("text", "length"): N_("Texts of {value} words"),
@@ -54,6 +63,11 @@ def group_name(unit: str, feature: str, value: str) -> str:
 def section(run: Run, frame: pd.DataFrame | None) -> None:
     if frame is None or frame.empty:
         return
+    slices_part(run)
+    small_changes(run)
+
+
+def slices_part(run: Run) -> None:
     unit = run.adapter.unit
     report = _report(str(run.path), _stamp(run.folder.predictions_file), _stamp(run.folder.issues_file))
     flagged = [s for s in report["slices"] if s["flagged"]]
@@ -81,3 +95,44 @@ def section(run: Run, frame: pd.DataFrame | None) -> None:
                                tr("wrong"): s["errors"], "p": f"{s['p_value']:.1e}", "q": f"{s['q_value']:.1e}"}
                               for s in flagged])  # fmt: skip
         st.dataframe(table, hide_index=True, width="stretch")
+
+
+def small_changes(run: Run) -> None:
+    """Behavioural tests of a text run: how often a change that should not matter changes the answer."""
+    from trainer.inspect.behaviour import saved
+    from trainer.runs.records import computation_name
+
+    if run.adapter.unit != "text":
+        return
+    st.markdown("#### " + tr("Small changes that should not matter"))
+    results = saved(run.path)
+    if results is None:
+        manager, name = state.job_manager(), computation_name("robustness", {})
+        task = manager.computation(run.path, name)
+        if task is None or not task.running and task.status != "failed":
+            st.caption(tr("Change each test text a little (a typing slip, capitals, the final punctuation, a "
+                          "space, a number) and see how often the model's answer changes. It should not."))  # fmt: skip
+            if st.button(tr("Try small changes"), icon=":material/science:", key="start_robustness"):
+                manager.forget_computation(run.path, name)
+                manager.start_computation(run.path, "robustness")
+                st.rerun()
+            return
+        if not background.job_computation(run.path, "robustness", tr("Trying small changes"), start=False):
+            return
+        results = saved(run.path) or {"tests": []}
+    for t in results["tests"]:
+        what = tr(CHANGES.get(t["name"], t["name"]))
+        if not t["changed"]:
+            st.markdown(tr("**{what}**: no test text could be changed this way.", what=what))
+            continue
+        st.markdown(tr("**{what}**: changes the answer on {failed} of {changed} texts ({rate}; likely between "
+                       "{low} and {high}).", what=what, failed=i18n.number(t["failed"]),
+                       changed=i18n.number(t["changed"]), rate=i18n.percent(t["fail_rate"]),
+                       low=i18n.percent(t["ci_low"]), high=i18n.percent(t["ci_high"])))  # fmt: skip
+    flipped = [(t, e) for t in results["tests"] for e in t.get("examples", []) if e["before"] != e["after"]]
+    if flipped:
+        with st.expander(tr("Texts whose answer changed ({n})", n=len(flipped))):
+            st.dataframe(pd.DataFrame([{tr("change"): tr(CHANGES.get(t["name"], t["name"])), tr("text"): e["original"],
+                                        tr("changed to"): e["perturbed"], tr("answer"): e["before"],
+                                        tr("then"): e["after"]} for t, e in flipped]),
+                         hide_index=True, width="stretch")  # fmt: skip

@@ -168,3 +168,33 @@ def run_family(model, family: str, texts: Sequence[str], before=None, seed: int 
                  "after": after.labels[k], "probability_change": float(drop[k])} for k in worst]  # fmt: skip
     return FamilyResult(family, "invariance", language, len(rows), int(sum(failed)), sum(failed) / len(rows),
                         low, high, float(drop.mean()), examples)  # fmt: skip
+
+
+def test_run(model, run, progress=None, should_stop=None, families: Sequence[str] | None = None,
+             seed: int = 0) -> list[FamilyResult] | None:  # fmt: skip
+    """Every family (or `families`) on the run's test split, saved beside the run (robustness.json) when
+    all of them were tried; None when stopped."""
+    families = list(families or FAMILIES)
+    test = run.split("test")
+    texts = [] if test is None else test["text"].astype(str).tolist()
+    before = model.score(texts) if texts else None
+    results = []
+    for i, family in enumerate(families):
+        if should_stop is not None and should_stop():
+            return None
+        if progress is not None:
+            progress(i, len(families))
+        results.append(run_family(model, family, texts, before, seed) if texts else
+                       FamilyResult(family, "invariance", "en", 0, 0, 0.0, 0.0, 1.0, 0.0))  # fmt: skip
+    if progress is not None:
+        progress(len(families), len(families))
+    if set(families) == set(FAMILIES):
+        run.folder.write_robustness({"seed": seed, "split": "test", "tests": [r.to_dict() for r in results]})
+    return results
+
+
+def saved(run_path) -> dict | None:
+    """The behavioural tests last saved for a run, or None."""
+    from trainer.runs import RunFolder
+
+    return RunFolder(run_path).robustness()

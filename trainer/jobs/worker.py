@@ -294,12 +294,20 @@ def _score(folder: RunFolder, params: dict, progress: Callable, should_stop: Cal
                 progress, should_stop, on_phase)  # fmt: skip
 
 
+def _robustness(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
+    from trainer.inspect.behaviour import test_run
+    from trainer.runs.predictor import RunModel
+
+    test_run(RunModel.load(folder.path), runs.load_run(folder.path), progress, should_stop)
+
+
 COMPUTATIONS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] = {
     "score": _score,  # new text scored with the run: trends, alerts, drift
     "embed": _embed,  # the embedding map of a subset
     "rank": _rank,  # the words that matter per label over the test split
     "issues": _issues,  # likely label issues over every split
     "vectors": _vectors,  # the fine-tuned model's vectors of every split (started after fine-tuning)
+    "robustness": _robustness,  # behavioural tests: small changes that should not change the answer
 }
 
 

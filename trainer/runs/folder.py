@@ -114,6 +114,7 @@ class RunFolder:
     issues_meta_file = property(lambda self: self.path / "label_issues.json")
     corrections_file = property(lambda self: self.path / "corrections.json")  # Evaluate's label decisions
     access_file = property(lambda self: self.path / "access.json")  # owner and sharing (trainer.access)
+    robustness_file = property(lambda self: self.path / "robustness.json")  # trainer.inspect.behaviour
     model_dir = property(lambda self: self.path / RUN_MODEL_FOLDER)
     weights_file = property(lambda self: self.model_dir / "model.safetensors")  # the model's weights, whole
     checkpoints_dir = property(lambda self: self.path / "checkpoints")
@@ -165,6 +166,13 @@ class RunFolder:
 
     def issues_meta(self) -> dict:
         return read_json(self.issues_meta_file, {}) or {}
+
+    def robustness(self) -> dict | None:
+        """The behavioural tests last run on the test split (trainer.inspect.behaviour), or None."""
+        return read_json(self.robustness_file, None)
+
+    def write_robustness(self, data: dict) -> None:
+        write_json(self.robustness_file, data)
 
     def corrections(self) -> list[dict]:
         """The label decisions made on the Evaluate page (trainer.inspect.corrections reads them)."""
