@@ -68,6 +68,8 @@ def test_small_changes_are_tried_in_the_background_and_said_per_change(tiny_text
         assert len(said) == 1 and "changes the answer on" in said[0] and "likely between" in said[0], said
         lines = [str(m.value) for m in at.markdown]
         assert any(m.startswith("**Numbers changed**: changes the answer on") for m in lines), lines
+        captions = " ".join(str(c.value) for c in at.caption)
+        assert "Not tried, since no test text can be changed that way: Chinese punctuation" in captions
         assert (run_dir / "robustness.json").exists(), "kept for the next visit"
     finally:
         state.job_manager().shutdown(cancel=True)

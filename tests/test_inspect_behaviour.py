@@ -101,3 +101,15 @@ def test_an_unknown_family_or_run_is_one_error_line(tiny_text_run, tmp_path):
     assert (
         done.returncode == 2 and done.stderr.strip().startswith("error:") and "Traceback" not in done.stderr
     )
+
+
+def test_the_width_family_changes_only_the_punctuation_of_chinese_texts_and_keeps_them_chinese():
+    from trainer.data.word_rule import is_cjk
+
+    texts = ["这个产品很好，物流也快！", "质量不错,就是有点贵.", "没有标点", "Plain English, no Chinese."]
+    full, half, none, english = perturb("width", texts)
+    assert full == "这个产品很好,物流也快!" and half == "质量不错，就是有点贵。"
+    assert none is None and english is None, "only Chinese texts with punctuation are tried"
+    for original, changed in ((texts[0], full), (texts[1], half)):
+        kept = [(a, b) for a, b in zip(original, changed, strict=True) if a != b]
+        assert kept and all(not is_cjk(a) and not is_cjk(b) for a, b in kept)

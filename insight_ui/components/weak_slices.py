@@ -23,6 +23,7 @@ CHANGES = {
     "punctuation": N_("The final full stop, question or exclamation mark taken away or added"),
     "whitespace": N_("A space doubled"),
     "numbers": N_("Numbers changed"),
+    "width": N_("Chinese punctuation written half-width, or the other way"),
 }
 GROUPS = {
     ("text", "word"): N_("Texts with “{value}”"),
@@ -120,15 +121,19 @@ def small_changes(run: Run) -> None:
         if not background.job_computation(run.path, "robustness", tr("Trying small changes"), start=False):
             return
         results = saved(run.path) or {"tests": []}
+    untried = [tr(CHANGES.get(t["name"], t["name"])) for t in results["tests"] if not t["changed"]]
     for t in results["tests"]:
         what = tr(CHANGES.get(t["name"], t["name"]))
         if not t["changed"]:
-            st.markdown(tr("**{what}**: no test text could be changed this way.", what=what))
             continue
         st.markdown(tr("**{what}**: changes the answer on {failed} of {changed} texts ({rate}; likely between "
                        "{low} and {high}).", what=what, failed=i18n.number(t["failed"]),
                        changed=i18n.number(t["changed"]), rate=i18n.percent(t["fail_rate"]),
                        low=i18n.percent(t["ci_low"]), high=i18n.percent(t["ci_high"])))  # fmt: skip
+    if untried:
+        st.caption(
+            tr("Not tried, since no test text can be changed that way: {names}.", names="; ".join(untried))
+        )
     flipped = [(t, e) for t in results["tests"] for e in t.get("examples", []) if e["before"] != e["after"]]
     if flipped:
         with st.expander(tr("Texts whose answer changed ({n})", n=len(flipped))):

@@ -7,7 +7,8 @@ Each family changes what it names and nothing else (tests/test_inspect_behaviour
 - case: a text with capitals in lower case; one without, its first letter capitalised;
 - punctuation: the final full stop, question or exclamation mark removed, or a full stop added;
 - whitespace: one space between words doubled;
-- numbers: every number replaced by another of as many digits.
+- numbers: every number replaced by another of as many digits;
+- width (Chinese): full-width punctuation (，。！？) written half-width, or the other way.
 
 A family applies only to the texts it can change (a text without numbers is not a test of numbers); the
 fail rate is over those. Random choices follow `seed`, so a rerun gives the same texts.
@@ -110,13 +111,30 @@ def numbers(text: str, rng: random.Random) -> str | None:
     return NUMBER.sub(other, text)
 
 
+FULL_WIDTH = dict(zip("，。！？：；（）", ",.!?:;()", strict=True))
+HALF_WIDTH = {half: full for full, half in FULL_WIDTH.items()}
+
+
+def width(text: str, rng: random.Random) -> str | None:
+    """Chinese text: its full-width punctuation (，。！？) written half-width (,.!?), or the other way."""
+    from trainer.data.word_rule import is_cjk
+
+    if not any(is_cjk(ch) for ch in text):
+        return None
+    table = FULL_WIDTH if any(ch in FULL_WIDTH for ch in text) else HALF_WIDTH
+    changed = "".join(table.get(ch, ch) for ch in text)
+    return changed if changed != text else None
+
+
 FAMILIES: dict[str, Callable[[str, random.Random], str | None]] = {
     "typos": typos,
     "case": case,
     "punctuation": punctuation,
     "whitespace": whitespace,
     "numbers": numbers,
+    "width": width,
 }
+LANGUAGES = {"typos": "en", "case": "en", "width": "zh"}  # the others: any language
 
 
 @dataclass
@@ -153,7 +171,7 @@ def run_family(model, family: str, texts: Sequence[str], before=None, seed: int 
     before = before if before is not None else model.score(list(texts))
     changed = perturb(family, texts, seed)
     rows = [i for i, t in enumerate(changed) if t is not None]
-    language = "any" if family in ("whitespace", "numbers", "punctuation") else "en"
+    language = LANGUAGES.get(family, "any")
     if not rows:
         return FamilyResult(family, "invariance", language, 0, 0, 0.0, 0.0, 1.0, 0.0)
     after = model.score([changed[i] for i in rows])
