@@ -9,7 +9,7 @@ import re
 
 from cli_kit import trainer_cli
 
-from trainer.inspect.behaviour import FAMILIES, NEIGHBOURS, perturb, slip
+from trainer.data.perturb import FAMILIES, NEIGHBOURS, augmented, perturb, slip
 
 TEXTS = [
     "The Blender arrived broken, and support never answered my 3 emails!",
@@ -113,3 +113,56 @@ def test_the_width_family_changes_only_the_punctuation_of_chinese_texts_and_keep
     for original, changed in ((texts[0], full), (texts[1], half)):
         kept = [(a, b) for a, b in zip(original, changed, strict=True) if a != b]
         assert kept and all(not is_cjk(a) and not is_cjk(b) for a, b in kept)
+
+
+def test_augmentation_adds_each_familys_changed_copies_with_their_labels_after_the_originals():
+    texts, labels = ["The Strap broke after 2 days", "ok", "Love it!"], ["bad", "good", "good"]
+    grown, grown_labels, rows = augmented(texts, labels, ["case", "numbers"], seed=3, rows=[10, 11, 12])
+    assert grown[:3] == texts and grown_labels[:3] == labels and rows[:3] == [10, 11, 12]
+    copies = list(zip(grown[3:], grown_labels[3:], rows[3:], strict=True))
+    assert [c[0] for c in copies[:3]] == ["the strap broke after 2 days", "Ok", "love it!"]  # case, each text
+    assert copies[3][1:] == ("bad", 10) and copies[3][0] != texts[0]  # numbers: only the text with a number
+    assert len(copies) == 4
+
+
+def test_augmentation_is_checked_with_the_settings_and_refused_in_one_line(tmp_path):
+    import pytest
+
+    from trainer.config import TrainConfig
+
+    with pytest.raises(ValueError, match="augment must name changes among typos, case"):
+        TrainConfig(augment=("typos", "sarcasm"))
+    with pytest.raises(ValueError, match="augmentation works for text classification so far"):
+        TrainConfig(task="token-classification", augment=("typos",))
+    config = TrainConfig(augment=("typos", "case"))
+    assert (
+        TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    )  # as config.json keeps it
+    done = trainer_cli("fit", str(tmp_path / "missing.csv"), "--augment", "typos,sarcasm")
+    assert (
+        done.returncode == 2 and done.stderr.strip().startswith("error:") and "Traceback" not in done.stderr
+    )
+
+
+def test_a_fit_with_augmentation_trains_on_more_texts_and_keeps_the_saved_splits(tiny_model_dir, tmp_path):
+    from helpers import sentiment_csv
+
+    from trainer.config import TrainConfig
+    from trainer.prepare import prepare
+    from trainer.runs import RunFolder, create_run
+    from trainer.train.fit import fit
+
+    data = prepare(sentiment_csv(tmp_path / "s.csv", n=60))
+    steps = {}
+    for augment in ((), ("typos", "case")):
+        run_dir = create_run(tmp_path / "runs", "aug" if augment else "plain")
+        config = TrainConfig(
+            model=str(tiny_model_dir), epochs=1, batch_size=8, learning_rate=1e-3, augment=augment
+        )
+        RunFolder(run_dir).write_inputs(config.to_dict(), data)
+        fit(config, data, run_dir)
+        steps[augment] = RunFolder(run_dir).metrics()["summary"]["steps"]
+        assert len(RunFolder(run_dir).split("train")) == len(data.train), "the saved split is the original"
+    plain = -(-len(data.train) // 8)
+    assert steps[()] == plain
+    assert steps[("typos", "case")] == -(-3 * len(data.train) // 8), "every text gets a typo and a case copy"

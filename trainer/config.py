@@ -128,6 +128,7 @@ class TrainConfig:
     label_column: str | None = None
     effort: str = "auto"  # see EFFORTS: how many epochs "empty" means, and the quick run's time budget
     time_budget_minutes: float | None = None  # None: the effort's (quick: QUICK_BUDGET_MINUTES); 0: none
+    augment: tuple[str, ...] = ()  # invariance families (trainer.data.perturb) whose changed copies train too
 
     def __post_init__(self) -> None:
         problems = list(self._problems())
@@ -177,6 +178,7 @@ class TrainConfig:
         if self.devices is not None and not 1 <= self.devices <= 64:
             yield tr("devices must be between 1 and 64, not {value}", value=self.devices)
         yield from self._length_problems()
+        yield from self._augment_problems()
         if self.device not in DEVICES:
             yield tr(
                 "device must be one of {choices}, not {value}",
@@ -199,6 +201,20 @@ class TrainConfig:
                 most=MAX_BUDGET_MINUTES,
                 value=budget,
             )
+
+    def _augment_problems(self):
+        """What is wrong with the augmentation asked for."""
+        from trainer.data.perturb import FAMILIES
+
+        unknown = [f for f in self.augment if f not in FAMILIES]
+        if unknown:
+            yield tr(
+                "augment must name changes among {choices}, not {value}",
+                choices=", ".join(FAMILIES),
+                value=", ".join(map(str, unknown)),
+            )
+        if self.augment and self.task in TASKS and not get_task(self.task).supports("small_changes"):
+            yield tr("augmentation works for text classification so far, not for entity runs")
 
     def resolved_effort(self, accelerated: bool = False) -> str:
         """'quick' or 'best': the user's, else quick on a CPU and best on a GPU (`accelerated`)."""
@@ -237,7 +253,10 @@ class TrainConfig:
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """Build from a dict, ignoring keys this version does not know."""
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+        given = {k: v for k, v in values.items() if k in known}
+        if isinstance(given.get("augment"), list):  # JSON keeps the tuple as a list
+            given["augment"] = tuple(given["augment"])
+        return cls(**given)
 
     def save(self, path: Path) -> None:
         """Write as pretty JSON."""

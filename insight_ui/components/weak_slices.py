@@ -103,7 +103,7 @@ def small_changes(run: Run) -> None:
     from trainer.inspect.behaviour import saved
     from trainer.runs.records import computation_name
 
-    if run.adapter.unit != "text":
+    if not run.adapter.supports("small_changes"):
         return
     st.markdown("#### " + tr("Small changes that should not matter"))
     results = saved(run.path)

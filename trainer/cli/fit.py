@@ -46,6 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     fit.add_argument("--time-budget", type=float, dest="time_budget_minutes", metavar="MINUTES",
                      help=tr(HELP["time_budget_minutes"]))  # fmt: skip
     fit.add_argument("--lora", action="store_true", help=tr(HELP["lora"]))
+    fit.add_argument("--augment", metavar="FAMILY[,FAMILY...]",
+                     help=tr("also train on changed copies of the training texts: typos, case, punctuation, "
+                             "whitespace, numbers, width (python -m trainer robustness shows which matter)"))  # fmt: skip
     fit.add_argument("--class-weights", action="store_true", help=tr(HELP["class_weights"]))
     fit.add_argument(
         "--patience", type=int, dest="early_stopping_patience", help=tr(HELP["early_stopping_patience"])
@@ -69,6 +72,8 @@ def config_from_args(args: argparse.Namespace, task: str) -> TrainConfig:
     given = {k: v for k, v in vars(args).items() if k in fields and v is not None and k != "task"}
     if args.lora:
         given["lora"] = True
+    if getattr(args, "augment", None):
+        given["augment"] = tuple(f.strip() for f in args.augment.split(",") if f.strip())
     if args.class_weights:
         given["class_weights"] = True
     try:

@@ -26,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from trainer.inspect.behaviour import FAMILIES, run_family
+    from trainer.data.perturb import FAMILIES
+    from trainer.inspect.behaviour import run_family
 
     families = (
         list(FAMILIES) if not args.families else [f.strip() for f in args.families.split(",") if f.strip()]
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = find_run(args.run, runs_dir(args.runs_dir), anywhere=True)
     saved = load_run(path)
-    if saved.adapter.unit != "text":
+    if not saved.adapter.supports("small_changes"):
         raise CliError(
             tr("Behavioural tests are built for text classification runs so far, not entity runs.")
         )

@@ -37,6 +37,7 @@ VIEWS = (
     "dataset_ranking",  # the words that matter per label over a whole split
     "alert_words",  # an alert on new text names the words behind it (integrated gradients)
     "word_explanations",  # a sentence is explained one word (its tag) at a time, not as a whole
+    "small_changes",  # behavioural tests and augmentation by changed copies of whole texts
 )
 
 

@@ -112,7 +112,9 @@ class TextClassification(Task):
     map_intro = ""
     map_colours = {"gold": N_("True label"), "predicted": N_("Prediction"), "outcome": N_("Right / wrong"),
                    "confidence": N_("Confidence")}  # fmt: skip
-    views = frozenset({"confusion_examples", "mistakes", "label_issues", "dataset_ranking", "alert_words"})
+    views = frozenset(
+        {"confusion_examples", "mistakes", "label_issues", "dataset_ranking", "alert_words", "small_changes"}
+    )
 
     def propose_columns(self, frame: pd.DataFrame) -> tuple[str | None, str | None]:
         from trainer.data.columns import propose_text_columns

@@ -18,6 +18,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from trainer.config import TrainConfig
+from trainer.data.perturb import augment_data
 from trainer.i18n import tr
 from trainer.runs import RunFolder
 from trainer.runs.space import disk_full
@@ -292,6 +293,7 @@ def fit(
     _set_threads()
     set_seed(config.seed)
     device = pick_device(config.device)
+    data = augment_data(data, config.augment, config.seed)  # the saved splits stay as they were
     model, tokenizer, max_length = _load(config, data, folder, device, main)
     trainer, progress = _trainer(config, data, model, tokenizer, max_length, folder, device, history,
                                  should_stop or (lambda: False), clock)  # fmt: skip
