@@ -4,13 +4,12 @@ tests' figures one expander away."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
 from insight_ui import state
 from insight_ui.components import background
+from insight_ui.reads import analysis
 from insight_ui.safe import md, trim
 from trainer import i18n
 from trainer.i18n import N_, tr
@@ -37,24 +36,6 @@ GROUPS = {
 }
 
 
-def _stamp(path: Path) -> float:
-    return path.stat().st_mtime if path.exists() else 0.0
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _report(path: str, predictions_stamp: float, issues_stamp: float) -> dict:
-    from trainer.inspect.slices import for_predictions
-    from trainer.runs import load_run
-
-    run = load_run(Path(path))
-    frame = run.folder.predictions()
-    issues = run.folder.issues()
-    rows = [] if issues is None else issues[issues["split"] == "test"]["index"].astype(int).tolist()
-    report = for_predictions(frame, run.adapter.unit == "sentence", rows)
-    return {"overall": report.overall_error_rate, "n": report.n, "alpha": report.alpha,
-            "slices": [s.to_dict() for s in report.slices]}  # fmt: skip
-
-
 def group_name(unit: str, feature: str, value: str) -> str:
     """A slice as people read it: "Texts with “refund”", "Sentences with a LOC entity"."""
     pattern = GROUPS.get((unit, feature))
@@ -70,7 +51,9 @@ def section(run: Run, frame: pd.DataFrame | None) -> None:
 
 def slices_part(run: Run) -> None:
     unit = run.adapter.unit
-    report = _report(str(run.path), _stamp(run.folder.predictions_file), _stamp(run.folder.issues_file))
+    report = analysis.weak_slices(run)
+    if report is None:
+        return
     flagged = [s for s in report["slices"] if s["flagged"]]
     st.subheader(tr("Where it does worse"))
     tried = i18n.number(len(report["slices"]))

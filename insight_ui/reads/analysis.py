@@ -67,3 +67,20 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
     return buffer.getvalue().encode("utf-8")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _weak_slices(path: str, predictions_mtime: float, issues_mtime: float) -> dict | None:
+    from trainer.inspect.slices import for_run
+    from trainer.runs import load_run
+
+    report = for_run(load_run(Path(path)))
+    if report is None:
+        return None
+    return {"overall": report.overall_error_rate, "n": report.n, "alpha": report.alpha,
+            "slices": [s.to_dict() for s in report.slices]}  # fmt: skip
+
+
+def weak_slices(run: Run) -> dict | None:
+    """The run's weak slices (trainer.inspect.slices), cached until its predictions or label issues change."""
+    return _weak_slices(str(run.path), _mtime(run.folder.predictions_file), _mtime(run.folder.issues_file))

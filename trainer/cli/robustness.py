@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from trainer.data.perturb import FAMILIES
-    from trainer.inspect.behaviour import run_family
+    from trainer.inspect.behaviour import test_run
 
     families = (
         list(FAMILIES) if not args.families else [f.strip() for f in args.families.split(",") if f.strip()]
@@ -52,9 +52,7 @@ def run(args: argparse.Namespace) -> int:
         model = RunModel.load(path)
     except FileNotFoundError as exc:
         raise CliError(str(exc)) from exc
-    texts = test["text"].astype(str).tolist()
-    before = model.score(texts)
-    results = [run_family(model, f, texts, before, args.seed) for f in families]
+    results = test_run(model, saved, families=families, seed=args.seed)
     if args.json:
         out = {"run": path.name, "split": "test", "tests": [r.to_dict() for r in results]}
         print(json.dumps(out, indent=2, ensure_ascii=False))

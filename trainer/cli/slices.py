@@ -36,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from trainer.inspect.slices import for_predictions
+    from trainer.inspect.slices import for_run
     from trainer.runs import find_run, load_run
 
     if not 0 < args.alpha < 1:
@@ -44,15 +44,11 @@ def run(args: argparse.Namespace) -> int:
     if args.min_rows < 2:
         raise CliError(tr("--min-rows must be 2 or more."))
     run = load_run(find_run(args.run, runs_dir(args.runs_dir), anywhere=True))
-    predictions = run.folder.predictions()
-    if predictions is None or predictions.empty:
+    report = for_run(run, args.alpha, args.min_rows)
+    if report is None:
         raise CliError(
             tr("{run} has no test predictions yet: wait until it has finished training.", run=run.path.name)
         )
-    issues = run.folder.issues()
-    rows = [] if issues is None else issues[issues["split"] == "test"]["index"].astype(int).tolist()
-    entity = run.adapter.unit == "sentence"
-    report = for_predictions(predictions, entity, rows, args.alpha, args.min_rows)
     if args.json:
         out = {"run": run.path.name, "split": "test", "overall_error_rate": report.overall_error_rate,
                "n": report.n, "alpha": report.alpha, "slices": [s.to_dict() for s in report.slices]}  # fmt: skip

@@ -58,25 +58,26 @@ def run_family(model, family: str, texts: Sequence[str], before=None, seed: int 
 
 def test_run(model, run, progress=None, should_stop=None, families: Sequence[str] | None = None,
              seed: int = 0) -> list[FamilyResult] | None:  # fmt: skip
-    """Every family (or `families`) on the run's test split, saved beside the run (robustness.json) when
-    all of them were tried; None when stopped."""
+    """Every family (or `families`) on the run's test split (none: nothing changed); None when stopped."""
     families = list(families or FAMILIES)
     test = run.split("test")
     texts = [] if test is None else test["text"].astype(str).tolist()
-    before = model.score(texts) if texts else None
+    before = model.score(texts)
     results = []
     for i, family in enumerate(families):
         if should_stop is not None and should_stop():
             return None
         if progress is not None:
             progress(i, len(families))
-        results.append(run_family(model, family, texts, before, seed) if texts else
-                       FamilyResult(family, "invariance", "en", 0, 0, 0.0, 0.0, 1.0, 0.0))  # fmt: skip
+        results.append(run_family(model, family, texts, before, seed))
     if progress is not None:
         progress(len(families), len(families))
-    if set(families) == set(FAMILIES):
-        run.folder.write_robustness({"seed": seed, "split": "test", "tests": [r.to_dict() for r in results]})
     return results
+
+
+def record(results: Sequence[FamilyResult], seed: int = 0) -> dict:
+    """What the run folder keeps of a whole set of results (RunFolder.write_robustness; read by `saved`)."""
+    return {"seed": seed, "split": "test", "tests": [r.to_dict() for r in results]}
 
 
 def saved(run_path) -> dict | None:

@@ -154,3 +154,14 @@ def for_predictions(predictions: pd.DataFrame, entity_run: bool, issue_rows: Seq
         mask[[i for i in issue_rows if 0 <= i < len(texts)]] = True
         candidates[("label_issue", "likely label issue")] = mask
     return find(errors, candidates, alpha, min_rows)
+
+
+def for_run(run, alpha: float = ALPHA, min_rows: int = MIN_ROWS) -> SliceReport | None:
+    """The weak slices of a run's test predictions, its likely label issues of the test split among the
+    candidates; None when the run has no test predictions (yet)."""
+    predictions = run.folder.predictions()
+    if predictions is None or predictions.empty:
+        return None
+    issues = run.folder.issues()
+    rows = [] if issues is None else issues[issues["split"] == "test"]["index"].astype(int).tolist()
+    return for_predictions(predictions, run.adapter.unit == "sentence", rows, alpha, min_rows)
