@@ -11,6 +11,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -47,6 +48,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     score.set_defaults(handler=run)
 
 
+def _progress(quiet: bool) -> Callable[[int, int], None]:
+    """Prints "scored N of about M rows" on stderr: in place on a terminal, every 10 seconds in a log."""
+    tty, last = sys.stderr.isatty(), [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if quiet or (not tty and time.time() - last[0] < 10):
+            return
+        last[0] = time.time()
+        said = tr("scored {done} of about {total} rows", done=f"{done:,}", total=f"{total:,}")
+        print(("\r" if tty else "") + said, end="" if tty else "\n", file=sys.stderr)
+
+    return progress
+
+
 def run(args: argparse.Namespace) -> int:
     from trainer.apply.run_scoring import alerts_json, run_scoring
     from trainer.data import DataError
@@ -69,21 +84,12 @@ def run(args: argparse.Namespace) -> int:
     if not results:
         scoring.write_spec(spec)
         model = RunModel.load(run_dir)
-        tty, last = sys.stderr.isatty(), [0.0]
-
-        def progress(done: int, total: int) -> None:
-            if args.quiet or (not tty and time.time() - last[0] < 10):
-                return
-            last[0] = time.time()
-            said = tr("scored {done} of about {total} rows", done=f"{done:,}", total=f"{total:,}")
-            print(("\r" if tty else "") + said, end="" if tty else "\n", file=sys.stderr)
-
         try:
-            results = run_scoring(model, load_run(run_dir), scoring, progress)
+            results = run_scoring(model, load_run(run_dir), scoring, _progress(args.quiet))
         except KeyboardInterrupt:
             print("\n" + tr("interrupted: run the same command again to resume"), file=sys.stderr)
             return 130
-        if not args.quiet and tty:
+        if not args.quiet and sys.stderr.isatty():
             print(file=sys.stderr)
     if args.out:
         from trainer.data.safe_csv import copy_safely

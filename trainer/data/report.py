@@ -103,9 +103,8 @@ class ValidationReport:
             out[key] = [render(m, PLAIN_NAMES) for m in getattr(self, key)]
         return {**out, "ok": self.ok}
 
-    def to_text(self) -> str:
-        """A readable multi-line report (what the CLI prints), in the current language."""
-        lines = [tr("Task: {task}", task=tr(self.task_title))]
+    def _counts_line(self) -> str:
+        """How many rows (sentences) were read, dropped and why, and used."""
         unit = self.unit.capitalize()  # "Rows", "Sentences"
         counted = {
             "unit": tr(unit),
@@ -113,17 +112,16 @@ class ValidationReport:
             "dropped": sum(self.dropped.values()),
             "used": self.rows_used,
         }
-        if self.dropped:
-            reasons = ", ".join(f"{tr(k)}: {v}" for k, v in self.dropped.items())
-            lines.append(
-                tr(
-                    "{unit}: {read} read, {dropped} dropped ({reasons}), {used} used",
-                    **counted,
-                    reasons=reasons,
-                )
-            )
-        else:
-            lines.append(tr("{unit}: {read} read, {dropped} dropped, {used} used", **counted))
+        if not self.dropped:
+            return tr("{unit}: {read} read, {dropped} dropped, {used} used", **counted)
+        reasons = ", ".join(f"{tr(k)}: {v}" for k, v in self.dropped.items())
+        return tr(
+            "{unit}: {read} read, {dropped} dropped ({reasons}), {used} used", **counted, reasons=reasons
+        )
+
+    def to_text(self) -> str:
+        """A readable multi-line report (what the CLI prints), in the current language."""
+        lines = [tr("Task: {task}", task=tr(self.task_title)), self._counts_line()]
         if self.split_sizes:
             sizes = ", ".join(f"{split_name(k)} {v}" for k, v in self.split_sizes.items())
             lines.append(tr("Splits: {sizes}", sizes=sizes))

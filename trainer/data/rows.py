@@ -174,22 +174,8 @@ def _few(values: list[str], shown: int = 5, width: int = 40) -> str:
     return tr("{listed} and {n} more", listed=listed, n=i18n.number(more)) if more > 0 else listed
 
 
-def dedupe(examples: list[Example], report: ValidationReport) -> list[Example]:
-    """Drop exact duplicates after the first; count repeated texts and those with conflicting labels."""
-    seen: dict[Any, set] = {}
-    kept = []
-    exact = 0
-    for ex in examples:
-        labels = seen.setdefault(ex.x, set())
-        if labels:
-            report.duplicate_texts += 1
-        if ex.y in labels:
-            exact += 1
-            continue
-        labels.add(ex.y)
-        kept.append(ex)
-    conflicts = [x for x, labels in seen.items() if len(labels) > 1]
-    report.conflicting_duplicates = len(conflicts)
+def _say_duplicates(report: ValidationReport, exact: int, conflicts: list, seen: dict[Any, set]) -> None:
+    """The note on exact duplicates removed and the warning on texts (sentences) with conflicting labels."""
     token = any(isinstance(x, tuple) for x in seen)  # word lists: sentences
     if exact:
         report.dropped[DUPLICATE_ROW] = exact
@@ -234,4 +220,23 @@ def dedupe(examples: list[Example], report: ValidationReport) -> list[Example]:
                     labels=_few(sorted(seen[conflicts[0]])),
                 )
             )
+
+
+def dedupe(examples: list[Example], report: ValidationReport) -> list[Example]:
+    """Drop exact duplicates after the first; count repeated texts and those with conflicting labels."""
+    seen: dict[Any, set] = {}
+    kept = []
+    exact = 0
+    for ex in examples:
+        labels = seen.setdefault(ex.x, set())
+        if labels:
+            report.duplicate_texts += 1
+        if ex.y in labels:
+            exact += 1
+            continue
+        labels.add(ex.y)
+        kept.append(ex)
+    conflicts = [x for x, labels in seen.items() if len(labels) > 1]
+    report.conflicting_duplicates = len(conflicts)
+    _say_duplicates(report, exact, conflicts, seen)
     return kept

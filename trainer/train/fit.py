@@ -280,19 +280,11 @@ def fit(
     Example:
         >>> fit(TrainConfig(epochs=3), prepare("reviews.csv"), create_run("runs", "first try"))
     """
-    from transformers import set_seed
-    from transformers.utils import logging as hf_logging
-
-    from trainer.model.loading import pick_device
-
     folder = RunFolder(run_dir)
     main = is_main_process()
     checkpoint = _checkpoint(folder, resume)
-    hf_logging.disable_progress_bar()
     history = History(folder, on_event, write=main, resume=resume)
-    _set_threads()
-    set_seed(config.seed)
-    device = pick_device(config.device)
+    device = _seeded_device(config)
     data = augment_data(data, config.augment, config.seed)  # the saved splits stay as they were
     model, tokenizer, max_length = _load(config, data, folder, device, main)
     trainer, progress = _trainer(config, data, model, tokenizer, max_length, folder, device, history,
@@ -309,6 +301,19 @@ def fit(
         return FitResult({})
     return _finish(trainer, train_output, train_seconds, data, tokenizer, max_length, folder, device,
                    history, config, checkpoint)  # fmt: skip
+
+
+def _seeded_device(config: TrainConfig) -> Any:
+    """The device to train on, with the seed set, the threads chosen and the library's progress bars off."""
+    from transformers import set_seed
+    from transformers.utils import logging as hf_logging
+
+    from trainer.model.loading import pick_device
+
+    hf_logging.disable_progress_bar()
+    _set_threads()
+    set_seed(config.seed)
+    return pick_device(config.device)
 
 
 def _cancelled_message(folder: RunFolder) -> str:
