@@ -6,8 +6,14 @@ behavioural tests try (trainer.inspect.behaviour) and that augmentation adds to 
 - case: a text with capitals in lower case; one without, its first letter capitalised;
 - punctuation: the final full stop, question or exclamation mark removed, or a full stop added;
 - whitespace: one space between words doubled;
-- numbers: every number replaced by another of as many digits;
-- width (Chinese): full-width punctuation (，。！？) written half-width, or the other way.
+- numbers: every number replaced by another of as many digits (Chinese numerals: another number, cn2an);
+- contractions (English): every contraction written out ("don't" -> "do not"), or, in a text without
+  one, every phrase that has one shortened;
+- names, places: real people's first names and real countries and big cities swapped for others of their
+  kind; Chinese names and places as jieba tags them (trainer.data.swaps);
+- width (Chinese): full-width punctuation (，。！？) written half-width, or the other way;
+- script, homophones (Chinese): simplified and traditional characters, a character typed as another that
+  sounds the same (trainer.data.chinese_changes).
 
 A family applies only to the texts it can change. Random choices follow the seed, so a rerun gives the same
 texts. Our own few lines rather than nlpaug: nlpaug's keyboard augmenter splits and rejoins a text on spaces
@@ -20,6 +26,9 @@ import random
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from trainer.data.chinese_changes import homophones, script
+from trainer.data.swaps import chinese_numbers, names, places
 
 ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
@@ -91,7 +100,9 @@ def whitespace(text: str, rng: random.Random) -> str | None:
 
 def numbers(text: str, rng: random.Random) -> str | None:
     if not NUMBER.search(text):
-        return None
+        from trainer.data.word_rule import is_cjk
+
+        return chinese_numbers(text, rng) if any(is_cjk(ch) for ch in text) else None
 
     def other(match: re.Match) -> str:
         digits = match.group()
@@ -120,15 +131,58 @@ def width(text: str, rng: random.Random) -> str | None:
     return changed if changed != text else None
 
 
+SHORT = {
+    "do not": "don't", "does not": "doesn't", "did not": "didn't", "is not": "isn't", "are not": "aren't",
+    "was not": "wasn't", "were not": "weren't", "cannot": "can't", "will not": "won't", "would not": "wouldn't",
+    "should not": "shouldn't", "could not": "couldn't", "have not": "haven't", "has not": "hasn't",
+    "had not": "hadn't", "i am": "i'm", "it is": "it's", "that is": "that's", "they are": "they're",
+    "we are": "we're", "you are": "you're", "i have": "i've", "i will": "i'll", "there is": "there's",
+}  # fmt: skip
+LONG = {short: long for long, short in SHORT.items()}
+
+
+def _phrases(table: dict[str, str]) -> re.Pattern:
+    return re.compile(r"\b(" + "|".join(re.escape(k) for k in table).replace("'", "['’]") + r")\b", re.I)
+
+
+SHORTENED, WRITTEN_OUT = _phrases(LONG), _phrases(SHORT)
+
+
+def contractions(text: str, rng: random.Random) -> str | None:
+    """Every contraction written out; a text without one: every phrase that has one shortened."""
+    pattern, table = (SHORTENED, LONG) if SHORTENED.search(text) else (WRITTEN_OUT, SHORT)
+
+    def other(match: re.Match) -> str:
+        old = match.group()
+        new = table[old.lower().replace("’", "'")]
+        return new[0].upper() + new[1:] if old[0].isupper() else new.replace("i'", "I'").replace("i ", "I ")
+
+    changed = pattern.sub(other, text)
+    return changed if changed != text else None
+
+
 FAMILIES: dict[str, Callable[[str, random.Random], str | None]] = {
     "typos": typos,
     "case": case,
     "punctuation": punctuation,
     "whitespace": whitespace,
     "numbers": numbers,
+    "contractions": contractions,
+    "names": names,
+    "places": places,
     "width": width,
+    "script": script,
+    "homophones": homophones,
 }
-LANGUAGES = {"typos": "en", "case": "en", "width": "zh"}  # the others: any language
+# the others: any language (names, places and numbers find Chinese ones in Chinese texts)
+LANGUAGES = {
+    "typos": "en",
+    "case": "en",
+    "contractions": "en",
+    "width": "zh",
+    "script": "zh",
+    "homophones": "zh",
+}
 
 
 def perturb(family: str, texts: Sequence[str], seed: int = 0) -> list[str | None]:
