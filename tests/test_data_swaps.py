@@ -57,7 +57,11 @@ def test_places_swap_countries_for_countries_and_cities_for_cities():
 
 
 def test_chinese_names_places_and_numbers_are_swapped_and_the_text_stays_chinese():
-    for family, swapped in (("names", ("张伟", "李娜")), ("places", ("北京", "上海")), ("numbers", ("三", "两"))):
+    for family, swapped in (
+        ("names", ("张伟", "李娜")),
+        ("places", ("北京", "上海")),
+        ("numbers", ("三", "两")),
+    ):
         for seed in range(5):
             changed = perturb(family, CHINESE, seed)
             assert changed[2] is None, f"{family}: nothing of its kind in the third text"
@@ -65,14 +69,18 @@ def test_chinese_names_places_and_numbers_are_swapped_and_the_text_stays_chinese
                 if family == "numbers" and old == "两":
                     continue  # the second text's number is asserted below
                 assert new is not None and old not in new[: new.index("昨") if "昨" in new else 3]
-                assert all(is_cjk(ch) or ch in "，。" for ch in new), f"{family} keeps the text Chinese: {new}"
+                assert all(is_cjk(ch) or ch in "，。" for ch in new), (
+                    f"{family} keeps the text Chinese: {new}"
+                )
                 assert new.endswith(original[-4:]), "the rest of the sentence is untouched"
     days = perturb("numbers", ["李娜去上海出差两天"], 1)[0]
     assert days is not None and days.startswith("李娜去上海出差") and days.endswith("天") and "两" not in days
 
 
 def test_contractions_are_written_out_or_shortened_and_nothing_else_moves():
-    out, short, none = perturb("contractions", ["I don't think it's worth it.", "I am sure it is not good", "ok"])
+    out, short, none = perturb(
+        "contractions", ["I don't think it's worth it.", "I am sure it is not good", "ok"]
+    )
     assert out == "I do not think it is worth it."
     assert short == "I'm sure it's not good" and none is None
     assert perturb("contractions", [out])[0] == "I don't think it's worth it.", "the two ways undo each other"
