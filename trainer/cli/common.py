@@ -57,3 +57,13 @@ def load_run_model(ref: str, folder: str | None) -> Any:
     from trainer.runs.predictor import RunModel
 
     return RunModel.load(find_run(ref, runs_dir(folder), anywhere=True))
+
+
+def finished_model(run: Any) -> Any:
+    """The model of a finished run (trainer.runs.Run); one error line while it trains or when it has none."""
+    from trainer.runs.predictor import RunModel
+
+    if not run.has_model:
+        raise CliError(tr("{run} has no finished model yet (it may still be training, or have failed or been "
+                          "cancelled): try again when it has finished.", run=run.path.name))  # fmt: skip
+    return RunModel.load(run.path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from trainer.cli.common import EXIT_OK, CliError, runs_dir
+from trainer.cli.common import EXIT_OK, CliError, finished_model, runs_dir
 from trainer.i18n import N_, tr
 
 FEATURES = {
@@ -15,6 +15,7 @@ FEATURES = {
     "label": N_("label"),
     "entity_type": N_("entity type"),
     "label_issue": N_("label issue"),
+    "column": N_("column"),
 }
 
 
@@ -23,6 +24,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "slices", help=tr("where the model is wrong more often than overall, beyond chance")
     )
     slices.add_argument("run", help=tr("run folder (or run id under --runs-dir)"))
+    slices.add_argument(
+        "--data",
+        default=None,
+        help=tr(
+            "a labelled file to look into instead of the test split (its other columns are tried as groups)"
+        ),
+    )
+    slices.add_argument("--text-column", default=None, help=tr("the column of texts in --data"))
     slices.add_argument("--json", action="store_true", help=tr("print everything as one JSON object"))
     slices.add_argument(
         "--alpha", type=float, default=0.05, help=tr("false discovery rate kept (default 0.05)")
@@ -44,13 +53,13 @@ def run(args: argparse.Namespace) -> int:
     if args.min_rows < 2:
         raise CliError(tr("--min-rows must be 2 or more."))
     run = load_run(find_run(args.run, runs_dir(args.runs_dir), anywhere=True))
-    report = for_run(run, args.alpha, args.min_rows)
+    report = for_run(run, args.alpha, args.min_rows) if not args.data else _for_file(run, args)
     if report is None:
         raise CliError(
             tr("{run} has no test predictions yet: wait until it has finished training.", run=run.path.name)
         )
     if args.json:
-        out = {"run": run.path.name, "split": "test", "overall_error_rate": report.overall_error_rate,
+        out = {"run": run.path.name, "split": "test" if not args.data else str(args.data), "overall_error_rate": report.overall_error_rate,
                "n": report.n, "alpha": report.alpha, "slices": [s.to_dict() for s in report.slices]}  # fmt: skip
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -67,10 +76,11 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     for s in report.flagged[: args.limit]:
+        kind, _, column = s.feature.partition(":")
         print(
             tr(
                 "  {feature} “{value}”: wrong on {errors} of {n} ({rate}, between {low} and {high}); q = {q}",
-                feature=tr(FEATURES.get(s.feature, s.feature)),
+                feature=tr(FEATURES.get(kind, kind)) + (f" {column}" if column else ""),
                 value=s.value,
                 errors=s.errors,
                 n=s.n,
@@ -81,3 +91,10 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     return EXIT_OK
+
+
+def _for_file(run, args: argparse.Namespace):
+    """The slices of --data, scored by the run's finished model."""
+    from trainer.inspect.slices import for_file
+
+    return for_file(finished_model(run), args.data, args.text_column, args.alpha, args.min_rows)

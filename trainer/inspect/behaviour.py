@@ -1,16 +1,28 @@
-"""Behavioural tests of a text run (issue 31, first part): how often each invariance family of
-trainer.data.perturb (a change that should not change the answer) does change it, with a Wilson 95%
-interval, the mean change of the first answer's probability and the worst examples. The fail rate is over
-the texts a family can change."""
+"""Behavioural tests of a run (issue 31): how often a change that should not change the answer does change it,
+with a Wilson 95% interval, the mean change of the first answer's probability and the worst examples. The
+fail rate is over the texts (sentences) a family can change.
+
+A text run tries every invariance family of trainer.data.perturb. An entity run is measured against its own
+tags of each original sentence (so a file without gold tags can be tested too):
+- typos: one slip in one word in ten (at least one) outside every entity; every tag must stay;
+- names: each person the run found (PER, PERSON) swapped for another real name (trainer.data.swaps); the
+  new words must carry the person type (B- then I-) and every other word its tag;
+- places: each place found (LOC, GPE, LOCATION) swapped for another real one, likewise.
+An entity run's fail unit is the sentence (any tag that should have stayed and did not) and, beside it, the
+entity (each swapped entity whose new words lost its type; for typos, each entity whose tags moved); the
+probability change is that of the sentence's mean confidence."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from trainer.data.perturb import FAMILIES, LANGUAGES, perturb
+from trainer.data.perturb import FAMILIES, LANGUAGES, LETTERS, perturb, slip
+from trainer.data.swaps import a_name, a_place
+from trainer.data.word_rule import is_cjk
 
 WORST = 5  # examples kept per family: the largest drops of the original label's probability
 
@@ -27,6 +39,9 @@ class FamilyResult:
     ci_high: float
     mean_probability_change: float
     examples: list[dict] = field(default_factory=list)
+    unit: str = "text"  # "text" | "sentence" (entity runs)
+    entities: int | None = None  # entity runs: the entities checked, and those that failed
+    entities_failed: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,12 +71,16 @@ def run_family(model, family: str, texts: Sequence[str], before=None, seed: int 
                         low, high, float(drop.mean()), examples)  # fmt: skip
 
 
-def test_run(model, run, progress=None, should_stop=None, families: Sequence[str] | None = None,
-             seed: int = 0) -> list[FamilyResult] | None:  # fmt: skip
-    """Every family (or `families`) on the run's test split (none: nothing changed); None when stopped."""
+def split_inputs(run) -> list:
+    """The run's test split's inputs: texts, or sentences as word lists (none without a test split)."""
+    split = run.folder.load_split("test")
+    return split.tokens if split.tokens is not None else split.texts
+
+
+def test_run(model, texts: Sequence[str], progress=None, should_stop=None,
+             families: Sequence[str] | None = None, seed: int = 0) -> list[FamilyResult] | None:  # fmt: skip
+    """Every family (or `families`) on `texts` (none: nothing changed); None when stopped."""
     families = list(families or FAMILIES)
-    test = run.split("test")
-    texts = [] if test is None else test["text"].astype(str).tolist()
     before = model.score(texts)
     results = []
     for i, family in enumerate(families):
@@ -73,6 +92,122 @@ def test_run(model, run, progress=None, should_stop=None, families: Sequence[str
     if progress is not None:
         progress(len(families), len(families))
     return results
+
+
+TYPES = {"names": {"PER", "PERSON"}, "places": {"LOC", "GPE", "LOCATION"}}
+ENTITY_FAMILIES = ("typos", "names", "places")
+
+
+def entities(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(start, end, type) of each entity of BIO tags (an I- without its B- starts one too)."""
+    found: list[tuple[int, int, str]] = []
+    for i, tag in enumerate(tags):
+        kind = tag[2:] if tag[:2] in ("B-", "I-") else None
+        if kind and (tag[:2] == "B-" or not found or found[-1][1] != i or found[-1][2] != kind):
+            found.append((i, i + 1, kind))
+        elif kind:
+            found[-1] = (found[-1][0], i + 1, kind)
+    return found
+
+
+def _typos(words: list[str], tags: list[str], rng: random.Random):
+    """One slip in one word in ten outside the entities; every tag is expected to stay."""
+    outside = [
+        i for i, (w, t) in enumerate(zip(words, tags, strict=True)) if t == "O" and LETTERS.fullmatch(w)
+    ]
+    if not outside:
+        return None
+    new = list(words)
+    for i in rng.sample(outside, min(len(outside), max(1, round(len(words) / 10)))):
+        new[i] = slip(words[i], rng)
+    return new, list(tags), entities(tags)
+
+
+def _swap(family: str, words: list[str], tags: list[str], rng: random.Random):
+    """Each entity of the family's types swapped for another real one; the tags the new sentence must get."""
+    chosen = [e for e in entities(tags) if e[2] in TYPES[family]]
+    if not chosen:
+        return None
+    new_words, new_tags, swapped, at = [], [], [], 0
+    for start, end, kind in chosen:
+        new_words += words[at:start]
+        new_tags += tags[at:start]
+        old = "".join(words[start:end]) if is_cjk(words[start][0]) else " ".join(words[start:end])
+        chinese = is_cjk(old[0])
+        new = a_name(rng, chinese, old) if family == "names" else a_place(rng, chinese, old)
+        pieces = list(new) if chinese else new.split()
+        swapped.append((len(new_words), len(new_words) + len(pieces), kind))
+        new_words += pieces
+        new_tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(pieces) - 1)
+        at = end
+    return new_words + words[at:], new_tags + tags[at:], swapped
+
+
+def _changes(family: str, sentences: Sequence[list[str]], tags: Sequence[list[str]], seed: int) -> list:
+    rng = random.Random(f"{family}:{seed}")
+    out = []
+    for words, original in zip(sentences, tags, strict=True):
+        change = _typos if family == "typos" else (lambda w, t, r: _swap(family, w, t, r))
+        out.append(change(list(words), list(original), rng))
+    return out
+
+
+def run_entity_family(
+    model, family: str, sentences: Sequence[list[str]], before, seed: int = 0
+) -> FamilyResult:
+    """How often `family` moves a tag it should not (`before`: the run's tags of `sentences`)."""
+    from trainer.inspect.slices import wilson
+
+    changes = _changes(family, sentences, before.tags, seed)
+    rows = [i for i, c in enumerate(changes) if c is not None]
+    if not rows:
+        return FamilyResult(family, "invariance", "any", 0, 0, 0.0, 0.0, 1.0, 0.0, unit="sentence")
+    after = model.predict([changes[i][0] for i in rows])
+    failed, entity_failed, entity_total, move = [], 0, 0, []
+    for k, i in enumerate(rows):
+        _, expected, checked = changes[i]
+        got = list(after.tags[k])
+        failed.append(got != expected)
+        entity_total += len(checked)
+        entity_failed += sum(got[a:b] != expected[a:b] for a, b, _ in checked)
+        move.append(float(np.mean(after.confidence[k]) - np.mean(before.confidence[i])))
+    low, high = wilson(sum(failed), len(rows))
+    worst = sorted(range(len(rows)), key=lambda k: (not failed[k], move[k]))[:WORST]
+    examples = [{"original": " ".join(sentences[rows[k]]), "perturbed": " ".join(changes[rows[k]][0]),
+                 "before": " ".join(before.tags[rows[k]]), "after": " ".join(after.tags[k]),
+                 "expected": " ".join(changes[rows[k]][1]), "probability_change": move[k]} for k in worst]  # fmt: skip
+    return FamilyResult(family, "invariance", "any", len(rows), int(sum(failed)), sum(failed) / len(rows), low,
+                        high, float(np.mean(move)), examples, unit="sentence", entities=entity_total,
+                        entities_failed=int(entity_failed))  # fmt: skip
+
+
+def try_sentences(model, sentences: Sequence[list[str]], progress=None, should_stop=None,
+                   families: Sequence[str] | None = None, seed: int = 0) -> list[FamilyResult] | None:  # fmt: skip
+    """Every entity family (or `families`) on `sentences`; None when stopped."""
+    families = list(families or ENTITY_FAMILIES)
+    if not sentences:
+        return [
+            FamilyResult(f, "invariance", "any", 0, 0, 0.0, 0.0, 1.0, 0.0, unit="sentence") for f in families
+        ]
+    before = model.predict([list(s) for s in sentences])
+    results = []
+    for i, family in enumerate(families):
+        if should_stop is not None and should_stop():
+            return None
+        if progress is not None:
+            progress(i, len(families))
+        results.append(run_entity_family(model, family, [list(s) for s in sentences], before, seed))
+    if progress is not None:
+        progress(len(families), len(families))
+    return results
+
+
+def run_tests(model, inputs: Sequence, progress=None, should_stop=None,
+                families: Sequence[str] | None = None, seed: int = 0) -> list[FamilyResult] | None:  # fmt: skip
+    """The run's families on its inputs: texts for a text run, word lists for an entity run."""
+    if model.adapter.supports("small_changes"):
+        return test_run(model, inputs, progress, should_stop, families, seed)
+    return try_sentences(model, inputs, progress, should_stop, families, seed)
 
 
 def record(results: Sequence[FamilyResult], seed: int = 0) -> dict:

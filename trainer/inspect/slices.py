@@ -7,7 +7,9 @@ A slice is every test example sharing one feature value:
 - a length band (the quartiles of the word counts);
 - the true label;
 - entity runs: an entity type the sentence holds;
-- the likely label issues found in the test split.
+- the likely label issues found in the test split;
+- a file a person gives (trainer.inspect.given_file): each group of each of its other columns
+  ("column:source" = "web"; dates and numbers in four bands).
 
 For each slice: its error rate (an entity run: the share of sentences with a wrong tag) with a Wilson 95%
 interval, which holds its coverage for small counts; a one-sided Fisher exact test of the slice against
@@ -21,6 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -136,8 +139,10 @@ def find(errors: np.ndarray, candidates: dict[tuple[str, str], np.ndarray], alph
 
 
 def for_predictions(predictions: pd.DataFrame, entity_run: bool, issue_rows: Sequence[int] = (),
-                    alpha: float = ALPHA, min_rows: int = MIN_ROWS) -> SliceReport:  # fmt: skip
-    """The weak slices of a run's test predictions (predictions.csv: text or tokens, gold, predicted)."""
+                    alpha: float = ALPHA, min_rows: int = MIN_ROWS,
+                    columns: dict[str, Sequence[str]] | None = None) -> SliceReport:  # fmt: skip
+    """The weak slices of a run's test predictions (predictions.csv: text or tokens, gold, predicted), and of
+    `columns`' groups (column -> each row's group, "" for none) when given."""
     column = "tokens" if entity_run and "tokens" in predictions else "text"
     texts = predictions[column].astype(str).tolist()
     gold, predicted = predictions["gold"].astype(str), predictions["predicted"].astype(str)
@@ -149,11 +154,30 @@ def for_predictions(predictions: pd.DataFrame, entity_run: bool, issue_rows: Seq
             candidates[("entity_type", kind)] = np.array([kind in t for t in types])
     else:
         candidates.update(value_features("label", gold.tolist()))
+    for name, groups in (columns or {}).items():
+        candidates.update({k: m for k, m in value_features(f"column:{name}", groups).items() if k[1]})
     if len(issue_rows):
         mask = np.zeros(len(texts), dtype=bool)
         mask[[i for i in issue_rows if 0 <= i < len(texts)]] = True
         candidates[("label_issue", "likely label issue")] = mask
     return find(errors, candidates, alpha, min_rows)
+
+
+def for_file(model, path, column: str | None = None, alpha: float = ALPHA,
+             min_rows: int = MIN_ROWS) -> SliceReport:  # fmt: skip
+    """The weak slices of a labelled file a person gives, scored by the run's model, with its columns' groups
+    among the candidates (DataError when it holds no labels the run knows)."""
+    from trainer.data.errors import DataError
+    from trainer.i18n import tr
+    from trainer.inspect.given_file import read
+
+    given = read(model, path, column)
+    if given.gold is None:
+        raise DataError(tr("{file} has no column of the labels this run knows ({labels}): slices need the right "
+                           "answers to count the wrong ones.", file=Path(path).name,
+                           labels=", ".join(map(str, model.labels[:8]))))  # fmt: skip
+    frame = model.frame(given.inputs, model.predict(given.inputs), given.gold)
+    return for_predictions(frame, model.adapter.unit == "sentence", (), alpha, min_rows, given.columns)
 
 
 def for_run(run, alpha: float = ALPHA, min_rows: int = MIN_ROWS) -> SliceReport | None:
@@ -165,3 +189,31 @@ def for_run(run, alpha: float = ALPHA, min_rows: int = MIN_ROWS) -> SliceReport 
     issues = run.folder.issues()
     rows = [] if issues is None else issues[issues["split"] == "test"]["index"].astype(int).tolist()
     return for_predictions(predictions, run.adapter.unit == "sentence", rows, alpha, min_rows)
+
+
+def rows_of(run, feature: str, value: str) -> list[int]:
+    """The positions in the test split (the rows of predictions.csv) of one slice's examples, found as
+    `for_run` found them; [] when the run has no test predictions or no such slice."""
+    predictions = run.folder.predictions()
+    if predictions is None or predictions.empty:
+        return []
+    entity_run = run.adapter.unit == "sentence"
+    texts = predictions["tokens" if entity_run and "tokens" in predictions else "text"].astype(str).tolist()
+    gold = predictions["gold"].astype(str).tolist()
+    if feature == "word":
+        held = [set(w) | {f"{a} {b}" for a, b in zip(w, w[1:], strict=False)} for w in map(_words, texts)]
+        return [i for i, words in enumerate(held) if value in words]
+    if feature == "length":
+        low, _, high = value.partition("–")
+        if not (low.isdigit() and high.isdigit()):
+            return []
+        return [i for i, t in enumerate(texts) if int(low) <= len(t.split()) <= int(high)]
+    if feature == "label":
+        return [i for i, g in enumerate(gold) if g == value]
+    if feature == "entity_type":
+        return [i for i, g in enumerate(gold) if value in {t[2:] for t in g.split() if t[:2] in ("B-", "I-")}]
+    if feature == "label_issue":
+        issues = run.folder.issues()
+        rows = [] if issues is None else issues[issues["split"] == "test"]["index"].astype(int).tolist()
+        return sorted({i for i in rows if 0 <= i < len(texts)})
+    return []

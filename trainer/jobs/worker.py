@@ -295,10 +295,11 @@ def _score(folder: RunFolder, params: dict, progress: Callable, should_stop: Cal
 
 
 def _robustness(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
-    from trainer.inspect.behaviour import record, test_run
+    from trainer.inspect.behaviour import record, run_tests, split_inputs
     from trainer.runs.predictor import RunModel
 
-    results = test_run(RunModel.load(folder.path), runs.load_run(folder.path), progress, should_stop)
+    model = RunModel.load(folder.path)
+    results = run_tests(model, split_inputs(runs.load_run(folder.path)), progress, should_stop)
     if results is not None:  # every family tried: kept for Evaluate
         folder.write_robustness(record(results))
 
