@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 from insight_ui.reads import analysis
+from insight_ui.reports import robustness_section
 from insight_ui.safe import md_cell
 from trainer import i18n
 from trainer.evaluate.uncertainty import interval_text, run_intervals
@@ -185,6 +186,7 @@ def markdown_report(run: Run) -> str:
     if summary or notes:
         lines += ["## " + tr("Data check"), ""] + [md_cell(line) + "  " for line in summary] + [""]
         lines += [f"- **{_kind_label(kind)}** {md_cell(text)}" for kind, text in notes] + [""]
+    lines += robustness_section.markdown_lines(run)
     return "\n".join(lines)
 
 
@@ -273,5 +275,6 @@ def html_report(run: Run) -> str:
             f"<li><b>{html.escape(_kind_label(kind))}</b> {html.escape(text)}</li>" for kind, text in items
         ]
         parts.append("</ul>")
+    parts += robustness_section.html_parts(run)
     parts.append("<p><small>" + html.escape(tr("Made with Insight.")) + "</small></p></body></html>")
     return "".join(parts)
