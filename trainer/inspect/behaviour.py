@@ -43,8 +43,16 @@ class FamilyResult:
     entities: int | None = None  # entity runs: the entities checked, and those that failed
     entities_failed: int | None = None
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    # which inputs it changed and which of them failed (positions in the inputs): what a paired comparison
+    # of two runs on the same test split reads (Compare); kept in the run folder, left out of the CLI's JSON
+    changed_rows: list[int] = field(default_factory=list)
+    failed_rows: list[int] = field(default_factory=list)
+
+    def to_dict(self, rows: bool = False) -> dict:
+        out = asdict(self)
+        if not rows:
+            del out["changed_rows"], out["failed_rows"]
+        return out
 
 
 def run_family(model, family: str, texts: Sequence[str], before=None, seed: int = 0) -> FamilyResult:
@@ -68,7 +76,8 @@ def run_family(model, family: str, texts: Sequence[str], before=None, seed: int 
     examples = [{"original": str(texts[rows[k]]), "perturbed": changed[rows[k]], "before": was[k],
                  "after": after.labels[k], "probability_change": float(drop[k])} for k in worst]  # fmt: skip
     return FamilyResult(family, "invariance", language, len(rows), int(sum(failed)), sum(failed) / len(rows),
-                        low, high, float(drop.mean()), examples)  # fmt: skip
+                        low, high, float(drop.mean()), examples, changed_rows=rows,
+                        failed_rows=[i for i, f in zip(rows, failed, strict=True) if f])  # fmt: skip
 
 
 def split_inputs(run) -> list:
@@ -178,7 +187,8 @@ def run_entity_family(
                  "expected": " ".join(changes[rows[k]][1]), "probability_change": move[k]} for k in worst]  # fmt: skip
     return FamilyResult(family, "invariance", "any", len(rows), int(sum(failed)), sum(failed) / len(rows), low,
                         high, float(np.mean(move)), examples, unit="sentence", entities=entity_total,
-                        entities_failed=int(entity_failed))  # fmt: skip
+                        entities_failed=int(entity_failed), changed_rows=rows,
+                        failed_rows=[i for i, f in zip(rows, failed, strict=True) if f])  # fmt: skip
 
 
 def try_sentences(model, sentences: Sequence[list[str]], progress=None, should_stop=None,
@@ -212,7 +222,7 @@ def run_tests(model, inputs: Sequence, progress=None, should_stop=None,
 
 def record(results: Sequence[FamilyResult], seed: int = 0) -> dict:
     """What the run folder keeps of a whole set of results (RunFolder.write_robustness; read by `saved`)."""
-    return {"seed": seed, "split": "test", "tests": [r.to_dict() for r in results]}
+    return {"seed": seed, "split": "test", "tests": [r.to_dict(rows=True) for r in results]}
 
 
 def saved(run_path) -> dict | None:
