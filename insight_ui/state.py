@@ -53,6 +53,7 @@ CM_TRUE = "cm_true"  # widget key: the true label of the confusion matrix cell E
 CM_PRED = "cm_pred"  # widget key: the predicted label of that cell
 CM_CLICK = "cm_last_click"  # (true, predicted) of the heatmap cell last clicked, so a rerun does not redo it
 EMBEDDING_COLOUR = "emb_colour"  # widget key: what colours the dots of the Embeddings page
+OWN_RULE = "own_rule"  # {run path: the rule (as JSON) a person is trying on Evaluate's small changes}
 
 # Train form widgets: kept for the whole session, so leaving the page does not reset them.
 FORM_KEYS = {
@@ -86,6 +87,7 @@ DEFAULTS: dict[str, Any] = {
     APPLY_FILE: None,
     APPLY_SCORING: {},
     MONITOR_OPEN: None,
+    OWN_RULE: {},
 }
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import auth, state
-from insight_ui.components import background
+from insight_ui.components import background, own_rules
 from insight_ui.reads import analysis
 from insight_ui.safe import md, trim
 from trainer import i18n
@@ -91,6 +91,18 @@ def change_name(name: str) -> str:
 
 def change_line(t: dict, what: str) -> str:
     """How often one family changed the answer, in Markdown; `what` is its name, escaped for where it goes."""
+    if t.get("kind") == "directional":
+        rule = t.get("rule") or {}
+        where = (tr("before {words}", words=", ".join(rule.get("before") or [])) if rule.get("before")
+                 else tr("at the end"))  # fmt: skip
+        said = tr("adding “{phrase}” {where} should lower {label}", phrase=rule.get("insert", ""), where=where,
+                  label=rule.get("label", "")) if rule.get("direction") == "down" else tr(
+                  "adding “{phrase}” {where} should raise {label}", phrase=rule.get("insert", ""), where=where,
+                  label=rule.get("label", ""))  # fmt: skip
+        return tr("**{what}** ({said}): did not do so on {failed} of {changed} texts ({rate}; likely between {low} "
+                  "and {high}).", what=what, said=md(said), failed=i18n.number(t["failed"]),
+                  changed=i18n.number(t["changed"]), rate=i18n.percent(t["fail_rate"]),
+                  low=i18n.percent(t["ci_low"]), high=i18n.percent(t["ci_high"]))  # fmt: skip
     if t.get("unit") == "sentence":
         return tr("**{what}**: moves a tag it should keep in {failed} of {changed} sentences ({rate}; likely "
                   "between {low} and {high}); {entities_failed} of {entities} entities lost their tags.", what=what,
@@ -237,3 +249,4 @@ def small_changes(run: Run) -> None:
                                         tr("changed to"): e["perturbed"], tr("answer"): e["before"],
                                         tr("then"): e["after"]} for t, e in flipped]),
                          hide_index=True, width="stretch")  # fmt: skip
+    own_rules.form(run)

@@ -21,6 +21,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data", default=None, help=tr("a file of texts to change instead of the test split"))
     p.add_argument("--text-column", default=None, help=tr("the column of texts in --data"))
+    p.add_argument(
+        "--rules",
+        default=None,
+        help=tr(
+            "a JSON file of your own rules: word pairs to swap, or a "
+            "phrase whose adding should lower or raise a label"
+        ),
+    )
     p.add_argument("--seed", type=int, default=0, help=tr("seed of the random changes (default 0)"))
     p.add_argument("--json", action="store_true", help=tr("print everything as one JSON object"))
     p.add_argument("--runs-dir", default=None)
@@ -51,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         inputs = split_inputs(saved)
         if not inputs:
             raise CliError(tr("{run} has no test split to try the changes on.", run=path.name))
-    results = run_tests(model, inputs, families=families, seed=args.seed)
+    rules = _rules(args.rules, model) if args.rules else ()
+    results = run_tests(model, inputs, families=families, seed=args.seed, rules=rules)
     if args.json:
         split = "test" if not args.data else str(args.data)
         out = {"run": path.name, "split": split, "tests": [r.to_dict() for r in results]}
@@ -60,6 +69,13 @@ def run(args: argparse.Namespace) -> int:
     for r in results:
         if not r.changed:
             print(tr("{name}: no test text could be changed this way.", name=r.name))
+            continue
+        if r.kind == "directional":
+            print(tr("{name}: the probability of {label} did not go the way the rule says on {failed} of {changed} "
+                     "changed texts ({rate}, between {low} and {high}); it moved by {move} on average.", name=r.name,
+                     label=r.rule["label"], failed=r.failed, changed=r.changed, rate=f"{r.fail_rate:.0%}",
+                     low=f"{r.ci_low:.0%}", high=f"{r.ci_high:.0%}",
+                     move=f"{r.mean_probability_change:+.2f}"))  # fmt: skip
             continue
         if r.unit == "sentence":
             print(tr("{name}: a tag that should have stayed moved in {failed} of {changed} changed sentences "
@@ -73,3 +89,18 @@ def run(args: argparse.Namespace) -> int:
                  failed=r.failed, changed=r.changed, rate=f"{r.fail_rate:.0%}", low=f"{r.ci_low:.0%}",
                  high=f"{r.ci_high:.0%}", move=f"{r.mean_probability_change:+.2f}"))  # fmt: skip
     return EXIT_OK
+
+
+def _rules(path: str, model) -> list:
+    """The rules of a JSON file (one error line when it cannot be read or a rule is not right)."""
+    from pathlib import Path
+
+    from trainer.data.rules import parse
+
+    if not model.adapter.supports("small_changes"):
+        raise CliError(tr("Your own rules work for text classification runs so far, not entity runs."))
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CliError(tr("{path} could not be read as JSON: {reason}", path=path, reason=exc)) from exc
+    return parse(raw, model.labels)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from trainer.data.perturb import FAMILIES, LANGUAGES, LETTERS, perturb, slip
 from trainer.data.swaps import a_name, a_place
 from trainer.data.word_rule import is_cjk
 
+TOLERANCE = 1e-3  # a probability that moves less than this has not moved (float32 noise between passes)
 WORST = 5  # examples kept per family: the largest drops of the original label's probability
 
 
@@ -42,6 +43,7 @@ class FamilyResult:
     unit: str = "text"  # "text" | "sentence" (entity runs)
     entities: int | None = None  # entity runs: the entities checked, and those that failed
     entities_failed: int | None = None
+    rule: dict | None = None  # a person's own rule (trainer.data.rules), as they wrote it
 
     # which inputs it changed and which of them failed (positions in the inputs): what a paired comparison
     # of two runs on the same test split reads (Compare); kept in the run folder, left out of the CLI's JSON
@@ -57,14 +59,17 @@ class FamilyResult:
 
 def run_family(model, family: str, texts: Sequence[str], before=None, seed: int = 0) -> FamilyResult:
     """How often `family` changes the run's answer on `texts` (`before`: their Scored, if already scored)."""
+    changed = perturb(family, texts, seed)
+    return _invariance(model, family, LANGUAGES.get(family, "any"), texts, changed, before)
+
+
+def _invariance(model, name: str, language: str, texts: Sequence[str], changed: list, before) -> FamilyResult:
     from trainer.inspect.slices import wilson
 
-    before = before if before is not None else model.score(list(texts))
-    changed = perturb(family, texts, seed)
     rows = [i for i, t in enumerate(changed) if t is not None]
-    language = LANGUAGES.get(family, "any")
     if not rows:
-        return FamilyResult(family, "invariance", language, 0, 0, 0.0, 0.0, 1.0, 0.0)
+        return FamilyResult(name, "invariance", language, 0, 0, 0.0, 0.0, 1.0, 0.0)
+    before = before if before is not None else model.score(list(texts))
     after = model.score([changed[i] for i in rows])
     was = [before.labels[i] for i in rows]
     failed = [a != b for a, b in zip(after.labels, was, strict=True)]
@@ -75,9 +80,36 @@ def run_family(model, family: str, texts: Sequence[str], before=None, seed: int 
     worst = np.argsort(drop)[:WORST]
     examples = [{"original": str(texts[rows[k]]), "perturbed": changed[rows[k]], "before": was[k],
                  "after": after.labels[k], "probability_change": float(drop[k])} for k in worst]  # fmt: skip
-    return FamilyResult(family, "invariance", language, len(rows), int(sum(failed)), sum(failed) / len(rows),
+    return FamilyResult(name, "invariance", language, len(rows), int(sum(failed)), sum(failed) / len(rows),
                         low, high, float(drop.mean()), examples, changed_rows=rows,
                         failed_rows=[i for i, f in zip(rows, failed, strict=True) if f])  # fmt: skip
+
+
+def run_rule(model, rule, texts: Sequence[str], before=None) -> FamilyResult:
+    """A person's rule (trainer.data.rules) on `texts`: word pairs must not change the answer; a directional
+    rule fails where its label's probability does not move the way it says (by more than float noise,
+    TOLERANCE): a model that ignores the phrase fails it too."""
+    from trainer.data.rules import apply
+    from trainer.inspect.slices import wilson
+
+    changed = [apply(rule, str(t)) for t in texts]
+    if rule.kind == "invariance":
+        return replace(_invariance(model, rule.name, "any", texts, changed, before), rule=rule.to_dict())
+    rows = [i for i, t in enumerate(changed) if t is not None]
+    if not rows:
+        return FamilyResult(rule.name, "directional", "any", 0, 0, 0.0, 0.0, 1.0, 0.0, rule=rule.to_dict())
+    before = before if before is not None else model.score(list(texts))
+    after = model.score([changed[i] for i in rows])
+    j = list(model.labels).index(rule.label)
+    move = np.array([after.probabilities[k, j] - before.probabilities[i, j] for k, i in enumerate(rows)])
+    wrong = move > -TOLERANCE if rule.direction == "down" else move < TOLERANCE
+    low, high = wilson(int(wrong.sum()), len(rows))
+    order = np.argsort(-move if rule.direction == "down" else move)[:WORST]
+    examples = [{"original": str(texts[rows[k]]), "perturbed": changed[rows[k]], "before": before.labels[rows[k]],
+                 "after": after.labels[k], "probability_change": float(move[k])} for k in order]  # fmt: skip
+    return FamilyResult(rule.name, "directional", "any", len(rows), int(wrong.sum()), float(wrong.mean()), low,
+                        high, float(move.mean()), examples, rule=rule.to_dict(), changed_rows=rows,
+                        failed_rows=[i for i, w in zip(rows, wrong, strict=True) if w])  # fmt: skip
 
 
 def split_inputs(run) -> list:
@@ -212,17 +244,30 @@ def try_sentences(model, sentences: Sequence[list[str]], progress=None, should_s
     return results
 
 
-def run_tests(model, inputs: Sequence, progress=None, should_stop=None,
-                families: Sequence[str] | None = None, seed: int = 0) -> list[FamilyResult] | None:  # fmt: skip
-    """The run's families on its inputs: texts for a text run, word lists for an entity run."""
-    if model.adapter.supports("small_changes"):
-        return test_run(model, inputs, progress, should_stop, families, seed)
-    return try_sentences(model, inputs, progress, should_stop, families, seed)
+def run_tests(model, inputs: Sequence, progress=None, should_stop=None, families: Sequence[str] | None = None,
+              seed: int = 0, rules: Sequence = ()) -> list[FamilyResult] | None:  # fmt: skip
+    """The run's families (none when only `rules` are given) and a person's rules on its inputs: texts for a
+    text run, word lists for an entity run (which takes no rules)."""
+    if not model.adapter.supports("small_changes"):
+        return try_sentences(model, inputs, progress, should_stop, families, seed)
+    results = test_run(model, inputs, progress, should_stop, families, seed) if families != [] else []
+    if results is None or not rules:
+        return results
+    before = model.score(list(inputs))
+    for rule in rules:
+        if should_stop is not None and should_stop():
+            return None
+        results.append(run_rule(model, rule, inputs, before))
+    return results
 
 
-def record(results: Sequence[FamilyResult], seed: int = 0) -> dict:
-    """What the run folder keeps of a whole set of results (RunFolder.write_robustness; read by `saved`)."""
-    return {"seed": seed, "split": "test", "tests": [r.to_dict(rows=True) for r in results]}
+def record(results: Sequence[FamilyResult], seed: int = 0, kept: dict | None = None) -> dict:
+    """What the run folder keeps of a whole set of results (RunFolder.write_robustness; read by `saved`);
+    `kept`: a record saved before, whose tests stay unless a result of the same name replaces them."""
+    new = [r.to_dict(rows=True) for r in results]
+    names = {t["name"] for t in new}
+    old = [t for t in (kept or {}).get("tests", []) if t["name"] not in names]
+    return {"seed": (kept or {}).get("seed", seed), "split": "test", "tests": old + new}
 
 
 def saved(run_path) -> dict | None:

@@ -295,13 +295,17 @@ def _score(folder: RunFolder, params: dict, progress: Callable, should_stop: Cal
 
 
 def _robustness(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
+    from trainer.data.rules import parse
     from trainer.inspect.behaviour import record, run_tests, split_inputs
     from trainer.runs.predictor import RunModel
 
     model = RunModel.load(folder.path)
-    results = run_tests(model, split_inputs(runs.load_run(folder.path)), progress, should_stop)
+    rules = parse(params["rules"], model.labels) if params.get("rules") else []
+    families = [] if rules else None  # a person's rules are tried on their own, beside the families kept
+    results = run_tests(model, split_inputs(runs.load_run(folder.path)), progress, should_stop, families,
+                        rules=rules)  # fmt: skip
     if results is not None:  # every family tried: kept for Evaluate
-        folder.write_robustness(record(results))
+        folder.write_robustness(record(results, kept=folder.robustness() if rules else None))
 
 
 COMPUTATIONS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] = {
