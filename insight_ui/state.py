@@ -34,6 +34,9 @@ JOB_SEEN_ACTIVE = "job_seen_active"  # job id the progress panel last saw runnin
 EXPLAIN_TEXT = "explain_text"  # the text to explain, set by any page, or None
 EXPLAIN_WORD = "explain_word"  # token task: the index of the word to explain in EXPLAIN_TEXT, or None
 EXPLAIN_ORIGIN = "explain_origin"  # a short description of where EXPLAIN_TEXT came from
+EXPLAIN_CHANGED = (
+    "explain_changed"  # a small change of EXPLAIN_TEXT, explained beside it by the same run, or None
+)
 EXPLAIN_COMPARE = "explain_compare"  # widget key: path of a second run explained side by side, or None
 EXPLAIN_MODE = "explain_mode"  # widget key: "test" (an example of the test split) or "own" (typed)
 OWN_TEXT = "own_text"  # widget key: the text typed on the Explain page
@@ -84,6 +87,7 @@ DEFAULTS: dict[str, Any] = {
     EXPLAIN_TEXT: None,
     EXPLAIN_ORIGIN: None,
     EXPLAIN_WORD: None,
+    EXPLAIN_CHANGED: None,
     APPLY_FILE: None,
     APPLY_SCORING: {},
     MONITOR_OPEN: None,
@@ -170,9 +174,11 @@ def set_current_run(path: str | Path | None) -> None:
     st.session_state[CURRENT_RUN] = str(path) if path else None
 
 
-def open_in_explain(text: str, origin: str, word: int | None = None) -> None:
-    """Hand a text (and for a sentence, the word to explain) to the Explain page; the caller then switches page."""
+def open_in_explain(text: str, origin: str, word: int | None = None, changed: str | None = None) -> None:
+    """Hand a text (and for a sentence, the word to explain; for a small change, the changed copy to explain
+    beside it) to the Explain page; the caller then switches page."""
     st.session_state[EXPLAIN_WORD] = word
+    st.session_state[EXPLAIN_CHANGED] = changed
     st.session_state[EXPLAIN_TEXT] = text
     st.session_state[EXPLAIN_ORIGIN] = origin
     st.session_state[EXPLAIN_MODE] = "own"

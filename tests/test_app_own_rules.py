@@ -69,3 +69,26 @@ def test_a_rule_that_is_not_right_says_what_to_write_and_starts_nothing(tiny_tex
     finally:
         state.job_manager().shutdown(cancel=True)
         state._job_manager.clear()
+
+
+def test_a_changed_answer_is_explained_beside_its_original(tiny_text_run, tmp_path, monkeypatch):
+    runs_dir = tmp_path / "runs"
+    run_dir = Path(shutil.copytree(tiny_text_run, runs_dir / tiny_text_run.name))
+    text = "great love item number 7 excellent"
+    example = {"original": text, "perturbed": "grfat love item number 7 excellent", "before": "positive",
+               "after": "negative", "probability_change": -0.4}  # fmt: skip
+    typos = {"name": "typos", "kind": "invariance", "language": "en", "changed": 30, "failed": 1, "fail_rate": 1 / 30,
+             "ci_low": 0.01, "ci_high": 0.17, "mean_probability_change": -0.02, "examples": [example]}  # fmt: skip
+    RunFolder(run_dir).write_robustness({"seed": 0, "split": "test", "tests": [typos]})
+    at = open_app(runs_dir, monkeypatch)
+    at.session_state[state.CURRENT_RUN] = str(run_dir)
+    at.switch_page("insight_ui/pages/evaluate.py").run()
+    at.button(key="explain_change").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.switch_page("insight_ui/pages/explain.py").run()  # AppTest follows a page switch on the next run
+    assert not at.exception, [e.value for e in at.exception]
+    headings = [str(m.value) for m in at.markdown]
+    assert "#### Before the change" in headings and "#### After the change" in headings, headings
+    captions = " ".join(str(c.value) for c in at.caption)
+    assert "both explained toward" in captions and "the words whose colour moved" in captions
+    assert len(at.metric) == 2, "each side says its own answer"

@@ -13,7 +13,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from insight_ui import auth, state
+from insight_ui import auth, layout, state
 from insight_ui.components import background, own_rules
 from insight_ui.reads import analysis
 from insight_ui.safe import md, trim
@@ -249,4 +249,19 @@ def small_changes(run: Run) -> None:
                                         tr("changed to"): e["perturbed"], tr("answer"): e["before"],
                                         tr("then"): e["after"]} for t, e in flipped]),
                          hide_index=True, width="stretch")  # fmt: skip
+            if run.adapter.supports("small_changes"):
+                explain_a_change(flipped)
     own_rules.form(run)
+
+
+def explain_a_change(flipped: list[tuple[dict, dict]]) -> None:
+    """Pick one text whose answer changed and see both explanations side by side on the Explain page."""
+    left, right = st.columns([5, 2], vertical_alignment="bottom")
+    pick = left.selectbox(tr("Which words moved the answer?"), range(len(flipped)), key="change_to_explain",
+                          format_func=lambda i: trim(flipped[i][1]["original"], 90))  # fmt: skip
+    if right.button(tr("Explain the change"), icon=":material/lightbulb:", key="explain_change"):
+        example = flipped[pick][1]
+        state.open_in_explain(
+            example["original"], tr("a small change on Evaluate"), changed=example["perturbed"]
+        )
+        layout.go("explain")

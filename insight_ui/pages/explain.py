@@ -206,6 +206,32 @@ def explain_token_task(run: Run, text: str, frame: pd.DataFrame | None) -> None:
         )
 
 
+def changed_copy(run: Run, text: str) -> str | None:
+    """The small change of `text` handed over with it (Evaluate's changes that should not matter), or None."""
+    changed = state.get(state.EXPLAIN_CHANGED)
+    if changed and text == state.get(state.EXPLAIN_TEXT) and not run.adapter.supports("word_explanations"):
+        return changed
+    return None
+
+
+def before_and_after(run: Run, text: str, changed: str) -> None:
+    """A text and its small change side by side, both explained toward the original answer."""
+    with st.spinner(tr("Computing word attributions…")):
+        first = explaining.explain_text(str(run.path), text, None)
+        second = explaining.explain_text(str(run.path), changed, first.predicted)
+    st.caption(tr("The text and its small change, both explained toward “{label}”: the words whose colour moved "
+                  "are the ones that changed the answer.", label=trim(first.predicted, 40)))  # fmt: skip
+    columns = st.columns(2, gap="large")
+    for column, exp, title in zip(columns, (first, second), (tr("Before the change"), tr("After the change")),
+                                  strict=True):  # fmt: skip
+        with column:
+            st.markdown(f"#### {title}")
+            sure = tr("{share} sure", share=f"{exp.probabilities[exp.predicted]:.0%}")
+            st.metric(tr("Predicted"), md(trim(exp.predicted, 40)), border=True,
+                      delta=sure, delta_color="off", delta_arrow="off")  # fmt: skip
+            attribution_view(exp, tr("Which words pushed toward “{label}”", label=trim(first.predicted, 40)))
+
+
 def render() -> None:
     run = run_selector("explain_run")
     if run is None:
@@ -220,6 +246,8 @@ def render() -> None:
     other = second_run(run)
     if not text or not text.strip():
         st.info(tr("Type a text above to see the model's prediction and why."), icon=":material/edit:")
+    elif changed_copy(run, text):
+        before_and_after(run, text, changed_copy(run, text))
     elif other is not None:
         st.caption(md(tr("Explaining {origin} with two runs.", origin=origin)))
         side_by_side([run, other], text)
