@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from insight_ui import layout, state
-from insight_ui.components import compare_charts, compare_words, paging
+from insight_ui.components import compare_charts, compare_robustness, compare_words, paging
 from insight_ui.components.evaluate_words import class_word
 from insight_ui.components.plain_words import PLAIN_SCORES
 from insight_ui.components.runs import finished_runs, headline_in_words
@@ -38,7 +38,7 @@ def _comparison(paths: tuple[str, ...], stamps: tuple[float, ...], lang: str) ->
         order, why = cmp.pairing(sides[0], other)
         if order is not None:
             other = cmp.aligned(other, order)
-        pairs.append({"b": other, "paired": order is not None, "why": why,
+        pairs.append({"b": other, "paired": order is not None, "why": why, "same_order": cmp.same_order(order),
                       "tests": cmp.paired_tests(sides[0], other) if order is not None else []})  # fmt: skip
     return {"runs": runs, "sides": sides, "scores": cmp.headline_scores(sides), "pairs": pairs}
 
@@ -206,6 +206,7 @@ def render() -> None:
         return
     verdicts(data)
     scores_section(data)
+    compare_robustness.section(data)
     closer_look(data)
     training_section(data)
 

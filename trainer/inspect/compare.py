@@ -105,6 +105,12 @@ def pairing(a: Side, b: Side) -> tuple[np.ndarray | None, str]:
     )
 
 
+def same_order(order: np.ndarray | None) -> bool:
+    """Whether a pairing leaves b's rows where they are: the same test split in the same order, which results
+    kept by row position (the behavioural tests' changed and failed rows) need to be followed row by row."""
+    return order is not None and bool(np.array_equal(order, np.arange(len(order))))
+
+
 def aligned(b: Side, order: np.ndarray) -> Side:
     frame = b.frame.iloc[order].reset_index(drop=True)
     counts = uncertainty.Counts(b.counts.kind, b.counts.classes, b.counts.matrix[order])
