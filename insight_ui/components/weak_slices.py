@@ -143,7 +143,7 @@ def slices_part(run: Run) -> None:
         return
     st.caption(flagged_note(report))
     for s in flagged[:SHOWN]:
-        words, action = st.columns([4, 1], vertical_alignment="center")
+        words, action = st.columns([2, 1], vertical_alignment="center")
         words.markdown(slice_line(s, report["overall"], md(group_name(unit, s["feature"], s["value"]))))
         rows_action(run, s, action)
     st.caption(fix_note())
