@@ -57,8 +57,9 @@ def main() -> None:
             started = time.perf_counter()
             result = run_family(model, family, frame["text"].tolist(), before)
             took = time.perf_counter() - started
+            speed = f"{result.changed / took:,.0f}" if result.changed else "–"  # nothing scored: no speed
             print(f"| {n:,} | {family} ({result.changed:,} changed, {result.fail_rate:.1%} changed their answer) "
-                  f"| {took:.1f} | {max(result.changed, 1) / took:,.0f} |")  # fmt: skip
+                  f"| {took:.1f} | {speed} |")  # fmt: skip
         sys.stdout.flush()
 
 

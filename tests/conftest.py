@@ -84,20 +84,34 @@ def tiny_tagger(tiny_model_dir: Path):
     return model, AutoTokenizer.from_pretrained(tiny_model_dir)
 
 
-@pytest.fixture(scope="session")
-def tiny_text_run(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
-    """A finished run of the tiny BERT on a 3-class sentiment CSV (for scoring and labelling)."""
-    from helpers import sentiment_csv
-
+def train_tiny(folder: Path, data_file: Path, model_dir: Path, name: str, epochs: int) -> Path:
+    """A finished run of the tiny BERT on `data_file`, in `folder`/runs."""
     from trainer.config import TrainConfig
     from trainer.prepare import prepare
     from trainer.runs import RunFolder, create_run
     from trainer.train.fit import fit
 
-    tmp = tmp_path_factory.mktemp("tiny-text-run")
-    data = prepare(sentiment_csv(tmp / "s.csv", n=150))
-    run_dir = create_run(tmp / "runs", "sent")
-    config = TrainConfig(model=str(tiny_model_dir), epochs=3, batch_size=16, learning_rate=1e-3)
+    data = prepare(data_file)
+    run_dir = create_run(folder / "runs", name)
+    config = TrainConfig(model=str(model_dir), epochs=epochs, batch_size=16, learning_rate=1e-3)
     RunFolder(run_dir).write_inputs(config.to_dict(), data)
     fit(config, data, run_dir)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_text_run(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    """A finished run of the tiny BERT on a 3-class sentiment CSV (for scoring and labelling)."""
+    from helpers import sentiment_csv
+
+    tmp = tmp_path_factory.mktemp("tiny-text-run")
+    return train_tiny(tmp, sentiment_csv(tmp / "s.csv", n=150), tiny_model_dir, "sent", epochs=3)
+
+
+@pytest.fixture(scope="session")
+def tiny_entity_run(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    """A finished run of the tiny BERT on a CoNLL file of people, organisations and places."""
+    from helpers import conll_file
+
+    tmp = tmp_path_factory.mktemp("tiny-entity-run")
+    return train_tiny(tmp, conll_file(tmp / "n.conll", n=80), tiny_model_dir, "ner", epochs=2)

@@ -92,3 +92,27 @@ def test_a_changed_answer_is_explained_beside_its_original(tiny_text_run, tmp_pa
     captions = " ".join(str(c.value) for c in at.caption)
     assert "both explained toward" in captions and "the words whose colour moved" in captions
     assert len(at.metric) == 2, "each side says its own answer"
+
+
+def test_train_again_with_the_changes_that_moved_answers(tiny_text_run, tmp_path, monkeypatch):
+    at, run_dir = evaluate_with_changes(tiny_text_run, tmp_path, monkeypatch)  # case: 3 of 30 changed
+    try:
+        captions = " ".join(str(c.value) for c in at.caption)
+        assert "adding to the training texts a changed copy of each for: Capital letters changed" in captions
+        at.button(key="train_on_changes").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        job = at.session_state[state.CURRENT_JOB]
+        assert job, "a run was queued and is the visitor's current job"
+        started = [p for p in (tmp_path / "runs").iterdir() if p.name.endswith("-with-changes")]
+        assert len(started) == 1
+        config = json.loads((started[0] / "config.json").read_text())
+        assert config["augment"] == ["case"], "the change that moved answers, and only it"
+        original = json.loads((run_dir / "config.json").read_text())
+        assert {k: config[k] for k in ("learning_rate", "epochs", "seed")} == {
+            k: original[k] for k in ("learning_rate", "epochs", "seed")
+        }, "the same settings"
+        test_split = (started[0] / "data" / "test.jsonl").read_text()
+        assert test_split == (run_dir / "data" / "test.jsonl").read_text(), "the same test split, for Compare"
+    finally:
+        state.job_manager().shutdown(cancel=True)
+        state._job_manager.clear()

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import pytest
 from cli_kit import trainer_cli
-from helpers import NEGATIVE, POSITIVE, conll_file
+from helpers import NEGATIVE, POSITIVE
 
 from trainer.inspect.given_file import groups_of
 
@@ -69,22 +68,6 @@ def test_dates_are_cut_into_four_bands_and_a_few_values_stay_as_they_are():
     assert bands[0].startswith("2026-01-01 – ") and bands[-1].endswith(" – 2026-12-15")
     assert groups_of(pd.Series(["a", "b"] * 12), [f"t{i}" for i in range(24)], None) == ["a", "b"] * 12
     assert groups_of(pd.Series([f"id{i}" for i in range(40)]), [f"t{i}" for i in range(40)], None) is None
-
-
-@pytest.fixture(scope="module")
-def tiny_entity_run(tmp_path_factory, tiny_model_dir):
-    from trainer.config import TrainConfig
-    from trainer.prepare import prepare
-    from trainer.runs import RunFolder, create_run
-    from trainer.train.fit import fit
-
-    tmp = tmp_path_factory.mktemp("tiny-entity-run")
-    data = prepare(conll_file(tmp / "n.conll", n=80))
-    run_dir = create_run(tmp / "runs", "ner")
-    config = TrainConfig(model=str(tiny_model_dir), epochs=2, batch_size=16, learning_rate=1e-3)
-    RunFolder(run_dir).write_inputs(config.to_dict(), data)
-    fit(config, data, run_dir)
-    return run_dir
 
 
 def test_an_entity_runs_families_run_from_the_command_line(tiny_entity_run):

@@ -23,7 +23,7 @@ def start_new_run(run: Run, name: str, combined: pd.DataFrame) -> None:
     from trainer.config import TrainConfig
 
     raw = combined.to_csv(index=False).encode("utf-8")
-    config = TrainConfig.from_dict(run.config)
+    config = TrainConfig.from_dict(run.folder.asked_config())  # not the resolved device ("CPU (2 cores)")
     try:
         data = prepare((name, raw), task=run.adapter.name, text_column="text", label_column="label",
                        split_column="split", tokenizer=state.tokenizer_for(str(config.model)),

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import auth, layout, state
-from insight_ui.components import background, own_rules
+from insight_ui.components import background, own_rules, train_on_changes
 from insight_ui.reads import analysis
 from insight_ui.safe import md, trim
 from trainer import i18n
@@ -36,6 +36,7 @@ CHANGES = {
     "numbers": N_("Numbers changed"),
     "width": N_("Chinese punctuation written half-width, or the other way"),
     "contractions": N_("Contractions written out or shortened (“don't” and “do not”)"),
+    "fillers": N_("A neutral ending added (“Sent from my phone.”, a link)"),
     "names": N_("People's names swapped for others"),
     "places": N_("Places swapped for others"),
     "script": N_("Simplified Chinese characters written traditional, or the other way"),
@@ -49,6 +50,7 @@ GROUPS = {
     ("sentence", "word"): N_("Sentences with “{value}”"),
     ("sentence", "length"): N_("Sentences of {value} words"),
     ("sentence", "entity_type"): N_("Sentences with a {value} entity"),
+    ("sentence", "entity_length"): N_("Sentences with an entity of {value} words"),
     ("sentence", "label_issue"): N_("Sentences with a likely label issue"),
 }
 
@@ -242,6 +244,7 @@ def small_changes(run: Run) -> None:
     untried = untried_note(results, md)
     if untried:
         st.caption(untried)
+    train_on_changes.offer(run, results, {name: change_name(name) for name in CHANGES})
     flipped = [(t, e) for t in results["tests"] for e in t.get("examples", []) if e["before"] != e["after"]]
     if flipped:
         with st.expander(tr("Texts whose answer changed ({n})", n=len(flipped))):

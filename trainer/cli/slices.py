@@ -14,6 +14,7 @@ FEATURES = {
     "length": N_("length"),
     "label": N_("label"),
     "entity_type": N_("entity type"),
+    "entity_length": N_("entity length"),
     "label_issue": N_("label issue"),
     "column": N_("column"),
 }

@@ -9,6 +9,8 @@ behavioural tests try (trainer.inspect.behaviour) and that augmentation adds to 
 - numbers: every number replaced by another of as many digits (Chinese numerals: another number, cn2an);
 - contractions (English): every contraction written out ("don't" -> "do not"), or, in a text without
   one, every phrase that has one shortened;
+- fillers: a neutral ending added that says nothing of the text ("Sent from my phone.", a link; in
+  Chinese, 发自手机): what people's messages carry around what they mean;
 - names, places: real people's first names and real countries and big cities swapped for others of their
   kind; Chinese names and places as jieba tags them (trainer.data.swaps);
 - width (Chinese): full-width punctuation (，。！？) written half-width, or the other way;
@@ -161,6 +163,22 @@ def contractions(text: str, rng: random.Random) -> str | None:
     return changed if changed != text else None
 
 
+ENDINGS = ("Sent from my phone.", "See https://example.com/p/48213", "Ref: 20931-B", "(posted via the app)")
+ENDINGS_ZH = ("（发自手机）", "详见 https://example.com/p/48213", "编号：20931-B")
+
+
+def fillers(text: str, rng: random.Random) -> str | None:
+    """A neutral ending after the text, separated by a space (Chinese: directly)."""
+    from trainer.data.word_rule import is_cjk
+
+    stripped = text.rstrip()
+    if not stripped:
+        return None
+    if any(is_cjk(ch) for ch in stripped):
+        return stripped + rng.choice(ENDINGS_ZH)
+    return stripped + " " + rng.choice(ENDINGS)
+
+
 FAMILIES: dict[str, Callable[[str, random.Random], str | None]] = {
     "typos": typos,
     "case": case,
@@ -168,6 +186,7 @@ FAMILIES: dict[str, Callable[[str, random.Random], str | None]] = {
     "whitespace": whitespace,
     "numbers": numbers,
     "contractions": contractions,
+    "fillers": fillers,
     "names": names,
     "places": places,
     "width": width,

@@ -121,15 +121,20 @@ def split_inputs(run) -> list:
 def test_run(model, texts: Sequence[str], progress=None, should_stop=None,
              families: Sequence[str] | None = None, seed: int = 0) -> list[FamilyResult] | None:  # fmt: skip
     """Every family (or `families`) on `texts` (none: nothing changed); None when stopped."""
-    families = list(families or FAMILIES)
     before = model.score(texts)
+    return _each(list(families or FAMILIES), lambda f: run_family(model, f, texts, before, seed), progress,
+                 should_stop)  # fmt: skip
+
+
+def _each(families: list[str], one, progress=None, should_stop=None) -> list[FamilyResult] | None:
+    """`one(family)` for each family, with progress; None when stopped."""
     results = []
     for i, family in enumerate(families):
         if should_stop is not None and should_stop():
             return None
         if progress is not None:
             progress(i, len(families))
-        results.append(run_family(model, family, texts, before, seed))
+        results.append(one(family))
     if progress is not None:
         progress(len(families), len(families))
     return results
@@ -231,17 +236,9 @@ def try_sentences(model, sentences: Sequence[list[str]], progress=None, should_s
         return [
             FamilyResult(f, "invariance", "any", 0, 0, 0.0, 0.0, 1.0, 0.0, unit="sentence") for f in families
         ]
-    before = model.predict([list(s) for s in sentences])
-    results = []
-    for i, family in enumerate(families):
-        if should_stop is not None and should_stop():
-            return None
-        if progress is not None:
-            progress(i, len(families))
-        results.append(run_entity_family(model, family, [list(s) for s in sentences], before, seed))
-    if progress is not None:
-        progress(len(families), len(families))
-    return results
+    words = [list(s) for s in sentences]
+    before = model.predict(words)
+    return _each(families, lambda f: run_entity_family(model, f, words, before, seed), progress, should_stop)
 
 
 def run_tests(model, inputs: Sequence, progress=None, should_stop=None, families: Sequence[str] | None = None,

@@ -6,7 +6,7 @@ A slice is every test example sharing one feature value:
   pieces or common words: trainer.data.common_words);
 - a length band (the quartiles of the word counts);
 - the true label;
-- entity runs: an entity type the sentence holds;
+- entity runs: an entity type the sentence holds, and an entity length (1, 2, 3 or more words) it holds;
 - the likely label issues found in the test split;
 - a file a person gives (trainer.inspect.given_file): each group of each of its other columns
   ("column:source" = "web"; dates and numbers in four bands).
@@ -107,6 +107,23 @@ def length_features(texts: Sequence[str]) -> dict[tuple[str, str], np.ndarray]:
     return out
 
 
+def entity_length_features(gold: Sequence[str]) -> dict[tuple[str, str], np.ndarray]:
+    """Sentences holding an entity of 1, 2, or 3 or more words (by their gold BIO tags)."""
+    lengths = []
+    for tags in gold:
+        found, run = set(), 0
+        for tag in [*str(tags).split(), "O"]:
+            if tag.startswith("I-") and run:
+                run += 1
+                continue
+            if run:
+                found.add(min(run, 3))
+            run = 1 if tag[:2] in ("B-", "I-") else 0
+        lengths.append(found)
+    names = {1: "1", 2: "2", 3: "3+"}
+    return {("entity_length", names[n]): np.array([n in held for held in lengths]) for n in (1, 2, 3)}
+
+
 def value_features(feature: str, values: Sequence[object]) -> dict[tuple[str, str], np.ndarray]:
     array = np.array([str(v) for v in values], dtype=object)
     return {(feature, v): array == v for v in sorted(set(array.tolist()))}
@@ -152,6 +169,7 @@ def for_predictions(predictions: pd.DataFrame, entity_run: bool, issue_rows: Seq
         types = [{tag[2:] for tag in tags.split() if tag[:2] in ("B-", "I-")} for tags in gold]
         for kind in sorted(set().union(*types)) if types else []:
             candidates[("entity_type", kind)] = np.array([kind in t for t in types])
+        candidates.update(entity_length_features(gold.tolist()))
     else:
         candidates.update(value_features("label", gold.tolist()))
     for name, groups in (columns or {}).items():

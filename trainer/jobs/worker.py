@@ -86,7 +86,7 @@ def run_fit(folder: RunFolder, fit_fn: FitFn | None = None) -> int:
 
     main = int(os.environ.get("RANK", "0")) == 0
     status = folder.read_status()
-    config = TrainConfig.from_dict(runs.read_json(folder.config_file, {}) or {})
+    config = TrainConfig.from_dict(folder.asked_config())
     if fit_fn is None and devices_wanted(config) > 1:
         relaunch_distributed(folder, devices_wanted(config))
     if main:

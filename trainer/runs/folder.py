@@ -365,6 +365,10 @@ class RunFolder:
             frame = getattr(data, name).to_frame()
             frame.to_json(self.split_file(name), orient="records", lines=True, force_ascii=False)
 
+    def asked_config(self) -> dict:
+        """The config as it was asked (config.json alone): what starting the same run again takes."""
+        return read_json(self.config_file, {}) or {}
+
     def config(self) -> dict:
         """The config as asked, with what fine-tuning resolved (`resolved_max_length`, ...) merged in."""
         config = read_json(self.config_file, {}) or {}
