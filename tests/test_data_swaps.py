@@ -107,3 +107,12 @@ def test_a_homophone_sounds_the_same_and_one_character_in_ten_moves():
                 assert pinyin(a, style=Style.TONE) == pinyin(b, style=Style.TONE), (a, b)
     assert perturb("homophones", ["no Chinese at all"]) == [None]
     assert re.fullmatch(r"[\u4e00-\u9fff]+", "".join(table.values()))
+
+
+def test_a_neutral_ending_only_adds_after_the_text_and_chinese_gets_a_chinese_one():
+    from trainer.data.perturb import ENDINGS, ENDINGS_ZH
+
+    english, chinese, empty = perturb("fillers", ["Works well.  ", "质量很好", "   "], seed=3)
+    assert english.startswith("Works well. ") and english[len("Works well. ") :] in ENDINGS
+    assert chinese.startswith("质量很好") and chinese[len("质量很好") :] in ENDINGS_ZH
+    assert empty is None

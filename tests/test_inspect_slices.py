@@ -129,3 +129,12 @@ def test_a_run_still_training_is_refused_in_one_line(tmp_path):
         done.stderr.strip()
         == f"error: {busy.name} has no test predictions yet: wait until it has finished training."
     )
+
+
+def test_entity_runs_slice_sentences_by_the_length_of_their_entities():
+    from trainer.inspect.slices import entity_length_features
+
+    found = entity_length_features(["B-PER I-PER O B-LOC", "O O", "B-ORG I-ORG I-ORG I-ORG O", "I-LOC O"])
+    assert found[("entity_length", "1")].tolist() == [True, False, False, True], "an I- alone starts one"
+    assert found[("entity_length", "2")].tolist() == [True, False, False, False]
+    assert found[("entity_length", "3+")].tolist() == [False, False, True, False]
