@@ -86,6 +86,12 @@ def tiny_tagger(tiny_model_dir: Path):
 
 def train_tiny(folder: Path, data_file: Path, model_dir: Path, name: str, epochs: int) -> Path:
     """A finished run of the tiny BERT on `data_file`, in `folder`/runs."""
+    return train_tiny_config(folder, data_file, model_dir, name=name, epochs=epochs)
+
+
+def train_tiny_config(folder: Path, data_file: Path, model_dir: Path, name: str = "tiny", **settings) -> Path:
+    """A finished run of the tiny BERT on `data_file` with these settings (batch 16, learning rate 1e-3 unless
+    given), in `folder`/runs."""
     from trainer.config import TrainConfig
     from trainer.prepare import prepare
     from trainer.runs import RunFolder, create_run
@@ -93,7 +99,7 @@ def train_tiny(folder: Path, data_file: Path, model_dir: Path, name: str, epochs
 
     data = prepare(data_file)
     run_dir = create_run(folder / "runs", name)
-    config = TrainConfig(model=str(model_dir), epochs=epochs, batch_size=16, learning_rate=1e-3)
+    config = TrainConfig(model=str(model_dir), **{"batch_size": 16, "learning_rate": 1e-3, **settings})
     RunFolder(run_dir).write_inputs(config.to_dict(), data)
     fit(config, data, run_dir)
     return run_dir

@@ -136,3 +136,37 @@ def run_family_entities(model, family, before):
     from trainer.inspect.behaviour import run_entity_family
 
     return run_entity_family(model, family, SENTENCES, before, seed=3)
+
+
+def test_augmentation_lowers_the_fail_rate_of_the_family_it_trains_on(tiny_model_dir, tmp_path):
+    """Texts whose one long word decides the label: a model that never saw a typo of it answers a mistyped
+    one at random; trained on typo copies (another seed than the test's), it has seen such slips."""
+    from conftest import train_tiny_config
+    from scipy.stats import fisher_exact
+
+    from trainer.runs.predictor import RunModel
+
+    words = {"positive": ["excellent", "wonderful"], "negative": ["terrible", "horrible"]}
+    rng = random.Random(5)
+    labels = [rng.choice(LABELS) for _ in range(400)]
+    rows = [{"text": f"it was {rng.choice(words[label])} {rng.randrange(10, 10**5)}", "label": label}
+            for label in labels]  # fmt: skip
+    data = tmp_path / "one-word.csv"
+    __import__("pandas").DataFrame(rows).to_csv(data, index=False)
+    test = [f"it was {words[LABELS[i % 2]][(i // 2) % 2]} {rng.randrange(10, 10**5)}" for i in range(120)]
+    results = {}
+    for augment in ((), ("typos",)):
+        run_dir = train_tiny_config(tmp_path / "-".join(augment or ("plain",)), data, tiny_model_dir,
+                                    epochs=10, augment=augment)  # fmt: skip
+        model = RunModel.load(run_dir)
+        before = model.score(test)
+        right = sum(b == LABELS[i % 2] for i, b in enumerate(before.labels))
+        assert right >= 108, f"{augment}: the model reads the word ({right} of 120 right)"
+        results[augment] = run_family(model, "typos", test, before, seed=7)
+    plain, trained = results[()], results[("typos",)]
+    assert plain.changed == trained.changed == len(test), "every test text has its one long word mistyped"
+    table = [[trained.failed, trained.changed - trained.failed], [plain.failed, plain.changed - plain.failed]]
+    assert trained.fail_rate < plain.fail_rate and fisher_exact(table, alternative="less").pvalue < 0.001, (
+        plain.failed,
+        trained.failed,
+    )
