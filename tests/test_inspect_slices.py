@@ -85,6 +85,9 @@ def test_entity_runs_slice_by_entity_type_and_sentences_with_a_wrong_tag():
     by_key = {(s.feature, s.value): s for s in report.slices}
     assert by_key[("entity_type", "LOC")].errors == 20 and by_key[("entity_type", "LOC")].n == 40
     assert by_key[("entity_type", "LOC")].flagged and not by_key[("entity_type", "PER")].flagged
+    # half the places found, none invented: precision 1, recall 1/2, F1 2/3; the people all found
+    assert by_key[("entity_type", "LOC")].entity_f1 == pytest.approx(2 / 3)
+    assert by_key[("entity_type", "PER")].entity_f1 == pytest.approx(1.0)
 
 
 def test_the_command_prints_the_json_contract_and_refuses_bad_input(tmp_path):
@@ -99,7 +102,7 @@ def test_the_command_prints_the_json_contract_and_refuses_bad_input(tmp_path):
     assert report["overall_error_rate"] == pytest.approx(15 / 120)
     first = report["slices"][0]
     assert set(first) == {"feature", "value", "n", "errors", "error_rate", "ci_low", "ci_high", "p_value",
-                          "q_value", "flagged"}  # fmt: skip
+                          "q_value", "flagged", "entity_f1"}  # fmt: skip
     assert (first["feature"], first["value"], first["flagged"]) == ("word", "refund", True)
     assert [s["flagged"] for s in report["slices"]] == sorted(
         (s["flagged"] for s in report["slices"]), reverse=True

@@ -11,7 +11,8 @@ A slice is every test example sharing one feature value:
 - a file a person gives (trainer.inspect.given_file): each group of each of its other columns
   ("column:source" = "web"; dates and numbers in four bands).
 
-For each slice: its error rate (an entity run: the share of sentences with a wrong tag) with a Wilson 95%
+For each slice: its error rate (an entity run: the share of sentences with a wrong tag, and beside it the
+slice's entity F1 by seqeval, which has no test of its own) with a Wilson 95%
 interval, which holds its coverage for small counts; a one-sided Fisher exact test of the slice against
 the rest of the test split; and a q-value by Benjamini-Hochberg over every slice tried. A slice is flagged
 when its q-value is at most `alpha` (5% by default): among flagged slices, at most 1 in 20 is expected to
@@ -45,6 +46,7 @@ class Slice:
     p_value: float
     q_value: float = 1.0
     flagged: bool = False
+    entity_f1: float | None = None  # entity runs: the slice's entity F1 (seqeval), beside its error rate
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -178,7 +180,22 @@ def for_predictions(predictions: pd.DataFrame, entity_run: bool, issue_rows: Seq
         mask = np.zeros(len(texts), dtype=bool)
         mask[[i for i in issue_rows if 0 <= i < len(texts)]] = True
         candidates[("label_issue", "likely label issue")] = mask
-    return find(errors, candidates, alpha, min_rows)
+    report = find(errors, candidates, alpha, min_rows)
+    if entity_run:
+        _entity_f1(report, candidates, gold.tolist(), predicted.tolist())
+    return report
+
+
+def _entity_f1(report: SliceReport, candidates: dict, gold: list[str], predicted: list[str]) -> None:
+    """Each slice's entity F1 (seqeval, strict BIO off as in the run's metrics) over its sentences."""
+    from seqeval.metrics import f1_score
+
+    golds, preds = [g.split() for g in gold], [p.split() for p in predicted]
+    for s in report.slices:
+        rows = np.flatnonzero(candidates[(s.feature, s.value)])
+        g, p = [golds[i] for i in rows], [preds[i] for i in rows]
+        if all(len(a) == len(b) for a, b in zip(g, p, strict=True)):
+            s.entity_f1 = float(f1_score(g, p, zero_division=0))
 
 
 def for_file(model, path, column: str | None = None, alpha: float = ALPHA,
