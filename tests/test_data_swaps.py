@@ -109,10 +109,21 @@ def test_a_homophone_sounds_the_same_and_one_character_in_ten_moves():
     assert re.fullmatch(r"[\u4e00-\u9fff]+", "".join(table.values()))
 
 
-def test_a_neutral_ending_only_adds_after_the_text_and_chinese_gets_a_chinese_one():
-    from trainer.data.perturb import ENDINGS, ENDINGS_ZH
+def test_a_neutral_opening_or_ending_only_adds_around_the_text_and_chinese_gets_chinese_ones():
+    from trainer.data.perturb import ENDINGS, ENDINGS_ZH, OPENINGS, OPENINGS_ZH
 
-    english, chinese, empty = perturb("fillers", ["Works well.  ", "质量很好", "   "], seed=3)
-    assert english.startswith("Works well. ") and english[len("Works well. ") :] in ENDINGS
-    assert chinese.startswith("质量很好") and chinese[len("质量很好") :] in ENDINGS_ZH
-    assert empty is None
+    def added(original: str, changed: str, separator: str) -> str:
+        """What the family added: an opening before `original`, or an ending after it."""
+        if changed.endswith(original):
+            return changed[: -len(original)]
+        assert changed.startswith(original + separator), (original, changed)
+        return changed[len(original) + len(separator) :]
+
+    seen = set()
+    for seed in range(20):
+        english, chinese, empty = perturb("fillers", ["Works well.  ", "质量很好", "   "], seed=seed)
+        assert added("Works well.", english, " ") in OPENINGS + ENDINGS
+        assert added("质量很好", chinese, "") in OPENINGS_ZH + ENDINGS_ZH
+        assert empty is None
+        seen.add(english.startswith("Works"))
+    assert seen == {True, False}, "both an opening and an ending are tried"

@@ -36,7 +36,7 @@ CHANGES = {
     "numbers": N_("Numbers changed"),
     "width": N_("Chinese punctuation written half-width, or the other way"),
     "contractions": N_("Contractions written out or shortened (“don't” and “do not”)"),
-    "fillers": N_("A neutral ending added (“Sent from my phone.”, a link)"),
+    "fillers": N_("A neutral opening or ending added (“Re:”, “Sent from my phone.”, a link)"),
     "names": N_("People's names swapped for others"),
     "places": N_("Places swapped for others"),
     "script": N_("Simplified Chinese characters written traditional, or the other way"),

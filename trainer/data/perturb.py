@@ -9,8 +9,8 @@ behavioural tests try (trainer.inspect.behaviour) and that augmentation adds to 
 - numbers: every number replaced by another of as many digits (Chinese numerals: another number, cn2an);
 - contractions (English): every contraction written out ("don't" -> "do not"), or, in a text without
   one, every phrase that has one shortened;
-- fillers: a neutral ending added that says nothing of the text ("Sent from my phone.", a link; in
-  Chinese, 发自手机): what people's messages carry around what they mean;
+- fillers: a neutral opening ("Re: ", "Update: ") or ending ("Sent from my phone.", a link; in Chinese,
+  回复：, 发自手机) that says nothing of the text: what people's messages carry around what they mean;
 - names, places: real people's first names and real countries and big cities swapped for others of their
   kind; Chinese names and places as jieba tags them (trainer.data.swaps);
 - width (Chinese): full-width punctuation (，。！？) written half-width, or the other way;
@@ -165,18 +165,22 @@ def contractions(text: str, rng: random.Random) -> str | None:
 
 ENDINGS = ("Sent from my phone.", "See https://example.com/p/48213", "Ref: 20931-B", "(posted via the app)")
 ENDINGS_ZH = ("（发自手机）", "详见 https://example.com/p/48213", "编号：20931-B")
+OPENINGS = ("Re: ", "Update: ", "Ticket 20931: ")
+OPENINGS_ZH = ("回复：", "更新：", "工单 20931：")
 
 
 def fillers(text: str, rng: random.Random) -> str | None:
-    """A neutral ending after the text, separated by a space (Chinese: directly)."""
+    """A neutral opening before the text or a neutral ending after it (one of the two, at random; an ending
+    follows a space, directly in Chinese)."""
     from trainer.data.word_rule import is_cjk
 
-    stripped = text.rstrip()
+    stripped = text.strip()
     if not stripped:
         return None
-    if any(is_cjk(ch) for ch in stripped):
-        return stripped + rng.choice(ENDINGS_ZH)
-    return stripped + " " + rng.choice(ENDINGS)
+    chinese = any(is_cjk(ch) for ch in stripped)
+    if rng.random() < 0.5:
+        return rng.choice(OPENINGS_ZH if chinese else OPENINGS) + stripped
+    return stripped + (rng.choice(ENDINGS_ZH) if chinese else " " + rng.choice(ENDINGS))
 
 
 FAMILIES: dict[str, Callable[[str, random.Random], str | None]] = {
