@@ -1,5 +1,5 @@
 """Command line: `python -m trainer check | fit | cancel | runs | clean | predict | score | monitor | compare | issues |
-slices | robustness | explain | users | audit`.
+slices | robustness | propose | explain | users | audit`.
 
 One module per command, each with `add_parser(sub)` (its arguments) and `run(args)`, as
 `git`-style tools do (it sets `handler`). Bad input exits 2 with one `error:` line; a failed job exits 1.
@@ -25,6 +25,7 @@ from trainer.cli import (
     issues,
     monitor,
     predict,
+    propose,
     robustness,
     runs,
     score,
@@ -49,6 +50,7 @@ COMMANDS = (
     issues,
     slices,
     robustness,
+    propose,
     explain,
     serve,
     tokens,
