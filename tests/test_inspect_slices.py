@@ -141,3 +141,21 @@ def test_entity_runs_slice_sentences_by_the_length_of_their_entities():
     assert found[("entity_length", "1")].tolist() == [True, False, False, True], "an I- alone starts one"
     assert found[("entity_length", "2")].tolist() == [True, False, False, False]
     assert found[("entity_length", "3+")].tolist() == [False, False, True, False]
+
+
+def test_a_slices_rows_are_those_the_finder_tested_for_every_kind_of_slice():
+    from types import SimpleNamespace
+
+    from trainer.inspect.slices import rows_of
+
+    rows = [{"tokens": "Anna Berg spoke today" if i % 2 else "Rain in Oslo today",
+             "gold": "B-PER I-PER O O" if i % 2 else "O O B-LOC O", "predicted": "O O O O"} for i in range(40)]  # fmt: skip
+    predictions = pd.DataFrame(rows)
+    folder = SimpleNamespace(predictions=lambda: predictions, issues=lambda: None)
+    run = SimpleNamespace(folder=folder, adapter=SimpleNamespace(unit="sentence"))
+    found = {(s.feature, s.value) for s in for_predictions(predictions, entity_run=True).slices}
+    assert {("entity_type", "PER"), ("entity_length", "2"), ("word", "oslo")} <= found
+    assert rows_of(run, "entity_length", "2") == list(range(1, 40, 2))
+    assert rows_of(run, "entity_type", "LOC") == list(range(0, 40, 2))
+    assert rows_of(run, "word", "oslo") == list(range(0, 40, 2))
+    assert rows_of(run, "word", "no such word") == []

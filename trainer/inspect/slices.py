@@ -157,32 +157,40 @@ def find(errors: np.ndarray, candidates: dict[tuple[str, str], np.ndarray], alph
     return SliceReport(wrong / total if total else 0.0, total, alpha, found)
 
 
+def candidates(predictions: pd.DataFrame, entity_run: bool, issue_rows: Sequence[int] = (),
+               min_rows: int = MIN_ROWS, columns: dict[str, Sequence[str]] | None = None,
+               ) -> dict[tuple[str, str], np.ndarray]:  # fmt: skip
+    """Every candidate slice of a predictions table (feature, value) -> which rows it holds."""
+    column = "tokens" if entity_run and "tokens" in predictions else "text"
+    texts = predictions[column].astype(str).tolist()
+    gold = predictions["gold"].astype(str).tolist()
+    found = {**word_features(texts, min_rows), **length_features(texts)}
+    if entity_run:
+        types = [{tag[2:] for tag in tags.split() if tag[:2] in ("B-", "I-")} for tags in gold]
+        for kind in sorted(set().union(*types)) if types else []:
+            found[("entity_type", kind)] = np.array([kind in t for t in types])
+        found.update(entity_length_features(gold))
+    else:
+        found.update(value_features("label", gold))
+    for name, groups in (columns or {}).items():
+        found.update({k: m for k, m in value_features(f"column:{name}", groups).items() if k[1]})
+    if len(issue_rows):
+        mask = np.zeros(len(texts), dtype=bool)
+        mask[[i for i in issue_rows if 0 <= i < len(texts)]] = True
+        found[("label_issue", "likely label issue")] = mask
+    return found
+
+
 def for_predictions(predictions: pd.DataFrame, entity_run: bool, issue_rows: Sequence[int] = (),
                     alpha: float = ALPHA, min_rows: int = MIN_ROWS,
                     columns: dict[str, Sequence[str]] | None = None) -> SliceReport:  # fmt: skip
     """The weak slices of a run's test predictions (predictions.csv: text or tokens, gold, predicted), and of
     `columns`' groups (column -> each row's group, "" for none) when given."""
-    column = "tokens" if entity_run and "tokens" in predictions else "text"
-    texts = predictions[column].astype(str).tolist()
     gold, predicted = predictions["gold"].astype(str), predictions["predicted"].astype(str)
-    errors = (gold != predicted).to_numpy()
-    candidates = {**word_features(texts, min_rows), **length_features(texts)}
+    found = candidates(predictions, entity_run, issue_rows, min_rows, columns)
+    report = find((gold != predicted).to_numpy(), found, alpha, min_rows)
     if entity_run:
-        types = [{tag[2:] for tag in tags.split() if tag[:2] in ("B-", "I-")} for tags in gold]
-        for kind in sorted(set().union(*types)) if types else []:
-            candidates[("entity_type", kind)] = np.array([kind in t for t in types])
-        candidates.update(entity_length_features(gold.tolist()))
-    else:
-        candidates.update(value_features("label", gold.tolist()))
-    for name, groups in (columns or {}).items():
-        candidates.update({k: m for k, m in value_features(f"column:{name}", groups).items() if k[1]})
-    if len(issue_rows):
-        mask = np.zeros(len(texts), dtype=bool)
-        mask[[i for i in issue_rows if 0 <= i < len(texts)]] = True
-        candidates[("label_issue", "likely label issue")] = mask
-    report = find(errors, candidates, alpha, min_rows)
-    if entity_run:
-        _entity_f1(report, candidates, gold.tolist(), predicted.tolist())
+        _entity_f1(report, found, gold.tolist(), predicted.tolist())
     return report
 
 
@@ -215,40 +223,29 @@ def for_file(model, path, column: str | None = None, alpha: float = ALPHA,
     return for_predictions(frame, model.adapter.unit == "sentence", (), alpha, min_rows, given.columns)
 
 
+def _test_issue_rows(run) -> list[int]:
+    """The positions in the test split of the run's likely label issues."""
+    issues = run.folder.issues()
+    return [] if issues is None else issues[issues["split"] == "test"]["index"].astype(int).tolist()
+
+
 def for_run(run, alpha: float = ALPHA, min_rows: int = MIN_ROWS) -> SliceReport | None:
     """The weak slices of a run's test predictions, its likely label issues of the test split among the
     candidates; None when the run has no test predictions (yet)."""
     predictions = run.folder.predictions()
     if predictions is None or predictions.empty:
         return None
-    issues = run.folder.issues()
-    rows = [] if issues is None else issues[issues["split"] == "test"]["index"].astype(int).tolist()
-    return for_predictions(predictions, run.adapter.unit == "sentence", rows, alpha, min_rows)
+    return for_predictions(
+        predictions, run.adapter.unit == "sentence", _test_issue_rows(run), alpha, min_rows
+    )
 
 
-def rows_of(run, feature: str, value: str) -> list[int]:
-    """The positions in the test split (the rows of predictions.csv) of one slice's examples, found as
-    `for_run` found them; [] when the run has no test predictions or no such slice."""
+def rows_of(run, feature: str, value: str, min_rows: int = MIN_ROWS) -> list[int]:
+    """The positions in the test split (the rows of predictions.csv) of one slice's examples, the candidates
+    built as `for_run` builds them; [] when the run has no test predictions or no such slice."""
     predictions = run.folder.predictions()
     if predictions is None or predictions.empty:
         return []
-    entity_run = run.adapter.unit == "sentence"
-    texts = predictions["tokens" if entity_run and "tokens" in predictions else "text"].astype(str).tolist()
-    gold = predictions["gold"].astype(str).tolist()
-    if feature == "word":
-        held = [set(w) | {f"{a} {b}" for a, b in zip(w, w[1:], strict=False)} for w in map(_words, texts)]
-        return [i for i, words in enumerate(held) if value in words]
-    if feature == "length":
-        low, _, high = value.partition("–")
-        if not (low.isdigit() and high.isdigit()):
-            return []
-        return [i for i, t in enumerate(texts) if int(low) <= len(t.split()) <= int(high)]
-    if feature == "label":
-        return [i for i, g in enumerate(gold) if g == value]
-    if feature == "entity_type":
-        return [i for i, g in enumerate(gold) if value in {t[2:] for t in g.split() if t[:2] in ("B-", "I-")}]
-    if feature == "label_issue":
-        issues = run.folder.issues()
-        rows = [] if issues is None else issues[issues["split"] == "test"]["index"].astype(int).tolist()
-        return sorted({i for i in rows if 0 <= i < len(texts)})
-    return []
+    found = candidates(predictions, run.adapter.unit == "sentence", _test_issue_rows(run), min_rows)
+    mask = found.get((feature, value))
+    return [] if mask is None else np.flatnonzero(mask).tolist()
