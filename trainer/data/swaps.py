@@ -103,14 +103,36 @@ def english_places() -> dict[str, str]:
     return places
 
 
-@functools.cache
 def _pattern(words: tuple[str, ...]) -> re.Pattern:
     """Any of `words` as a whole word (the longest first, so "New York" wins over "York")."""
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<![\w'’-])(?:{alternatives})(?![\w'’-])")
 
 
-def _other(rng: random.Random, pool: tuple[str, ...] | list[str], old: str) -> str:
+@functools.cache
+def _name_pattern() -> re.Pattern:
+    return _pattern(english_names())
+
+
+@functools.cache
+def _place_pattern() -> re.Pattern:
+    return _pattern(tuple(english_places()))
+
+
+@functools.cache
+def _places_of(kind: str) -> tuple[str, ...]:
+    """The English places of one kind ("country", "city"), in a fixed order (so a seed gives the same swap)."""
+    return tuple(sorted(p for p, k in english_places().items() if k == kind))
+
+
+@functools.cache
+def _chinese_places() -> tuple[str, ...]:
+    from faker.providers.address.zh_CN import Provider
+
+    return tuple(Provider.provinces) + tuple(c + "市" for c in Provider.cities)
+
+
+def _other(rng: random.Random, pool: tuple[str, ...], old: str) -> str:
     while True:
         new = rng.choice(pool)
         if new != old:
@@ -134,12 +156,8 @@ def a_name(rng: random.Random, chinese: bool, old: str = "") -> str:
 def a_place(rng: random.Random, chinese: bool, old: str = "") -> str:
     """A real place of the same kind as `old` where it is known (English), other than `old`."""
     if chinese:
-        from faker.providers.address.zh_CN import Provider
-
-        return _other(rng, list(Provider.provinces) + [c + "市" for c in Provider.cities], old)
-    places = english_places()
-    kind = places.get(old, "city")
-    return _other(rng, tuple(sorted(p for p, k in places.items() if k == kind)), old)
+        return _other(rng, _chinese_places(), old)
+    return _other(rng, _places_of(english_places().get(old, "city")), old)
 
 
 @functools.cache
@@ -175,26 +193,24 @@ def _chinese(text: str) -> bool:
     return any(is_cjk(ch) for ch in text)
 
 
+def _swap_found(text: str, rng: random.Random, flag: str, pattern: Callable[[], re.Pattern],
+                new: Callable[[random.Random, bool, str], str]) -> str | None:  # fmt: skip
+    """Each name found (jieba's `flag` in Chinese, `pattern` otherwise) swapped by `new`: the same old name
+    gets the same new one."""
+    chinese = _chinese(text)
+    spans = chinese_spans(text, flag) if chinese else [m.span() for m in pattern().finditer(text)]
+    chosen: dict[str, str] = {}
+    return _swap(text, spans, lambda old: chosen.setdefault(old, new(rng, chinese, old)))
+
+
 def names(text: str, rng: random.Random) -> str | None:
     """Every person's name swapped for another (the same name, the same new one)."""
-    chinese = _chinese(text)
-    if chinese:
-        spans = chinese_spans(text, "nr")
-    else:
-        spans = [m.span() for m in _pattern(english_names()).finditer(text)]
-    chosen: dict[str, str] = {}
-    return _swap(text, spans, lambda old: chosen.setdefault(old, a_name(rng, chinese, old)))
+    return _swap_found(text, rng, "nr", _name_pattern, a_name)
 
 
 def places(text: str, rng: random.Random) -> str | None:
     """Every country or big city (Chinese: place) swapped for another of its kind."""
-    chinese = _chinese(text)
-    if chinese:
-        spans = chinese_spans(text, "ns")
-    else:
-        spans = [m.span() for m in _pattern(tuple(english_places())).finditer(text)]
-    chosen: dict[str, str] = {}
-    return _swap(text, spans, lambda old: chosen.setdefault(old, a_place(rng, chinese, old)))
+    return _swap_found(text, rng, "ns", _place_pattern, a_place)
 
 
 NUMERALS = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
