@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from trainer.data.swaps import english_names
-from trainer.inspect.behaviour import ENTITY_FAMILIES, entities, run_family, try_sentences
+from trainer.evaluate.metrics import entity_spans as entities
+from trainer.inspect.behaviour import ENTITY_FAMILIES, run_family, try_sentences
 from trainer.inspect.slices import for_predictions
 
 LABELS = ["negative", "positive"]

@@ -23,6 +23,7 @@ import numpy as np
 from trainer.data.perturb import FAMILIES, LANGUAGES, LETTERS, perturb, slip
 from trainer.data.swaps import a_name, a_place
 from trainer.data.word_rule import is_cjk
+from trainer.evaluate.metrics import entity_spans
 
 TOLERANCE = 1e-3  # a probability that moves less than this has not moved (float32 noise between passes)
 WORST = 5  # examples kept per family: the largest drops of the original label's probability
@@ -144,18 +145,6 @@ TYPES = {"names": {"PER", "PERSON"}, "places": {"LOC", "GPE", "LOCATION"}}
 ENTITY_FAMILIES = ("typos", "names", "places")
 
 
-def entities(tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """(start, end, type) of each entity of BIO tags (an I- without its B- starts one too)."""
-    found: list[tuple[int, int, str]] = []
-    for i, tag in enumerate(tags):
-        kind = tag[2:] if tag[:2] in ("B-", "I-") else None
-        if kind and (tag[:2] == "B-" or not found or found[-1][1] != i or found[-1][2] != kind):
-            found.append((i, i + 1, kind))
-        elif kind:
-            found[-1] = (found[-1][0], i + 1, kind)
-    return found
-
-
 def _typos(words: list[str], tags: list[str], rng: random.Random):
     """One slip in one word in ten outside the entities; every tag is expected to stay."""
     outside = [
@@ -166,12 +155,12 @@ def _typos(words: list[str], tags: list[str], rng: random.Random):
     new = list(words)
     for i in rng.sample(outside, min(len(outside), max(1, round(len(words) / 10)))):
         new[i] = slip(words[i], rng)
-    return new, list(tags), entities(tags)
+    return new, list(tags), entity_spans(tags)
 
 
 def _swap(family: str, words: list[str], tags: list[str], rng: random.Random):
     """Each entity of the family's types swapped for another real one; the tags the new sentence must get."""
-    chosen = [e for e in entities(tags) if e[2] in TYPES[family]]
+    chosen = [e for e in entity_spans(tags) if e[2] in TYPES[family]]
     if not chosen:
         return None
     new_words, new_tags, swapped, at = [], [], [], 0

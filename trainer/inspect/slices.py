@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trainer.evaluate.metrics import entity_spans
+
 ALPHA = 0.05
 MIN_ROWS = 10  # a slice needs this many examples to be tested
 MOST_WORDS = 400  # the most frequent words and word pairs tried (the rest have few examples anyway)
@@ -110,18 +112,8 @@ def length_features(texts: Sequence[str]) -> dict[tuple[str, str], np.ndarray]:
 
 
 def entity_length_features(gold: Sequence[str]) -> dict[tuple[str, str], np.ndarray]:
-    """Sentences holding an entity of 1, 2, or 3 or more words (by their gold BIO tags)."""
-    lengths = []
-    for tags in gold:
-        found, run = set(), 0
-        for tag in [*str(tags).split(), "O"]:
-            if tag.startswith("I-") and run:
-                run += 1
-                continue
-            if run:
-                found.add(min(run, 3))
-            run = 1 if tag[:2] in ("B-", "I-") else 0
-        lengths.append(found)
+    """Sentences holding an entity of 1, 2, or 3 or more words (by their gold tags)."""
+    lengths = [{min(b - a, 3) for a, b, _ in entity_spans(str(tags).split())} for tags in gold]
     names = {1: "1", 2: "2", 3: "3+"}
     return {("entity_length", names[n]): np.array([n in held for held in lengths]) for n in (1, 2, 3)}
 
@@ -166,7 +158,7 @@ def candidates(predictions: pd.DataFrame, entity_run: bool, issue_rows: Sequence
     gold = predictions["gold"].astype(str).tolist()
     found = {**word_features(texts, min_rows), **length_features(texts)}
     if entity_run:
-        types = [{tag[2:] for tag in tags.split() if tag[:2] in ("B-", "I-")} for tags in gold]
+        types = [{kind for _, _, kind in entity_spans(tags.split())} for tags in gold]
         for kind in sorted(set().union(*types)) if types else []:
             found[("entity_type", kind)] = np.array([kind in t for t in types])
         found.update(entity_length_features(gold))
