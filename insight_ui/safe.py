@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 
 WORD_JOINER = "\u2060"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#~$:|&])")
@@ -51,6 +52,15 @@ def md_cell(text: object) -> str:
     escaped, pipes escaped, on one line."""
     one_line = re.sub(r"[\r\n]+", " ", str(text))
     return _escape(html.escape(one_line, quote=False), _CELL_SPECIAL)
+
+
+def html_table(rows: Iterable[Iterable[object]], head: Iterable[object] | None = None) -> str:
+    """An HTML table of `rows` (each a sequence of values) under `head`, every cell escaped."""
+    out = ["<table>"]
+    if head:
+        out.append("<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in head) + "</tr>")
+    out += ["<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows]
+    return "".join(out) + "</table>"
 
 
 def trim(text: object, limit: int = 120) -> str:

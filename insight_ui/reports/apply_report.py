@@ -8,6 +8,7 @@ import html
 from collections.abc import Sequence
 
 from insight_ui.components.charts import PALETTE
+from insight_ui.safe import html_table
 from trainer import i18n
 from trainer.evaluate import drift as drifts
 from trainer.evaluate.trends import ALL_GROUPS
@@ -48,14 +49,6 @@ def _html_lang() -> str:
 
 def _esc(value: object) -> str:
     return html.escape(str(value))
-
-
-def _table(rows: Sequence[Sequence[object]], head: Sequence[str] | None = None) -> str:
-    out = ["<table>"]
-    if head:
-        out.append("<tr>" + "".join(f"<th>{_esc(h)}</th>" for h in head) + "</tr>")
-    out += ["<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in rows]
-    return "".join(out) + "</table>"
 
 
 def trend_svg(counts: Sequence[dict], labels: Sequence[str], width: int = 860, height: int = 240) -> str:
@@ -117,7 +110,7 @@ def scoring_html(run: Run, file_name: str, results: dict) -> str:
         f"<!doctype html><html lang='{_html_lang()}'><head><meta charset='utf-8'><title>{title}</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{title}</h1>",
-        _table(facts),
+        html_table(facts),
         "<div class='box'><b>" + _esc(tr("Drift.")) + "</b> " + _esc(drifts.describe(drift)) + "</div>",
     ]
     if results.get("counts"):

@@ -16,7 +16,7 @@ from insight_ui.components.weak_slices import (
     untried_note,
 )
 from insight_ui.reads import analysis
-from insight_ui.safe import md_cell
+from insight_ui.safe import html_table, md_cell
 from trainer import i18n
 from trainer.i18n import tr, trn
 from trainer.runs import Run
@@ -73,12 +73,6 @@ def _html_bold(sentence: str, name: str) -> str:
     return page.replace(MARK, html.escape(name))
 
 
-def _html_table(head: list[str], rows: list[list[str]]) -> str:
-    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{cells}</tr>{body}</table>"
-
-
 def html_parts(run: Run) -> list[str]:
     """The two sections as HTML (every value escaped); none when the run has neither."""
     report, flagged = _flagged(run)
@@ -101,7 +95,7 @@ def html_parts(run: Run) -> list[str]:
         parts.append(f"<p>{html.escape(_behaviour_intro())}</p>")
         rows = _rows(results)
         if rows:
-            parts.append(_html_table(_head(), rows))
+            parts.append(html_table(rows, _head()))
         untried = untried_note(results)
         if untried:
             parts.append(f"<p>{html.escape(untried)}</p>")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from insight_ui.reads import analysis
 from insight_ui.reports import robustness_section
-from insight_ui.safe import md_cell
+from insight_ui.safe import html_table, md_cell
 from trainer import i18n
 from trainer.evaluate.uncertainty import interval_text, run_intervals
 from trainer.i18n import N_, tr, trn
@@ -233,14 +233,6 @@ def _check_summary(run: Run) -> list[str]:
     return lines
 
 
-def _table(rows: list[list[str]], head: list[str] | None = None) -> str:
-    out = ["<table>"]
-    if head:
-        out.append("<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>")
-    out += ["<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows]
-    return "".join(out) + "</table>"
-
-
 def html_report(run: Run) -> str:
     """A standalone HTML page (no scripts, every value escaped)."""
     _, metrics = analysis.scores_of(run)
@@ -253,7 +245,7 @@ def html_report(run: Run) -> str:
         "table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #e5e7eb;padding:.35rem .7rem;"
         "text-align:left}th{background:#f3f4f6}h1{color:#4f46e5}li{margin:.3rem 0}</style></head><body>",
         f"<h1>{title}</h1>",
-        _table([[k, v] for k, v in _facts(run)]),
+        html_table([[k, v] for k, v in _facts(run)]),
     ]
     if not per_class.empty:
         parts.append(f"<h2>{html.escape(_per_class_title(run))}</h2>")
@@ -261,10 +253,10 @@ def html_report(run: Run) -> str:
             [r["class"], f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}", int(r["support"])]
             for _, r in per_class.iterrows()
         ]
-        parts.append(_table(rows, _per_class_head()))
+        parts.append(html_table(rows, _per_class_head()))
     parts += [
         "<h2>" + html.escape(tr("Settings")) + "</h2>",
-        _table([[k, v] for k, v in _config_rows(run)], [tr("setting"), tr("value")]),
+        html_table([[k, v] for k, v in _config_rows(run)], [tr("setting"), tr("value")]),
     ]
     summary, items = _check_summary(run), _notes(run)
     if summary or items:
