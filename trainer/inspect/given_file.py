@@ -37,18 +37,11 @@ def _bands(values: pd.Series, dates: bool) -> list[str] | None:
     )
     if parsed.notna().mean() < 0.9 or parsed.nunique() < 4:
         return None
-    ranks = parsed.rank(method="first")
-    band = pd.qcut(ranks, 4, labels=False)
-    out = []
-    for b, value in zip(band, parsed, strict=True):
-        if pd.isna(value):
-            out.append("")
-            continue
-        inside = parsed[band == b]
-        low, high = inside.min(), inside.max()
-        shown = (lambda v: v.date().isoformat()) if dates else (lambda v: f"{v:g}")
-        out.append(f"{shown(low)} – {shown(high)}")
-    return out
+    band = pd.qcut(parsed.rank(method="first"), 4, labels=False)
+    shown = (lambda v: v.date().isoformat()) if dates else (lambda v: f"{v:g}")
+    edges = parsed.groupby(band).agg(["min", "max"])  # each band's first and last value, once
+    names = {b: f"{shown(row['min'])} – {shown(row['max'])}" for b, row in edges.iterrows()}
+    return ["" if pd.isna(b) else names[b] for b in band]
 
 
 def groups_of(values: pd.Series, inputs: list, gold: list | None) -> list[str] | None:
