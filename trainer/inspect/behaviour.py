@@ -120,9 +120,10 @@ def split_inputs(run) -> list:
 
 
 def test_run(model, texts: Sequence[str], progress=None, should_stop=None,
-             families: Sequence[str] | None = None, seed: int = 0) -> list[FamilyResult] | None:  # fmt: skip
-    """Every family (or `families`) on `texts` (none: nothing changed); None when stopped."""
-    before = model.score(texts)
+             families: Sequence[str] | None = None, seed: int = 0, before=None) -> list[FamilyResult] | None:  # fmt: skip
+    """Every family (or `families`) on `texts` (none: nothing changed); None when stopped. `before`: the
+    texts' Scored, when already scored."""
+    before = before if before is not None else model.score(list(texts))
     return _each(list(families or FAMILIES), lambda f: run_family(model, f, texts, before, seed), progress,
                  should_stop)  # fmt: skip
 
@@ -236,10 +237,10 @@ def run_tests(model, inputs: Sequence, progress=None, should_stop=None, families
     text run, word lists for an entity run (which takes no rules)."""
     if not model.adapter.supports("small_changes"):
         return try_sentences(model, inputs, progress, should_stop, families, seed)
-    results = test_run(model, inputs, progress, should_stop, families, seed) if families != [] else []
+    before = model.score(list(inputs))  # once, for the families and the rules
+    results = test_run(model, inputs, progress, should_stop, families, seed, before) if families != [] else []
     if results is None or not rules:
         return results
-    before = model.score(list(inputs))
     for rule in rules:
         if should_stop is not None and should_stop():
             return None
