@@ -15,6 +15,7 @@ from trainer.tasks import TASKS, TEXT_TASK, TOKEN_TASK, get_task
 __all__ = [
     "DEVICES",
     "EFFORTS",
+    "FEW_SHOT",
     "HELP",
     "TASKS",
     "TEXT_TASK",
@@ -27,6 +28,8 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 # How long to train when the epochs are left empty: "quick" (a first model in minutes on a CPU: a time budget), "best"
 # (no time limit), "auto" (quick on a CPU, best on a GPU); both plan `auto_epochs` passes.
 EFFORTS = ("auto", "quick", "best")
+# The few-label way (trainer.train.few_shot): "auto" when labels are few, "on" always (text), "off" never.
+FEW_SHOT = ("auto", "on", "off")
 
 # Field help shared by the CLI (--help) and the app (one line under each widget).
 HELP: dict[str, str] = {  # catalogue ids (N_): the app translates them where shown, the CLI prints them
@@ -70,6 +73,11 @@ HELP: dict[str, str] = {  # catalogue ids (N_): the app translates them where sh
         "How long to train when the epochs are left empty: 'quick' (a first model in a few minutes on a CPU: "
         "training stops at a time budget and keeps the best model so far), 'best' (no time limit: it trains "
         "until the validation score stops improving), 'auto' (quick on a CPU, best on a GPU)."
+    ),
+    "few_shot": N_(
+        "Train the few-label way (SetFit: pairs of labelled texts teach the model which texts belong together, "
+        "then a simple classifier on top): 'auto' does when a label has few examples (fewer than 50 per label "
+        "on average), 'on' always, 'off' never. Text labels only."
     ),
     "time_budget_minutes": N_(
         "Stop training after this many minutes and keep the best model so far (0: no limit). Left empty, "
@@ -128,6 +136,7 @@ class TrainConfig:
     label_column: str | None = None
     effort: str = "auto"  # see EFFORTS: how many epochs "empty" means, and the quick run's time budget
     time_budget_minutes: float | None = None  # None: the effort's (quick: QUICK_BUDGET_MINUTES); 0: none
+    few_shot: str = "auto"  # see FEW_SHOT
     augment: tuple[str, ...] = ()  # invariance families (trainer.data.perturb) whose changed copies train too
 
     def __post_init__(self) -> None:
@@ -179,6 +188,12 @@ class TrainConfig:
             yield tr("devices must be between 1 and 64, not {value}", value=self.devices)
         yield from self._length_problems()
         yield from self._augment_problems()
+        if self.few_shot not in FEW_SHOT:
+            yield tr(
+                "few-shot must be one of {choices}, not {value}",
+                choices=", ".join(FEW_SHOT),
+                value=repr(self.few_shot),
+            )
         if self.device not in DEVICES:
             yield tr(
                 "device must be one of {choices}, not {value}",

@@ -21,6 +21,7 @@ from trainer.i18n import tr
 from trainer.model.heads import POOLING
 from trainer.runs.records import status_name
 from trainer.tasks import TEXT_TASK, task_name
+from trainer.train.few_shot import few_shot_choice
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -50,6 +51,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                      help=tr("also train on changed copies of the training texts: typos, case, punctuation, "
                              "whitespace, numbers, width (python -m trainer robustness shows which matter)"))  # fmt: skip
     fit.add_argument("--class-weights", action="store_true", help=tr(HELP["class_weights"]))
+    few = fit.add_mutually_exclusive_group()
+    few.add_argument(
+        "--few-shot", dest="few_shot", action="store_const", const="on", help=tr(HELP["few_shot"])
+    )
+    few.add_argument("--no-few-shot", dest="few_shot", action="store_const", const="off",
+                     help=tr("train the ordinary way even when labels are few"))  # fmt: skip
     fit.add_argument(
         "--patience", type=int, dest="early_stopping_patience", help=tr(HELP["early_stopping_patience"])
     )
@@ -121,10 +128,13 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainConfig, Any]:
         test_fraction=draft.test_fraction,
         seed=draft.seed,
     )
+    config = dataclasses.replace(draft, task=data.task)
     if int(os.environ.get("RANK", "0")) == 0:
         for line in data.report.warnings:
             print(tr("warning: {message}", message=line), file=sys.stderr)
-    return dataclasses.replace(draft, task=data.task), data
+        if said := few_shot_choice(config, data)[1]:
+            print(said, file=sys.stderr)
+    return config, data
 
 
 def _follow(manager: Any, job: str, quiet: bool) -> Any:

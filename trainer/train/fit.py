@@ -5,25 +5,22 @@ Imports transformers at module level: only jobs (lazily, in the worker) and the 
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from transformers import TrainerCallback
 
 from trainer.config import TrainConfig
 from trainer.data.perturb import augment_data
 from trainer.i18n import tr
 from trainer.runs import RunFolder
-from trainer.runs.space import disk_full
 from trainer.tasks import Task, get_task
 from trainer.train.budget import Clock, TimeBudget, budget_fields, budget_note
+from trainer.train.callback import ProgressCallback
+from trainer.train.few_shot import few_shot_choice, fit_few_shot
 from trainer.train.loss import class_weights, weighted_loss
 from trainer.train.progress import (
     Cancelled,
@@ -32,9 +29,9 @@ from trainer.train.progress import (
     EventSink,
     History,
     StopCheck,
-    agreed,
-    divergence,
 )
+from trainer.train.setup import resolve_max_length, seeded_device
+from trainer.train.written import disk_full_cleanup, evaluate_and_write
 
 __all__ = ["Cancelled", "Diverged", "Event", "FitResult", "class_weights", "fit", "training_arguments"]
 
@@ -45,136 +42,6 @@ class FitResult:
 
     metrics: dict
     cancelled: bool = False
-
-
-class ProgressCallback(TrainerCallback):
-    """Emits Events from the Trainer's loop and stops training within one step of a cancel."""
-
-    def __init__(
-        self,
-        emit: EventSink,
-        should_stop: StopCheck,
-        samples_per_step: int,
-        learning_rate: float | None = None,
-        budget: TimeBudget | None = None,
-    ):
-        self.emit, self.should_stop, self.samples_per_step = emit, should_stop, samples_per_step
-        self.budget = budget  # the time left caps the time-left estimate
-        self.learning_rate = learning_rate  # as configured, for the advice when the loss diverges
-        self.started = time.time()
-        self.first_step = 0
-        self.cancelled = False
-        self.diverged: str | None = None
-        self._first_loss: float | None = None
-        self._last_lr: float | None = None
-
-    def _speed(self, step: int, max_steps: int) -> tuple[float | None, float | None]:
-        elapsed, done = time.time() - self.started, step - self.first_step  # a resumed run counts anew
-        if done <= 0 or elapsed <= 0:
-            return None, None
-        per_step = elapsed / done
-        eta, left = per_step * max(0, max_steps - step), self.budget.remaining() if self.budget else None
-        return self.samples_per_step / per_step, eta if left is None else min(eta, left)
-
-    def _check_stop(self, control: Any) -> None:
-        if agreed(self.should_stop()):
-            self.cancelled = True
-        if agreed(self.diverged is not None) and self.diverged is None:
-            self.diverged = tr("Training stopped: the loss diverged in another process.")
-        if self.cancelled or self.diverged:
-            control.should_training_stop = True
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self.started, self.first_step = time.time(), state.global_step
-        self.emit(Event("start", state.global_step, state.max_steps, float(state.epoch or 0)))
-        self._check_stop(control)
-
-    def on_epoch_end(self, args, state, control, **kwargs):
-        epoch = float(state.epoch or 0)
-        if self.cancelled and abs(epoch - round(epoch)) > 1e-6:  # cut short: only whole epochs are saved
-            control.should_save = False
-
-    def on_step_end(self, args, state, control, **kwargs):
-        speed, eta = self._speed(state.global_step, state.max_steps)
-        self.emit(
-            Event(
-                "step",
-                state.global_step,
-                state.max_steps,
-                float(state.epoch or 0),
-                learning_rate=self._last_lr,
-                samples_per_second=speed,
-                eta_seconds=eta,
-            )
-        )
-        self._check_stop(control)
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        logs = logs or {}
-        if "loss" not in logs:
-            return
-        self._last_lr = logs.get("learning_rate", self._last_lr)
-        loss = float(logs["loss"])
-        self.diverged = self.diverged or divergence(
-            loss, self._first_loss, self.learning_rate, state.global_step
-        )
-        if self._first_loss is None and math.isfinite(loss):
-            self._first_loss = loss
-        if self.diverged:
-            control.should_training_stop = True
-        speed, eta = self._speed(state.global_step, state.max_steps)
-        self.emit(
-            Event(
-                "log",
-                state.global_step,
-                state.max_steps,
-                float(state.epoch or 0),
-                loss=loss,
-                learning_rate=self._last_lr,
-                samples_per_second=speed,
-                eta_seconds=eta,
-            )
-        )
-
-    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-        clean = {
-            k.removeprefix("eval_"): float(v)
-            for k, v in (metrics or {}).items()
-            if isinstance(v, int | float) and not k.endswith(("runtime", "per_second"))
-        }
-        self.emit(Event("eval", state.global_step, state.max_steps, float(state.epoch or 0), metrics=clean))
-        self._check_stop(control)
-
-
-def _set_threads() -> None:
-    """One torch thread per core, shared by the processes of this machine (torchrun, `training_threads`)."""
-    import torch
-
-    from trainer.train.speed import training_threads
-
-    wanted = training_threads(int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
-    if torch.get_num_threads() != wanted:
-        torch.set_num_threads(wanted)
-
-
-def resolve_max_length(config: TrainConfig, data: Any, tokenizer: Any, model_config: Any) -> int:
-    """The user's max length, else the one chosen from the data, capped by the model."""
-    from trainer.model.loading import model_max_length
-
-    cap = model_max_length(tokenizer, model_config)
-    if config.max_length:
-        return min(config.max_length, cap)
-    chosen = getattr(data.report, "max_length", None)
-    if chosen:
-        return min(int(chosen), cap)
-    from trainer.data.report import token_stats
-
-    task = get_task(data.task)
-    # A data shape, not a policy: the tokenizer is told whether it reads word lists (is_split_into_words).
-    lengths, _ = token_stats(tokenizer, task.inputs(data.train), task.inputs_are_words)
-    from trainer.data import choose_max_length
-
-    return choose_max_length(lengths, cap)
 
 
 def _encode(task: Task, data: Any, tokenizer: Any, max_length: int, label2id: dict) -> tuple[list, list]:
@@ -284,13 +151,17 @@ def fit(
     main = is_main_process()
     checkpoint = _checkpoint(folder, resume)
     history = History(folder, on_event, write=main, resume=resume)
-    device = _seeded_device(config)
+    device = seeded_device(config)
     data = augment_data(data, config.augment, config.seed)  # the saved splits stay as they were
+    few, reason = few_shot_choice(config, data)
+    if few:  # one process trains (under torchrun the others have nothing to do)
+        return FitResult(fit_few_shot(config, data, folder, history, should_stop or (lambda: False), device,
+                                      clock, reason) if main else {})  # fmt: skip
     model, tokenizer, max_length = _load(config, data, folder, device, main)
     trainer, progress = _trainer(config, data, model, tokenizer, max_length, folder, device, history,
                                  should_stop or (lambda: False), clock)  # fmt: skip
     started = time.time()
-    with _disk_full_cleanup(folder, main):
+    with disk_full_cleanup(folder, main):
         train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_seconds = time.time() - started
     if progress.diverged:
@@ -301,19 +172,6 @@ def fit(
         return FitResult({})
     return _finish(trainer, train_output, train_seconds, data, tokenizer, max_length, folder, device,
                    history, config, checkpoint)  # fmt: skip
-
-
-def _seeded_device(config: TrainConfig) -> Any:
-    """The device to train on, with the seed set, the threads chosen and the library's progress bars off."""
-    from transformers import set_seed
-    from transformers.utils import logging as hf_logging
-
-    from trainer.model.loading import pick_device
-
-    hf_logging.disable_progress_bar()
-    _set_threads()
-    set_seed(config.seed)
-    return pick_device(config.device)
 
 
 def _cancelled_message(folder: RunFolder) -> str:
@@ -404,7 +262,7 @@ def _finish(trainer: Any, train_output: Any, train_seconds: float, data: Any, to
 
     model = merge_lora(trainer.model)
     model.eval()
-    with _disk_full_cleanup(folder, True):
+    with disk_full_cleanup(folder, True):
         folder.save_model(model, tokenizer)
     shutil.rmtree(folder.checkpoints_dir, ignore_errors=True)  # finished: nothing left to resume
     steps = max(1, trainer.state.global_step)
@@ -437,61 +295,3 @@ def _finish(trainer: Any, train_output: Any, train_seconds: float, data: Any, to
     )
     history(end)
     return FitResult(metrics)
-
-
-@contextlib.contextmanager
-def _disk_full_cleanup(folder: RunFolder, main: bool) -> Iterator[None]:
-    """When the disk fills while the block saves (a checkpoint, the model), delete what was half saved, so
-    the last complete epoch is what a resume finds; the error goes on (the worker records it)."""
-    try:
-        yield
-    except BaseException as exc:
-        if main and disk_full(exc, folder.path):
-            folder.remove_partial_checkpoints()
-        raise
-
-
-def evaluate_and_write(
-    model: Any, tokenizer: Any, data: Any, max_length: int, folder: RunFolder, batch_size: int = 64
-) -> dict:
-    """Score validation and test splits in one forward pass each, and keep what that pass gives.
-
-    Writes predictions.csv for the test split, and for both splits the fine-tuned model's class
-    probabilities and embeddings (float16, `RunFolder.probs_file` / `vector_file`), so no page ever
-    reads these texts with the model again. Then checks whether bf16 may speed up later CPU passes
-    (`trainer.model.bf16_check`, on the validation split) and records the answer.
-    """
-    from trainer.model.inference import stack
-
-    task = get_task(data.task)
-    labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    results: dict[str, Any] = {}
-    for name in ("validation", "test"):
-        split = getattr(data, name)
-        if not len(split):
-            continue
-        inputs = task.inputs(split)
-        logits, vectors = task.outputs(model, tokenizer, inputs, max_length, batch_size)
-        preds = task.predictions(logits, labels)
-        results[name] = task.scores(split.labels, preds.predicted, labels)
-        folder.write_array(folder.probs_file(name), stack(preds.probabilities))
-        folder.write_array(folder.vector_file("finetuned", name), stack(vectors))
-        if name == "test":
-            folder.write_predictions(task.predictions_frame(inputs, preds, split.labels))
-    check_precision(
-        model, tokenizer, task, task.inputs(data.validation) or task.inputs(data.test), max_length, folder
-    )
-    return results
-
-
-def check_precision(
-    model: Any, tokenizer: Any, task: Task, inputs: list, max_length: int, folder: RunFolder
-) -> None:
-    """Record whether this run's model may run in bf16 on the CPU (never fatal: fp32 otherwise)."""
-    from trainer.model.bf16_check import check_model
-
-    try:
-        check = check_model(model, tokenizer, task, inputs, max_length).to_dict()
-    except Exception as exc:  # noqa: BLE001 - a failed check only means fp32
-        check = {"precision": None, "reason": f"fp32: the bf16 check failed ({type(exc).__name__})."}
-    folder.write_inference("finetuned", check)
