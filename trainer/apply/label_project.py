@@ -85,6 +85,7 @@ class Settings:
     created: float
     heldout_fraction: float = 0.2
     seed: int = 0
+    model: str = "default"  # the backbone each round fine-tunes
 
 
 @dataclass
@@ -230,7 +231,8 @@ def _path(runs_dir: Path, name: str) -> Path:
 
 
 def create(runs_dir: Path, name: str, task: str, labels: Sequence[str], texts: Sequence, owner: str,
-           heldout_fraction: float = 0.2, seed: int = 0, given: Sequence | None = None) -> Project:  # fmt: skip
+           heldout_fraction: float = 0.2, seed: int = 0, given: Sequence | None = None,
+           model: str = "default") -> Project:  # fmt: skip
     """A new project: `texts` (strings, or word lists for token) stored once each, a seeded random
     `heldout_fraction` of them held out; `given` labels (aligned with texts, None where none) stored as
     the owner's. Raises DataError with one sentence on what is wrong."""
@@ -242,7 +244,9 @@ def create(runs_dir: Path, name: str, task: str, labels: Sequence[str], texts: S
     rows = _rows(task, labels, texts, given)
     held = np.zeros(len(rows), dtype=bool)
     held[np.random.default_rng(seed).permutation(len(rows))[: round(heldout_fraction * len(rows))]] = True
-    settings = Settings(name.strip(), task, labels, owner, time.time(), float(heldout_fraction), int(seed))
+    settings = Settings(
+        name.strip(), task, labels, owner, time.time(), float(heldout_fraction), int(seed), model
+    )
     frame = pd.DataFrame(
         {"id": range(len(rows)), "body": list(rows), "heldout": held, "label": list(rows.values())}
     )

@@ -1,5 +1,5 @@
 """Command line: `python -m trainer check | fit | cancel | runs | clean | predict | score | monitor | compare | issues |
-slices | robustness | propose | explain | users | audit`.
+slices | robustness | propose | curve | explain | users | audit`.
 
 One module per command, each with `add_parser(sub)` (its arguments) and `run(args)`, as
 `git`-style tools do (it sets `handler`). Bad input exits 2 with one `error:` line; a failed job exits 1.
@@ -20,6 +20,7 @@ from trainer.cli import (
     check,
     clean,
     compare,
+    curve,
     explain,
     fit,
     issues,
@@ -51,6 +52,7 @@ COMMANDS = (
     slices,
     robustness,
     propose,
+    curve,
     explain,
     serve,
     tokens,
