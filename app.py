@@ -13,6 +13,7 @@ person = auth.gate()  # the sign-in page, when sign-in is set up and nobody is s
 pages = {
     tr("Build"): [
         st.Page("insight_ui/pages/data.py", title=tr("Data"), icon=":material/table_view:", default=True),
+        st.Page("insight_ui/pages/label.py", title=tr("Label text"), icon=":material/label:"),
         st.Page("insight_ui/pages/train.py", title=tr("Train"), icon=":material/model_training:"),
     ],
     tr("Understand"): [

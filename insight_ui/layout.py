@@ -24,6 +24,7 @@ log = logging.getLogger("insight_ui")
 
 PAGES = {
     "data": "insight_ui/pages/data.py",
+    "label": "insight_ui/pages/label.py",
     "train": "insight_ui/pages/train.py",
     "evaluate": "insight_ui/pages/evaluate.py",
     "explain": "insight_ui/pages/explain.py",

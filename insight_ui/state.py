@@ -8,6 +8,7 @@ job survives a browser refresh and a second tab sees the same runs.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +202,13 @@ def _job_manager(path: str) -> JobManager:
 def job_manager() -> JobManager:
     """The one JobManager of this server process (per runs folder)."""
     return _job_manager(str(runs_dir().resolve()))
+
+
+@st.cache_resource(show_spinner=False)
+def measuring_lock() -> threading.Lock:
+    """One labelling round measured at a time in this process: the page and its live part (or two
+    visitors) may both find a round just finished; the second finds it measured."""
+    return threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)

@@ -23,9 +23,9 @@ from trainer.apply.score import text_column_of
 from trainer.data import DataError
 from trainer.data import stream as streaming
 from trainer.evaluate.trends import propose_group_column, propose_time_column
+from trainer.files.duckdb_file import FILE_MODE, FOLDER_MODE, private
 from trainer.i18n import N_, tr, trn
 from trainer.monitor import monitor as monitors
-from trainer.monitor.database import FILE_MODE, FOLDER_MODE, private
 from trainer.runs import load_run
 from trainer.runs.folder import monitor_incoming_dir
 

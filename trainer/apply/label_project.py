@@ -18,14 +18,11 @@ Decisions a caller relies on:
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import stat
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -34,11 +31,10 @@ import numpy as np
 import pandas as pd
 
 from trainer.data.errors import DataError
-from trainer.files import locks
+from trainer.files.duckdb_file import LockedDuckDB
 from trainer.i18n import tr
 
 TASKS = ("text", "token")
-FOLDER_MODE, FILE_MODE = 0o700, 0o600
 UNSAFE = re.compile(r"[^\w.-]+")  # what a project name loses in its file name
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS settings (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -62,13 +58,6 @@ FREE = (
 def projects_dir(runs_dir: Path) -> Path:
     """Where the runs folder keeps its labelling projects, one DuckDB file each."""
     return Path(runs_dir) / ".projects"
-
-
-def private(path: Path, mode: int = FILE_MODE) -> None:
-    """Make `path` (if it is there) readable by the service's user only."""
-    with contextlib.suppress(FileNotFoundError, PermissionError):
-        if stat.S_IMODE(os.stat(path).st_mode) != mode:
-            os.chmod(path, mode)
 
 
 def file_stem(name: str) -> str:
@@ -95,41 +84,10 @@ class Row:
     heldout: bool  # its label measures the model rather than training it
 
 
-class Store:
-    """One project's DuckDB file, opened under its lock (as trainer.monitor.database does)."""
+class Store(LockedDuckDB):
+    """One project's DuckDB file, opened under its lock (trainer.files.duckdb_file)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.lock = self.path.with_name(f".{self.path.name}.lock")
-
-    @contextlib.contextmanager
-    def connect(self) -> Iterator[Any]:
-        import duckdb
-
-        self.path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-        private(self.path.parent, FOLDER_MODE)
-        with locks.locked(self.lock):
-            private(self.lock)
-            con = duckdb.connect(str(self.path))
-            try:
-                private(self.path)
-                for statement in SCHEMA:
-                    con.execute(statement)
-                yield con
-            finally:
-                con.close()
-                private(self.path.with_name(self.path.name + ".wal"))
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Any]:
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+    schema = SCHEMA
 
 
 # checking what people give

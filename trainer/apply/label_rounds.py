@@ -97,15 +97,21 @@ def round_data(project: Project, model: str = "default", tokenizer: Any = None) 
 
 
 def point_of(run: Any, labels: int) -> curve.Point | None:
-    """A finished round's point: its held-out headline score with the 95% interval Evaluate shows."""
+    """A finished round's point: its held-out headline score with the 95% interval Evaluate shows, widened
+    to at least the Wilson interval of a share measured on that many rows."""
     from trainer.evaluate.uncertainty import LEVEL, run_intervals
+    from trainer.inspect.slices import wilson
 
     scores = (run.metrics or {}).get("test") or {}
     metric = run.adapter.best_metric
     if metric not in scores:
         return None
-    low, high = run_intervals(run).get(metric) or (scores[metric], scores[metric])
-    return curve.Point(labels, float(scores[metric]), float(low), float(high), int(scores.get("n", 0)), LEVEL)
+    score, n = float(scores[metric]), int(scores.get("n", 0))
+    low, high = run_intervals(run).get(metric) or (score, score)
+    if n:  # a bootstrap over a handful of held-out rows can collapse to one value: at least Wilson's width
+        errors_low, errors_high = wilson(n - round(score * n), n)
+        low, high = min(low, 1 - errors_high), max(high, 1 - errors_low)
+    return curve.Point(labels, score, float(low), float(high), n, LEVEL)
 
 
 def measure_round(project: Project, run_dir: Path, labels: int, seed: int = 0) -> dict:

@@ -19,18 +19,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import stat
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from trainer.evaluate.trends import ALL_GROUPS, BUCKETS
-from trainer.files import locks
+from trainer.files.duckdb_file import LockedDuckDB
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS settings (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -53,14 +50,6 @@ SCHEMA = (
     "grp VARCHAR, body VARCHAR, predicted VARCHAR, confidence DOUBLE, probs DOUBLE PRECISION[], "
     "PRIMARY KEY (token, row_key))",
 )
-FOLDER_MODE, FILE_MODE = 0o700, 0o600
-
-
-def private(path: Path, mode: int = FILE_MODE) -> None:
-    """Make `path` (if it is there) readable by the service's user only."""
-    with contextlib.suppress(FileNotFoundError, PermissionError):
-        if stat.S_IMODE(os.stat(path).st_mode) != mode:
-            os.chmod(path, mode)
 
 
 BATCH_KEYS = ("id", "received", "source", "rows_read", "rows_added", "rows_future", "rows_undated")
@@ -86,40 +75,8 @@ def alert_dict(start, group, label, direction, share, base, n, hits, p, partial,
             "new": not bool(seen)}  # fmt: skip
 
 
-class Store:
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.lock = self.path.with_name(f".{self.path.name}.lock")
-
-    @contextlib.contextmanager
-    def connect(self) -> Iterator[Any]:
-        """A connection under the monitor's lock (DuckDB lets one process write a file at a time)."""
-        import duckdb
-
-        self.path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-        private(self.path.parent, FOLDER_MODE)
-        with locks.locked(self.lock):
-            private(self.lock)
-            con = duckdb.connect(str(self.path))
-            try:
-                private(self.path)
-                for statement in SCHEMA:
-                    con.execute(statement)
-                yield con
-            finally:
-                con.close()
-                private(self.path.with_name(self.path.name + ".wal"))
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Any]:
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+class Store(LockedDuckDB):
+    schema = SCHEMA
 
     @contextlib.contextmanager
     def _on(self, con: Any) -> Iterator[Any]:
