@@ -207,3 +207,22 @@ def test_curve_refuses_a_missing_or_unfinished_run_in_one_line(rounds):
     assert "no-such-run" in missing.stderr
     assert "waiting" in unfinished.stderr
     assert "85" in bad_target.stderr
+
+
+def test_each_forecast_is_checked_against_what_the_round_then_scored(tmp_path):
+    from trainer.apply import label_project as lp
+
+    project = lp.create(tmp_path / "runs", "checked", "text", ["a", "b"], [f"text {i}" for i in range(20)],
+                        "local")  # fmt: skip
+
+    def point(score):
+        return {"labels": 0, "score": score, "ci_low": score - 0.1, "ci_high": score + 0.1, "heldout": 40}
+
+    project.add_round("r1", 40, {"point": point(0.70), "forecast_then": None})
+    project.add_round("r2", 50, {"point": point(0.74), "forecast_then": [0.72, 0.66, 0.78]})
+    project.add_round("r3", 60, {"point": point(0.90), "forecast_then": [0.75, 0.69, 0.81]})
+    said = label_rounds.forecasts_checked(project)
+    assert len(said) == 3
+    assert "With 50 labels the curve had forecast 0.72 (between 0.66 and 0.78)" in said[0]
+    assert said[0].endswith("inside the range.") and said[1].endswith("outside the range.")
+    assert said[2].startswith("1 of 2 forecasts held so far")

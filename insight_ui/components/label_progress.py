@@ -130,5 +130,5 @@ def curve_section(project: Project) -> None:
         return
     _, metric = label_rounds.points(project)
     st.plotly_chart(curve_chart(found, tr(metric or "macro-F1")), key="label_curve")
-    for sentence in sentences:
+    for sentence in sentences + label_rounds.forecasts_checked(project):
         st.markdown(md(sentence))

@@ -29,7 +29,7 @@ from trainer.config import TrainConfig
 from trainer.data.checks import MIN_TRAIN_EXAMPLES
 from trainer.data.errors import DataError
 from trainer.evaluate import curve
-from trainer.i18n import tr
+from trainer.i18n import tr, trn
 
 ROUND = 10  # labels between two rounds, as the page proposes them
 POOL_SAMPLE = 2000  # unlabelled rows the run ranks each round, drawn at random
@@ -121,6 +121,9 @@ def measure_round(project: Project, run_dir: Path, labels: int, seed: int = 0) -
 
     run = load_run(run_dir)
     point = point_of(run, labels)
+    before = [p for p in points(project)[0] if p.labels < labels]
+    middle, low, high = curve.predict(before, labels) if len({p.labels for p in before}) >= curve.MIN_POINTS else (
+        float("nan"),) * 3  # fmt: skip
     pool = project.pool()
     sample = random.Random(seed + labels).sample(pool, min(POOL_SAMPLE, len(pool)))
     ranked: list[int] = []
@@ -128,7 +131,8 @@ def measure_round(project: Project, run_dir: Path, labels: int, seed: int = 0) -
         found = propose(RunModel.load(run.path), [body for _, body in sample], min(RANKED, len(sample)))
         ranked = [sample[p.row][0] for p in found]
     found_at = {"point": None if point is None else curve.as_dict([point], [])["points"][0],
-                "metric": run.adapter.headline_name, "ranked": ranked}  # fmt: skip
+                "metric": run.adapter.headline_name, "ranked": ranked,
+                "forecast_then": None if middle != middle else [middle, low, high]}  # fmt: skip
     project.add_round(Path(run_dir).name, labels, found_at, finished=run.info.finished or time.time())
     return found_at
 
@@ -155,6 +159,29 @@ def ranked(project: Project) -> list[int]:
             pool = {row for row, _ in project.pool()}
             return [row for row in dict.fromkeys(int(r) for r in item["points"]["ranked"]) if row in pool]
     return []
+
+
+def forecasts_checked(project: Project) -> list[str]:
+    """Each forecast the curve made of a round's score before that round, against what the round scored:
+    the sentences, then how many held (the intervals are 80%: about one in five may miss)."""
+    said, held, made = [], 0, 0
+    for item in project.rounds():
+        found = item.get("points") or {}
+        if not found.get("forecast_then") or not found.get("point"):
+            continue
+        middle, low, high = found["forecast_then"]
+        score = found["point"]["score"]
+        inside = low <= score <= high
+        made, held = made + 1, held + inside
+        said.append(tr("With {n} labels the curve had forecast {middle} (between {low} and {high}); the model "
+                       "scored {score}: {verdict}.", n=item["labels"], middle=f"{middle:.2f}", low=f"{low:.2f}",
+                       high=f"{high:.2f}", score=f"{score:.2f}",
+                       verdict=tr("inside the range") if inside else tr("outside the range")))  # fmt: skip
+    if made:
+        said.append(trn("{held} of {made} forecast held so far; an 80% range misses about one time in five.",
+                        "{held} of {made} forecasts held so far; an 80% range misses about one time in five.",
+                        made, held=held, made=made))  # fmt: skip
+    return said
 
 
 def learning_curve(project: Project, targets: tuple[float, ...] = TARGETS) -> tuple[dict, list[str]]:
