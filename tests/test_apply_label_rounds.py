@@ -226,3 +226,39 @@ def test_each_forecast_is_checked_against_what_the_round_then_scored(tmp_path):
     assert "With 50 labels the curve had forecast 0.72 (between 0.66 and 0.78)" in said[0]
     assert said[0].endswith("inside the range.") and said[1].endswith("outside the range.")
     assert said[2].startswith("1 of 2 forecasts held so far")
+
+
+def test_an_entity_project_trains_a_round_and_proposes_sentences_to_tag(tmp_path, tiny_model_dir):
+    from helpers import conll_file
+
+    frame = conll_sentences(conll_file(tmp_path / "n.conll", n=60))
+    truth = {" ".join(words): tags for words, tags in frame}
+    runs = tmp_path / "runs"
+    project = label_project.create(runs, "names", "token", ["PER", "ORG", "LOC"], [w for w, _ in frame], USER)
+    while project.counts()["labelled"] < 30:
+        for row in project.claim(USER, (), n=10):
+            project.save(USER, row.id, truth[" ".join(row.text)])
+    assert label_rounds.ready(project) is None
+    run_dir = train_round(project, runs, tiny_model_dir, 30)
+    proposed = label_rounds.ranked(project)
+    kinds = rows_by_kind(project)
+    assert proposed and len(set(proposed)) == len(proposed) and set(proposed) <= kinds["pool"]
+    counts = project.counts()
+    assert len(RunFolder(run_dir).load_split("test")) == counts["heldout_labelled"]
+    handed = project.claim(USER, proposed, n=4)
+    assert [r.id for r in handed if not r.heldout][:3] == proposed[:3]  # the proposals come first
+
+
+def conll_sentences(path) -> list[tuple[list[str], list[str]]]:
+    """(words, tags) of each sentence of a CoNLL file."""
+    found, words, tags = [], [], []
+    for line in path.read_text().splitlines() + [""]:
+        if not line.strip():
+            if words:
+                found.append((words, tags))
+            words, tags = [], []
+            continue
+        word, tag = line.split()[0], line.split()[-1]
+        words.append(word)
+        tags.append(tag)
+    return found
