@@ -75,7 +75,7 @@ def test_the_command_line_trains_the_few_label_way_and_says_so(tmp_path, tiny_mo
     done = trainer_cli("fit", data_file, "--model", tiny_model_dir, "--few-shot", "--max-steps", "6",
                        "--quiet", "--name", "few", runs_dir=tmp_path / "runs", timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "few-label way (SetFit), as asked" in done.stderr
+    assert "trains the few-label way (SetFit), as asked" in done.stderr
     run_dir = Path(done.stdout.strip().splitlines()[-1])
     assert json.loads((run_dir / "metrics.json").read_text())["summary"]["few_shot"] is True
     refused = trainer_cli("fit", data_file, "--few-shot", "--no-few-shot", runs_dir=tmp_path / "runs")

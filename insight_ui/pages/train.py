@@ -166,6 +166,11 @@ def form_section() -> None:
         return
     dataset_line(state.get(state.DATASET)[0], outcome.data)
     config = settings(outcome)
+    if config is not None and outcome.data is not None:
+        from trainer.train.few_shot import few_shot_choice
+
+        if said := few_shot_choice(config, outcome.data)[1]:  # few labels: the few-label way (SetFit)
+            st.info(md(said), icon=":material/auto_awesome:")
     run_name, clicked = start_row(config is not None and outcome.data is not None)
     if clicked and config is not None:
         start_job(config, run_name, outcome)

@@ -54,10 +54,10 @@ def few_shot_choice(config: TrainConfig, data: Any) -> tuple[bool, str]:
     if config.few_shot == "off":
         return False, ""
     if config.few_shot == "on":
-        return True, tr("Trained the few-label way (SetFit), as asked.")
+        return True, tr("This run trains the few-label way (SetFit), as asked.")
     if per_label < FEW_PER_LABEL and sentence_transformer(config.model):
         return True, tr(
-            "Few labels ({n} per label on average, fewer than {limit}): trained the few-label way (SetFit), "
+            "Few labels ({n} per label on average, fewer than {limit}): this run trains the few-label way (SetFit), "
             "which learns more from each one.",
             n=f"{per_label:.0f}",
             limit=FEW_PER_LABEL,
