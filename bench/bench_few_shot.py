@@ -2,7 +2,7 @@
 same rows and against the frozen sentence embeddings with a logistic regression, on CR and TREC, with 8, 16
 and 32 labelled rows per class (five random draws each), scored on each set's whole test file.
 
-    .venv/bin/python bench/bench_few_shot.py [--sets cr,trec] [--per-class 8,16,32] [--draws 5]
+    .venv/bin/python bench/bench_few_shot.py [--sets cr,trec] [--per-class 8,16,32] [--draws 5] [--first-draw 0]
 
 Both fine-tunes go through `trainer.train.fit.fit` with the product's defaults (effort "quick": a 3-minute
 budget; no validation split, so every drawn row trains); `few_shot` "on" and "off". The logistic regression
@@ -67,14 +67,14 @@ def frozen(
     return float(np.mean(clf.predict(test_vectors) == test["label"].to_numpy())), seconds
 
 
-def one_set(name: str, sizes: list[int], draws: int, embed: Embeddings) -> list[dict]:
+def one_set(name: str, sizes: list[int], draws: range, embed: Embeddings) -> list[dict]:
     train = pd.read_csv(DATA / f"{name}_train.csv").dropna().drop_duplicates("text")
     test_file = DATA / f"{name}_test.csv"
     test = pd.read_csv(test_file).dropna()
     test_vectors = embed(test["text"].tolist())
     found = []
     for per_class in sizes:
-        for seed in range(draws):
+        for seed in draws:
             rows = draw(train, per_class, seed)
             with tempfile.TemporaryDirectory() as tmp:
                 results = {
@@ -85,7 +85,8 @@ def one_set(name: str, sizes: list[int], draws: int, embed: Embeddings) -> list[
             for way, (accuracy, seconds) in results.items():
                 found.append({"set": name, "per_class": per_class, "seed": seed, "way": way,
                               "accuracy": accuracy, "seconds": seconds})  # fmt: skip
-            print(name, per_class, seed, {w: round(a, 3) for w, (a, _) in results.items()}, file=sys.stderr)
+            print(name, per_class, seed, {w: (round(a, 3), round(t, 1)) for w, (a, t) in results.items()},
+                  file=sys.stderr)  # fmt: skip
     return found
 
 
@@ -94,11 +95,18 @@ def main() -> None:
     parser.add_argument("--sets", default="cr,trec")
     parser.add_argument("--per-class", default="8,16,32")
     parser.add_argument("--draws", type=int, default=5)
+    parser.add_argument(
+        "--first-draw", type=int, default=0, help="the first draw's seed (to add draws later)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.per_class.split(",")]
     embed = Embeddings()
     found = pd.DataFrame(
-        [r for name in args.sets.split(",") for r in one_set(name, sizes, args.draws, embed)]
+        [
+            r
+            for name in args.sets.split(",")
+            for r in one_set(name, sizes, range(args.first_draw, args.first_draw + args.draws), embed)
+        ]
     )
     print(
         "| set | per class | " + " | ".join(f"{w}: accuracy (lowest–highest), seconds" for w in WAYS) + " |"
