@@ -143,8 +143,9 @@ def test_the_curve_has_a_point_per_round_and_after_three_a_forecast_in_words(rou
     first_found, first_said = rounds["rounds"][0]["curve"]
     assert [p["labels"] for p in first_found["points"]] == [ROUNDS[0]]
     assert first_found["forecast"] == [], "no forecast from one round"
-    assert len(first_said) == 2 and all(one_sentence(s) for s in first_said)
+    assert len(first_said) == 3 and all(one_sentence(s) for s in first_said)
     assert "3" in first_said[1], "it says a forecast needs three rounds"
+    assert f"only {first_found['points'][0]['heldout']} labelled rows are kept aside" in first_said[2]
     found, said = rounds["rounds"][-1]["curve"]
     points = found["points"]
     assert [p["labels"] for p in points] == list(ROUNDS)
@@ -156,7 +157,11 @@ def test_the_curve_has_a_point_per_round_and_after_three_a_forecast_in_words(rou
         assert p["level"] == pytest.approx(0.95)
     assert [f["target"] for f in found["forecast"]] == pytest.approx(list(label_rounds.TARGETS))
     assert set(found["forecast"][0]) >= {"target", "labels", "low", "high", "level"}
-    assert len(said) == 1 + len(label_rounds.TARGETS)
+    wide = (
+        points[-1]["heldout"] < label_rounds.FEW_HELD_OUT
+    )  # then a last sentence says why the ranges are wide
+    assert len(said) == 1 + len(label_rounds.TARGETS) + wide
+    assert ("kept aside to test on" in said[-1]) == wide
     assert all(isinstance(s, str) and len(s.split()) > 5 and "{" not in s for s in said)
     assert str(ROUNDS[-1]) in said[0], "the last score is said with its labels"
 

@@ -9,7 +9,7 @@ import streamlit as st
 from insight_ui import auth, state
 from insight_ui.safe import md
 from insight_ui.wording import in_app
-from trainer import runs
+from trainer import i18n, runs
 from trainer.apply import label_rounds
 from trainer.apply.label_project import Project
 from trainer.data import DataError
@@ -21,8 +21,8 @@ def counts_line(project: Project) -> None:
     counts = project.counts()
     st.markdown(trn("**{n}** row labelled: {train} to train the model, {held} kept aside to test it; {left} left.",
                        "**{n}** rows labelled: {train} to train the model, {held} kept aside to test it; {left} left.",
-                       counts["labelled"], train=counts["train_labelled"], held=counts["heldout_labelled"],
-                       left=counts["left"]))  # numbers only: no user text, so Markdown on  # fmt: skip
+                       counts["labelled"], train=i18n.number(counts["train_labelled"]),
+                       held=i18n.number(counts["heldout_labelled"]), left=i18n.number(counts["left"])))  # numbers only: no user text, so Markdown on  # fmt: skip
 
 
 def _last_round(project: Project) -> dict | None:

@@ -35,6 +35,7 @@ ROUND = 10  # labels between two rounds, as the page proposes them
 POOL_SAMPLE = 2000  # unlabelled rows the run ranks each round, drawn at random
 TARGETS = (0.8, 0.85, 0.9)  # scores the forecast says how many labels it takes to reach
 RANKED = 200  # proposals kept per round (the page asks for them ten at a time)
+FEW_HELD_OUT = 30  # below this many held-out rows, the curve's words say why its ranges are wide
 
 
 def round_frame(project: Project) -> pd.DataFrame:
@@ -189,4 +190,9 @@ def learning_curve(project: Project, targets: tuple[float, ...] = TARGETS) -> tu
     found, metric = points(project)
     enough = len({p.labels for p in found}) >= curve.MIN_POINTS  # fewer rounds: no forecast, `said` says why
     forecasts = curve.forecast(found, list(targets)) if enough else []
-    return curve.as_dict(found, forecasts), curve.said(found, forecasts, tr(metric or "macro-F1"))
+    said = curve.said(found, forecasts, tr(metric or "macro-F1"))
+    if found and found[-1].heldout < FEW_HELD_OUT:
+        said.append(trn("The ranges are wide because only {n} labelled row is kept aside to test on; they narrow "
+                        "as you label more.", "The ranges are wide because only {n} labelled rows are kept aside "
+                        "to test on; they narrow as you label more.", found[-1].heldout))  # fmt: skip
+    return curve.as_dict(found, forecasts), said

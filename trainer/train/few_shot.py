@@ -24,6 +24,7 @@ Entity runs keep the ordinary fine-tune: SetFit classifies whole texts, not word
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,7 @@ def train_body(config: TrainConfig, texts: list[str], ids: list[int], folder: Ru
 
     from trainer.model.loading import resolve_model
 
+    logging.getLogger("setfit").setLevel(logging.ERROR)  # its own head is not used: no note about it
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # a plain BERT folder gets a mean pooling: no warning table
     try:
