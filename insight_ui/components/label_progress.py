@@ -3,6 +3,8 @@ learning curve with its forecast, in words."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -50,14 +52,20 @@ def start_round(project: Project) -> str | None:
     return job
 
 
-def round_state(project: Project) -> bool:
-    """The latest round: training (progress), just finished (measured now), failed; True while it trains."""
+def _unmeasured(project: Project) -> tuple[dict, Any] | None:
+    """(the latest round, its job's snapshot) while that round is not measured yet; None otherwise."""
     last = _last_round(project)
     if last is None or last.get("points") is not None:
-        return False
+        return None
     snap = state.job_manager().snapshot(last["run"])
-    if snap is None:
+    return (last, snap) if snap is not None else None
+
+
+def round_state(project: Project) -> bool:
+    """The latest round: training (progress), just finished (measured now), failed; True while it trains."""
+    if (found := _unmeasured(project)) is None:
         return False
+    last, snap = found
     if snap.active:
         st.info(tr("Training on {n} labels in the background ({share} done); keep labelling: the next rows "
                    "to label come from it once it is done.", n=last["labels"], share=f"{snap.progress:.0%}"),
@@ -79,11 +87,8 @@ def round_state(project: Project) -> bool:
 
 def training(project: Project) -> bool:
     """Whether the latest round's run is still queued or training."""
-    last = _last_round(project)
-    if last is None or last.get("points") is not None:
-        return False
-    snap = state.job_manager().snapshot(last["run"])
-    return bool(snap and snap.active)
+    found = _unmeasured(project)
+    return bool(found and found[1].active)
 
 
 @st.fragment(run_every=3)

@@ -123,8 +123,7 @@ def measure_round(project: Project, run_dir: Path, labels: int, seed: int = 0) -
     run = load_run(run_dir)
     point = point_of(run, labels)
     before = [p for p in points(project)[0] if p.labels < labels]
-    middle, low, high = curve.predict(before, labels) if len({p.labels for p in before}) >= curve.MIN_POINTS else (
-        float("nan"),) * 3  # fmt: skip
+    middle, low, high = curve.predict(before, labels)  # NaNs before three rounds: nothing was forecast
     pool = project.pool()
     sample = random.Random(seed + labels).sample(pool, min(POOL_SAMPLE, len(pool)))
     ranked: list[int] = []
@@ -188,8 +187,7 @@ def forecasts_checked(project: Project) -> list[str]:
 def learning_curve(project: Project, targets: tuple[float, ...] = TARGETS) -> tuple[dict, list[str]]:
     """({"points", "forecast"} as `python -m trainer curve --json` prints it, the same in words)."""
     found, metric = points(project)
-    enough = len({p.labels for p in found}) >= curve.MIN_POINTS  # fewer rounds: no forecast, `said` says why
-    forecasts = curve.forecast(found, list(targets)) if enough else []
+    forecasts = curve.forecast(found, list(targets)) if curve.enough(found) else []  # else `said` says why
     said = curve.said(found, forecasts, tr(metric or "macro-F1"))
     if found and found[-1].heldout < FEW_HELD_OUT:
         said.append(trn("The ranges are wide because only {n} labelled row is kept aside to test on; they narrow "

@@ -168,13 +168,14 @@ def _profile(n: np.ndarray, y: np.ndarray, sd: np.ndarray) -> tuple[np.ndarray, 
     return best_a[rows, pick], -best_beta[rows, pick], GRID[pick]
 
 
-def _enough(points: list[Point]) -> bool:
+def enough(points: list[Point]) -> bool:
+    """Whether the points are enough rounds (distinct label counts) for a curve and a forecast."""
     return len({p.labels for p in points}) >= MIN_POINTS
 
 
 def fit_curve(points: list[Point]) -> Curve | None:
     """The weighted inverse power law through the points; None with too few points or no finite fit."""
-    if not _enough(points):
+    if not enough(points):
         return None
     n, y, sd = _arrays(points)
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(sd)) and np.all(n > 0)):

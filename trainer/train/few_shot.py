@@ -40,6 +40,7 @@ from trainer.tasks import get_task
 # backbone: measured on CR and TREC (bench/RESULTS.md, "Few labels"), the few-label way wins at 8 to 32.
 FEW_PER_LABEL = 50
 PAIRS_PER_TEXT = 20  # SetFit's num_iterations: pairs drawn per labelled text (its paper's setting)
+BODY_LEARNING_RATE = 2e-5  # SetFit's default for the body, unless the run's settings give one
 
 
 def few_shot_choice(config: TrainConfig, data: Any) -> tuple[bool, str]:
@@ -86,7 +87,7 @@ def _setfit_args(config: TrainConfig, folder: RunFolder, n_texts: int) -> Any:
         num_epochs=1,
         num_iterations=PAIRS_PER_TEXT,
         max_steps=config.max_steps or -1,
-        body_learning_rate=config.learning_rate or 2e-5,
+        body_learning_rate=config.learning_rate or BODY_LEARNING_RATE,
         seed=config.seed,
         report_to="none",
         show_progress_bar=False,
@@ -184,16 +185,13 @@ def fit_head(
 
 
 def train_few_shot(config: TrainConfig, data: Any, folder: RunFolder, device: Any, callbacks: list,
-                   max_length: int) -> tuple[Any, Any, dict]:  # fmt: skip
-    """(model, tokenizer, summary): the run's classifier trained the few-label way on `data.train`."""
-    from trainer.model.loading import load_tokenizer
-
+                   tokenizer: Any, max_length: int) -> tuple[Any, dict]:  # fmt: skip
+    """(model, summary): the run's classifier trained the few-label way on `data.train`."""
     labels = list(data.labels)
     texts = [str(t) for t in get_task(data.task).inputs(data.train)]
     ids = [labels.index(label) for label in data.train.labels]
     started = time.time()
     body, st_trainer = train_body(config, texts, ids, folder, device.device, callbacks)
-    tokenizer = load_tokenizer(config.model)
     model = classifier_with_body(config, body, labels).to(device.device)
     fit_head(model, tokenizer, texts, ids, max_length, config.seed)
     state = st_trainer.state
@@ -204,7 +202,7 @@ def train_few_shot(config: TrainConfig, data: Any, folder: RunFolder, device: An
         "pairs": PAIRS_PER_TEXT * 2 * len(texts),
         "few_shot": True,
     }
-    return model.cpu() if device.device == "cpu" else model, tokenizer, summary
+    return model.cpu() if device.device == "cpu" else model, summary
 
 
 def fit_few_shot(config: TrainConfig, data: Any, folder: RunFolder, history: Any, should_stop: Any,
@@ -215,18 +213,19 @@ def fit_few_shot(config: TrainConfig, data: Any, folder: RunFolder, history: Any
     from trainer.train.callback import ProgressCallback
     from trainer.train.progress import Cancelled, Diverged, Event
     from trainer.train.setup import resolve_max_length
-    from trainer.train.written import disk_full_cleanup, evaluate_and_write
+    from trainer.train.written import disk_full_cleanup, evaluate_and_write, headline_scores
 
     accelerated = device.device != "cpu"
-    max_length = resolve_max_length(config, data, load_tokenizer(config.model), None)
+    tokenizer = load_tokenizer(config.model)
+    max_length = resolve_max_length(config, data, tokenizer, None)
     seconds = config.resolved_time_budget(accelerated)
     folder.write_resolved(max_length=max_length, epochs=1.0, effort=config.resolved_effort(accelerated),
                           time_budget_seconds=seconds, device=device.label, few_shot=True,
-                          few_shot_reason=reason, learning_rate=config.learning_rate or 2e-5)  # fmt: skip
+                          few_shot_reason=reason, learning_rate=config.learning_rate or BODY_LEARNING_RATE)  # fmt: skip
     budget = TimeBudget(seconds, clock) if seconds else None
     progress = ProgressCallback(history, should_stop, config.batch_size, config.learning_rate, budget)
-    model, tokenizer, summary = train_few_shot(
-        config, data, folder, device, [progress] + ([budget] if budget else []), max_length
+    model, summary = train_few_shot(
+        config, data, folder, device, [progress] + ([budget] if budget else []), tokenizer, max_length
     )
     if progress.diverged:
         raise Diverged(progress.diverged)
@@ -240,9 +239,6 @@ def fit_few_shot(config: TrainConfig, data: Any, folder: RunFolder, history: Any
     metrics = evaluate_and_write(model, tokenizer, data, max_length, folder, config.eval_batch_size)
     metrics.update(summary=summary, history=[])
     folder.write_metrics(metrics)
-    headline = metrics.get("test") or metrics.get("validation") or {}
-    keys = (get_task(data.task).best_metric, "accuracy")
     steps = summary["steps"]
-    history(Event("end", steps, steps, 1.0, metrics={k: headline[k] for k in keys if k in headline},
-                  message=reason))  # fmt: skip
+    history(Event("end", steps, steps, 1.0, metrics=headline_scores(metrics, data.task), message=reason))
     return metrics

@@ -31,7 +31,7 @@ from trainer.train.progress import (
     StopCheck,
 )
 from trainer.train.setup import resolve_max_length, seeded_device
-from trainer.train.written import disk_full_cleanup, evaluate_and_write
+from trainer.train.written import disk_full_cleanup, evaluate_and_write, headline_scores
 
 __all__ = ["Cancelled", "Diverged", "Event", "FitResult", "class_weights", "fit", "training_arguments"]
 
@@ -283,14 +283,12 @@ def _finish(trainer: Any, train_output: Any, train_seconds: float, data: Any, to
     metrics = evaluate_and_write(model, tokenizer, data, max_length, folder, config.eval_batch_size)
     metrics.update(summary=summary, history=[e for e in history.events if e["kind"] == "eval"])
     folder.write_metrics(metrics)
-    headline = metrics.get("test") or metrics.get("validation") or {}
-    keys = (get_task(data.task).best_metric, "accuracy")
     end = Event(
         "end",
         steps,
         steps,
         float(trainer.state.epoch or 0),
-        metrics={k: headline[k] for k in keys if k in headline},
+        metrics=headline_scores(metrics, data.task),
         message=budget_note(budget, trainer, config.resolved_epochs(len(data.train), device.device != "cpu")),
     )
     history(end)

@@ -69,3 +69,9 @@ def check_precision(
     except Exception as exc:  # noqa: BLE001 - a failed check only means fp32
         check = {"precision": None, "reason": f"fp32: the bf16 check failed ({type(exc).__name__})."}
     folder.write_inference("finetuned", check)
+
+
+def headline_scores(metrics: dict, task_name: str) -> dict:
+    """The scores the "end" event carries: the task's best metric and accuracy, on test (else validation)."""
+    headline = metrics.get("test") or metrics.get("validation") or {}
+    return {k: headline[k] for k in (get_task(task_name).best_metric, "accuracy") if k in headline}
