@@ -98,3 +98,16 @@ def test_names_are_tagged_by_clicking_their_words_and_gaps_are_refused(tmp_path,
     saved = project.labelled_frame()
     expected = ["B-PER", "I-PER", "O", "O", "O", "O", "O"] if words[0] == "Anna" else ["B-PER"] + ["O"] * 5
     assert saved["label"].tolist() == [" ".join(expected)]
+
+
+def test_labels_and_words_a_person_typed_are_shown_literally(tmp_path, monkeypatch):
+    runs_dir = tmp_path / "runs"
+    label_project.create(runs_dir, "marks", "text", ["**good**", "[bad](http://x)"], ["a *starred* text"],
+                         "local", heldout_fraction=0.0)  # fmt: skip
+    at = open_app(runs_dir, monkeypatch)
+    at.switch_page("insight_ui/pages/label.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [b.label for b in at.button if b.key and b.key.startswith("label_0_")]
+    assert len(labels) == 2 and labels[0] == r"\*\*good\*\*"  # Markdown escaped: no bold
+    assert labels[1].startswith(r"\[bad\](")  # and no link
+    assert any(str(m.value) == r"a \*starred\* text" for m in at.markdown)

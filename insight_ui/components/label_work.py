@@ -43,7 +43,7 @@ def text_buttons(project: Project, row: Row) -> None:
     for i, label in enumerate(labels):
         key = str(i + 1) if i < 9 else None  # Streamlit shows the key on the button
         columns[i % (len(columns) - 1)].button(
-            label, key=f"label_{row.id}_{i}", shortcut=key,
+            md(label), key=f"label_{row.id}_{i}", shortcut=key,
             on_click=_save, args=(project, row, label), width="stretch",
         )  # fmt: skip
     columns[-1].button(tr("Skip"), key=f"label_skip_{row.id}", shortcut=SKIP_KEY,
@@ -78,8 +78,8 @@ def token_tagging(project: Project, row: Row) -> None:
     spans = state.setdefault(SPANS, {}).setdefault(row.id, [])
     picked_key, kind_key = f"label_words_{row.id}", f"label_kind_{row.id}"
     st.pills(tr("Words"), list(range(len(words))), selection_mode="multi", key=picked_key,
-             format_func=lambda i: words[i])  # fmt: skip
-    st.segmented_control(tr("Kind of name"), project.settings.labels, key=kind_key)
+             format_func=lambda i: md(words[i]))  # a button's text is Markdown: shown literally  # fmt: skip
+    st.segmented_control(tr("Kind of name"), project.settings.labels, key=kind_key, format_func=md)
     tagged = [f"{' '.join(words[a : b + 1])} → {kind}" for a, b, kind in sorted(spans)]
     st.markdown(md(tr("Tagged: {names}", names="; ".join(tagged))) if tagged else tr("No name tagged yet."))
     one, two, three, four = st.columns(4)
