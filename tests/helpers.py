@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 POSITIVE = ["great", "love", "excellent", "wonderful", "perfect", "happy", "fantastic", "superb"]
@@ -82,3 +83,24 @@ def fake_run(runs: Path, name: str, gold: list[str], predicted: list[str], texts
     write_json(folder.model_dir / "config.json", {})
     folder.write_status("finished", name=name)
     return run_dir
+
+
+def news_file(path: Path, rows: int, seed: int = 0, words: list[list[str]] | None = None) -> Path:
+    """Dated, grouped texts in the training data's style (or made of `words`)."""
+    rng = np.random.default_rng(seed)
+    pools = words or [POSITIVE, NEGATIVE, NEUTRAL]
+    start = pd.Timestamp("2026-05-04")
+    frame = pd.DataFrame(
+        {
+            "when": [
+                (start + pd.Timedelta(hours=int(h))).isoformat() for h in rng.integers(0, 24 * 70, rows)
+            ],
+            "channel": rng.choice(["web", "app", "mail"], rows),
+            "message": [
+                f"{rng.choice(p)} {rng.choice(p)} item number {i} {rng.choice(p)}"
+                for i, p in enumerate(pools[j % len(pools)] for j in range(rows))
+            ],
+        }
+    )
+    frame.to_csv(path, index=False)
+    return path

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_kit import trainer_cli
-from helpers import NEGATIVE, NEUTRAL, POSITIVE, conll_file
+from helpers import NEGATIVE, NEUTRAL, POSITIVE, conll_file, news_file
 
 from trainer.runs import RunFolder, create_run, load_run
 
@@ -27,27 +27,6 @@ CHINESE = ["快递很慢包装也破了", "客服态度非常差", "味道不错
 @pytest.fixture
 def text_run(tiny_text_run) -> Path:
     return tiny_text_run
-
-
-def news_file(path: Path, rows: int, seed: int = 0, words: list[list[str]] | None = None) -> Path:
-    """Dated, grouped texts in the training data's style (or made of `words`)."""
-    rng = np.random.default_rng(seed)
-    pools = words or [POSITIVE, NEGATIVE, NEUTRAL]
-    start = pd.Timestamp("2026-05-04")
-    frame = pd.DataFrame(
-        {
-            "when": [
-                (start + pd.Timedelta(hours=int(h))).isoformat() for h in rng.integers(0, 24 * 70, rows)
-            ],
-            "channel": rng.choice(["web", "app", "mail"], rows),
-            "message": [
-                f"{rng.choice(p)} {rng.choice(p)} item number {i} {rng.choice(p)}"
-                for i, p in enumerate(pools[j % len(pools)] for j in range(rows))
-            ],
-        }
-    )
-    frame.to_csv(path, index=False)
-    return path
 
 
 def score(run_dir: Path, source: Path, chunk_rows: int = 2000, **columns):

@@ -17,8 +17,8 @@ from insight_ui.components.trend_charts import confidence_chart
 from insight_ui.reports import apply_report
 from insight_ui.safe import md
 from trainer import i18n
+from trainer.apply.chunk import HISTOGRAM
 from trainer.apply.run_scoring import alerts_json
-from trainer.apply.score import HISTOGRAM
 from trainer.data.safe_csv import file_bytes
 from trainer.evaluate import drift as drifts
 from trainer.i18n import N_, tr

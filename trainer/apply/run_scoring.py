@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from trainer.apply.score import EXAMPLES_PER_DAY, HISTOGRAM, OnPhase, Progress, Tallies
+from trainer.apply.chunk import EXAMPLES_PER_DAY, HISTOGRAM, Tallies
+from trainer.apply.score import OnPhase, Progress
 from trainer.data.safe_csv import read_header
 from trainer.i18n import N_
 from trainer.runs.records import Phase
@@ -222,12 +223,14 @@ def run_scoring(
     progress: Progress = None,
     should_stop: Callable[[], bool] | None = None,
     on_phase: OnPhase = None,
+    cluster: str | None = None,
 ) -> dict:
     """The whole job: score the file (resuming where it stopped), then write the results; {} if stopped.
-    With `on_phase`, each phase is told as it starts and `progress` counts that phase's own steps."""
+    With `on_phase`, each phase is told as it starts and `progress` counts that phase's own steps. With a
+    Ray cluster's address (`cluster`, else INSIGHT_RAY_ADDRESS) the texts are scored there."""
     from trainer.apply.score import score
 
-    outcome = score(model, run, scoring, progress, should_stop, on_phase)
+    outcome = score(model, run, scoring, progress, should_stop, on_phase, cluster)
     if not outcome:
         return {}
     return finish(model, run, scoring, outcome["tallies"], outcome["trust"], outcome["started"],

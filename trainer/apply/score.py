@@ -16,22 +16,19 @@ texts are. Under torchrun each process scores every n-th chunk; the first one jo
 
 from __future__ import annotations
 
-import heapq
 import os
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
+from trainer.apply.chunk import Tallies, score_chunk
 from trainer.data import stream
 from trainer.i18n import N_, tr
 from trainer.runs.records import Phase
 from trainer.runs.scoring import Scoring, ScoringState, Spec
-from trainer.runs.trust import Trust, calibrate, unknown_counts
+from trainer.runs.trust import Trust, calibrate
 from trainer.runs.trust import read as read_trust
 
 if TYPE_CHECKING:  # types only
@@ -39,9 +36,6 @@ if TYPE_CHECKING:  # types only
     from trainer.runs.predictor import RunModel
     from trainer.tasks import Task
 
-EXAMPLES_PER_DAY = 5  # example texts kept per day, group and label (for the alerts)
-TO_LABEL = 500  # least certain rows kept for labelling
-HISTOGRAM = np.linspace(0, 1, 51)
 Progress = Callable[[int, int], None] | None
 # Told when the job moves on to another phase; the progress calls after it count that phase's own steps.
 OnPhase = Callable[[Phase], None] | None
@@ -52,53 +46,6 @@ NO_SUCH_COLUMN = {
     "time": N_('There is no time column "{column}". Columns found: {found}.'),
     "group": N_('There is no group column "{column}". Columns found: {found}.'),
 }
-
-
-@dataclass
-class Tallies:
-    """What the job keeps while it streams (small whatever the file's size), saved after every chunk."""
-
-    rows: int = 0
-    scored: int = 0
-    untrusted: int = 0
-    unknown_tokens: int = 0
-    tokens: int = 0
-    histogram: list[int] = field(default_factory=lambda: [0] * (len(HISTOGRAM) - 1))
-    daily: Counter = field(default_factory=Counter)  # (day, group, label) -> count
-    examples: dict = field(default_factory=dict)  # "day|group|label" -> [text, ...]
-    uncertain: list = field(default_factory=list)  # heap of (-confidence, row, record): the least certain
-    bad_times: int = 0
-
-    def to_json(self) -> dict:
-        out = asdict(self)
-        out["daily"] = [[*key, n] for key, n in self.daily.items()]
-        return out
-
-    @classmethod
-    def from_json(cls, data: dict) -> Tallies:
-        data = dict(data)
-        data["daily"] = Counter({(d, g, label): n for d, g, label, n in data.get("daily", [])})
-        data["uncertain"] = [tuple(x) for x in data.get("uncertain", [])]
-        return cls(**data)
-
-    def merge(self, other: Tallies) -> None:
-        for name in ("rows", "scored", "untrusted", "unknown_tokens", "tokens", "bad_times"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.histogram = [a + b for a, b in zip(self.histogram, other.histogram, strict=True)]
-        self.daily.update(other.daily)
-        for key, texts in other.examples.items():
-            self.examples[key] = (self.examples.get(key, []) + texts)[:EXAMPLES_PER_DAY]
-        for item in other.uncertain:
-            _keep(self.uncertain, item)
-
-
-def _keep(heap: list, item: tuple) -> None:
-    """Keep the TO_LABEL least certain rows (items are (-confidence, row, record): the root is the most
-    confident of those kept, and makes way for a less confident one)."""
-    if len(heap) < TO_LABEL:
-        heapq.heappush(heap, item)
-    elif item[0] > heap[0][0]:
-        heapq.heapreplace(heap, item)
 
 
 def text_column_of(frame: pd.DataFrame, task: Task, given: str | None) -> str:
@@ -132,10 +79,14 @@ def score(
     progress: Progress = None,
     should_stop: Callable[[], bool] | None = None,
     on_phase: OnPhase = None,
+    cluster: str | None = None,
 ) -> dict:
     """Score every chunk of the file not scored yet (resumable). Returns {} when stopped (or in another
     process than the first under torchrun), else the tallies for `trainer.apply.run_scoring.finish`.
-    With `on_phase`, the trust check and the scoring are each told as they start and counted apart."""
+    With `on_phase`, the trust check and the scoring are each told as they start and counted apart. With a
+    Ray cluster's address (`cluster`, else INSIGHT_RAY_ADDRESS) the chunks are scored there."""
+    from trainer.runs.cluster import address
+
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     spec, task, started = scoring.spec(), model.adapter, time.time()
     trust = read_trust(
@@ -145,6 +96,9 @@ def score(
         if on_phase:
             on_phase(CALIBRATING)
         trust = calibrate(model, run, progress if on_phase else None)
+    if (where := address(cluster)) and world == 1:
+        outcome = _on_cluster(where, task, run, scoring, trust, (progress, should_stop, on_phase))
+        return outcome | {"started": started} if outcome else {}
     if on_phase:
         on_phase(SCORING)
     scoring.parts_dir.mkdir(parents=True, exist_ok=True)
@@ -162,7 +116,7 @@ def score(
             continue
         if should_stop and should_stop():
             break
-        part = _score_chunk(model, task, chunk, column, start, spec, trust, tallies)
+        part = score_chunk(model, task, chunk, column, start, spec, trust, tallies)
         tmp = scoring.part_temp(index)
         part.to_csv(tmp, index=False)
         os.replace(tmp, scoring.part_file(index))
@@ -186,52 +140,15 @@ def score(
     return {"tallies": tallies, "trust": trust, "started": started}
 
 
-def _score_chunk(model: RunModel, task: Task, chunk: pd.DataFrame, column: str, start: int, spec: Spec, trust: Trust,
-                 tallies: Tallies) -> pd.DataFrame:  # fmt: skip
-    from trainer.evaluate.trends import ALL_GROUPS, parse_times
+def _on_cluster(where: str, task: Task, run: Run, scoring: Scoring, trust: Trust, told: tuple) -> dict:
+    """The chunks scored on the Ray cluster at `where` (trainer.apply.cluster_scoring); {} when stopped.
+    `told` is (progress, should_stop, on_phase), as `score` takes them."""
+    from trainer.apply.cluster_scoring import score_on_cluster
 
-    texts = chunk[column].astype(str)
-    keep = (texts.str.strip() != "").to_numpy()
-    out = chunk.copy()
-    out["predicted"], out["confidence"], out["trusted"] = "", np.nan, ""
-    tallies.rows += len(chunk)
-    if not keep.any():
-        return out
-    scored = model.score(texts[keep].tolist(), trust)
-    inputs, preds, conf, untrusted = scored.inputs, scored.predictions, scored.confidence, scored.untrusted
-    rows = np.flatnonzero(keep)
-    columns = task.scored_columns(inputs, preds)  # "predicted", then the task's own columns
-    out.iloc[rows, out.columns.get_loc("predicted")] = columns["predicted"].to_numpy()
-    out.iloc[rows, out.columns.get_loc("confidence")] = np.round(conf, 4)
-    out.iloc[rows, out.columns.get_loc("trusted")] = np.where(untrusted, "false", "true")
-    for column in columns.columns.drop("predicted"):
-        out[column] = np.nan if columns[column].dtype.kind == "f" else ""
-        out.iloc[rows, out.columns.get_loc(column)] = columns[column].to_numpy()
-    tallies.scored += len(inputs)
-    tallies.untrusted += int(untrusted.sum())
-    tallies.histogram = (np.asarray(tallies.histogram) + np.histogram(conf, HISTOGRAM)[0]).tolist()
-    unknown, pieces = unknown_counts(model, inputs)
-    tallies.tokens += pieces
-    tallies.unknown_tokens += unknown
-    labels = scored.labels
-    days = parse_times(chunk[spec.time_column].astype(str).to_numpy()[keep]) if spec.time_column else None
-    groups = chunk[spec.group_column].astype(str).to_numpy()[keep] if spec.group_column else None
-    for i, label in enumerate(labels):
-        record = {"row": int(start + rows[i]), "text": str(texts.iloc[rows[i]])[:500], "predicted": label,
-                  "confidence": round(float(conf[i]), 4), "trusted": not bool(untrusted[i])}  # fmt: skip
-        record.update(task.labelling_fields(inputs, preds, i))
-        if groups is not None:
-            record["group"] = str(groups[i])
-        if days is not None:
-            if pd.isna(days.iloc[i]):
-                tallies.bad_times += 1
-            else:
-                day = days.iloc[i].date().isoformat()
-                record["time"] = day
-                for group in {ALL_GROUPS, str(groups[i]) if groups is not None else ALL_GROUPS}:
-                    tallies.daily[(day, group, label)] += 1
-                    examples = tallies.examples.setdefault(f"{day}|{group}|{label}", [])
-                    if len(examples) < EXAMPLES_PER_DAY:
-                        examples.append(record["text"][:300])
-        _keep(tallies.uncertain, (-record["confidence"], record["row"], record))
-    return out
+    spec = scoring.spec()
+    first = next(stream.chunks(spec.source, spec.chunk_rows), pd.DataFrame())
+    column = text_column_of(first, task, spec.text_column)
+    _check_columns(first, spec)
+    scoring.parts_dir.mkdir(parents=True, exist_ok=True)
+    tallies = score_on_cluster(where, run.path, scoring, column, trust, *told)
+    return {} if tallies is None else {"tallies": tallies, "trust": trust}

@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: list[str]) -> int:
     from trainer.data import DataError
+    from trainer.errors import PlainError
     from trainer.model.loading import ModelError
 
     try:
@@ -130,7 +131,7 @@ def _main(argv: list[str]) -> int:
         if args.command not in ("runs", "users", "audit"):
             _quiet_libraries()
         return args.handler(args)
-    except (CliError, DataError, ModelError, FileNotFoundError, ValueError) as exc:
+    except (CliError, DataError, ModelError, PlainError, FileNotFoundError, ValueError) as exc:
         print(tr("error: {message}", message=exc), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

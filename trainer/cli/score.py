@@ -43,6 +43,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     score.add_argument(
         "--again", action="store_true", help=tr("score anew even if this file was scored before")
     )
+    score.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help=tr("score on this Ray cluster (default: INSIGHT_RAY_ADDRESS, if set)"),
+    )
     score.add_argument("--quiet", action="store_true", help=tr("no progress bar"))
     score.add_argument("--runs-dir", default=None)
     score.set_defaults(handler=run)
@@ -85,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         scoring.write_spec(spec)
         model = RunModel.load(run_dir)
         try:
-            results = run_scoring(model, load_run(run_dir), scoring, _progress(args.quiet))
+            results = run_scoring(model, load_run(run_dir), scoring, _progress(args.quiet), cluster=args.ray)
         except KeyboardInterrupt:
             print("\n" + tr("interrupted: run the same command again to resume"), file=sys.stderr)
             return 130

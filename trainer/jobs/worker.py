@@ -278,10 +278,11 @@ class Reporter:
 
 def _score(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
     from trainer.apply.run_scoring import run_scoring
+    from trainer.runs.cluster import address
     from trainer.runs.predictor import RunModel
     from trainer.runs.scoring import Scoring
 
-    if not os.environ.get("WORLD_SIZE"):
+    if not os.environ.get("WORLD_SIZE") and not address():  # a Ray cluster spreads the work itself
         import torch
 
         if torch.cuda.device_count() > 1:  # every GPU scores every n-th chunk (the fine-tuning launch path)

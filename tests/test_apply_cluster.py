@@ -1,0 +1,161 @@
+"""Scoring on a Ray cluster of two nodes on this machine: the rows and results of local scoring, a node lost
+half-way losing no row, stop and resume, a monitor's batch and rescoring, and `score --ray`."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_kit import trainer_cli
+from helpers import news_file
+from ray_kit import local_cluster
+
+from trainer.runs import load_run
+
+COLUMNS = {"text_column": "message", "time_column": "when", "group_column": "channel"}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with local_cluster(2) as running:
+        yield running
+
+
+def score(run_dir: Path, source: Path, name: str, where: str | None, chunk_rows: int = 100, stop=None):
+    from trainer.apply.run_scoring import run_scoring
+    from trainer.runs.predictor import RunModel
+    from trainer.runs.scoring import Scoring, Spec
+
+    scoring = Scoring(run_dir, name)
+    scoring.write_spec(Spec(str(source), chunk_rows=chunk_rows, **COLUMNS))
+    phases = []
+    model = RunModel.load(run_dir)
+    results = run_scoring(model, load_run(run_dir), scoring, None, stop, phases.append, cluster=where)
+    return scoring, results, phases, model
+
+
+def tolerance(model) -> float:
+    """How far two processes' probabilities of one text may be apart: float32 sums in another order and the
+    four decimals the file keeps, or bfloat16 where the run was checked safe for it."""
+    return 1e-2 if model.precision == "bf16" else 2e-4
+
+
+def assert_same_rows(local: pd.DataFrame, remote: pd.DataFrame, labels: list[str], atol: float) -> None:
+    assert list(remote.columns) == list(local.columns)
+    text = ["when", "channel", "message"]
+    assert remote[text].equals(local[text]), "every row once, in the file's order"
+    probs = [f"p_{label}" for label in labels]
+    near = local[probs].astype(float).to_numpy(), remote[probs].astype(float).to_numpy()
+    apart = float(np.abs(near[0] - near[1]).max())
+    assert apart <= atol
+    ordered = np.sort(near[0], axis=1)
+    # a label can only change where its lead over the next is within twice the probabilities' difference
+    decided = ordered[:, -1] - ordered[:, -2] > 2 * apart
+    assert decided.sum() >= len(local) // 10
+    assert (remote["predicted"][decided] == local["predicted"][decided]).all()
+
+
+def test_a_file_scored_on_the_cluster_gives_the_rows_and_results_of_local_scoring(tiny_text_run, tmp_path,
+                                                                                   cluster):  # fmt: skip
+    source = news_file(tmp_path / "news.csv", 900)
+    local, here, _, model = score(tiny_text_run, source, "local", None)
+    remote, there, phases, _ = score(tiny_text_run, source, "remote", cluster.address)
+    said = [p.values for p in phases if "Ray cluster" in p.message]
+    assert said == [{"nodes": 2, "copies": 2}], phases
+    assert_same_rows(local.scored(), remote.scored(), model.labels, tolerance(model))
+    assert there["rows"] == here["rows"] == there["scored"] == 900
+    assert there["bucket"] == here["bucket"]
+    totals = {(c["bucket"], c["group"]): c["total"] for c in here["counts"]}
+    assert {(c["bucket"], c["group"]): c["total"] for c in there["counts"]} == totals
+    assert not list(remote.parts_dir.glob("*")), "the parts are joined into one file, as here"
+
+
+def test_a_node_lost_half_way_loses_no_row_and_scores_none_twice(tiny_text_run, tmp_path):
+    source = news_file(tmp_path / "long.csv", 2000)
+    with local_cluster(3) as doomed:
+        victim, parts, killed = doomed.worker_nodes and list(doomed.worker_nodes)[0], [], threading.Event()
+        folder = tiny_text_run / "scores" / "lost"
+
+        def kill_after_two_parts() -> None:
+            deadline = time.time() + 300
+            while time.time() < deadline and len(list(folder.glob("parts/part-*.csv"))) < 2:
+                time.sleep(0.02)
+            parts.append(len(list(folder.glob("parts/part-*.csv"))))
+            doomed.remove_node(victim, allow_graceful=False)
+            killed.set()
+
+        killer = threading.Thread(target=kill_after_two_parts, daemon=True)
+        killer.start()
+        scoring, results, phases, model = score(tiny_text_run, source, "lost", doomed.address, chunk_rows=100)
+        killer.join(60)
+    assert killed.is_set() and parts[0] < 20, "the machine was lost before the last chunk was scored"
+    said = [p.values["nodes"] for p in phases if "Ray cluster" in p.message]
+    assert said[0] == 3, "started on three machines"
+    local, _, _, _ = score(tiny_text_run, source, "lost-local", None, chunk_rows=100)
+    assert results["scored"] == 2000
+    assert_same_rows(local.scored(), scoring.scored(), model.labels, tolerance(model))
+
+
+def test_a_stopped_cluster_scoring_resumes_where_it_stopped(tiny_text_run, tmp_path, cluster):
+    source = news_file(tmp_path / "stop.csv", 600)
+    folder = tiny_text_run / "scores" / "stopped"
+    first, results, _, _ = score(tiny_text_run, source, "stopped", cluster.address,
+                                 stop=lambda: len(list(folder.glob("parts/part-*.csv"))) >= 2)  # fmt: skip
+    assert results == {} and 2 <= len(first.state().chunks) < 6, "stopped after two chunks, before the end"
+    written = dict(first.state().written)
+    again, results, _, model = score(tiny_text_run, source, "stopped", cluster.address)
+    after = again.state()
+    assert sorted(after.chunks) == list(range(6))
+    assert {i: after.written[i] for i in written} == written, (
+        "chunks scored before the stop are not scored again"
+    )
+    local, _, _, _ = score(tiny_text_run, source, "stopped-local", None)
+    assert_same_rows(local.scored(), again.scored(), model.labels, tolerance(model))
+
+
+def test_a_monitor_batch_and_a_rescoring_on_the_cluster_store_what_local_scoring_stores(tiny_text_run, tmp_path,
+                                                                                        cluster, monkeypatch):  # fmt: skip
+    from trainer.monitor import monitor as monitors
+
+    source = news_file(tmp_path / "feed.csv", 700)
+    stored = {}
+    for where in ("", cluster.address):
+        monkeypatch.setenv("INSIGHT_RAY_ADDRESS", where)
+        settings = monitors.Settings(
+            f"feed{len(stored)}", str(tiny_text_run), "message", "when", "channel", owner="ana"
+        )
+        monitor = monitors.create(tmp_path / "runs", settings)
+        batch = monitor.add(source)
+        assert batch.added == 700
+        assert monitor.rescore(str(tiny_text_run)) == 700
+        with monitor.store.connect() as con:
+            stored[where] = con.execute(
+                "SELECT s.body, s.predicted, s.probs, r.probs FROM scored s JOIN rescored r USING (row_key) "
+                "ORDER BY s.body"
+            ).df()  # fmt: skip
+    local, remote = stored[""], stored[cluster.address]
+    assert remote["body"].tolist() == local["body"].tolist()
+    for column in (2, 3):
+        near = np.stack(local.iloc[:, column]), np.stack(remote.iloc[:, column])
+        assert np.allclose(*near, atol=2e-2)
+
+
+def test_score_on_the_cluster_from_the_command_line_and_a_wrong_address_in_one_line(tiny_text_run, tmp_path,
+                                                                                     cluster):  # fmt: skip
+    source = news_file(tmp_path / "cli.csv", 300)
+    out = tmp_path / "scored.csv"
+    done = trainer_cli("score", str(tiny_text_run), str(source), "--text-column", "message", "--ray",
+                       cluster.address, "--out", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (
+        pd.read_csv(out, keep_default_na=False)["message"].tolist() == pd.read_csv(source)["message"].tolist()
+    )
+    wrong = trainer_cli("score", str(tiny_text_run), str(source), "--text-column", "message", "--ray",
+                        "127.0.0.1:9", "--again", timeout=120)  # fmt: skip
+    lines = [line for line in wrong.stderr.splitlines() if line.strip()]
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr, wrong.stderr
+    assert lines[-1].startswith("error:") and "127.0.0.1:9" in lines[-1], wrong.stderr
