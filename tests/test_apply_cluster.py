@@ -1,5 +1,5 @@
-"""Scoring on a Ray cluster of two nodes on this machine: the rows and results of local scoring, a node lost
-half-way losing no row, stop and resume, a monitor's batch and rescoring, and `score --ray`."""
+"""Scoring on a Ray cluster of two nodes on this machine: the rows and results of local scoring, stop and
+resume, a monitor's batch and rescoring, `score --ray`, an Apply job, and a machine lost half-way losing no row."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from cli_kit import trainer_cli
 from helpers import news_file
-from ray_kit import local_cluster
+from ray_kit import NODE, local_cluster
 
 from trainer.runs import load_run
 
@@ -59,62 +59,30 @@ def assert_same_rows(local: pd.DataFrame, remote: pd.DataFrame, labels: list[str
     assert (remote["predicted"][decided] == local["predicted"][decided]).all()
 
 
-def test_a_file_scored_on_the_cluster_gives_the_rows_and_results_of_local_scoring(tiny_text_run, tmp_path,
-                                                                                   cluster):  # fmt: skip
+def test_a_file_scored_on_the_cluster_stops_resumes_and_gives_the_rows_and_results_of_local_scoring(
+    tiny_text_run, tmp_path, cluster
+):
     source = news_file(tmp_path / "news.csv", 900)
     local, here, _, model = score(tiny_text_run, source, "local", None)
-    remote, there, phases, _ = score(tiny_text_run, source, "remote", cluster.address)
+    folder = tiny_text_run / "scores" / "remote"
+    first, stopped, phases, _ = score(tiny_text_run, source, "remote", cluster.address,
+                                      stop=lambda: len(list(folder.glob("parts/part-*.csv"))) >= 2)  # fmt: skip
+    assert stopped == {} and 2 <= len(first.state().chunks) < 9, "stopped after two chunks, before the end"
+    written = dict(first.state().written)
     said = [p.values for p in phases if "Ray cluster" in p.message]
     assert said == [{"nodes": 2, "copies": 2}], phases
+    remote, there, _, _ = score(tiny_text_run, source, "remote", cluster.address)
+    after = remote.state()
+    assert sorted(after.chunks) == list(range(9))
+    assert {i: after.written[i] for i in written} == written, (
+        "chunks scored before the stop are not scored again"
+    )
     assert_same_rows(local.scored(), remote.scored(), model.labels, tolerance(model))
     assert there["rows"] == here["rows"] == there["scored"] == 900
     assert there["bucket"] == here["bucket"]
     totals = {(c["bucket"], c["group"]): c["total"] for c in here["counts"]}
     assert {(c["bucket"], c["group"]): c["total"] for c in there["counts"]} == totals
     assert not list(remote.parts_dir.glob("*")), "the parts are joined into one file, as here"
-
-
-def test_a_node_lost_half_way_loses_no_row_and_scores_none_twice(tiny_text_run, tmp_path):
-    source = news_file(tmp_path / "long.csv", 2000)
-    with local_cluster(3) as doomed:
-        victim, parts, killed = doomed.worker_nodes and list(doomed.worker_nodes)[0], [], threading.Event()
-        folder = tiny_text_run / "scores" / "lost"
-
-        def kill_after_two_parts() -> None:
-            deadline = time.time() + 300
-            while time.time() < deadline and len(list(folder.glob("parts/part-*.csv"))) < 2:
-                time.sleep(0.02)
-            parts.append(len(list(folder.glob("parts/part-*.csv"))))
-            doomed.remove_node(victim, allow_graceful=False)
-            killed.set()
-
-        killer = threading.Thread(target=kill_after_two_parts, daemon=True)
-        killer.start()
-        scoring, results, phases, model = score(tiny_text_run, source, "lost", doomed.address, chunk_rows=100)
-        killer.join(60)
-    assert killed.is_set() and parts[0] < 20, "the machine was lost before the last chunk was scored"
-    said = [p.values["nodes"] for p in phases if "Ray cluster" in p.message]
-    assert said[0] == 3, "started on three machines"
-    local, _, _, _ = score(tiny_text_run, source, "lost-local", None, chunk_rows=100)
-    assert results["scored"] == 2000
-    assert_same_rows(local.scored(), scoring.scored(), model.labels, tolerance(model))
-
-
-def test_a_stopped_cluster_scoring_resumes_where_it_stopped(tiny_text_run, tmp_path, cluster):
-    source = news_file(tmp_path / "stop.csv", 600)
-    folder = tiny_text_run / "scores" / "stopped"
-    first, results, _, _ = score(tiny_text_run, source, "stopped", cluster.address,
-                                 stop=lambda: len(list(folder.glob("parts/part-*.csv"))) >= 2)  # fmt: skip
-    assert results == {} and 2 <= len(first.state().chunks) < 6, "stopped after two chunks, before the end"
-    written = dict(first.state().written)
-    again, results, _, model = score(tiny_text_run, source, "stopped", cluster.address)
-    after = again.state()
-    assert sorted(after.chunks) == list(range(6))
-    assert {i: after.written[i] for i in written} == written, (
-        "chunks scored before the stop are not scored again"
-    )
-    local, _, _, _ = score(tiny_text_run, source, "stopped-local", None)
-    assert_same_rows(local.scored(), again.scored(), model.labels, tolerance(model))
 
 
 def test_a_monitor_batch_and_a_rescoring_on_the_cluster_store_what_local_scoring_stores(tiny_text_run, tmp_path,
@@ -149,13 +117,70 @@ def test_score_on_the_cluster_from_the_command_line_and_a_wrong_address_in_one_l
     source = news_file(tmp_path / "cli.csv", 300)
     out = tmp_path / "scored.csv"
     done = trainer_cli("score", str(tiny_text_run), str(source), "--text-column", "message", "--ray",
-                       cluster.address, "--out", str(out))  # fmt: skip
+                       cluster.address, "--out", str(out), in_process=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (
         pd.read_csv(out, keep_default_na=False)["message"].tolist() == pd.read_csv(source)["message"].tolist()
     )
     wrong = trainer_cli("score", str(tiny_text_run), str(source), "--text-column", "message", "--ray",
-                        "127.0.0.1:9", "--again", timeout=120)  # fmt: skip
+                        "127.0.0.1:9", "--again", in_process=True)  # fmt: skip
     lines = [line for line in wrong.stderr.splitlines() if line.strip()]
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr, wrong.stderr
     assert lines[-1].startswith("error:") and "127.0.0.1:9" in lines[-1], wrong.stderr
+
+
+def test_an_apply_job_scores_on_the_cluster_the_environment_names_and_says_so(tiny_text_run, tmp_path, cluster,
+                                                                              monkeypatch):  # fmt: skip
+    """What the Apply page starts: a background job (its own process) reads INSIGHT_RAY_ADDRESS, says on
+    its progress that it scores on the cluster, and finishes like a local job."""
+    from trainer.jobs.manager import JobManager
+    from trainer.runs.scoring import Scoring, Spec
+
+    monkeypatch.setenv("INSIGHT_RAY_ADDRESS", cluster.address)
+    source = news_file(tmp_path / "job.csv", 400)
+    Scoring(tiny_text_run, "job").write_spec(Spec(str(source), chunk_rows=100, **COLUMNS))
+    manager = JobManager(tiny_text_run.parent)
+    try:
+        name = manager.start_computation(tiny_text_run, "score", name="job")
+        said, deadline = set(), time.time() + 300
+        while (now := manager.computation(tiny_text_run, name)) is None or now.status in (
+            "queued",
+            "running",
+        ):
+            if now is not None and now.phase is not None:
+                said.add(now.phase.text())
+            assert time.time() < deadline, "the job did not finish in five minutes"
+            time.sleep(0.1)
+    finally:
+        manager.shutdown()
+    assert now.status == "finished", now.error
+    assert any("Ray cluster (machines: 2; copies of the model: 2)" in p for p in said), said
+    scored = Scoring(tiny_text_run, "job").scored()
+    assert scored["message"].tolist() == pd.read_csv(source)["message"].tolist()
+
+
+def test_a_machine_lost_half_way_loses_no_row_and_scores_none_twice(tiny_text_run, tmp_path, cluster):
+    """Last in the file: the module's cluster gets a third machine, which is killed after two chunks."""
+    source = news_file(tmp_path / "long.csv", 1200)
+    victim, parts, killed = cluster.add_node(**NODE), [], threading.Event()
+    cluster.wait_for_nodes(timeout=60)
+    folder = tiny_text_run / "scores" / "lost"
+
+    def kill_after_two_parts() -> None:
+        deadline = time.time() + 300
+        while time.time() < deadline and len(list(folder.glob("parts/part-*.csv"))) < 2:
+            time.sleep(0.02)
+        parts.append(len(list(folder.glob("parts/part-*.csv"))))
+        cluster.remove_node(victim, allow_graceful=False)
+        killed.set()
+
+    killer = threading.Thread(target=kill_after_two_parts, daemon=True)
+    killer.start()
+    scoring, results, phases, model = score(tiny_text_run, source, "lost", cluster.address, chunk_rows=100)
+    killer.join(60)
+    assert killed.is_set() and parts[0] < 12, "the machine was lost before the last chunk was scored"
+    said = [p.values["nodes"] for p in phases if "Ray cluster" in p.message]
+    assert said[0] == 3, "started on three machines"
+    local, _, _, _ = score(tiny_text_run, source, "lost-local", None, chunk_rows=100)
+    assert results["scored"] == 1200
+    assert_same_rows(local.scored(), scoring.scored(), model.labels, tolerance(model))

@@ -38,6 +38,9 @@ REACH_SECONDS = 5.0  # how long the cluster's address may take to answer before 
 TRIES = 3  # calls of a monitor's slice of texts before a cluster that keeps losing its copies is given up
 
 
+_CONNECTED: dict[str, str] = {}  # the address this process connected to (ray.init holds one at a time)
+
+
 class ClusterError(PlainError):
     """The cluster could not be reached or has no room for a copy of the model (said in words)."""
 
@@ -63,14 +66,13 @@ def connected(where: str) -> Iterator[Plan]:
     """Connected to the cluster at `where` (disconnected after, when this connected), with the plan."""
     import ray
 
-    ours = not ray.is_initialized()
-    if ours:
-        _connect(where)
+    ours = _connect(where)
     try:
         yield plan(where)
     finally:
         if ours:
             ray.shutdown()
+            _CONNECTED.clear()
 
 
 def _reachable(where: str) -> None:
@@ -88,10 +90,17 @@ def _reachable(where: str) -> None:
     )
 
 
-def _connect(where: str) -> None:
+def _connect(where: str) -> bool:
+    """This process connected to the cluster at `where`; False when it was already (nothing to undo). A
+    process holds one connection: one to another cluster is closed first."""
     import ray
 
     _reachable(where)
+    if ray.is_initialized():
+        if _CONNECTED.get("address") == where:
+            return False
+        ray.shutdown()
+    _CONNECTED.clear()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         ray.init(address=where, log_to_driver=False, logging_level="ERROR", include_dashboard=False)
@@ -100,6 +109,8 @@ def _connect(where: str) -> None:
         raise ClusterError(
             tr("The Ray cluster at {address} could not be reached: {error}", address=where, error=error)
         ) from None
+    _CONNECTED["address"] = where
+    return True
 
 
 def plan(where: str) -> Plan:
@@ -153,8 +164,7 @@ class ClusterScorer:
     def __init__(self, run_dir: str | Path, where: str):
         import ray
 
-        if not ray.is_initialized():
-            _connect(where)
+        _connect(where)
         self.where, self.run_dir = where, str(Path(run_dir).resolve())
         self._start()
         self.labels = ray.get(self._actors[0].labels.remote())
