@@ -60,17 +60,20 @@ def test_the_users_and_audit_commands(tmp_path):
     done = trainer_cli("users", "add", "ana", "--admin", "--runs-dir", tmp_path, stdin="correct horse\n")
     assert done.returncode == 0 and done.stdout.strip() == "added ana (admin)", done.stderr
     assert trainer_cli("users", "add", "bo", "--runs-dir", tmp_path, stdin="correct horse\n").returncode == 0
-    assert trainer_cli("users", "list", "--runs-dir", tmp_path).stdout.splitlines() == ["ana  admin", "bo"]
+    assert trainer_cli("users", "list", "--runs-dir", tmp_path, in_process=True).stdout.splitlines() == [
+        "ana  admin",
+        "bo",
+    ]
     short = trainer_cli("users", "add", "cy", "--runs-dir", tmp_path, stdin="short\n")
     assert short.returncode == 2 and short.stderr.startswith("error: The password is too short")
     assert (
         trainer_cli("users", "passwd", "bo", "--runs-dir", tmp_path, stdin="brand new one\n").returncode == 0
     )
     assert users.verify(tmp_path, "bo", "brand new one", sleep=lambda s: None) is not None
-    gone = trainer_cli("users", "remove", "nobody", "--runs-dir", tmp_path)
+    gone = trainer_cli("users", "remove", "nobody", "--runs-dir", tmp_path, in_process=True)
     assert gone.returncode == 2 and "no account called nobody" in gone.stderr
-    assert trainer_cli("users", "remove", "bo", "--runs-dir", tmp_path).returncode == 0
-    log = trainer_cli("audit", "--runs-dir", tmp_path, "--json")
+    assert trainer_cli("users", "remove", "bo", "--runs-dir", tmp_path, in_process=True).returncode == 0
+    log = trainer_cli("audit", "--runs-dir", tmp_path, "--json", in_process=True)
     actions = [json.loads(line)["action"] for line in log.stdout.splitlines()]
     assert actions == ["add account", "add account", "change password", "remove account"]
     assert "correct horse" not in users.users_file(tmp_path).read_text() + log.stdout
@@ -147,7 +150,7 @@ def test_the_audit_log_only_grows_one_event_per_line(tmp_path):
     assert [(e["who"], e["action"], e["target"]) for e in events] == [
         ("ana", "sign in", ""), ("ana", "start", "run-1"), ("bo", "download", "run-1/model.zip")]  # fmt: skip
     assert audit.events(tmp_path, last=1)[0]["who"] == "bo"
-    out = trainer_cli("audit", "--runs-dir", tmp_path, "--last", "2").stdout.splitlines()
+    out = trainer_cli("audit", "--runs-dir", tmp_path, "--last", "2", in_process=True).stdout.splitlines()
     assert len(out) == 2 and "ana  start  run-1" in out[0] and "bo  download  run-1/model.zip" in out[1]
 
 
@@ -194,7 +197,7 @@ def test_an_old_accounts_file_with_names_differing_in_case_is_reported_and_refus
         "ana": {"hash": _hash("ana-password"), "admin": False, "created": 1.0},
         "ANA": {"hash": _hash("other-password"), "admin": True, "created": 2.0},
         "bo": {"hash": _hash("bo-password"), "admin": False, "created": 3.0}}))  # fmt: skip
-    listed = trainer_cli("users", "list", "--runs-dir", tmp_path)
+    listed = trainer_cli("users", "list", "--runs-dir", tmp_path, in_process=True)
     assert listed.returncode == 1, listed.stderr
     assert listed.stdout.splitlines() == [
         "ANA  admin", "ana", "bo",
@@ -206,10 +209,13 @@ def test_an_old_accounts_file_with_names_differing_in_case_is_reported_and_refus
     assert users.verify(tmp_path, "ana", "wrong guess", sleep=lambda s: None) is None
     assert users.account(tmp_path, "ana") is None, "a session of either ends too"
     assert users.verify(tmp_path, "bo", "bo-password", sleep=lambda s: None).name == "bo", "others unaffected"
-    assert trainer_cli("users", "remove", "ANA", "--runs-dir", tmp_path).returncode == 0, (
+    assert trainer_cli("users", "remove", "ANA", "--runs-dir", tmp_path, in_process=True).returncode == 0, (
         "the exact name is removed"
     )
-    assert trainer_cli("users", "list", "--runs-dir", tmp_path).stdout.splitlines() == ["ana", "bo"]
+    assert trainer_cli("users", "list", "--runs-dir", tmp_path, in_process=True).stdout.splitlines() == [
+        "ana",
+        "bo",
+    ]
     assert users.verify(tmp_path, "ANA", "ana-password", sleep=lambda s: None).name == "ana"
 
 
@@ -228,7 +234,7 @@ def test_once_set_up_a_missing_empty_or_damaged_accounts_file_lets_nobody_in(tmp
         ):
             users.load(tmp_path)
         assert users.verify(tmp_path, "ana", "correct horse", sleep=lambda s: None) is None
-    listed = trainer_cli("users", "list", "--runs-dir", tmp_path)
+    listed = trainer_cli("users", "list", "--runs-dir", tmp_path, in_process=True)
     assert listed.returncode == 2 and "users add NAME --admin" in listed.stderr, listed
     users.users_file(tmp_path).write_bytes(b'{"ana": {"hash": "$argon2id$v=19$m=65536')
     assert (

@@ -168,7 +168,7 @@ def test_the_curve_has_a_point_per_round_and_after_three_a_forecast_in_words(rou
 
 def test_curve_json_on_a_round_prints_the_projects_curve(rounds):
     last = rounds["rounds"][-1]["run"]
-    done = trainer_cli("curve", last.name, "--json", runs_dir=rounds["runs"])
+    done = trainer_cli("curve", last.name, "--json", runs_dir=rounds["runs"], in_process=True)
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
     expected, said = label_rounds.learning_curve(rounds["project"])
@@ -199,7 +199,7 @@ def test_curve_on_a_run_of_its_own_is_one_point_without_forecast(rounds, tiny_mo
 
 
 def test_curve_refuses_a_missing_or_unfinished_run_in_one_line(rounds):
-    missing = trainer_cli("curve", "no-such-run", runs_dir=rounds["runs"])
+    missing = trainer_cli("curve", "no-such-run", runs_dir=rounds["runs"], in_process=True)
     waiting = create_run(rounds["runs"], "waiting")
     unfinished = trainer_cli("curve", waiting.name, "--json", runs_dir=rounds["runs"], in_process=True)
     bad_target = trainer_cli("curve", rounds["rounds"][0]["run"].name, "--target", "85", runs_dir=rounds["runs"],

@@ -86,7 +86,7 @@ def test_the_command_writes_the_rows_to_label_and_refuses_a_pool_holding_trainin
     new = tmp_path / "pool.csv"
     pd.DataFrame({"text": [f"box {i} arrived and it is {w}" for i, w in enumerate(["ok", "fine", "so so"] * 20)]}
                  ).to_csv(new, index=False)  # fmt: skip
-    done = trainer_cli("propose", str(tiny_text_run), "--pool", str(new), "--n", "7")
+    done = trainer_cli("propose", str(tiny_text_run), "--pool", str(new), "--n", "7", in_process=True)
     assert done.returncode == 0, done.stderr
     frame = pd.read_csv(io.StringIO(done.stdout))
     assert list(frame.columns) == ["row", "text", "predicted", "uncertainty"] and len(frame) == 7
@@ -94,12 +94,12 @@ def test_the_command_writes_the_rows_to_label_and_refuses_a_pool_holding_trainin
     trained = pd.read_json(tiny_text_run / "data" / "train.jsonl", lines=True)["text"].head(3)
     mixed = tmp_path / "mixed.csv"
     pd.concat([pd.read_csv(new), pd.DataFrame({"text": trained})]).to_csv(mixed, index=False)
-    done = trainer_cli("propose", str(tiny_text_run), "--pool", str(mixed))
+    done = trainer_cli("propose", str(tiny_text_run), "--pool", str(mixed), in_process=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().startswith("error: 3 rows of the pool are in the run's training data already")
     numbers = tmp_path / "numbers.csv"
     pd.DataFrame({"n": range(20)}).to_csv(numbers, index=False)
-    done = trainer_cli("propose", str(tiny_text_run), "--pool", str(numbers))
+    done = trainer_cli("propose", str(tiny_text_run), "--pool", str(numbers), in_process=True)
     assert (
         done.returncode == 2 and done.stderr.strip().startswith("error:") and "Traceback" not in done.stderr
     )

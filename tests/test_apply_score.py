@@ -147,7 +147,7 @@ def test_cli_writes_scored_rows_and_an_alerts_array(text_run, tmp_path):
     )
     out, alerts = tmp_path / "scored.csv", tmp_path / "alerts.json"
     done = trainer_cli("score", text_run.name, str(source), "--runs-dir", str(text_run.parent), "--time-column",
-                       "when", "--group-column", "channel", "--bucket", "week", "--out", str(out), "--alerts", str(alerts))  # fmt: skip
+                       "when", "--group-column", "channel", "--bucket", "week", "--out", str(out), "--alerts", str(alerts), in_process=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     scored = pd.read_csv(out, keep_default_na=False)
     labels = load_run(text_run).labels
@@ -187,7 +187,12 @@ def test_cli_bad_input_exits_2_with_one_error_line(text_run, tmp_path, args, mes
 
 def test_cli_unknown_run_exits_2(tmp_path):
     done = trainer_cli(
-        "score", "no-such-run", str(news_file(tmp_path / "x.csv", 5)), "--runs-dir", str(tmp_path)
+        "score",
+        "no-such-run",
+        str(news_file(tmp_path / "x.csv", 5)),
+        "--runs-dir",
+        str(tmp_path),
+        in_process=True,
     )
     assert done.returncode == 2 and done.stderr.startswith("error:")
 

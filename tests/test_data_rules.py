@@ -95,7 +95,14 @@ def test_the_command_takes_a_rules_file_and_refuses_a_bad_one_in_one_line(tiny_t
         {"name": "praise", "insert": "great great great", "label": labels[-1], "direction": "up"},
     ]), encoding="utf-8")  # fmt: skip
     done = trainer_cli(
-        "robustness", str(tiny_text_run), "--families", "case", "--rules", str(rules), "--json"
+        "robustness",
+        str(tiny_text_run),
+        "--families",
+        "case",
+        "--rules",
+        str(rules),
+        "--json",
+        in_process=True,
     )
     assert done.returncode == 0, done.stderr
     tests = {t["name"]: t for t in json.loads(done.stdout)["tests"]}
@@ -104,14 +111,14 @@ def test_the_command_takes_a_rules_file_and_refuses_a_bad_one_in_one_line(tiny_t
     assert tests["praise"]["kind"] == "directional" and tests["praise"]["rule"]["direction"] == "up"
     assert tests["praise"]["changed"] == tests["case"]["changed"], "a phrase at the end fits every text"
     rules.write_text('[{"name": "x", "insert": "not", "label": "nope"}]', encoding="utf-8")
-    done = trainer_cli("robustness", str(tiny_text_run), "--rules", str(rules))
+    done = trainer_cli("robustness", str(tiny_text_run), "--rules", str(rules), in_process=True)
     assert (
         done.returncode == 2
         and done.stderr.strip().startswith("error: Rule 'x'")
         and "Traceback" not in done.stderr
     )
     rules.write_text("{not json", encoding="utf-8")
-    done = trainer_cli("robustness", str(tiny_text_run), "--rules", str(rules))
+    done = trainer_cli("robustness", str(tiny_text_run), "--rules", str(rules), in_process=True)
     assert (
         done.returncode == 2 and "could not be read as JSON" in done.stderr and "Traceback" not in done.stderr
     )

@@ -74,7 +74,9 @@ def test_case_punctuation_whitespace_and_numbers_change_only_what_they_name():
 
 
 def test_the_command_tests_each_family_on_the_test_split_and_says_it_in_json(tiny_text_run):
-    done = trainer_cli("robustness", str(tiny_text_run), "--families", "typos,case,numbers", "--json")
+    done = trainer_cli(
+        "robustness", str(tiny_text_run), "--families", "typos,case,numbers", "--json", in_process=True
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["run"] == tiny_text_run.name and report["split"] == "test"
@@ -94,10 +96,10 @@ def test_the_command_tests_each_family_on_the_test_split_and_says_it_in_json(tin
 
 
 def test_an_unknown_family_or_run_is_one_error_line(tiny_text_run, tmp_path):
-    done = trainer_cli("robustness", str(tiny_text_run), "--families", "typos,sarcasm")
+    done = trainer_cli("robustness", str(tiny_text_run), "--families", "typos,sarcasm", in_process=True)
     assert done.returncode == 2 and done.stderr.strip().startswith("error: Unknown change sarcasm")
     assert all(name in done.stderr for name in FAMILIES) and "Traceback" not in done.stderr
-    done = trainer_cli("robustness", str(tmp_path / "no-such-run"))
+    done = trainer_cli("robustness", str(tmp_path / "no-such-run"), in_process=True)
     assert (
         done.returncode == 2 and done.stderr.strip().startswith("error:") and "Traceback" not in done.stderr
     )

@@ -98,11 +98,13 @@ def test_bad_choices_say_what_is_wrong(three_runs, tmp_path):
 
 def test_cli_prints_intervals_and_the_verdict_and_writes_json(three_runs):
     runs, first, second, _ = three_runs
-    done = trainer_cli("compare", first.name, second.name, "--runs-dir", str(runs))
+    done = trainer_cli("compare", first.name, second.name, "--runs-dir", str(runs), in_process=True)
     assert done.returncode == 0, done.stderr
     assert "better is better than baseline on Accuracy" in done.stdout
     assert "95% intervals" in done.stdout and "learning_rate: 0.0001 / 0.0002" in done.stdout
-    as_json = trainer_cli("compare", first.name, second.name, "--runs-dir", str(runs), "--json")
+    as_json = trainer_cli(
+        "compare", first.name, second.name, "--runs-dir", str(runs), "--json", in_process=True
+    )
     data = json.loads(as_json.stdout)
     assert [r["name"] for r in data["runs"]] == ["baseline", "better"] and data["pairs"][0]["paired"]
 

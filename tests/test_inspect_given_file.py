@@ -32,7 +32,7 @@ def labelled_file(path, flipped_source: str = "shop"):
 
 def test_a_files_other_columns_are_sliced_and_the_wrong_source_is_flagged(tiny_text_run, tmp_path):
     data = labelled_file(tmp_path / "reviews.csv")
-    done = trainer_cli("slices", str(tiny_text_run), "--data", str(data), "--json")
+    done = trainer_cli("slices", str(tiny_text_run), "--data", str(data), "--json", in_process=True)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["split"] == str(data)
@@ -43,7 +43,7 @@ def test_a_files_other_columns_are_sliced_and_the_wrong_source_is_flagged(tiny_t
     assert ("column:source", "shop") in flagged, report["slices"][:5]
     shop = next(s for s in report["slices"] if s["value"] == "shop")
     assert shop["n"] == 60 and shop["error_rate"] > report["overall_error_rate"]
-    done = trainer_cli("slices", str(tiny_text_run), "--data", str(data))
+    done = trainer_cli("slices", str(tiny_text_run), "--data", str(data), in_process=True)
     assert done.returncode == 0 and "column source “shop”" in done.stdout, done.stdout
 
 
@@ -51,11 +51,11 @@ def test_a_file_without_the_runs_labels_or_no_file_is_one_error_line(tiny_text_r
     unlabelled = tmp_path / "new.csv"
     pd.DataFrame({"text": ["great item", "awful item"] * 10, "label": ["yes", "no"] * 10}).to_csv(unlabelled)
     for args in (["--data", str(unlabelled)], ["--data", str(tmp_path / "missing.csv")]):
-        done = trainer_cli("slices", str(tiny_text_run), *args)
+        done = trainer_cli("slices", str(tiny_text_run), *args, in_process=True)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert done.stderr.strip().startswith("error:") and len(done.stderr.strip().splitlines()) == 1
     done = trainer_cli("robustness", str(tiny_text_run), "--data", str(unlabelled), "--families", "typos",
-                       "--json")  # fmt: skip
+                       "--json", in_process=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     typos = json.loads(done.stdout)["tests"][0]
     assert typos["changed"] == 20, "behavioural tests need no labels: every text of the file is tried"
@@ -71,7 +71,7 @@ def test_dates_are_cut_into_four_bands_and_a_few_values_stay_as_they_are():
 
 
 def test_an_entity_runs_families_run_from_the_command_line(tiny_entity_run):
-    done = trainer_cli("robustness", str(tiny_entity_run), "--json")
+    done = trainer_cli("robustness", str(tiny_entity_run), "--json", in_process=True)
     assert done.returncode == 0, done.stderr
     tests = {t["name"]: t for t in json.loads(done.stdout)["tests"]}
     assert list(tests) == ["typos", "names", "places"]
@@ -79,5 +79,5 @@ def test_an_entity_runs_families_run_from_the_command_line(tiny_entity_run):
         assert test["unit"] == "sentence" and 0 <= test["failed"] <= test["changed"], name
         assert test["ci_low"] <= test["fail_rate"] <= test["ci_high"]
     assert tests["typos"]["changed"] > 0, "every frame of the file has a long word outside its entities"
-    done = trainer_cli("robustness", str(tiny_entity_run), "--families", "case")
+    done = trainer_cli("robustness", str(tiny_entity_run), "--families", "case", in_process=True)
     assert done.returncode == 2 and "typos, names, places" in done.stderr and "Traceback" not in done.stderr

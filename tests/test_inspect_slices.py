@@ -95,7 +95,7 @@ def test_the_command_prints_the_json_contract_and_refuses_bad_input(tmp_path):
     texts = [f"{'refund' if i % 4 == 0 else 'parcel'} {FILLER[i % 20]} number {i}" for i in range(120)]
     predicted = [LABELS[(LABELS.index(g) + 1) % 3] if i % 4 == 0 and i % 8 else g for i, g in enumerate(gold)]
     run_dir = fake_run(tmp_path / "runs", "weak", gold, predicted, texts=texts)
-    done = trainer_cli("slices", str(run_dir), "--json")
+    done = trainer_cli("slices", str(run_dir), "--json", in_process=True)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["run"] == run_dir.name and report["split"] == "test" and report["alpha"] == 0.05
@@ -107,14 +107,14 @@ def test_the_command_prints_the_json_contract_and_refuses_bad_input(tmp_path):
     assert [s["flagged"] for s in report["slices"]] == sorted(
         (s["flagged"] for s in report["slices"]), reverse=True
     )
-    done = trainer_cli("slices", str(run_dir))
+    done = trainer_cli("slices", str(run_dir), in_process=True)
     assert done.returncode == 0 and "at most 1 in 20 is expected to be chance" in done.stdout
     assert "word “refund”: wrong on 15 of 30" in done.stdout, done.stdout
     for bad in (["--alpha", "2"], ["--min-rows", "1"]):
-        done = trainer_cli("slices", str(run_dir), *bad)
+        done = trainer_cli("slices", str(run_dir), *bad, in_process=True)
         assert done.returncode == 2 and done.stderr.strip().startswith("error:") and bad[0] in done.stderr
         assert "Traceback" not in done.stderr
-    done = trainer_cli("slices", str(tmp_path / "runs" / "nothing-here"))
+    done = trainer_cli("slices", str(tmp_path / "runs" / "nothing-here"), in_process=True)
     assert (
         done.returncode == 2 and done.stderr.strip().startswith("error:") and "Traceback" not in done.stderr
     )
@@ -126,7 +126,7 @@ def test_a_run_still_training_is_refused_in_one_line(tmp_path):
     busy = create_run(tmp_path / "runs", "busy")
     write_json(RunFolder(busy).config_file, {"model": "default", "task": "text-classification"})
     RunFolder(busy).write_status("running", name="busy")
-    done = trainer_cli("slices", str(busy))
+    done = trainer_cli("slices", str(busy), in_process=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert (
         done.stderr.strip()

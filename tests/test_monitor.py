@@ -302,50 +302,60 @@ def test_the_monitor_command_line(tmp_path, tiny_model_dir):
     run_dir = fit.stdout.strip().splitlines()[-1]
     files = weeks(tmp_path / "weeks", count=4)
     done = trainer_cli("monitor", "create", "news", "--run", run_dir, "--text-column", "headline", "--time-column",
-                       "published", "--group-column", "topic", runs_dir=runs_dir)  # fmt: skip
+                       "published", "--group-column", "topic", runs_dir=runs_dir, in_process=True)  # fmt: skip
     assert done.returncode == 0 and done.stdout.startswith("created monitor news"), done.stderr
-    done = trainer_cli("monitor", "add", "news", tmp_path / "weeks", runs_dir=runs_dir)
+    done = trainer_cli("monitor", "add", "news", tmp_path / "weeks", runs_dir=runs_dir, in_process=True)
     assert done.returncode == 0 and done.stdout.count("rows read") == 4, done.stderr
     assert (
-        trainer_cli("monitor", "add", "news", tmp_path / "weeks", runs_dir=runs_dir).stdout.strip()
+        trainer_cli(
+            "monitor", "add", "news", tmp_path / "weeks", runs_dir=runs_dir, in_process=True
+        ).stdout.strip()
         == "nothing new to add"
     )
     with monitors.Monitor(runs_dir, "news").store.connect() as con:  # the run's label probabilities are kept
         assert con.execute("SELECT count(probs) FROM scored").fetchone()[0] == 480
-    shown = json.loads(trainer_cli("monitor", "show", "news", "--json", runs_dir=runs_dir).stdout)
+    shown = json.loads(
+        trainer_cli("monitor", "show", "news", "--json", runs_dir=runs_dir, in_process=True).stdout
+    )
     assert shown["rows"] == 480 and len(shown["batches"]) == 4 and len(shown["buckets"]) == 4
     assert {s["label"] for s in shown["shares"]} <= {"negative", "neutral", "positive"}
-    alerts = json.loads(trainer_cli("monitor", "alerts", "news", "--json", runs_dir=runs_dir).stdout)
+    alerts = json.loads(
+        trainer_cli("monitor", "alerts", "news", "--json", runs_dir=runs_dir, in_process=True).stdout
+    )
     assert all({"bucket_start", "group", "label", "share", "baseline_share", "direction", "n", "new"} <= set(a)
                for a in alerts)  # fmt: skip
-    rescored = trainer_cli("monitor", "rescore", "news", "--run", run_dir, "--switch", runs_dir=runs_dir)
+    rescored = trainer_cli(
+        "monitor", "rescore", "news", "--run", run_dir, "--switch", runs_dir=runs_dir, in_process=True
+    )
     assert rescored.returncode == 0 and "rescored 480 texts" in rescored.stdout, rescored.stderr
     assert "current run | rescored run" in rescored.stdout and "now uses" in rescored.stdout
-    kept = trainer_cli("monitor", "set", "news", "--keep-days", "10", runs_dir=runs_dir)
+    kept = trainer_cli("monitor", "set", "news", "--keep-days", "10", runs_dir=runs_dir, in_process=True)
     assert kept.returncode == 0 and "texts kept 10 days" in kept.stdout
     assert (
-        trainer_cli("monitor", "export", "news", "--out", tmp_path / "all.csv", runs_dir=runs_dir).returncode
+        trainer_cli(
+            "monitor", "export", "news", "--out", tmp_path / "all.csv", runs_dir=runs_dir, in_process=True
+        ).returncode
         == 0
     )
     assert len(pd.read_csv(tmp_path / "all.csv")) == 480
-    assert "news  480 rows" in trainer_cli("monitor", "list", runs_dir=runs_dir).stdout
-    bad = trainer_cli("monitor", "add", "nope", files[0], runs_dir=runs_dir)
+    assert "news  480 rows" in trainer_cli("monitor", "list", runs_dir=runs_dir, in_process=True).stdout
+    bad = trainer_cli("monitor", "add", "nope", files[0], runs_dir=runs_dir, in_process=True)
     assert bad.returncode == 2 and bad.stderr.startswith("error: There is no monitor called nope")
     wrong = trainer_cli("monitor", "create", "other", "--run", run_dir, "--text-column", "headline",
-                        "--time-column", "published", "--bucket", "year", runs_dir=runs_dir)  # fmt: skip
+                        "--time-column", "published", "--bucket", "year", runs_dir=runs_dir, in_process=True)  # fmt: skip
     assert wrong.returncode == 2 and wrong.stderr.startswith("error:")
     columns = trainer_cli("monitor", "create", "cols", "--run", run_dir, "--text-column", "body", "--time-column",
-                          "published", runs_dir=runs_dir)  # fmt: skip
+                          "published", runs_dir=runs_dir, in_process=True)  # fmt: skip
     assert columns.returncode == 0
-    missing = trainer_cli("monitor", "add", "cols", files[0], runs_dir=runs_dir)
+    missing = trainer_cli("monitor", "add", "cols", files[0], runs_dir=runs_dir, in_process=True)
     assert (
         missing.returncode == 2
         and 'has no column "body"' in missing.stderr
         and missing.stderr.count("\n") == 1
     )
     assert (
-        trainer_cli("monitor", "delete", "news", runs_dir=runs_dir).returncode == 0
-        and "news" not in trainer_cli("monitor", "list", runs_dir=runs_dir).stdout
+        trainer_cli("monitor", "delete", "news", runs_dir=runs_dir, in_process=True).returncode == 0
+        and "news" not in trainer_cli("monitor", "list", runs_dir=runs_dir, in_process=True).stdout
     )
 
 
