@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import pickle
 import time
 import warnings
@@ -112,12 +111,14 @@ def score_on_cluster(where: str, run_dir: Path, scoring: Scoring, column: str, t
     as a resumed scoring does. LOST_TRIES failures in a row without a chunk written between them stop it."""
     from ray.exceptions import RayError, RayTaskError
 
-    failures = 0
+    failures, total = 0, stream.count_rows(scoring.spec().source)
     with connected(where):
         while True:
             before = len(scoring.state(0).chunks)
             try:
-                return _pipeline(where, run_dir, scoring, column, trust, (progress, should_stop, on_phase))
+                return _pipeline(
+                    where, run_dir, scoring, (column, trust, total), (progress, should_stop, on_phase)
+                )
             except RayError as exc:
                 if isinstance(exc, RayTaskError) and isinstance(exc.cause, PlainError):
                     raise exc.cause from None  # a message for a person, from the chunk's own checks
@@ -131,9 +132,9 @@ def score_on_cluster(where: str, run_dir: Path, scoring: Scoring, column: str, t
 class _Written:
     """What this process has written of a scoring: each chunk's part file, and its progress after each."""
 
-    def __init__(self, scoring: Scoring, total: int):
+    def __init__(self, scoring: Scoring):
         state = scoring.state(0)
-        self.scoring, self.total = scoring, total
+        self.scoring = scoring
         self.done, self.written, self.seen = set(state.chunks), dict(state.written), state.rows
         self.tallies = Tallies.from_json(state.tallies) if state.tallies is not None else Tallies()
 
@@ -143,10 +144,7 @@ class _Written:
         if index in self.done:  # written already (sent again after a machine was lost)
             return self.seen
         part = Tallies.from_json(json.loads(row["tallies"]))
-        tmp = self.scoring.part_temp(index)
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(row["part"])
-        os.replace(tmp, self.scoring.part_file(index))
+        self.scoring.write_part(index, row["part"])
         self.tallies.merge(part)
         self.done.add(index)
         self.seen += part.rows
@@ -156,16 +154,14 @@ class _Written:
         return self.seen
 
 
-def _pipeline(
-    where: str, run_dir: Path, scoring: Scoring, column: str, trust: Trust, told: tuple
-) -> Tallies | None:
-    """One run of the pipeline over the chunks not written yet, on the machines alive now."""
+def _pipeline(where: str, run_dir: Path, scoring: Scoring, what: tuple, told: tuple) -> Tallies | None:
+    """One run of the pipeline over the chunks not written yet, on the machines alive now. `what` is (the
+    text column, the trust thresholds, the file's rows), `told` (progress, should_stop, on_phase)."""
     import ray
 
-    progress, should_stop, on_phase = told
+    (column, trust, total), (progress, should_stop, on_phase) = what, told
     spec = scoring.spec()
-    total = stream.count_rows(spec.source)
-    out = _Written(scoring, total)
+    out = _Written(scoring)
     cluster = plan(where)
     if on_phase:
         on_phase(Phase(ON_CLUSTER, values={"nodes": cluster.nodes, "copies": cluster.copies}))

@@ -63,13 +63,16 @@ def text_column_of(frame: pd.DataFrame, task: Task, given: str | None) -> str:
     return column
 
 
-def _check_columns(frame: pd.DataFrame, spec: Spec) -> None:
+def _checked_column(first: pd.DataFrame, task: Task, spec: Spec) -> str:
+    """The text column to read, from the file's first chunk; the time and group columns asked for are there."""
     from trainer.data import DataError
     from trainer.data.columns import columns_found
 
-    for what, column in (("time", spec.time_column), ("group", spec.group_column)):
-        if column and column not in frame.columns:
-            raise DataError(tr(NO_SUCH_COLUMN[what], column=column, found=columns_found(frame)))
+    column = text_column_of(first, task, spec.text_column)
+    for what, name in (("time", spec.time_column), ("group", spec.group_column)):
+        if name and name not in first.columns:
+            raise DataError(tr(NO_SUCH_COLUMN[what], column=name, found=columns_found(first)))
+    return column
 
 
 def score(
@@ -109,17 +112,14 @@ def score(
     seen = 0
     for index, chunk in enumerate(stream.chunks(spec.source, spec.chunk_rows)):
         if index == 0:
-            column = text_column_of(chunk, task, spec.text_column)
-            _check_columns(chunk, spec)
+            column = _checked_column(chunk, task, spec)
         start, seen = seen, seen + len(chunk)
         if index in done or index % world != rank:
             continue
         if should_stop and should_stop():
             break
         part = score_chunk(model, task, chunk, column, start, spec, trust, tallies)
-        tmp = scoring.part_temp(index)
-        part.to_csv(tmp, index=False)
-        os.replace(tmp, scoring.part_file(index))
+        scoring.write_part(index, part.to_csv(index=False))
         done.add(index)
         written[str(index)] = time.time()
         scoring.write_state(ScoringState(sorted(done), tallies.to_json(), seen, written), rank)
@@ -147,8 +147,7 @@ def _on_cluster(where: str, task: Task, run: Run, scoring: Scoring, trust: Trust
 
     spec = scoring.spec()
     first = next(stream.chunks(spec.source, spec.chunk_rows), pd.DataFrame())
-    column = text_column_of(first, task, spec.text_column)
-    _check_columns(first, spec)
+    column = _checked_column(first, task, spec)
     scoring.parts_dir.mkdir(parents=True, exist_ok=True)
     tallies = score_on_cluster(where, run.path, scoring, column, trust, *told)
     return {} if tallies is None else {"tallies": tallies, "trust": trust}

@@ -62,13 +62,13 @@ class Plan:
 
 
 @contextlib.contextmanager
-def connected(where: str) -> Iterator[Plan]:
-    """Connected to the cluster at `where` (disconnected after, when this connected), with the plan."""
+def connected(where: str) -> Iterator[None]:
+    """Connected to the cluster at `where` (disconnected after, when this connected)."""
     import ray
 
     ours = _connect(where)
     try:
-        yield plan(where)
+        yield
     finally:
         if ours:
             ray.shutdown()

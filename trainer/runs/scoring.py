@@ -73,6 +73,13 @@ class Scoring:
     def part_temp(self, index: int) -> Path:
         return temp_beside(self.part_file(index))
 
+    def write_part(self, index: int, text: str) -> None:
+        """A chunk's scored rows (CSV text), written whole or not at all."""
+        tmp = self.part_temp(index)
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, self.part_file(index))
+
     def scored_temp(self) -> Path:
         return temp_beside(self.scored_file)
 
