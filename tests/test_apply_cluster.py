@@ -1,22 +1,28 @@
 """Scoring on a Ray cluster of two nodes on this machine: the rows and results of local scoring, stop and
-resume, a monitor's batch and rescoring, `score --ray`, an Apply job, and a machine lost half-way losing no row."""
+resume, a monitor's batch and rescoring, `score --ray`, an Apply job, and a machine lost half-way losing no row.
+The cluster and every driver on it run in processes of their own (why: tests/ray_kit.py)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 from cli_kit import trainer_cli
 from helpers import news_file
-from ray_kit import NODE, local_cluster
+from ray_kit import local_cluster
 
 from trainer.runs import load_run
 
 COLUMNS = {"text_column": "message", "time_column": "when", "group_column": "channel"}
+DRIVER = Path(__file__).resolve().parent / "cluster_driver.py"
 
 
 @pytest.fixture(scope="module")
@@ -25,17 +31,37 @@ def cluster():
         yield running
 
 
-def score(run_dir: Path, source: Path, name: str, where: str | None, chunk_rows: int = 100, stop=None):
+def on_cluster(*args) -> subprocess.Popen:
+    """tests/cluster_driver.py started with `args`: a driver of the cluster in a process of its own."""
+    return subprocess.Popen([sys.executable, str(DRIVER), *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def answer(child: subprocess.Popen, timeout: float = 420) -> dict:
+    """What the driver printed last (a JSON line), once it has finished well."""
+    out, err = child.communicate(timeout=timeout)
+    assert child.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def score(run_dir: Path, source: Path, name: str, where: str | None, chunk_rows: int = 100,
+          stop_after: int | None = None, started: subprocess.Popen | None = None):  # fmt: skip
+    """Score `source` as scoring `name` of the run, here (where=None) or on the cluster at `where` through a
+    child driver (or the one already `started`); returns (scoring, results, phases, model)."""
     from trainer.apply.run_scoring import run_scoring
     from trainer.runs.predictor import RunModel
     from trainer.runs.scoring import Scoring, Spec
 
-    scoring = Scoring(run_dir, name)
-    scoring.write_spec(Spec(str(source), chunk_rows=chunk_rows, **COLUMNS))
-    phases = []
-    model = RunModel.load(run_dir)
-    results = run_scoring(model, load_run(run_dir), scoring, None, stop, phases.append, cluster=where)
-    return scoring, results, phases, model
+    scoring, model = Scoring(run_dir, name), RunModel.load(run_dir)
+    if where is None:
+        scoring.write_spec(Spec(str(source), chunk_rows=chunk_rows, **COLUMNS))
+        phases = []
+        results = run_scoring(model, load_run(run_dir), scoring, None, None, phases.append)
+        return scoring, json.loads(json.dumps(results, default=str)), phases, model
+    child = started or on_cluster("score", run_dir, source, name, where, chunk_rows, json.dumps(COLUMNS),
+                                  *([stop_after] if stop_after else []))  # fmt: skip
+    done = answer(child)
+    return scoring, done["results"], [SimpleNamespace(**p) for p in done["phases"]], model
 
 
 def tolerance(model) -> float:
@@ -64,9 +90,7 @@ def test_a_file_scored_on_the_cluster_stops_resumes_and_gives_the_rows_and_resul
 ):
     source = news_file(tmp_path / "news.csv", 900)
     local, here, _, model = score(tiny_text_run, source, "local", None)
-    folder = tiny_text_run / "scores" / "remote"
-    first, stopped, phases, _ = score(tiny_text_run, source, "remote", cluster.address,
-                                      stop=lambda: len(list(folder.glob("parts/part-*.csv"))) >= 2)  # fmt: skip
+    first, stopped, phases, _ = score(tiny_text_run, source, "remote", cluster.address, stop_after=2)
     assert stopped == {} and 2 <= len(first.state().chunks) < 9, "stopped after two chunks, before the end"
     written = dict(first.state().written)
     said = [p.values for p in phases if "Ray cluster" in p.message]
@@ -97,9 +121,12 @@ def test_a_monitor_batch_and_a_rescoring_on_the_cluster_store_what_local_scoring
             f"feed{len(stored)}", str(tiny_text_run), "message", "when", "channel", owner="ana"
         )
         monitor = monitors.create(tmp_path / "runs", settings)
-        batch = monitor.add(source)
-        assert batch.added == 700
-        assert monitor.rescore(str(tiny_text_run)) == 700
+        if where:  # the batch and the rescoring by a driver of the cluster
+            done = answer(on_cluster("monitor", tmp_path / "runs", settings.name, source))
+            assert done == {"added": 700, "rescored": 700}
+        else:
+            assert monitor.add(source).added == 700
+            assert monitor.rescore(str(tiny_text_run)) == 700
         with monitor.store.connect() as con:
             stored[where] = con.execute(
                 "SELECT s.body, s.predicted, s.probs, r.probs FROM scored s JOIN rescored r USING (row_key) "
@@ -117,7 +144,7 @@ def test_score_on_the_cluster_from_the_command_line_and_a_wrong_address_in_one_l
     source = news_file(tmp_path / "cli.csv", 300)
     out = tmp_path / "scored.csv"
     done = trainer_cli("score", str(tiny_text_run), str(source), "--text-column", "message", "--ray",
-                       cluster.address, "--out", str(out), in_process=True)  # fmt: skip
+                       cluster.address, "--out", str(out))  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (
         pd.read_csv(out, keep_default_na=False)["message"].tolist() == pd.read_csv(source)["message"].tolist()
@@ -162,8 +189,7 @@ def test_an_apply_job_scores_on_the_cluster_the_environment_names_and_says_so(ti
 def test_a_machine_lost_half_way_loses_no_row_and_scores_none_twice(tiny_text_run, tmp_path, cluster):
     """Last in the file: the module's cluster gets a third machine, which is killed after two chunks."""
     source = news_file(tmp_path / "long.csv", 1200)
-    victim, parts, killed = cluster.add_node(**NODE), [], threading.Event()
-    cluster.wait_for_nodes(timeout=60)
+    victim, parts, killed = cluster.add_node(), [], threading.Event()
     folder = tiny_text_run / "scores" / "lost"
 
     def kill_after_two_parts() -> None:
@@ -171,12 +197,13 @@ def test_a_machine_lost_half_way_loses_no_row_and_scores_none_twice(tiny_text_ru
         while time.time() < deadline and len(list(folder.glob("parts/part-*.csv"))) < 2:
             time.sleep(0.02)
         parts.append(len(list(folder.glob("parts/part-*.csv"))))
-        cluster.remove_node(victim, allow_graceful=False)
+        cluster.kill_node(victim)
         killed.set()
 
+    driver = on_cluster("score", tiny_text_run, source, "lost", cluster.address, 100, json.dumps(COLUMNS))
     killer = threading.Thread(target=kill_after_two_parts, daemon=True)
     killer.start()
-    scoring, results, phases, model = score(tiny_text_run, source, "lost", cluster.address, chunk_rows=100)
+    scoring, results, phases, model = score(tiny_text_run, source, "lost", cluster.address, started=driver)
     killer.join(60)
     assert killed.is_set() and parts[0] < 12, "the machine was lost before the last chunk was scored"
     said = [p.values["nodes"] for p in phases if "Ray cluster" in p.message]
