@@ -7,7 +7,7 @@ ADDRESS ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: app test setup setup-dev chromium lint bench clean lock
+.PHONY: app test setup setup-dev chromium postgresql lint bench clean lock
 
 # This machine only, unless ADDRESS says otherwise; another address is refused while no sign-in is set up.
 app: setup
@@ -15,7 +15,7 @@ app: setup
 
 # First the numerics-sensitive tests (pyproject's `kernels` marker: fine-tuning, precision, attribution,
 # embeddings, divergence) under the kernels an AVX2-only CPU runs, whatever CPU this is; then everything.
-test: setup-dev chromium
+test: setup-dev chromium postgresql
 	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(PY) -m pytest -q -m kernels -p no:cacheprovider
 	$(PY) -m pytest -q
 
@@ -47,6 +47,14 @@ chromium:
 	  echo "Installing a Chinese font (fonts-wqy-microhei) for the Chinese screenshots"; \
 	  $(if $(shell id -u | grep -x 0),,sudo) apt-get install -y -qq fonts-wqy-microhei >/dev/null || \
 	  echo "No Chinese font: the Chinese screenshots will show boxes"; }
+
+# Debian's PostgreSQL server for the shared-state tests: a fixture runs initdb in a temporary folder and
+# starts it on 127.0.0.1 (tests/postgres_kit.py); the packaged service is never used.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+	  echo "Installing Debian's postgresql for the shared-state tests"; \
+	  $(if $(shell id -u | grep -x 0),,sudo) apt-get update -qq && \
+	  $(if $(shell id -u | grep -x 0),,sudo) apt-get install -y -qq postgresql >/dev/null; }
 
 lint: setup-dev
 	$(VENV)/bin/ruff check trainer insight_ui tests bench app.py

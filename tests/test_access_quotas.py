@@ -9,6 +9,7 @@ from trainer import runs
 from trainer.access import owners, quotas
 from trainer.access.people import Person
 from trainer.files import locks
+from trainer.monitor.database import Store
 from trainer.runs import RunFolder, create_run
 from trainer.runs.scoring import Scoring, Spec
 
@@ -77,10 +78,11 @@ def test_the_files_of_a_scoring_on_someone_elses_run_count_against_its_starter(
 
 
 def test_monitors_count_and_their_files_count_against_the_disk_quota(tmp_path, monkeypatch):
-    files = [tmp_path / "monitors" / f"m{i}.duckdb" for i in range(2)]
-    files[0].parent.mkdir()
-    for path in files:
+    paths = [tmp_path / "monitors" / f"m{i}.duckdb" for i in range(2)]
+    paths[0].parent.mkdir()
+    for path in paths:
         path.write_bytes(bytes(1_000_000))
+    files = [Store(p).size_bytes() for p in paths]  # what each monitor takes, as the app asks it
     monkeypatch.setenv("INSIGHT_MAX_MONITORS_PER_PERSON", "3")
     quotas.check_monitor(ANA, tmp_path, files)
     monkeypatch.setenv("INSIGHT_MAX_MONITORS_PER_PERSON", "2")

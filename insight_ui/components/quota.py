@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import streamlit as st
 
@@ -32,11 +31,12 @@ def scoring_refused() -> bool:
     return refused(lambda: quotas.check_scoring(auth.me(), state.runs_dir()))
 
 
-def my_monitor_files() -> list[Path]:
-    """The files of the monitors the person using the app owns."""
+def my_monitor_sizes() -> list[int]:
+    """The bytes each monitor the person using the app owns takes (its file, or its tables on the server)."""
     from insight_ui.reads.monitoring import every_monitor
 
-    return [m.store.path for m in quotas.monitors_of(auth.me(), every_monitor(), lambda m: m.settings.owner)]
+    owned = quotas.monitors_of(auth.me(), every_monitor(), lambda m: m.settings.owner)
+    return [m.store.size_bytes() for m in owned]
 
 
 def monitor_refused() -> bool:
@@ -44,4 +44,4 @@ def monitor_refused() -> bool:
     person = auth.me()
     if person.admin:  # no quota: the monitors are not opened to count them
         return False
-    return refused(lambda: quotas.check_monitor(person, state.runs_dir(), my_monitor_files()))
+    return refused(lambda: quotas.check_monitor(person, state.runs_dir(), my_monitor_sizes()))

@@ -140,8 +140,9 @@ def check_scoring(person: Person, runs_dir: Path) -> None:
     _check_disk(person, runs_dir, elsewhere)
 
 
-def check_monitor(person: Person, runs_dir: Path, mine: list[Path]) -> None:
-    """Before `person` creates a monitor; `mine`: the monitor files they own (trainer.monitor reads owners)."""
+def check_monitor(person: Person, runs_dir: Path, mine: list[int]) -> None:
+    """Before `person` creates a monitor; `mine`: the bytes each monitor they own takes (trainer.monitor
+    reads owners and sizes)."""
     if person.admin:
         return
     if len(mine) >= MONITORS.value:
@@ -155,9 +156,7 @@ def check_monitor(person: Person, runs_dir: Path, mine: list[Path]) -> None:
                 setting=MONITORS.setting,
             )
         )
-    from trainer.runs.space import size_of
-
-    _check_disk(person, runs_dir, scoring_usage(person, runs_dir)[1] + sum(size_of(p) for p in mine))
+    _check_disk(person, runs_dir, scoring_usage(person, runs_dir)[1] + sum(mine))
 
 
 def _check_disk(person: Person, runs_dir: Path, more: int) -> None:

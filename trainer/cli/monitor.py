@@ -1,4 +1,5 @@
-"""`python -m trainer monitor create|add|show|alerts|rescore|set|list|delete|export`: streams of new text.
+"""`python -m trainer monitor create|add|show|alerts|rescore|set|list|delete|export|move`: streams of new
+text.
 
 `monitor add NAME FILE...` is what cron or a scheduler runs: a folder adds the files it has not added
 before; the same rows sent twice are counted once.
@@ -80,7 +81,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     listing = actions.add_parser("list", help=tr("every monitor"))
     remove = actions.add_parser("delete", help=tr("delete a monitor and its rows"))
     remove.add_argument("name")
-    for parser in (command, create, change, rescore, add, show, alerts, export, listing, remove):
+    move = actions.add_parser(
+        "move",
+        help=tr("copy a monitor from its DuckDB file to the PostgreSQL server INSIGHT_DATABASE_URL names"),
+    )
+    move.add_argument("name")
+    for parser in (command, create, change, rescore, add, show, alerts, export, listing, remove, move):
         parser.add_argument("--runs-dir", default=argparse.SUPPRESS if parser is not command else None)
 
     command.set_defaults(handler=run)
@@ -115,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, folder: Path, monitors) -> int:
     action = ACTIONS.get(args.action)
     if action is None:
-        raise CliError(tr("say what to do: monitor create, add, show, alerts, export, list or delete"))
+        raise CliError(tr("say what to do: monitor create, add, show, alerts, export, list, delete or move"))
     action(args, folder, monitors)
     return EXIT_OK
 
@@ -252,8 +258,15 @@ def _delete(args: argparse.Namespace, folder: Path, monitors) -> None:
     print(tr("deleted monitor {name}", name=args.name))
 
 
+def _move(args: argparse.Namespace, folder: Path, monitors) -> None:
+    copied = monitors.move_to_server(folder, args.name)
+    print(tr("moved monitor {name} to the PostgreSQL server: {rows} rows, {batches} batches, {alerts} alerts. "
+             "Its DuckDB file is kept; delete it when you no longer need it.", name=args.name,
+             rows=f"{copied['scored']:,}", batches=f"{copied['batches']:,}", alerts=f"{copied['alerts']:,}"))  # fmt: skip
+
+
 ACTIONS = {"create": _create, "set": _set, "rescore": _rescore, "add": _add, "show": _show, "alerts": _alerts,
-           "export": _export, "list": _list, "delete": _delete}  # fmt: skip
+           "export": _export, "list": _list, "delete": _delete, "move": _move}  # fmt: skip
 
 
 def _check_webhook(url: str) -> None:

@@ -87,6 +87,15 @@ class Store(LockedDuckDB):
             with self.connect() as own:
                 yield own
 
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def size_bytes(self) -> int:
+        """What the monitor's file and write-ahead log take on disk (for the disk quota)."""
+        from trainer.runs.space import size_of
+
+        return size_of(self.path) + size_of(self.path.with_name(self.path.name + ".wal"))
+
     def delete_files(self) -> None:
         """The monitor's file, its write-ahead log and its lock."""
         self.path.unlink()

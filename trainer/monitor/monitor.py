@@ -31,11 +31,13 @@ import pandas as pd
 
 from trainer.evaluate.trends import BUCKETS, Looks, parse_times
 from trainer.i18n import tr
-from trainer.monitor import notify, statistics
+from trainer.monitor import notify, pg_store, statistics
 from trainer.monitor import rows as batch_rows
 from trainer.monitor.database import Store
+from trainer.monitor.pg_store import PostgresStore
 from trainer.monitor.rows import fingerprint, row_keys
 from trainer.monitor.scorers import Scorer, as_columns, score_all, scorer_of
+from trainer.runs import postgres
 from trainer.runs.folder import monitors_dir
 
 # matched whole (fullmatch): letters of any script (评论监控), digits, . _ -
@@ -89,19 +91,45 @@ def _path(runs_dir: Path, name: str) -> Path:
     return path
 
 
+def _store(runs_dir: Path, name: str) -> Store:
+    """Where a monitor lives: the PostgreSQL server INSIGHT_DATABASE_URL names, else its DuckDB file in the
+    runs folder. The name is checked either way."""
+    path = _path(runs_dir, name)
+    address = postgres.url()
+    return PostgresStore(address, name) if address else Store(path)
+
+
 def create(runs_dir: Path, settings: Settings) -> Monitor:
-    path = _path(runs_dir, settings.name)
+    store = _store(runs_dir, settings.name)
     if settings.bucket not in BUCKETS:
         raise MonitorError(tr("The bucket must be one of {buckets}, not {bucket}.", buckets=", ".join(BUCKETS),
                               bucket=repr(settings.bucket)))  # fmt: skip
-    if path.exists():
-        raise MonitorError(tr("There is already a monitor called {name}.", name=settings.name))
     settings.created = settings.created or time.time()
-    Store(path).write_settings({"monitor": asdict(settings)})
+    taken = not store.create(settings.created) if isinstance(store, PostgresStore) else store.exists()
+    if taken:
+        raise MonitorError(tr("There is already a monitor called {name}.", name=settings.name))
+    store.write_settings({"monitor": asdict(settings)})
     return Monitor(runs_dir, settings.name)
 
 
+def move_to_server(runs_dir: Path, name: str) -> dict[str, int]:
+    """Copy the monitor `name` from its DuckDB file into the PostgreSQL server INSIGHT_DATABASE_URL names
+    (the file is kept); returns the rows copied per table."""
+    address, path = postgres.url(), _path(runs_dir, name)
+    if not address:
+        raise MonitorError(tr("Set {variable} to the PostgreSQL server to move the monitor to.",
+                              variable=postgres.ENV))  # fmt: skip
+    if not Store(path).exists():
+        raise MonitorError(tr("There is no monitor file called {name} in this runs folder.", name=name))
+    copied = pg_store.move(path, address, name)
+    if copied is None:
+        raise MonitorError(tr("The PostgreSQL server has a monitor called {name} already.", name=name))
+    return copied
+
+
 def names(runs_dir: Path) -> list[str]:
+    if address := postgres.url():
+        return [n for n in pg_store.names(address) if NAME_RE.fullmatch(n)]
     folder = monitors_dir(runs_dir)
     found = folder.glob("*.duckdb") if folder.is_dir() else []
     return sorted(p.stem for p in found if NAME_RE.fullmatch(p.stem) and not p.is_symlink())
@@ -114,10 +142,10 @@ def delete(runs_dir: Path, name: str) -> None:
 class Monitor:
     def __init__(self, runs_dir: Path, name: str) -> None:
         self.runs_dir, self.name = Path(runs_dir), name
-        self.store = Store(_path(runs_dir, name))
+        self.store = _store(runs_dir, name)
         self._settings: Settings | None = None
         self.clock: Callable[[], float] = time.time  # now, for retention and rows dated in the future
-        if not self.store.path.exists():
+        if not self.store.exists():
             raise MonitorError(
                 tr("There is no monitor called {name}. See `python -m trainer monitor list`.", name=name)
             )
