@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import itertools
 import os
 import shutil
 import socket
@@ -79,3 +80,16 @@ def postgres_server() -> Iterator[str]:
             server.kill()
             server.wait(10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+_DATABASES = itertools.count()
+
+
+def fresh_database(server_url: str) -> str:
+    """A new empty database on the server at `server_url` (what postgres_server yields); returns its URL."""
+    import psycopg
+
+    name = f"test_{os.getpid()}_{next(_DATABASES)}"
+    with psycopg.connect(server_url, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    return server_url.rsplit("/", 1)[0] + f"/{name}"

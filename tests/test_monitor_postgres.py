@@ -6,7 +6,6 @@ file, and a server that cannot be reached said in one sentence."""
 
 from __future__ import annotations
 
-import itertools
 import socket
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import sys
 import pandas as pd
 import pytest
 from cli_kit import trainer_cli
-from postgres_kit import postgres_server
+from postgres_kit import fresh_database, postgres_server
 from test_monitor import (  # noqa: F401 - collected again here, on PostgreSQL
     ROOT,
     keyed,
@@ -37,8 +36,6 @@ from trainer.monitor import monitor as monitors
 from trainer.monitor.pg_store import PostgresStore
 from trainer.runs import postgres
 
-DATABASES = itertools.count()
-
 
 @pytest.fixture(scope="module")
 def server():
@@ -49,12 +46,7 @@ def server():
 @pytest.fixture(autouse=True)
 def on_postgres(server, monkeypatch):
     """Each test on a database of its own on the module's server, named by INSIGHT_DATABASE_URL."""
-    import psycopg
-
-    name = f"test_{next(DATABASES)}"
-    with psycopg.connect(server, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    url = server.rsplit("/", 1)[0] + f"/{name}"
+    url = fresh_database(server)
     monkeypatch.setenv(postgres.ENV, url)
     return url
 

@@ -1,7 +1,8 @@
 """The audit log: who signed in, started, cancelled, shared, downloaded or deleted what, and when.
 
 One JSON object per line in `<runs>/.access/audit.jsonl`, appended under a file lock with O_APPEND, never
-rewritten. Admins read it on the Audit page or with `python -m trainer audit`.
+rewritten; or, with INSIGHT_DATABASE_URL set, one row per line of `insight_audit` on that PostgreSQL server
+(appended in one transaction with its head, under the log's advisory lock), one log for every machine. Admins read it on the Audit page or with `python -m trainer audit`.
 
 Each line is chained to the one before it: its "prev" is the SHA-256 (hex) of the previous line's exact
 bytes (without the newline), and the first line's is GENESIS. `audit.head` beside the log keeps the log's
@@ -21,13 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trainer.access.documents import server
 from trainer.files import locks
 from trainer.files.atomic import write_json
 from trainer.i18n import tr, trn
+from trainer.runs import postgres
 from trainer.runs.folder import access_dir
 
 GENESIS = "0" * 64  # the "prev" of the first line of a log
 _BLOCK = 4096
+LOCK = "insight-audit"  # the advisory lock of the log on the server
+HEAD = "audit.head"  # the head's document on the server
 
 
 def log_file(runs_dir: Path) -> Path:
@@ -63,6 +68,10 @@ def record(runs_dir: Path, who: str, action: str, target: str = "", **details: A
     being audited."""
     event = {"time": time.time(), "who": who, "action": action, "target": target, **details}
     try:
+        address = server()
+        if address:
+            _append_on_server(address, event)
+            return
         path = log_file(runs_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
         with locks.locked(access_dir(runs_dir) / "audit.lock"):  # the last line and the append, together
@@ -78,17 +87,58 @@ def record(runs_dir: Path, who: str, action: str, target: str = "", **details: A
             finally:
                 os.close(fd)
             write_json(head_file(runs_dir), {"size": size + len(data), "last": line_hash(body)}, private=True)
-    except OSError:
+    except Exception:  # noqa: BLE001 - a full disk or a lost server must not stop the action audited
         pass
+
+
+def _append_on_server(address: str, event: dict) -> None:
+    """The event chained to the server's last line and appended with the new head, in one transaction."""
+    with postgres.transaction(address, LOCK) as con:
+        last = con.execute("SELECT line FROM public.insight_audit ORDER BY seq DESC LIMIT 1").fetchone()
+        head = _head_on_server(con)
+        event["prev"] = line_hash(last[0].encode("utf-8")) if last else GENESIS
+        body = json.dumps(event, ensure_ascii=False, default=str)
+        con.execute("INSERT INTO public.insight_audit (line) VALUES (?)", [body])
+        size = int((head or {}).get("size") or 0) + len(body.encode("utf-8")) + 1
+        con.execute("INSERT INTO public.insight_documents VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                    "body = excluded.body, changed = excluded.changed",
+                    [HEAD, json.dumps({"size": size, "last": line_hash(body.encode("utf-8"))}), time.time()])  # fmt: skip
+
+
+def _head_on_server(con: postgres.Connection) -> dict | None:
+    row = con.execute("SELECT body FROM public.insight_documents WHERE name = ?", [HEAD]).fetchone()
+    try:
+        head = json.loads(row[0]) if row else None
+    except ValueError:
+        return None
+    return head if isinstance(head, dict) else None
+
+
+def _log(runs_dir: Path) -> tuple[bytes, dict | None] | None:
+    """The log's bytes and its head, read together (no half-written append); None when there is no log."""
+    address = server()
+    if address:
+        with postgres.transaction(address, LOCK) as con:
+            lines = [
+                line
+                for (line,) in con.execute("SELECT line FROM public.insight_audit ORDER BY seq").fetchall()
+            ]
+            head = _head_on_server(con)
+        return ("".join(f"{line}\n" for line in lines).encode("utf-8"), head) if lines or head else None
+    path = log_file(runs_dir)
+    if not path.exists():
+        return None
+    with locks.locked(access_dir(runs_dir) / "audit.lock"):
+        return path.read_bytes(), _read_head(runs_dir)
 
 
 def events(runs_dir: Path, last: int | None = None) -> list[dict]:
     """The events, oldest first (the `last` ones); a damaged line is skipped."""
-    path = log_file(runs_dir)
-    if not path.exists():
+    log = _log(runs_dir)
+    if log is None:
         return []
     found = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in log[0].decode("utf-8", errors="replace").splitlines():
         try:
             event = json.loads(line)
         except ValueError:
@@ -120,12 +170,10 @@ def _prev_of(line: bytes) -> str | None:
 
 def verify(runs_dir: Path) -> Verdict:
     """Check the chain line by line, then the tail against audit.head."""
-    path = log_file(runs_dir)
-    if not path.exists():
+    log = _log(runs_dir)
+    if log is None:
         return Verdict(True, 0, None, None, _intact(0, None))
-    with locks.locked(access_dir(runs_dir) / "audit.lock"):  # no half-written append is read
-        raw = path.read_bytes()
-        head = _read_head(runs_dir)
+    raw, head = log
     lines = raw.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

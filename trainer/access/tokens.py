@@ -1,9 +1,10 @@
 """Bearer tokens for the HTTP service: `python -m trainer tokens create NAME [--person ID]|list|revoke NAME`.
 
 A token is 32 random bytes (`secrets.token_urlsafe`), shown once when created; only its SHA-256 is kept,
-in `<runs>/.access/tokens.json` (mode 0600), with the person it acts for. A random token of this length
-needs no slow hash (that is for passwords people choose). The service re-reads the file when it changes,
-so a revoked token is refused on its next request.
+in `<runs>/.access/tokens.json` (mode 0600), or on the PostgreSQL server INSIGHT_DATABASE_URL names
+(trainer.access.documents), with the person it acts for. A random token of this length
+needs no slow hash (that is for passwords people choose). The service re-reads the tokens when they change,
+so a revoked token is refused on its next request, on every machine.
 
 A token acts for its person and serves only the runs that person may see (`trainer.access.owners`: their
 own, those shared with them or with everyone, every run for an admin), checked on every request, so
@@ -14,16 +15,17 @@ belongs to the local owner, and a token is made for the local owner unless `--pe
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from trainer.access import owners, users
+from trainer.access.documents import Document
 from trainer.access.people import Person, admins
-from trainer.files import locks
-from trainer.files.atomic import read_json, write_json
 from trainer.runs.folder import access_dir
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -50,8 +52,15 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def _document(runs_dir: Path) -> Document:
+    return Document(runs_dir, tokens_file(runs_dir).name)
+
+
 def _read(runs_dir: Path) -> dict[str, dict]:
-    data = read_json(tokens_file(runs_dir), {}) or {}
+    try:
+        data = json.loads(_document(runs_dir).text() or "{}")
+    except (OSError, ValueError):
+        return {}
     return data if isinstance(data, dict) else {}
 
 
@@ -60,16 +69,15 @@ def create(runs_dir: Path, name: str, person: str) -> str:
     if not NAME_RE.match(name):
         raise TokenError(f"{name!r} cannot be a token name: use letters, digits, '.', '_', '-' or '@'.")
     secret = PREFIX + secrets.token_urlsafe(32)
-    path = tokens_file(runs_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with locks.locked(access_dir(runs_dir) / "tokens.lock"):
+    document = _document(runs_dir)
+    with document.locked():
         data = _read(runs_dir)
         if name in data and not data[name].get("revoked"):
             raise TokenError(
                 f"There is already a token called {name}. Revoke it first, or pick another name."
             )
         data[name] = {"hash": _digest(secret), "person": person, "created": time.time(), "revoked": None}
-        write_json(path, data, private=True)
+        document.write(data)
     return secret
 
 
@@ -79,30 +87,27 @@ def listed(runs_dir: Path) -> list[Token]:
 
 
 def revoke(runs_dir: Path, name: str) -> None:
-    with locks.locked(access_dir(runs_dir) / "tokens.lock"):
+    document = _document(runs_dir)
+    with document.locked():
         data = _read(runs_dir)
         if name not in data:
             raise TokenError(f"There is no token called {name}. See `python -m trainer tokens list`.")
         data[name]["revoked"] = data[name].get("revoked") or time.time()
-        write_json(tokens_file(runs_dir), data, private=True)
+        document.write(data)
 
 
 class Verifier:
-    """Checks bearer tokens against the file, read again whenever it changes."""
+    """Checks bearer tokens against the stored ones, read again whenever they change."""
 
     def __init__(self, runs_dir: Path) -> None:
-        self.path = tokens_file(runs_dir)
+        self.document = _document(runs_dir)
         self.runs_dir = Path(runs_dir)
-        self._stamp: tuple | None = None
+        self._stamp: Any = None
         self._by_hash: dict[str, Token] = {}
 
     def _load(self) -> None:
-        try:
-            stat = self.path.stat()
-            stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        except FileNotFoundError:
-            stamp = None
-        if stamp == self._stamp:
+        stamp = self.document.stamp()
+        if stamp is not None and stamp == self._stamp:
             return
         data = _read(self.runs_dir)
         self._by_hash = {v["hash"]: Token(n, v.get("person", ""), float(v.get("created") or 0), v.get("revoked"))

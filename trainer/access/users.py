@@ -1,6 +1,7 @@
 """Local accounts for a team without an identity provider: names, argon2 password hashes, admins.
 
-Stored in `<runs>/.access/users.json` (mode 0600), written atomically under a lock. Passwords are hashed
+Stored in `<runs>/.access/users.json` (mode 0600), written atomically under a lock, or on the PostgreSQL
+server INSIGHT_DATABASE_URL names (trainer.access.documents), shared by every app server of a team. Passwords are hashed
 with argon2id (argon2-cffi's `PasswordHasher`: a random salt per hash, memory-hard); a clear password is
 never stored or logged.
 
@@ -27,7 +28,6 @@ import contextlib
 import functools
 import hashlib
 import json
-import os
 import re
 import secrets
 import threading
@@ -40,8 +40,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from trainer.files import locks
-from trainer.files.atomic import write_json
+from trainer.access.documents import Document
 from trainer.i18n import tr
 from trainer.runs.folder import access_dir
 
@@ -134,14 +133,22 @@ def marker_file(runs_dir: Path) -> Path:
     return access_dir(runs_dir) / "sign-in.json"
 
 
-def _parse(path: Path) -> dict[str, dict] | None:
-    """The accounts in `path`; {} when it does not exist; None when it is empty, unreadable or damaged."""
+def _users(runs_dir: Path) -> Document:
+    return Document(runs_dir, users_file(runs_dir).name)
+
+
+def _marker(runs_dir: Path) -> Document:
+    return Document(runs_dir, marker_file(runs_dir).name)
+
+
+def _parse(document: Document) -> dict[str, dict] | None:
+    """The accounts; {} when there are none written; None when empty, unreadable or damaged."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
+        text = document.text()
     except (OSError, ValueError):
         return None
+    if text is None:
+        return {}
     try:
         data = json.loads(text)
     except ValueError:
@@ -153,21 +160,23 @@ def _parse(path: Path) -> dict[str, dict] | None:
 
 
 def _mark(runs_dir: Path) -> None:
-    if marker_file(runs_dir).exists():
+    marker = _marker(runs_dir)
+    if marker.exists():
         return
     with contextlib.suppress(OSError):  # a read-only runs folder: the accounts file still says it is set up
-        write_json(marker_file(runs_dir), {"set_up": time.time()}, private=True)
+        marker.write({"set_up": time.time()})
 
 
 def set_up(runs_dir: Path) -> bool:
     """Whether local sign-in was ever set up here: the marker, or an accounts file (even a damaged one)."""
-    return marker_file(runs_dir).exists() or users_file(runs_dir).exists()
+    return _marker(runs_dir).exists() or _users(runs_dir).exists()
 
 
 def load(runs_dir: Path) -> dict[str, dict]:
     """The accounts by name; {} when sign-in was never set up. Raises AccountsUnreadable once it was and
     the accounts file is missing, empty or damaged."""
-    data = _parse(users_file(runs_dir))
+    document = _users(runs_dir)
+    data = _parse(document)
     if data:
         _mark(runs_dir)  # an accounts file from before the marker existed
         return data
@@ -177,26 +186,23 @@ def load(runs_dir: Path) -> dict[str, dict]:
                 "Sign-in is set up here, but the accounts file {path} is missing, empty or damaged, so nobody "
                 "can sign in: restore it from a backup, or add an account with `python -m trainer users add "
                 "NAME --admin`.",
-                path=str(users_file(runs_dir)),
+                path=f"{document.name} (PostgreSQL)" if document.address else str(document.path),
             )
         )
     return {}
 
 
 def _write(runs_dir: Path, data: dict[str, dict]) -> None:
-    path = users_file(runs_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json(path, data, private=True)
+    _users(runs_dir).write(data)
     _mark(runs_dir)
 
 
 def _for_change(runs_dir: Path) -> dict[str, dict]:
     """The accounts, to change them (under the lock). A damaged file is kept aside, not overwritten."""
-    path = users_file(runs_dir)
-    data = _parse(path)
+    document = _users(runs_dir)
+    data = _parse(document)
     if data is None:
-        if path.exists() and path.stat().st_size:
-            os.replace(path, path.with_name(f"{path.name}.damaged-{int(time.time())}"))
+        document.set_aside()
         return {}
     return data
 
@@ -266,7 +272,7 @@ def add(runs_dir: Path, name: str, password: str, admin: bool = False) -> Accoun
             )
         )
     _check_password(password)
-    with locks.locked(access_dir(runs_dir) / "users.lock"):
+    with _users(runs_dir).locked():
         data = _for_change(runs_dir)
         same = _matching(data, name)
         if same:
@@ -282,7 +288,7 @@ def add(runs_dir: Path, name: str, password: str, admin: bool = False) -> Accoun
 
 
 def remove(runs_dir: Path, name: str) -> None:
-    with locks.locked(access_dir(runs_dir) / "users.lock"):
+    with _users(runs_dir).locked():
         data = load(runs_dir)
         del data[_find(data, name)]
         _write(runs_dir, data)
@@ -290,7 +296,7 @@ def remove(runs_dir: Path, name: str) -> None:
 
 def set_password(runs_dir: Path, name: str, password: str) -> None:
     _check_password(password)
-    with locks.locked(access_dir(runs_dir) / "users.lock"):
+    with _users(runs_dir).locked():
         data = load(runs_dir)
         data[_find(data, name)]["hash"] = _hasher.hash(password)
         _write(runs_dir, data)

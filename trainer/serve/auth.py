@@ -21,13 +21,13 @@ class TokenGate:
 
     def __init__(self, config: ServeConfig) -> None:
         from trainer.access import tokens
-        from trainer.serve.rate import SharedRate, rate_file
+        from trainer.serve.rate import limiter
 
         self.config = config
         self.runs_dir, self.run_dir = Path(config.runs_dir), Path(config.run)
         self.verifier = tokens.Verifier(self.runs_dir)
         per_minute = config.rate_per_minute
-        self.rate = SharedRate(rate_file(self.runs_dir), per_minute, config.key) if per_minute else None
+        self.rate = limiter(self.runs_dir, per_minute, config.key) if per_minute else None
 
     async def check(self, header: str) -> None:
         """Refuses (raises Refusal) unless the Authorization `header` carries a token that may be served."""

@@ -4,6 +4,10 @@ Each worker is its own process, so a count in memory would let `--workers N` all
 buckets live in one SQLite file under the runs folder (`<runs>/.access/serve-rate.sqlite`, mode 0600),
 and each request takes its token from the bucket in one `BEGIN IMMEDIATE` transaction, which SQLite
 serialises between processes. Time is `time.monotonic`, one clock for every process of the machine.
+
+With INSIGHT_DATABASE_URL set (`limiter`), the buckets live on that PostgreSQL server instead, so the
+replicas of a service on several machines share one count per token; a token's bucket is changed in one
+transaction under its advisory lock, and time is the server's clock, one clock for every machine.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ def rate_file(runs_dir: Path) -> Path:
     return access_dir(runs_dir) / "serve-rate.sqlite"
 
 
-def allowed(buckets: dict[str, list[float]], name: str, per_minute: int) -> bool:
-    """A token bucket per token: `per_minute` requests, refilled evenly; takes one if there is one."""
-    now = time.monotonic()
+def allowed(buckets: dict[str, list[float]], name: str, per_minute: int, now: float | None = None) -> bool:
+    """A token bucket per token: `per_minute` requests, refilled evenly; takes one if there is one. `now`:
+    the clock every counter of these buckets reads (this machine's monotonic clock by default)."""
+    now = time.monotonic() if now is None else now
     tokens, last = buckets.get(name, [float(per_minute), now])
     # a bucket from before a reboot has a `last` ahead of the clock: refill from now, never below
     tokens = min(float(per_minute), tokens + max(0.0, now - last) * per_minute / 60)
@@ -75,3 +80,68 @@ class SharedRate:
     def close(self) -> None:
         with self.lock:
             self.con.close()
+
+
+class ServerRate:
+    """The buckets of SharedRate on the PostgreSQL server at `address`: one count for every replica."""
+
+    def __init__(self, address: str, per_minute: int, scope: str = "") -> None:
+        from trainer.runs import postgres
+
+        self.address, self.per_minute, self.scope = address, per_minute, scope
+        self.lock = threading.Lock()  # one connection per limiter, used by one thread at a time
+        self.con = None
+        with postgres.transaction(address, "insight-rate-table") as con:
+            con.execute("CREATE TABLE IF NOT EXISTS public.insight_rate (scope TEXT, name TEXT, tokens DOUBLE "
+                        "PRECISION, last DOUBLE PRECISION, PRIMARY KEY (scope, name))")  # fmt: skip
+
+    def _connection(self):
+        from trainer.runs import postgres
+
+        if self.con is None or self.con.closed:
+            self.con = postgres.connect_raw(self.address)
+        return self.con
+
+    def allow(self, name: str) -> bool:
+        from trainer.runs.postgres import Connection
+
+        with self.lock:
+            raw = self._connection()
+            try:
+                with raw.transaction():
+                    con = Connection(raw)
+                    con.execute(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [f"rate:{self.scope}:{name}"]
+                    )
+                    (now,) = con.execute(
+                        "SELECT extract(epoch FROM clock_timestamp())::double precision"
+                    ).fetchone()
+                    row = con.execute("SELECT tokens, last FROM public.insight_rate WHERE scope = ? AND name = ?",
+                                      [self.scope, name]).fetchone()  # fmt: skip
+                    buckets = {name: [float(row[0]), float(row[1])]} if row else {}
+                    ok = allowed(buckets, name, self.per_minute, now)
+                    con.execute("INSERT INTO public.insight_rate VALUES (?, ?, ?, ?) ON CONFLICT (scope, name) DO "
+                                "UPDATE SET tokens = excluded.tokens, last = excluded.last",
+                                [self.scope, name, *buckets[name]])  # fmt: skip
+            except Exception:
+                raw.close()  # a connection that failed is not used again
+                raise
+        return ok
+
+    def close(self) -> None:
+        with self.lock:
+            if self.con is not None:
+                self.con.close()
+
+
+def limiter(runs_dir: Path, per_minute: int, scope: str = "") -> SharedRate | ServerRate:
+    """The rate limit of one service: on the PostgreSQL server when INSIGHT_DATABASE_URL names one, else in
+    the runs folder's SQLite file."""
+    from trainer.runs import postgres
+
+    address = postgres.url()
+    return (
+        ServerRate(address, per_minute, scope)
+        if address
+        else SharedRate(rate_file(runs_dir), per_minute, scope)
+    )

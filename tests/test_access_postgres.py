@@ -1,0 +1,108 @@
+"""Accounts, tokens, the audit log and the rate limit on a PostgreSQL server (INSIGHT_DATABASE_URL set): a
+real server started by a fixture. Two runs folders stand for two app servers on two machines: what one
+changes, the other sees at once (a removed account or a revoked token is refused there on its next use).
+Tests of the files' behaviour that hold for any store run again here unchanged."""
+
+from __future__ import annotations
+
+import pytest
+from postgres_kit import fresh_database, postgres_server
+from test_access import (  # noqa: F401 - collected again here, on PostgreSQL
+    test_a_wrong_password_is_refused_and_each_one_in_a_row_waits_longer,
+    test_names_that_differ_only_in_case_are_one_account,
+)
+from test_access_audit import (  # noqa: F401 - collected again here, on PostgreSQL
+    test_appends_from_several_processes_and_threads_at_once_keep_the_chain,
+)
+from test_serve_security import (  # noqa: F401 - collected again here: the service's tokens and rate on the server
+    run_copy,
+    test_a_real_two_worker_service_allows_the_rate_once_not_per_worker,
+)
+
+from trainer.access import audit, tokens, users
+from trainer.runs import postgres
+
+
+@pytest.fixture(scope="module")
+def server():
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def on_postgres(server, monkeypatch):
+    url = fresh_database(server)
+    monkeypatch.setenv(postgres.ENV, url)
+    return url
+
+
+def test_two_app_servers_share_accounts_tokens_and_the_audit_log(tmp_path):
+    here, there = tmp_path / "machine-a", tmp_path / "machine-b"
+    users.add(here, "ana", "correct horse", admin=True)
+    users.add(here, "bo", "correct horse")
+    signed = users.verify(there, "ana", "correct horse", sleep=lambda s: None)
+    assert signed is not None and signed.admin, "an account made on one machine signs in on the other"
+    secret = tokens.create(here, "ci", "ana")
+    gate_there = tokens.Verifier(there)
+    assert gate_there.verify(secret).person == "ana"
+    audit.record(here, "ana", "sign-in")
+    audit.record(there, "ana", "start", "run-1")
+    assert (
+        [e["action"] for e in audit.events(there)]
+        == ["sign-in", "start"]
+        == [e["action"] for e in audit.events(here)]
+    )
+    assert audit.verify(there).intact
+    tokens.revoke(there, "ci")
+    assert gate_there.verify(secret) is None and tokens.Verifier(here).verify(secret) is None
+    users.remove(there, "ana")
+    assert users.account(here, "ana") is None and users.account(here, "bo").name == "bo", (
+        "a removed account is gone on every machine"
+    )
+    assert not list(tmp_path.rglob("*.json")) and not list(tmp_path.rglob("*.jsonl")), (
+        "nothing in the folders"
+    )
+
+
+def test_an_edited_or_cut_log_on_the_server_is_named_by_its_line(tmp_path, on_postgres):
+    for i in range(4):
+        audit.record(tmp_path, "ana", f"action-{i}")
+    with postgres.connection(on_postgres) as con:
+        con.execute(
+            "UPDATE public.insight_audit SET line = replace(line, 'action-1', 'action-9') WHERE seq = 2"
+        )
+    verdict = audit.verify(tmp_path)
+    assert not verdict.intact and verdict.broken == 3, verdict
+    with postgres.connection(on_postgres) as con:
+        con.execute(
+            "UPDATE public.insight_audit SET line = replace(line, 'action-9', 'action-1') WHERE seq = 2"
+        )
+        assert audit.verify(tmp_path).intact
+        con.execute("DELETE FROM public.insight_audit WHERE seq = 4")
+    verdict = audit.verify(tmp_path)
+    assert not verdict.intact and "cut after line 3" in verdict.sentence, verdict
+
+
+def test_once_set_up_accounts_lost_on_the_server_let_nobody_in(tmp_path, on_postgres):
+    users.add(tmp_path, "ana", "correct horse")
+    with postgres.connection(on_postgres) as con:
+        con.execute("DELETE FROM public.insight_documents WHERE name = 'users.json'")
+    with pytest.raises(users.AccountsUnreadable, match="users.json"):
+        users.account(tmp_path, "ana")
+    assert users.verify(tmp_path, "ana", "correct horse", sleep=lambda s: None) is None
+
+
+def test_replicas_on_two_machines_count_one_rate_on_the_server():
+    from trainer.serve import rate as limits
+
+    address = postgres.url()
+    first, second = limits.ServerRate(address, 3, "8000"), limits.ServerRate(address, 3, "8000")
+    other = limits.ServerRate(address, 3, "8001")  # another service
+    try:
+        taken = [replica.allow("ci") for replica in (first, second, first, second, first, second)]
+        assert taken == [True, True, True, False, False, False]
+        assert other.allow("ci") and first.allow("someone-else")
+    finally:
+        for replica in (first, second, other):
+            replica.close()
+    assert isinstance(limits.limiter(None, 3, "8000"), limits.ServerRate)
