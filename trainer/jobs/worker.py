@@ -4,7 +4,8 @@ Started by `trainer.jobs.manager.JobManager` in a new session (Ctrl-C on the app
 reach it). The run folder is the only channel: the worker reads the config and the splits saved at
 submit time, writes status, progress and results there, and stops within one optimisation step once
 `<run>/cancel` appears. Without `--computation` it fine-tunes (resuming from the last saved epoch when the
-status says so); with more than one device it re-launches itself through torchrun (DDP).
+status says so); with more than one device it re-launches itself through torchrun (DDP); with a Ray cluster
+set (INSIGHT_RAY_ADDRESS) it runs the fine-tune as a Ray Train job there (trainer.jobs.cluster_train).
 
 Background computations of a finished run (`--computation embed` for the embedding map, `--computation rank` for the
 dataset-wide word ranking) report their progress in `<run>/computations/<name>.json`.
@@ -28,35 +29,13 @@ from trainer import i18n, runs
 from trainer.errors import friendly_error
 from trainer.files import locks
 from trainer.i18n import tr
+from trainer.jobs.events import ProgressWriter, quiet
 from trainer.runs import RunFolder
 from trainer.runs.folder import PRIVATE_UMASK
 from trainer.runs.records import Phase, computation_name
 from trainer.runs.space import disk_full
 
 FitFn = Callable[..., Any]
-PROGRESS_EVERY = 1.0  # seconds between progress writes during training
-
-
-def quiet() -> None:
-    """No library chatter: progress goes through the run folder."""
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
-    for name in ("transformers", "huggingface_hub", "accelerate", "peft", "torch.distributed"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-
-class ProgressWriter:
-    """An event sink that keeps progress.json current: every log/eval event, steps at most once a second."""
-
-    def __init__(self, folder: RunFolder):
-        self.folder, self.last = folder, 0.0
-
-    def __call__(self, event: Any) -> None:
-        now = time.time()
-        if event.kind == "step" and now - self.last < PROGRESS_EVERY:
-            return
-        self.last = now
-        self.folder.write_progress(event.to_dict())
 
 
 def devices_wanted(config: Any) -> int:
@@ -82,12 +61,18 @@ def relaunch_distributed(folder: RunFolder, n: int) -> None:
 def run_fit(folder: RunFolder, fit_fn: FitFn | None = None) -> int:
     """Fine-tune the run described by its folder; every outcome becomes a status, never a traceback."""
     from trainer.config import TrainConfig
+    from trainer.runs import cluster
     from trainer.train.progress import Cancelled
 
     main = int(os.environ.get("RANK", "0")) == 0
     status = folder.read_status()
     config = TrainConfig.from_dict(folder.asked_config())
-    if fit_fn is None and devices_wanted(config) > 1:
+    where = cluster.address() if fit_fn is None else None
+    if where:
+        from trainer.jobs.cluster_train import fitter
+
+        fit_fn = fitter(where, folder)
+    elif fit_fn is None and devices_wanted(config) > 1:
         relaunch_distributed(folder, devices_wanted(config))
     if main:
         folder.write_status(runs.RUNNING, started=time.time(), finished=None, error=None)

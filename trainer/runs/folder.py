@@ -107,6 +107,10 @@ class RunFolder:
     worker_log = property(lambda self: self.path / "worker.log")
     progress_file = property(lambda self: self.path / "progress.json")
     cancel_file = property(lambda self: self.path / "cancel")
+    cluster_dir = property(
+        lambda self: self.path / "cluster-train"
+    )  # Ray Train's own state (trainer.jobs.cluster_train)
+    cluster_outcome_file = property(lambda self: self.path / "cluster-train.json")  # how its workers ended
     computations_dir = property(lambda self: self.path / "computations")  # background computations' states
     vectors_dir = property(lambda self: self.path / "vectors")
     inference_file = property(lambda self: self.path / "inference.json")
