@@ -3,6 +3,7 @@ tests/ray_kit.py). Prints one JSON line: the results run_scoring returned and th
 
     python tests/cluster_driver.py score RUN SOURCE NAME ADDRESS CHUNK_ROWS COLUMNS_JSON [STOP_AFTER_PARTS]
     python tests/cluster_driver.py monitor RUNS_DIR NAME SOURCE   (INSIGHT_RAY_ADDRESS set: add, then rescore)
+    python tests/cluster_driver.py replicas ADDRESS APP           (the Ray Serve application's running replicas)
 """
 
 from __future__ import annotations
@@ -37,8 +38,20 @@ def monitor(runs_dir: str, name: str, source: str) -> dict:
     return {"added": added, "rescored": found.rescore(found.settings.run)}
 
 
+def replicas(address: str, app: str) -> dict:
+    import ray
+    from ray import serve
+
+    ray.init(address=address, log_to_driver=False, logging_level="ERROR")
+    status = serve.status().applications.get(app)
+    if status is None:
+        return {"running": 0}
+    states = status.deployments["service"].replica_states
+    return {"running": int(states.get("RUNNING", 0))}
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     action, *args = sys.argv[1:]
-    done = {"score": score, "monitor": monitor}[action](*args)
+    done = {"score": score, "monitor": monitor, "replicas": replicas}[action](*args)
     print("\n" + json.dumps(done, default=str), flush=True)

@@ -31,6 +31,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=tr("requests per minute per token, all workers together (0: none)"),
     )
     serve.add_argument("--no-tokens", action="store_true", help=tr("no token needed (only on 127.0.0.1)"))
+    cluster = serve.add_argument_group(tr("on a Ray cluster (Ray Serve)"))
+    cluster.add_argument(
+        "--ray", nargs="?", const="", metavar="ADDRESS",
+        help=tr("serve on the Ray cluster at ADDRESS (default: INSIGHT_RAY_ADDRESS) with autoscaling replicas"),
+    )  # fmt: skip
+    cluster.add_argument("--min-replicas", type=int, default=1)
+    cluster.add_argument("--max-replicas", type=int, default=2)
+    cluster.add_argument(
+        "--target-ongoing-requests", type=float, default=2.0,
+        help=tr("requests waiting per replica above which replicas are added"),
+    )  # fmt: skip
+    cluster.add_argument(
+        "--upscale-delay", type=float, default=5.0, help=tr("seconds of load before a replica is added")
+    )
+    cluster.add_argument(
+        "--downscale-delay", type=float, default=60.0, help=tr("seconds idle before a replica is removed")
+    )
     serve.add_argument("--runs-dir", default=None)
     serve.set_defaults(handler=run)
 
@@ -73,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
         print(tr("no token acts for someone who may see {run}: every request will be refused (403) until "
                  "`python -m trainer tokens create NAME --person {owner}` or the run is shared",
                  run=run_dir.name, owner=access_of(run_dir).owner), file=sys.stderr)  # fmt: skip
+    if args.ray is not None:
+        return _on_ray(
+            args, ServeConfig.from_cli(args, run=str(run_dir.resolve()), runs_dir=str(folder)), run_dir
+        )
     config = ServeConfig.from_cli(args, run=str(run_dir.resolve()), runs_dir=str(folder),
                                   gpus=_gpus() if args.workers > 1 else 0)  # fmt: skip
     config.to_env()  # read by each worker process uvicorn starts (trainer.serve.workers)
@@ -80,4 +101,28 @@ def run(args: argparse.Namespace) -> int:
     print(tr("serving {run} on {url} (docs: /docs)", run=run_dir.name, url=url), file=sys.stderr, flush=True)
     uvicorn.run("trainer.serve.workers:from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
                 timeout_graceful_shutdown=30, log_level="warning")  # fmt: skip
+    return EXIT_OK
+
+
+def _on_ray(args: argparse.Namespace, config, run_dir) -> int:
+    """The service as a Ray Serve application on a cluster, until Ctrl-C or SIGTERM."""
+    from trainer.runs import cluster
+
+    where = cluster.address(args.ray)
+    if not where:
+        raise CliError(tr("say which Ray cluster: --ray ADDRESS, or set INSIGHT_RAY_ADDRESS"))
+    if not 1 <= args.min_replicas <= args.max_replicas or args.target_ongoing_requests <= 0:
+        raise CliError(tr("the replicas must be 1 <= --min-replicas <= --max-replicas, and "
+                          "--target-ongoing-requests above 0"))  # fmt: skip
+    from trainer.serve.on_ray import Scaling, serve_until_stopped
+
+    scaling = Scaling(args.min_replicas, args.max_replicas, args.target_ongoing_requests, args.upscale_delay,
+                      args.downscale_delay)  # fmt: skip
+
+    def ready(url: str) -> None:
+        print(tr("serving {run} on {url} on the Ray cluster at {address}: {low} to {high} replicas (docs: /docs)",
+                 run=run_dir.name, url=url, address=where, low=scaling.min_replicas, high=scaling.max_replicas),
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    serve_until_stopped(config, where, scaling, args.host, args.port, ready)
     return EXIT_OK

@@ -12,6 +12,10 @@ from pathlib import Path
 from trainer.serve.passes import PassGatherer
 from trainer.serve.settings import ServeConfig
 
+# how concurrent requests are gathered into forward passes, by ServeConfig.batching; trainer.serve.on_ray adds
+# "ray" (Ray Serve's batching) when a replica of `serve --ray` imports it
+GATHERERS: dict[str, type] = {"local": PassGatherer}
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -53,7 +57,8 @@ class Service:
         weights = self.run.folder.weights_file
         self.checksum = hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None
         self.metrics = Metrics()
-        self.passes = PassGatherer(
+        gatherer = GATHERERS[config.batching]
+        self.passes = gatherer(
             self._forward, config.max_pass_texts, config.max_wait_ms, self.metrics.pass_texts.observe
         )
         self.explain_lock = threading.Lock()

@@ -33,6 +33,7 @@ class ServeConfig:
     key: str = "0"  # the service (its port): what its workers share, the rate count included
     gpus: int = 0  # GPUs the workers share out, one each (0: none claimed)
     device: str = "auto"
+    batching: str = "local"  # "ray": Ray Serve's request batching (a replica of `serve --ray`)
     extra: dict = field(default_factory=dict)
 
     @property
