@@ -11,7 +11,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-pytest_plugins = ["browser_kit"]  # its fixtures (app_server) for the browser tests
+pytest_plugins = [
+    "browser_kit",
+    "postgres_kit",
+]  # their fixtures: app_server for the browser tests; pg_server, on_postgres
 
 
 def build_tiny_model(path: Path) -> Path:

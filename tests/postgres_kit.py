@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 START_SECONDS = 60
 
 
@@ -93,3 +95,21 @@ def fresh_database(server_url: str) -> str:
     with psycopg.connect(server_url, autocommit=True) as con:
         con.execute(f"CREATE DATABASE {name}")
     return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="module")
+def pg_server():
+    """A server for one test module (registered for every module by tests/conftest.py)."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def on_postgres(pg_server, monkeypatch):
+    """The test on a database of its own, named by INSIGHT_DATABASE_URL; a module of such tests says
+    `pytestmark = pytest.mark.usefixtures("on_postgres")`."""
+    from trainer.runs import postgres
+
+    url = fresh_database(pg_server)
+    monkeypatch.setenv(postgres.ENV, url)
+    return url

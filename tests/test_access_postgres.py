@@ -6,7 +6,6 @@ Tests of the files' behaviour that hold for any store run again here unchanged."
 from __future__ import annotations
 
 import pytest
-from postgres_kit import fresh_database, postgres_server
 from test_access import (  # noqa: F401 - collected again here, on PostgreSQL
     test_a_wrong_password_is_refused_and_each_one_in_a_row_waits_longer,
     test_names_that_differ_only_in_case_are_one_account,
@@ -22,18 +21,7 @@ from test_serve_security import (  # noqa: F401 - collected again here: the serv
 from trainer.access import audit, tokens, users
 from trainer.runs import postgres
 
-
-@pytest.fixture(scope="module")
-def server():
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(autouse=True)
-def on_postgres(server, monkeypatch):
-    url = fresh_database(server)
-    monkeypatch.setenv(postgres.ENV, url)
-    return url
+pytestmark = pytest.mark.usefixtures("on_postgres")  # every test on a database of its own
 
 
 def test_two_app_servers_share_accounts_tokens_and_the_audit_log(tmp_path):

@@ -13,7 +13,6 @@ import sys
 import pandas as pd
 import pytest
 from cli_kit import trainer_cli
-from postgres_kit import fresh_database, postgres_server
 from test_monitor import (  # noqa: F401 - collected again here, on PostgreSQL
     ROOT,
     keyed,
@@ -36,20 +35,7 @@ from trainer.monitor import monitor as monitors
 from trainer.monitor.pg_store import PostgresStore
 from trainer.runs import postgres
 
-
-@pytest.fixture(scope="module")
-def server():
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(autouse=True)
-def on_postgres(server, monkeypatch):
-    """Each test on a database of its own on the module's server, named by INSIGHT_DATABASE_URL."""
-    url = fresh_database(server)
-    monkeypatch.setenv(postgres.ENV, url)
-    return url
-
+pytestmark = pytest.mark.usefixtures("on_postgres")  # every test on a database of its own
 
 ADDER = """
 import sys
