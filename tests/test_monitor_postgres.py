@@ -114,3 +114,15 @@ def test_a_server_that_cannot_be_reached_is_said_in_one_sentence(tmp_path, monke
     assert done.stderr.startswith(
         f"error: Cannot reach the PostgreSQL server that INSIGHT_DATABASE_URL names (127.0.0.1, port {port}): "
     ), done.stderr
+
+
+def test_a_text_with_a_nul_character_is_stored_with_the_replacement_character_not_refused(tmp_path):
+    """PostgreSQL's text cannot hold NUL (DuckDB's can): one such row must not fail its whole batch."""
+    monitor = new_monitor(tmp_path / "runs", labels=["negative", "positive"])
+    frame = pd.DataFrame({"published": ["2026-03-02", "2026-03-03"], "topic": ["Banking", "Energy"],
+                          "headline": ["bad\x00news", "good news"]})  # fmt: skip
+    batch = monitor.add_scored(
+        frame, ["negative", "positive"], [0.9, 0.8], [[0.9, 0.1], [0.2, 0.8]], "f", "f|1"
+    )
+    assert batch.added == 2
+    assert sorted(monitor.store.rows_frame()["text"]) == ["bad\ufffdnews", "good news"]

@@ -55,7 +55,11 @@ def _placeholders(sql: str) -> str:
 
 
 def _python(value: Any) -> Any:
-    """A frame's cell as psycopg writes it: numpy scalars and arrays as Python values, missing as NULL."""
+    """A frame's cell as psycopg writes it: numpy scalars and arrays as Python values, missing as NULL, and
+    a NUL character (which PostgreSQL's text cannot hold, and DuckDB's can) as U+FFFD, the replacement
+    character, so a text with one is stored rather than failing its whole batch."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
     if isinstance(value, np.ndarray | list | tuple):
         return [_python(v) for v in value]
     if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
