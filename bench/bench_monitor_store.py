@@ -81,7 +81,7 @@ def main() -> None:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         stores = {"DuckDB (file)": Store(folder / "bench.duckdb"), "PostgreSQL": PostgresStore(url, "bench")}
         stores["PostgreSQL"].delete_files()
-        stores["PostgreSQL"].create(time.time())
+        stores["PostgreSQL"].create(time.time(), {})
         print(f"{args.rows:,} rows, weekly buckets, {len(GROUPS)} groups, {len(LABELS)} labels")
         print(
             "| store | storing the rows (s) | trend query, median (s) | range (s) | buckets x groups x labels |"

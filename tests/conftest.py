@@ -124,3 +124,14 @@ def tiny_entity_run(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Pa
 
     tmp = tmp_path_factory.mktemp("tiny-entity-run")
     return train_tiny(tmp, conll_file(tmp / "n.conll", n=80), tiny_model_dir, "ner", epochs=2)
+
+
+@pytest.fixture(autouse=True)
+def no_wrong_passwords_counted(monkeypatch):
+    """Each test starts with no wrong passwords counted: the tables live in the process (as in the app), and
+    a test run twice in one process (test_access_postgres runs some of test_access again) must not inherit
+    the delays of the first."""
+    from trainer.access import users
+
+    monkeypatch.setattr(users, "_failures", users.FailureTable())
+    monkeypatch.setattr(users, "_guesses", users.FailureTable())

@@ -94,3 +94,21 @@ def test_replicas_on_two_machines_count_one_rate_on_the_server():
         for replica in (first, second, other):
             replica.close()
     assert isinstance(limits.limiter(None, 3, "8000"), limits.ServerRate)
+
+
+def test_accounts_and_tokens_made_before_the_server_stay_when_it_is_set(tmp_path, monkeypatch, on_postgres):
+    """Sign-in set up in the runs folder must stay set up (never open the app) once the server is named."""
+    monkeypatch.delenv(postgres.ENV)
+    users.add(tmp_path, "ana", "correct horse", admin=True)
+    secret = tokens.create(tmp_path, "ci", "ana")
+    monkeypatch.setenv(postgres.ENV, on_postgres)
+    assert users.set_up(tmp_path) and users.account(tmp_path, "ana").admin
+    assert users.verify(tmp_path, "ana", "correct horse", sleep=lambda s: None) is not None
+    assert tokens.Verifier(tmp_path).verify(secret).person == "ana"
+
+
+def test_a_url_that_cannot_be_read_never_shows_its_password(monkeypatch):
+    monkeypatch.setenv(postgres.ENV, "postgresql://ana:s3cr%t@127.0.0.1:1/insight")
+    with pytest.raises(postgres.DatabaseError) as said:
+        postgres.connect_raw(postgres.url())
+    assert "s3cr" not in str(said.value) and "percent-encoded" in str(said.value)

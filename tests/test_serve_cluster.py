@@ -129,6 +129,10 @@ def test_the_service_on_the_cluster_answers_its_contract_and_scales_with_the_loa
         here = RunModel.load(tiny_text_run).predict(texts)
         assert [p[0]["label"] for p in body["predictions"]] == here.labels, body
         assert [p[0]["score"] for p in body["predictions"]] == pytest.approx(list(here.confidence), abs=1e-4)
+        many = httpx.post(
+            served.url + "/predict", json={"inputs": [f"text {i}" for i in range(40)]}, timeout=60
+        )
+        assert many.status_code == 200 and len(many.json()["predictions"]) == 40, "more texts than one pass"
         info = httpx.get(served.url + "/info", timeout=30).json()
         assert info["labels"] == here.class_names
         assert served.replicas() == 1

@@ -49,12 +49,21 @@ class Document:
         self.address = server()
 
     def text(self) -> str | None:
-        """The document as written; None when there is none. A file that cannot be read raises OSError."""
+        """The document as written; None when there is none. A file that cannot be read raises OSError.
+
+        On the server, a document it lacks while the runs folder has its file (accounts and tokens made
+        before INSIGHT_DATABASE_URL was set) is copied there first: sign-in set up on one machine stays set
+        up, and its tokens keep working, when the team moves to the server."""
         if self.address:
             with postgres.connection(self.address) as con:
                 row = con.execute(
                     "SELECT body FROM public.insight_documents WHERE name = ?", [self.name]
                 ).fetchone()
+                if row is None and self.path.is_file():
+                    con.execute("INSERT INTO public.insight_documents VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                                [self.name, self.path.read_text(encoding="utf-8"), time.time()])  # fmt: skip
+                    row = con.execute("SELECT body FROM public.insight_documents WHERE name = ?",
+                                      [self.name]).fetchone()  # fmt: skip
             return row[0] if row else None
         try:
             return self.path.read_text(encoding="utf-8")

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from trainer.errors import PlainError, friendly_error
+from trainer.errors import PLAIN, PlainError, friendly_error
 from trainer.i18n import tr
 from trainer.runs import RunFolder, cluster
 
@@ -61,8 +61,16 @@ def _loop(settings: dict) -> None:
             _outcome(folder).write_text(json.dumps({"cancelled": True}))
         return
     except BaseException as exc:
-        _outcome(folder).write_text(json.dumps({"error": friendly_error(exc)}))
+        if _own_failure(exc):  # said in its own sentence; a lost peer is Ray Train's to restart
+            _outcome(folder).write_text(json.dumps({"error": friendly_error(exc)}))
         raise
+
+
+def _own_failure(exc: BaseException) -> bool:
+    """A failure of the training itself (data, settings, divergence, disk), not of the workers' links."""
+    import torch.distributed
+
+    return isinstance(exc, PLAIN) and not isinstance(exc, torch.distributed.DistError)
 
 
 def fit_on_cluster(where: str, folder: RunFolder, resume: bool, workers: int | None = None) -> int:

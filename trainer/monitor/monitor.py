@@ -105,10 +105,14 @@ def create(runs_dir: Path, settings: Settings) -> Monitor:
         raise MonitorError(tr("The bucket must be one of {buckets}, not {bucket}.", buckets=", ".join(BUCKETS),
                               bucket=repr(settings.bucket)))  # fmt: skip
     settings.created = settings.created or time.time()
-    taken = not store.create(settings.created) if isinstance(store, PostgresStore) else store.exists()
-    if taken:
+    values = {"monitor": asdict(settings)}
+    if isinstance(store, PostgresStore):  # the schema, the tables and the settings in one transaction
+        if not store.create(settings.created, values):
+            raise MonitorError(tr("There is already a monitor called {name}.", name=settings.name))
+    elif store.exists():
         raise MonitorError(tr("There is already a monitor called {name}.", name=settings.name))
-    store.write_settings({"monitor": asdict(settings)})
+    else:
+        store.write_settings(values)
     return Monitor(runs_dir, settings.name)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,19 @@ REGISTRY = (
 CATALOG_LOCK = "insight-monitors"  # creating and deleting monitors take turns
 # the tables of a monitor, in the order a copy fills them (trainer.monitor.database.SCHEMA)
 TABLES = ("settings", "batches", "scored", "alerts", "looks", "rescored", "pending")
+
+
+_CURRENT: set[str] = set()  # the monitors' schemas this process has found up to date
+ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN IF NOT EXISTS (\w+)")
+
+
+def _upgrade(con: postgres.Connection) -> None:
+    """A monitor made by an older Insight gains the newer columns. Only a column that is missing is added:
+    ALTER TABLE locks its table against every reader, even when the column is there already."""
+    for statement in postgres.pg_schema(SCHEMA):
+        found = ADD_COLUMN.match(statement)
+        if found and found.group(2) not in con.column_types(found.group(1)):
+            con.execute(statement)
 
 
 def _registry_exists(con: postgres.Connection) -> bool:
@@ -67,12 +81,16 @@ class PostgresStore(Store):
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
         with postgres.transaction(self.address, self.namespace, self.namespace) as con:
-            for statement in self.schema:  # a monitor made by an older Insight gains the newer columns
-                con.execute(statement)
+            if self.namespace not in _CURRENT:
+                _upgrade(con)
+                _CURRENT.add(self.namespace)
             yield con
 
-    def create(self, created: float) -> bool:
-        """The monitor's schema and tables, and its line in the registry; False if the name is taken."""
+    def create(self, created: float, settings: dict[str, Any]) -> bool:
+        """The monitor's schema, tables and settings, and its line in the registry, in one transaction;
+        False if the name is taken."""
+        import json
+
         with postgres.transaction(self.address, CATALOG_LOCK) as con:
             con.execute(REGISTRY)
             taken = con.execute(
@@ -87,6 +105,9 @@ class PostgresStore(Store):
             con.execute(f"SET LOCAL search_path TO {self.namespace}")
             for statement in self.schema:
                 con.execute(statement)
+            for key, value in settings.items():
+                con.execute("INSERT INTO settings VALUES (?, ?)", [key, json.dumps(value)])
+        _CURRENT.add(self.namespace)
         return True
 
     def delete_files(self) -> None:

@@ -71,6 +71,15 @@ def _python(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+WHOLE = ("integer", "bigint", "smallint")
+
+
+def _whole(value: Any) -> int | None:
+    """A cell of an integer column (DuckDB gives a column with missing values as floats)."""
+    value = _python(value)
+    return None if value is None else int(value)
+
+
 def _column_type(column: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(column):
         return "BOOLEAN"
@@ -108,8 +117,16 @@ class Connection:
         self.con = con
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Result:
+        import psycopg
+
         cursor = self.con.cursor()
-        cursor.execute(_placeholders(sql), [_python(p) for p in params])
+        try:
+            cursor.execute(_placeholders(sql), [_python(p) for p in params])
+        except psycopg.Error as error:  # refused by the server (rights, a lost connection): said in words
+            reason = (error.diag.message_primary if error.diag else None) or type(error).__name__
+            raise DatabaseError(
+                tr("The PostgreSQL server refused a change: {reason}.", reason=reason)
+            ) from None
         return Result(cursor)
 
     def register(self, name: str, frame: pd.DataFrame, types: dict[str, str] | None = None) -> None:
@@ -121,7 +138,8 @@ class Connection:
         columns = ", ".join(f"{c} {types.get(c) or _column_type(frame[c])}" for c in frame.columns)
         self.con.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
         self.con.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
-        values = [[_python(v) for v in frame[c].tolist()] for c in frame.columns]
+        values = [[_whole(v) if (types.get(c) or "").lower() in WHOLE else _python(v) for v in frame[c].tolist()]
+                  for c in frame.columns]  # fmt: skip
         with self.con.cursor().copy(f"COPY {name} ({', '.join(frame.columns)}) FROM STDIN") as copy:
             for row in zip(*values, strict=True):
                 copy.write_row(row)
@@ -139,16 +157,21 @@ def connect_raw(address: str, **options: Any) -> Any:
     import psycopg
 
     try:
+        given = psycopg.conninfo.conninfo_to_dict(address)
+    except psycopg.ProgrammingError:  # its reason may quote the URL, password included: never shown
+        raise DatabaseError(tr("{variable} is not a PostgreSQL URL that can be read (postgresql://USER:PASSWORD"
+                               "@HOST:PORT/DATABASE; special characters in the password percent-encoded).",
+                               variable=ENV)) from None  # fmt: skip
+    try:
         return psycopg.connect(address, connect_timeout=CONNECT_SECONDS, **options)
-    except (psycopg.OperationalError, psycopg.ProgrammingError) as error:
+    except psycopg.Error as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        try:
-            given = psycopg.conninfo.conninfo_to_dict(address)
-            where = f"{given.get('host', 'localhost')}, port {given.get('port', 5432)}"
-        except psycopg.ProgrammingError:
-            where = tr("an address it cannot read")
+        where = f"{given.get('host', 'localhost')}, port {given.get('port', 5432)}"
+        reason = first.rsplit(": ", 1)[-1].rstrip(".")
+        if given.get("password"):
+            reason = reason.replace(given["password"], "***")
         raise DatabaseError(tr("Cannot reach the PostgreSQL server that {variable} names ({where}): {reason}.",
-                               variable=ENV, where=where, reason=first.rsplit(": ", 1)[-1].rstrip("."))) from None  # fmt: skip
+                               variable=ENV, where=where, reason=reason)) from None  # fmt: skip
 
 
 @contextlib.contextmanager

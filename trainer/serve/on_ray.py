@@ -41,9 +41,9 @@ class RayPasses:
 
     def __init__(self, run: Callable[[list], list], max_texts: int = 32, max_wait_ms: float = 5.0,
                  on_pass: Callable[[int], None] | None = None) -> None:  # fmt: skip
-        self.run, self.on_pass = run, on_pass
+        self.run, self.on_pass, self.max_texts = run, on_pass, max(1, max_texts)
         self.pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="insight-model")
-        self._pass.set_max_batch_size(max(1, max_texts))
+        self._pass.set_max_batch_size(self.max_texts)
         self._pass.set_batch_wait_timeout_s(max(0.0, max_wait_ms) / 1000)
 
     async def start(self) -> None:
@@ -53,10 +53,15 @@ class RayPasses:
         self.pool.shutdown(wait=True)
 
     async def submit(self, items: Sequence[Any]) -> list:
-        ok, value = await self._pass(list(items))
-        if not ok:
-            raise value
-        return value
+        """One request's results; a request of more texts than a pass holds goes in parts (Ray Serve's
+        batching refuses an item larger than the batch)."""
+        items, results = list(items), []
+        for start in range(0, max(1, len(items)), self.max_texts):
+            ok, value = await self._pass(items[start : start + self.max_texts])
+            if not ok:
+                raise value
+            results += value
+        return results
 
     @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.005, batch_size_fn=_texts)
     async def _pass(self, requests: list[list]) -> list[tuple[bool, Any]]:
@@ -144,6 +149,7 @@ def serve_until_stopped(config: ServeConfig, where: str, scaling: Scaling, host:
         # after ray.init, whose own handler would abort the process: SIGTERM stops it as Ctrl-C does
         previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         try:
+            _refuse_another(where)
             deploy(config, plan, scaling, host, port)
             ready(f"http://{host}:{port}")
             while not stopping:
@@ -151,6 +157,19 @@ def serve_until_stopped(config: ServeConfig, where: str, scaling: Scaling, host:
         except KeyboardInterrupt:
             pass
         finally:
-            serve.delete(app_name(config))
-            serve.shutdown()
+            if app_name(config) in serve.status().applications:
+                serve.delete(app_name(config))  # this service only, never another's
+            if not [name for name in serve.status().applications if name]:
+                serve.shutdown()  # its proxy too, so the next service answers on the port it is given
             signal.signal(signal.SIGTERM, previous)
+
+
+def _refuse_another(where: str) -> None:
+    """One Insight service per cluster: Ray Serve answers on one address, and the service takes its root."""
+    from trainer.i18n import tr
+    from trainer.runs.cluster import ClusterError
+
+    others = [name for name in serve.status().applications if name]
+    if others:
+        raise ClusterError(tr("The Ray cluster at {address} serves {names} already: stop it first (Ctrl-C or "
+                              "SIGTERM where it was started).", address=where, names=", ".join(sorted(others))))  # fmt: skip
