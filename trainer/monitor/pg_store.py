@@ -92,22 +92,26 @@ class PostgresStore(Store):
         import json
 
         with postgres.transaction(self.address, CATALOG_LOCK) as con:
-            con.execute(REGISTRY)
-            taken = con.execute(
-                "SELECT 1 FROM public.insight_monitors WHERE name = ?", [self.name]
-            ).fetchone()
-            if taken:
+            if not self._make(con, created):
                 return False
-            con.execute(
-                "INSERT INTO public.insight_monitors VALUES (?, ?, ?)", [self.name, self.namespace, created]
-            )
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.namespace}")
-            con.execute(f"SET LOCAL search_path TO {self.namespace}")
-            for statement in self.schema:
-                con.execute(statement)
             for key, value in settings.items():
                 con.execute("INSERT INTO settings VALUES (?, ?)", [key, json.dumps(value)])
         _CURRENT.add(self.namespace)
+        return True
+
+    def _make(self, con: postgres.Connection, created: float) -> bool:
+        """In the caller's transaction (holding CATALOG_LOCK): the monitor's line in the registry, its schema
+        and empty tables, the connection left on that schema; False if the name is taken."""
+        con.execute(REGISTRY)
+        if con.execute("SELECT 1 FROM public.insight_monitors WHERE name = ?", [self.name]).fetchone():
+            return False
+        con.execute(
+            "INSERT INTO public.insight_monitors VALUES (?, ?, ?)", [self.name, self.namespace, created]
+        )
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.namespace}")
+        con.execute(f"SET LOCAL search_path TO {self.namespace}")
+        for statement in self.schema:
+            con.execute(statement)
         return True
 
     def delete_files(self) -> None:
@@ -138,14 +142,8 @@ def move(source: Path, address: str, name: str) -> dict[str, int] | None:
         frames = {table: reading.execute(f"SELECT * FROM {table}").df() for table in TABLES}
     copied = {}
     with postgres.transaction(address, CATALOG_LOCK) as con:
-        con.execute(REGISTRY)
-        if con.execute("SELECT 1 FROM public.insight_monitors WHERE name = ?", [name]).fetchone():
+        if not target._make(con, 0.0):
             return None
-        con.execute("INSERT INTO public.insight_monitors VALUES (?, ?, ?)", [name, target.namespace, 0.0])
-        con.execute(f"CREATE SCHEMA {target.namespace}")
-        con.execute(f"SET LOCAL search_path TO {target.namespace}")
-        for statement in target.schema:
-            con.execute(statement)
         for table, frame in frames.items():
             if len(frame):
                 con.register("incoming", frame, con.column_types(table))

@@ -174,6 +174,11 @@ def connect_raw(address: str, **options: Any) -> Any:
                                variable=ENV, where=where, reason=reason)) from None  # fmt: skip
 
 
+def lock(con: Connection, key: str) -> None:
+    """The advisory lock of `key`, held by `con`'s transaction until it ends (one holder at a time)."""
+    con.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [key])
+
+
 @contextlib.contextmanager
 def connection(address: str, search_path: str | None = None) -> Iterator[Connection]:
     """A connection of its own that commits each statement (for reads), on `search_path` when given."""
@@ -193,7 +198,8 @@ def transaction(address: str, lock_key: str, search_path: str | None = None) -> 
     con = connect_raw(address, **options)
     try:
         with con.transaction():
-            con.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [lock_key])
-            yield Connection(con)
+            held = Connection(con)
+            lock(held, lock_key)
+            yield held
     finally:
         con.close()

@@ -103,16 +103,14 @@ class ServerRate:
         return self.con
 
     def allow(self, name: str) -> bool:
-        from trainer.runs.postgres import Connection
+        from trainer.runs import postgres
 
         with self.lock:
             raw = self._connection()
             try:
                 with raw.transaction():
-                    con = Connection(raw)
-                    con.execute(
-                        "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [f"rate:{self.scope}:{name}"]
-                    )
+                    con = postgres.Connection(raw)
+                    postgres.lock(con, f"rate:{self.scope}:{name}")
                     (now,) = con.execute(
                         "SELECT extract(epoch FROM clock_timestamp())::double precision"
                     ).fetchone()
