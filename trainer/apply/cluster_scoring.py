@@ -85,7 +85,7 @@ class ChunkCopy(ModelCopy):
     """A copy of the model that scores whole chunks of the file as local scoring does."""
 
     def __init__(self, run_dir: str, threads: float, column: str, spec: dict, trust: Trust):
-        super().__init__(run_dir, threads)
+        super().__init__(run_dir, threads, spec.get("variant"))
         self.column, self.spec, self.trust = column, Spec(**spec), trust
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -30,6 +30,7 @@ from trainer.runs.records import Phase
 from trainer.runs.scoring import Scoring, ScoringState, Spec
 from trainer.runs.trust import Trust, calibrate
 from trainer.runs.trust import read as read_trust
+from trainer.runs.variants import variant_view
 
 if TYPE_CHECKING:  # types only
     from trainer.runs import Run
@@ -92,13 +93,12 @@ def score(
 
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     spec, task, started = scoring.spec(), model.adapter, time.time()
-    trust = read_trust(
-        run.folder
-    )  # saved thresholds are read once; otherwise they are computed, a phase of its own
+    view = variant_view(run, model.variant)  # a variant keeps its own thresholds
+    trust = read_trust(view.folder)  # saved thresholds are read once; otherwise computed, a phase of its own
     if trust is None:
         if on_phase:
             on_phase(CALIBRATING)
-        trust = calibrate(model, run, progress if on_phase else None)
+        trust = calibrate(model, view, progress if on_phase else None)
     if (where := address(cluster)) and world == 1:
         outcome = _on_cluster(where, task, run, scoring, trust, (progress, should_stop, on_phase))
         return outcome | {"started": started} if outcome else {}

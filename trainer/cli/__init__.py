@@ -1,5 +1,6 @@
 """Command line: `python -m trainer check | fit | cancel | runs | clean | predict | score | monitor | compare | issues |
-slices | robustness | propose | curve | explain | users | audit`.
+slices | robustness | propose | curve | explain | compress |
+serve | tokens | users | audit`.
 
 One module per command, each with `add_parser(sub)` (its arguments) and `run(args)`, as
 `git`-style tools do (it sets `handler`). Bad input exits 2 with one `error:` line; a failed job exits 1.
@@ -20,6 +21,7 @@ from trainer.cli import (
     check,
     clean,
     compare,
+    compress,
     curve,
     explain,
     fit,
@@ -54,6 +56,7 @@ COMMANDS = (
     propose,
     curve,
     explain,
+    compress,
     serve,
     tokens,
     users,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from trainer.cli.common import EXIT_OK, CliError, runs_dir
 from trainer.i18n import N_, tr, trn
+from trainer.runs.variants import VARIANTS
 
 BUCKETS = {"day": N_("daily buckets"), "week": N_("weekly buckets"), "month": N_("monthly buckets")}
 # One alert, by its direction ("up" or "down", a value code compares); with and without a bucket still filling.
@@ -47,6 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--id-column", help=tr("a column that identifies a row (else: its time, group and text)")
     )
     create.add_argument("--bucket", choices=("day", "week", "month"), default="week")
+    create.add_argument("--variant", choices=VARIANTS,
+                        help=tr("score with this accepted compressed variant of the run (see `compress`)"))  # fmt: skip
     create.add_argument("--webhook", help=tr("POST each new alert as JSON to this URL"))
     create.add_argument(
         "--keep-days", type=int, help=tr("drop texts older than this many days (counts stay)")
@@ -142,9 +145,17 @@ def _create(args: argparse.Namespace, folder: Path, monitors) -> None:
     run_dir = _finished_run(args.run, folder, N_("{run} has no model yet: a monitor needs a finished run."))
     if args.webhook:  # refused before the monitor exists, not after
         _check_webhook(args.webhook)
+    if args.variant:
+        from trainer.runs import RunFolder
+        from trainer.runs.variants import UnknownVariant, Variants
+
+        try:
+            Variants(RunFolder(run_dir)).check(args.variant)
+        except UnknownVariant as exc:
+            raise CliError(str(exc)) from None
     monitor = monitors.create(folder, monitors.Settings(
         args.name, str(run_dir.resolve()), args.text_column, args.time_column, args.group_column,
-        args.id_column, args.bucket, local_owner()))  # fmt: skip
+        args.id_column, args.bucket, local_owner(), variant=args.variant))  # fmt: skip
     if args.webhook:
         monitor.set_webhook(args.webhook)
     if args.keep_days is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from trainer.cli.common import EXIT_OK, CliError, runs_dir
 from trainer.i18n import N_, tr
+from trainer.runs.variants import VARIANTS
 
 BUCKETS = ("auto", "day", "week", "month")
 BUCKET_NAMES = {"day": N_("day"), "week": N_("week"), "month": N_("month")}  # shown; the values stay
@@ -48,6 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="ADDRESS",
         help=tr("score on this Ray cluster (default: INSIGHT_RAY_ADDRESS, if set)"),
     )
+    score.add_argument("--variant", choices=VARIANTS,
+                       help=tr("score with this accepted compressed variant of the run (see `compress`)"))  # fmt: skip
     score.add_argument("--quiet", action="store_true", help=tr("no progress bar"))
     score.add_argument("--runs-dir", default=None)
     score.set_defaults(handler=run)
@@ -81,14 +84,15 @@ def run(args: argparse.Namespace) -> int:
     if not source.is_file():
         raise DataError(tr('File not found: "{path}". Check the path and the file name.', path=source))
     run_dir = find_run(args.run, runs_dir(args.runs_dir), anywhere=True)
-    spec = Spec(str(source.resolve()), args.text_column, args.time_column, args.group_column, args.bucket)
+    spec = Spec(str(source.resolve()), args.text_column, args.time_column, args.group_column, args.bucket,
+                variant=args.variant)  # fmt: skip
     scoring = Scoring(run_dir, scoring_name(source, asdict(spec)))
     if args.again:
         shutil.rmtree(scoring.path, ignore_errors=True)
     results = scoring.results()
     if not results:
         scoring.write_spec(spec)
-        model = RunModel.load(run_dir)
+        model = RunModel.load(run_dir, variant=spec.variant)
         try:
             results = run_scoring(model, load_run(run_dir), scoring, _progress(args.quiet), cluster=args.ray)
         except KeyboardInterrupt:

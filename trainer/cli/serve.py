@@ -7,6 +7,7 @@ import sys
 
 from trainer.cli.common import EXIT_OK, CliError, runs_dir
 from trainer.i18n import tr
+from trainer.runs.variants import VARIANTS
 
 LOCAL = ("127.0.0.1", "localhost", "::1")
 
@@ -30,6 +31,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=0,
         help=tr("requests per minute per token, all workers together (0: none)"),
     )
+    serve.add_argument("--variant", choices=VARIANTS,
+                       help=tr("serve this accepted compressed variant of the run (see `compress`)"))  # fmt: skip
     serve.add_argument("--no-tokens", action="store_true", help=tr("no token needed (only on 127.0.0.1)"))
     cluster = serve.add_argument_group(tr("on a Ray cluster (Ray Serve)"))
     cluster.add_argument(

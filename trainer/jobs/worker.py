@@ -276,7 +276,8 @@ def _score(folder: RunFolder, params: dict, progress: Callable, should_stop: Cal
                        "--computation", "score", "--params", json.dumps(params)]  # fmt: skip
             os.execv(sys.executable, command)
     on_phase = progress.phase if isinstance(progress, Reporter) else None  # each phase said on the page
-    run_scoring(RunModel.load(folder.path), runs.load_run(folder.path), Scoring(folder.path, params["name"]),
+    scoring = Scoring(folder.path, params["name"])
+    run_scoring(RunModel.load(folder.path, variant=scoring.spec().variant), runs.load_run(folder.path), scoring,
                 progress, should_stop, on_phase)  # fmt: skip
 
 

@@ -62,6 +62,9 @@ class Settings:
     created: float = 0.0
     labels: list[str] | None = None  # the run's labels, in the order of each row's stored probabilities
     keep_days: int | None = None  # texts older than this many days (before now) are dropped, counts kept
+    variant: str | None = (
+        None  # the run's compressed variant that scores (trainer.runs.variants); None: its model
+    )
 
 
 @dataclass
@@ -229,7 +232,7 @@ class Monitor:
         def score(new: pd.DataFrame) -> tuple[list, list, list]:
             nonlocal scorer
             if scorer is None:
-                scorer, labels = scorer_of(self.settings.run)
+                scorer, labels = scorer_of(self.settings.run, variant=self.settings.variant)
                 self.set_labels(labels)
             return score_all(new[self.settings.text_column].astype(str).tolist(), scorer)
 

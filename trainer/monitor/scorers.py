@@ -19,17 +19,20 @@ class ScoresMissing(ValueError):
     """An Apply scoring has no score for a text (the file changed since it was scored)."""
 
 
-def scorer_of(run: str | Path, cluster: str | None = None) -> tuple[Scorer, list[str] | None]:
+def scorer_of(
+    run: str | Path, cluster: str | None = None, variant: str | None = None
+) -> tuple[Scorer, list[str] | None]:
     """A run's scorer, and the labels its probabilities come in (None where a text has none: entities).
-    With a Ray cluster's address (`cluster`, else INSIGHT_RAY_ADDRESS) the texts are scored there."""
+    With a Ray cluster's address (`cluster`, else INSIGHT_RAY_ADDRESS) the texts are scored there; with
+    `variant`, by the run's accepted compressed variant of that name."""
     from trainer.runs.cluster import ClusterScorer, address
     from trainer.runs.predictor import RunModel
 
     if where := address(cluster):
-        on_cluster = ClusterScorer(run, where)
+        on_cluster = ClusterScorer(run, where, variant)
         return on_cluster, on_cluster.labels
 
-    model = RunModel.load(Path(run))
+    model = RunModel.load(Path(run), variant=variant)
     labels = model.probability_labels
 
     def score(texts: list[str]) -> tuple:

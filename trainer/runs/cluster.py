@@ -136,14 +136,14 @@ def plan(where: str) -> Plan:
 class ModelCopy:
     """One copy of a run's model on a node of the cluster (a Ray actor): loaded once, then scores."""
 
-    def __init__(self, run_dir: str, threads: float = 1.0):
+    def __init__(self, run_dir: str, threads: float = 1.0, variant: str | None = None):
         import torch
 
         from trainer.runs.predictor import RunModel
 
         if torch.get_num_threads() != max(1, int(threads)):
             torch.set_num_threads(max(1, int(threads)))
-        self.model = RunModel.load(Path(run_dir))
+        self.model = RunModel.load(Path(run_dir), variant=variant)
 
     def labels(self) -> list[str] | None:
         """The labels its probabilities come in (None where a text has none: entities)."""
@@ -161,11 +161,11 @@ class ClusterScorer:
     scorer; the connection as long as this process (as a database connection would). A copy lost with its
     machine fails the call; the call is made again over copies started on the machines left (TRIES calls)."""
 
-    def __init__(self, run_dir: str | Path, where: str):
+    def __init__(self, run_dir: str | Path, where: str, variant: str | None = None):
         import ray
 
         _connect(where)
-        self.where, self.run_dir = where, str(Path(run_dir).resolve())
+        self.where, self.run_dir, self.variant = where, str(Path(run_dir).resolve()), variant
         self._start()
         self.labels = ray.get(self._actors[0].labels.remote())
 
@@ -175,7 +175,9 @@ class ClusterScorer:
 
         self.plan = plan(self.where)
         remote = ray.remote(num_cpus=self.plan.cpus, num_gpus=self.plan.gpus, max_restarts=0)(ModelCopy)
-        self._actors = [remote.remote(self.run_dir, self.plan.cpus) for _ in range(self.plan.copies)]
+        self._actors = [
+            remote.remote(self.run_dir, self.plan.cpus, self.variant) for _ in range(self.plan.copies)
+        ]
         self._pool = ActorPool(self._actors)
 
     def __call__(self, texts: list[str]) -> tuple:

@@ -65,6 +65,9 @@ class RunModel:
             precision,
             precision_reason,
         )  # CPU bf16 when it was checked safe
+        self.variant: str | None = None  # a compressed variant (trainer.runs.variants) in place of the model
+        self.engine = "PyTorch"
+        self.gradient_model = model  # what integrated gradients read: a torch model (a variant's original)
 
     @property
     def adapter(self) -> Task:
@@ -76,8 +79,9 @@ class RunModel:
         return self.adapter.probability_labels(self.labels)
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "auto") -> RunModel:
-        """Load `<run>/model` (or a model folder) onto the best available device."""
+    def load(cls, path: str | Path, device: str = "auto", variant: str | None = None) -> RunModel:
+        """Load `<run>/model` (or a model folder) onto the best available device; with `variant`, the run's
+        accepted compressed variant of that name answers instead, on the CPU (UnknownVariant otherwise)."""
         import torch
         import transformers
 
@@ -109,7 +113,21 @@ class RunModel:
         max_length = run_config.get("resolved_max_length") or model_max_length(tokenizer, model.config)
         check = RunFolder(model_dir.parent).inference().get("finetuned") or {}
         precision = usable(check.get("precision")) if choice.device == "cpu" else None
-        return cls(model, tokenizer, task.name, int(max_length), labels, precision, check.get("reason", ""))
+        loaded = cls(model, tokenizer, task.name, int(max_length), labels, precision, check.get("reason", ""))
+        return loaded.use_variant(folder, variant) if variant else loaded
+
+    def use_variant(self, folder: Any, name: str) -> RunModel:
+        """Answer with the run's accepted variant `name` (checked first); gradients keep a torch model."""
+        from trainer.runs.variants import Variants
+
+        variants = Variants(folder)
+        variants.check(name)
+        self.model.to("cpu")
+        shrunk = variants.load(name, self.model)
+        self.model, self.variant, self.engine, self.precision = shrunk, name, variants.engine(name), None
+        if variants.engine(name) == "PyTorch":
+            self.gradient_model = shrunk
+        return self
 
     def predict(self, inputs: Sequence, batch_size: int = 64, progress: Progress | None = None) -> Any:
         """Predictions for texts (Predictions) or pre-split sentences (TagPredictions: a tag per word)."""

@@ -34,6 +34,9 @@ class Spec:
     bucket: str = "auto"  # day | week | month | auto
     chunk_rows: int = CHUNK_ROWS
     owner: str | None = None  # who started it (trainer.access); None: the run's owner
+    variant: str | None = (
+        None  # a compressed variant of the run's model (trainer.runs.variants); None: the model
+    )
 
 
 @dataclass
@@ -118,6 +121,8 @@ class Scoring:
 def scoring_name(source: Path, spec: dict) -> str:
     """A name that is the same for the same file (path, size, time) and settings: a rerun resumes it."""
     stat = source.stat()
+    if spec.get("variant") is None:  # scorings named before variants existed keep their names
+        spec = {k: v for k, v in spec.items() if k != "variant"}
     key = json.dumps([str(source.resolve()), stat.st_size, stat.st_mtime_ns, spec], sort_keys=True)
     stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in source.stem[:40])
     return f"{stem}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"

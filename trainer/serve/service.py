@@ -48,12 +48,13 @@ class Service:
         from trainer.runs import load_run
         from trainer.runs.predictor import RunModel
         from trainer.runs.trust import calibrate
+        from trainer.runs.variants import variant_view
 
         self.config = config
         self.run = load_run(Path(config.run))
-        self.model = RunModel.load(Path(config.run), device=config.device)
+        self.model = RunModel.load(Path(config.run), device=config.device, variant=config.variant)
         self.task = self.model.adapter
-        self.trust = calibrate(self.model, self.run)
+        self.trust = calibrate(self.model, variant_view(self.run, config.variant))
         weights = self.run.folder.weights_file
         self.checksum = hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None
         self.metrics = Metrics()
@@ -82,6 +83,7 @@ class Service:
         return {"run": self.run.path.name, "name": self.run.info.name, "task": self.task.cli_name,
                 "labels": list(self.model.labels), "model_sha256": self.checksum,
                 "precision": self.model.precision or "float32", "device": str(self.model.model.device),
+                "variant": self.model.variant, "engine": self.model.engine,
                 "max_batch": self.config.max_pass_texts, "max_inputs": self.config.max_inputs,
                 "max_chars": self.config.max_chars}  # fmt: skip
 
@@ -103,6 +105,6 @@ class Service:
     def explain(self, text: str, target: str | None) -> list[dict]:
         items, words = self.task.explain_plan([self.task.read_input(text)], self.model.predict)
         with self.explain_lock:
-            found = self.task.explain(self.model.model, self.model.tokenizer, self.model.labels, items,
+            found = self.task.explain(self.model.gradient_model, self.model.tokenizer, self.model.labels, items,
                                       [target] * len(items), words, max_length=self.model.max_length)  # fmt: skip
         return [e.to_record() for e in found]

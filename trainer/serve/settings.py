@@ -34,6 +34,7 @@ class ServeConfig:
     gpus: int = 0  # GPUs the workers share out, one each (0: none claimed)
     device: str = "auto"
     batching: str = "local"  # "ray": Ray Serve's request batching (a replica of `serve --ray`)
+    variant: str | None = None  # a compressed variant of the run (--variant), in place of its model
     extra: dict = field(default_factory=dict)
 
     @property
@@ -45,7 +46,8 @@ class ServeConfig:
         """The settings `python -m trainer serve` was given (`args`: its parsed options)."""
         return cls(run=run, runs_dir=runs_dir, tokens=not args.no_tokens, monitor=args.monitor,
                    max_pass_texts=args.max_batch, max_wait_ms=args.max_wait_ms,
-                   rate_per_minute=args.rate_limit, key=str(args.port), gpus=gpus)  # fmt: skip
+                   rate_per_minute=args.rate_limit, key=str(args.port), gpus=gpus,
+                   variant=getattr(args, "variant", None))  # fmt: skip
 
     def to_env(self, environ: MutableMapping[str, str] | None = None) -> None:
         """Hand the settings to the worker processes uvicorn starts (they inherit the environment)."""

@@ -1,0 +1,182 @@
+"""Compressed variants of a run (`python -m trainer compress`): each verdict comes from the run's own paired
+test on its test split; a faithful variant is kept and a broken one refused with its numbers; a kept variant
+answers through `score` and `serve` as it does in-process, and `/info` names it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from cli_kit import trainer_cli
+from test_serve import Server
+
+from trainer.train.compress import judge
+
+KEYS = {"name", "accepted", "reason", "score", "original_score", "metric", "agreement", "p_value", "speedup",
+        "size_mb", "original_size_mb"}  # fmt: skip
+TEXTS = ["great product, works well", "terrible, it broke at once", "it is fine I guess", "love it", "awful"]
+
+
+def frames(gold: list[str], original: list[str], variant: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return (
+        pd.DataFrame({"gold": gold, "predicted": original}),
+        pd.DataFrame({"gold": gold, "predicted": variant}),
+    )
+
+
+def test_the_verdict_is_the_paired_tests_and_a_broken_variant_is_refused_with_its_numbers():
+    gold = ["a", "b"] * 20
+    same = judge("text", ["a", "b"], *frames(gold, gold, gold))
+    assert same["accepted"] and same["p_value"] == 1.0 and same["agreement"] == 1.0
+    assert same["metric"] == "accuracy" and same["score"] == same["original_score"] == 1.0
+    # ten answers the original got right turned wrong: McNemar finds the loss real
+    worse = ["b" if g == "a" and i < 20 else g for i, g in enumerate(gold)]
+    refused = judge("text", ["a", "b"], *frames(gold, gold, worse))
+    assert not refused["accepted"] and refused["p_value"] < 0.05 and refused["agreement"] == 0.75
+    assert (
+        "real loss" in refused["reason"] and "McNemar" in refused["reason"] and "0.750" in refused["reason"]
+    )
+    # one answer in twenty: too few to call real, but five points are beyond the margin
+    small = gold[:20]
+    one = judge("text", ["a", "b"], *frames(small, small, ["b"] + small[1:]))
+    assert not one["accepted"] and one["p_value"] == 1.0 and "margin" in one["reason"]
+    # one answer in two hundred: half a point, inside the margin, and not a real loss
+    many = ["a", "b"] * 100
+    kept = judge("text", ["a", "b"], *frames(many, many, ["b"] + many[1:]))
+    assert kept["accepted"] and kept["agreement"] == pytest.approx(0.995)
+
+
+def test_an_entity_variant_is_judged_on_entity_f1_by_the_paired_bootstrap():
+    gold = ["B-PER O O", "O B-LOC I-LOC"] * 15
+    kept = judge("token", [], *frames(gold, gold, gold))
+    assert kept["accepted"] and kept["metric"] == "f1" and "paired bootstrap" in kept["reason"]
+    lost = judge("token", [], *frames(gold, gold, ["O O O"] * 30))
+    assert not lost["accepted"] and lost["score"] == 0.0 and lost["agreement"] == pytest.approx(0.5)
+
+
+@pytest.fixture(scope="module")
+def compressed(tmp_path_factory, tiny_text_run):
+    runs = tmp_path_factory.mktemp("compress-runs")
+    run = Path(shutil.copytree(tiny_text_run, runs / tiny_text_run.name))
+    done = trainer_cli("compress", run, "--to", "onnx", "int8", "--json", runs_dir=runs, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return runs, run, json.loads(done.stdout)
+
+
+def test_compress_json_has_a_verdict_per_variant_and_keeps_only_the_accepted(compressed):
+    runs, run, found = compressed
+    assert found["run"] == run.name and [v["name"] for v in found["variants"]] == ["onnx", "int8"]
+    for entry in found["variants"]:
+        assert set(entry) >= KEYS
+        assert entry["accepted"] == entry["reason"].startswith("accepted")
+        assert (run / "variants" / entry["name"] / "model.onnx").is_file() == entry["accepted"]
+        assert entry["speedup"] > 0 and entry["size_mb"] > 0 and entry["original_size_mb"] > 0
+    onnx = found["variants"][0]
+    # the same float32 arithmetic in another engine: the same label for every test example
+    assert onnx["accepted"] and onnx["agreement"] == 1.0 and onnx["score"] == onnx["original_score"]
+
+
+def test_a_kept_variant_answers_through_score_and_serve_as_it_does_in_process(compressed, tmp_path):
+    from trainer.runs.predictor import RunModel
+
+    runs, run, _ = compressed
+    model = RunModel.load(run, variant="onnx")
+    assert model.variant == "onnx" and model.engine == "ONNX Runtime"
+    own = model.score(TEXTS)
+    data = tmp_path / "new.csv"
+    pd.DataFrame({"text": TEXTS}).to_csv(data, index=False)
+    out = tmp_path / "scored.csv"
+    done = trainer_cli("score", run, data, "--variant", "onnx", "--out", out, "--quiet", runs_dir=runs)
+    assert done.returncode == 0, done.stderr[-2000:]
+    scored = pd.read_csv(out)
+    assert scored["predicted"].tolist() == own.labels
+    columns = [f"p_{label}" for label in model.labels]
+    np.testing.assert_allclose(scored[columns].to_numpy(), own.probabilities, atol=1e-4)  # written rounded
+    server = Server(runs, str(run), "--variant", "onnx", "--no-tokens")
+    try:
+        info = httpx.get(server.url + "/info", timeout=30).json()
+        assert info["variant"] == "onnx" and info["engine"] == "ONNX Runtime"
+        answer = httpx.post(server.url + "/predict", json={"inputs": TEXTS}, timeout=60).json()
+        for i, predictions in enumerate(answer["predictions"]):
+            assert predictions[0]["label"] == own.labels[i]
+            for item in predictions:
+                assert item["score"] == pytest.approx(
+                    own.probabilities[i][model.labels.index(item["label"])], abs=1e-5
+                )
+        explained = httpx.post(server.url + "/explain", json={"inputs": TEXTS[0]}, timeout=120)
+        assert explained.status_code == 200 and explained.json()["explanations"][0]["words"]
+    finally:
+        server.stop()
+
+
+def test_a_deliberately_broken_variant_is_refused_with_its_numbers_and_cannot_be_used(
+    compressed, tmp_path, monkeypatch
+):
+    import torch
+
+    from trainer.train import compress, shrink
+
+    runs, run, _ = compressed
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] >= 0.6, "the tiny run must have learned its easy sentiment data"
+    broken = Path(shutil.copytree(run, tmp_path / run.name))
+    shutil.rmtree(broken / "variants")
+    make = shrink.make_onnx
+
+    def reversed_head(model, work):  # the head's scores negated: every answer becomes the least likely label
+        with torch.no_grad():
+            model.model.classifier.weight.neg_()
+            model.model.classifier.bias.neg_()
+        return make(model, work)
+
+    monkeypatch.setattr(shrink, "make_onnx", reversed_head)
+    found = compress.compress(broken, ["onnx"])
+    entry = found["variants"][0]
+    assert not entry["accepted"] and entry["agreement"] == 0.0 and entry["p_value"] < 0.05
+    assert entry["reason"].startswith("refused") and "McNemar p =" in entry["reason"]
+    assert not (broken / "variants" / "onnx").exists()
+    data = tmp_path / "new.csv"
+    pd.DataFrame({"text": TEXTS}).to_csv(data, index=False)
+    done = trainer_cli("score", broken, data, "--variant", "onnx", "--quiet", runs_dir=runs)
+    assert done.returncode == 2 and "was refused" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_entity_run_exports_to_onnx_with_the_same_tags(tmp_path, tiny_entity_run):
+    from trainer.runs.predictor import RunModel
+
+    run = Path(shutil.copytree(tiny_entity_run, tmp_path / "runs" / tiny_entity_run.name))
+    done = trainer_cli("compress", run, "--to", "onnx", "--json", runs_dir=tmp_path / "runs", timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    entry = json.loads(done.stdout)["variants"][0]
+    assert entry["metric"] == "f1" and entry["agreement"] == 1.0 and entry["accepted"]
+    sentences = [["Maria", "lives", "in", "Berlin"], ["Acme", "hired", "John", "Smith", "today"]]
+    plain, variant = RunModel.load(run), RunModel.load(run, variant="onnx")
+    assert variant.predict(sentences).tags == plain.predict(sentences).tags
+
+
+def test_a_monitor_scores_with_the_variant_it_was_created_with(compressed, tmp_path):
+    from trainer.monitor import monitor as monitors
+    from trainer.runs.predictor import RunModel
+
+    runs, run, _ = compressed
+    refused = trainer_cli("monitor", "create", "small", "--run", run, "--text-column", "text", "--time-column",
+                          "day", "--variant", "smaller", runs_dir=runs)  # fmt: skip
+    assert refused.returncode == 2 and "no smaller variant" in refused.stderr and "compress" in refused.stderr
+    assert "small" not in monitors.names(runs)
+    texts = TEXTS * 4
+    data = tmp_path / "dated.csv"
+    pd.DataFrame({"day": [f"2026-11-{1 + i:02d}" for i in range(len(texts))], "text": texts}).to_csv(data, index=False)
+    for command in (("create", "fast", "--run", run, "--text-column", "text", "--time-column", "day", "--variant",
+                     "int8" if (run / "variants" / "int8").is_dir() else "onnx"), ("add", "fast", data)):  # fmt: skip
+        done = trainer_cli("monitor", *command, runs_dir=runs)
+        assert done.returncode == 0, done.stderr[-2000:]
+    watched = monitors.Monitor(runs, "fast")
+    expected = pd.Series(RunModel.load(run, variant=watched.settings.variant).score(texts).labels).value_counts()
+    counts = watched.counts()
+    every = counts[counts["group"] == counts["group"].iloc[0]].groupby("label")["n"].sum()
+    assert every.to_dict() == expected.to_dict()
