@@ -170,13 +170,17 @@ def test_a_monitor_scores_with_the_variant_it_was_created_with(compressed, tmp_p
     assert "small" not in monitors.names(runs)
     texts = TEXTS * 4
     data = tmp_path / "dated.csv"
-    pd.DataFrame({"day": [f"2026-11-{1 + i:02d}" for i in range(len(texts))], "text": texts}).to_csv(data, index=False)
+    pd.DataFrame({"day": [f"2026-11-{1 + i:02d}" for i in range(len(texts))], "text": texts}).to_csv(
+        data, index=False
+    )
     for command in (("create", "fast", "--run", run, "--text-column", "text", "--time-column", "day", "--variant",
                      "int8" if (run / "variants" / "int8").is_dir() else "onnx"), ("add", "fast", data)):  # fmt: skip
         done = trainer_cli("monitor", *command, runs_dir=runs)
         assert done.returncode == 0, done.stderr[-2000:]
     watched = monitors.Monitor(runs, "fast")
-    expected = pd.Series(RunModel.load(run, variant=watched.settings.variant).score(texts).labels).value_counts()
+    expected = pd.Series(
+        RunModel.load(run, variant=watched.settings.variant).score(texts).labels
+    ).value_counts()
     counts = watched.counts()
     every = counts[counts["group"] == counts["group"].iloc[0]].groupby("label")["n"].sum()
     assert every.to_dict() == expected.to_dict()

@@ -28,7 +28,10 @@ from trainer.runs.variants import VARIANTS, Variants
 
 MARGIN = 0.01  # the largest loss of the headline score a variant may show (1 point)
 SIGNIFICANCE = 0.05
-METRIC_TITLES = {"accuracy": N_("accuracy"), "f1": N_("entity F1")}  # the headline score each task is judged on
+METRIC_TITLES = {
+    "accuracy": N_("accuracy"),
+    "f1": N_("entity F1"),
+}  # the headline score each task is judged on
 SPEED_TEXTS = 256  # texts timed at batch 64 (the test split's, repeated where it has fewer)
 LATENCY_CALLS = 20  # one-text calls timed; the median is reported
 
