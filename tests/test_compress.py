@@ -184,3 +184,44 @@ def test_a_monitor_scores_with_the_variant_it_was_created_with(compressed, tmp_p
     counts = watched.counts()
     every = counts[counts["group"] == counts["group"].iloc[0]].groupby("label")["n"].sum()
     assert every.to_dict() == expected.to_dict()
+
+
+def test_the_export_page_says_each_verdict_and_the_zip_loads_with_its_own_lines(
+    compressed, tmp_path, monkeypatch
+):
+    import io
+    import subprocess
+    import sys
+    import zipfile
+
+    from app_kit import open_app
+
+    from insight_ui import state
+    from insight_ui.reports import run_report
+
+    runs, run, found = compressed
+    at = open_app(runs, monkeypatch)
+    at.session_state[state.CURRENT_RUN] = str(run)
+    at.switch_page("insight_ui/pages/export.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Faster versions of the model" in [s.value for s in at.main.subheader]
+    shown = " ".join(str(m.value) for m in at.markdown)
+    assert "**Kept**: the same answer on 100.0% of the test texts" in shown
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download the model with its onnx version (.zip)" in labels
+    assert [b.label for b in at.button if b.key == "compress_start"] == ["Make them again"]
+    (developers,) = [e for e in at.expander if "developers" in e.label]
+    assert any("variants/onnx/model.onnx" in c.value for c in developers.code)
+
+    archive = zipfile.ZipFile(io.BytesIO(run_report.model_zip(run, variant="onnx")))
+    names = archive.namelist()
+    assert "variants/onnx/model.onnx" in names and "model/config.json" in names and "USE.md" in names
+    assert not [n for n in names if "vectors" in n or "trust" in n], names
+    archive.extractall(tmp_path / "unzipped")
+    lines = archive.read("USE.md").decode().split("```python\n")[1].split("```")[0]
+    done = subprocess.run([sys.executable, "-c", lines], cwd=tmp_path / "unzipped", capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    from trainer.runs.predictor import RunModel
+
+    assert done.stdout.strip() == RunModel.load(run, variant="onnx").score(["Your text here"]).labels[0]

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_ui import auth, layout
+from insight_ui.components import variants_card
 from insight_ui.components.runs import run_selector
 from insight_ui.reports import run_report as report
 from trainer.data.safe_csv import csv_bytes
@@ -150,6 +151,7 @@ def for_developers(run: Run) -> None:
     """The code samples, for whoever runs the systems: in Python, and as an HTTP service."""
     with st.expander(tr("Instructions for developers: Python and an HTTP service"), icon=":material/code:"):
         usage(run)
+        variants_card.usage(run)
         serving(run)
 
 
@@ -199,6 +201,7 @@ def render() -> None:
         layout.empty_state(tr("No trained model to export yet. Train one first."), "train", tr("Go to Train"))
         return
     downloads(run)
+    variants_card.section(run)
     for_developers(run)
 
 

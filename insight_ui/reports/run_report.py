@@ -7,6 +7,7 @@ import html
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from insight_ui.reads import analysis
 from insight_ui.reports import robustness_section
@@ -15,6 +16,7 @@ from trainer import i18n
 from trainer.evaluate.uncertainty import interval_text, run_intervals
 from trainer.i18n import N_, tr, trn
 from trainer.runs import Run, RunFolder
+from trainer.tasks import get_task
 
 # The settings a report lists, each named in words; a setting not set (None) is left out.
 SETTING_NAMES = {
@@ -60,14 +62,42 @@ def _html_lang() -> str:
     return "zh-Hans" if i18n.language() == "zh" else "en"
 
 
-def model_zip(run_path: str | Path) -> bytes:
+def model_zip(run_path: str | Path, variant: str | None = None) -> bytes:
     """`<run>/model` as a zip, built in memory (a few tens of MB for small models); its regular files
-    only: a symbolic link in the folder is left out, never followed (RunFolder.model_files)."""
+    only: a symbolic link in the folder is left out, never followed (RunFolder.model_files). With `variant`,
+    the accepted variant's model files too (variants/<name>/) and USE.md with the Python lines that load it."""
+    from trainer.runs.variants import Variants
+
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, name in RunFolder(run_path).model_files():
             archive.write(path, Path("model") / name)
+        if variant:
+            variants = Variants(RunFolder(run_path))
+            variants.check(variant)
+            for path, name in variants.model_files(variant):
+                archive.write(path, Path("variants") / variant / name)
+            adapter = get_task(RunFolder(run_path).config().get("task"))
+            archive.writestr("USE.md", f"```python\n{variant_usage(adapter, variant)}\n```\n")
     return buffer.getvalue()
+
+
+def variant_usage(adapter: Any, variant: str) -> str:
+    """The Python lines that load a variant from the unzipped folder and answer one text (`adapter`: the
+    run's task adapter)."""
+    task = adapter.name
+    if variant == "smaller":
+        return ("from transformers import pipeline\n\n"
+                f'model = pipeline("{task}", model="variants/smaller")  # the unzipped folder\n'
+                'print(model("Your text here"))')  # fmt: skip
+    return ("import numpy as np\nimport onnxruntime as ort\nfrom transformers import AutoConfig, AutoTokenizer\n\n"
+            'tokenizer = AutoTokenizer.from_pretrained("model")\nlabels = AutoConfig.from_pretrained("model").id2label\n'
+            f'session = ort.InferenceSession("variants/{variant}/model.onnx")\n'
+            'names = [i.name for i in session.get_inputs()]\n'
+            'batch = tokenizer(["Your text here"], return_tensors="np")\n'
+            'logits, _ = session.run(["logits", "hidden"], {n: batch[n].astype(np.int64) for n in names})\n'
+            + ('print(labels[int(logits[0].argmax())])' if not adapter.inputs_are_words else
+               'print([labels[int(i)] for i in logits[0].argmax(-1)])  # a tag per word piece'))  # fmt: skip
 
 
 def _facts(run: Run) -> list[tuple[str, str]]:

@@ -295,6 +295,17 @@ def _robustness(folder: RunFolder, params: dict, progress: Callable, should_stop
         folder.write_robustness(record(results, kept=folder.robustness() if rules else None))
 
 
+def _compress(folder: RunFolder, params: dict, progress: Callable, should_stop: Callable) -> None:
+    from trainer.runs.variants import VARIANTS
+    from trainer.train.compress import compress
+
+    names = list(params.get("names") or VARIANTS)
+    made = iter(range(2 * len(names)))  # two steps a variant (made, then checked): steps done as each starts
+    progress(0, 2 * len(names))
+    compress(folder.path, names, say=lambda _: progress(next(made, 2 * len(names)), 2 * len(names)),
+             should_stop=should_stop)  # fmt: skip
+
+
 COMPUTATIONS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] = {
     "score": _score,  # new text scored with the run: trends, alerts, drift
     "embed": _embed,  # the embedding map of a subset
@@ -302,6 +313,7 @@ COMPUTATIONS: dict[str, Callable[[RunFolder, dict, Callable, Callable], None]] =
     "issues": _issues,  # likely label issues over every split
     "vectors": _vectors,  # the fine-tuned model's vectors of every split (started after fine-tuning)
     "robustness": _robustness,  # behavioural tests: small changes that should not change the answer
+    "compress": _compress,  # faster, smaller variants, kept when the paired test finds no loss
 }
 
 

@@ -93,6 +93,17 @@ class Variants:
         raise UnknownVariant(tr("This run's {name} variant was refused, so it cannot be used: {reason}",
                                 name=name, reason=record.get("reason", "")))  # fmt: skip
 
+    def model_files(self, name: str) -> list[tuple[Path, str]]:
+        """(file, name inside the variant) of the variant's model: its graph, or its weights and settings;
+        the thresholds and vectors it keeps for trust are left out, and so is any symbolic link."""
+        root = self.dir(name)
+        found = []
+        for path in sorted(root.rglob("*")) if root.is_dir() and not root.is_symlink() else []:
+            inside = path.relative_to(root)
+            if path.is_file() and not path.is_symlink() and inside.parts[0] not in ("vectors", "trust.npz"):
+                found.append((path, inside.as_posix()))
+        return found
+
     def engine(self, name: str) -> str:
         return "ONNX Runtime" if name in ("onnx", "int8") else "PyTorch"
 
