@@ -292,6 +292,9 @@ def fit_distributed(args: argparse.Namespace) -> int:
         runs.mark_live(folder.path, False)
     if not main:
         return EXIT_OK
+    from trainer.train.tracking import log_run
+
+    log_run(folder)  # MLflow, when MLFLOW_TRACKING_URI is set; never fails the run
     folder.write_status(runs.FINISHED, finished=time.time())
     return _report(folder.path)
 

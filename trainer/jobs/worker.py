@@ -107,6 +107,9 @@ def run_fit(folder: RunFolder, fit_fn: FitFn | None = None) -> int:
         return 1
     if main:
         folder.release_space()
+        from trainer.train.tracking import log_run
+
+        log_run(folder)  # MLflow, when MLFLOW_TRACKING_URI is set; never fails the run
         folder.write_status(runs.FINISHED, finished=time.time(), resume=False)
     return 0
 

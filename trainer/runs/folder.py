@@ -131,6 +131,9 @@ class RunFolder:
     uploads_dir = property(lambda self: self.scores_dir / "files")  # files uploaded to be scored
     vectors_lock = property(lambda self: self.vectors_dir / ".finetuned.lock")
     reserve_file = property(lambda self: self.path / ".reserve")  # room kept for the last status of a job
+    tracking_file = property(
+        lambda self: self.path / "mlflow.json"
+    )  # its MLflow run (trainer.train.tracking)
 
     def scoring_dir(self, name: str) -> Path:
         return self.scores_dir / name
@@ -401,6 +404,12 @@ class RunFolder:
 
     def write_history(self, events: list[dict]) -> None:
         write_json(self.history_file, events)
+
+    def tracking(self) -> dict:
+        return read_json(self.tracking_file, {}) or {}
+
+    def write_tracking(self, record: dict) -> None:
+        write_json(self.tracking_file, record)
 
     def metrics(self) -> dict:
         return read_json(self.metrics_file, {}) or {}

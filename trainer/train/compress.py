@@ -11,6 +11,7 @@ bootstrap for entities, as Compare tests them):
 
 from __future__ import annotations
 
+import json
 import shutil
 import statistics
 import time
@@ -25,6 +26,7 @@ from trainer.errors import PlainError
 from trainer.evaluate import uncertainty
 from trainer.i18n import N_, tr
 from trainer.runs.variants import VARIANTS, Variants
+from trainer.train import tracking
 
 MARGIN = 0.01  # the largest loss of the headline score a variant may show (1 point)
 SIGNIFICANCE = 0.05
@@ -188,7 +190,19 @@ def compress(run_dir: Path, names: Sequence[str] = VARIANTS, margin: float = MAR
         entry.reason = f"{entry.reason} {sentence(entry)}"
         variants.keep(name, made, asdict(entry))
         shutil.rmtree(variants.work_dir(name), ignore_errors=True)
-        found.append(asdict(entry))
+        record = asdict(entry)
+        if (
+            entry.accepted and tracking.enabled()
+        ):  # a version of the run's model in MLflow, verdict in its tags
+            record["registered"] = tracking.register_variant(folder, name, record, variants.model_files(name))
+            say(
+                tr(
+                    "{name}: registered in MLflow: {outcome}",
+                    name=name,
+                    outcome=json.dumps(record["registered"]),
+                )
+            )
+        found.append(record)
     return {"run": run_dir.name, "margin": margin, "variants": found}
 
 
