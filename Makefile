@@ -15,13 +15,13 @@ app: setup
 
 # First the numerics-sensitive tests (pyproject's `kernels` marker: fine-tuning, precision, attribution,
 # embeddings, divergence) under the kernels an AVX2-only CPU runs, whatever CPU this is; then everything.
-# TEST_PROCESSES=2 runs two test files at a time (pytest-xdist, a file's tests in one process): about 28
-# instead of 40 minutes here, but two real-browser tests at once on two cores can outwait their timeouts
-# (the Chinese pages did, 2026-12-07), so one at a time stays the default.
-TEST_PROCESSES ?= 1
+# Two test files at a time (pytest-xdist, a file's tests in one process), except that the real-browser and
+# Ray cluster files take turns in one process (tests/conftest.py, ONE_AT_A_TIME): two browsers at once on two
+# cores outwaited their timeouts (2026-12-07). TEST_PROCESSES=1 runs one file at a time.
+TEST_PROCESSES ?= 2
 test: setup-dev chromium postgresql
 	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(PY) -m pytest -q -m kernels -p no:cacheprovider
-	$(PY) -m pytest -q $(if $(filter-out 1,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --dist loadfile)
+	$(PY) -m pytest -q $(if $(filter-out 1,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --dist loadgroup)
 
 setup: $(STAMP)
 setup-dev: $(DEVSTAMP)

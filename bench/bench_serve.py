@@ -1,6 +1,6 @@
 """The HTTP service under load, against a plain transformers.pipeline called in a loop, on the same texts.
 
-    .venv/bin/python bench/bench_serve.py RUN [--requests 96] [--clients 1,8,32] [--sizes 1,16]
+    .venv/bin/python bench/bench_serve.py RUN [--requests 96] [--clients 1,8,32] [--sizes 1,16] [--variant int8]
 
 Starts `python -m trainer serve RUN --no-tokens` on 127.0.0.1, then a bounded asyncio client (httpx) sends
 `--requests` requests of 1 or 16 texts from 1, 8 and 32 concurrent clients. The baseline: the run's model
@@ -103,10 +103,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=96)
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--sizes", default="1,16")
+    parser.add_argument(
+        "--variant", help="serve this accepted compressed variant of the run (see `compress`)"
+    )
     args = parser.parse_args()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "trainer", "serve", args.run, "--no-tokens", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "trainer", "serve", args.run, "--no-tokens", "--port", str(port),
+                               *(["--variant", args.variant] if args.variant else [])],
                               cwd=ROOT, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         for _ in range(600):
@@ -116,7 +120,10 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.5)
         info = httpx.get(url + "/info", timeout=10).json()
-        print(f"run {info['run']}, {info['device']}, {info['precision']}, max batch {info['max_batch']}\n")
+        print(
+            f"run {info['run']}, {info['device']}, {info['precision']}, variant {info.get('variant')} "
+            f"({info.get('engine')}), max batch {info['max_batch']}\n"
+        )
         print("| texts per request | clients | requests | texts/s | p50 ms | p99 ms | vs pipeline loop |")
         print("|---|---|---|---|---|---|---|")
         for size in map(int, args.sizes.split(",")):

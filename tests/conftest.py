@@ -17,6 +17,24 @@ pytest_plugins = [
 ]  # their fixtures: app_server for the browser tests; pg_server, on_postgres
 
 
+# With pytest-xdist (`make test TEST_PROCESSES=2`, `--dist loadgroup`) each test file runs in one process, as
+# `--dist loadfile` would, except that the real-browser files and the Ray cluster files share one group: they
+# run one after another in the same process, never two at once. Two browsers and two apps on two cores
+# outwaited the browser tests' timeouts (2026-12-07); a cluster of processes beside a browser would too.
+ONE_AT_A_TIME = "browsers-and-clusters"
+
+
+def group_of(path: Path) -> str:
+    """The xdist group of a test file: ONE_AT_A_TIME for the browser and cluster files, else its own name."""
+    name = path.name
+    return ONE_AT_A_TIME if name.startswith("test_browser") or name.endswith("_cluster.py") else name
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group_of(Path(str(item.fspath)))))
+
+
 def build_tiny_model(path: Path) -> Path:
     """Save a 2-layer, 32-wide random BERT with the bundled model's real WordPiece tokenizer."""
     import torch

@@ -54,6 +54,10 @@ class Verdict:
     high: float | None = None
     speedup: float | None = None
     latency_speedup: float | None = None
+    texts_per_second: float | None = None  # at batch 64, on this machine
+    original_texts_per_second: float | None = None
+    latency_ms: float | None = None  # one text alone
+    original_latency_ms: float | None = None
     size_mb: float | None = None
     original_size_mb: float | None = None
     engine: str | None = None
@@ -127,16 +131,19 @@ def size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and p.suffix in kinds) / 1e6
 
 
-def speedups(original: Any, variant: Any, inputs: list, rounds: int = 3) -> tuple[float, float]:
-    """(the variant's texts per second at batch 64 over the original's, the original's one-text time over
-    the variant's): each the median of `rounds` ratios, the two models timed in turn so a busy machine slows
-    both alike."""
-    rates, latencies = [], []
-    for _ in range(rounds):
-        (rate_a, one_a), (rate_b, one_b) = speed(original, inputs), speed(variant, inputs)
-        rates.append(rate_b / rate_a)
-        latencies.append(one_a / one_b)
-    return statistics.median(rates), statistics.median(latencies)
+def speedups(original: Any, variant: Any, inputs: list, rounds: int = 3) -> dict[str, float]:
+    """The variant's texts per second at batch 64 over the original's (`speedup`), the original's one-text
+    time over the variant's (`latency_speedup`), each the median of `rounds` ratios with the two models
+    timed in turn so a busy machine slows both alike; and the medians of the measures themselves."""
+    timed = [(speed(original, inputs), speed(variant, inputs)) for _ in range(rounds)]
+    return {
+        "speedup": statistics.median(b[0] / a[0] for a, b in timed),
+        "latency_speedup": statistics.median(a[1] / b[1] for a, b in timed),
+        "texts_per_second": statistics.median(b[0] for _, b in timed),
+        "original_texts_per_second": statistics.median(a[0] for a, _ in timed),
+        "latency_ms": statistics.median(b[1] for _, b in timed) * 1000,
+        "original_latency_ms": statistics.median(a[1] for a, _ in timed) * 1000,
+    }
 
 
 Said = Callable[[str], None]
@@ -184,8 +191,7 @@ def compress(run_dir: Path, names: Sequence[str] = VARIANTS, margin: float = MAR
         trial.precision, trial.variant = None, name
         say(tr("{name}: checking it on the test split ({n} examples)", name=name, n=len(inputs)))
         verdict = judge(kind, original.labels, base_frame, _frame(trial, inputs, split.labels), margin)
-        rate, latency = speedups(original, trial, inputs)
-        entry = Verdict(name=name, **verdict, speedup=rate, latency_speedup=latency, size_mb=size_mb(made),
+        entry = Verdict(name=name, **verdict, **speedups(original, trial, inputs), size_mb=size_mb(made),
                         original_size_mb=base_size, engine=variants.engine(name))  # fmt: skip
         entry.reason = f"{entry.reason} {sentence(entry)}"
         variants.keep(name, made, asdict(entry))
