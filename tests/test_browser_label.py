@@ -75,6 +75,9 @@ def test_label_twenty_rows_with_the_keyboard_train_and_see_the_curve(label_app):
         settle(page)
         page.get_by_role("button", name="Start labelling").click()
         settle(page)
+        # the new project shown before any key: until then the page may still show the first project there
+        # was (the Chinese test's, which also says "0 rows labelled"), and a key would label a row of it
+        expect(page.get_by_role("combobox", name="Project")).to_have_value("reviews")
         expect(page.get_by_text("0 rows labelled", exact=False)).to_be_visible()
         label_with_keys(page, 10, r"\d+ rows? labelled")
         expect(page.get_by_text("Training on 10 labels in the background", exact=False)).to_be_visible()
@@ -96,6 +99,7 @@ def test_label_in_chinese(label_app):
         page.get_by_label("项目").click()
         page.get_by_role("option", name="评论").click()
         settle(page)
+        expect(page.get_by_role("combobox", name="项目")).to_have_value("评论")
         expect(page.get_by_text("已标注 0 行", exact=False)).to_be_visible()
         label_with_keys(page, 20, r"已标注 \d+ 行")  # not "4 行已标注的文本" of the curve
         expect(page.get_by_text("已标注 20 行", exact=False)).to_be_visible()

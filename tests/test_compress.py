@@ -225,3 +225,25 @@ def test_the_export_page_says_each_verdict_and_the_zip_loads_with_its_own_lines(
     from trainer.runs.predictor import RunModel
 
     assert done.stdout.strip() == RunModel.load(run, variant="onnx").score(["Your text here"]).labels[0]
+
+
+def test_an_apply_scoring_made_with_a_variant_is_scored_by_it_and_kept_apart(compressed, tmp_path):
+    from dataclasses import asdict
+
+    from trainer.jobs import worker
+    from trainer.runs import RunFolder
+    from trainer.runs.predictor import RunModel
+    from trainer.runs.scoring import Scoring, Spec, scoring_name
+
+    _, run, _ = compressed
+    data = tmp_path / "apply.csv"
+    pd.DataFrame({"text": TEXTS}).to_csv(data, index=False)
+    names = []
+    for variant in (None, "onnx"):
+        spec = Spec(str(data), "text", variant=variant)
+        names.append(scoring_name(data, asdict(spec)))
+        Scoring(run, names[-1]).write_spec(spec)
+        worker._score(RunFolder(run), {"name": names[-1]}, lambda *_: None, lambda: False)
+    assert names[0] != names[1], "a variant's scoring never stands in for the model's"
+    scored = pd.read_csv(Scoring(run, names[1]).scored_file)
+    assert scored["predicted"].tolist() == RunModel.load(run, variant="onnx").score(TEXTS).labels

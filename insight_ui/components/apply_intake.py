@@ -113,10 +113,26 @@ def mapping_section(run: Run, path: Path) -> Spec | None:
                             format_func=_shown, help=tr("A topic, channel or product: trends and alerts per group."))  # fmt: skip
         bucket = d.selectbox(tr("Time buckets"), list(BUCKETS), format_func=lambda b: tr(BUCKETS[b]), key=f"{key}_bucket",
                              disabled=when == NONE, help=tr("Automatic: days up to two months, weeks up to two years."))  # fmt: skip
+    variant = _variant(run, key)
     if not st.button(md(tr("Score {rows} rows with “{run}”", rows=i18n.number(total), run=trim(run.info.name, 40))),
                      type="primary", icon=":material/play_arrow:", key="apply_score"):  # fmt: skip
         return None
-    return Spec(str(path), text, None if when == NONE else when, None if group == NONE else group, bucket)
+    return Spec(str(path), text, None if when == NONE else when, None if group == NONE else group, bucket,
+                variant=variant)  # fmt: skip
+
+
+def _variant(run: Run, key: str) -> str | None:
+    """Which version of the model scores: the model itself, or a faster version kept by Export's check (the
+    choice is offered only when the run has one)."""
+    from trainer.runs.variants import Variants
+
+    kept = Variants(run.folder).accepted()
+    if not kept:
+        return None
+    choice = st.radio(tr("Model version"), [NONE, *kept], horizontal=True, key=f"{key}_variant",
+                      format_func=lambda v: tr("the model itself") if v == NONE else tr("faster: {name}", name=v),
+                      help=tr("A faster version gives the same answers within the check Export made of it."))  # fmt: skip
+    return None if choice == NONE else choice
 
 
 def _shown(column: str) -> str:

@@ -91,7 +91,10 @@ class Scoring:
 
     def write_spec(self, spec: Spec) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        write_json(self.spec_file, asdict(spec))
+        values = asdict(spec)
+        if values["variant"] is None:  # the spec of a scoring by the model itself, as before variants existed
+            del values["variant"]
+        write_json(self.spec_file, values)
 
     def state(self, rank: int = 0) -> ScoringState:
         return ScoringState.read(self.state_file(rank))

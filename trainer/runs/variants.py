@@ -45,6 +45,7 @@ class Variants:
 
     root = property(lambda self: self.folder.path / "variants")
     record_file = property(lambda self: self.root / "variants.json")
+    lock_file = property(lambda self: self.root / ".compress.lock")  # one compression of a run at a time
 
     def dir(self, name: str) -> Path:
         return self.root / name

@@ -1,6 +1,11 @@
 """Concurrent requests gathered into one forward pass: up to `max_texts` texts, or what arrived within
 `max_wait_ms` of the first, run on one worker thread (one model per process), results handed back.
 
+The wait is for company: a request that finds the service idle (nothing queued, and the pass before held
+one request) starts its pass at once, so a lone caller never waits for others who are not coming; requests
+that arrive meanwhile are gathered into the next pass, and while requests keep coming together each pass
+waits for the rest of its group.
+
 A pass that fails is run again one request at a time, so a text that breaks it (whatever the reason)
 fails its own request only and every other request gathered into that pass still gets its answer."""
 
@@ -20,6 +25,7 @@ class PassGatherer:
                  on_pass: Callable[[int], None] | None = None) -> None:  # fmt: skip
         self.run, self.max_texts, self.max_wait = run, max(1, max_texts), max(0.0, max_wait_ms) / 1000
         self.on_pass = on_pass
+        self.crowded = False  # whether the last pass gathered more than one request
         self.queue: asyncio.Queue | None = None
         self.task: asyncio.Task | None = None
         self.pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="insight-model")
@@ -44,7 +50,7 @@ class PassGatherer:
         loop = asyncio.get_running_loop()
         waiting = [await self.queue.get()]
         count = len(waiting[0][0])
-        deadline = loop.time() + self.max_wait
+        deadline = loop.time() + (self.max_wait if self.crowded or not self.queue.empty() else 0.0)
         while count < self.max_texts:
             left = deadline - loop.time()
             if left <= 0:
@@ -54,6 +60,10 @@ class PassGatherer:
             except TimeoutError:
                 break
             count += len(waiting[-1][0])
+        while count < self.max_texts and not self.queue.empty():  # whatever is already queued joins too
+            waiting.append(self.queue.get_nowait())
+            count += len(waiting[-1][0])
+        self.crowded = len(waiting) > 1
         return waiting
 
     async def _loop(self) -> None:

@@ -167,49 +167,57 @@ def _make(name: str, model: Any, run_dir: Path, variants: Variants, should_stop:
 
 def compress(run_dir: Path, names: Sequence[str] = VARIANTS, margin: float = MARGIN, say: Said | None = None,
              should_stop: Any = None) -> dict:  # fmt: skip
-    """Make, judge and measure each variant of the run; keep the accepted ones. `compress --json`'s shape."""
+    """Make, judge and measure each variant of the run; keep the accepted ones. `compress --json`'s shape.
+    One compression of a run at a time (the app's button and the command line wait for each other)."""
+    from trainer.files import locks
     from trainer.runs import RunFolder
     from trainer.runs.predictor import RunModel
 
     say = say or (lambda _: None)
     folder = RunFolder(run_dir)
-    original = RunModel.load(run_dir, device="cpu")
-    kind = original.adapter.interval_unit
-    split = folder.load_split("test")
-    inputs = original.adapter.inputs(split)
-    if not inputs:
-        raise NothingToCheck(tr("{run} has no test split, so no variant can be checked against it: train it "
-                                "with a test fraction above 0.", run=run_dir.name))  # fmt: skip
-    base_frame = _frame(original, inputs, split.labels)
-    base_size = size_mb(folder.model_dir)
-    variants, found = Variants(folder), []
-    for name in names:
-        say(tr("{name}: making it", name=name))
-        made = _make(name, original, run_dir, variants, should_stop)
-        trial = RunModel.load(run_dir, device="cpu")
-        trial.model = variants.load_from(name, made, trial.model)
-        trial.precision, trial.variant = None, name
-        say(tr("{name}: checking it on the test split ({n} examples)", name=name, n=len(inputs)))
-        verdict = judge(kind, original.labels, base_frame, _frame(trial, inputs, split.labels), margin)
-        entry = Verdict(name=name, **verdict, **speedups(original, trial, inputs), size_mb=size_mb(made),
-                        original_size_mb=base_size, engine=variants.engine(name))  # fmt: skip
-        entry.reason = f"{entry.reason} {sentence(entry)}"
-        variants.keep(name, made, asdict(entry))
-        shutil.rmtree(variants.work_dir(name), ignore_errors=True)
-        record = asdict(entry)
-        if (
-            entry.accepted and tracking.enabled()
-        ):  # a version of the run's model in MLflow, verdict in its tags
-            record["registered"] = tracking.register_variant(folder, name, record, variants.model_files(name))
-            say(
-                tr(
-                    "{name}: registered in MLflow: {outcome}",
-                    name=name,
-                    outcome=json.dumps(record["registered"]),
-                )
-            )
-        found.append(record)
+    variants = Variants(folder)
+    with locks.locked(variants.lock_file):
+        original = RunModel.load(run_dir, device="cpu")
+        split = folder.load_split("test")
+        inputs = original.adapter.inputs(split)
+        if not inputs:
+            raise NothingToCheck(tr("{run} has no test split, so no variant can be checked against it: train "
+                                    "it with a test fraction above 0.", run=run_dir.name))  # fmt: skip
+        base = (inputs, split.labels, _frame(original, inputs, split.labels), size_mb(folder.model_dir))
+        found = [_try(name, original, base, variants, margin, say, should_stop) for name in names]
     return {"run": run_dir.name, "margin": margin, "variants": found}
+
+
+def _try(name: str, original: Any, base: tuple, variants: Variants, margin: float, say: Said,
+         should_stop: Any) -> dict:  # fmt: skip
+    """One variant made, judged on the test split (`base`: inputs, gold, the original's predictions table
+    and size), measured, kept or removed, and registered in MLflow when accepted and tracking is on."""
+    from trainer.runs.predictor import RunModel
+
+    inputs, gold, base_frame, base_size = base
+    run_dir = variants.folder.path
+    say(tr("{name}: making it", name=name))
+    made = _make(name, original, run_dir, variants, should_stop)
+    trial = RunModel.load(run_dir, device="cpu")
+    trial.model, trial.precision, trial.variant = variants.load_from(name, made, trial.model), None, name
+    say(tr("{name}: checking it on the test split ({n} examples)", name=name, n=len(inputs)))
+    verdict = judge(
+        original.adapter.interval_unit, original.labels, base_frame, _frame(trial, inputs, gold), margin
+    )
+    entry = Verdict(name=name, **verdict, **speedups(original, trial, inputs), size_mb=size_mb(made),
+                    original_size_mb=base_size, engine=variants.engine(name))  # fmt: skip
+    entry.reason = f"{entry.reason} {sentence(entry)}"
+    variants.keep(name, made, asdict(entry))
+    shutil.rmtree(variants.work_dir(name), ignore_errors=True)
+    record = asdict(entry)
+    if entry.accepted and tracking.enabled():  # a version of the run's model in MLflow, verdict in its tags
+        record["registered"] = tracking.register_variant(
+            variants.folder, name, record, variants.model_files(name)
+        )
+        say(
+            tr("{name}: registered in MLflow: {outcome}", name=name, outcome=json.dumps(record["registered"]))
+        )
+    return record
 
 
 def sentence(entry: Verdict) -> str:
