@@ -70,7 +70,24 @@ def export(model: Any, tokenizer: Any, path: Path) -> Path:
         torch.onnx.export(wrapper, tuple(sample[n] for n in names), str(path), input_names=names,
                           output_names=list(OUTPUTS), dynamic_axes=axes, opset_version=OPSET, dynamo=False)  # fmt: skip
     model.eval()  # export restores the wrapper's (training) mode onto the model it holds
+    fuse(path, model.config)
     return path
+
+
+def fuse(path: Path, config: Any) -> None:
+    """ONNX Runtime's transformer optimizer on the graph, in place: GELU with its bias, the residual with its
+    layer norm (and attention, where the graph's attention is one it recognises) each fused into one kernel.
+    A graph it cannot fuse is kept as exported: the fusions are a speed-up, never a condition."""
+    try:
+        from onnxruntime.transformers import optimizer
+
+        with warnings.catch_warnings(), quiet():
+            warnings.simplefilter("ignore")
+            fused = optimizer.optimize_model(str(path), model_type="bert", num_heads=config.num_attention_heads,
+                                             hidden_size=config.hidden_size)  # fmt: skip
+            fused.save_model_to_file(str(path))
+    except Exception:  # noqa: BLE001, S110 - an unfused graph answers the same; only slower
+        return
 
 
 def quantize(source: Path, target: Path, keep_float: tuple[str, ...] = ("classifier",)) -> Path:
@@ -83,7 +100,8 @@ def quantize(source: Path, target: Path, keep_float: tuple[str, ...] = ("classif
     graph = onnx.load(str(source)).graph
     kept = [node.name for node in graph.node if any(part in node.name for part in keep_float)]
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul", "Gemm", "Gather"], nodes_to_exclude=kept)  # fmt: skip
+                     op_types_to_quantize=["MatMul", "Gemm", "Gather", "Attention"], nodes_to_exclude=kept,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # fmt: skip
     return target
 
 
