@@ -247,3 +247,31 @@ def test_an_apply_scoring_made_with_a_variant_is_scored_by_it_and_kept_apart(com
     assert names[0] != names[1], "a variant's scoring never stands in for the model's"
     scored = pd.read_csv(Scoring(run, names[1]).scored_file)
     assert scored["predicted"].tolist() == RunModel.load(run, variant="onnx").score(TEXTS).labels
+
+
+def test_the_smaller_variant_keeps_every_other_layer_and_the_pooling_layer_above_them(
+    tmp_path, tiny_text_run
+):
+    from trainer.runs import RunFolder
+    from trainer.runs.predictor import RunModel
+    from trainer.train import compress, shrink
+
+    run = Path(shutil.copytree(tiny_text_run, tmp_path / "runs" / tiny_text_run.name))
+    assert RunFolder(run).config()["resolved_pooling"] == "mean", "a mean-pooled run: its last layer pools"
+    made: list[int] = []
+    make = shrink.make_smaller
+
+    def counted(model, run_dir, work, **kw):
+        folder = make(model, run_dir, work, **kw)
+        made.append(json.loads((folder / "config.json").read_text())["num_hidden_layers"])
+        return folder
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(shrink, "make_smaller", counted)
+        entry = compress.compress(run, ["smaller"])["variants"][0]
+    layers = json.loads((run / "model" / "config.json").read_text())["num_hidden_layers"]
+    assert shrink.kept_layers(6) == [1, 3, 5] and shrink.kept_layers(2) == [1]
+    assert made == [layers - 1], "2 encoder layers + the pooling layer became 1 + the pooling layer, not more"
+    assert entry["accepted"] == (run / "variants" / "smaller" / "config.json").is_file()
+    if entry["accepted"]:
+        assert RunModel.load(run, variant="smaller").engine == "PyTorch"

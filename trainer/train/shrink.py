@@ -55,8 +55,9 @@ def kept_layers(count: int) -> list[int]:
 
 def make_smaller(model: Any, run_dir: Path, work: Path, epochs: float = REFIT_EPOCHS,
                  should_stop: Any = None) -> Path:  # fmt: skip
-    """Every other encoder layer of the run's model kept, then fine-tuned again for `epochs` on the run's own
-    splits (the same Trainer code as any run, in a scratch run folder); the model folder in `work/model`."""
+    """Every other encoder layer of the run's model kept (and a mean-pooled run's pooling layer above them),
+    then fine-tuned again for `epochs` on the run's own splits (the same Trainer code as any run, in a
+    scratch run folder); the model folder in `work/model`."""
     import copy
 
     import torch
@@ -65,25 +66,29 @@ def make_smaller(model: Any, run_dir: Path, work: Path, epochs: float = REFIT_EP
     from trainer.runs import RunFolder
     from trainer.train.fit import fit
 
+    folder = RunFolder(run_dir)
     pruned = copy.deepcopy(model.model).to("cpu")
     owner, field = _layers(pruned)
-    count = len(owner.layer)
+    # a mean-pooled run's last layer is its pooling head (trainer.model.heads): kept, above the layers kept
+    pooled = folder.config().get("resolved_pooling") == "mean"
+    count = len(owner.layer) - (1 if pooled else 0)
     if count < 2:
         raise CannotShrink(
             tr("This model has one encoder layer already: it cannot be made smaller by depth.")
         )
-    owner.layer = torch.nn.ModuleList([owner.layer[i] for i in kept_layers(count)])
+    keep = kept_layers(count) + ([count] if pooled else [])
+    owner.layer = torch.nn.ModuleList([owner.layer[i] for i in keep])
     setattr(pruned.config, field, len(owner.layer))
     start = work / "start"
     pruned.save_pretrained(start, safe_serialization=True)
     model.tokenizer.save_pretrained(start)
-    folder = RunFolder(run_dir)
     asked = folder.asked_config()
-    settings = {
-        k: asked[k] for k in ("batch_size", "pooling", "max_length", "seed", "learning_rate") if asked.get(k)
-    }
-    config = TrainConfig(**settings, model=str(start), epochs=epochs, effort="auto", time_budget_minutes=0,
-                         few_shot="off", task=folder.config().get("task") or "text-classification")  # fmt: skip
+    settings = {k: asked[k] for k in ("batch_size", "max_length", "seed", "learning_rate") if asked.get(k)}
+    if task := folder.config().get("task"):
+        settings["task"] = task
+    # the stock head on top: the pooling layer, where the run had one, is already in the start model
+    config = TrainConfig(**settings, model=str(start), pooling="cls", epochs=epochs, effort="auto",
+                         time_budget_minutes=0, few_shot="off")  # fmt: skip
     scratch = work / "run"
     scratch.mkdir(parents=True, exist_ok=True)
     data = folder.load_data()
