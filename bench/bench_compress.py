@@ -43,7 +43,7 @@ def public_test(run: Path, test: Path, names: list[str]) -> dict[str, tuple[floa
     from trainer.runs.predictor import RunModel
 
     frame = pd.read_csv(test)
-    texts, gold = frame["text"].astype(str).tolist(), frame["label"].astype(str).tolist()
+    texts, gold = [str(t) for t in frame["text"].fillna("")], [str(g) for g in frame["label"]]
     base = RunModel.load(run, device="cpu").predict(texts).labels
     found = {"float32": (sum(map(str.__eq__, base, gold)) / len(gold), 1.0)}
     for name in names:
@@ -90,9 +90,15 @@ def main() -> None:
             frame = pd.read_csv(train)
             frame.sample(min(args.rows, len(frame)), random_state=0).to_csv(sample, index=False)
             train = sample
-        run = fit(train, runs, args.budget)
-        report = compress(run, say=lambda line: print(line, file=sys.stderr, flush=True))
-        (run / "compress.json").write_text(json.dumps(report, indent=2))
+        done = runs / f"{name}-run.txt"  # a set already fitted and compressed in this folder is reused
+        if done.exists() and (Path(done.read_text().strip()) / "compress.json").exists():
+            run = Path(done.read_text().strip())
+            report = json.loads((run / "compress.json").read_text())
+        else:
+            run = fit(train, runs, args.budget)
+            report = compress(run, say=lambda line: print(line, file=sys.stderr, flush=True))
+            (run / "compress.json").write_text(json.dumps(report, indent=2))
+            done.write_text(str(run))
         kept = [v["name"] for v in report["variants"] if v["accepted"]]
         table(name, run, report, public_test(run, test, kept) if test is not None else None)
     print(f"\nruns in {runs}")

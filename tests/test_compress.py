@@ -275,3 +275,18 @@ def test_the_smaller_variant_keeps_every_other_layer_and_the_pooling_layer_above
     assert entry["accepted"] == (run / "variants" / "smaller" / "config.json").is_file()
     if entry["accepted"]:
         assert RunModel.load(run, variant="smaller").engine == "PyTorch"
+
+
+def test_a_variant_that_changes_many_answers_must_show_the_change_costs_nothing():
+    # twenty answers of two hundred changed, ten to wrong and ten to right: the same accuracy and a p-value
+    # of 1, but a bootstrap bound of about -4 points: refused; one answer changed in two hundred is kept
+    gold = ["a", "b"] * 100
+    original = list(gold[:180]) + [("b" if g == "a" else "a") for g in gold[180:]]  # the last 20 wrong
+    variant = list(original)
+    for i in range(10):
+        variant[i] = "b" if gold[i] == "a" else "a"  # ten right answers turned wrong
+        variant[180 + i] = gold[180 + i]  # ten wrong answers turned right
+    churned = judge("text", ["a", "b"], *frames(gold, original, variant))
+    assert churned["score"] == churned["original_score"] and churned["p_value"] == 1.0
+    assert churned["agreement"] == pytest.approx(0.9) and not churned["accepted"]
+    assert "changes 10.0% of the answers" in churned["reason"] and "one-sided" in churned["reason"]
