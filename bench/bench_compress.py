@@ -90,15 +90,14 @@ def main() -> None:
             frame = pd.read_csv(train)
             frame.sample(min(args.rows, len(frame)), random_state=0).to_csv(sample, index=False)
             train = sample
-        done = runs / f"{name}-run.txt"  # a set already fitted and compressed in this folder is reused
-        if done.exists() and (Path(done.read_text().strip()) / "compress.json").exists():
-            run = Path(done.read_text().strip())
+        done = runs / f"{name}-run.txt"  # a set already fitted (and compressed) in this folder is reused
+        run = Path(done.read_text().strip()) if done.exists() else fit(train, runs, args.budget)
+        done.write_text(str(run))
+        if (run / "compress.json").exists():
             report = json.loads((run / "compress.json").read_text())
         else:
-            run = fit(train, runs, args.budget)
             report = compress(run, say=lambda line: print(line, file=sys.stderr, flush=True))
             (run / "compress.json").write_text(json.dumps(report, indent=2))
-            done.write_text(str(run))
         kept = [v["name"] for v in report["variants"] if v["accepted"]]
         table(name, run, report, public_test(run, test, kept) if test is not None else None)
     print(f"\nruns in {runs}")

@@ -206,7 +206,7 @@ def test_the_export_page_says_each_verdict_and_the_zip_loads_with_its_own_lines(
     assert not at.exception, [e.value for e in at.exception]
     assert "Faster versions of the model" in [s.value for s in at.main.subheader]
     shown = " ".join(str(m.value) for m in at.markdown)
-    assert "**Kept**: the same answer on 100.0% of the test texts" in shown
+    assert "**Kept**: the same answer on 100.0% of the test texts; one text" in shown
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download the model with its onnx version (.zip)" in labels
     assert [b.label for b in at.button if b.key == "compress_start"] == ["Make them again"]
