@@ -168,7 +168,7 @@ def open_sample(page, url: str, button: str, timeout: int = 180_000) -> None:
     page.get_by_role("heading", name="Data", level=1).wait_for(timeout=timeout)
     settle(page, timeout)
     page.get_by_role("button", name=button, exact=True).click()
-    page.get_by_text("Data check").wait_for(timeout=timeout)
+    page.get_by_text("Data check", exact=True).first.wait_for(timeout=timeout)  # not a sample's note
 
 
 SHOTS = ROOT / "artifacts" / "screenshots"

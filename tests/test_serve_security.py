@@ -96,6 +96,8 @@ def test_a_pass_that_fails_is_answered_again_request_by_request(run_copy, monkey
 
     def poisoned(self, inputs, *args, **kwargs):
         seen.append([str(i) for i in inputs])
+        if any("slow first" in str(i) for i in inputs):
+            time.sleep(1.5)  # the next two requests queue while this pass runs, and meet in the one after it
         if any(POISON in str(i) for i in inputs):  # any pass holding the marker text fails, by construction
             raise RuntimeError("this text breaks the forward pass")
         return real(self, inputs, *args, **kwargs)
@@ -103,10 +105,17 @@ def test_a_pass_that_fails_is_answered_again_request_by_request(run_copy, monkey
     monkeypatch.setattr(RunModel, "outputs", poisoned)
     with serving(run_copy, tokens=False, max_wait_ms=1000) as url:
         seen.clear()  # the trust calibration at start-up is not a request
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            # a request that finds the service idle starts its pass at once (no one to wait for): the slow one
+            # goes first, alone, and the two sent while it runs are gathered into one pass
+            first = pool.submit(httpx.post, url + "/predict", json={"inputs": ["slow first"]}, timeout=60)
+            deadline = time.monotonic() + 30
+            while not seen and time.monotonic() < deadline:
+                time.sleep(0.02)
             sent = [pool.submit(httpx.post, url + "/predict", json={"inputs": [text]}, timeout=60)
                     for text in (f"{POISON} in a text", "a clean text about an order")]  # fmt: skip
             poisoned_answer, clean = (f.result() for f in sent)
+            assert first.result().status_code == 200
         after = httpx.post(url + "/predict", json={"inputs": "and the service goes on"}, timeout=60)
     together = [texts for texts in seen if len(texts) == 2]
     assert together, seen  # both requests met in one pass, which failed...
