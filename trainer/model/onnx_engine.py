@@ -124,8 +124,6 @@ def onnx_module(path: Path, config: Any) -> Any:
         """The ONNX graph behind a torch-like face: `config`, `eval()`, a CPU device, and a call that gives
         `.logits` and `.hidden_states[-1]` / `.last_hidden_state` as torch tensors."""
 
-        engine = ENGINE
-
         def __init__(self) -> None:
             super().__init__()
             self.config = config

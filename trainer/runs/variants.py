@@ -54,9 +54,6 @@ class Variants:
         """Where a variant is made before its verdict (removed after)."""
         return self.root / f".making-{name}"
 
-    def onnx_file(self, name: str) -> Path:
-        return self.dir(name) / ONNX_FILE
-
     def records(self) -> dict[str, dict]:
         """Each variant tried: its last verdict (`compress --json`'s entry), by name."""
         return read_json(self.record_file, {}) or {}
@@ -106,7 +103,9 @@ class Variants:
         return found
 
     def engine(self, name: str) -> str:
-        return "ONNX Runtime" if name in ("onnx", "int8") else "PyTorch"
+        from trainer.model.onnx_engine import ENGINE
+
+        return ENGINE if name in ("onnx", "int8") else "PyTorch"
 
     def load(self, name: str, original: Any) -> Any:
         """The variant's model, in the shape `original` (the run's torch model) has."""
