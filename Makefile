@@ -18,10 +18,10 @@ app: setup
 # Two test files at a time (pytest-xdist, a file's tests in one process), except that the real-browser and
 # Ray cluster files take turns in one process (tests/conftest.py, ONE_AT_A_TIME): two browsers at once on two
 # cores outwaited their timeouts (2026-12-07). TEST_PROCESSES=1 runs one file at a time.
-TEST_PROCESSES ?= 2
+TEST_PROCESSES ?= 3
 test: setup-dev chromium postgresql
 	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(PY) -m pytest -q -m kernels -p no:cacheprovider
-	$(PY) -m pytest -q $(if $(filter-out 1,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --dist loadgroup)
+	$(PY) -m pytest -q $(if $(filter-out 1,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --no-loadscope-reorder)
 
 setup: $(STAMP)
 setup-dev: $(DEVSTAMP)

@@ -17,22 +17,57 @@ pytest_plugins = [
 ]  # their fixtures: app_server for the browser tests; pg_server, on_postgres
 
 
-# With pytest-xdist (`make test TEST_PROCESSES=2`, `--dist loadgroup`) each test file runs in one process, as
-# `--dist loadfile` would, except that the real-browser files and the Ray cluster files share one group: they
-# run one after another in the same process, never two at once. Two browsers and two apps on two cores
-# outwaited the browser tests' timeouts (2026-12-07); a cluster of processes beside a browser would too.
-ONE_AT_A_TIME = "browsers-and-clusters"
+# With pytest-xdist (`make test`: `-n 3 --no-loadscope-reorder`) each test file is one unit of work that runs
+# in one process, so a module's fixtures (a trained run, a server) are built once, and two groups of files go
+# further. The real-browser files share one process (BROWSERS) and run one after another: two browsers and
+# two apps at once on two cores outwaited their timeouts. The Ray cluster files do the same (CLUSTERS): two
+# local clusters at once would be four nodes on two cores. A browser may run beside a cluster.
+# The scheduler below says so itself: xdist's own `loadgroup` reads a group into each test's `_nodeid`, which
+# pytest 9.2 no longer uses (its `nodeid` comes from `_id`), so `--dist loadgroup` silently ran every test
+# on its own (2026-12-07: module fixtures built twice, browsers side by side).
+BROWSERS = "browsers"
+CLUSTERS = "clusters"
+# The longest units start first and the short files fill in at the end, so that no process is left with a
+# long file while the others are idle. Their durations in the last full run, in seconds, rounded.
+LONGEST_FIRST = [
+    BROWSERS,  # 1,100
+    CLUSTERS,  # 560
+    "test_mlflow.py",  # 150
+    "test_serve.py",  # 140
+    "test_cli.py",  # 140
+    "test_app.py",  # 120
+    "test_compress.py",  # 90
+    "test_cli_jobs.py",  # 75
+    "test_inspect_projection.py",  # 60
+    "test_app_own_rules.py",  # 50
+    "test_monitor.py",  # 45
+    "test_train_fit.py",  # 45
+    "test_apply_score.py",  # 40
+]
 
 
 def group_of(path: Path) -> str:
-    """The xdist group of a test file: ONE_AT_A_TIME for the browser and cluster files, else its own name."""
+    """The unit of work a test file belongs to: BROWSERS, CLUSTERS, or the file's own name."""
     name = path.name
-    return ONE_AT_A_TIME if name.startswith("test_browser") or name.endswith("_cluster.py") else name
+    if name.startswith("test_browser"):
+        return BROWSERS
+    return CLUSTERS if name.endswith("_cluster.py") else name
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group_of(Path(str(item.fspath)))))
+    rank = {group: place for place, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(group_of(item.path), len(rank)))  # stable: a file keeps its order
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist hands out whole units of work (group_of), in the order collected (`--no-loadscope-reorder`)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(Path(nodeid.split("::", 1)[0]))
+
+    return FileGroups(config, log)
 
 
 def build_tiny_model(path: Path) -> Path:
