@@ -15,10 +15,12 @@ app: setup
 
 # First the numerics-sensitive tests (pyproject's `kernels` marker: fine-tuning, precision, attribution,
 # embeddings, divergence) under the kernels an AVX2-only CPU runs, whatever CPU this is; then everything.
-# Two test files at a time (pytest-xdist, a file's tests in one process), except that the real-browser and
-# Ray cluster files take turns in one process (tests/conftest.py, ONE_AT_A_TIME): two browsers at once on two
-# cores outwaited their timeouts (2026-12-07). TEST_PROCESSES=1 runs one file at a time.
-TEST_PROCESSES ?= 3
+# Two test files at a time (pytest-xdist, a file's tests in one process, the longest first), except that the
+# real-browser files take turns in one process, and so do the Ray cluster files (tests/conftest.py): two
+# browsers at once on two cores outwaited their timeouts. Three processes finished no sooner than two
+# (2026-12-07: every test ran about 1.5 times slower): the tests' own children keep both cores busy.
+# TEST_PROCESSES=1 runs one file at a time.
+TEST_PROCESSES ?= 2
 test: setup-dev chromium postgresql
 	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(PY) -m pytest -q -m kernels -p no:cacheprovider
 	$(PY) -m pytest -q $(if $(filter-out 1,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --no-loadscope-reorder)

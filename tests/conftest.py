@@ -17,7 +17,7 @@ pytest_plugins = [
 ]  # their fixtures: app_server for the browser tests; pg_server, on_postgres
 
 
-# With pytest-xdist (`make test`: `-n 3 --no-loadscope-reorder`) each test file is one unit of work that runs
+# With pytest-xdist (`make test`: `-n 2 --no-loadscope-reorder`) each test file is one unit of work that runs
 # in one process, so a module's fixtures (a trained run, a server) are built once, and two groups of files go
 # further. The real-browser files share one process (BROWSERS) and run one after another: two browsers and
 # two apps at once on two cores outwaited their timeouts. The Ray cluster files do the same (CLUSTERS): two
