@@ -13,9 +13,11 @@ from the first chunk not written, so no row is lost and none is written twice.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import pickle
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -44,6 +46,8 @@ LOST = N_(
 )
 LOST_TRIES = 3
 READS_PER_COPY = 4  # read tasks per copy of the model: the copies are never waiting on one reader
+WIND_DOWN_SECONDS = 10.0  # the most a stopped pipeline waits for its threads before the process disconnects
+PARKED = "Prefetcher"  # Ray Data's block prefetcher thread (ray.data._internal.block_batching.util)
 
 
 def _read(source: str, chunk_rows: int, first: int, last: float, done: frozenset) -> Iterator[pd.DataFrame]:
@@ -114,7 +118,7 @@ def score_on_cluster(where: str, run_dir: Path, scoring: Scoring, column: str, t
     failures, total = 0, stream.count_rows(scoring.spec().source)
     with connected(where):
         while True:
-            before = len(scoring.state(0).chunks)
+            before, threads = len(scoring.state(0).chunks), set(threading.enumerate())
             try:
                 return _pipeline(
                     where, run_dir, scoring, (column, trust, total), (progress, should_stop, on_phase)
@@ -127,6 +131,8 @@ def score_on_cluster(where: str, run_dir: Path, scoring: Scoring, column: str, t
                     error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                     raise ClusterError(tr(LOST, address=where, tries=LOST_TRIES, error=error)) from None
                 time.sleep(1.0)
+            finally:
+                _wind_down(threads)
 
 
 class _Written:
@@ -152,6 +158,19 @@ class _Written:
         state = ScoringState(sorted(self.done), self.tallies.to_json(), self.seen, self.written)
         self.scoring.write_state(state, 0)
         return self.seen
+
+
+def _wind_down(before: set[threading.Thread]) -> None:
+    """Wait (WIND_DOWN_SECONDS at most) for the threads a pipeline started to end once its iterator is
+    closed. Ray Data's threads that pass blocks on outlive a closed iterator for a moment, and one that
+    reaches Ray after the process has disconnected (ray.shutdown) ends the whole process with status 1
+    (seen when a scoring stopped half-way, 2026-12-07). Its block prefetcher is not waited for: it stays
+    parked, touching nothing, until it is collected."""
+    gc.collect()
+    deadline = time.monotonic() + WIND_DOWN_SECONDS
+    for thread in set(threading.enumerate()) - before:
+        if thread.name != PARKED:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _pipeline(where: str, run_dir: Path, scoring: Scoring, what: tuple, told: tuple) -> Tallies | None:
