@@ -169,7 +169,8 @@ def _wind_down(before: set[threading.Thread]) -> None:
     gc.collect()
     deadline = time.monotonic() + WIND_DOWN_SECONDS
     for thread in set(threading.enumerate()) - before:
-        if thread.name != PARKED:
+        # Ray's own threads seen from Python (threading._DummyThread) cannot be joined: passed over
+        if thread.name != PARKED and not isinstance(thread, threading._DummyThread):
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
