@@ -13,7 +13,6 @@ from the first chunk not written, so no row is lost and none is written twice.
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import pickle
@@ -166,7 +165,6 @@ def _wind_down(before: set[threading.Thread]) -> None:
     reaches Ray after the process has disconnected (ray.shutdown) ends the whole process with status 1
     (seen when a scoring stopped half-way, 2026-12-07). Its block prefetcher is not waited for: it stays
     parked, touching nothing, until it is collected."""
-    gc.collect()
     deadline = time.monotonic() + WIND_DOWN_SECONDS
     for thread in set(threading.enumerate()) - before:
         # Ray's own threads seen from Python (threading._DummyThread) cannot be joined: passed over
