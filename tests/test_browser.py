@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from browser_kit import (
     chromium_page,
+    click_once_drawn,
     fill,
     free_port,
     go,
@@ -44,7 +45,7 @@ def train_a_few_steps(page, model_dir: Path, finished: str | re.Pattern) -> None
     fill(page, "Learning rate", "0.001")
     page.get_by_text("Advanced settings").click()
     fill(page, "Max steps", "12")
-    page.get_by_role("button", name="Start training").click()
+    click_once_drawn(page, "Start training")
     page.get_by_text(finished).wait_for(timeout=LONG * 2)
 
 
@@ -183,7 +184,7 @@ def test_a_job_keeps_running_when_the_app_restarts(browser_page, tiny_model_dir,
         fill(page, "Run name (optional)", "survives a restart")
         page.get_by_text("Advanced settings").click()
         fill(page, "Max steps", "400")
-        page.get_by_role("button", name="Start training").click()
+        click_once_drawn(page, "Start training")
         page.get_by_text(re.compile(r"step \d+ of 400")).first.wait_for(timeout=LONG)
         manager = JobManager(runs_dir, schedule=False)
         (job,) = manager.jobs()
