@@ -19,11 +19,15 @@ app: setup
 # real-browser files take turns in one process, and so do the Ray cluster files (tests/conftest.py): two
 # browsers at once on two cores outwaited their timeouts. Three processes finished no sooner than two
 # (2026-12-07: every test ran about 1.5 times slower): the tests' own children keep both cores busy.
-# TEST_PROCESSES=1 runs one file at a time.
+# Beside another test file, one torch thread per process (and per app, service or job it starts): a thread
+# per core in each of two processes oversubscribes two cores (2026-12-08: the CLI, app, serve and MLflow
+# files took 201 s on one thread, mean of 5 runs, against 233 s, mean of 2).
+# TEST_PROCESSES=1 runs one file at a time, with a thread per core.
 TEST_PROCESSES ?= 2
+SIDE_BY_SIDE := $(if $(filter-out 1,$(TEST_PROCESSES)),INSIGHT_THREADS=1 OMP_NUM_THREADS=1)
 test: setup-dev chromium postgresql
 	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(PY) -m pytest -q -m kernels -p no:cacheprovider
-	$(PY) -m pytest -q $(if $(filter-out 1,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --no-loadscope-reorder)
+	$(SIDE_BY_SIDE) $(PY) -m pytest -q $(if $(filter-out 1,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --no-loadscope-reorder)
 
 setup: $(STAMP)
 setup-dev: $(DEVSTAMP)
