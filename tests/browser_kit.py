@@ -162,16 +162,16 @@ def fill(page, label: str, value: str, timeout: int = 180_000) -> None:
     settle(page, timeout)
 
 
-def click_once_drawn(page, button: str, timeout: int = 180_000) -> None:
-    """Click the button named `button` once the page shows exactly one. While a run of the page is under
-    way Streamlit can still show the run before's button beside the new one (a strict-mode failure that
-    Playwright does not retry; the newcomer's Start button, CI, 2026-12-08)."""
+def one_button(page, button: str, timeout: int = 180_000):
+    """The button named `button`, once the page's run has ended and it shows exactly one. While a run of
+    the page is under way Streamlit can still show the run before's button beside the new one (a
+    strict-mode failure that Playwright does not retry; the newcomer's Start button, CI, 2026-12-08)."""
     from playwright.sync_api import expect
 
     settle(page, timeout)
     target = page.get_by_role("button", name=button, exact=True)
     expect(target).to_have_count(1, timeout=timeout)
-    target.click(timeout=timeout)
+    return target
 
 
 def open_sample(page, url: str, button: str, timeout: int = 180_000) -> None:

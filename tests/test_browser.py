@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from browser_kit import (
     chromium_page,
-    click_once_drawn,
     fill,
     free_port,
     go,
+    one_button,
     open_sample,
     serving_app,
     settle,
@@ -45,7 +45,7 @@ def train_a_few_steps(page, model_dir: Path, finished: str | re.Pattern) -> None
     fill(page, "Learning rate", "0.001")
     page.get_by_text("Advanced settings").click()
     fill(page, "Max steps", "12")
-    click_once_drawn(page, "Start training")
+    one_button(page, "Start training").click()
     page.get_by_text(finished).wait_for(timeout=LONG * 2)
 
 
@@ -184,7 +184,7 @@ def test_a_job_keeps_running_when_the_app_restarts(browser_page, tiny_model_dir,
         fill(page, "Run name (optional)", "survives a restart")
         page.get_by_text("Advanced settings").click()
         fill(page, "Max steps", "400")
-        click_once_drawn(page, "Start training")
+        one_button(page, "Start training").click()
         page.get_by_text(re.compile(r"step \d+ of 400")).first.wait_for(timeout=LONG)
         manager = JobManager(runs_dir, schedule=False)
         (job,) = manager.jobs()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from browser_kit import chromium_page, go, serving_app, settle
+from browser_kit import chromium_page, go, one_button, serving_app, settle
 from helpers import NEGATIVE, NEUTRAL, POSITIVE
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
@@ -160,12 +160,8 @@ def test_columns_follow_the_file_next_opens_train_and_the_estimate_comes_before_
     expect(page.get_by_text(re.compile(r"^Quick first model \(about \d+ min\)$"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"^Best model \(no time limit, about \d+ min\)$"))).to_be_visible()
     expect(page.get_by_text("Times measured on this computer", exact=False)).to_be_visible()
-    # the page redraws itself once the speed is measured: until that run of the page ends, Streamlit may
-    # still show the Start button of the run before beside the new one (CI, 2026-12-08); one is what counts
-    settle(page)
-    start = page.get_by_role("button", name="Start training")
-    expect(start).to_have_count(1)
-    expect(start).to_be_enabled()
+    # the page redraws itself once the speed is measured: read once that run has ended, one button
+    expect(one_button(page, "Start training", LONG)).to_be_enabled()
 
 
 def test_apply_says_what_decided_its_verdict_and_which_phase_a_scoring_is_in(newcomer, page):
